@@ -1,0 +1,30 @@
+import path from 'node:path';
+import { openProject, runService, type LoadedProject, type ServiceRun } from '../../pipeline.js';
+import { printDiagnostics } from '../output.js';
+
+export interface CommonOptions {
+  file?: string;
+  config?: string;
+  preset?: string[];
+  rootfs?: string;
+  rootless?: boolean;
+}
+
+export async function open(opts: CommonOptions): Promise<LoadedProject> {
+  return openProject({
+    ...(opts.file ? { file: opts.file } : {}),
+    ...(opts.config ? { configFile: opts.config } : {}),
+    presets: opts.preset ?? [],
+    env: {
+      ...(opts.rootless !== undefined ? { rootless: opts.rootless } : {}),
+      ...(opts.rootfs ? { rootfs: path.resolve(opts.rootfs) } : {}),
+    },
+  });
+}
+
+export async function generate(opts: CommonOptions, service: string): Promise<ServiceRun & { project: LoadedProject }> {
+  const project = await open(opts);
+  const run = await runService(project, service);
+  printDiagnostics(run.diagnostics);
+  return { ...run, project };
+}

@@ -1,0 +1,122 @@
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { CtnrError, renderPath } from '../errors.js';
+import type { Preset } from '../types.js';
+import { configSchema, presetSchema, type CtnrConfig } from './schema.js';
+
+export interface LoadedConfig {
+  config: CtnrConfig;
+  /** Absolute path of the file, or undefined when none was found. */
+  file?: string;
+  /** Label for the root of the preset chain (`ctnr.config.ts`, or `defaults` with no file). */
+  label: string;
+}
+
+const SEARCH_PLACES = [
+  'package.json',
+  'ctnr.config.ts',
+  'ctnr.config.mts',
+  'ctnr.config.js',
+  'ctnr.config.mjs',
+  'ctnr.config.json',
+  'ctnr.config.yaml',
+  'ctnr.config.yml',
+];
+
+/**
+ * Find the config from `startDir` upward (cosmiconfig's `project` strategy: stops at the first directory
+ * with a package.json). `.ts`/`.mts` go through jiti, loaded only when such a file is found: it handles
+ * relative `.ts` imports on Node 20 and never touches the TypeScript compiler (PACKAGES.md §2).
+ */
+export async function loadConfig(startDir: string, explicitFile?: string): Promise<LoadedConfig> {
+  const { cosmiconfig } = await import('cosmiconfig');
+  const tsLoader = async (file: string) => {
+    const { createJiti } = await import('jiti');
+    const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: true });
+    return jiti.import(file, { default: true });
+  };
+  const yamlLoader = async (_file: string, content: string) => {
+    const { parse } = await import('yaml');
+    return parse(content);
+  };
+  const explorer = cosmiconfig('ctnr', {
+    searchStrategy: 'project',
+    searchPlaces: SEARCH_PLACES,
+    loaders: { '.ts': tsLoader, '.mts': tsLoader, '.yaml': yamlLoader, '.yml': yamlLoader },
+    cache: false,
+  });
+  let found: { config: unknown; filepath: string; isEmpty?: boolean } | null;
+  try {
+    found = explicitFile ? await explorer.load(path.resolve(explicitFile)) : await explorer.search(startDir);
+  } catch (err) {
+    const file = explicitFile ?? (err as { filepath?: string }).filepath ?? 'ctnr config';
+    throw new CtnrError('CONFIG_INVALID', `cannot load: ${(err as Error).message.split('\n')[0]}`, {
+      location: { file: path.basename(file) },
+      cause: err,
+    });
+  }
+  if (!found) return { config: {}, label: 'defaults' };
+  const label = path.basename(found.filepath) === 'package.json' ? 'package.json#ctnr' : path.basename(found.filepath);
+  const config = validateConfig(found.config ?? {}, label);
+  return { config, file: found.filepath, label };
+}
+
+export function validateConfig(raw: unknown, label: string): CtnrConfig {
+  const parsed = configSchema.safeParse(raw);
+  if (parsed.success) return parsed.data as CtnrConfig;
+  const issues = parsed.error.issues.map((i) => `${label}: ${renderPath(i.path as Array<string | number>) || '(root)'}: ${i.message}`);
+  const first = parsed.error.issues[0]!;
+  throw new CtnrError('CONFIG_INVALID', first.message, {
+    path: renderPath(first.path as Array<string | number>) || '(root)',
+    location: { file: label },
+    details: issues.slice(1),
+  });
+}
+
+/**
+ * Turn `presets: ['default', '@acme/ctnr-preset', {…}]` into preset objects. A string is a built-in preset
+ * name or an npm package (resolved from the config's directory) whose default export is a preset or a
+ * preset factory.
+ */
+export async function resolvePresetRefs(
+  refs: ReadonlyArray<string | Preset>,
+  fromDir: string,
+  label: string,
+  builtins: Record<string, () => Preset>,
+): Promise<Preset[]> {
+  const out: Preset[] = [];
+  for (const [i, ref] of refs.entries()) {
+    if (typeof ref !== 'string') {
+      out.push(ref);
+      continue;
+    }
+    const builtin = builtins[ref] ?? builtins[ref.replace(/^ctnr:(preset-)?/, '')];
+    if (builtin) {
+      out.push(builtin());
+      continue;
+    }
+    let mod: { default?: unknown };
+    try {
+      const req = createRequire(path.join(fromDir, 'noop.js'));
+      const resolved = req.resolve(ref);
+      mod = await import(pathToFileURL(resolved).href);
+    } catch (err) {
+      throw new CtnrError('CONFIG_INVALID', `preset "${ref}" is neither a built-in preset (${Object.keys(builtins).join(', ')}) nor an installed package: ${(err as Error).message.split('\n')[0]}`, {
+        path: `presets[${i}]`,
+        location: { file: label },
+      });
+    }
+    let value: unknown = mod.default ?? mod;
+    if (typeof value === 'function') value = (value as () => unknown)();
+    const parsed = presetSchema.safeParse(value);
+    if (!parsed.success) {
+      throw new CtnrError('CONFIG_INVALID', `package "${ref}" does not export a preset: ${parsed.error.issues[0]!.message}`, {
+        path: `presets[${i}]`,
+        location: { file: label },
+      });
+    }
+    out.push(value as Preset);
+  }
+  return out;
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import type { Plugin, Preset, StageDeclaration } from '../types.js';
+
+const fn = z.custom<(...args: any[]) => unknown>((v) => typeof v === 'function', { message: 'must be a function' });
+const names = z.array(z.string().min(1));
+
+export const stageDeclSchema = z.union([
+  z.string().min(1),
+  z.strictObject({ name: z.string().min(1), before: z.string().min(1).optional(), after: z.string().min(1).optional() }),
+]);
+
+export const pluginSchema = z
+  .looseObject({
+    name: z.string().min(1, 'a plugin needs a name'),
+    stage: z.string().min(1, 'a plugin needs a stage'),
+    enforce: z.enum(['pre', 'post']).optional(),
+    before: names.optional(),
+    after: names.optional(),
+    apply: fn.optional(),
+    validate: fn.optional(),
+  })
+  .refine((p) => p.apply !== undefined || p.validate !== undefined, { message: 'a plugin needs an "apply" or a "validate" function' });
+
+export const presetSchema: z.ZodType<Preset> = z.lazy(() =>
+  z.looseObject({
+    name: z.string().min(1, 'a preset needs a name'),
+    presets: z.array(presetSchema).optional(),
+    stages: z.array(stageDeclSchema).optional(),
+    plugins: z.array(pluginSchema).optional(),
+    disable: names.optional(),
+  }),
+) as unknown as z.ZodType<Preset>;
+
+export const imageMappingSchema = z.strictObject({
+  /** Root filesystem directory for this image. */
+  rootfs: z.string().min(1).optional(),
+  /** OCI image layout directory holding this image. */
+  layout: z.string().min(1).optional(),
+  /** OCI image config JSON file. */
+  config: z.string().min(1).optional(),
+});
+
+export const configSchema = z.strictObject({
+  /** Presets by value or by name (a built-in preset name or an npm package). Default: `['default']`. */
+  presets: z.array(z.union([z.string().min(1), presetSchema])).optional(),
+  plugins: z.array(pluginSchema).optional(),
+  stages: z.array(stageDeclSchema).optional(),
+  disable: names.optional(),
+  /** Image name → local rootfs / layout / config. */
+  images: z.record(z.string(), imageMappingSchema).optional(),
+  /** Where named volumes and bundles live. */
+  dataDir: z.string().min(1).optional(),
+  init: z.strictObject({ path: z.string().min(1).optional() }).optional(),
+});
+
+export interface CtnrConfig {
+  presets?: Array<string | Preset>;
+  plugins?: Plugin[];
+  stages?: Array<string | StageDeclaration>;
+  disable?: string[];
+  images?: Record<string, { rootfs?: string; layout?: string; config?: string }>;
+  dataDir?: string;
+  init?: { path?: string };
+}

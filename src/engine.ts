@@ -1,0 +1,274 @@
+import { AsyncSeriesHook } from 'tapable';
+import type { Operation } from 'fast-json-patch';
+import { CtnrError, isCtnrError, renderPath } from './errors.js';
+import { applyOpInPlace, checkOpShape, lookup, opError, resolveOp } from './patch.js';
+import { resolvePlan, type Plan, type PlannedPlugin } from './plan.js';
+import { createBaseSpec } from './spec/base.js';
+import type { Spec } from './spec/types.js';
+import type { Service } from './compose/service.js';
+import type { ImageConfig } from './image/config.js';
+import type { Diagnostic, Env, Plugin, PluginContext, Preset, Project, ServiceSource, StageDeclaration, TraceEntry, Violation } from './types.js';
+import { parsePath } from './path.js';
+
+export interface EngineOptions {
+  /** Label of the root of the preset chain in traces and errors (the config file name, or `api`). */
+  name?: string;
+  presets?: readonly Preset[];
+  plugins?: readonly Plugin[];
+  stages?: ReadonlyArray<string | StageDeclaration>;
+  disable?: readonly string[];
+  /** Snapshot the spec around every plugin and fail one that mutates it instead of returning ops (tests). */
+  strict?: boolean;
+}
+
+export interface ServiceInput {
+  name: string;
+  service: Service;
+  project?: Partial<Project>;
+  source?: ServiceSource;
+  image?: ImageConfig;
+}
+
+export interface Result {
+  serviceName: string;
+  spec: Spec;
+  trace: TraceEntry[];
+  diagnostics: Diagnostic[];
+  violations: Array<Violation & { validator: string; stage: string; presetChain: readonly string[] }>;
+  /** Every trace entry that touched `pointer`, one of its ancestors or one of its descendants, in order. */
+  blame(pointer: string): TraceEntry[];
+}
+
+export interface Engine {
+  readonly plan: Plan;
+  run(input: ServiceInput, env: Env): Promise<Result>;
+}
+
+interface RunState {
+  input: ServiceInput;
+  env: Env;
+  project: Project;
+  source: ServiceSource;
+  doc: Spec;
+  trace: TraceEntry[];
+  owners: Map<string, string>;
+  diagnostics: Diagnostic[];
+}
+
+const BASE_OWNER = 'ctnr:base';
+
+export function createEngine(options: EngineOptions = {}): Engine {
+  const root: Preset = {
+    name: options.name ?? 'api',
+    presets: options.presets ?? [],
+    stages: options.stages ?? [],
+    plugins: options.plugins ?? [],
+    disable: options.disable ?? [],
+  };
+  const plan = resolvePlan(root);
+  const strict = options.strict ?? false;
+
+  // One tapable hook per stage. The order was computed by resolvePlan; taps go in that order, so tapable's
+  // own before/stage options (which silently reorder on unknown names) are never used.
+  const hooks = plan.stages.map((stage) => {
+    const hook = new AsyncSeriesHook<[RunState]>(['state']);
+    for (const planned of stage.plugins) {
+      hook.tapPromise(planned.plugin.name, (state) => runMutator(state, stage.name, planned, strict));
+    }
+    return hook;
+  });
+
+  return {
+    plan,
+    async run(input, env) {
+      const state: RunState = {
+        input,
+        env,
+        project: { name: 'default', volumes: {}, networks: {}, secrets: {}, configs: {}, ...input.project },
+        source: input.source ?? { dir: process.cwd(), locate: () => undefined },
+        doc: createBaseSpec(),
+        trace: [],
+        owners: new Map(),
+        diagnostics: [],
+      };
+      for (const hook of hooks) await hook.promise(state);
+      const violations: Result['violations'] = [];
+      for (const stage of plan.stages) {
+        for (const planned of stage.validators) {
+          const found = await runValidator(state, stage.name, planned);
+          for (const v of found) {
+            violations.push({
+              ...v,
+              plugin: v.plugin ?? ownerOf(state.owners, v.pointer),
+              validator: planned.plugin.name,
+              stage: stage.name,
+              presetChain: planned.presetChain,
+            });
+          }
+        }
+      }
+      const trace = state.trace;
+      return {
+        serviceName: input.name,
+        spec: state.doc,
+        trace,
+        diagnostics: state.diagnostics,
+        violations,
+        blame: (ptr) => trace.filter((t) => related(t.pointer, ptr)),
+      };
+    },
+  };
+}
+
+function related(a: string, b: string): boolean {
+  return a === b || a.startsWith(b + '/') || b.startsWith(a + '/') || b === '' || a === '';
+}
+
+function ownerOf(owners: Map<string, string>, ptr: string): string | undefined {
+  let p = ptr;
+  for (;;) {
+    const o = owners.get(p);
+    if (o !== undefined) return o;
+    if (p === '') return undefined;
+    p = p.slice(0, p.lastIndexOf('/'));
+  }
+}
+
+function makeContext(state: RunState, planned: PlannedPlugin, stage: string, errors: CtnrError[]): PluginContext {
+  const { input, source } = state;
+  const where = (path: string | ReadonlyArray<string | number> | undefined) => {
+    if (path === undefined) return {};
+    const segs = typeof path === 'string' ? parsePath(path) : path;
+    return { path: renderPath(['services', input.name, ...segs]), location: source.locate(segs) };
+  };
+  return {
+    serviceName: input.name,
+    service: input.service,
+    project: state.project,
+    source,
+    image: input.image,
+    spec: state.doc,
+    env: state.env,
+    options: planned.plugin.options,
+    trace: state.trace,
+    ownerOf: (ptr) => ownerOf(state.owners, ptr),
+    warn(message, path) {
+      const w = where(path);
+      state.diagnostics.push({ level: 'warning', code: 'WARN', message, plugin: planned.plugin.name, ...w });
+    },
+    error(message, path, code) {
+      const w = where(path);
+      errors.push(new CtnrError((code as any) ?? 'SERVICE_INVALID', message, {
+        ...w,
+        plugin: planned.plugin.name,
+        stage,
+        presetChain: planned.presetChain,
+      }));
+    },
+  };
+}
+
+/** Give an error thrown inside a plugin its plugin name, stage, preset chain and source location. */
+function decorate(err: unknown, state: RunState, planned: PlannedPlugin, stage: string): CtnrError {
+  if (isCtnrError(err)) {
+    err.plugin ??= planned.plugin.name;
+    err.stage ??= stage;
+    err.presetChain ??= planned.presetChain;
+    if (err.path !== undefined && !err.path.startsWith('services.')) {
+      const segs = parsePath(err.path);
+      err.location ??= state.source.locate(segs);
+      err.path = renderPath(['services', state.input.name, ...segs]);
+    }
+    return err;
+  }
+  const e = err as Error;
+  return new CtnrError('PLUGIN_FAILED', `plugin threw: ${e?.message ?? String(err)}`, {
+    plugin: planned.plugin.name,
+    stage,
+    presetChain: planned.presetChain,
+    cause: err,
+  });
+}
+
+function failWith(errors: CtnrError[]): never {
+  const [first, ...rest] = errors;
+  if (rest.length > 0) {
+    (first as { details: readonly string[] }).details = [
+      ...(first!.details ?? []),
+      ...rest.map((e) => `${e.location ? `${e.location.file}:${e.location.line ?? '?'}:${e.location.col ?? '?'} ` : ''}${e.path ? e.path + ': ' : ''}${e.message}`),
+    ];
+  }
+  throw first;
+}
+
+async function runMutator(state: RunState, stage: string, planned: PlannedPlugin, strict: boolean): Promise<void> {
+  const plugin = planned.plugin;
+  const errors: CtnrError[] = [];
+  const ctx = makeContext(state, planned, stage, errors);
+  const before = strict ? JSON.stringify(state.doc) : '';
+  let result: readonly Operation[] | Promise<readonly Operation[]>;
+  try {
+    result = plugin.apply!(ctx);
+    if (result && typeof (result as Promise<unknown>).then === 'function') result = await result;
+  } catch (err) {
+    throw decorate(err, state, planned, stage);
+  }
+  if (strict && JSON.stringify(state.doc) !== before) {
+    throw new CtnrError('PLUGIN_FAILED', 'plugin mutated the spec instead of returning ops', {
+      plugin: plugin.name, stage, presetChain: planned.presetChain,
+    });
+  }
+  if (errors.length > 0) failWith(errors);
+  const list = result as readonly Operation[];
+  if (!Array.isArray(list)) {
+    throw new CtnrError('OP_INVALID', `apply() must return an array of ops, got ${typeof list}`, {
+      plugin: plugin.name, stage, presetChain: planned.presetChain,
+    });
+  }
+  const info = { stage, presetChain: planned.presetChain };
+  for (let i = 0; i < list.length; i++) {
+    const op = list[i]!;
+    const bad = checkOpShape(op, i);
+    if (bad) {
+      throw new CtnrError('OP_INVALID', `op ${i} is malformed: ${bad.message}`, { plugin: plugin.name, ...info });
+    }
+    if ((op.op === 'move' || op.op === 'copy') && lookup(state.doc, op.from) === undefined) {
+      throw opError(plugin.name, i, op, `"from" ${op.from} does not exist`, info);
+    }
+    const resolved = resolveOp(state.doc, op);
+    if (typeof resolved === 'string') throw opError(plugin.name, i, op, resolved, info);
+    try {
+      applyOpInPlace(state.doc, op);
+    } catch (err) {
+      throw opError(plugin.name, i, op, (err as Error).message.split('\n')[0]!, info);
+    }
+    if (op.op === 'test') continue;
+    const overrode = resolved.existed ? (ownerOf(state.owners, resolved.pointer) ?? BASE_OWNER) : undefined;
+    if (op.op === 'remove' || op.op === 'replace' || resolved.existed) {
+      const prefix = resolved.pointer + '/';
+      for (const key of state.owners.keys()) if (key.startsWith(prefix)) state.owners.delete(key);
+    }
+    state.owners.set(resolved.pointer, plugin.name);
+    const entry: TraceEntry = { plugin: plugin.name, stage, presetChain: planned.presetChain, op, pointer: resolved.pointer };
+    if (overrode !== undefined && overrode !== plugin.name) entry.overrode = overrode;
+    state.trace.push(entry);
+  }
+}
+
+async function runValidator(state: RunState, stage: string, planned: PlannedPlugin): Promise<readonly Violation[]> {
+  const errors: CtnrError[] = [];
+  const ctx = makeContext(state, planned, stage, errors);
+  let result: readonly Violation[];
+  try {
+    result = await planned.plugin.validate!(ctx);
+  } catch (err) {
+    throw decorate(err, state, planned, stage);
+  }
+  if (errors.length > 0) failWith(errors);
+  if (!Array.isArray(result)) {
+    throw new CtnrError('PLUGIN_FAILED', 'validate() must return an array of violations', {
+      plugin: planned.plugin.name, stage, presetChain: planned.presetChain,
+    });
+  }
+  return result;
+}

@@ -1,0 +1,146 @@
+/**
+ * One error type for everything a user can get wrong. `code` is stable (tests and CI systems match on it);
+ * the message is for people. The formatter below is the only place that turns errors into text.
+ */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'CONFIG_NOT_FOUND'
+  | 'COMPOSE_NOT_FOUND'
+  | 'COMPOSE_INVALID'
+  | 'SERVICE_NOT_FOUND'
+  | 'SERVICE_INVALID'
+  | 'KEY_UNSUPPORTED'
+  | 'PLUGIN_INVALID'
+  | 'PLUGIN_OPTIONS'
+  | 'PLUGIN_FAILED'
+  | 'ORDER_UNKNOWN'
+  | 'ORDER_CYCLE'
+  | 'ORDER_CROSS_STAGE'
+  | 'STAGE_UNKNOWN'
+  | 'OP_INVALID'
+  | 'PATCH_FAILED'
+  | 'POLICY_VIOLATION'
+  | 'USER_NOT_FOUND'
+  | 'GROUP_NOT_FOUND'
+  | 'IMAGE_INVALID'
+  | 'BUNDLE_EXISTS'
+  | 'BUNDLE_FAILED'
+  | 'RUNTIME_FAILED'
+  | 'USAGE';
+
+export interface SourceLocation {
+  file: string;
+  line?: number;
+  col?: number;
+}
+
+export interface CtnrErrorDetails {
+  /** Key path inside the input, e.g. `services.web.ports[1]` (already rendered) or path segments. */
+  path?: string | ReadonlyArray<string | number>;
+  location?: SourceLocation;
+  plugin?: string;
+  stage?: string;
+  /** Where the plugin came from: config file, then each preset down to the plugin. */
+  presetChain?: readonly string[];
+  cause?: unknown;
+  /** Extra lines printed under the message (e.g. every violation of a policy). */
+  details?: readonly string[];
+}
+
+export class CtnrError extends Error {
+  readonly code: ErrorCode;
+  path: string | undefined;
+  location: SourceLocation | undefined;
+  plugin: string | undefined;
+  stage: string | undefined;
+  presetChain: readonly string[] | undefined;
+  details: readonly string[] | undefined;
+
+  constructor(code: ErrorCode, message: string, info: CtnrErrorDetails = {}) {
+    super(message, info.cause === undefined ? undefined : { cause: info.cause });
+    this.name = 'CtnrError';
+    this.code = code;
+    this.path = info.path === undefined ? undefined : renderPath(info.path);
+    this.location = info.location;
+    this.plugin = info.plugin;
+    this.stage = info.stage;
+    this.presetChain = info.presetChain;
+    this.details = info.details;
+  }
+}
+
+export function isCtnrError(err: unknown): err is CtnrError {
+  return err instanceof CtnrError;
+}
+
+/** `['services','web','ports',1]` → `services.web.ports[1]`. Keys that are not identifiers are quoted. */
+export function renderPath(path: string | ReadonlyArray<string | number | symbol>): string {
+  if (typeof path === 'string') return path;
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else if (typeof seg === 'symbol') out += `[${String(seg)}]`;
+    else if (/^[A-Za-z_][\w-]*$/.test(seg)) out += out === '' ? seg : `.${seg}`;
+    else out += `[${JSON.stringify(seg)}]`;
+  }
+  return out;
+}
+
+/**
+ * `compose.yaml:14:9 services.web.ports[1]: message`
+ * `[ctnr:seccomp] services.web.security_opt[0]: message`
+ * `    stage seccomp · from ctnr.config.ts › ctnr:preset-default`
+ */
+export function formatError(err: unknown): string {
+  if (!isCtnrError(err)) {
+    const e = err as { stack?: string; message?: string };
+    return `internal error: ${e?.stack ?? e?.message ?? String(err)}`;
+  }
+  const head: string[] = [];
+  if (err.location) {
+    let loc = err.location.file;
+    if (err.location.line !== undefined) loc += `:${err.location.line}`;
+    if (err.location.line !== undefined && err.location.col !== undefined) loc += `:${err.location.col}`;
+    head.push(loc);
+  }
+  if (err.plugin) head.push(`[${err.plugin}]`);
+  if (err.path) head.push(`${err.path}:`);
+  let text = head.length > 0 ? `${head.join(' ')} ${err.message}` : err.message;
+  for (const line of err.details ?? []) text += `\n  - ${line}`;
+  if (err.stage || err.presetChain?.length) {
+    const parts: string[] = [];
+    if (err.stage) parts.push(`stage ${err.stage}`);
+    if (err.presetChain?.length) parts.push(`from ${err.presetChain.join(' › ')}`);
+    text += `\n    ${parts.join(' · ')}`;
+  }
+  return text;
+}
+
+/** Levenshtein distance, for "did you mean" hints on names the user typed. */
+export function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length]!;
+}
+
+export function didYouMean(name: string, candidates: Iterable<string>): string {
+  let best: string | undefined;
+  let bestScore = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(name.toLowerCase(), c.toLowerCase());
+    if (d < bestScore) {
+      bestScore = d;
+      best = c;
+    }
+  }
+  if (best === undefined || bestScore > Math.max(2, Math.floor(name.length / 3))) return '';
+  return ` (did you mean "${best}"?)`;
+}

@@ -1,0 +1,17 @@
+export { createEngine, type Engine, type EngineOptions, type Result, type ServiceInput } from './engine.js';
+export { definePlugin, definePreset, defineConfig } from './define.js';
+export { CtnrError, formatError, isCtnrError, type ErrorCode } from './errors.js';
+export { ops, pointer, lookup } from './patch.js';
+export { createBaseSpec, OCI_VERSION } from './spec/base.js';
+export { createEnv } from './env.js';
+export { loadComposeFile, parseCompose, selectService } from './compose/load.js';
+export { loadConfig } from './config/load.js';
+export { openProject, runService } from './pipeline.js';
+export { resolvePlan, type Plan } from './plan.js';
+export type { CtnrConfig } from './config/schema.js';
+export type * from './types.js';
+export type * from './spec/types.js';
+export type { Service } from './compose/service.js';
+export type { ImageConfig } from './image/config.js';
+export { defaultPreset, DEFAULT_STAGES } from '../presets/default.js';
+export { BUILTIN_PRESETS } from '../presets/index.js';

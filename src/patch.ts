@@ -1,0 +1,132 @@
+import jsonpatch from 'fast-json-patch';
+import type { Operation } from 'fast-json-patch';
+import { CtnrError } from './errors.js';
+
+const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
+const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
+
+export function escapePointerSegment(seg: string | number): string {
+  return String(seg).replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+export function pointer(...segments: Array<string | number>): string {
+  return segments.map((s) => '/' + escapePointerSegment(s)).join('');
+}
+
+function splitPointer(ptr: string): string[] {
+  if (ptr === '') return [];
+  return ptr.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+export interface OpProblem {
+  index: number;
+  message: string;
+}
+
+/**
+ * Shape check at the boundary (fast-json-patch's own validation is lenient with validate=false and reports
+ * index 0 for every op with validate=true): op name, pointer syntax, forbidden segments, value present.
+ */
+export function checkOpShape(op: unknown, index: number): OpProblem | undefined {
+  if (!op || typeof op !== 'object') return { index, message: 'an op must be an object' };
+  const o = op as Record<string, unknown>;
+  if (typeof o.op !== 'string' || !OPS.has(o.op)) return { index, message: `unknown op ${JSON.stringify(o.op)}` };
+  for (const key of ['path', ...(o.op === 'move' || o.op === 'copy' ? ['from'] : [])]) {
+    const ptr = o[key];
+    if (typeof ptr !== 'string' || (ptr !== '' && !ptr.startsWith('/'))) {
+      return { index, message: `"${key}" must be a JSON pointer starting with "/", got ${JSON.stringify(ptr)}` };
+    }
+    for (const seg of splitPointer(ptr)) {
+      if (FORBIDDEN.has(seg)) return { index, message: `"${key}" ${ptr} has forbidden segment "${seg}"` };
+    }
+  }
+  if ((o.op === 'add' || o.op === 'replace' || o.op === 'test') && o.value === undefined) {
+    return { index, message: `"${o.op}" needs a value` };
+  }
+  return undefined;
+}
+
+/**
+ * Resolve an op against the document the way RFC 6902 requires (parent must exist; replace/remove/test
+ * need the target; array indexes in range) and return the concrete pointer (`-` → index) and whether a
+ * previous value is being overwritten. Returns a string describing the problem when the op cannot apply.
+ */
+export function resolveOp(doc: unknown, op: Operation): { pointer: string; existed: boolean } | string {
+  const path = op.path;
+  if (path === '') return op.op === 'add' || op.op === 'replace' ? { pointer: '', existed: true } : `cannot ${op.op} the whole document`;
+  const segs = splitPointer(path);
+  let parent: any = doc;
+  for (let i = 0; i < segs.length - 1; i++) {
+    const seg = segs[i]!;
+    if (parent === null || typeof parent !== 'object') return `parent of ${path} does not exist`;
+    parent = Array.isArray(parent) ? (isIndex(seg) ? parent[Number(seg)] : undefined) : Object.hasOwn(parent, seg) ? parent[seg] : undefined;
+    if (parent === undefined) return `parent of ${path} does not exist (missing "${segs.slice(0, i + 1).join('/')}")`;
+  }
+  if (parent === null || typeof parent !== 'object') return `parent of ${path} is not an object or array`;
+  const last = segs[segs.length - 1]!;
+  if (Array.isArray(parent)) {
+    if (op.op === 'add' && last === '-') return { pointer: path.slice(0, path.lastIndexOf('/') + 1) + parent.length, existed: false };
+    if (!isIndex(last)) return `${path}: "${last}" is not an array index`;
+    const idx = Number(last);
+    if (op.op === 'add') return idx <= parent.length ? { pointer: path, existed: false } : `${path}: index ${idx} is past the end (length ${parent.length})`;
+    return idx < parent.length ? { pointer: path, existed: true } : `${path}: index ${idx} does not exist (length ${parent.length})`;
+  }
+  const existed = Object.hasOwn(parent, last);
+  if (op.op !== 'add' && !existed) return `${path} does not exist`;
+  return { pointer: path, existed };
+}
+
+function isIndex(seg: string): boolean {
+  return /^(0|[1-9]\d*)$/.test(seg);
+}
+
+/** Apply one already-checked op in place (validate=false: our own checks ran; fjp's clone-heavy ones would double the cost). */
+export function applyOpInPlace(doc: object, op: Operation): void {
+  jsonpatch.applyOperation(doc, op, false, true, true);
+}
+
+export function opError(plugin: string, index: number, op: unknown, problem: string, info: { stage: string; presetChain: readonly string[] }): CtnrError {
+  const o = op as { op?: string; path?: string };
+  return new CtnrError('PATCH_FAILED', `op ${index} (${o?.op ?? '?'} ${o?.path ?? '?'}) does not apply: ${problem}`, {
+    plugin,
+    stage: info.stage,
+    presetChain: info.presetChain,
+  });
+}
+
+/** Small op builders so plugins stay short. Values are inserted by reference: pass fresh objects. */
+export const ops = {
+  add: (path: string, value: unknown): Operation => ({ op: 'add', path, value }),
+  replace: (path: string, value: unknown): Operation => ({ op: 'replace', path, value }),
+  remove: (path: string): Operation => ({ op: 'remove', path }),
+  /** `add` if missing, `replace` if present: idempotent "set". */
+  set(spec: unknown, path: string, value: unknown): Operation {
+    return { op: lookup(spec, path) === undefined ? 'add' : 'replace', path, value } as Operation;
+  },
+  /** Ops that create missing parent objects for `path` (e.g. `/linux/resources/pids`), outermost first. */
+  ensureParents(spec: unknown, path: string): Operation[] {
+    const segs = splitPointer(path);
+    const out: Operation[] = [];
+    let node: any = spec;
+    let ptr = '';
+    for (let i = 0; i < segs.length - 1; i++) {
+      ptr += '/' + escapePointerSegment(segs[i]!);
+      const next = node && typeof node === 'object' ? node[segs[i]!] : undefined;
+      if (next === undefined) {
+        out.push({ op: 'add', path: ptr, value: {} });
+        node = {};
+      } else node = next;
+    }
+    return out;
+  },
+};
+
+/** Read a value at a JSON pointer, or undefined. */
+export function lookup(doc: unknown, path: string): any {
+  let node: any = doc;
+  for (const seg of splitPointer(path)) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = Array.isArray(node) ? node[Number(seg)] : Object.hasOwn(node, seg) ? node[seg] : undefined;
+  }
+  return node;
+}

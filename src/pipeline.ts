@@ -1,0 +1,66 @@
+import path from 'node:path';
+import { createEngine, type Engine, type Result, type ServiceInput } from './engine.js';
+import { loadComposeFile, selectService, type ComposeProject } from './compose/load.js';
+import { loadConfig, resolvePresetRefs, type LoadedConfig } from './config/load.js';
+import { createEnv } from './env.js';
+import type { Diagnostic, Env, Preset } from './types.js';
+import { BUILTIN_PRESETS } from '../presets/index.js';
+import { defaultPreset } from '../presets/default.js';
+
+export interface ProjectOptions {
+  /** Compose file; default: compose.yaml & co. in `cwd`. */
+  file?: string;
+  cwd?: string;
+  /** Config file; default: found by cosmiconfig from the compose file's directory upward. */
+  configFile?: string;
+  /** Extra presets (built-in names or packages) on top of the config's. */
+  presets?: readonly string[];
+  env?: Partial<Env>;
+  strict?: boolean;
+}
+
+export interface LoadedProject {
+  compose: ComposeProject;
+  config: LoadedConfig;
+  engine: Engine;
+  env: Env;
+}
+
+/** Compose file + config + presets → an engine ready to run services of that file. */
+export async function openProject(options: ProjectOptions = {}): Promise<LoadedProject> {
+  const cwd = options.cwd ?? process.cwd();
+  const compose = loadComposeFile(options.file, { cwd });
+  const config = await loadConfig(compose.dir, options.configFile);
+  const engine = await engineFromConfig(config, compose.dir, options.presets ?? [], options.strict);
+  const env = createEnv({ ...(config.config.dataDir ? { dataDir: path.resolve(path.dirname(config.file ?? compose.file), config.config.dataDir) } : {}), ...options.env });
+  return { compose, config, engine, env };
+}
+
+export async function engineFromConfig(config: LoadedConfig, dir: string, extraPresets: readonly string[] = [], strict = false): Promise<Engine> {
+  const base = config.file ? path.dirname(config.file) : dir;
+  const declared: Array<string | Preset> = config.config.presets ?? [defaultPreset()];
+  const presets = await resolvePresetRefs(declared, base, config.label, BUILTIN_PRESETS);
+  const extra = await resolvePresetRefs(extraPresets, dir, '--preset', BUILTIN_PRESETS);
+  const c = config.config;
+  return createEngine({
+    name: config.label,
+    presets: [...presets, ...extra.map((p) => ({ name: '--preset', presets: [p] }))],
+    plugins: c.plugins ?? [],
+    stages: c.stages ?? [],
+    disable: c.disable ?? [],
+    strict,
+  });
+}
+
+export interface ServiceRun {
+  input: ServiceInput;
+  result: Result;
+  /** Loader diagnostics followed by the pipeline's. */
+  diagnostics: Diagnostic[];
+}
+
+export async function runService(project: LoadedProject, name: string): Promise<ServiceRun> {
+  const { input, diagnostics } = selectService(project.compose, name);
+  const result = await project.engine.run(input, project.env);
+  return { input, result, diagnostics: [...diagnostics, ...result.diagnostics] };
+}

@@ -1,0 +1,234 @@
+import { CtnrError, didYouMean } from './errors.js';
+import type { Plugin, Preset, StageDeclaration } from './types.js';
+
+/** A plugin as placed in a plan, with the chain of presets that brought it in. */
+export interface PlannedPlugin {
+  readonly plugin: Plugin;
+  /** e.g. `['ctnr.config.ts', 'ctnr:preset-default']` — outermost first. */
+  readonly presetChain: readonly string[];
+}
+
+export interface PlannedStage {
+  readonly name: string;
+  /** Where the stage was declared. */
+  readonly presetChain: readonly string[];
+  /** Mutators in run order. */
+  readonly plugins: readonly PlannedPlugin[];
+  /** Validators in run order (they run after every stage's mutators). */
+  readonly validators: readonly PlannedPlugin[];
+}
+
+export interface Plan {
+  readonly stages: readonly PlannedStage[];
+  /** Names disabled by some preset, with who disabled them. */
+  readonly disabled: ReadonlyArray<{ name: string; presetChain: readonly string[] }>;
+}
+
+interface StageSlot {
+  name: string;
+  presetChain: readonly string[];
+}
+
+interface PluginSlot {
+  plugin: Plugin;
+  presetChain: readonly string[];
+  /** Position of the first listing: a plugin listed again keeps it (babel's rule). */
+  position: number;
+}
+
+const TIER = { pre: 0, normal: 1, post: 2 } as const;
+
+/**
+ * Flatten presets depth-first (a preset's own presets first, then its stages, plugins and disables), apply
+ * swaps and disables, then order every stage. All name references are checked here, before any service runs.
+ */
+export function resolvePlan(root: Preset): Plan {
+  const stages: StageSlot[] = [];
+  const plugins = new Map<string, PluginSlot>();
+  const disables: Array<{ name: string; presetChain: readonly string[] }> = [];
+  let position = 0;
+
+  const visit = (preset: Preset, parentChain: readonly string[], seen: Set<Preset>): void => {
+    if (!preset || typeof preset !== 'object' || typeof preset.name !== 'string' || preset.name === '') {
+      throw new CtnrError('PLUGIN_INVALID', 'a preset must be an object with a non-empty "name"', {
+        presetChain: parentChain,
+      });
+    }
+    const chain = [...parentChain, preset.name];
+    if (seen.has(preset)) {
+      throw new CtnrError('ORDER_CYCLE', `preset "${preset.name}" includes itself`, { presetChain: chain });
+    }
+    seen.add(preset);
+    for (const nested of preset.presets ?? []) visit(nested, chain, seen);
+    seen.delete(preset);
+
+    for (const decl of preset.stages ?? []) addStage(stages, typeof decl === 'string' ? { name: decl } : decl, chain);
+    for (const plugin of preset.plugins ?? []) {
+      checkPluginShape(plugin, chain);
+      const existing = plugins.get(plugin.name);
+      if (existing) {
+        existing.plugin = plugin;
+        existing.presetChain = chain;
+      } else {
+        plugins.set(plugin.name, { plugin, presetChain: chain, position: position++ });
+      }
+    }
+    for (const name of preset.disable ?? []) disables.push({ name, presetChain: chain });
+  };
+  visit(root, [], new Set());
+
+  for (const d of disables) {
+    if (!plugins.has(d.name)) {
+      throw new CtnrError('ORDER_UNKNOWN', `cannot disable unknown plugin "${d.name}"${didYouMean(d.name, plugins.keys())}`, {
+        presetChain: d.presetChain,
+      });
+    }
+  }
+  const disabledNames = new Set(disables.map((d) => d.name));
+
+  const stageNames = stages.map((s) => s.name);
+  const byStage = new Map<string, PluginSlot[]>(stageNames.map((n) => [n, []]));
+  for (const slot of plugins.values()) {
+    if (disabledNames.has(slot.plugin.name)) continue;
+    const list = byStage.get(slot.plugin.stage);
+    if (!list) {
+      throw new CtnrError(
+        'STAGE_UNKNOWN',
+        `plugin "${slot.plugin.name}" names unknown stage "${slot.plugin.stage}"${didYouMean(slot.plugin.stage, stageNames)}`,
+        { plugin: slot.plugin.name, presetChain: slot.presetChain },
+      );
+    }
+    list.push(slot);
+  }
+  for (const list of byStage.values()) list.sort((a, b) => a.position - b.position);
+
+  const stageOf = new Map<string, string>();
+  for (const slot of plugins.values()) stageOf.set(slot.plugin.name, slot.plugin.stage);
+
+  return {
+    stages: stages.map((s) => {
+      const ordered = orderStage(s.name, byStage.get(s.name) ?? [], stageOf, disabledNames);
+      return {
+        name: s.name,
+        presetChain: s.presetChain,
+        plugins: ordered.filter((p) => p.plugin.apply),
+        validators: ordered.filter((p) => p.plugin.validate),
+      };
+    }),
+    disabled: disables,
+  };
+}
+
+function addStage(stages: StageSlot[], decl: StageDeclaration, chain: readonly string[]): void {
+  if (!decl || typeof decl.name !== 'string' || decl.name === '') {
+    throw new CtnrError('PLUGIN_INVALID', 'a stage needs a non-empty name', { presetChain: chain });
+  }
+  if (decl.before && decl.after) {
+    throw new CtnrError('PLUGIN_INVALID', `stage "${decl.name}" cannot be both before "${decl.before}" and after "${decl.after}"`, {
+      presetChain: chain,
+    });
+  }
+  const existing = stages.findIndex((s) => s.name === decl.name);
+  const anchor = decl.before ?? decl.after;
+  if (anchor === undefined) {
+    if (existing < 0) stages.push({ name: decl.name, presetChain: chain });
+    return;
+  }
+  if (existing >= 0) stages.splice(existing, 1);
+  const at = stages.findIndex((s) => s.name === anchor);
+  if (at < 0) {
+    throw new CtnrError(
+      'STAGE_UNKNOWN',
+      `stage "${decl.name}" is placed ${decl.before ? 'before' : 'after'} unknown stage "${anchor}"${didYouMean(anchor, stages.map((s) => s.name))}`,
+      { presetChain: chain },
+    );
+  }
+  stages.splice(decl.before ? at : at + 1, 0, { name: decl.name, presetChain: chain });
+}
+
+function checkPluginShape(plugin: Plugin, chain: readonly string[]): void {
+  const where = { presetChain: chain };
+  if (!plugin || typeof plugin !== 'object') throw new CtnrError('PLUGIN_INVALID', 'a plugin must be an object', where);
+  if (typeof plugin.name !== 'string' || plugin.name === '') {
+    throw new CtnrError('PLUGIN_INVALID', 'a plugin needs a non-empty "name"', where);
+  }
+  const named = { plugin: plugin.name, presetChain: chain };
+  if (typeof plugin.stage !== 'string' || plugin.stage === '') {
+    throw new CtnrError('PLUGIN_INVALID', 'a plugin needs a "stage"', named);
+  }
+  if (typeof plugin.apply !== 'function' && typeof plugin.validate !== 'function') {
+    throw new CtnrError('PLUGIN_INVALID', 'a plugin needs an "apply" or a "validate" function', named);
+  }
+  if (plugin.enforce !== undefined && plugin.enforce !== 'pre' && plugin.enforce !== 'post') {
+    throw new CtnrError('PLUGIN_INVALID', `"enforce" must be "pre" or "post", not ${JSON.stringify(plugin.enforce)}`, named);
+  }
+  for (const key of ['before', 'after'] as const) {
+    const v = plugin[key];
+    if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))) {
+      throw new CtnrError('PLUGIN_INVALID', `"${key}" must be a list of plugin names`, named);
+    }
+  }
+}
+
+/**
+ * Stable topological sort: edges from before/after; among ready plugins the lowest (tier, listing position)
+ * goes first. References to disabled plugins are dropped; unknown names, other stages and cycles are errors.
+ */
+function orderStage(
+  stage: string,
+  slots: PluginSlot[],
+  stageOf: ReadonlyMap<string, string>,
+  disabled: ReadonlySet<string>,
+): PlannedPlugin[] {
+  const index = new Map(slots.map((s, i) => [s.plugin.name, i]));
+  const outgoing: number[][] = slots.map(() => []);
+  const indegree = slots.map(() => 0);
+  const edge = (from: number, to: number) => {
+    outgoing[from]!.push(to);
+    indegree[to]!++;
+  };
+  slots.forEach((slot, i) => {
+    for (const [key, dir] of [['before', 1], ['after', -1]] as const) {
+      for (const ref of slot.plugin[key] ?? []) {
+        const j = index.get(ref);
+        if (j === undefined) {
+          if (disabled.has(ref)) continue;
+          const otherStage = stageOf.get(ref);
+          if (otherStage !== undefined) {
+            throw new CtnrError(
+              'ORDER_CROSS_STAGE',
+              `"${key}: ${ref}" refers to a plugin of stage "${otherStage}"; order across stages comes from the stage order`,
+              { plugin: slot.plugin.name, stage, presetChain: slot.presetChain },
+            );
+          }
+          throw new CtnrError('ORDER_UNKNOWN', `"${key}" names unknown plugin "${ref}"${didYouMean(ref, stageOf.keys())}`, {
+            plugin: slot.plugin.name,
+            stage,
+            presetChain: slot.presetChain,
+          });
+        }
+        if (dir === 1) edge(i, j);
+        else edge(j, i);
+      }
+    }
+  });
+
+  const rank = (i: number) => TIER[slots[i]!.plugin.enforce ?? 'normal'] * 1e9 + slots[i]!.position;
+  const ready = slots.map((_, i) => i).filter((i) => indegree[i] === 0);
+  const out: PlannedPlugin[] = [];
+  while (ready.length > 0) {
+    let best = 0;
+    for (let k = 1; k < ready.length; k++) if (rank(ready[k]!) < rank(ready[best]!)) best = k;
+    const i = ready.splice(best, 1)[0]!;
+    out.push({ plugin: slots[i]!.plugin, presetChain: slots[i]!.presetChain });
+    for (const j of outgoing[i]!) if (--indegree[j]! === 0) ready.push(j);
+  }
+  if (out.length < slots.length) {
+    const stuck = slots.filter((_, i) => indegree[i]! > 0);
+    throw new CtnrError('ORDER_CYCLE', `plugins of stage "${stage}" order each other in a cycle`, {
+      stage,
+      details: stuck.map((s) => `${s.plugin.name} (before: ${(s.plugin.before ?? []).join(', ') || '-'}; after: ${(s.plugin.after ?? []).join(', ') || '-'}) from ${s.presetChain.join(' › ')}`),
+    });
+  }
+  return out;
+}
