@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { CtnrError } from '../errors.js';
 import { exitCodeFor, printError } from './output.js';
 import { VERSION } from '../version.js';
+import { registerGenerateCommands } from './register/generate.js';
 
 /** Flags every command that reads a compose file shares. */
 export function composeOptions(cmd: Command): Command {
@@ -23,36 +24,9 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .exitOverride();
 
-  composeOptions(
-    program
-      .command('spec')
-      .description('print (or write) the config.json for one service')
-      .argument('<service>', 'service name in the compose file')
-      .option('--rootfs <dir>', 'root filesystem the bundle will use (user and group names resolve against it)')
-      .option('--rootless', 'generate for an unprivileged user (default: when not root)')
-      .option('--no-rootless', 'generate for root even when not root')
-      .option('-o, --output <file>', 'write to FILE instead of stdout')
-      .option('--compact', 'one-line JSON'),
-  ).action(async (service, opts) => (await import('./commands/spec.js')).specCommand(service, opts));
-
-  composeOptions(
-    program
-      .command('plan')
-      .description('print the resolved stages and plugins, with the preset each came from')
-      .option('--json', 'machine-readable output'),
-  ).action(async (opts) => (await import('./commands/plan.js')).planCommand(opts));
-
-  composeOptions(
-    program
-      .command('explain')
-      .description('print which plugin wrote each JSON pointer of the spec (or one pointer\'s history)')
-      .argument('<service>', 'service name')
-      .argument('[pointer]', 'JSON pointer, e.g. /process/args')
-      .option('--rootfs <dir>', 'root filesystem (user and group names resolve against it)')
-      .option('--rootless', 'generate for an unprivileged user')
-      .option('--no-rootless', 'generate for root even when not root')
-      .option('--json', 'print the trace as JSON'),
-  ).action(async (service, pointer, opts) => (await import('./commands/explain.js')).explainCommand(service, pointer, opts));
+  // One register function per command group (src/cli/register/*.ts); actions import their code lazily so
+  // `ctnr --help` and `ctnr spec` load only what they use.
+  registerGenerateCommands(program);
 
   return program;
 }

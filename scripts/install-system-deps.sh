@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# System packages the e2e tests and `ctnr run` use: OCI runtimes, a static busybox for test root filesystems,
+# a static init for `init: true`, CNI plugins, iptables (portmap), uidmap and slirp4netns (rootless).
+set -euo pipefail
+PACKAGES=(runc crun busybox-static tini containernetworking-plugins iptables iproute2 uidmap slirp4netns jq)
+missing=()
+for p in "${PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

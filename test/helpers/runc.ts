@@ -1,0 +1,87 @@
+import { spawnSync, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { IN_CI } from './shared.js';
+import { BUSYBOX } from './rootfs.js';
+
+export function which(cmd: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+const isRoot = process.getuid?.() === 0;
+
+/**
+ * E2E tests need root, runc (or crun) and busybox. They skip with a message on a developer machine without
+ * them, and fail in CI (CI=true), where .ci/run installs them.
+ */
+export function e2eAvailable(runtime: 'runc' | 'crun' = 'runc'): boolean {
+  const missing = [!isRoot && 'root', !which(runtime) && runtime, !BUSYBOX && 'busybox-static'].filter(Boolean);
+  if (missing.length === 0) return true;
+  const msg = `e2e (${runtime}) needs ${missing.join(', ')}`;
+  if (IN_CI) throw new Error(`${msg}, and CI=true: .ci/run must install them`);
+  console.warn(`skipping ${msg}`);
+  return false;
+}
+
+let counter = 0;
+
+export interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Write `spec` as config.json in a fresh bundle dir whose root.path points at `rootfs`, run it with
+ * `runc run` (foreground, no terminal), return its output, and delete the container and bundle.
+ */
+export function runBundle(spec: any, rootfs: string, opts: { runtime?: string; timeoutMs?: number; bundleDir?: string; keep?: boolean } = {}): RunResult {
+  const bundle = opts.bundleDir ?? mkdtempSync(path.join(os.tmpdir(), 'ctnr-bundle-'));
+  mkdirSync(bundle, { recursive: true });
+  const config = { ...spec, root: { ...spec.root, path: rootfs } };
+  if (config.process) config.process = { ...config.process, terminal: false };
+  writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config, null, 2));
+  const id = `ctnr-test-${process.pid}-${++counter}`;
+  const runtime = opts.runtime ?? 'runc';
+  try {
+    const r = spawnSync(runtime, ['run', '--bundle', bundle, id], { encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr + (r.error ? String(r.error) : '') };
+  } finally {
+    spawnSync(runtime, ['delete', '-f', id], { stdio: 'ignore' });
+    if (!opts.keep && !opts.bundleDir) rmSync(bundle, { recursive: true, force: true });
+  }
+}
+
+/** Parse `key=value` lines printed by a probe script. Repeated keys keep the last value. */
+export function parseFacts(stdout: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of stdout.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+/**
+ * A probe: the container's own shell prints facts about itself (read from its own /proc entry, since a
+ * non-root child would lose caps). Extend with extra `key=$(cmd)` lines.
+ */
+export function probeScript(extra: string[] = []): string {
+  return [
+    'echo uid=$(id -u)',
+    'echo gid=$(id -g)',
+    'echo groups=$(id -G)',
+    'echo cwd=$(pwd)',
+    'echo hostname=$(hostname)',
+    'for k in CapInh CapPrm CapEff CapBnd CapAmb NoNewPrivs Seccomp; do echo "$k=$(grep "^$k:" /proc/$$/status | cut -f2)"; done',
+    'echo nofile=$(ulimit -n)',
+    ...extra,
+  ].join('\n');
+}
+
+/** Decode a /proc status capability mask into CAP_ names (same table as src/capabilities). */
+export { capabilitiesFromMask } from '../../src/capabilities.js';
+
+export { execFileSync, existsSync };
