@@ -7,7 +7,7 @@ import { createBaseSpec } from './spec/base.js';
 import type { Spec } from './spec/types.js';
 import type { Service } from './compose/service.js';
 import type { ImageConfig } from './image/config.js';
-import type { Diagnostic, Env, Plugin, PluginContext, Preset, Project, ServiceSource, StageDeclaration, TraceEntry, Violation } from './types.js';
+import type { BundleFile, Diagnostic, Env, Plugin, PluginContext, PluginOutput, Preset, Project, ServiceSource, StageDeclaration, TraceEntry, Violation } from './types.js';
 import { parsePath } from './path.js';
 
 export interface EngineOptions {
@@ -34,6 +34,8 @@ export interface Result {
   spec: Spec;
   trace: TraceEntry[];
   diagnostics: Diagnostic[];
+  /** Files the bundle writer must create, sorted by path, each with the plugin that declared it. */
+  files: Array<BundleFile & { plugin: string }>;
   violations: Array<Violation & { validator: string; stage: string; presetChain: readonly string[] }>;
   /** Every trace entry that touched `pointer`, one of its ancestors or one of its descendants, in order. */
   blame(pointer: string): TraceEntry[];
@@ -53,6 +55,7 @@ interface RunState {
   trace: TraceEntry[];
   owners: Map<string, string>;
   diagnostics: Diagnostic[];
+  files: Map<string, BundleFile & { plugin: string }>;
 }
 
 const BASE_OWNER = 'ctnr:base';
@@ -90,6 +93,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         trace: [],
         owners: new Map(),
         diagnostics: [],
+        files: new Map(),
       };
       for (const hook of hooks) await hook.promise(state);
       const violations: Result['violations'] = [];
@@ -113,6 +117,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         spec: state.doc,
         trace,
         diagnostics: state.diagnostics,
+        files: [...state.files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
         violations,
         blame: (ptr) => trace.filter((t) => related(t.pointer, ptr)),
       };
@@ -151,6 +156,7 @@ function makeContext(state: RunState, planned: PlannedPlugin, stage: string, err
     env: state.env,
     options: planned.plugin.options,
     trace: state.trace,
+    files: state.files,
     ownerOf: (ptr) => ownerOf(state.owners, ptr),
     warn(message, path) {
       const w = where(path);
@@ -206,7 +212,7 @@ async function runMutator(state: RunState, stage: string, planned: PlannedPlugin
   const errors: CtnrError[] = [];
   const ctx = makeContext(state, planned, stage, errors);
   const before = strict ? JSON.stringify(state.doc) : '';
-  let result: readonly Operation[] | Promise<readonly Operation[]>;
+  let result: PluginOutput | Promise<PluginOutput>;
   try {
     result = plugin.apply!(ctx);
     if (result && typeof (result as Promise<unknown>).then === 'function') result = await result;
@@ -219,7 +225,20 @@ async function runMutator(state: RunState, stage: string, planned: PlannedPlugin
     });
   }
   if (errors.length > 0) failWith(errors);
-  const list = result as readonly Operation[];
+  const output = result as PluginOutput;
+  const list = (Array.isArray(output) ? output : (output as { ops?: readonly Operation[] })?.ops ?? []) as readonly Operation[];
+  if (!Array.isArray(output)) {
+    if (!output || typeof output !== 'object') {
+      throw new CtnrError('OP_INVALID', `apply() must return an array of ops or { ops, files }, got ${output === null ? 'null' : typeof output}`, {
+        plugin: plugin.name, stage, presetChain: planned.presetChain,
+      });
+    }
+    for (const file of (output as { files?: readonly BundleFile[] }).files ?? []) {
+      const problem = checkBundleFile(file);
+      if (problem) throw new CtnrError('OP_INVALID', `bundle file ${JSON.stringify(file?.path)}: ${problem}`, { plugin: plugin.name, stage, presetChain: planned.presetChain });
+      state.files.set(file.path, { ...file, plugin: plugin.name });
+    }
+  }
   if (!Array.isArray(list)) {
     throw new CtnrError('OP_INVALID', `apply() must return an array of ops, got ${typeof list}`, {
       plugin: plugin.name, stage, presetChain: planned.presetChain,
@@ -253,6 +272,16 @@ async function runMutator(state: RunState, stage: string, planned: PlannedPlugin
     if (overrode !== undefined && overrode !== plugin.name) entry.overrode = overrode;
     state.trace.push(entry);
   }
+}
+
+function checkBundleFile(file: BundleFile): string | undefined {
+  if (!file || typeof file.path !== 'string' || file.path === '') return 'needs a path';
+  if (file.path.startsWith('/') || file.path.split('/').some((p) => p === '..' || p === '' || p === '.')) return 'path must be relative, without "..", "." or empty segments';
+  if (file.path === 'config.json' || file.path === 'rootfs' || file.path.startsWith('rootfs/')) return 'path is reserved';
+  const kind = file.kind ?? 'file';
+  if (kind === 'file' && (file.content === undefined) === (file.copyFrom === undefined)) return 'a file needs exactly one of content or copyFrom';
+  if (kind === 'directory' && (file.content !== undefined || file.copyFrom !== undefined)) return 'a directory has no content';
+  return undefined;
 }
 
 async function runValidator(state: RunState, stage: string, planned: PlannedPlugin): Promise<readonly Violation[]> {

@@ -76,6 +76,8 @@ export interface PluginContext<Options = unknown> {
   readonly options: Options;
   /** Everything applied so far (validators see the whole pipeline's trace). */
   readonly trace: readonly TraceEntry[];
+  /** Bundle files declared so far, by path (a later plugin may replace one by returning the same path). */
+  readonly files: ReadonlyMap<string, Readonly<BundleFile> & { plugin: string }>;
   /** Which plugin last wrote `pointer` (or an ancestor of it), if any. */
   ownerOf(pointer: string): string | undefined;
   /** A user mistake that does not stop the pipeline. `path` is below the service (`cap_add[0]`). */
@@ -94,6 +96,30 @@ export interface Violation {
   plugin?: string;
 }
 
+/**
+ * A file the bundle writer creates inside the bundle (generated /etc/hosts, secrets, anonymous volume
+ * directories…). Plugins describe files as data next to their ops; `ctnr spec` writes none of them.
+ */
+export interface BundleFile {
+  /** Path relative to the bundle directory, e.g. `files/etc/hosts`. No `..`, not absolute. */
+  path: string;
+  /** `file` (default) with `content` or `copyFrom`, or `directory`. */
+  kind?: 'file' | 'directory';
+  /** Text content. */
+  content?: string;
+  /** Copy the bytes of this host file at bundle time (never bind-mounted). */
+  copyFrom?: string;
+  /** Default 0o644 for files, 0o755 for directories. */
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  /** Content is secret: never printed, traced or logged. */
+  secret?: boolean;
+}
+
+/** What `apply` may return: ops alone, or ops plus bundle files. */
+export type PluginOutput = readonly Operation[] | { ops?: readonly Operation[]; files?: readonly BundleFile[] };
+
 export interface Plugin<Options = any> {
   /** Unique in a plan; namespaced (`ctnr:args`, `acme:registry-mirror`). */
   readonly name: string;
@@ -103,7 +129,7 @@ export interface Plugin<Options = any> {
   readonly after?: readonly string[];
   readonly options?: Options;
   /** Mutator: returns RFC 6902 ops against the current spec. Never mutates `ctx.spec`. */
-  apply?(ctx: PluginContext<Options>): readonly Operation[] | Promise<readonly Operation[]>;
+  apply?(ctx: PluginContext<Options>): PluginOutput | Promise<PluginOutput>;
   /** Validator: runs after every mutator, sees the final spec and the trace. */
   validate?(ctx: PluginContext<Options>): readonly Violation[] | Promise<readonly Violation[]>;
 }
