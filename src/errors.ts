@@ -47,7 +47,11 @@ export interface CtnrErrorDetails {
   details?: readonly string[];
 }
 
+/** Brand shared by every copy of this module (the bundled CLI and a config importing `ctnr` are two copies). */
+const BRAND = Symbol.for('ctnr.error');
+
 export class CtnrError extends Error {
+  readonly [BRAND] = true;
   readonly code: ErrorCode;
   path: string | undefined;
   location: SourceLocation | undefined;
@@ -70,7 +74,7 @@ export class CtnrError extends Error {
 }
 
 export function isCtnrError(err: unknown): err is CtnrError {
-  return err instanceof CtnrError;
+  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[BRAND] === true;
 }
 
 /** `['services','web','ports',1]` → `services.web.ports[1]`. Keys that are not identifiers are quoted. */
@@ -101,7 +105,8 @@ export function formatError(err: unknown): string {
     let loc = err.location.file;
     if (err.location.line !== undefined) loc += `:${err.location.line}`;
     if (err.location.line !== undefined && err.location.col !== undefined) loc += `:${err.location.col}`;
-    head.push(loc);
+    // `compose.yaml:14:9 path: …` but `ctnr.config.ts: path: …` when there is no line to point at.
+    head.push(err.location.line === undefined ? `${loc}:` : loc);
   }
   if (err.plugin) head.push(`[${err.plugin}]`);
   if (err.path) head.push(`${err.path}:`);

@@ -213,12 +213,31 @@ function orderStage(
     }
   });
 
-  const rank = (i: number) => TIER[slots[i]!.plugin.enforce ?? 'normal'] * 1e9 + slots[i]!.position;
+  const ownRank = (i: number) => TIER[slots[i]!.plugin.enforce ?? 'normal'] * 1e9 + slots[i]!.position;
+  // The plugin that declares `after`/`before` is the one that moves: it takes a place just behind (or in front
+  // of) its anchor, and plugins listed in between keep theirs. Kahn's algorithm then enforces every edge.
+  const effective: Array<number | undefined> = slots.map(() => undefined);
+  const visiting = new Set<number>();
+  const rankOf = (i: number): number => {
+    if (effective[i] !== undefined) return effective[i]!;
+    if (visiting.has(i)) return ownRank(i); // cycle: reported below
+    visiting.add(i);
+    const anchors = (key: 'before' | 'after') =>
+      (slots[i]!.plugin[key] ?? []).map((n) => index.get(n)).filter((j): j is number => j !== undefined).map(rankOf);
+    const after = anchors('after');
+    const before = anchors('before');
+    let r = ownRank(i);
+    if (after.length > 0) r = Math.max(...after) + 1e-3;
+    else if (before.length > 0) r = Math.min(...before) - 1e-3;
+    visiting.delete(i);
+    return (effective[i] = r);
+  };
+  const better = (a: number, b: number) => rankOf(a) - rankOf(b) || ownRank(a) - ownRank(b);
   const ready = slots.map((_, i) => i).filter((i) => indegree[i] === 0);
   const out: PlannedPlugin[] = [];
   while (ready.length > 0) {
     let best = 0;
-    for (let k = 1; k < ready.length; k++) if (rank(ready[k]!) < rank(ready[best]!)) best = k;
+    for (let k = 1; k < ready.length; k++) if (better(ready[k]!, ready[best]!) < 0) best = k;
     const i = ready.splice(best, 1)[0]!;
     out.push({ plugin: slots[i]!.plugin, presetChain: slots[i]!.presetChain });
     for (const j of outgoing[i]!) if (--indegree[j]! === 0) ready.push(j);
