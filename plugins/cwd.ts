@@ -14,7 +14,8 @@ export function cwdPlugin() {
         error(`"${cwd}" is not an absolute path`, service.working_dir ? ['working_dir'] : []);
         return [];
       }
-      return [ops.set(spec, '/process/cwd', path.normalize(cwd))];
+      const normal = path.normalize(cwd);
+      return [ops.set(spec, '/process/cwd', normal.length > 1 ? normal.replace(/\/$/, '') : normal)];
     },
   });
 }
