@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { CtnrError, renderPath } from '../errors.js';
+import { CtnrError, didYouMean, renderPath } from '../errors.js';
 import type { Diagnostic, Project, ServiceSource } from '../types.js';
 import type { ServiceInput } from '../engine.js';
 import type { ImageConfig } from '../image/config.js';
@@ -151,6 +151,8 @@ export function selectService(project: ComposeProject, name: string, image?: Ima
   }
   const service = { ...data, environment } as Service;
   if (data.environment === undefined) delete service.environment;
+  resolveServicePaths(service, project.dir, project.environment.HOME ?? process.env.HOME ?? '/');
+  checkReferences(service, project, base);
 
   const source: ServiceSource = {
     file: project.file,
@@ -183,4 +185,43 @@ function issueMessage(issue: z.core.$ZodIssue): string {
     return `${JSON.stringify(input)} is not valid here (${issue.message.toLowerCase()})`;
   }
   return issue.message;
+}
+
+/** `~` → HOME, relative → against the compose directory (never the process cwd). */
+export function resolveHostPath(p: string, dir: string, home: string): string {
+  if (p === '~') return home;
+  if (p.startsWith('~/')) return path.join(home, p.slice(2));
+  return path.resolve(dir, p);
+}
+
+/** Make every host path of a normalised service absolute (bind sources, env files, label files). */
+export function resolveServicePaths(service: Service, dir: string, home: string): void {
+  if (service.volumes) {
+    service.volumes = service.volumes.map((v) => (v.type === 'bind' && v.source !== undefined ? { ...v, source: resolveHostPath(v.source, dir, home) } : v));
+  }
+  if (service.env_file) service.env_file = service.env_file.map((e) => ({ ...e, path: resolveHostPath(e.path, dir, home) }));
+  if (service.label_file) service.label_file = service.label_file.map((f) => resolveHostPath(f, dir, home));
+}
+
+/** Named volumes, networks, secrets and configs must be declared at the top level, as compose requires. */
+function checkReferences(service: Service, project: ComposeProject, base: string[]): void {
+  const fail = (what: string, name: string, table: Record<string, unknown>, segs: Array<string | number>) => {
+    const declared = Object.keys(table);
+    throw new CtnrError('SERVICE_INVALID', `${what} "${name}" is not declared in the top-level "${what}s:" table${didYouMean(name, declared)}`, {
+      path: [...base, ...segs],
+      location: project.positions.locate([...base, ...segs]),
+    });
+  };
+  service.volumes?.forEach((v, i) => {
+    if (v.type === 'volume' && v.source !== undefined && !(v.source in project.project.volumes)) fail('volume', v.source, project.project.volumes, ['volumes', i]);
+  });
+  if (service.networks) {
+    for (const n of Object.keys(service.networks)) if (n !== 'default' && !(n in project.project.networks)) fail('network', n, project.project.networks, ['networks', n]);
+  }
+  service.secrets?.forEach((s, i) => {
+    if (!(s.source in project.project.secrets)) fail('secret', s.source, project.project.secrets, ['secrets', i]);
+  });
+  service.configs?.forEach((c, i) => {
+    if (!(c.source in project.project.configs)) fail('config', c.source, project.project.configs, ['configs', i]);
+  });
 }

@@ -1,27 +1,152 @@
 import { z } from 'zod';
+import { didYouMean } from '../errors.js';
 import { splitShellWords } from './shellwords.js';
+import {
+  checkDevice,
+  extraHost,
+  parseDeviceShort,
+  parseExtraHost,
+  parsePortShort,
+  parseProtocol,
+  parsePublished,
+  parseTmpfsShort,
+  parseVolumeShort,
+  PROPAGATION,
+} from './short-syntax.js';
+import type {
+  BlkioConfig,
+  DependsOn,
+  DeployResources,
+  DeviceMapping,
+  EnvFile,
+  ExtendsRef,
+  ExtraHost,
+  FileReference,
+  Healthcheck,
+  PortMapping,
+  ServiceNetwork,
+  TmpfsMount,
+  Ulimit,
+  VolumeMount,
+} from './types.js';
+import { parseBool, parseBytes, parseDuration } from './units.js';
 
 /**
- * The compose service as plugins see it: validated, short syntax turned into long form. Only keys with a
- * schema here are typed; the compose loader decides what happens to every other key (see keys.ts).
+ * The compose service as plugins see it: every compose-spec service key validated, short syntax turned into
+ * the long forms of types.ts, sizes in bytes and durations in nanoseconds. What ctnr DOES with each key is
+ * decided in keys.ts; paths are made absolute by the loader (it knows the compose directory).
+ *
+ * Scalars accept the string forms interpolation produces (`"true"`, `"512"`), as compose-go does.
  */
 
-const stringOrList = z.union([z.string(), z.array(z.string())]);
+// ------------------------------------------------------------------------------------------ helpers
 
-const command = z
-  .union([z.string(), z.array(z.union([z.string(), z.number()])), z.null()])
-  .transform((v, ctx) => {
-    if (v === null) return null;
-    if (Array.isArray(v)) return v.map(String);
+/** Run a parser that throws plain Errors; its message becomes the issue at this value's path. */
+function parsed<S extends z.ZodType, O>(schema: S, fn: (v: z.output<S>) => O) {
+  return schema.transform((v, ctx): O => {
     try {
-      return splitShellWords(v);
+      return fn(v);
     } catch (e) {
-      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      ctx.addIssue({ code: 'custom', message: (e as Error).message, input: v });
       return z.NEVER;
     }
   });
+}
 
+/**
+ * A compose sub-object: known keys typed, `x-*` extensions allowed and dropped, any other key an error with a
+ * did-you-mean (compose-spec sub-objects are `additionalProperties: false`).
+ */
+function obj<S extends z.core.$ZodLooseShape>(shape: S) {
+  const known = Object.keys(shape);
+  return z
+    .looseObject(shape)
+    .superRefine((v, ctx) => {
+      for (const k of Object.keys(v)) {
+        if (!(k in shape) && !k.startsWith('x-')) {
+          ctx.addIssue({ code: 'custom', message: `unknown key "${k}"${didYouMean(k, known)} (expected one of: ${known.join(', ')})`, path: [k], input: v });
+        }
+      }
+    })
+    .transform((v) => {
+      const out: Record<string, unknown> = {};
+      for (const k of known) if ((v as Record<string, unknown>)[k] !== undefined) out[k] = (v as Record<string, unknown>)[k];
+      return out as z.output<z.ZodObject<S>>;
+    });
+}
+
+export const bool = z.union([z.boolean(), parsed(z.string(), parseBool)]);
+
+function intFrom(text: string): number {
+  if (!/^[+-]?\d+$/.test(text.trim())) throw new Error(`"${text}" is not an integer`);
+  return Number(text.trim());
+}
+
+export const int = z.union([z.number().int(), parsed(z.string(), intFrom)]);
+const nonNegInt = int.pipe(z.number().min(0, 'must not be negative'));
+
+function numberFrom(text: string): number {
+  const n = Number(text.trim());
+  if (text.trim() === '' || !Number.isFinite(n)) throw new Error(`"${text}" is not a number`);
+  return n;
+}
+export const num = z.union([z.number(), parsed(z.string(), numberFrom)]);
+
+/** Bytes: `512m`, `1.5g`, `1024`. */
+export const bytes = parsed(z.union([z.number(), z.string()]), parseBytes).pipe(z.number().min(0, 'must not be negative'));
+/** Bytes or -1 (unlimited), as `memswap_limit` allows. */
+const bytesOrUnlimited = parsed(z.union([z.number(), z.string()]), (v) => (String(v).trim() === '-1' ? -1 : parseBytes(v)));
+/** Nanoseconds: `1m30s`, `500ms`. */
+export const duration = parsed(z.union([z.string(), z.number()]), (v) => {
+  if (typeof v === 'number') {
+    if (v === 0) return 0;
+    throw new Error(`${v} has no unit (write e.g. ${v}s)`);
+  }
+  return parseDuration(v);
+});
+/** Microseconds given as a number or a duration (`cpu_rt_period: 1s`). */
+const microseconds = parsed(z.union([z.number(), z.string()]), (v) => {
+  if (typeof v === 'number') return Math.trunc(v);
+  return /^[+-]?\d+$/.test(v.trim()) ? Number(v.trim()) : Math.trunc(parseDuration(v) / 1000);
+});
+/** File modes: a number, or an octal string (`"0440"`, `"0o440"`). */
+const fileMode = parsed(z.union([z.number().int(), z.string()]), (v) => {
+  if (typeof v === 'number') return v;
+  const m = /^(?:0o?)?([0-7]{1,4})$/.exec(v.trim());
+  if (!m) throw new Error(`"${v}" is not an octal file mode`);
+  return parseInt(m[1]!, 8);
+});
+
+const stringOrList = z.union([z.string(), z.array(z.string())]).transform((v) => (typeof v === 'string' ? [v] : v));
+const listOfStrings = z.array(z.string());
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+/** `list_or_dict` (labels, annotations, sysctls, …) → record; `KEY` alone or `KEY: null` → empty string. */
+export const dict = z.union([z.record(z.string(), z.union([scalar, z.null()])), z.array(z.string())]).transform((v, ctx) => {
+  const out: Record<string, string> = {};
+  if (Array.isArray(v)) {
+    v.forEach((item, i) => {
+      const eq = item.indexOf('=');
+      const key = (eq < 0 ? item : item.slice(0, eq)).trim();
+      if (key === '') ctx.addIssue({ code: 'custom', message: `"${item}" is not KEY=VALUE`, path: [i], input: item });
+      else out[key] = eq < 0 ? '' : item.slice(eq + 1);
+    });
+  } else {
+    for (const [k, val] of Object.entries(v)) out[k] = val === null ? '' : String(val);
+  }
+  return out;
+});
+
+const command = z.union([z.string(), z.array(z.union([z.string(), z.number()])), z.null()]).transform((v, ctx) => {
+  if (v === null) return null;
+  if (Array.isArray(v)) return v.map(String);
+  try {
+    return splitShellWords(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message, input: v });
+    return z.NEVER;
+  }
+});
 
 /** `environment:` map or `KEY=VALUE` list → ordered entries; `null` marks "take it from the environment". */
 export const environmentSchema = z
@@ -38,7 +163,7 @@ export const environmentSchema = z
         const eq = item.indexOf('=');
         const key = eq < 0 ? item : item.slice(0, eq);
         if (key === '' || /\s/.test(key)) {
-          ctx.addIssue({ code: 'custom', message: `"${item}" is not KEY=VALUE`, path: [i] });
+          ctx.addIssue({ code: 'custom', message: `"${item}" is not KEY=VALUE`, path: [i], input: item });
           return;
         }
         put(key, eq < 0 ? null : item.slice(eq + 1));
@@ -49,33 +174,351 @@ export const environmentSchema = z
     return out;
   });
 
+// ------------------------------------------------------------------------------------- long forms
+
+const absolute = (what: string) => z.string().refine((s) => s.startsWith('/'), { message: `${what} must be an absolute path` });
+
+const volumeLong = obj({
+  type: z.enum(['bind', 'volume', 'tmpfs', 'npipe', 'cluster', 'image']),
+  source: z.string().optional(),
+  target: absolute('target'),
+  read_only: bool.optional(),
+  consistency: z.string().optional(),
+  bind: obj({
+    propagation: z.enum(PROPAGATION).optional(),
+    create_host_path: bool.optional(),
+    recursive: z.enum(['enabled', 'disabled', 'writable', 'readonly']).optional(),
+    selinux: z.enum(['z', 'Z']).optional(),
+  }).optional(),
+  volume: obj({ labels: dict.optional(), nocopy: bool.optional(), subpath: z.string().optional() }).optional(),
+  tmpfs: obj({ size: bytes.optional(), mode: fileMode.optional() }).optional(),
+  image: obj({ subpath: z.string().optional() }).optional(),
+}).transform((v, ctx): VolumeMount => {
+  if ((v.type === 'bind' || v.type === 'image') && !v.source) {
+    ctx.addIssue({ code: 'custom', message: `a ${v.type} mount needs a "source"`, input: v });
+    return z.NEVER;
+  }
+  if (v.type === 'tmpfs' && v.source) {
+    ctx.addIssue({ code: 'custom', message: 'a tmpfs mount takes no "source"', path: ['source'], input: v });
+    return z.NEVER;
+  }
+  const out: VolumeMount = { type: v.type, target: v.target };
+  if (v.source !== undefined && v.source !== '') out.source = v.source;
+  if (v.read_only !== undefined) out.read_only = v.read_only;
+  if (v.consistency !== undefined) out.consistency = v.consistency;
+  if (v.bind) out.bind = v.bind;
+  if (v.bind?.selinux) out.selinux = v.bind.selinux;
+  if (v.type === 'bind') out.bind = { create_host_path: true, ...out.bind };
+  if (v.volume) out.volume = v.volume;
+  if (v.tmpfs) out.tmpfs = v.tmpfs;
+  if (v.image) out.image = v.image;
+  return out;
+});
+
+const volumes = z.array(z.union([parsed(z.string(), parseVolumeShort), volumeLong]));
+
+const portLong = obj({
+  name: z.string().optional(),
+  mode: z.enum(['host', 'ingress']).optional(),
+  host_ip: z.string().optional(),
+  target: int.pipe(z.number().min(1).max(65535)),
+  published: z.union([z.string(), z.number().int()]).optional(),
+  protocol: z.string().optional(),
+  app_protocol: z.string().optional(),
+}).transform((v, ctx): PortMapping => {
+  try {
+    const published = v.published === undefined ? undefined : parsePublished(v.published, v.target);
+    return {
+      target: v.target,
+      ...(published !== undefined ? { published } : {}),
+      protocol: v.protocol ? parseProtocol(v.protocol, v.protocol) : 'tcp',
+      ...(v.host_ip !== undefined ? { host_ip: v.host_ip } : {}),
+      mode: v.mode ?? 'ingress',
+      ...(v.name !== undefined ? { name: v.name } : {}),
+      ...(v.app_protocol !== undefined ? { app_protocol: v.app_protocol } : {}),
+    };
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message, input: v });
+    return z.NEVER;
+  }
+});
+
+/** Ports: each short entry may expand to several mappings (ranges), so the list is flattened. */
+const ports = z
+  .array(z.union([parsed(z.union([z.string(), z.number()]), parsePortShort), portLong.transform((p) => [p])]))
+  .transform((lists) => lists.flat());
+
+const extraHosts = z
+  .union([
+    z.array(parsed(z.string(), parseExtraHost)),
+    z.record(z.string(), z.union([z.string(), z.array(z.string())])).transform((v, ctx): ExtraHost[] => {
+      const out: ExtraHost[] = [];
+      for (const [host, ips] of Object.entries(v)) {
+        for (const ip of typeof ips === 'string' ? [ips] : ips) {
+          try {
+            out.push(extraHost(host, ip));
+          } catch (e) {
+            ctx.addIssue({ code: 'custom', message: (e as Error).message, path: [host], input: ip });
+          }
+        }
+      }
+      return out;
+    }),
+  ]);
+
 const ulimitValue = z.union([
-  z.number().int(),
-  z.strictObject({ soft: z.number().int(), hard: z.number().int() }),
+  int.transform((n): Ulimit => ({ soft: n, hard: n })),
+  obj({ soft: int, hard: int }).transform((v): Ulimit => ({ soft: v.soft, hard: v.hard })),
+]);
+const ulimits = z.record(z.string().regex(/^[a-z]+$/, 'ulimit names are lower-case letters'), ulimitValue);
+
+const tmpfs = z
+  .union([z.string().transform((s) => [s]), z.array(z.string())])
+  .pipe(z.array(parsed(z.string(), parseTmpfsShort)));
+
+const devices = z.array(
+  z.union([
+    parsed(z.string(), parseDeviceShort),
+    obj({ source: z.string(), target: z.string().optional(), permissions: z.string().optional() }).transform((v, ctx): DeviceMapping => {
+      try {
+        return checkDevice({ source: v.source, target: v.target ?? v.source, permissions: v.permissions ?? 'rwm' }, v.source);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message, input: v });
+        return z.NEVER;
+      }
+    }),
+  ]),
+);
+
+const healthcheck = obj({
+  disable: bool.optional(),
+  interval: duration.optional(),
+  retries: nonNegInt.optional(),
+  test: z.union([z.string(), z.array(z.string())]).optional(),
+  timeout: duration.optional(),
+  start_period: duration.optional(),
+  start_interval: duration.optional(),
+}).transform((v, ctx): Healthcheck => {
+  const out: Healthcheck = {};
+  if (v.test !== undefined) {
+    // A string runs through the shell (compose-spec); a list starts with NONE, CMD or CMD-SHELL.
+    out.test = typeof v.test === 'string' ? ['CMD-SHELL', v.test] : v.test;
+    if (!['NONE', 'CMD', 'CMD-SHELL'].includes(out.test[0] ?? '')) {
+      ctx.addIssue({ code: 'custom', message: `the test list must start with NONE, CMD or CMD-SHELL (got ${JSON.stringify(out.test[0] ?? '')})`, path: ['test'], input: v.test });
+      return z.NEVER;
+    }
+  }
+  for (const k of ['interval', 'timeout', 'start_period', 'start_interval', 'retries'] as const) if (v[k] !== undefined) out[k] = v[k];
+  if (v.disable === true || out.test?.[0] === 'NONE') out.disable = true;
+  else if (v.disable === false) out.disable = false;
+  return out;
+});
+
+const limitResources = obj({ cpus: num.pipe(z.number().min(0)).optional(), memory: bytes.optional(), pids: int.optional() });
+const reservationResources = obj({
+  cpus: num.pipe(z.number().min(0)).optional(),
+  memory: bytes.optional(),
+  generic_resources: z.array(z.unknown()).optional(),
+  devices: z.array(z.record(z.string(), z.unknown())).optional(),
+});
+
+const deploy = z.union([
+  z.null().transform(() => undefined),
+  obj({
+    mode: z.string().optional(),
+    endpoint_mode: z.string().optional(),
+    replicas: int.optional(),
+    labels: dict.optional(),
+    rollback_config: z.record(z.string(), z.unknown()).optional(),
+    update_config: z.record(z.string(), z.unknown()).optional(),
+    resources: obj({ limits: limitResources.optional(), reservations: reservationResources.optional() })
+      .transform((v): DeployResources => v)
+      .optional(),
+    restart_policy: obj({ condition: z.string().optional(), delay: duration.optional(), max_attempts: int.optional(), window: duration.optional() }).optional(),
+    placement: z.record(z.string(), z.unknown()).optional(),
+  }),
 ]);
 
+const blkioLimit = obj({ path: absolute('path'), rate: bytes });
+const blkioIops = obj({ path: absolute('path'), rate: nonNegInt });
+const blkioWeight = obj({ path: absolute('path'), weight: int.pipe(z.number().min(10).max(1000)) });
+const blkio = obj({
+  weight: int.pipe(z.number().min(10).max(1000)).optional(),
+  weight_device: z.array(blkioWeight).optional(),
+  device_read_bps: z.array(blkioLimit).optional(),
+  device_write_bps: z.array(blkioLimit).optional(),
+  device_read_iops: z.array(blkioIops).optional(),
+  device_write_iops: z.array(blkioIops).optional(),
+}).transform((v): BlkioConfig => v);
+
+const serviceNetwork = obj({
+  aliases: listOfStrings.optional(),
+  interface_name: z.string().optional(),
+  ipv4_address: z.string().optional(),
+  ipv6_address: z.string().optional(),
+  link_local_ips: listOfStrings.optional(),
+  mac_address: z.string().optional(),
+  driver_opts: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).optional(),
+  priority: num.optional(),
+  gw_priority: num.optional(),
+}).transform((v): ServiceNetwork => v);
+
+const networks = z.union([
+  z.array(z.string()).transform((names) => Object.fromEntries(names.map((n) => [n, null])) as Record<string, ServiceNetwork | null>),
+  z.record(z.string(), z.union([z.null(), serviceNetwork])),
+]);
+
+const fileRefs = z.array(
+  z.union([
+    z.string().transform((source): FileReference => ({ source })),
+    obj({
+      source: z.string(),
+      target: z.string().optional(),
+      uid: z.union([z.string(), z.number().int()]).transform(String).optional(),
+      gid: z.union([z.string(), z.number().int()]).transform(String).optional(),
+      mode: fileMode.optional(),
+    }).transform((v): FileReference => v),
+  ]),
+);
+
+const envFile = z
+  .union([
+    z.string().transform((p) => [p]),
+    z.array(z.union([z.string(), obj({ path: z.string(), format: z.string().optional(), required: bool.optional() })])),
+  ])
+  .transform((list): EnvFile[] =>
+    list.map((e) => (typeof e === 'string' ? { path: e, required: true } : { path: e.path, required: e.required ?? true, ...(e.format ? { format: e.format } : {}) })),
+  );
+
+const extendsRef = z.union([
+  z.string().transform((service): ExtendsRef => ({ service })),
+  obj({ service: z.string(), file: z.string().optional() }).transform((v): ExtendsRef => v),
+]);
+
+const dependsOn = z.union([
+  z.array(z.string()).transform((names): Record<string, DependsOn> => Object.fromEntries(names.map((n) => [n, { condition: 'service_started', required: true }]))),
+  z.record(
+    z.string(),
+    obj({
+      condition: z.enum(['service_started', 'service_healthy', 'service_completed_successfully']),
+      restart: bool.optional(),
+      required: bool.optional(),
+    }).transform((v): DependsOn => ({ ...v, required: v.required ?? true })),
+  ),
+]);
+
+const expose = z.array(
+  z.union([z.string(), z.number().int()]).transform(String).refine((s) => /^\d+(-\d+)?(\/(tcp|udp|sctp))?$/.test(s), {
+    message: 'is not a port (expected PORT[-PORT][/PROTO])',
+  }),
+);
+
+const signal = z.string().regex(/^(SIG)?[A-Z0-9+-]+$|^\d+$/, 'is not a signal name (e.g. SIGTERM) or number');
+
+// ------------------------------------------------------------------------------------ the service
+
 export const serviceShape = {
+  // process
   image: z.string().optional(),
   entrypoint: command.optional(),
   command: command.optional(),
   environment: environmentSchema.optional(),
+  env_file: envFile.optional(),
   working_dir: z.string().optional(),
   user: z.union([z.string(), z.number().int()]).transform(String).optional(),
   group_add: z.array(z.union([z.string(), z.number().int()]).transform(String)).optional(),
   cap_add: z.array(z.string()).optional(),
   cap_drop: z.array(z.string()).optional(),
-  privileged: z.boolean().optional(),
-  tty: z.boolean().optional(),
-  stdin_open: z.boolean().optional(),
-  ulimits: z.record(z.string(), ulimitValue).optional(),
-  oom_score_adj: z.number().int().min(-1000).max(1000).optional(),
+  privileged: bool.optional(),
+  tty: bool.optional(),
+  stdin_open: bool.optional(),
+  ulimits: ulimits.optional(),
+  oom_score_adj: int.pipe(z.number().min(-1000).max(1000)).optional(),
+  oom_kill_disable: bool.optional(),
   security_opt: z.array(z.string()).optional(),
-  init: z.boolean().optional(),
+  init: bool.optional(),
+  read_only: bool.optional(),
+  stop_signal: signal.optional(),
+  stop_grace_period: duration.optional(),
+  healthcheck: healthcheck.optional(),
+  // mounts
+  volumes: volumes.optional(),
+  volumes_from: listOfStrings.optional(),
+  tmpfs: tmpfs.optional(),
+  shm_size: bytes.optional(),
+  devices: devices.optional(),
+  device_cgroup_rules: listOfStrings.optional(),
+  secrets: fileRefs.optional(),
+  configs: fileRefs.optional(),
+  storage_opt: z.record(z.string(), z.unknown()).optional(),
+  // resources
+  mem_limit: bytes.optional(),
+  mem_reservation: bytes.optional(),
+  memswap_limit: bytesOrUnlimited.optional(),
+  mem_swappiness: int.pipe(z.number().min(0).max(100)).optional(),
+  cpus: num.pipe(z.number().min(0)).optional(),
+  cpu_shares: int.optional(),
+  cpu_quota: int.optional(),
+  cpu_period: int.optional(),
+  cpu_rt_period: microseconds.optional(),
+  cpu_rt_runtime: microseconds.optional(),
+  cpu_count: nonNegInt.optional(),
+  cpu_percent: int.pipe(z.number().min(0).max(100)).optional(),
+  cpuset: z.string().optional(),
+  pids_limit: int.optional(),
+  blkio_config: blkio.optional(),
+  deploy: deploy.optional(),
+  cgroup: z.enum(['host', 'private']).optional(),
+  cgroup_parent: z.string().optional(),
+  gpus: z.union([z.literal('all'), z.array(z.record(z.string(), z.unknown()))]).optional(),
+  // namespaces, network
+  network_mode: z.string().optional(),
+  networks: networks.optional(),
+  ipc: z.string().optional(),
+  pid: z.string().nullable().optional(),
+  uts: z.string().optional(),
+  userns_mode: z.string().optional(),
   hostname: z.string().optional(),
   domainname: z.string().optional(),
-  read_only: z.boolean().optional(),
+  mac_address: z.string().optional(),
+  ports: ports.optional(),
+  expose: expose.optional(),
+  extra_hosts: extraHosts.optional(),
+  dns: stringOrList.optional(),
+  dns_search: stringOrList.optional(),
+  dns_opt: listOfStrings.optional(),
+  links: listOfStrings.optional(),
+  external_links: listOfStrings.optional(),
+  sysctls: dict.optional(),
+  // metadata
+  labels: dict.optional(),
+  label_file: stringOrList.optional(),
+  annotations: dict.optional(),
+  container_name: z.string().optional(),
+  restart: z.string().optional(),
+  depends_on: dependsOn.optional(),
+  profiles: listOfStrings.optional(),
+  extends: extendsRef.optional(),
+  platform: z.string().optional(),
+  logging: obj({ driver: z.string().optional(), options: z.record(z.string(), z.union([z.string(), z.number(), z.null()])).optional() }).optional(),
+  // outside a single container's runtime (see keys.ts for what happens to them)
+  build: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+  develop: z.record(z.string(), z.unknown()).nullable().optional(),
+  pull_policy: z.string().optional(),
+  pull_refresh_after: z.string().optional(),
+  scale: int.optional(),
+  attach: bool.optional(),
+  runtime: z.string().optional(),
+  isolation: z.string().optional(),
+  credential_spec: z.record(z.string(), z.unknown()).optional(),
+  post_start: z.array(z.record(z.string(), z.unknown())).optional(),
+  pre_stop: z.array(z.record(z.string(), z.unknown())).optional(),
+  provider: z.record(z.string(), z.unknown()).optional(),
+  models: z.union([listOfStrings, z.record(z.string(), z.unknown())]).optional(),
+  use_api_socket: bool.optional(),
 };
 
+/** Unknown keys are judged by the loader's key policy (keys.ts) before this schema runs. */
 export const serviceSchema = z.looseObject(serviceShape);
 
 const typedSchema = z.object(serviceShape);
@@ -88,3 +531,4 @@ export type Service = Omit<ServiceFields, 'environment'> & {
 };
 
 export { stringOrList };
+export type { TmpfsMount };

@@ -15,8 +15,10 @@ export interface VolumeMount {
   selinux?: 'z' | 'Z';
   consistency?: string;
   bind?: { propagation?: 'private' | 'rprivate' | 'shared' | 'rshared' | 'slave' | 'rslave'; create_host_path?: boolean; selinux?: 'z' | 'Z'; recursive?: 'enabled' | 'disabled' | 'writable' | 'readonly' };
-  volume?: { nocopy?: boolean; subpath?: string };
+  volume?: { nocopy?: boolean; subpath?: string; labels?: Record<string, string> };
+  /** size in bytes, mode as a number (octal strings are converted). */
   tmpfs?: { size?: number; mode?: number };
+  image?: { subpath?: string };
 }
 
 export interface PortMapping {
@@ -56,10 +58,47 @@ export interface Ulimit {
 
 export interface ResourceSpec {
   cpus?: number;
+  /** Bytes. */
   memory?: number;
   pids?: number;
 }
 
+/** `deploy.resources`: limits map to cgroups; reservations.memory to a soft limit. */
+export interface DeployResources {
+  limits?: ResourceSpec;
+  reservations?: { cpus?: number; memory?: number; generic_resources?: unknown[]; devices?: Array<Record<string, unknown>> };
+}
+
+export interface BlkioConfig {
+  weight?: number;
+  weight_device?: Array<{ path: string; weight: number }>;
+  /** rate in bytes per second. */
+  device_read_bps?: Array<{ path: string; rate: number }>;
+  device_write_bps?: Array<{ path: string; rate: number }>;
+  /** rate in operations per second. */
+  device_read_iops?: Array<{ path: string; rate: number }>;
+  device_write_iops?: Array<{ path: string; rate: number }>;
+}
+
+export interface EnvFile {
+  /** Absolute after loading. */
+  path: string;
+  required: boolean;
+  format?: string;
+}
+
+export interface ExtendsRef {
+  service: string;
+  file?: string;
+}
+
+export interface DependsOn {
+  condition: 'service_started' | 'service_healthy' | 'service_completed_successfully';
+  restart?: boolean;
+  required: boolean;
+}
+
+/** Durations in ns. A string `test` becomes `['CMD-SHELL', s]`; `['NONE']` sets `disable`. */
 export interface Healthcheck {
   test?: string[];
   interval?: number;
@@ -72,11 +111,17 @@ export interface Healthcheck {
 
 export interface ServiceNetwork {
   aliases?: string[];
+  interface_name?: string;
   ipv4_address?: string;
   ipv6_address?: string;
+  link_local_ips?: string[];
+  mac_address?: string;
+  driver_opts?: Record<string, string>;
   priority?: number;
+  gw_priority?: number;
 }
 
+/** A service's `secrets:`/`configs:` entry; `source` names the top-level secret/config. */
 export interface FileReference {
   source: string;
   target?: string;
