@@ -257,7 +257,10 @@ async function runMutator(state: RunState, stage: string, planned: PlannedPlugin
     const resolved = resolveOp(state.doc, op);
     if (typeof resolved === 'string') throw opError(plugin.name, i, op, resolved, info);
     try {
-      applyOpInPlace(state.doc, op);
+      // The document gets its own copy of the value: later ops must not rewrite what the trace recorded, and
+      // plugins may return shared (even frozen) data.
+      const value = (op as { value?: unknown }).value;
+      applyOpInPlace(state.doc, value !== null && typeof value === 'object' ? ({ ...op, value: jsonClone(value) } as Operation) : op);
     } catch (err) {
       throw opError(plugin.name, i, op, (err as Error).message.split('\n')[0]!, info);
     }
@@ -300,4 +303,12 @@ async function runValidator(state: RunState, stage: string, planned: PlannedPlug
     });
   }
   return result;
+}
+
+function jsonClone<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(jsonClone) as T;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = jsonClone((value as Record<string, unknown>)[key]);
+  return out as T;
 }
