@@ -4,6 +4,7 @@ import { loadComposeFile, selectService, type ComposeProject } from './compose/l
 import { loadConfig, resolvePresetRefs, type LoadedConfig } from './config/load.js';
 import { createEnv } from './env.js';
 import type { Diagnostic, Env, Preset } from './types.js';
+import type { ImageConfig } from './image/config.js';
 import { BUILTIN_PRESETS } from '../presets/index.js';
 import { defaultPreset } from '../presets/default.js';
 
@@ -59,8 +60,9 @@ export interface ServiceRun {
   diagnostics: Diagnostic[];
 }
 
-export async function runService(project: LoadedProject, name: string): Promise<ServiceRun> {
-  const { input, diagnostics } = selectService(project.compose, name);
+/** `image`: the OCI image config the service runs from, when known (e.g. read from an image layout). */
+export async function runService(project: LoadedProject, name: string, image?: ImageConfig): Promise<ServiceRun> {
+  const { input, diagnostics } = selectService(project.compose, name, image);
   const result = await project.engine.run(input, project.env);
   return { input, result, diagnostics: [...diagnostics, ...result.diagnostics] };
 }

@@ -1,0 +1,167 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { CtnrError } from '../errors.js';
+import type { ImageConfig } from '../image/config.js';
+import { runService, type LoadedProject, type ServiceRun } from '../pipeline.js';
+import type { Spec } from '../spec/types.js';
+import { readLayout, unpackLayers, type LayoutImage } from './layout.js';
+import { inputDigest, newMetadata, type BundleMetadata } from './metadata.js';
+import { bundlesDir } from './store.js';
+import { BundleStaging } from './writer.js';
+
+export interface CreateBundleOptions {
+  /** Bundle directory; default `<dataDir>/bundles/<project>-<service>`. */
+  dir?: string;
+  /** Root filesystem directory used in place (root.path points at it; nothing is copied). */
+  rootfs?: string;
+  /** OCI image layout: its config feeds the pipeline and its layers are unpacked into `<bundle>/rootfs`. */
+  image?: string;
+  force?: boolean;
+  /** Called before slow steps (unpacking, generating, writing) so a CLI can show progress. */
+  progress?: (step: string) => void;
+}
+
+export interface CreatedBundle {
+  dir: string;
+  spec: Spec;
+  metadata: BundleMetadata;
+  run: ServiceRun;
+}
+
+type RootfsSource =
+  | { kind: 'directory'; path: string; origin: string }
+  | { kind: 'image'; layout: string; origin: string }
+  | { kind: 'config'; path?: string; layout?: string; configFile?: string; origin: string };
+
+/** Default bundle directory of a service: one per project and service under the data dir. */
+export function defaultBundleDir(project: LoadedProject, service: string): string {
+  return path.join(bundlesDir(project.env.dataDir), `${project.compose.name}-${service}`);
+}
+
+/** `--rootfs`, `--image`, or the config's `images` mapping for the service's `image:`; else a usage error. */
+function rootfsSource(project: LoadedProject, service: string, opts: CreateBundleOptions): RootfsSource {
+  if (opts.rootfs && opts.image) throw new CtnrError('USAGE', '--rootfs and --image exclude each other');
+  if (opts.rootfs) return { kind: 'directory', path: path.resolve(opts.rootfs), origin: '--rootfs' };
+  if (opts.image) return { kind: 'image', layout: path.resolve(opts.image), origin: '--image' };
+  const raw = project.compose.services[service];
+  const imageName = raw && typeof raw === 'object' && typeof raw.image === 'string' ? raw.image : undefined;
+  const images = project.config.config.images ?? {};
+  const mapping = imageName !== undefined ? images[imageName] : undefined;
+  const base = project.config.file ? path.dirname(project.config.file) : project.compose.dir;
+  if (mapping && (mapping.rootfs || mapping.layout)) {
+    return {
+      kind: 'config',
+      ...(mapping.rootfs ? { path: path.resolve(base, mapping.rootfs) } : {}),
+      ...(mapping.layout ? { layout: path.resolve(base, mapping.layout) } : {}),
+      ...(mapping.config ? { configFile: path.resolve(base, mapping.config) } : {}),
+      origin: `${project.config.label} images["${imageName}"]`,
+    };
+  }
+  const hint = imageName
+    ? ` (or map image "${imageName}" to a rootfs or layout under "images" in ctnr.config.ts)`
+    : '';
+  throw new CtnrError('USAGE', `service "${service}" needs a root filesystem: pass --rootfs DIR or --image LAYOUT${hint}`);
+}
+
+function readImageConfigFile(file: string): ImageConfig {
+  let doc: any;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new CtnrError('IMAGE_INVALID', `cannot read image config ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  // Either a whole image config document (with `config`) or just its `config` object.
+  return (doc && typeof doc === 'object' && doc.config && typeof doc.config === 'object' ? doc.config : doc) as ImageConfig;
+}
+
+function checkRootfsDir(dir: string, origin: string): void {
+  let ok = false;
+  try {
+    ok = statSync(dir).isDirectory();
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new CtnrError('USAGE', `${origin}: ${dir} is not a directory`);
+}
+
+function fileBytes(file: string | undefined): Buffer | undefined {
+  return file && existsSync(file) ? readFileSync(file) : undefined;
+}
+
+/**
+ * Compose service → bundle directory: pick the root filesystem, run the pipeline, refuse policy violations,
+ * write config.json, the plugins' bundle files and ctnr.json atomically (see BundleStaging).
+ */
+export async function createBundle(project: LoadedProject, service: string, opts: CreateBundleOptions = {}): Promise<CreatedBundle> {
+  if (project.compose.services[service] === undefined) {
+    const names = Object.keys(project.compose.services);
+    throw new CtnrError('SERVICE_NOT_FOUND', `no service "${service}" in ${project.compose.displayFile} (services: ${names.join(', ') || 'none'})`);
+  }
+  const source = rootfsSource(project, service, opts);
+  const dir = path.resolve(opts.dir ?? defaultBundleDir(project, service));
+  const staging = new BundleStaging(dir, opts.force);
+  try {
+    let rootfsForPipeline: string;
+    let rootPath: string;
+    let layout: LayoutImage | undefined;
+    let image: ImageConfig | undefined;
+    const layoutDir = source.kind === 'image' ? source.layout : source.kind === 'config' && !source.path ? source.layout : undefined;
+    if (source.kind === 'directory' || (source.kind === 'config' && source.path)) {
+      const dirPath = source.kind === 'directory' ? source.path : source.path!;
+      checkRootfsDir(dirPath, source.origin);
+      rootfsForPipeline = rootPath = dirPath;
+    } else {
+      const raw = project.compose.services[service];
+      const imageName = typeof raw?.image === 'string' ? raw.image : undefined;
+      opts.progress?.('reading image layout');
+      layout = readLayout(layoutDir!, imageName, project.env.arch);
+      opts.progress?.(`unpacking ${layout.layers.length} layer(s)`);
+      rootfsForPipeline = path.join(staging.tmp, 'rootfs');
+      unpackLayers(layout, rootfsForPipeline);
+      // Relative: runtimes resolve root.path against the bundle directory, which is renamed into place.
+      rootPath = 'rootfs';
+      image = layout.config;
+    }
+    if (source.kind === 'config' && source.configFile) image = readImageConfigFile(source.configFile);
+    if (source.kind === 'config' && source.path && source.layout && !image) image = readLayout(source.layout, undefined, project.env.arch).config;
+
+    opts.progress?.('generating config.json');
+    const run = await runService({ ...project, env: { ...project.env, rootfs: rootfsForPipeline } }, service, image);
+    if (run.result.violations.length > 0) {
+      const v = run.result.violations;
+      throw new CtnrError('POLICY_VIOLATION', `service "${service}" violates ${v.length} polic${v.length === 1 ? 'y' : 'ies'}; no bundle written`, {
+        details: v.map((x) => `[${x.validator}] ${x.control} ${x.pointer}: ${x.message}${x.plugin ? ` (set by ${x.plugin})` : ''}`),
+      });
+    }
+    const spec = run.result.spec;
+    // The bundle writer owns root.path: where the root filesystem lives is decided here, not by a plugin.
+    spec.root = { ...spec.root, path: rootPath };
+
+    const composeBytes = readFileSync(project.compose.file);
+    const service0 = run.input.service as { stop_grace_period?: number };
+    const rootfsMeta: BundleMetadata['rootfs'] = layout
+      ? { kind: 'image', layout: layout.layout, manifest: layout.manifest }
+      : { kind: 'directory', path: rootPath };
+    const metadata = newMetadata({
+      service,
+      project: project.compose.name,
+      composeFile: project.compose.file,
+      ...(project.config.file ? { configFile: project.config.file } : {}),
+      inputDigest: inputDigest({
+        composeBytes,
+        service,
+        ...(fileBytes(project.config.file) ? { configBytes: fileBytes(project.config.file)! } : {}),
+        options: { rootless: project.env.rootless, rootfs: rootfsMeta, presets: [] },
+      }),
+      rootless: project.env.rootless,
+      rootfs: rootfsMeta,
+      ...(typeof service0.stop_grace_period === 'number' ? { stopGracePeriodNs: service0.stop_grace_period } : {}),
+    });
+    opts.progress?.('writing bundle');
+    staging.commit({ spec, files: run.result.files, metadata, dataDir: project.env.dataDir });
+    return { dir, spec, metadata, run };
+  } catch (err) {
+    staging.abort();
+    throw err;
+  }
+}

@@ -1,0 +1,53 @@
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { CtnrError } from '../errors.js';
+import { readMetadata, type BundleMetadata } from './metadata.js';
+import { CONFIG_FILE } from './writer.js';
+
+/**
+ * Bundles live under `<dataDir>/bundles/<name>` (`/var/lib/ctnr/bundles`, rootless
+ * `$XDG_DATA_HOME/ctnr/bundles`). Named volumes live beside them in `<dataDir>/volumes/` and are never removed
+ * with a bundle.
+ */
+export function bundlesDir(dataDir: string): string {
+  return path.join(dataDir, 'bundles');
+}
+
+export interface StoredBundle {
+  name: string;
+  dir: string;
+  metadata?: BundleMetadata;
+}
+
+/** Bundles under the data dir, sorted by name. Temporary build directories (`.name.tmp-PID`) are skipped. */
+export function listBundles(dataDir: string): StoredBundle[] {
+  const root = bundlesDir(dataDir);
+  let names: string[];
+  try {
+    names = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name);
+  } catch {
+    return [];
+  }
+  return names
+    .sort()
+    .map((name) => {
+      const dir = path.join(root, name);
+      const metadata = readMetadata(dir);
+      return { name, dir, ...(metadata ? { metadata } : {}) };
+    })
+    .filter((b) => b.metadata !== undefined || existsSync(path.join(b.dir, CONFIG_FILE)));
+}
+
+/** A bundle name or path → its directory. A bare name is looked up under the data dir. */
+export function resolveBundle(dataDir: string, nameOrPath: string): string {
+  const isPath = nameOrPath.includes('/') || nameOrPath === '.' || nameOrPath === '..';
+  const dir = isPath ? path.resolve(nameOrPath) : path.join(bundlesDir(dataDir), nameOrPath);
+  if (!existsSync(path.join(dir, CONFIG_FILE))) throw new CtnrError('USAGE', `no bundle at ${dir}`);
+  return dir;
+}
+
+export function removeBundle(dir: string): void {
+  // Only directories that look like bundles: a typo must not delete an unrelated tree.
+  if (!existsSync(path.join(dir, CONFIG_FILE))) throw new CtnrError('USAGE', `${dir} is not a bundle (no ${CONFIG_FILE})`);
+  rmSync(dir, { recursive: true, force: true });
+}

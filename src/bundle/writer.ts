@@ -1,0 +1,264 @@
+import { chmodSync, copyFileSync, existsSync, lchownSync, lstatSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { CtnrError, isCtnrError } from '../errors.js';
+import type { Spec } from '../spec/types.js';
+import type { BundleFile } from '../types.js';
+import type { BundleMetadata } from './metadata.js';
+
+export const CONFIG_FILE = 'config.json';
+export const METADATA_FILE = 'ctnr.json';
+
+/** The temporary sibling a bundle is built in: same filesystem, so the final rename is atomic. */
+export function tempSibling(dir: string, tag = 'tmp'): string {
+  return path.join(path.dirname(dir), `.${path.basename(dir)}.${tag}-${process.pid}`);
+}
+
+function bundleError(message: string, cause?: unknown): CtnrError {
+  return new CtnrError('BUNDLE_FAILED', message, cause === undefined ? {} : { cause });
+}
+
+/** `files/etc/hosts` → checked segments; refuses absolute paths, `..`, empty and reserved names. */
+export function checkBundlePath(p: string): string[] {
+  if (typeof p !== 'string' || p === '' || path.isAbsolute(p)) throw bundleError(`bundle file path "${p}" must be relative to the bundle`);
+  const segs = p.split('/').filter((s) => s !== '' && s !== '.');
+  if (segs.length === 0 || segs.some((s) => s === '..')) throw bundleError(`bundle file path "${p}" must stay inside the bundle`);
+  if (segs.length === 1 && (segs[0] === CONFIG_FILE || segs[0] === METADATA_FILE)) {
+    throw bundleError(`bundle file path "${p}" is reserved for ctnr`);
+  }
+  return segs;
+}
+
+/**
+ * Create `segs` below `root` one directory at a time, never following a symlink (an unpacked image may hold
+ * `etc -> /etc`; a bundle file must not land on the host through it).
+ */
+function ensureDirs(root: string, segs: readonly string[], secretDirs: ReadonlySet<string>): void {
+  let cur = root;
+  let rel = '';
+  for (const seg of segs) {
+    cur = path.join(cur, seg);
+    rel = rel ? `${rel}/${seg}` : seg;
+    let st;
+    try {
+      st = lstatSync(cur);
+    } catch {
+      st = undefined;
+    }
+    if (st === undefined) {
+      const mode = secretDirs.has(rel) ? 0o700 : 0o755;
+      mkdirSync(cur, { mode });
+      chmodSync(cur, mode); // mkdir's mode is filtered by the umask
+      continue;
+    }
+    if (st.isSymbolicLink()) throw bundleError(`bundle path ${rel} is a symlink; refusing to write through it`);
+    if (!st.isDirectory()) throw bundleError(`bundle path ${rel} exists and is not a directory`);
+  }
+}
+
+function applyOwner(file: string, f: BundleFile): void {
+  if (f.uid === undefined && f.gid === undefined) return;
+  const uid = f.uid ?? -1;
+  const gid = f.gid ?? -1;
+  try {
+    lchownSync(file, uid, gid);
+  } catch (err) {
+    throw bundleError(`cannot give ${f.path} to ${uid}:${gid}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, err);
+  }
+}
+
+/** Write every bundle file below `root` with its mode and owner. Folders holding secret files are 0700. */
+export function writeBundleFiles(root: string, files: readonly BundleFile[]): void {
+  // Every directory that (directly) holds a secret file: created 0700, and a declared mode is narrowed to
+  // the owner, so other host users cannot list or read secrets while the bundle sits on disk.
+  const secretDirs = new Set<string>();
+  for (const f of files) {
+    if (!f.secret) continue;
+    const segs = checkBundlePath(f.path);
+    if (segs.length > 1) secretDirs.add(segs.slice(0, -1).join('/'));
+  }
+  // Directories first (shallow to deep), so a declared directory's mode and owner win over implicit parents.
+  const ordered = [...files].sort((a, b) => {
+    const ka = a.kind === 'directory' ? 0 : 1;
+    const kb = b.kind === 'directory' ? 0 : 1;
+    return ka - kb || checkBundlePath(a.path).length - checkBundlePath(b.path).length || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  });
+  for (const f of ordered) {
+    const segs = checkBundlePath(f.path);
+    const rel = segs.join('/');
+    ensureDirs(root, segs.slice(0, -1), secretDirs);
+    const target = path.join(root, ...segs);
+    let existing;
+    try {
+      existing = lstatSync(target);
+    } catch {
+      existing = undefined;
+    }
+    if (existing?.isSymbolicLink()) throw bundleError(`bundle path ${rel} is a symlink; refusing to write through it`);
+    if (f.kind === 'directory') {
+      if (f.content !== undefined || f.copyFrom !== undefined) throw bundleError(`bundle directory ${rel} cannot have content`);
+      let mode = f.mode ?? 0o755;
+      if (secretDirs.has(rel)) mode &= 0o700;
+      if (existing && !existing.isDirectory()) throw bundleError(`bundle path ${rel} exists and is not a directory`);
+      if (!existing) mkdirSync(target, { mode });
+      chmodSync(target, mode);
+      applyOwner(target, f);
+      continue;
+    }
+    if (existing?.isDirectory()) throw bundleError(`bundle path ${rel} is a directory, cannot write a file there`);
+    if ((f.content === undefined) === (f.copyFrom === undefined)) {
+      throw bundleError(`bundle file ${rel} needs exactly one of content or copyFrom`);
+    }
+    const mode = f.mode ?? (f.secret ? 0o600 : 0o644);
+    if (f.copyFrom !== undefined) {
+      try {
+        if (!statSync(f.copyFrom).isFile()) throw new Error('not a regular file');
+        copyFileSync(f.copyFrom, target);
+      } catch (err) {
+        // Never echo secret content; the source path is safe to name.
+        throw bundleError(`cannot copy ${f.copyFrom} into the bundle as ${rel}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, err);
+      }
+    } else {
+      writeFileSync(target, f.content!, { mode });
+    }
+    chmodSync(target, mode);
+    applyOwner(target, f);
+  }
+}
+
+function isBind(m: { type?: string; options?: string[] }): boolean {
+  return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
+function inside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+export interface MountSourcePlan {
+  /** Named volume directories to create (absolute, below `<dataDir>/volumes/`). */
+  volumes: string[];
+  /** Bundle-relative directories to create (anonymous volume dirs nobody declared). */
+  bundleDirs: string[];
+}
+
+/**
+ * Decide what every bind mount's source needs, before anything is created:
+ * - a source below `<dataDir>/volumes/` is a named volume directory: created (mkdir -p, 0755) when missing;
+ * - a relative source is bundle-relative (runtimes join it with the bundle dir): created when missing;
+ * - any other missing source is an error (docker would create it; compose users expect the error).
+ */
+export function planMountSources(spec: Spec, bundleDir: string, dataDir: string, declared: ReadonlySet<string>): MountSourcePlan {
+  const volumesRoot = path.join(path.resolve(dataDir), 'volumes');
+  const out: MountSourcePlan = { volumes: [], bundleDirs: [] };
+  (spec.mounts ?? []).forEach((m, i) => {
+    if (!isBind(m) || m.source === undefined || m.source === '') return;
+    const src = m.source;
+    if (!path.isAbsolute(src)) {
+      const segs = src.split('/').filter((s) => s !== '' && s !== '.');
+      if (segs.length === 0 || segs.includes('..')) throw bundleError(`mounts[${i}] (${m.destination}): relative source "${src}" must stay inside the bundle`);
+      const rel = segs.join('/');
+      if (!declared.has(rel) && !existsSync(path.join(bundleDir, rel))) out.bundleDirs.push(rel);
+      return;
+    }
+    const norm = path.normalize(src);
+    if (inside(norm, volumesRoot)) {
+      if (!existsSync(norm)) out.volumes.push(norm);
+      return;
+    }
+    if (!existsSync(norm)) throw bundleError(`mounts[${i}] (${m.destination}): bind mount source ${src} does not exist`);
+  });
+  out.volumes = [...new Set(out.volumes)].sort();
+  out.bundleDirs = [...new Set(out.bundleDirs)].sort();
+  return out;
+}
+
+/** Move an old bundle out of the way, the new one in, then delete the old one; restore it if the swap fails. */
+function swapInto(tmp: string, dir: string, force: boolean): void {
+  if (!existsSync(dir)) {
+    renameSync(tmp, dir);
+    return;
+  }
+  if (!force) throw new CtnrError('BUNDLE_EXISTS', `bundle ${dir} already exists (use --force to replace it)`);
+  const old = tempSibling(dir, 'old');
+  rmSync(old, { recursive: true, force: true });
+  renameSync(dir, old);
+  try {
+    renameSync(tmp, dir);
+  } catch (err) {
+    renameSync(old, dir);
+    throw err;
+  }
+  rmSync(old, { recursive: true, force: true });
+}
+
+export interface CommitOptions {
+  spec: Spec;
+  files?: readonly BundleFile[];
+  metadata: BundleMetadata;
+  /** Where named volumes live: every bind source below `<dataDir>/volumes/` is created when missing. */
+  dataDir: string;
+}
+
+/**
+ * A bundle being built: everything goes into a temporary sibling directory (`.<name>.tmp-<pid>`, same
+ * filesystem) and `commit` renames it into place. `abort` (or any failing commit) removes it, so on error
+ * nothing is left behind and an existing bundle at `dir` is untouched. An existing bundle is replaced only
+ * with `force`.
+ */
+export class BundleStaging {
+  readonly dir: string;
+  readonly tmp: string;
+  private readonly force: boolean;
+  private done = false;
+
+  constructor(dir: string, force = false) {
+    this.dir = path.resolve(dir);
+    this.force = force;
+    if (existsSync(this.dir) && !force) throw new CtnrError('BUNDLE_EXISTS', `bundle ${this.dir} already exists (use --force to replace it)`);
+    mkdirSync(path.dirname(this.dir), { recursive: true });
+    this.tmp = tempSibling(this.dir);
+    rmSync(this.tmp, { recursive: true, force: true }); // a leftover of a crashed run with a recycled pid
+    mkdirSync(this.tmp, { mode: 0o755 });
+    chmodSync(this.tmp, 0o755); // a runtime in a user namespace must traverse it to reach a bundle-relative rootfs
+  }
+
+  commit(opts: CommitOptions): string {
+    if (this.done) throw new Error('bundle staging already finished');
+    try {
+      const files = opts.files ?? [];
+      writeBundleFiles(this.tmp, files);
+      const declared = new Set(files.map((f) => checkBundlePath(f.path).join('/')));
+      const plan = planMountSources(opts.spec, this.tmp, opts.dataDir, declared);
+      for (const rel of plan.bundleDirs) ensureDirs(this.tmp, rel.split('/'), new Set());
+      writeFileSync(path.join(this.tmp, CONFIG_FILE), JSON.stringify(opts.spec, null, 2) + '\n', { mode: 0o644 });
+      writeFileSync(path.join(this.tmp, METADATA_FILE), JSON.stringify(opts.metadata, null, 2) + '\n', { mode: 0o644 });
+      // Named volumes outlive bundles and are shared, so they are created last, once the bundle is complete.
+      for (const v of plan.volumes) mkdirSync(v, { recursive: true, mode: 0o755 });
+      swapInto(this.tmp, this.dir, this.force);
+      this.done = true;
+      return this.dir;
+    } catch (err) {
+      this.abort();
+      if (isCtnrError(err)) throw err;
+      throw bundleError(`cannot write bundle ${this.dir}: ${(err as Error).message}`, err);
+    }
+  }
+
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    rmSync(this.tmp, { recursive: true, force: true });
+  }
+}
+
+/** Write a complete bundle atomically (see BundleStaging). `prepare` may fill the temporary directory first. */
+export async function writeBundle(opts: CommitOptions & { dir: string; force?: boolean; prepare?: (tmpDir: string) => void | Promise<void> }): Promise<string> {
+  const staging = new BundleStaging(opts.dir, opts.force);
+  try {
+    await opts.prepare?.(staging.tmp);
+  } catch (err) {
+    staging.abort();
+    throw err;
+  }
+  return staging.commit(opts);
+}

@@ -1,0 +1,175 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CtnrError } from '../errors.js';
+import { removeRecord, queryState, writeRecord, type ContainerRecord } from './state.js';
+
+export const STOP_SIGNAL_ANNOTATION = 'org.opencontainers.image.stopSignal';
+/** docker's default stop timeout. */
+export const DEFAULT_STOP_GRACE_NS = 10_000_000_000;
+
+/** `SIGTERM` | `TERM` | `15` | `sigusr1` → a name (or number) both runc and crun accept; undefined if invalid. */
+export function normaliseSignal(sig: string | undefined): string | undefined {
+  if (sig === undefined) return undefined;
+  const s = sig.trim().toUpperCase();
+  if (/^\d+$/.test(s)) return Number(s) >= 1 && Number(s) <= 64 ? String(Number(s)) : undefined;
+  const name = s.startsWith('SIG') ? s : `SIG${s}`;
+  if (/^SIGRTM(IN|AX)([+-]\d+)?$/.test(name)) return name;
+  return name in os.constants.signals ? name : undefined;
+}
+
+/** The stop signal of a bundle's spec (annotation written by the annotations stage), default SIGTERM. */
+export function stopSignalOf(spec: { annotations?: Record<string, string> }, warn: (m: string) => void = () => {}): string {
+  const raw = spec.annotations?.[STOP_SIGNAL_ANNOTATION];
+  if (raw === undefined || raw === '') return 'SIGTERM';
+  const sig = normaliseSignal(raw);
+  if (sig === undefined) {
+    warn(`annotation ${STOP_SIGNAL_ANNOTATION}="${raw}" is not a signal; stopping with SIGTERM`);
+    return 'SIGTERM';
+  }
+  return sig;
+}
+
+/** Exit status of a process killed by `signal`, the way shells report it (128 + number). */
+function statusForSignal(signal: NodeJS.Signals | null): number {
+  const n = signal ? os.constants.signals[signal] : undefined;
+  return n === undefined ? 1 : 128 + n;
+}
+
+function runtimeCmd(rec: Pick<ContainerRecord, 'runtime' | 'root'>, args: string[]) {
+  return spawnSync(rec.runtime.path, ['--root', rec.root, ...args], { encoding: 'utf8' });
+}
+
+/** `runtime kill ID SIG`; false when the runtime has no running container to signal (yet or any more). */
+export function killContainer(rec: Pick<ContainerRecord, 'id' | 'runtime' | 'root'>, signal: string): boolean {
+  return runtimeCmd(rec, ['kill', rec.id, signal]).status === 0;
+}
+
+/** Delete the runtime state, ctnr's record, and the bundle when it was created for this run only. */
+export function cleanupContainer(rec: ContainerRecord): void {
+  runtimeCmd(rec, ['delete', '--force', rec.id]);
+  removeRecord(rec.id, path.dirname(rec.root));
+  if (rec.removeBundle) rmSync(rec.bundle, { recursive: true, force: true });
+}
+
+export interface ForegroundOptions {
+  /** Attach stdin (compose `stdin_open`, `ctnr run -i`). */
+  interactive?: boolean;
+  /** process.terminal of the spec: the runtime needs our terminal and our process group. */
+  terminal?: boolean;
+  /** Notes for the user (stop signal fallback, escalation to SIGKILL). */
+  note?: (message: string) => void;
+}
+
+/**
+ * `runtime run` in the foreground: stdio is forwarded, the container's exit status becomes ours, and
+ * SIGINT/SIGTERM sent to ctnr become the spec's stop signal for the container (a second signal, or the grace
+ * period running out, sends SIGKILL). Afterwards the runtime state is deleted.
+ */
+export async function runForeground(rec: ContainerRecord, opts: ForegroundOptions = {}): Promise<number> {
+  writeRecord(rec, path.dirname(rec.root));
+  // Without a terminal, the runtime gets its own process group: a Ctrl-C on our terminal reaches only ctnr,
+  // which turns it into the stop signal (runc would forward the SIGINT itself otherwise). With a terminal or
+  // an attached terminal stdin it has to stay in the foreground group to read from it.
+  const stdinIsTty = Boolean(process.stdin.isTTY);
+  const ownGroup = !opts.terminal && !(opts.interactive && stdinIsTty);
+  const child = spawn(rec.runtime.path, ['--root', rec.root, 'run', '--bundle', rec.bundle, rec.id], {
+    stdio: [opts.interactive || opts.terminal ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+    detached: ownGroup,
+  });
+
+  let stopping = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let exited = false;
+  // The container may not exist yet when the signal arrives (runtime still creating it): retry until the
+  // runtime accepts the signal or exits.
+  const deliver = (signal: string) => {
+    if (exited) return;
+    if (!killContainer(rec, signal)) retry = setTimeout(() => deliver(signal), 100);
+  };
+  const onSignal = (received: NodeJS.Signals) => {
+    if (stopping) {
+      opts.note?.(`${received} again: killing ${rec.id}`);
+      clearTimeout(retry);
+      deliver('SIGKILL');
+      return;
+    }
+    stopping = true;
+    deliver(rec.stopSignal);
+    const graceMs = Math.max(0, Math.round(rec.stopGracePeriodNs / 1e6));
+    killTimer = setTimeout(() => {
+      opts.note?.(`${rec.id} did not stop within ${graceMs / 1000}s of ${rec.stopSignal}: sending SIGKILL`);
+      clearTimeout(retry);
+      deliver('SIGKILL');
+    }, graceMs);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      child.on('error', (err) => reject(new CtnrError('RUNTIME_FAILED', `cannot start ${rec.runtime.path}: ${err.message}`)));
+      child.on('exit', (code, signal) => {
+        exited = true;
+        resolve(code ?? statusForSignal(signal));
+      });
+    });
+  } finally {
+    clearTimeout(killTimer);
+    clearTimeout(retry);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    cleanupContainer(rec);
+  }
+}
+
+/**
+ * `runtime run -d`: the container's stdout and stderr go to `rec.log` (appended), stdin is /dev/null.
+ * Returns once the runtime has started it; a failure removes the state and reports the runtime's output.
+ */
+export function startDetached(rec: ContainerRecord & { log: string }): void {
+  const fd = openSync(rec.log, 'a', 0o600);
+  let start = 0;
+  try {
+    start = statSync(rec.log).size;
+    writeRecord(rec, path.dirname(rec.root));
+    const r = spawnSync(rec.runtime.path, ['--root', rec.root, 'run', '--detach', '--bundle', rec.bundle, rec.id], { stdio: ['ignore', fd, fd] });
+    if (r.error || r.status !== 0) {
+      const out = readFileSync(rec.log, 'utf8').slice(start).trim();
+      cleanupContainer({ ...rec, removeBundle: false });
+      throw new CtnrError('RUNTIME_FAILED', `${rec.runtime.name} could not start ${rec.id}: ${r.error?.message ?? (out || `exit status ${r.status}`)}`);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitStopped(rec: ContainerRecord, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const s = queryState(rec);
+    if (s === undefined || s.status === 'stopped') return true;
+    if (Date.now() >= end) return false;
+    await sleep(100);
+  }
+}
+
+/**
+ * Stop a detached container the way docker does: the stop signal, up to the grace period, then SIGKILL; then
+ * delete its state (and its bundle when it was created for it).
+ */
+export async function stopContainer(rec: ContainerRecord, note: (m: string) => void = () => {}): Promise<void> {
+  const state = queryState(rec);
+  if (state && state.status !== 'stopped') {
+    killContainer(rec, rec.stopSignal);
+    if (!(await waitStopped(rec, Math.round(rec.stopGracePeriodNs / 1e6)))) {
+      note(`${rec.id} did not stop within the grace period after ${rec.stopSignal}: sending SIGKILL`);
+      killContainer(rec, 'SIGKILL');
+      await waitStopped(rec, 5000);
+    }
+  }
+  cleanupContainer(rec);
+}

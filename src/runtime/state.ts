@@ -1,0 +1,96 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Runtime } from './select.js';
+
+/**
+ * Where ctnr keeps run state: `/run/ctnr` as root, `$XDG_RUNTIME_DIR/ctnr` for an unprivileged user (a tmpfs
+ * that disappears at reboot, like the containers). Below it: the runtime's own `--root` per runtime
+ * (`runc/`, `crun/`), and one record per container ctnr started (`containers/<id>.json`) for `ps` and `down`.
+ */
+export function runRoot(uid = process.getuid?.() ?? 0, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.CTNR_RUN_ROOT) return env.CTNR_RUN_ROOT;
+  if (uid === 0) return '/run/ctnr';
+  if (env.XDG_RUNTIME_DIR) return path.join(env.XDG_RUNTIME_DIR, 'ctnr');
+  return path.join('/tmp', `ctnr-${uid}`);
+}
+
+/** The runtime's `--root`: separate per runtime (runc and crun state formats differ). */
+export function runtimeRoot(runtime: Runtime, root = runRoot()): string {
+  return path.join(root, runtime.name);
+}
+
+export interface ContainerRecord {
+  id: string;
+  runtime: Runtime;
+  /** The runtime's --root. */
+  root: string;
+  bundle: string;
+  service: string;
+  project: string;
+  detached: boolean;
+  /** Remove the bundle when the container is removed. */
+  removeBundle: boolean;
+  /** Signal for a graceful stop (spec annotation org.opencontainers.image.stopSignal, default SIGTERM). */
+  stopSignal: string;
+  /** Nanoseconds to wait after the stop signal before SIGKILL. */
+  stopGracePeriodNs: number;
+  /** Detached containers: where their stdout and stderr go. */
+  log?: string;
+}
+
+function recordsDir(root: string): string {
+  return path.join(root, 'containers');
+}
+
+export function writeRecord(rec: ContainerRecord, root = runRoot()): void {
+  const dir = recordsDir(root);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const file = path.join(dir, `${rec.id}.json`);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(rec, null, 2) + '\n', { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+export function readRecord(id: string, root = runRoot()): ContainerRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(path.join(recordsDir(root), `${id}.json`), 'utf8')) as ContainerRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+export function removeRecord(id: string, root = runRoot()): void {
+  rmSync(path.join(recordsDir(root), `${id}.json`), { force: true });
+}
+
+export function listRecords(root = runRoot()): ContainerRecord[] {
+  let names: string[];
+  try {
+    names = readdirSync(recordsDir(root)).filter((n) => n.endsWith('.json'));
+  } catch {
+    return [];
+  }
+  return names
+    .sort()
+    .map((n) => readRecord(n.slice(0, -'.json'.length), root))
+    .filter((r): r is ContainerRecord => r !== undefined);
+}
+
+export interface RuntimeState {
+  status: 'creating' | 'created' | 'running' | 'stopped' | 'paused' | string;
+  pid?: number;
+}
+
+/** `runtime --root R state ID`, or undefined when the runtime has no such container. */
+export function queryState(rec: Pick<ContainerRecord, 'id' | 'runtime' | 'root'>): RuntimeState | undefined {
+  const r = spawnSync(rec.runtime.path, ['--root', rec.root, 'state', rec.id], { encoding: 'utf8' });
+  if (r.status !== 0) return undefined;
+  try {
+    const s = JSON.parse(r.stdout) as { status: string; pid?: number };
+    return { status: s.status, ...(s.pid ? { pid: s.pid } : {}) };
+  } catch {
+    return undefined;
+  }
+}
