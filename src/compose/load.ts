@@ -2,32 +2,61 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { CtnrError, didYouMean, renderPath } from '../errors.js';
+import { CtnrError, didYouMean, renderPath, type SourceLocation } from '../errors.js';
 import type { Diagnostic, Project, ServiceSource } from '../types.js';
 import type { ServiceInput } from '../engine.js';
 import type { ImageConfig } from '../image/config.js';
+import { interpolate, InterpolationError, parseEnvFile, type Lookup } from './interpolate.js';
+import { keyPolicy, NESTED_POLICIES, SERVICE_KEYS } from './keys.js';
 import { PositionIndex } from './positions.js';
-import { serviceSchema, serviceShape, type Service } from './service.js';
+import { serviceSchema, type Service } from './service.js';
 
 export const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
 
-export interface ComposeProject {
-  /** Absolute path of the compose file. */
+/** Top-level keys of a compose file (compose-spec), besides `x-*` extensions. */
+const TOP_LEVEL_KEYS = ['version', 'name', 'include', 'services', 'networks', 'volumes', 'secrets', 'configs', 'models'];
+
+/** One YAML file of a project: where its services' relative paths resolve and how its errors are located. */
+export interface ComposeFile {
+  /** Absolute path. */
   file: string;
   /** How errors name the file: relative to the cwd when inside it. */
   displayFile: string;
   dir: string;
-  name: string;
-  services: Record<string, Record<string, unknown>>;
-  project: Project;
   positions: PositionIndex;
-  /** Variables used for `KEY`-only environment entries (process environment). */
+}
+
+export interface ComposeProject extends ComposeFile {
+  name: string;
+  /** Raw services after interpolation (included files' services too). */
+  services: Record<string, Record<string, unknown>>;
+  /** The file each service was written in (differs for services brought in by `include`). */
+  origins: Record<string, ComposeFile>;
+  project: Project;
+  /** Process environment: `KEY`-only environment entries and env files read it. */
   environment: Readonly<Record<string, string | undefined>>;
+  /** Interpolation variables: the process environment over the `.env` file. */
+  variables: Readonly<Record<string, string | undefined>>;
+  /** Active profiles (`--profile`); services with `profiles:` are enabled only by one of them. */
+  profiles: readonly string[];
+  /** Refused keys become warnings. */
+  allowUnsupported: boolean;
+  /** Loader warnings about the file itself (e.g. the obsolete `version`). */
+  diagnostics: Diagnostic[];
 }
 
 export interface LoadOptions {
   cwd?: string;
+  /** Process environment (default `process.env`). */
   environment?: Readonly<Record<string, string | undefined>>;
+  /** Variables file instead of `.env` beside the compose file (`--env-file`; relative to cwd). */
+  envFile?: string;
+  profiles?: readonly string[];
+  allowUnsupported?: boolean;
+  /** Variables already resolved by a parent file (include, extends); skips reading `.env`. */
+  variables?: Readonly<Record<string, string | undefined>>;
+  /** Files being loaded above this one (include/extends cycles). */
+  chain?: readonly string[];
 }
 
 export function findComposeFile(cwd: string): string {
@@ -47,15 +76,40 @@ export function loadComposeFile(fileArg: string | undefined, options: LoadOption
   const cwd = options.cwd ?? process.cwd();
   const file = fileArg ? path.resolve(cwd, fileArg) : findComposeFile(cwd);
   const displayFile = displayPath(file, cwd);
-  let text: string;
+  return parseCompose(readText(file, displayFile), file, displayFile, options);
+}
+
+function readText(file: string, displayFile: string, at?: SourceLocation, keyPath?: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new CtnrError('COMPOSE_NOT_FOUND', `cannot read compose file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-      location: { file: displayFile },
+    throw new CtnrError('COMPOSE_NOT_FOUND', `cannot read ${displayFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      location: at ?? { file: displayFile },
+      ...(keyPath ? { path: keyPath } : {}),
     });
   }
-  return parseCompose(text, file, displayFile, options);
+}
+
+/** `.env` beside the compose file (or `--env-file`), under the process environment. */
+export function projectVariables(dir: string, options: LoadOptions): Record<string, string | undefined> {
+  const environment = options.environment ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const envPath = options.envFile ? path.resolve(cwd, options.envFile) : path.join(dir, '.env');
+  const vars: Record<string, string | undefined> = {};
+  if (options.envFile || existsSync(envPath)) {
+    const display = displayPath(envPath, cwd);
+    let text: string;
+    try {
+      text = readFileSync(envPath, 'utf8');
+    } catch (err) {
+      throw new CtnrError('COMPOSE_NOT_FOUND', `cannot read env file ${display}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { location: { file: display } });
+    }
+    const { entries, errors } = parseEnvFile(text, (n) => environment[n]);
+    if (errors.length > 0) throw new CtnrError('COMPOSE_INVALID', errors[0]!.message, { location: { file: display, line: errors[0]!.line, col: 1 } });
+    for (const [k, v] of entries) vars[k] = v;
+  }
+  for (const [k, v] of Object.entries(environment)) if (v !== undefined) vars[k] = v;
+  return vars;
 }
 
 export function parseCompose(text: string, file: string, displayFile: string, options: LoadOptions = {}): ComposeProject {
@@ -78,30 +132,147 @@ export function parseCompose(text: string, file: string, displayFile: string, op
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new CtnrError('COMPOSE_INVALID', 'a compose file must be a mapping with a "services" key', { location: { file: displayFile, line: 1, col: 1 } });
   }
-  const top = raw as Record<string, unknown>;
-  const services = top.services;
+  const dir = path.dirname(file);
+  const environment = options.environment ?? process.env;
+  const variables = options.variables ?? projectVariables(dir, options);
+  const top = interpolateTree(raw, (n) => variables[n], [], positions) as Record<string, unknown>;
+  const diagnostics: Diagnostic[] = [];
+
+  for (const key of Object.keys(top)) {
+    if (TOP_LEVEL_KEYS.includes(key) || key.startsWith('x-')) continue;
+    throw new CtnrError('COMPOSE_INVALID', `unknown top-level key "${key}"${didYouMean(key, TOP_LEVEL_KEYS)}`, { path: key, location: positions.locate([key]) });
+  }
+  const services = top.services ?? (top.include !== undefined ? {} : undefined);
   if (services === undefined || services === null || typeof services !== 'object' || Array.isArray(services)) {
     throw new CtnrError('COMPOSE_INVALID', '"services" must be a mapping of service names to services', {
       path: 'services',
       location: positions.locate(['services']),
     });
   }
-  const dir = path.dirname(file);
-  const table = (key: string) => {
+  const table = (key: string): Record<string, unknown> => {
     const v = top[key];
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+    if (v === undefined || v === null) return {};
+    if (typeof v !== 'object' || Array.isArray(v)) {
+      throw new CtnrError('COMPOSE_INVALID', `"${key}" must be a mapping`, { path: key, location: positions.locate([key]) });
+    }
+    // `x-*` entries are extensions, not declarations.
+    return Object.fromEntries(Object.entries(v).filter(([k]) => !k.startsWith('x-')));
   };
   const name = typeof top.name === 'string' && top.name !== '' ? top.name : projectNameFromDir(dir);
-  return {
-    file,
-    displayFile,
-    dir,
+  const self: ComposeFile = { file, displayFile, dir, positions };
+  const serviceMap: Record<string, Record<string, unknown>> = {};
+  const origins: Record<string, ComposeFile> = {};
+  for (const [k, v] of Object.entries(services as Record<string, unknown>)) {
+    if (k.startsWith('x-')) continue;
+    serviceMap[k] = v as Record<string, unknown>;
+    origins[k] = self;
+  }
+  const home = environment.HOME ?? '/';
+  const project: Project = {
     name,
-    services: services as Record<string, Record<string, unknown>>,
-    project: { name, volumes: table('volumes'), networks: table('networks'), secrets: table('secrets'), configs: table('configs') },
-    positions,
-    environment: options.environment ?? process.env,
+    volumes: table('volumes'),
+    networks: table('networks'),
+    secrets: resolveFileTable(table('secrets'), dir, home),
+    configs: resolveFileTable(table('configs'), dir, home),
   };
+  const result: ComposeProject = {
+    ...self,
+    name,
+    services: serviceMap,
+    origins,
+    project,
+    environment,
+    variables,
+    profiles: options.profiles ?? [],
+    allowUnsupported: options.allowUnsupported ?? false,
+    diagnostics,
+  };
+  if (top.include !== undefined) applyIncludes(result, top.include, { ...options, chain: [...(options.chain ?? []), file] });
+  return result;
+}
+
+/** Top-level secrets/configs `file:` entries become absolute (relative to their compose file). */
+function resolveFileTable(t: Record<string, unknown>, dir: string, home: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(t)) {
+    out[k] = v && typeof v === 'object' && typeof (v as { file?: unknown }).file === 'string' ? { ...v, file: resolveHostPath((v as { file: string }).file, dir, home) } : v;
+  }
+  return out;
+}
+
+/** `include:` brings in services (and the top-level tables they need) from other files; names must not clash. */
+function applyIncludes(project: ComposeProject, include: unknown, options: LoadOptions): void {
+  const list = Array.isArray(include) ? include : [include];
+  list.forEach((entry, i) => {
+    const at = ['include', i];
+    const fail = (msg: string): never => {
+      throw new CtnrError('COMPOSE_INVALID', msg, { path: at, location: project.positions.locate(at) });
+    };
+    let paths: string[];
+    let envFiles: string[] = [];
+    let projectDir: string | undefined;
+    if (typeof entry === 'string') paths = [entry];
+    else if (entry && typeof entry === 'object' && !Array.isArray(entry)) {
+      const e = entry as Record<string, unknown>;
+      const unknown = Object.keys(e).find((k) => !['path', 'env_file', 'project_directory'].includes(k));
+      if (unknown) fail(`unknown include key "${unknown}"${didYouMean(unknown, ['path', 'env_file', 'project_directory'])}`);
+      paths = typeof e.path === 'string' ? [e.path] : Array.isArray(e.path) ? e.path.map(String) : fail('an include entry needs a "path"');
+      envFiles = typeof e.env_file === 'string' ? [e.env_file] : Array.isArray(e.env_file) ? e.env_file.map(String) : [];
+      projectDir = typeof e.project_directory === 'string' ? e.project_directory : undefined;
+    } else return fail('an include entry is a path or a mapping with "path"');
+    const home = project.environment.HOME ?? '/';
+    for (const p of paths) {
+      const file = resolveHostPath(p, project.dir, home);
+      if ((options.chain ?? []).includes(file)) fail(`include cycle: ${[...(options.chain ?? []), file].join(' → ')}`);
+      const displayFile = displayPath(file, options.cwd ?? process.cwd());
+      const text = readText(file, displayFile, project.positions.locate(at), renderPath(at));
+      let variables = project.variables;
+      if (envFiles.length > 0) {
+        const extra: Record<string, string | undefined> = {};
+        for (const ef of envFiles) {
+          const efPath = resolveHostPath(ef, project.dir, home);
+          const parsed = parseEnvFile(readText(efPath, displayPath(efPath, options.cwd ?? process.cwd()), project.positions.locate(at)), (n) => project.environment[n]);
+          for (const [k, v] of parsed.entries) extra[k] = v;
+        }
+        variables = { ...extra, ...Object.fromEntries(Object.entries(project.environment).filter(([, v]) => v !== undefined)) };
+      }
+      const inner = parseCompose(text, projectDir ? path.join(resolveHostPath(projectDir, project.dir, home), path.basename(file)) : file, displayFile, {
+        ...options,
+        variables,
+      });
+      for (const [name, svc] of Object.entries(inner.services)) {
+        if (name in project.services) fail(`service "${name}" from ${displayFile} is already defined`);
+        project.services[name] = svc;
+        project.origins[name] = inner.origins[name]!;
+      }
+      for (const key of ['volumes', 'networks', 'secrets', 'configs'] as const) {
+        project.project[key] = { ...inner.project[key], ...project.project[key] };
+      }
+    }
+  });
+}
+
+/**
+ * Interpolate every string value (not keys) of the parsed document. Builds new objects: aliases share
+ * objects in the parsed tree, and interpolating one in place twice would undo `$$`. `x-*` subtrees are
+ * templates for anchors; they are not interpolated (their merged copies are).
+ */
+function interpolateTree(value: unknown, lookup: Lookup, at: Array<string | number>, positions: PositionIndex): unknown {
+  if (typeof value === 'string') {
+    try {
+      return interpolate(value, lookup);
+    } catch (e) {
+      if (!(e instanceof InterpolationError)) throw e;
+      throw new CtnrError('COMPOSE_INVALID', e.message, { path: at, location: positions.locate(at) });
+    }
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolateTree(v, lookup, [...at, i], positions));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = k.startsWith('x-') ? v : interpolateTree(v, lookup, [...at, k], positions);
+    return out;
+  }
+  return value;
 }
 
 /** Compose's default project name: the directory name, lower-cased, only [a-z0-9_-]. */
@@ -109,57 +280,271 @@ export function projectNameFromDir(dir: string): string {
   return path.basename(dir).toLowerCase().replace(/[^a-z0-9_-]/g, '') || 'default';
 }
 
-const KNOWN_KEYS = new Set(Object.keys(serviceShape));
+/** Services enabled by the active profiles (services without `profiles:` always are). */
+export function activeServiceNames(project: ComposeProject): string[] {
+  return Object.keys(project.services).filter((name) => {
+    const profiles = project.services[name]?.profiles;
+    if (!Array.isArray(profiles) || profiles.length === 0) return true;
+    return profiles.some((p) => project.profiles.includes(String(p)) || project.profiles.includes('*'));
+  });
+}
 
 export interface SelectedService {
   input: ServiceInput;
   diagnostics: Diagnostic[];
 }
 
-/** Validate and normalise one service of a loaded file. Errors carry file:line:col and the key path. */
+/**
+ * Validate and normalise one service of a loaded file: key policy, schema, paths, `extends`, `env_file`,
+ * `label_file`. A service is selected by name, so one outside the active profiles is still selectable.
+ * Errors carry file:line:col and the key path.
+ */
 export function selectService(project: ComposeProject, name: string, image?: ImageConfig): SelectedService {
-  const raw = project.services[name];
-  if (raw === undefined) {
+  if (project.services[name] === undefined) {
     const names = Object.keys(project.services);
-    throw new CtnrError('SERVICE_NOT_FOUND', `no service "${name}" in ${project.displayFile} (services: ${names.join(', ') || 'none'})`);
+    throw new CtnrError('SERVICE_NOT_FOUND', `no service "${name}" in ${project.displayFile}${didYouMean(name, names)} (services: ${names.join(', ') || 'none'})`);
   }
+  const diagnostics: Diagnostic[] = [...project.diagnostics];
+  const origin = project.origins[name] ?? project;
   const base = ['services', name];
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new CtnrError('SERVICE_INVALID', 'a service must be a mapping', { path: base, location: project.positions.locate(base) });
-  }
-  const parsed = serviceSchema.safeParse(raw);
-  if (!parsed.success) throw zodToError(parsed.error, base, project.positions);
-  const data = parsed.data as Record<string, unknown> & { environment?: Array<[string, string | null]> };
+  const service = normaliseService(project, name, diagnostics, []);
 
-  const diagnostics: Diagnostic[] = [];
-  const unknown = Object.keys(raw).filter((k) => !KNOWN_KEYS.has(k) && !k.startsWith('x-'));
-  if (unknown.length > 0) {
+  const environment: Array<[string, string]> = [];
+  // env_file entries first (in file order), then `environment:` overrides, as compose does.
+  for (const [i, ef] of (service.env_file ?? []).entries()) {
+    const at = [...base, 'env_file', i];
+    if (!existsSync(ef.path)) {
+      if (!ef.required) continue;
+      throw new CtnrError('SERVICE_INVALID', `env file ${ef.path} not found (set "required: false" to make it optional)`, { path: at, location: origin.positions.locate(at) });
+    }
+    const parsed = parseEnvFile(readFileSync(ef.path, 'utf8'), (n) => project.environment[n]);
+    if (parsed.errors.length > 0) {
+      throw new CtnrError('SERVICE_INVALID', `${ef.path}:${parsed.errors[0]!.line}: ${parsed.errors[0]!.message}`, { path: at, location: origin.positions.locate(at) });
+    }
+    for (const [k, v] of parsed.entries) putEnv(environment, k, v);
+  }
+  for (const [k, v] of (service.environment ?? []) as Array<[string, string | null]>) {
+    // `KEY` without a value: compose takes it from the environment of the command, and drops it when unset.
+    const value = v ?? project.environment[k];
+    if (value !== undefined) putEnv(environment, k, value);
+  }
+  if (service.environment !== undefined || service.env_file !== undefined) service.environment = environment;
+
+  if (service.label_file) {
+    const labels: Record<string, string> = {};
+    for (const [i, f] of service.label_file.entries()) {
+      const at = [...base, 'label_file', i];
+      if (!existsSync(f)) throw new CtnrError('SERVICE_INVALID', `label file ${f} not found`, { path: at, location: origin.positions.locate(at) });
+      for (const [k, v] of parseEnvFile(readFileSync(f, 'utf8'), () => undefined).entries) labels[k] = v;
+    }
+    service.labels = { ...labels, ...service.labels };
+  }
+
+  const source: ServiceSource = {
+    file: origin.file,
+    dir: origin.dir,
+    locate: (segs) => origin.positions.locate([...base, ...segs]),
+  };
+  return { input: { name, service, project: project.project, source, ...(image ? { image } : {}) }, diagnostics };
+}
+
+function putEnv(list: Array<[string, string]>, k: string, v: string): void {
+  const at = list.findIndex(([name]) => name === k);
+  if (at >= 0) list.splice(at, 1);
+  list.push([k, v]);
+}
+
+/** Key policy + schema + paths + references for one service, with its `extends` chain merged in. */
+function normaliseService(project: ComposeProject, name: string, diagnostics: Diagnostic[], chain: readonly string[]): Service {
+  const origin = project.origins[name] ?? project;
+  const base = ['services', name];
+  const raw = project.services[name];
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new CtnrError('SERVICE_INVALID', 'a service must be a mapping', { path: base, location: origin.positions.locate(base) });
+  }
+  checkKeys(raw, base, origin, project.allowUnsupported, diagnostics);
+  const parsed = serviceSchema.safeParse(raw);
+  if (!parsed.success) throw zodToError(parsed.error, base, origin.positions);
+  const service = parsed.data as unknown as Service;
+  for (const k of Object.keys(service)) if (k.startsWith('x-')) delete service[k];
+  resolveServicePaths(service, origin.dir, project.environment.HOME ?? '/');
+  checkReferences(service, project, origin, base);
+
+  if (!service.extends) return service;
+  const ext = service.extends;
+  delete service.extends;
+  const at = [...base, 'extends'];
+  const id = `${origin.file}#${name}`;
+  if (chain.includes(id)) {
+    throw new CtnrError('SERVICE_INVALID', `extends cycle: ${[...chain, id].map((c) => c.split('#')[1]).join(' → ')}`, { path: at, location: origin.positions.locate(at) });
+  }
+  let parentProject = project;
+  if (ext.file !== undefined) {
+    const file = resolveHostPath(ext.file, origin.dir, project.environment.HOME ?? '/');
+    const display = displayPath(file, process.cwd());
+    parentProject = parseCompose(readText(file, display, origin.positions.locate(at), renderPath(at)), file, display, {
+      environment: project.environment,
+      variables: project.variables,
+      allowUnsupported: project.allowUnsupported,
+    });
+  }
+  if (parentProject.services[ext.service] === undefined) {
+    const names = Object.keys(parentProject.services);
+    throw new CtnrError('SERVICE_INVALID', `extends: no service "${ext.service}" in ${parentProject.displayFile}${didYouMean(ext.service, names)}`, {
+      path: at,
+      location: origin.positions.locate(at),
+    });
+  }
+  const parent = normaliseService(parentProject, ext.service, diagnostics, [...chain, id]);
+  return mergeServices(parent, service);
+}
+
+/**
+ * Compose's merge rules for `extends`: mappings merge by key, mounts/devices by target, secrets/configs by
+ * source, plain sequences append (without duplicates), `command`/`entrypoint`/`healthcheck.test` and scalars
+ * are replaced. `links` and `volumes_from` are never inherited.
+ */
+export function mergeServices(parent: Service, child: Service): Service {
+  const out: Service = { ...parent };
+  delete out.links;
+  delete out.volumes_from;
+  const byKey = <T>(a: T[] | undefined, b: T[], key: (x: T) => string): T[] => {
+    const map = new Map<string, T>();
+    for (const x of [...(a ?? []), ...b]) {
+      map.delete(key(x));
+      map.set(key(x), x);
+    }
+    return [...map.values()];
+  };
+  for (const [k, v] of Object.entries(child)) {
+    const p = (parent as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    if (p === undefined || v === null) {
+      out[k] = v;
+      continue;
+    }
+    switch (k) {
+      case 'environment':
+        out[k] = byKey(p as Array<[string, unknown]>, v as Array<[string, unknown]>, (e) => e[0]);
+        break;
+      case 'volumes':
+      case 'devices':
+      case 'tmpfs':
+        out[k] = byKey(p as Array<{ target: string }>, v as Array<{ target: string }>, (e) => e.target);
+        break;
+      case 'secrets':
+      case 'configs':
+        out[k] = byKey(p as Array<{ source: string }>, v as Array<{ source: string }>, (e) => e.source);
+        break;
+      case 'ports':
+      case 'env_file':
+      case 'extra_hosts':
+        out[k] = byKey(p as unknown[], v as unknown[], (e) => JSON.stringify(e));
+        break;
+      case 'command':
+      case 'entrypoint':
+        out[k] = v;
+        break;
+      default:
+        out[k] = mergeValue(p, v);
+    }
+  }
+  return out;
+}
+
+function mergeValue(p: unknown, v: unknown): unknown {
+  if (Array.isArray(p) && Array.isArray(v)) return [...new Set([...p, ...v].map((x) => JSON.stringify(x)))].map((x) => JSON.parse(x) as unknown);
+  if (isPlainObject(p) && isPlainObject(v)) {
+    const out: Record<string, unknown> = { ...p };
+    for (const [k, x] of Object.entries(v)) out[k] = k in p && k !== 'test' ? mergeValue(p[k], x) : x;
+    return out;
+  }
+  return v;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** The key policy of keys.ts: unknown keys and refused keys are errors; ignored keys are noted. */
+function checkKeys(raw: Record<string, unknown>, base: Array<string | number>, origin: ComposeFile, allowUnsupported: boolean, diagnostics: Diagnostic[]): void {
+  const ignored: string[] = [];
+  for (const key of Object.keys(raw)) {
+    if (key.startsWith('x-')) continue;
+    const policy = keyPolicy(key);
+    const at = [...base, key];
+    if (!policy) {
+      throw new CtnrError('SERVICE_INVALID', `unknown key "${key}"${didYouMean(key, SERVICE_KEYS)}`, { path: at, location: origin.positions.locate(at) });
+    }
+    if (policy.class === 'refused') refuse(key, policy.note, at, origin, allowUnsupported, diagnostics);
+    if (policy.class === 'ignored') ignored.push(`${key} (${policy.note})`);
+  }
+  // Nested rows: `deploy.resources.reservations.devices` etc.
+  for (const policy of NESTED_POLICIES) {
+    const segs = policy.key.split('.');
+    let v: unknown = raw;
+    for (const s of segs) v = isPlainObject(v) ? v[s] : undefined;
+    if (v === undefined || v === null) continue;
+    const at = [...base, ...segs];
+    if (policy.class === 'refused') refuse(policy.key, policy.note, at, origin, allowUnsupported, diagnostics);
+    if (policy.class === 'ignored') ignored.push(`${policy.key} (${policy.note})`);
+  }
+  if (ignored.length > 0) {
     diagnostics.push({
       level: 'warning',
       code: 'KEY_IGNORED',
-      message: `keys not used by ctnr yet: ${unknown.join(', ')}`,
+      message: `ignored: ${ignored.join('; ')}`,
       path: renderPath(base),
-      location: project.positions.locate(base),
+      location: origin.positions.locate(base),
     });
   }
+}
 
-  // `KEY` without a value: compose takes it from the environment of the command, and drops it when unset.
-  const environment: Array<[string, string]> = [];
-  for (const [k, v] of data.environment ?? []) {
-    const value = v ?? project.environment[k];
-    if (value !== undefined) environment.push([k, value]);
+function refuse(key: string, note: string, at: Array<string | number>, origin: ComposeFile, allow: boolean, diagnostics: Diagnostic[]): void {
+  const message = `"${key}" is not supported by ctnr: ${note}`;
+  if (!allow) {
+    throw new CtnrError('KEY_UNSUPPORTED', `${message} (--allow-unsupported turns this into a warning)`, { path: at, location: origin.positions.locate(at) });
   }
-  const service = { ...data, environment } as Service;
-  if (data.environment === undefined) delete service.environment;
-  resolveServicePaths(service, project.dir, project.environment.HOME ?? process.env.HOME ?? '/');
-  checkReferences(service, project, base);
+  diagnostics.push({ level: 'warning', code: 'KEY_UNSUPPORTED', message: `${message}; left out`, path: renderPath(at), location: origin.positions.locate(at) });
+}
 
-  const source: ServiceSource = {
-    file: project.file,
-    dir: project.dir,
-    locate: (segs) => project.positions.locate([...base, ...segs]),
+/** `~` → HOME, relative → against the compose directory (never the process cwd). */
+export function resolveHostPath(p: string, dir: string, home: string): string {
+  if (p === '~') return home;
+  if (p.startsWith('~/')) return path.join(home, p.slice(2));
+  return path.resolve(dir, p);
+}
+
+/** Make every host path of a normalised service absolute (bind sources, env files, label files). */
+export function resolveServicePaths(service: Service, dir: string, home: string): void {
+  if (service.volumes) {
+    service.volumes = service.volumes.map((v) => (v.type === 'bind' && v.source !== undefined ? { ...v, source: resolveHostPath(v.source, dir, home) } : v));
+  }
+  if (service.env_file) service.env_file = service.env_file.map((e) => ({ ...e, path: resolveHostPath(e.path, dir, home) }));
+  if (service.label_file) service.label_file = service.label_file.map((f) => resolveHostPath(f, dir, home));
+}
+
+/** Named volumes, networks, secrets and configs must be declared at the top level, as compose requires. */
+function checkReferences(service: Service, project: ComposeProject, origin: ComposeFile, base: string[]): void {
+  const fail = (what: string, name: string, table: Readonly<Record<string, unknown>>, segs: Array<string | number>) => {
+    throw new CtnrError('SERVICE_INVALID', `${what} "${name}" is not declared in the top-level "${what}s:" table${didYouMean(name, Object.keys(table))}`, {
+      path: [...base, ...segs],
+      location: origin.positions.locate([...base, ...segs]),
+    });
   };
-  return { input: { name, service, project: project.project, source, ...(image ? { image } : {}) }, diagnostics };
+  const t = project.project;
+  service.volumes?.forEach((v, i) => {
+    if (v.type === 'volume' && v.source !== undefined && !(v.source in t.volumes)) fail('volume', v.source, t.volumes, ['volumes', i]);
+  });
+  if (service.networks) {
+    for (const n of Object.keys(service.networks)) if (n !== 'default' && !(n in t.networks)) fail('network', n, t.networks, ['networks', n]);
+  }
+  service.secrets?.forEach((s, i) => {
+    if (!(s.source in t.secrets)) fail('secret', s.source, t.secrets, ['secrets', i]);
+  });
+  service.configs?.forEach((c, i) => {
+    if (!(c.source in t.configs)) fail('config', c.source, t.configs, ['configs', i]);
+  });
 }
 
 export function zodToError(error: z.ZodError, base: ReadonlyArray<string | number>, positions: PositionIndex): CtnrError {
@@ -181,47 +566,18 @@ export function zodToError(error: z.ZodError, base: ReadonlyArray<string | numbe
 function issueMessage(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) return 'is required';
   if (issue.code === 'invalid_union') {
+    // A union whose branches failed deeper than the value itself: report the deepest branch's message.
+    const branches = (issue as { errors?: z.core.$ZodIssue[][] }).errors ?? [];
+    const custom = branches.flat().find((i) => i.code === 'custom');
+    if (custom) return custom.message;
     const input = (issue as { input?: unknown }).input;
-    return `${JSON.stringify(input)} is not valid here (${issue.message.toLowerCase()})`;
+    return `${JSON.stringify(input)} is not valid here (expected ${describeUnion(branches)})`;
   }
   return issue.message;
 }
 
-/** `~` → HOME, relative → against the compose directory (never the process cwd). */
-export function resolveHostPath(p: string, dir: string, home: string): string {
-  if (p === '~') return home;
-  if (p.startsWith('~/')) return path.join(home, p.slice(2));
-  return path.resolve(dir, p);
-}
-
-/** Make every host path of a normalised service absolute (bind sources, env files, label files). */
-export function resolveServicePaths(service: Service, dir: string, home: string): void {
-  if (service.volumes) {
-    service.volumes = service.volumes.map((v) => (v.type === 'bind' && v.source !== undefined ? { ...v, source: resolveHostPath(v.source, dir, home) } : v));
-  }
-  if (service.env_file) service.env_file = service.env_file.map((e) => ({ ...e, path: resolveHostPath(e.path, dir, home) }));
-  if (service.label_file) service.label_file = service.label_file.map((f) => resolveHostPath(f, dir, home));
-}
-
-/** Named volumes, networks, secrets and configs must be declared at the top level, as compose requires. */
-function checkReferences(service: Service, project: ComposeProject, base: string[]): void {
-  const fail = (what: string, name: string, table: Record<string, unknown>, segs: Array<string | number>) => {
-    const declared = Object.keys(table);
-    throw new CtnrError('SERVICE_INVALID', `${what} "${name}" is not declared in the top-level "${what}s:" table${didYouMean(name, declared)}`, {
-      path: [...base, ...segs],
-      location: project.positions.locate([...base, ...segs]),
-    });
-  };
-  service.volumes?.forEach((v, i) => {
-    if (v.type === 'volume' && v.source !== undefined && !(v.source in project.project.volumes)) fail('volume', v.source, project.project.volumes, ['volumes', i]);
-  });
-  if (service.networks) {
-    for (const n of Object.keys(service.networks)) if (n !== 'default' && !(n in project.project.networks)) fail('network', n, project.project.networks, ['networks', n]);
-  }
-  service.secrets?.forEach((s, i) => {
-    if (!(s.source in project.project.secrets)) fail('secret', s.source, project.project.secrets, ['secrets', i]);
-  });
-  service.configs?.forEach((c, i) => {
-    if (!(c.source in project.project.configs)) fail('config', c.source, project.project.configs, ['configs', i]);
-  });
+function describeUnion(branches: z.core.$ZodIssue[][]): string {
+  const expected = new Set<string>();
+  for (const b of branches) for (const i of b) if (i.code === 'invalid_type' && i.path.length === 0) expected.add(String(i.expected));
+  return expected.size > 0 ? [...expected].join(' or ') : 'another form';
 }

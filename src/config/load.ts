@@ -65,8 +65,9 @@ export async function loadConfig(startDir: string, explicitFile?: string): Promi
 export function validateConfig(raw: unknown, label: string): CtnrConfig {
   const parsed = configSchema.safeParse(raw);
   if (parsed.success) return parsed.data as CtnrConfig;
-  const issues = parsed.error.issues.map((i) => `${label}: ${renderPath(i.path as Array<string | number>) || '(root)'}: ${i.message}`);
-  const first = parsed.error.issues[0]!;
+  const flat = parsed.error.issues.map((i) => mostSpecific(i));
+  const issues = flat.map((i) => `${label}: ${renderPath(i.path as Array<string | number>) || '(root)'}: ${i.message}`);
+  const first = flat[0]!;
   throw new CtnrError('CONFIG_INVALID', first.message, {
     path: renderPath(first.path as Array<string | number>) || '(root)',
     location: { file: label },
@@ -119,4 +120,23 @@ export async function resolvePresetRefs(
     out.push(value as Preset);
   }
   return out;
+}
+
+type Issue = { path: PropertyKey[]; message: string; code?: string; errors?: Issue[][] };
+
+/**
+ * A union (`presets: [name | preset]`) fails as a whole with "Invalid input"; the branch that got furthest
+ * into the value says what is actually wrong (`presets[0].plugins[2].stage: expected string`).
+ */
+function mostSpecific(issue: Issue, prefix: PropertyKey[] = []): Issue {
+  const here = { ...issue, path: [...prefix, ...issue.path] };
+  if (issue.code !== 'invalid_union' || !issue.errors?.length) return here;
+  let best: Issue | undefined;
+  for (const branch of issue.errors) {
+    for (const inner of branch) {
+      const candidate = mostSpecific(inner, here.path);
+      if (!best || candidate.path.length > best.path.length) best = candidate;
+    }
+  }
+  return best && best.path.length > here.path.length ? best : here;
 }
