@@ -405,7 +405,7 @@ function normaliseService(project: ComposeProject, name: string, diagnostics: Di
  * are replaced. `links` and `volumes_from` are never inherited.
  */
 export function mergeServices(parent: Service, child: Service): Service {
-  const out: Service = { ...parent };
+  const out: Record<string, unknown> = { ...parent };
   delete out.links;
   delete out.volumes_from;
   const byKey = <T>(a: T[] | undefined, b: T[], key: (x: T) => string): T[] => {
@@ -449,7 +449,7 @@ export function mergeServices(parent: Service, child: Service): Service {
         out[k] = mergeValue(p, v);
     }
   }
-  return out;
+  return out as Service;
 }
 
 function mergeValue(p: unknown, v: unknown): unknown {
@@ -548,11 +548,12 @@ function checkReferences(service: Service, project: ComposeProject, origin: Comp
 }
 
 export function zodToError(error: z.ZodError, base: ReadonlyArray<string | number>, positions: PositionIndex): CtnrError {
-  const render = (issue: z.core.$ZodIssue) => {
-    const segs = [...base, ...(issue.path as Array<string | number>)];
-    return { segs, path: renderPath(segs), message: issueMessage(issue) };
-  };
-  const [first, ...rest] = error.issues.map(render);
+  const issues = error.issues.flatMap((i) => flattenIssue(i, []));
+  const rendered = issues.map(({ segs: rel, message }) => {
+    const segs = [...base, ...rel];
+    return { segs, path: renderPath(segs), message };
+  });
+  const [first, ...rest] = rendered;
   return new CtnrError('SERVICE_INVALID', first!.message, {
     path: first!.path,
     location: positions.locate(first!.segs),
@@ -563,17 +564,28 @@ export function zodToError(error: z.ZodError, base: ReadonlyArray<string | numbe
   });
 }
 
-function issueMessage(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) return 'is required';
+type Flat = { segs: Array<string | number>; message: string };
+
+/**
+ * A union (short string | long mapping) that failed: when the value had the right type for one branch, that
+ * branch's own issues are the useful ones (`ports[0].protocol: …`); otherwise say which types fit.
+ */
+function flattenIssue(issue: z.core.$ZodIssue, prefix: Array<string | number>): Flat[] {
+  const segs = [...prefix, ...(issue.path as Array<string | number>)];
   if (issue.code === 'invalid_union') {
-    // A union whose branches failed deeper than the value itself: report the deepest branch's message.
     const branches = (issue as { errors?: z.core.$ZodIssue[][] }).errors ?? [];
-    const custom = branches.flat().find((i) => i.code === 'custom');
-    if (custom) return custom.message;
+    const typeMismatch = (b: z.core.$ZodIssue[]) => b.every((i) => i.code === 'invalid_type' && i.path.length === 0);
+    const matching = branches.filter((b) => b.length > 0 && !typeMismatch(b));
+    if (matching.length > 0) return matching[0]!.flatMap((i) => flattenIssue(i, segs));
     const input = (issue as { input?: unknown }).input;
-    return `${JSON.stringify(input)} is not valid here (expected ${describeUnion(branches)})`;
+    return [{ segs, message: `${JSON.stringify(input)} is not valid here (expected ${describeUnion(branches)})` }];
   }
-  return issue.message;
+  if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) return [{ segs, message: 'is required' }];
+  if (issue.code === 'invalid_type') {
+    const input = (issue as { input?: unknown }).input;
+    return [{ segs, message: `expected ${issue.expected}, got ${JSON.stringify(input) ?? typeof input}` }];
+  }
+  return [{ segs, message: issue.message }];
 }
 
 function describeUnion(branches: z.core.$ZodIssue[][]): string {

@@ -1,0 +1,154 @@
+/**
+ * What ctnr does with every compose-spec service key. Loaders that silently drop keys let users find out at
+ * run time; here every key has exactly one class and a reason:
+ *
+ * - mapped:  changes the generated spec (or the loader's result, e.g. `env_file` → environment)
+ * - carried: no spec effect, kept on the service as metadata for plugins/tools (e.g. `restart`)
+ * - ignored: outside what a single container bundle is (build, swarm, pull); loading notes it
+ * - refused: affects the running container but ctnr cannot honour it yet: an error, never a silent drop
+ *            (`--allow-unsupported` turns refusals into warnings)
+ *
+ * Nested keys (`deploy.resources.limits`) are classified where their parent is only partly mapped.
+ * `ctnr keys` prints this table; a test checks it covers every key of the compose-spec schema.
+ */
+
+export type KeyClass = 'mapped' | 'carried' | 'ignored' | 'refused';
+
+export interface KeyPolicy {
+  key: string;
+  class: KeyClass;
+  /** What ctnr does with it / why it is ignored or refused. */
+  note: string;
+}
+
+const m = (key: string, note: string): KeyPolicy => ({ key, class: 'mapped', note });
+const c = (key: string, note: string): KeyPolicy => ({ key, class: 'carried', note });
+const i = (key: string, note: string): KeyPolicy => ({ key, class: 'ignored', note });
+const r = (key: string, note: string): KeyPolicy => ({ key, class: 'refused', note });
+
+export const KEY_POLICY: readonly KeyPolicy[] = [
+  // process
+  m('image', 'image config defaults (--image-config / --image / ctnr.config.ts images)'),
+  m('command', 'process.args (after the entrypoint)'),
+  m('entrypoint', 'process.args'),
+  m('environment', 'process.env'),
+  m('env_file', 'read by the loader into environment (environment wins)'),
+  m('working_dir', 'process.cwd'),
+  m('user', 'process.user (names resolve in the rootfs /etc/passwd)'),
+  m('group_add', 'process.user.additionalGids'),
+  m('cap_add', 'process.capabilities'),
+  m('cap_drop', 'process.capabilities'),
+  m('privileged', 'all capabilities, devices, no masked paths'),
+  m('tty', 'process.terminal'),
+  m('stdin_open', 'process.terminal / stdin handling'),
+  m('ulimits', 'process.rlimits'),
+  m('oom_score_adj', 'process.oomScoreAdj'),
+  m('security_opt', 'seccomp, no-new-privileges, apparmor, label, masks'),
+  m('init', 'tini as pid 1'),
+  m('read_only', 'root.readonly'),
+  m('stop_signal', 'annotation org.opencontainers.image.stopSignal'),
+  m('stop_grace_period', 'annotation (ns) for the runner'),
+  m('healthcheck', 'carried to an annotation'),
+  // mounts
+  m('volumes', 'mounts (bind, named volume, tmpfs)'),
+  m('tmpfs', 'tmpfs mounts'),
+  m('shm_size', '/dev/shm size'),
+  m('devices', 'linux.devices + device cgroup rules'),
+  m('device_cgroup_rules', 'linux.resources.devices'),
+  m('secrets', 'bind mounts under /run/secrets'),
+  m('configs', 'bind mounts'),
+  // resources
+  m('mem_limit', 'linux.resources.memory.limit'),
+  m('mem_reservation', 'linux.resources.memory.reservation'),
+  m('memswap_limit', 'linux.resources.memory.swap'),
+  m('mem_swappiness', 'linux.resources.memory.swappiness'),
+  m('cpus', 'linux.resources.cpu quota/period'),
+  m('cpu_shares', 'linux.resources.cpu.shares'),
+  m('cpu_quota', 'linux.resources.cpu.quota'),
+  m('cpu_period', 'linux.resources.cpu.period'),
+  m('cpu_rt_period', 'linux.resources.cpu.realtimePeriod'),
+  m('cpu_rt_runtime', 'linux.resources.cpu.realtimeRuntime'),
+  m('cpuset', 'linux.resources.cpu.cpus'),
+  m('pids_limit', 'linux.resources.pids.limit'),
+  m('blkio_config', 'linux.resources.blockIO'),
+  m('deploy', 'only deploy.resources is mapped; see the deploy.* rows'),
+  m('deploy.resources.limits', 'linux.resources (cpus, memory, pids)'),
+  m('deploy.resources.reservations.cpus', 'linux.resources.cpu.shares'),
+  m('deploy.resources.reservations.memory', 'linux.resources.memory.reservation'),
+  r('deploy.resources.reservations.devices', 'GPU / device reservations need a device plugin'),
+  r('deploy.resources.reservations.generic_resources', 'swarm generic resources'),
+  c('deploy.restart_policy', 'metadata for a supervisor'),
+  c('deploy.labels', 'swarm service labels (not container labels)'),
+  i('deploy.mode', 'swarm'),
+  i('deploy.replicas', 'swarm / scaling'),
+  i('deploy.endpoint_mode', 'swarm'),
+  i('deploy.placement', 'swarm'),
+  i('deploy.update_config', 'swarm'),
+  i('deploy.rollback_config', 'swarm'),
+  m('cgroup', 'cgroup namespace'),
+  m('cgroup_parent', 'linux.cgroupsPath'),
+  // namespaces and network
+  m('network_mode', 'network namespace (none, host, bridge via CNI/slirp)'),
+  m('networks', 'network attachment'),
+  m('ipc', 'ipc namespace'),
+  m('pid', 'pid namespace'),
+  m('uts', 'uts namespace'),
+  m('userns_mode', 'user namespace'),
+  m('hostname', 'spec hostname'),
+  m('domainname', 'spec domainname'),
+  m('ports', 'port forwarding'),
+  m('expose', 'annotation org.opencontainers.image.exposedPorts'),
+  m('extra_hosts', '/etc/hosts entries'),
+  m('dns', '/etc/resolv.conf nameservers'),
+  m('dns_search', '/etc/resolv.conf search'),
+  m('dns_opt', '/etc/resolv.conf options'),
+  m('sysctls', 'linux.sysctl'),
+  // metadata
+  m('labels', 'annotations'),
+  m('label_file', 'read by the loader into labels (labels win)'),
+  m('annotations', 'annotations'),
+  m('extends', 'resolved by the loader'),
+  m('profiles', 'service selection (--profile)'),
+  c('container_name', 'kept as metadata'),
+  c('restart', 'metadata for a supervisor'),
+  c('depends_on', 'metadata for a supervisor'),
+  c('platform', 'kept as metadata (the rootfs decides the architecture)'),
+  // outside one container bundle
+  i('build', 'ctnr does not build images; point --image / --rootfs at a built one'),
+  i('develop', 'compose watch is a development-loop feature'),
+  i('pull_policy', 'ctnr does not pull images'),
+  i('pull_refresh_after', 'ctnr does not pull images'),
+  i('scale', 'one bundle per service'),
+  i('attach', 'log attachment is the runner\'s concern'),
+  i('logging', 'the runtime writes to the caller\'s stdio'),
+  i('isolation', 'Windows only'),
+  i('credential_spec', 'Windows only'),
+  i('cpu_count', 'Windows only'),
+  i('cpu_percent', 'Windows only'),
+  i('runtime', 'pick the runtime when running the bundle (runc/crun)'),
+  // runtime-affecting, not honoured yet
+  r('volumes_from', 'sharing mounts of another container needs that container\'s state'),
+  r('links', 'legacy links need inter-container DNS'),
+  r('external_links', 'legacy links need inter-container DNS'),
+  r('mac_address', 'setting the interface MAC is not implemented'),
+  r('oom_kill_disable', 'not implemented (cgroup v1 memory.oom_control only)'),
+  r('storage_opt', 'storage driver options do not apply to a rootfs directory'),
+  r('gpus', 'GPU access needs a device plugin'),
+  r('post_start', 'lifecycle hooks are not implemented'),
+  r('pre_stop', 'lifecycle hooks are not implemented'),
+  r('provider', 'the service is not a container'),
+  r('models', 'model runner integration is not implemented'),
+  r('use_api_socket', 'mounting the docker API socket is not supported'),
+];
+
+const BY_KEY = new Map(KEY_POLICY.map((p) => [p.key, p]));
+
+export function keyPolicy(key: string): KeyPolicy | undefined {
+  return BY_KEY.get(key);
+}
+
+/** Top-level service keys (no dotted rows): the names a did-you-mean suggests. */
+export const SERVICE_KEYS: readonly string[] = KEY_POLICY.filter((p) => !p.key.includes('.')).map((p) => p.key);
+
+/** Dotted rows below `deploy` as key paths, for the loader's nested checks. */
+export const NESTED_POLICIES: readonly KeyPolicy[] = KEY_POLICY.filter((p) => p.key.includes('.'));
