@@ -1,6 +1,7 @@
 import { definePreset } from '../src/define.js';
 import type { Preset } from '../src/types.js';
 import { processPlugins, type ProcessStageOptions } from './stages/process.js';
+import { seccompPlugins } from './stages/seccomp.js';
 
 /** The nine stages, in the order every preset builds on. */
 export const DEFAULT_STAGES = [
@@ -19,6 +20,7 @@ export function defaultPreset(options: DefaultPresetOptions = {}): Preset {
     stages: [...DEFAULT_STAGES],
     plugins: [
       ...processPlugins(options),
+      ...seccompPlugins(),
     ],
   });
 }
