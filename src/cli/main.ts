@@ -3,6 +3,8 @@ import { CtnrError } from '../errors.js';
 import { exitCodeFor, printError } from './output.js';
 import { VERSION } from '../version.js';
 import { registerGenerateCommands } from './register/generate.js';
+import { registerBundleCommands } from './register/bundle.js';
+import { registerRunCommands } from './register/run.js';
 
 /** Flags every command that reads a compose file shares. */
 export function composeOptions(cmd: Command): Command {
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   // One register function per command group (src/cli/register/*.ts); actions import their code lazily so
   // `ctnr --help` and `ctnr spec` load only what they use.
   registerGenerateCommands(program);
+  registerBundleCommands(program);
+  registerRunCommands(program);
 
   return program;
 }

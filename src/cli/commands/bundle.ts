@@ -1,0 +1,88 @@
+import path from 'node:path';
+import { createBundle } from '../../bundle/create.js';
+import { listBundles, removeBundle, resolveBundle } from '../../bundle/store.js';
+import { createEnv } from '../../env.js';
+import { CtnrError } from '../../errors.js';
+import { openProject, type LoadedProject } from '../../pipeline.js';
+import { createProgress } from '../../runtime/progress.js';
+import { listRecords, queryState } from '../../runtime/state.js';
+import { printDiagnostics } from '../output.js';
+
+export interface BundleSourceOptions {
+  file?: string;
+  config?: string;
+  preset?: string[];
+  rootfs?: string;
+  image?: string;
+  rootless?: boolean;
+  dataDir?: string;
+}
+
+/** Load the compose file and config for commands that create bundles (run, up, bundle create). */
+export async function openForBundles(opts: BundleSourceOptions): Promise<LoadedProject> {
+  return openProject({
+    ...(opts.file ? { file: opts.file } : {}),
+    ...(opts.config ? { configFile: opts.config } : {}),
+    presets: opts.preset ?? [],
+    env: {
+      ...(opts.rootless !== undefined ? { rootless: opts.rootless } : {}),
+      ...(opts.dataDir ? { dataDir: path.resolve(opts.dataDir) } : {}),
+    },
+  });
+}
+
+export async function bundleCreateCommand(service: string, dir: string | undefined, opts: BundleSourceOptions & { force?: boolean }): Promise<void> {
+  const project = await openForBundles(opts);
+  const progress = createProgress();
+  try {
+    const created = await createBundle(project, service, {
+      ...(dir ? { dir } : {}),
+      ...(opts.rootfs ? { rootfs: opts.rootfs } : {}),
+      ...(opts.image ? { image: opts.image } : {}),
+      force: Boolean(opts.force),
+      progress: (s) => progress.step(s),
+    });
+    progress.done();
+    printDiagnostics(created.run.diagnostics);
+    process.stdout.write(created.dir + '\n');
+  } finally {
+    progress.done();
+  }
+}
+
+function dataDirOf(opts: { dataDir?: string; rootless?: boolean }): string {
+  if (opts.dataDir) return path.resolve(opts.dataDir);
+  return createEnv(opts.rootless !== undefined ? { rootless: opts.rootless } : {}).dataDir;
+}
+
+export async function bundleListCommand(opts: { dataDir?: string; rootless?: boolean; json?: boolean }): Promise<void> {
+  const bundles = listBundles(dataDirOf(opts));
+  if (opts.json) {
+    process.stdout.write(JSON.stringify(bundles, null, 2) + '\n');
+    return;
+  }
+  const rows = [['NAME', 'PROJECT', 'SERVICE', 'DIGEST', 'DIR']];
+  for (const b of bundles) {
+    rows.push([b.name, b.metadata?.project ?? '-', b.metadata?.service ?? '-', b.metadata?.inputDigest.slice(7, 19) ?? '-', b.dir]);
+  }
+  process.stdout.write(table(rows));
+}
+
+export async function bundleRmCommand(names: string[], opts: { dataDir?: string; rootless?: boolean; force?: boolean }): Promise<void> {
+  const dataDir = dataDirOf(opts);
+  const dirs = names.map((n) => resolveBundle(dataDir, n));
+  // A running container keeps using its bundle (rootfs, mounted files): refuse unless --force.
+  const busy = listRecords().filter((r) => dirs.includes(path.resolve(r.bundle)) && queryState(r)?.status === 'running');
+  if (busy.length > 0 && !opts.force) {
+    throw new CtnrError('USAGE', `bundle in use by running container ${busy.map((b) => b.id).join(', ')} (ctnr down first, or --force)`);
+  }
+  for (const d of dirs) {
+    removeBundle(d);
+    process.stdout.write(d + '\n');
+  }
+}
+
+export function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}

@@ -1,0 +1,17 @@
+import { listRecords, queryState, runRoot } from '../../runtime/state.js';
+import { table } from './bundle.js';
+
+/** Containers ctnr started (records under the run root), with the runtime's view of their state. */
+export async function psCommand(opts: { json?: boolean }): Promise<void> {
+  const rows = listRecords(runRoot()).map((r) => {
+    const state = queryState(r);
+    return { id: r.id, project: r.project, service: r.service, runtime: r.runtime.name, status: state?.status ?? 'gone', pid: state?.pid ?? null, bundle: r.bundle };
+  });
+  if (opts.json) {
+    process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    return;
+  }
+  const lines = [['ID', 'PROJECT', 'SERVICE', 'RUNTIME', 'STATUS', 'PID', 'BUNDLE']];
+  for (const r of rows) lines.push([r.id, r.project, r.service, r.runtime, r.status, r.pid === null ? '-' : String(r.pid), r.bundle]);
+  process.stdout.write(table(lines));
+}

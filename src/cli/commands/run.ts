@@ -1,0 +1,53 @@
+import { prepareContainer } from '../../runtime/launch.js';
+import { createProgress } from '../../runtime/progress.js';
+import { runForeground, startDetached } from '../../runtime/run.js';
+import { selectRuntime } from '../../runtime/select.js';
+import { CtnrError } from '../../errors.js';
+import { printDiagnostics, yellow } from '../output.js';
+import { openForBundles, type BundleSourceOptions } from './bundle.js';
+
+export interface RunOptions extends BundleSourceOptions {
+  runtime?: string;
+  detach?: boolean;
+  rm?: boolean;
+  name?: string;
+  interactive?: boolean;
+}
+
+export function note(message: string): void {
+  process.stderr.write(`${yellow('note')}: ${message}\n`);
+}
+
+export async function runCommand(service: string, opts: RunOptions): Promise<void> {
+  const { runtime, note: runtimeNote } = selectRuntime(opts.runtime ? { choice: opts.runtime } : {});
+  if (runtimeNote) note(runtimeNote);
+  const project = await openForBundles(opts);
+  const progress = createProgress();
+  let prepared;
+  try {
+    prepared = await prepareContainer(project, service, {
+      runtime,
+      ...(opts.name ? { id: opts.name } : {}),
+      ...(opts.rootfs ? { rootfs: opts.rootfs } : {}),
+      ...(opts.image ? { image: opts.image } : {}),
+      detached: Boolean(opts.detach),
+      removeBundle: Boolean(opts.rm),
+      progress: (s) => progress.step(s),
+      warn: note,
+    });
+    progress.step(`starting ${prepared.record.id} with ${runtime.name}`);
+  } finally {
+    progress.done();
+  }
+  const { record, bundle } = prepared;
+  printDiagnostics(bundle.run.diagnostics);
+  const terminal = Boolean(bundle.spec.process?.terminal);
+  if (opts.detach) {
+    if (terminal) throw new CtnrError('USAGE', `service "${service}" asks for a terminal (tty: true); it cannot run detached`);
+    startDetached({ ...record, log: record.log! });
+    process.stdout.write(record.id + '\n');
+    return;
+  }
+  const interactive = Boolean(opts.interactive) || Boolean((bundle.run.input.service as { stdin_open?: boolean }).stdin_open);
+  process.exitCode = await runForeground(record, { interactive, terminal, note });
+}

@@ -1,0 +1,45 @@
+import { prepareContainer } from '../../runtime/launch.js';
+import { startOrder } from '../../runtime/order.js';
+import { createProgress } from '../../runtime/progress.js';
+import { startDetached } from '../../runtime/run.js';
+import { selectRuntime } from '../../runtime/select.js';
+import { queryState, readRecord, runRoot } from '../../runtime/state.js';
+import { printDiagnostics } from '../output.js';
+import { openForBundles, type BundleSourceOptions } from './bundle.js';
+import { note } from './run.js';
+
+/** Start the selected services (all by default) and their dependencies, detached, in depends_on order. */
+export async function upCommand(services: string[], opts: BundleSourceOptions & { runtime?: string }): Promise<void> {
+  const { runtime, note: runtimeNote } = selectRuntime(opts.runtime ? { choice: opts.runtime } : {});
+  if (runtimeNote) note(runtimeNote);
+  const project = await openForBundles(opts);
+  const order = startOrder(project.compose.services, services);
+  for (const service of order) {
+    const id = `${project.compose.name}-${service}`;
+    const existing = readRecord(id, runRoot());
+    const state = existing ? queryState(existing) : undefined;
+    if (state && state.status !== 'stopped') {
+      process.stdout.write(`${id} already ${state.status}\n`);
+      continue;
+    }
+    const progress = createProgress();
+    try {
+      const { record, bundle } = await prepareContainer(project, service, {
+        runtime,
+        ...(opts.rootfs ? { rootfs: opts.rootfs } : {}),
+        ...(opts.image ? { image: opts.image } : {}),
+        detached: true,
+        removeBundle: true,
+        progress: (s) => progress.step(`${service}: ${s}`),
+        warn: note,
+      });
+      progress.done();
+      printDiagnostics(bundle.run.diagnostics);
+      progress.step(`${service}: starting with ${runtime.name}`);
+      startDetached({ ...record, log: record.log! });
+    } finally {
+      progress.done();
+    }
+    process.stdout.write(`${id} started\n`);
+  }
+}

@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { composeOptions } from '../main.js';
+
+/** Image and rootfs flags shared by `bundle create`, `run` and `up`. */
+export function rootfsOptions(cmd: Command): Command {
+  return cmd
+    .option('--rootfs <dir>', 'root filesystem directory, used in place (never copied)')
+    .option('--image <layout>', 'OCI image layout: its config feeds the service, its layers are unpacked into the bundle')
+    .option('--rootless', 'generate for an unprivileged user (default: when not root)')
+    .option('--no-rootless', 'generate for root even when not root')
+    .option('--data-dir <dir>', 'where bundles and named volumes live (default /var/lib/ctnr, rootless $XDG_DATA_HOME/ctnr)');
+}
+
+/** `bundle create|list|rm`: OCI bundles on disk. */
+export function registerBundleCommands(program: Command): void {
+  const bundle = program.command('bundle').description('create, list and remove OCI bundles');
+
+  rootfsOptions(
+    composeOptions(
+      bundle
+        .command('create')
+        .description('write a complete OCI bundle (config.json, generated files, ctnr.json) for one service, atomically')
+        .argument('<service>', 'service name in the compose file')
+        .argument('[dir]', 'bundle directory (default <data-dir>/bundles/<project>-<service>)')
+        .option('--force', 'replace an existing bundle'),
+    ),
+  ).action(async (service, dir, opts) => (await import('../commands/bundle.js')).bundleCreateCommand(service, dir, opts));
+
+  bundle
+    .command('list')
+    .alias('ls')
+    .description('list bundles under the data dir')
+    .option('--data-dir <dir>', 'data dir (default /var/lib/ctnr, rootless $XDG_DATA_HOME/ctnr)')
+    .option('--rootless', 'use the rootless data dir')
+    .option('--json', 'machine-readable output')
+    .action(async (opts) => (await import('../commands/bundle.js')).bundleListCommand(opts));
+
+  bundle
+    .command('rm')
+    .description('remove bundles (by name under the data dir, or by path)')
+    .argument('<bundle...>', 'bundle names or directories')
+    .option('--data-dir <dir>', 'data dir (default /var/lib/ctnr, rootless $XDG_DATA_HOME/ctnr)')
+    .option('--rootless', 'use the rootless data dir')
+    .option('--force', 'remove even when a running container uses it')
+    .action(async (names, opts) => (await import('../commands/bundle.js')).bundleRmCommand(names, opts));
+}

@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { composeOptions } from '../main.js';
+import { rootfsOptions } from './bundle.js';
+
+/** `run`, `up`, `down`, `ps`: bundles started under runc or crun. */
+export function registerRunCommands(program: Command): void {
+  const runtimeOption = (cmd: Command) =>
+    cmd.option('--runtime <runtime>', 'runc, crun or a path to an OCI runtime (default: crun, else runc; runc where crun cannot run)');
+
+  runtimeOption(
+    rootfsOptions(
+      composeOptions(
+        program
+          .command('run')
+          .description('create the bundle for one service and run it (stdio, exit code and signals forwarded)')
+          .argument('<service>', 'service name in the compose file')
+          .option('-d, --detach', 'start in the background (output goes to ctnr.log in the bundle)')
+          .option('--rm', 'remove the bundle when the container is removed')
+          .option('-i, --interactive', 'keep stdin attached (also when the service sets stdin_open)')
+          .option('--name <id>', 'container id (default <project>-<service>)'),
+      ),
+    ),
+  ).action(async (service, opts) => (await import('../commands/run.js')).runCommand(service, opts));
+
+  runtimeOption(
+    rootfsOptions(
+      composeOptions(
+        program
+          .command('up')
+          .description('start services (default: all) detached, dependencies first')
+          .argument('[services...]', 'services to start, with what they depend on'),
+      ),
+    ),
+  ).action(async (services, opts) => (await import('../commands/up.js')).upCommand(services, opts));
+
+  composeOptions(
+    program
+      .command('down')
+      .description('stop and remove the containers started for this compose file (default: all of its services)')
+      .argument('[services...]', 'only these services'),
+  ).action(async (services, opts) => (await import('../commands/down.js')).downCommand(services, opts));
+
+  program
+    .command('ps')
+    .description('list the containers ctnr started')
+    .option('--json', 'machine-readable output')
+    .action(async (opts) => (await import('../commands/ps.js')).psCommand(opts));
+}

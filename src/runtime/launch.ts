@@ -1,0 +1,64 @@
+import path from 'node:path';
+import { createBundle, type CreatedBundle } from '../bundle/create.js';
+import { bundlesDir } from '../bundle/store.js';
+import { CtnrError } from '../errors.js';
+import type { LoadedProject } from '../pipeline.js';
+import { cleanupContainer, DEFAULT_STOP_GRACE_NS, stopSignalOf } from './run.js';
+import type { Runtime } from './select.js';
+import { queryState, readRecord, runRoot, runtimeRoot, type ContainerRecord } from './state.js';
+
+export interface PrepareOptions {
+  runtime: Runtime;
+  /** Container id; default `<project>-<service>`. Also the bundle's name under the data dir. */
+  id?: string;
+  rootfs?: string;
+  image?: string;
+  detached: boolean;
+  removeBundle: boolean;
+  progress?: (step: string) => void;
+  warn?: (message: string) => void;
+}
+
+/** Container ids runc and crun accept. */
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;
+
+/**
+ * Generate a fresh bundle for `service` under `<dataDir>/bundles/<id>` and describe the container to start.
+ * A container with the same id that still runs is an error; a stopped one is cleaned up first (its bundle is
+ * replaced: `run` and `up` always start from the current compose file).
+ */
+export async function prepareContainer(project: LoadedProject, service: string, opts: PrepareOptions): Promise<{ record: ContainerRecord; bundle: CreatedBundle }> {
+  const id = opts.id ?? `${project.compose.name}-${service}`;
+  if (!ID.test(id)) throw new CtnrError('USAGE', `"${id}" is not a valid container id (letters, digits, _ . + -)`);
+  const root = runRoot();
+  const previous = readRecord(id, root);
+  if (previous) {
+    const state = queryState(previous);
+    if (state && state.status !== 'stopped') {
+      throw new CtnrError('RUNTIME_FAILED', `container ${id} is already ${state.status} (stop it with ctnr down, or pick another --name)`);
+    }
+    cleanupContainer({ ...previous, removeBundle: false });
+  }
+  const dir = path.join(bundlesDir(project.env.dataDir), id);
+  const bundle = await createBundle(project, service, {
+    dir,
+    force: true,
+    ...(opts.rootfs ? { rootfs: opts.rootfs } : {}),
+    ...(opts.image ? { image: opts.image } : {}),
+    ...(opts.progress ? { progress: opts.progress } : {}),
+  });
+  const record: ContainerRecord = {
+    id,
+    runtime: opts.runtime,
+    root: runtimeRoot(opts.runtime, root),
+    bundle: bundle.dir,
+    service,
+    project: project.compose.name,
+    detached: opts.detached,
+    removeBundle: opts.removeBundle,
+    stopSignal: stopSignalOf(bundle.spec, opts.warn),
+    stopGracePeriodNs: bundle.metadata.stopGracePeriodNs ?? DEFAULT_STOP_GRACE_NS,
+    ...(opts.detached ? { log: path.join(bundle.dir, 'ctnr.log') } : {}),
+  };
+  return { record, bundle };
+}
