@@ -364,7 +364,7 @@ function normaliseService(project: ComposeProject, name: string, diagnostics: Di
   }
   checkKeys(raw, base, origin, project.allowUnsupported, diagnostics);
   const parsed = serviceSchema.safeParse(raw);
-  if (!parsed.success) throw zodToError(parsed.error, base, origin.positions);
+  if (!parsed.success) throw zodToError(parsed.error, base, origin.positions, raw);
   const service = parsed.data as unknown as Service;
   for (const k of Object.keys(service)) if (k.startsWith('x-')) delete service[k];
   resolveServicePaths(service, origin.dir, project.environment.HOME ?? '/');
@@ -547,8 +547,13 @@ function checkReferences(service: Service, project: ComposeProject, origin: Comp
   });
 }
 
-export function zodToError(error: z.ZodError, base: ReadonlyArray<string | number>, positions: PositionIndex): CtnrError {
-  const issues = error.issues.flatMap((i) => flattenIssue(i, []));
+export function zodToError(error: z.ZodError, base: ReadonlyArray<string | number>, positions: PositionIndex, raw?: unknown): CtnrError {
+  const valueAt = (segs: ReadonlyArray<string | number>): unknown => {
+    let v = raw;
+    for (const s of segs) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[s] : undefined;
+    return v;
+  };
+  const issues = error.issues.flatMap((i) => flattenIssue(i, [], valueAt));
   const rendered = issues.map(({ segs: rel, message }) => {
     const segs = [...base, ...rel];
     return { segs, path: renderPath(segs), message };
@@ -570,26 +575,42 @@ type Flat = { segs: Array<string | number>; message: string };
  * A union (short string | long mapping) that failed: when the value had the right type for one branch, that
  * branch's own issues are the useful ones (`ports[0].protocol: …`); otherwise say which types fit.
  */
-function flattenIssue(issue: z.core.$ZodIssue, prefix: Array<string | number>): Flat[] {
+function flattenIssue(issue: z.core.$ZodIssue, prefix: Array<string | number>, valueAt: (segs: ReadonlyArray<string | number>) => unknown): Flat[] {
   const segs = [...prefix, ...(issue.path as Array<string | number>)];
+  const input = valueAt(segs);
   if (issue.code === 'invalid_union') {
     const branches = (issue as { errors?: z.core.$ZodIssue[][] }).errors ?? [];
-    const typeMismatch = (b: z.core.$ZodIssue[]) => b.every((i) => i.code === 'invalid_type' && i.path.length === 0);
-    const matching = branches.filter((b) => b.length > 0 && !typeMismatch(b));
-    if (matching.length > 0) return matching[0]!.flatMap((i) => flattenIssue(i, segs));
-    const input = (issue as { input?: unknown }).input;
-    return [{ segs, message: `${JSON.stringify(input)} is not valid here (expected ${describeUnion(branches)})` }];
+    const matching = branches.filter((b) => b.length > 0 && !b.every(isTypeMismatch));
+    if (matching.length > 0) return matching[0]!.flatMap((i) => flattenIssue(i, segs, valueAt));
+    if (input === undefined) return [{ segs, message: 'is required' }];
+    return [{ segs, message: `${show(input)} is not valid here (expected ${[...expectedTypes(branches.flat())].join(' or ')})` }];
   }
-  if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) return [{ segs, message: 'is required' }];
-  if (issue.code === 'invalid_type') {
-    const input = (issue as { input?: unknown }).input;
-    return [{ segs, message: `expected ${issue.expected}, got ${JSON.stringify(input) ?? typeof input}` }];
-  }
+  if (issue.code === 'invalid_type' && input === undefined) return [{ segs, message: 'is required' }];
+  if (issue.code === 'invalid_type') return [{ segs, message: `${show(input)} is not valid here (expected ${issue.expected})` }];
   return [{ segs, message: issue.message }];
 }
 
-function describeUnion(branches: z.core.$ZodIssue[][]): string {
-  const expected = new Set<string>();
-  for (const b of branches) for (const i of b) if (i.code === 'invalid_type' && i.path.length === 0) expected.add(String(i.expected));
-  return expected.size > 0 ? [...expected].join(' or ') : 'another form';
+/** The value has the wrong type for this branch at all (as opposed to the right type with a bad part). */
+function isTypeMismatch(i: z.core.$ZodIssue): boolean {
+  if (i.path.length > 0) return false;
+  if (i.code === 'invalid_type') return true;
+  if (i.code === 'invalid_union') return ((i as { errors?: z.core.$ZodIssue[][] }).errors ?? []).every((b) => b.every(isTypeMismatch));
+  return false;
+}
+
+function expectedTypes(issues: z.core.$ZodIssue[]): Set<string> {
+  const out = new Set<string>();
+  for (const i of issues) {
+    if (i.code === 'invalid_type' && i.path.length === 0) out.add(i.expected === 'object' ? 'mapping' : i.expected === 'array' ? 'list' : String(i.expected));
+    if (i.code === 'invalid_union' && i.path.length === 0) for (const t of expectedTypes(((i as { errors?: z.core.$ZodIssue[][] }).errors ?? []).flat())) out.add(t);
+  }
+  return out;
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return JSON.stringify(v);
 }
