@@ -2,6 +2,7 @@ import { definePreset } from '../src/define.js';
 import type { Preset } from '../src/types.js';
 import { processPlugins, type ProcessStageOptions } from './stages/process.js';
 import { seccompPlugins } from './stages/seccomp.js';
+import { annotationsPlugins } from './stages/annotations.js';
 
 /** The nine stages, in the order every preset builds on. */
 export const DEFAULT_STAGES = [
@@ -21,6 +22,7 @@ export function defaultPreset(options: DefaultPresetOptions = {}): Preset {
     plugins: [
       ...processPlugins(options),
       ...seccompPlugins(),
+      ...annotationsPlugins(),
     ],
   });
 }
