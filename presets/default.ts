@@ -1,8 +1,10 @@
 import { definePreset } from '../src/define.js';
 import type { Preset } from '../src/types.js';
 import { processPlugins, type ProcessStageOptions } from './stages/process.js';
-import { seccompPlugins } from './stages/seccomp.js';
 import { annotationsPlugins } from './stages/annotations.js';
+import { seccompPlugins } from './stages/seccomp.js';
+import { mountsPlugins } from './stages/mounts.js';
+import { privilegedPlugins } from './stages/privileged.js';
 
 /** The nine stages, in the order every preset builds on. */
 export const DEFAULT_STAGES = [
@@ -21,8 +23,10 @@ export function defaultPreset(options: DefaultPresetOptions = {}): Preset {
     stages: [...DEFAULT_STAGES],
     plugins: [
       ...processPlugins(options),
-      ...seccompPlugins(),
+      ...mountsPlugins(),
+      ...privilegedPlugins(),
       ...annotationsPlugins(),
+      ...seccompPlugins(),
     ],
   });
 }

@@ -1,0 +1,12 @@
+import type { Plugin } from '../../src/types.js';
+import { maskedPathsPlugin } from '../../plugins/masked-paths.js';
+import { mountOrderPlugin } from '../../plugins/mount-order.js';
+import { readOnlyPlugin } from '../../plugins/read-only.js';
+import { shmSizePlugin } from '../../plugins/shm-size.js';
+import { tmpfsPlugin } from '../../plugins/tmpfs.js';
+import { volumesPlugin } from '../../plugins/volumes.js';
+
+/** The mounts stage: root read-only, /dev/shm size, masked paths, then the user's tmpfs and volumes. */
+export function mountsPlugins(): Plugin[] {
+  return [readOnlyPlugin(), shmSizePlugin(), maskedPathsPlugin(), tmpfsPlugin(), volumesPlugin(), mountOrderPlugin()];
+}

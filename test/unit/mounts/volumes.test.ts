@@ -1,0 +1,152 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { anonymousVolumePath, namedVolumeDir } from '../../../plugins/volumes.js';
+import { TEST_ENV } from '../../helpers/engine.js';
+import { composeError, mountAt, runCompose } from './compose.js';
+
+let tmp: string;
+let project: string;
+beforeAll(() => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'ctnr-volumes-'));
+  project = path.join(tmp, 'proj');
+  mkdirSync(path.join(project, 'data'), { recursive: true });
+  mkdirSync(path.join(tmp, 'external-vols', 'volumes', 'shared'), { recursive: true });
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const vol = (v: Record<string, unknown>) => ({ volumes: [v] });
+
+describe('ctnr:volumes — bind mounts', () => {
+  it.each([
+    { what: 'long form: rbind, rprivate', volume: { type: 'bind', target: '/data' }, options: ['rbind', 'rprivate'] },
+    { what: 'read_only adds ro', volume: { type: 'bind', target: '/data', read_only: true }, options: ['rbind', 'rprivate', 'ro'] },
+    { what: 'propagation', volume: { type: 'bind', target: '/data', bind: { propagation: 'rshared' } }, options: ['rbind', 'rshared'] },
+    { what: 'recursive disabled is a plain bind', volume: { type: 'bind', target: '/data', bind: { recursive: 'disabled' } }, options: ['bind', 'rprivate'] },
+    { what: 'recursive readonly adds rro', volume: { type: 'bind', target: '/data', read_only: true, bind: { recursive: 'readonly' } }, options: ['rbind', 'rprivate', 'ro', 'rro'] },
+    { what: 'trailing slash on the target is cleaned', volume: { type: 'bind', target: '/data/' }, options: ['rbind', 'rprivate'] },
+    { what: 'short syntax ro', volume: 'DATA:/data:ro', options: ['rbind', 'rprivate', 'ro'] },
+    { what: 'short syntax propagation and ro', volume: 'DATA:/data:rslave,ro', options: ['rbind', 'rslave', 'ro'] },
+  ])('$what', async ({ volume, options }) => {
+    const data = path.join(project, 'data');
+    const v = typeof volume === 'string' ? volume.replace('DATA', data) : { ...volume, source: data };
+    const m = mountAt(await runCompose({ volumes: [v] }, {}, { dir: project }), '/data');
+    expect(m).toEqual({ destination: '/data', type: 'bind', source: data, options });
+  });
+
+  it('a relative short-syntax source resolves against the compose directory', async () => {
+    const result = await runCompose({ volumes: ['./data:/srv'] }, {}, { dir: project });
+    expect(mountAt(result, '/srv')!.source).toBe(path.join(project, 'data'));
+  });
+
+  it('a missing source is a located error unless the volume asks to create it', async () => {
+    const missing = path.join(tmp, 'nope');
+    const err = await composeError(vol({ type: 'bind', source: missing, target: '/x', bind: { create_host_path: false } }), {}, { dir: project });
+    expect(err.code).toBe('SERVICE_INVALID');
+    expect(err.path).toBe('services.svc.volumes[0].source');
+    expect(err.message).toContain(`bind source ${missing} does not exist`);
+    expect(err.location?.line).toBeGreaterThan(1);
+    expect(err.plugin).toBe('ctnr:volumes');
+    // short syntax creates it (compose's create_host_path default)
+    const ok = await runCompose({ volumes: [`${missing}:/x`] }, {}, { dir: project });
+    expect(mountAt(ok, '/x')!.source).toBe(missing);
+  });
+
+  it('a user mount replaces the engine mount on the same destination, in place', async () => {
+    const before = (await runCompose({}, {}, { dir: project })).spec.mounts!.map((m) => m.destination);
+    const result = await runCompose(vol({ type: 'bind', source: path.join(project, 'data'), target: '/dev/shm' }), {}, { dir: project });
+    expect(result.spec.mounts!.map((m) => m.destination)).toEqual(before);
+    expect(mountAt(result, '/dev/shm')!.type).toBe('bind');
+  });
+
+  it('a selinux relabel request is reported, not silently dropped', async () => {
+    const result = await runCompose({ volumes: [`${path.join(project, 'data')}:/data:z`] }, {}, { dir: project });
+    expect(result.diagnostics.map((d) => d.message).join('\n')).toMatch(/relabel/);
+  });
+});
+
+describe('ctnr:volumes — named and anonymous volumes', () => {
+  const env = { dataDir: '/var/lib/ctnr-test' };
+  it.each([
+    { what: 'plain entry → <project>_<key>', top: { name: 'shop', volumes: { db: {} } }, dir: '/var/lib/ctnr-test/volumes/shop_db' },
+    { what: 'null entry', top: { name: 'shop', volumes: { db: null } }, dir: '/var/lib/ctnr-test/volumes/shop_db' },
+    { what: 'name: is used as is', top: { name: 'shop', volumes: { db: { name: 'pgdata' } } }, dir: '/var/lib/ctnr-test/volumes/pgdata' },
+    { what: 'project name from the directory', top: { volumes: { db: {} } }, dir: '/var/lib/ctnr-test/volumes/ctnr-test-project_db' },
+  ])('$what', async ({ top, dir }) => {
+    const result = await runCompose({ volumes: ['db:/var/lib/db'] }, top, { env });
+    expect(mountAt(result, '/var/lib/db')).toEqual({ destination: '/var/lib/db', type: 'bind', source: dir, options: ['rbind', 'rprivate'] });
+    expect(result.files).toEqual([]);
+  });
+
+  it('two services of one project share the directory (it depends on project and name only)', async () => {
+    const a = await runCompose({ volumes: ['db:/a'] }, { name: 'p', volumes: { db: {} } }, { env });
+    const b = await runCompose({ volumes: [{ type: 'volume', source: 'db', target: '/b', read_only: true }] }, { name: 'p', volumes: { db: {} } }, { env });
+    expect(mountAt(a, '/a')!.source).toBe(mountAt(b, '/b')!.source);
+    expect(mountAt(b, '/b')!.options).toEqual(['rbind', 'rprivate', 'ro']);
+    expect(namedVolumeDir(TEST_ENV, 'p_db')).toBe(mountAt(a, '/a')!.source);
+  });
+
+  it('external volumes keep their name and must exist', async () => {
+    const dataDir = path.join(tmp, 'external-vols');
+    const result = await runCompose({ volumes: ['shared:/s'] }, { volumes: { shared: { external: true } } }, { env: { dataDir } });
+    expect(mountAt(result, '/s')!.source).toBe(path.join(dataDir, 'volumes', 'shared'));
+    const err = await composeError({ volumes: ['gone:/s'] }, { volumes: { gone: { external: true } } }, { env: { dataDir } });
+    expect(err.message).toMatch(/external volume "gone" not found/);
+    expect(err.path).toBe('services.svc.volumes[0].source');
+  });
+
+  it('subpath mounts a directory inside the volume', async () => {
+    const result = await runCompose({ volumes: [{ type: 'volume', source: 'db', target: '/d', volume: { subpath: 'a/b' } }] }, { name: 'p', volumes: { db: {} } }, { env });
+    expect(mountAt(result, '/d')!.source).toBe('/var/lib/ctnr-test/volumes/p_db/a/b');
+  });
+
+  it('a local-driver bind volume mounts its device', async () => {
+    const device = path.join(project, 'data');
+    const result = await runCompose({ volumes: ['dev:/d'] }, { volumes: { dev: { driver: 'local', driver_opts: { type: 'none', o: 'bind', device } } } }, { env });
+    expect(mountAt(result, '/d')!.source).toBe(device);
+  });
+
+  it('an anonymous volume is a bundle directory mounted by a bundle-relative source', async () => {
+    const result = await runCompose({ volumes: ['/var/cache/app'] });
+    const m = mountAt(result, '/var/cache/app')!;
+    expect(m.source).toBe(anonymousVolumePath('/var/cache/app'));
+    expect(m.source!.startsWith('volumes/')).toBe(true);
+    expect(m.type).toBe('bind');
+    expect(result.files).toEqual([{ path: m.source, kind: 'directory', mode: 0o755, plugin: 'ctnr:volumes' }]);
+    // distinct targets never share a directory, even when their slugs collide
+    expect(anonymousVolumePath('/a/b')).not.toBe(anonymousVolumePath('/a-b'));
+  });
+
+  it('a tmpfs volume is a real tmpfs with size and mode', async () => {
+    const result = await runCompose({ volumes: [{ type: 'tmpfs', target: '/scratch', tmpfs: { size: '16m', mode: '1770' } }] });
+    expect(mountAt(result, '/scratch')).toEqual({ destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'nosuid', 'nodev', 'size=16777216', 'mode=1770'] });
+  });
+});
+
+describe('ctnr:volumes — refused', () => {
+  const data = () => path.join(project, 'data');
+  it.each([
+    { what: 'duplicate destinations', service: () => ({ volumes: [`${data()}:/d`, { type: 'tmpfs', target: '/d/' }] }), path: 'services.svc.volumes[1]', msg: 'duplicate mount point /d (also volumes[0])' },
+    { what: 'duplicate with tmpfs:', service: () => ({ tmpfs: ['/run'], volumes: [`${data()}:/run`] }), path: 'services.svc.volumes[0]', msg: 'duplicate mount point /run (also tmpfs[0])' },
+    { what: 'undeclared driver', service: () => ({ volumes: ['db:/d'] }), top: { volumes: { db: { driver: 'nfs' } } }, path: 'services.svc.volumes[0].source', msg: 'only the local driver is supported' },
+    { what: 'name escaping the volume dir', service: () => ({ volumes: ['db:/d'] }), top: { volumes: { db: { name: '../../etc' } } }, path: 'services.svc.volumes[0].source', msg: 'is not valid' },
+    { what: 'subpath escaping the volume', service: () => ({ volumes: [{ type: 'volume', source: 'db', target: '/d', volume: { subpath: '../x' } }] }), top: { volumes: { db: {} } }, path: 'services.svc.volumes[0].volume.subpath', msg: 'relative path inside the volume' },
+    { what: 'recursive readonly without read_only', service: () => ({ volumes: [{ type: 'bind', source: data(), target: '/d', bind: { recursive: 'readonly' } }] }), path: 'services.svc.volumes[0].bind.recursive', msg: 'needs read_only: true' },
+    { what: 'image mounts', service: () => ({ volumes: [{ type: 'image', source: 'alpine', target: '/d' }] }), path: 'services.svc.volumes[0].type', msg: 'image mounts are not supported' },
+  ])('$what', async ({ service, top, path: p, msg }) => {
+    const err = await composeError(service(), top ?? {}, { dir: project });
+    expect(err.path).toBe(p);
+    expect(err.message).toContain(msg);
+  });
+
+  it.each([
+    { what: 'relative target (short syntax)', service: { volumes: ['/tmp:data'] } },
+    { what: 'relative target (long syntax)', service: { volumes: [{ type: 'bind', source: '/tmp', target: 'data' }] } },
+    { what: 'relative tmpfs path', service: { tmpfs: ['run'] } },
+  ])('$what', async ({ service }) => {
+    const err = await composeError(service, {}, { dir: project });
+    expect(err.code).toBe('SERVICE_INVALID');
+    expect(err.message).toMatch(/absolute/);
+  });
+});
