@@ -17,6 +17,8 @@ export interface CreateBundleOptions {
   /** OCI image layout: its config feeds the pipeline and its layers are unpacked into `<bundle>/rootfs`. */
   image?: string;
   force?: boolean;
+  /** Replaces the service's `command` (like `docker compose run SERVICE COMMAND…`). */
+  command?: readonly string[];
   /** Called before slow steps (unpacking, generating, writing) so a CLI can show progress. */
   progress?: (step: string) => void;
 }
@@ -84,6 +86,13 @@ function checkRootfsDir(dir: string, origin: string): void {
   if (!ok) throw new CtnrError('USAGE', `${origin}: ${dir} is not a directory`);
 }
 
+/** The project with `service`'s raw `command` replaced (the loader normalises it like one from the file). */
+function withCommand(project: LoadedProject, service: string, command: readonly string[] | undefined): LoadedProject {
+  if (!command || command.length === 0) return project;
+  const raw = project.compose.services[service]!;
+  return { ...project, compose: { ...project.compose, services: { ...project.compose.services, [service]: { ...raw, command: [...command] } } } };
+}
+
 function fileBytes(file: string | undefined): Buffer | undefined {
   return file && existsSync(file) ? readFileSync(file) : undefined;
 }
@@ -126,7 +135,7 @@ export async function createBundle(project: LoadedProject, service: string, opts
     if (source.kind === 'config' && source.path && source.layout && !image) image = readLayout(source.layout, undefined, project.env.arch).config;
 
     opts.progress?.('generating config.json');
-    const run = await runService({ ...project, env: { ...project.env, rootfs: rootfsForPipeline } }, service, image);
+    const run = await runService({ ...withCommand(project, service, opts.command), env: { ...project.env, rootfs: rootfsForPipeline } }, service, image);
     if (run.result.violations.length > 0) {
       const v = run.result.violations;
       throw new CtnrError('POLICY_VIOLATION', `service "${service}" violates ${v.length} polic${v.length === 1 ? 'y' : 'ies'}; no bundle written`, {
@@ -151,7 +160,7 @@ export async function createBundle(project: LoadedProject, service: string, opts
         composeBytes,
         service,
         ...(fileBytes(project.config.file) ? { configBytes: fileBytes(project.config.file)! } : {}),
-        options: { rootless: project.env.rootless, rootfs: rootfsMeta, presets: [] },
+        options: { rootless: project.env.rootless, rootfs: rootfsMeta, ...(opts.command ? { command: opts.command } : {}) },
       }),
       rootless: project.env.rootless,
       rootfs: rootfsMeta,

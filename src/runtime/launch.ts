@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { createBundle, type CreatedBundle } from '../bundle/create.js';
 import { bundlesDir } from '../bundle/store.js';
+import { STOP_GRACE_PERIOD_ANNOTATION } from '../annotations.js';
 import { CtnrError } from '../errors.js';
 import type { LoadedProject } from '../pipeline.js';
 import { cleanupContainer, DEFAULT_STOP_GRACE_NS, stopSignalOf } from './run.js';
@@ -13,10 +14,18 @@ export interface PrepareOptions {
   id?: string;
   rootfs?: string;
   image?: string;
+  /** Replaces the service's command. */
+  command?: readonly string[];
   detached: boolean;
   removeBundle: boolean;
   progress?: (step: string) => void;
   warn?: (message: string) => void;
+}
+
+/** `io.ctnr.stop-grace-period` (decimal ns, written by the annotations stage), when present and valid. */
+function gracePeriodOf(spec: { annotations?: Record<string, string> }): number | undefined {
+  const raw = spec.annotations?.[STOP_GRACE_PERIOD_ANNOTATION];
+  return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
 }
 
 /** Container ids runc and crun accept. */
@@ -45,6 +54,7 @@ export async function prepareContainer(project: LoadedProject, service: string, 
     force: true,
     ...(opts.rootfs ? { rootfs: opts.rootfs } : {}),
     ...(opts.image ? { image: opts.image } : {}),
+    ...(opts.command?.length ? { command: opts.command } : {}),
     ...(opts.progress ? { progress: opts.progress } : {}),
   });
   const record: ContainerRecord = {
@@ -57,7 +67,7 @@ export async function prepareContainer(project: LoadedProject, service: string, 
     detached: opts.detached,
     removeBundle: opts.removeBundle,
     stopSignal: stopSignalOf(bundle.spec, opts.warn),
-    stopGracePeriodNs: bundle.metadata.stopGracePeriodNs ?? DEFAULT_STOP_GRACE_NS,
+    stopGracePeriodNs: gracePeriodOf(bundle.spec) ?? bundle.metadata.stopGracePeriodNs ?? DEFAULT_STOP_GRACE_NS,
     ...(opts.detached ? { log: path.join(bundle.dir, 'ctnr.log') } : {}),
   };
   return { record, bundle };

@@ -18,7 +18,7 @@ export function note(message: string): void {
   process.stderr.write(`${yellow('note')}: ${message}\n`);
 }
 
-export async function runCommand(service: string, opts: RunOptions): Promise<void> {
+export async function runCommand(service: string, command: string[], opts: RunOptions): Promise<void> {
   const { runtime, note: runtimeNote } = selectRuntime(opts.runtime ? { choice: opts.runtime } : {});
   if (runtimeNote) note(runtimeNote);
   const project = await openForBundles(opts);
@@ -30,6 +30,7 @@ export async function runCommand(service: string, opts: RunOptions): Promise<voi
       ...(opts.name ? { id: opts.name } : {}),
       ...(opts.rootfs ? { rootfs: opts.rootfs } : {}),
       ...(opts.image ? { image: opts.image } : {}),
+      command,
       detached: Boolean(opts.detach),
       removeBundle: Boolean(opts.rm),
       progress: (s) => progress.step(s),

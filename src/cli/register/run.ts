@@ -14,13 +14,14 @@ export function registerRunCommands(program: Command): void {
           .command('run')
           .description('create the bundle for one service and run it (stdio, exit code and signals forwarded)')
           .argument('<service>', 'service name in the compose file')
+          .argument('[command...]', "replaces the service's command (put it after --)")
           .option('-d, --detach', 'start in the background (output goes to ctnr.log in the bundle)')
           .option('--rm', 'remove the bundle when the container is removed')
           .option('-i, --interactive', 'keep stdin attached (also when the service sets stdin_open)')
           .option('--name <id>', 'container id (default <project>-<service>)'),
       ),
     ),
-  ).action(async (service, opts) => (await import('../commands/run.js')).runCommand(service, opts));
+  ).action(async (service, command, opts) => (await import('../commands/run.js')).runCommand(service, command, opts));
 
   runtimeOption(
     rootfsOptions(
