@@ -63,6 +63,7 @@ export interface ServiceRun {
 /** `image`: the OCI image config the service runs from, when known (e.g. read from an image layout). */
 export async function runService(project: LoadedProject, name: string, image?: ImageConfig): Promise<ServiceRun> {
   const { input, diagnostics } = selectService(project.compose, name, image);
-  const result = await project.engine.run(input, project.env);
+  // `environment:` secrets and configs read the loader's variables (process environment over `.env`), as compose.
+  const result = await project.engine.run(input, { environment: project.compose.variables, ...project.env });
   return { input, result, diagnostics: [...diagnostics, ...result.diagnostics] };
 }

@@ -5,8 +5,10 @@ import { readOnlyPlugin } from '../../plugins/read-only.js';
 import { shmSizePlugin } from '../../plugins/shm-size.js';
 import { tmpfsPlugin } from '../../plugins/tmpfs.js';
 import { volumesPlugin } from '../../plugins/volumes.js';
+import { secretsPlugin } from '../../plugins/secrets.js';
+import { configsPlugin } from '../../plugins/configs.js';
 
 /** The mounts stage: root read-only, /dev/shm size, masked paths, then the user's tmpfs and volumes. */
 export function mountsPlugins(): Plugin[] {
-  return [readOnlyPlugin(), shmSizePlugin(), maskedPathsPlugin(), tmpfsPlugin(), volumesPlugin(), mountOrderPlugin()];
+  return [readOnlyPlugin(), shmSizePlugin(), maskedPathsPlugin(), tmpfsPlugin(), volumesPlugin(), secretsPlugin(), configsPlugin(), mountOrderPlugin()];
 }
