@@ -2,9 +2,12 @@ import { definePreset } from '../src/define.js';
 import type { Preset } from '../src/types.js';
 import { processPlugins, type ProcessStageOptions } from './stages/process.js';
 import { annotationsPlugins } from './stages/annotations.js';
+import { networkPlugins } from './stages/network.js';
 import { seccompPlugins } from './stages/seccomp.js';
+import { rootlessPlugins } from './stages/rootless.js';
 import { mountsPlugins } from './stages/mounts.js';
 import { privilegedPlugins } from './stages/privileged.js';
+import { cgroupsPlugins } from './stages/cgroups.js';
 
 /** The nine stages, in the order every preset builds on. */
 export const DEFAULT_STAGES = [
@@ -23,10 +26,13 @@ export function defaultPreset(options: DefaultPresetOptions = {}): Preset {
     stages: [...DEFAULT_STAGES],
     plugins: [
       ...processPlugins(options),
+      ...rootlessPlugins(),
       ...mountsPlugins(),
       ...privilegedPlugins(),
+      ...cgroupsPlugins(),
       ...annotationsPlugins(),
       ...seccompPlugins(),
+      ...networkPlugins(),
     ],
   });
 }

@@ -4,7 +4,7 @@ import { loadComposeFile, selectService, type ComposeProject } from './compose/l
 import { loadConfig, resolvePresetRefs, type LoadedConfig } from './config/load.js';
 import { createEnv } from './env.js';
 import type { Diagnostic, Env, Preset } from './types.js';
-import type { ImageConfig } from './image/config.js';
+import { resolveImageConfig, type ImageConfig, type ImageSources } from './image/config.js';
 import { BUILTIN_PRESETS } from '../presets/index.js';
 import { defaultPreset } from '../presets/default.js';
 
@@ -18,6 +18,15 @@ export interface ProjectOptions {
   presets?: readonly string[];
   env?: Partial<Env>;
   strict?: boolean;
+  /** Variables file instead of `.env` beside the compose file (--env-file). */
+  envFile?: string;
+  /** Active compose profiles (--profile). */
+  profiles?: readonly string[];
+  /** Refused compose keys become warnings (--allow-unsupported). */
+  allowUnsupported?: boolean;
+  /** Image defaults: --image-config FILE, --image DIR (else the config's `images` mapping). */
+  imageConfig?: string;
+  image?: string;
 }
 
 export interface LoadedProject {
@@ -25,16 +34,29 @@ export interface LoadedProject {
   config: LoadedConfig;
   engine: Engine;
   env: Env;
+  /** Where runService finds a service's image config when the caller passes none. */
+  imageSources?: ImageSources;
 }
 
 /** Compose file + config + presets → an engine ready to run services of that file. */
 export async function openProject(options: ProjectOptions = {}): Promise<LoadedProject> {
   const cwd = options.cwd ?? process.cwd();
-  const compose = loadComposeFile(options.file, { cwd });
+  const compose = loadComposeFile(options.file, {
+    cwd,
+    ...(options.envFile ? { envFile: options.envFile } : {}),
+    profiles: options.profiles ?? [],
+    allowUnsupported: options.allowUnsupported ?? false,
+  });
   const config = await loadConfig(compose.dir, options.configFile);
   const engine = await engineFromConfig(config, compose.dir, options.presets ?? [], options.strict);
   const env = createEnv({ ...(config.config.dataDir ? { dataDir: path.resolve(path.dirname(config.file ?? compose.file), config.config.dataDir) } : {}), ...options.env });
-  return { compose, config, engine, env };
+  const imageSources: ImageSources = {
+    cwd,
+    ...(options.imageConfig ? { imageConfig: options.imageConfig } : {}),
+    ...(options.image ? { image: options.image } : {}),
+    ...(config.config.images ? { images: config.config.images, mappingBase: path.dirname(config.file ?? compose.file) } : {}),
+  };
+  return { compose, config, engine, env, imageSources };
 }
 
 export async function engineFromConfig(config: LoadedConfig, dir: string, extraPresets: readonly string[] = [], strict = false): Promise<Engine> {
@@ -62,7 +84,9 @@ export interface ServiceRun {
 
 /** `image`: the OCI image config the service runs from, when known (e.g. read from an image layout). */
 export async function runService(project: LoadedProject, name: string, image?: ImageConfig): Promise<ServiceRun> {
-  const { input, diagnostics } = selectService(project.compose, name, image);
+  const imageName = project.compose.services[name]?.image;
+  const resolved = image ?? (project.imageSources ? await resolveImageConfig(project.imageSources, typeof imageName === 'string' ? imageName : undefined, project.env.arch) : undefined);
+  const { input, diagnostics } = selectService(project.compose, name, resolved);
   // `environment:` secrets and configs read the loader's variables (process environment over `.env`), as compose.
   const result = await project.engine.run(input, { environment: project.compose.variables, ...project.env });
   return { input, result, diagnostics: [...diagnostics, ...result.diagnostics] };

@@ -117,7 +117,7 @@ export function parseCompose(text: string, file: string, displayFile: string, op
   const doc = parseDocument(text, { merge: true, lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    const pos = e.linePos?.[0];
+    const pos = e.linePos?.[0] ?? counter.linePos(e.pos[0]);
     throw new CtnrError('COMPOSE_INVALID', e.message.split('\n')[0]!, {
       location: { file: displayFile, line: pos?.line, col: pos?.col },
     });

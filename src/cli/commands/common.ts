@@ -8,6 +8,11 @@ export interface CommonOptions {
   preset?: string[];
   rootfs?: string;
   rootless?: boolean;
+  envFile?: string;
+  profile?: string[];
+  allowUnsupported?: boolean;
+  imageConfig?: string;
+  image?: string;
 }
 
 export async function open(opts: CommonOptions): Promise<LoadedProject> {
@@ -15,6 +20,11 @@ export async function open(opts: CommonOptions): Promise<LoadedProject> {
     ...(opts.file ? { file: opts.file } : {}),
     ...(opts.config ? { configFile: opts.config } : {}),
     presets: opts.preset ?? [],
+    ...(opts.envFile ? { envFile: opts.envFile } : {}),
+    profiles: opts.profile ?? [],
+    ...(opts.allowUnsupported ? { allowUnsupported: true } : {}),
+    ...(opts.imageConfig ? { imageConfig: opts.imageConfig } : {}),
+    ...(opts.image ? { image: opts.image } : {}),
     env: {
       ...(opts.rootless !== undefined ? { rootless: opts.rootless } : {}),
       ...(opts.rootfs ? { rootfs: path.resolve(opts.rootfs) } : {}),
