@@ -49,7 +49,13 @@ export async function openProject(options: ProjectOptions = {}): Promise<LoadedP
   });
   const config = await loadConfig(compose.dir, options.configFile);
   const engine = await engineFromConfig(config, compose.dir, options.presets ?? [], options.strict);
-  const env = createEnv({ ...(config.config.dataDir ? { dataDir: path.resolve(path.dirname(config.file ?? compose.file), config.config.dataDir) } : {}), ...options.env });
+  const configDir = path.dirname(config.file ?? compose.file);
+  const env = createEnv({
+    ...(config.config.dataDir ? { dataDir: path.resolve(configDir, config.config.dataDir) } : {}),
+    // ctnr:init's explicit binary; --init-path (options.env) wins.
+    ...(config.config.init?.path ? { initPath: path.resolve(configDir, config.config.init.path) } : {}),
+    ...options.env,
+  });
   const imageSources: ImageSources = {
     cwd,
     ...(options.imageConfig ? { imageConfig: options.imageConfig } : {}),

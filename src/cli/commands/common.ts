@@ -13,6 +13,7 @@ export interface CommonOptions {
   allowUnsupported?: boolean;
   imageConfig?: string;
   image?: string;
+  initPath?: string;
 }
 
 export async function open(opts: CommonOptions): Promise<LoadedProject> {
@@ -28,6 +29,7 @@ export async function open(opts: CommonOptions): Promise<LoadedProject> {
     env: {
       ...(opts.rootless !== undefined ? { rootless: opts.rootless } : {}),
       ...(opts.rootfs ? { rootfs: path.resolve(opts.rootfs) } : {}),
+      ...(opts.initPath ? { initPath: path.resolve(opts.initPath) } : {}),
     },
   });
 }

@@ -11,6 +11,7 @@ export function registerGenerateCommands(program: Command): void {
       .option('--rootfs <dir>', 'root filesystem the bundle will use (user and group names resolve against it)')
       .option('--rootless', 'generate for an unprivileged user (default: when not root)')
       .option('--no-rootless', 'generate for root even when not root')
+      .option('--init-path <file>', 'init binary for services with init: true (overrides init.path in the config)')
       .option('-o, --output <file>', 'write to FILE instead of stdout')
       .option('--compact', 'one-line JSON'),
   ).action(async (service, opts) => (await import('../commands/spec.js')).specCommand(service, opts));
