@@ -1,9 +1,22 @@
 import type { Preset } from '../src/types.js';
 import { defaultPreset } from './default.js';
+import { podmanPreset } from './podman.js';
+import { containerdPreset } from './containerd.js';
+import { rootlessPreset } from './rootless.js';
+import { baselinePreset } from './baseline.js';
+import { restrictedPreset } from './restricted.js';
 
-/** Presets a user can name as a string (`presets: ['default']`, `--preset default`). */
+/**
+ * Presets a user can name as a string (`presets: ['default']`, `--preset restricted`). A name gives the
+ * preset with its default options; call the factory in `ctnr.config.ts` to pass options.
+ */
 export const BUILTIN_PRESETS: Record<string, () => Preset> = {
   default: () => defaultPreset(),
+  podman: () => podmanPreset(),
+  containerd: () => containerdPreset(),
+  rootless: () => rootlessPreset(),
+  baseline: () => baselinePreset(),
+  restricted: () => restrictedPreset(),
 };
 
-export { defaultPreset };
+export { defaultPreset, podmanPreset, containerdPreset, rootlessPreset, baselinePreset, restrictedPreset };

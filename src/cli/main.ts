@@ -5,6 +5,7 @@ import { VERSION } from '../version.js';
 import { registerGenerateCommands } from './register/generate.js';
 import { registerBundleCommands } from './register/bundle.js';
 import { registerRunCommands } from './register/run.js';
+import { registerCheckCommands } from './register/check.js';
 import { registerKeysCommand } from './register/keys.js';
 
 /** Flags every command that reads a compose file shares. */
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerGenerateCommands(program);
   registerBundleCommands(program);
   registerRunCommands(program);
+  registerCheckCommands(program);
   registerKeysCommand(program);
 
   return program;

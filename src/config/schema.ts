@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Plugin, Preset, StageDeclaration } from '../types.js';
+import { exemptionSchema, type Exemption } from '../policy/settings.js';
 
 const fn = z.custom<(...args: any[]) => unknown>((v) => typeof v === 'function', { message: 'must be a function' });
 const names = z.array(z.string().min(1));
@@ -51,6 +52,8 @@ export const configSchema = z.strictObject({
   /** Where named volumes and bundles live. */
   dataDir: z.string().min(1).optional(),
   init: z.strictObject({ path: z.string().min(1).optional() }).optional(),
+  /** Project-level policy exemptions (each with a reason), applied to every validator's violations. */
+  policy: z.strictObject({ exemptions: z.array(exemptionSchema).optional() }).optional(),
 });
 
 export interface CtnrConfig {
@@ -61,4 +64,5 @@ export interface CtnrConfig {
   images?: Record<string, { rootfs?: string; layout?: string; config?: string }>;
   dataDir?: string;
   init?: { path?: string };
+  policy?: { exemptions?: Exemption[] };
 }

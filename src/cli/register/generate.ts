@@ -13,7 +13,8 @@ export function registerGenerateCommands(program: Command): void {
       .option('--no-rootless', 'generate for root even when not root')
       .option('--init-path <file>', 'init binary for services with init: true (overrides init.path in the config)')
       .option('-o, --output <file>', 'write to FILE instead of stdout')
-      .option('--compact', 'one-line JSON'),
+      .option('--compact', 'one-line JSON')
+      .option('--report <file>', 'write the policy report (violations with modes and exemptions, JSON) to FILE'),
   ).action(async (service, opts) => (await import('../commands/spec.js')).specCommand(service, opts));
 
   composeOptions(

@@ -1,0 +1,51 @@
+import { checkProject } from '../../policy/check.js';
+import type { PolicyReport } from '../../policy/evaluate.js';
+import { dim, red, writeFileAtomic } from '../output.js';
+import { open, type CommonOptions } from './common.js';
+
+export async function checkCommand(services: string[], opts: CommonOptions & { json?: boolean; report?: string }): Promise<void> {
+  const project = await open(opts);
+  const report = await checkProject(project, services);
+  const json = JSON.stringify(report, null, 2) + '\n';
+  if (opts.report) writeFileAtomic(opts.report, json);
+  process.stdout.write(opts.json ? json : renderReport(report));
+  if (report.summary.enforce > 0 || report.summary.errors > 0) process.exitCode = 1;
+}
+
+/** Columns padded to their widest cell; the message column is last and never padded. */
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (i < r.length - 1 ? r[i]!.length : 0))));
+  return rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+export function renderReport(report: PolicyReport): string {
+  const rows: string[][] = [['SERVICE', 'CONTROL', 'MODE', 'POINTER', 'SET BY', 'MESSAGE']];
+  for (const s of report.services) {
+    if (s.error) {
+      rows.push([s.service, '-', 'error', '-', '-', s.error.message.split('\n')[0]!]);
+      continue;
+    }
+    if (s.violations.length === 0) rows.push([s.service, '-', 'ok', '-', '-', 'no violations']);
+    for (const v of s.violations) {
+      rows.push([
+        s.service,
+        v.control,
+        v.exemption ? 'exempt' : v.mode,
+        v.pointer || '(service)',
+        v.plugin ?? '-',
+        v.exemption ? `${v.message} (exempt: ${v.exemption.reason})` : v.message,
+      ]);
+    }
+  }
+  let out = table(rows);
+  if (report.exemptions.length > 0) {
+    out += '\nexemptions:\n';
+    for (const e of report.exemptions) {
+      out += `  ${e.service} ${e.control}: ${e.reason} ${dim(`(from ${e.from}${e.used ? '' : ', matched nothing'})`)}\n`;
+    }
+  }
+  const s = report.summary;
+  const line = `${s.services} service(s), ${s.violations} violation(s): ${s.enforce} enforce, ${s.warn} warn, ${s.audit} audit, ${s.exempted} exempt${s.errors ? `; ${s.errors} service(s) failed to generate` : ''}`;
+  out += `\n${s.enforce > 0 || s.errors > 0 ? red(line) : line}\n`;
+  return out;
+}

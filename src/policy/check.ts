@@ -1,0 +1,32 @@
+import { activeServiceNames } from '../compose/load.js';
+import { CtnrError, didYouMean, formatError, isCtnrError } from '../errors.js';
+import { runService, type LoadedProject } from '../pipeline.js';
+import { projectExemptions } from './apply.js';
+import { buildReport, evaluateService, type PolicyReport, type ServicePolicy } from './evaluate.js';
+
+/**
+ * Run the pipeline for every service (the active ones, or those named) and collect every validator's
+ * violations with their modes and exemptions. A service that cannot be generated (a user error) is recorded
+ * with its error and the others still run; a bug (not a CtnrError) propagates.
+ */
+export async function checkProject(project: LoadedProject, names: readonly string[] = []): Promise<PolicyReport> {
+  const all = Object.keys(project.compose.services);
+  for (const name of names) {
+    if (!all.includes(name)) {
+      throw new CtnrError('SERVICE_NOT_FOUND', `no service "${name}" in ${project.compose.displayFile}${didYouMean(name, all)} (services: ${all.join(', ') || 'none'})`);
+    }
+  }
+  const list = names.length > 0 ? [...names] : activeServiceNames(project.compose);
+  const exemptions = projectExemptions(project);
+  const services: ServicePolicy[] = [];
+  for (const name of list) {
+    try {
+      const run = await runService(project, name);
+      services.push(evaluateService(project.engine.plan, run.result, exemptions));
+    } catch (err) {
+      if (!isCtnrError(err)) throw err;
+      services.push({ service: name, violations: [], error: { code: err.code, message: formatError(err) } });
+    }
+  }
+  return buildReport(services, exemptions);
+}

@@ -1,0 +1,14 @@
+import { z } from 'zod';
+import { controlMode, exemptionSchema, findExemption, POLICY_MODES, type PolicySettings } from './settings.js';
+
+/** Options every fix plugin takes: the policy's modes and exemptions, so a fix never overrides an exemption. */
+export const fixOptionsSchema = z.strictObject({
+  controls: z.record(z.string(), z.enum([...POLICY_MODES, 'off'])).optional(),
+  exemptions: z.array(exemptionSchema).optional(),
+});
+export type FixOptions = z.input<typeof fixOptionsSchema>;
+
+/** A fix toward `control` applies unless the control is off or the service is exempt from it. */
+export function fixApplies(settings: Pick<PolicySettings, 'controls' | 'exemptions'>, service: string, control: string): boolean {
+  return controlMode(settings, control) !== 'off' && !findExemption(settings.exemptions ?? [], service, control);
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/**
+ * How a policy treats a violation of one control:
+ * - `enforce`: the service fails (POLICY_VIOLATION, every violation listed, exit 1); no spec, no bundle;
+ * - `warn`: a warning on stderr, the spec is still produced;
+ * - `audit`: silent, recorded in the policy report (`ctnr spec --report FILE`, `ctnr check --json`);
+ * - `off` (per control only): the control is not evaluated at all.
+ */
+export const POLICY_MODES = ['enforce', 'warn', 'audit'] as const;
+export type PolicyMode = (typeof POLICY_MODES)[number];
+export type ControlMode = PolicyMode | 'off';
+
+/** A validator that declares no policy settings vetoes: a validator exists to stop a bad spec. */
+export const DEFAULT_MODE: PolicyMode = 'enforce';
+
+export const exemptionSchema = z.strictObject({
+  /** Service name as written in the compose file. */
+  service: z.string().min(1, 'an exemption names a service'),
+  /** Control id (`runAsNonRoot`, `capabilities`, …) as the validator reports it. */
+  control: z.string().min(1, 'an exemption names a control'),
+  /** Why this service may break the rule: required, printed in every report. */
+  reason: z.string({ message: 'an exemption needs a reason' }).trim().min(1, 'an exemption needs a reason'),
+  /** Only violations reported by this validator (default: any validator reporting that control). */
+  validator: z.string().min(1).optional(),
+});
+export type Exemption = z.output<typeof exemptionSchema>;
+
+export const policySettingsSchema = z.strictObject({
+  /** Mode of every control without its own entry in `controls` (default `enforce`). */
+  mode: z.enum(POLICY_MODES).optional(),
+  /** Per-control mode, or `off`. */
+  controls: z.record(z.string(), z.enum([...POLICY_MODES, 'off'])).optional(),
+  exemptions: z.array(exemptionSchema).optional(),
+});
+export type PolicySettings = z.output<typeof policySettingsSchema>;
+export type PolicySettingsInput = z.input<typeof policySettingsSchema>;
+
+/** The mode a control runs in under `settings`. */
+export function controlMode(settings: PolicySettings | undefined, control: string): ControlMode {
+  return settings?.controls?.[control] ?? settings?.mode ?? DEFAULT_MODE;
+}
+
+/**
+ * The policy settings a validator plugin carries: by convention `plugin.options.policy`. The report reads
+ * them from the plan, so a third-party validator opts into modes and exemptions by putting them there.
+ */
+export function policyOf(options: unknown): PolicySettings | undefined {
+  if (!options || typeof options !== 'object') return undefined;
+  const p = (options as { policy?: unknown }).policy;
+  if (!p || typeof p !== 'object') return undefined;
+  const parsed = policySettingsSchema.safeParse(p);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** Is `service`'s violation of `control` (reported by `validator`) covered by one of `exemptions`? */
+export function findExemption<E extends Exemption>(exemptions: readonly E[], service: string, control: string, validator?: string): E | undefined {
+  return exemptions.find((e) => e.service === service && e.control === control && (e.validator === undefined || e.validator === validator));
+}
