@@ -4,6 +4,7 @@ import { parseCompose, selectService } from '../../src/compose/load.js';
 import type { Env, Plugin, Preset } from '../../src/types.js';
 import type { ImageConfig } from '../../src/image/config.js';
 import { expectValidSpec } from './schema.js';
+import { BUNDLE_FILES } from './runc.js';
 
 export const TEST_ENV: Env = { rootless: false, dataDir: '/var/lib/ctnr-test', uid: 0, gid: 0, arch: 'amd64' };
 
@@ -34,6 +35,8 @@ export async function runServiceYaml(service: Record<string, unknown>, options: 
   });
   const result = await engine.run(input, { ...TEST_ENV, ...options.env });
   expectValidSpec(result.spec);
+  // runBundle writes these into the bundle dir (generated /etc files the spec bind-mounts).
+  Object.defineProperty(result.spec, BUNDLE_FILES, { value: result.files, enumerable: false });
   return result;
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { IN_CI } from './shared.js';
@@ -27,6 +27,30 @@ export function e2eAvailable(runtime: 'runc' | 'crun' = 'runc'): boolean {
 
 let counter = 0;
 
+/**
+ * Bundle files (generated /etc/hosts, …) of the Result a spec came from: runServiceYaml attaches them to the
+ * spec under this non-enumerable key (JSON never sees it), and runBundle writes them next to config.json, so a
+ * bundle whose mounts point at them runs. (The real bundle writer does the same for `ctnr bundle`.)
+ */
+export const BUNDLE_FILES = Symbol.for('ctnr.test.bundleFiles');
+
+interface FileLike { path: string; kind?: 'file' | 'directory'; content?: string; copyFrom?: string; mode?: number; uid?: number; gid?: number }
+
+function writeBundleFiles(bundle: string, files: readonly FileLike[]): void {
+  for (const f of files) {
+    const target = path.join(bundle, f.path);
+    if (f.kind === 'directory') {
+      mkdirSync(target, { recursive: true, mode: f.mode ?? 0o755 });
+      if (f.uid !== undefined || f.gid !== undefined) chownSync(target, f.uid ?? 0, f.gid ?? 0);
+      continue;
+    }
+    mkdirSync(path.dirname(target), { recursive: true });
+    if (f.copyFrom !== undefined) copyFileSync(f.copyFrom, target);
+    else writeFileSync(target, f.content ?? '', { mode: f.mode ?? 0o644 });
+    if (f.uid !== undefined || f.gid !== undefined) chownSync(target, f.uid ?? 0, f.gid ?? 0);
+  }
+}
+
 export interface RunResult {
   status: number | null;
   stdout: string;
@@ -40,6 +64,7 @@ export interface RunResult {
 export function runBundle(spec: any, rootfs: string, opts: { runtime?: string; timeoutMs?: number; bundleDir?: string; keep?: boolean } = {}): RunResult {
   const bundle = opts.bundleDir ?? mkdtempSync(path.join(os.tmpdir(), 'ctnr-bundle-'));
   mkdirSync(bundle, { recursive: true });
+  writeBundleFiles(bundle, (spec?.[BUNDLE_FILES] as FileLike[] | undefined) ?? []);
   const config = { ...spec, root: { ...spec.root, path: rootfs } };
   if (config.process) config.process = { ...config.process, terminal: false };
   writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config, null, 2));
