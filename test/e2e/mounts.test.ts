@@ -24,7 +24,7 @@ describe.skipIf(!e2eAvailable('runc'))('mounts stage under runc', () => {
   /** Generate, lay out what the bundle writer would (bundle directories, named-volume dirs), run, parse. */
   const probe = async (service: Record<string, unknown>, script: string[], top: Record<string, unknown> = {}) => {
     // network_mode none: these probes are about mounts; container networking (a CNI hook) is tested elsewhere
-    const result: Result = await runCompose({ network_mode: 'none', entrypoint: ['/bin/sh', '-c', script.join('\n')], ...service }, top, { env: { rootfs, dataDir: path.join(tmp, 'data') }, dir: tmp });
+    const result: Result = await runCompose({ network_mode: 'none', entrypoint: ['/bin/sh', '-c', script.join('\n').replace(/\$/g, '$$$$')], ...service }, top, { env: { rootfs, dataDir: path.join(tmp, 'data') }, dir: tmp });
     const bundle = mkdtempSync(path.join(tmp, 'bundle-'));
     // what the bundle writer does: bundle files, then the named-volume directories its plan asks for
     writeBundleFiles(bundle, result.files);
