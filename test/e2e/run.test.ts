@@ -1,11 +1,11 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBusyboxRootfs } from '../helpers/rootfs.js';
 import { e2eAvailable, which } from '../helpers/runc.js';
 import { REPO } from '../helpers/shared.js';
-import { crunNeedsWorkaround, ctnr, ctnrAsync, requireBuild, sandbox, type Sandbox } from '../unit/bundle/cli.js';
+import { CLI, crunNeedsWorkaround, ctnr, ctnrAsync, requireBuild, sandbox, type Sandbox } from '../unit/bundle/cli.js';
 
 /** Write a compose file into the sandbox and return its path. */
 function compose(sb: Sandbox, name: string, text: string): string {
@@ -146,6 +146,27 @@ describe.skipIf(!e2eAvailable('runc'))('ctnr run (runc)', () => {
     expect(ctnr(['down', '-f', file], sb).stdout).toBe('logged-s removed\n');
     expect(existsSync(path.join(sb.dataDir, 'bundles/logged-s/config.json'))).toBe(true);
     expect(sb.runtimeState()).toEqual([]);
+  });
+
+  it.skipIf(!which('setpriv'))('rootless: an unprivileged user runs a service, runtime state under $XDG_RUNTIME_DIR/ctnr', () => {
+    // network_mode none: slirp4netns needs /dev/net/tun, which is 0600 on this VM (RUNTIME-NOTES.md)
+    const dir = path.join(sb.dir, 'rootless');
+    mkdirSync(path.join(dir, 'xdg-run'), { recursive: true });
+    writeFileSync(path.join(dir, 'compose.yaml'), 'services:\n  s:\n    image: x\n    network_mode: none\n    command: ["/bin/sh", "-c", "echo uid=$$(id -u)"]\n');
+    // an unprivileged user runs a rootfs it owns (the runtime creates mount points such as /etc/hostname in it)
+    const ownRootfs = buildBusyboxRootfs(path.join(dir, 'rootfs')).rootfs;
+    execFileSync('chmod', ['-R', 'a+rwX', sb.dir]);
+    execFileSync('chown', ['-R', '65534:65534', dir]);
+    const env: NodeJS.ProcessEnv = { ...sb.env, HOME: dir, XDG_RUNTIME_DIR: path.join(dir, 'xdg-run') };
+    delete env.CTNR_RUN_ROOT;
+    const r = spawnSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, CLI, 'run', '-f', path.join(dir, 'compose.yaml'), 's', '--rootfs', ownRootfs, '--runtime', 'runc', '--rm'], { cwd: dir, env, encoding: 'utf8', timeout: 60_000 });
+    // rootless runc warns that it cannot read the OOM kill count (no cgroup); anything else is a failure
+    expect(r.stderr.split('\n').filter((l) => l && !/oom kill count/.test(l))).toEqual([]);
+    expect(r.stdout).toBe('uid=0\n'); // root inside the user namespace, mapped to 65534 outside
+    expect(r.status).toBe(0);
+    expect(readdirSync(path.join(dir, 'xdg-run/ctnr'))).toEqual(['containers', 'runc']);
+    expect(readdirSync(path.join(dir, 'xdg-run/ctnr/runc'))).toEqual([]);
+    expect(readdirSync(path.join(dir, '.local/share/ctnr/bundles'))).toEqual([]);
   });
 
   it('up starts services in depends_on order (detached), down stops them in reverse', () => {
