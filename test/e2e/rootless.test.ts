@@ -1,0 +1,113 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rootlessPlugin, readSubordinateRanges } from '../../plugins/rootless.js';
+import { writeBundleFiles } from '../../src/bundle/writer.js';
+import type { Result } from '../../src/engine.js';
+import { runServiceYaml } from '../helpers/engine.js';
+import { buildBusyboxRootfs } from '../helpers/rootfs.js';
+import { e2eAvailable, parseFacts, which } from '../helpers/runc.js';
+
+/** Compose interpolates `$`: a literal script goes in with every `$` doubled. */
+const composeEscape = (s: string) => s.replace(/\$/g, '$$$$');
+const USER = 'ctnr-e2e-rootless';
+
+const ready = e2eAvailable('runc') && (() => {
+  const missing = ['useradd', 'userdel', 'setpriv', 'newuidmap'].filter((c) => !which(c));
+  if (missing.length > 0) console.warn(`skipping rootless e2e: needs ${missing.join(', ')}`);
+  return missing.length === 0;
+})();
+
+describe.skipIf(!ready)('rootless stage: runc run by an unprivileged user', () => {
+  let uid: number;
+  let gid: number;
+  let tmp: string;
+  let rootfs: string;
+  let cleanup: () => void;
+  let counter = 0;
+
+  beforeAll(() => {
+    spawnSync('userdel', [USER], { stdio: 'ignore' });
+    // useradd gives the new user subordinate ranges in /etc/subuid and /etc/subgid (SUB_UID_COUNT in login.defs)
+    const add = spawnSync('useradd', ['--no-create-home', '--shell', '/bin/sh', USER], { encoding: 'utf8' });
+    if (add.status !== 0) throw new Error(`useradd failed: ${add.stderr}`);
+    uid = Number(spawnSync('id', ['-u', USER], { encoding: 'utf8' }).stdout.trim());
+    gid = Number(spawnSync('id', ['-g', USER], { encoding: 'utf8' }).stdout.trim());
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'ctnr-e2e-rootless-'));
+    chmodSync(tmp, 0o755);
+    ({ rootfs, cleanup } = buildBusyboxRootfs(path.join(tmp, 'rootfs')));
+    // a rootless user's rootfs is its own (unpacked by it), so runc can create mount points in it
+    spawnSync('chown', ['-R', `${uid}:${gid}`, rootfs]);
+  });
+  afterAll(() => {
+    cleanup?.();
+    rmSync(tmp, { recursive: true, force: true });
+    rmSync(`/tmp/runc-${uid}`, { recursive: true, force: true });
+    spawnSync('userdel', [USER], { stdio: 'ignore' });
+  });
+
+  /** Generate as `ctnr --rootless` would for this user, write the bundle, run it as the user. */
+  const run = async (service: Record<string, unknown>, script: string[], subids: 'auto' | 'never') => {
+    const result: Result = await runServiceYaml(
+      { network_mode: 'none', entrypoint: ['/bin/sh', '-c', composeEscape(script.join('\n'))], ...service },
+      { env: { rootless: true, uid, gid, rootfs, dataDir: path.join(tmp, 'data') }, plugins: [rootlessPlugin({ subids })] },
+    );
+    const bundle = path.join(tmp, `bundle-${++counter}`);
+    mkdirSync(bundle, { mode: 0o755 });
+    writeBundleFiles(bundle, result.files);
+    writeFileSync(path.join(bundle, 'config.json'), JSON.stringify({ ...result.spec, root: { ...result.spec.root, path: rootfs } }), { mode: 0o644 });
+    const id = `ctnr-rootless-${process.pid}-${counter}`;
+    const runc = ['runc', '--root', `/tmp/runc-${uid}`];
+    const r = spawnSync('setpriv', ['--reuid', String(uid), '--regid', String(gid), '--init-groups', ...runc, 'run', '--bundle', bundle, id], {
+      encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'], cwd: tmp, env: { PATH: process.env.PATH, HOME: tmp },
+    });
+    spawnSync('setpriv', ['--reuid', String(uid), '--regid', String(gid), '--init-groups', ...runc, 'delete', '-f', id], { stdio: 'ignore' });
+    // runc 1.1 warns when it cannot read OOM counts of a cgroup it never had (rootless, cgroup v1): not an error
+    const stderr = r.stderr.split('\n').filter((l) => l !== '' && !/level=warning msg="unable to get oom kill count"/.test(l)).join('\n');
+    return { status: r.status, stderr, facts: parseFacts(r.stdout), result };
+  };
+
+  const script = [
+    'echo uid=$(id -u)',
+    'echo uid_map=$(cat /proc/self/uid_map | tr -s " " | tr "\\n" ";")',
+    'echo gid_map=$(cat /proc/self/gid_map | tr -s " " | tr "\\n" ";")',
+    'echo netns=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | tr "\\n" " ")',
+    'echo out > /shared/written-by-$(id -u)',
+  ];
+
+  it('single mapping: uid 0 inside is the user outside', async () => {
+    const shared = path.join(tmp, 'shared-single');
+    mkdirSync(shared);
+    chownSync(shared, uid, gid);
+    const r = await run({ volumes: [`${shared}:/shared`], mem_limit: '64m' }, script, 'never');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.facts.uid).toBe('0');
+    expect(r.facts.uid_map).toBe(` 0 ${uid} 1;`);
+    expect(r.facts.gid_map).toBe(` 0 ${gid} 1;`);
+    // a private network namespace: only lo
+    expect(r.facts.netns!.trim()).toBe('lo');
+    expect(statSync(path.join(shared, 'written-by-0')).uid).toBe(uid);
+    // the memory limit could not be honoured: dropped with a warning, and the container still ran
+    expect(r.result.diagnostics.some((d) => d.path === 'services.svc.mem_limit' && /rootless/.test(d.message))).toBe(true);
+  });
+
+  it('subordinate ranges: a non-root container user maps into the user\'s /etc/subuid range', async () => {
+    const [range] = readSubordinateRanges(readFileSync('/etc/subuid', 'utf8'), [USER]);
+    const [grange] = readSubordinateRanges(readFileSync('/etc/subgid', 'utf8'), [USER]);
+    if (!range || !grange) throw new Error(`useradd gave ${USER} no subordinate ranges`);
+    const shared = path.join(tmp, 'shared-subids');
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+    const r = await run({ user: 'app', volumes: [`${shared}:/shared`] }, script, 'auto');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.facts.uid).toBe('1000');
+    expect(r.facts.uid_map).toBe(` 0 ${uid} 1; 1 ${range.start} ${range.count};`);
+    expect(r.facts.gid_map).toBe(` 0 ${gid} 1; 1 ${grange.start} ${grange.count};`);
+    // container uid 1000 is host id range.start + 999
+    expect(statSync(path.join(shared, 'written-by-1000')).uid).toBe(range.start + 999);
+  });
+});
