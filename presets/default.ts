@@ -7,6 +7,7 @@ import { seccompPlugins } from './stages/seccomp.js';
 import { rootlessPlugins } from './stages/rootless.js';
 import { mountsPlugins } from './stages/mounts.js';
 import { privilegedPlugins } from './stages/privileged.js';
+import { hooksPlugins } from './stages/hooks.js';
 import { cgroupsPlugins } from './stages/cgroups.js';
 
 /** The nine stages, in the order every preset builds on. */
@@ -32,6 +33,7 @@ export function defaultPreset(options: DefaultPresetOptions = {}): Preset {
       ...cgroupsPlugins(),
       ...annotationsPlugins(),
       ...seccompPlugins(),
+      ...hooksPlugins(),
       ...networkPlugins(),
     ],
   });

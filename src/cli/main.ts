@@ -5,6 +5,7 @@ import { VERSION } from '../version.js';
 import { registerGenerateCommands } from './register/generate.js';
 import { registerBundleCommands } from './register/bundle.js';
 import { registerRunCommands } from './register/run.js';
+import { registerHookCommands } from './register/hook.js';
 import { registerCheckCommands } from './register/check.js';
 import { registerKeysCommand } from './register/keys.js';
 
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerGenerateCommands(program);
   registerBundleCommands(program);
   registerRunCommands(program);
+  registerHookCommands(program);
   registerCheckCommands(program);
   registerKeysCommand(program);
 
