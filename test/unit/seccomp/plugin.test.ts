@@ -17,7 +17,8 @@ describe('ctnr:seccomp', () => {
     [{ security_opt: ['seccomp=unconfined'] }, false, false],
     [{ security_opt: ['seccomp:unconfined'] }, false, false],
     [{ privileged: true }, false, false],
-    [{ privileged: true, security_opt: ['seccomp=default'] }, true, false],
+    // an explicit profile stays; it is derived from privileged's full capability set, so unshare is allowed
+    [{ privileged: true, security_opt: ['seccomp=default'] }, true, true],
   ])('%j → filter %s, unshare allowed %s', async (service, filtered, unshare) => {
     const { spec } = await runServiceYaml(service);
     expect(spec.linux!.seccomp !== undefined).toBe(filtered);
