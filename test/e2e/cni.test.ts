@@ -162,3 +162,46 @@ describe.skipIf(!cniAvailable())('network hook with real CNI plugins (root, runc
     expect(nat).not.toContain(`--dport ${port} `);
   });
 });
+
+/**
+ * The rootless path (slirp4netns + its port forwarding API), exercised as root on a network namespace of a
+ * process of our own: `unshare -n` runs busybox httpd in a fresh namespace, `networkUp` in slirp4netns mode
+ * gives it tap0 and forwards a port on 127.0.0.1 to it. All traffic goes host loopback → slirp4netns → the
+ * namespace.
+ */
+describe.skipIf(!(process.getuid?.() === 0 && which('slirp4netns') && which('unshare') && existsSync('/dev/net/tun')))('slirp4netns networking (rootless path)', () => {
+  it('up gives the namespace tap0 and forwards the published port; down stops slirp4netns', async () => {
+    const { networkDown, networkUp } = await import('../../src/network/hook.js');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ctnr-slirp-'));
+    mkdirSync(path.join(dir, 'www'));
+    writeFileSync(path.join(dir, 'www/index.html'), 'hello-over-slirp\n');
+    mkdirSync(path.join(dir, 'bundle/ctnr'), { recursive: true });
+    const port = await freePort();
+    writeFileSync(
+      path.join(dir, 'bundle/ctnr/network.json'),
+      JSON.stringify({
+        version: 1, mode: 'slirp4netns', project: 'p', service: 's', dataDir: path.join(dir, 'data'), cniPath: ['/usr/lib/cni'], confDir: '/etc/cni/net.d',
+        subnetPool: '10.88.0.0/16', networks: [], ports: [{ hostPort: port, containerPort: 8080, protocol: 'tcp', hostIP: '127.0.0.1' }],
+      }),
+    );
+    const { spawn } = await import('node:child_process');
+    const ns = spawn('unshare', ['-n', '--', 'busybox', 'httpd', '-f', '-p', '8080', '-h', path.join(dir, 'www')], { stdio: 'ignore' });
+    const oci = { id: `slirp-${process.pid}`, pid: ns.pid!, bundle: path.join(dir, 'bundle') };
+    try {
+      await new Promise((r) => setTimeout(r, 300)); // let unshare exec httpd in the new namespace
+      await networkUp(oci);
+      const rec = JSON.parse(readFileSync(path.join(dir, 'data/networks/slirp', `${oci.id}.json`), 'utf8'));
+      const addr = sh('nsenter', ['-t', String(ns.pid), '-n', 'ip', '-4', '-o', 'addr', 'show', 'tap0']).stdout;
+      expect(addr).toContain('inet 10.0.2.100/24');
+      expect(fetchText(`http://127.0.0.1:${port}/`).stdout).toBe('hello-over-slirp\n');
+      await networkDown({ ...oci, pid: 0 });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(existsSync(`/proc/${rec.pid}/comm`) ? readFileSync(`/proc/${rec.pid}/comm`, 'utf8').trim() : 'gone').not.toBe('slirp4netns');
+      expect(existsSync(rec.socket)).toBe(false);
+      expect(fetchText(`http://127.0.0.1:${port}/`).status).not.toBe(0);
+    } finally {
+      ns.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
