@@ -187,6 +187,16 @@ describe('ctnr hook network up/down with a fake CNI plugin', () => {
     expect(readState(t.dataDir, 'p_three')!.managed?.subnet).toBe('10.88.9.0/24');
   });
 
+  it('ipv4_address goes to the ips capability with the subnet prefix', async () => {
+    const t = setup();
+    const a = t.bundle('a', { networks: [{ key: 'default', name: 'p_default', interface: 'eth0', aliases: ['a'], internal: false, external: false, subnet: '10.88.7.0/24', ipv4Address: '10.88.7.50' }] });
+    await networkUp(a, { host: t.host });
+    expect(t.calls()[0]!.stdin.runtimeConfig).toEqual({ ips: ['10.88.7.50/24'] });
+    // portmap does not declare the capability, so it does not see it.
+    expect(t.calls()[1]!.stdin.runtimeConfig).toBeUndefined();
+    expect(readState(t.dataDir, 'p_default')!.endpoints.a!.addresses).toEqual(['10.88.7.50']);
+  });
+
   it('the firewall plugin is appended when installed', async () => {
     const t = setup(['bridge', 'portmap', 'firewall']);
     await networkUp(t.bundle('a'), { host: t.host });

@@ -51,6 +51,14 @@ describe('ctnr:network-hook: hooks', () => {
     expect(r.spec.hooks!.poststart).toEqual([other]);
   });
 
+  it('hooks present without createRuntime/poststop: the lists are created, the others untouched', async () => {
+    const other = { path: '/usr/bin/true' };
+    const earlier = definePlugin({ name: 'acme:hooks', stage: 'seccomp', apply: () => [{ op: 'add', path: '/hooks', value: { poststart: [other] } }] });
+    const r = await runCompose({}, {}, { plugins: [earlier] });
+    expect(Object.keys(r.spec.hooks!).sort()).toEqual(['createRuntime', 'poststart', 'poststop']);
+    expect(r.blame('/hooks/poststart').map((t) => t.plugin)).toEqual(['acme:hooks']);
+  });
+
   it('an older target spec (1.0.1, no createRuntime) gets a prestart hook', async () => {
     const old = definePlugin({ name: 'acme:old', stage: 'process', apply: () => [{ op: 'replace', path: '/ociVersion', value: '1.0.1' }] });
     const r = await runCompose({}, {}, { plugins: [old] });
