@@ -1,5 +1,5 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { writeBundleFiles } from '../../src/bundle/writer.js';
 import { createEnv, hostBoundingSet } from '../../src/env.js';
 import { readElf } from '../../src/init/elf.js';
 import { findInitBinary } from '../../src/init/find.js';
-import type { BundleFile } from '../../src/types.js';
+import type { BundleFile, Env } from '../../src/types.js';
 import { runServiceYaml } from '../helpers/engine.js';
 import { buildBusyboxRootfs } from '../helpers/rootfs.js';
 import { e2eAvailable, parseFacts, runBundle } from '../helpers/runc.js';
@@ -133,12 +133,12 @@ describe.skipIf(!e2eAvailable('runc') || !staticInitAvailable())('init: true und
   });
   afterAll(() => cleanup?.());
 
-  const generate = async (init: boolean, command: string, extra: Record<string, unknown> = {}): Promise<Generated> => {
+  const generate = async (init: boolean, command: string, extra: Record<string, unknown> = {}, envExtra: Partial<Env> = {}): Promise<Generated> => {
     // Compose interpolates `$`: escape the script as `$$` so the shell receives it verbatim.
     const script = command.replaceAll('$', '$$$$');
     // The host's bounding set, as the CLI's createEnv gives it: privileged asks for exactly those caps.
     const hostCapabilities = hostBoundingSet();
-    const env = { rootfs, ...(hostCapabilities ? { hostCapabilities } : {}) };
+    const env = { rootfs, ...(hostCapabilities ? { hostCapabilities } : {}), ...envExtra };
     const result = await runServiceYaml({ init, entrypoint: ['/bin/sh', '-c', script], command: null, ...extra }, { env });
     return { spec: result.spec, files: result.files };
   };
@@ -172,6 +172,50 @@ describe.skipIf(!e2eAvailable('runc') || !staticInitAvailable())('init: true und
     const r = runGenerated(await generate(true, 'tr "\\000" " " < /proc/1/cmdline; touch /x 2>/dev/null || echo ro', { read_only: true }), rootfs);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(`${INIT_DESTINATION} -- /bin/sh -c tr "\\000" " " < /proc/1/cmdline; touch /x 2>/dev/null || echo ro ro\n`);
+  });
+
+  it('the bound binary is read-only even for root in the container (explicit init.path)', async () => {
+    // A copy, so a failure of this test can never damage the host's own init binary.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ctnr-init-copy-'));
+    try {
+      const copy = path.join(dir, 'init');
+      copyFileSync(findInitBinary({ searchPath: process.env.PATH ?? '', arch: createEnv().arch }).found!, copy);
+      chmodSync(copy, 0o755);
+      const size = statSync(copy).size;
+      const probe = 'echo "cmdline=$(tr "\\000" " " < /proc/1/cmdline)"; echo "write=$( (: > /sbin/docker-init) 2>&1 && echo ok)"';
+      const gen = await generate(true, probe, {}, { initPath: copy });
+      expect(gen.spec.mounts).toContainEqual({ destination: INIT_DESTINATION, type: 'bind', source: copy, options: ['bind', 'ro', 'nosuid', 'nodev'] });
+      const r = runGenerated(gen, rootfs);
+      expect(r.stderr).toBe('');
+      const f = parseFacts(r.stdout);
+      expect(f.cmdline).toMatch(new RegExp(`^${INIT_DESTINATION} -- /bin/sh -c `));
+      // EROFS from the ro bind (not a permission check that root, or a userns root owning the file, could pass).
+      expect(f.write).toMatch(/Read-only file system/);
+      expect(statSync(copy).size).toBe(size);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rootless (user namespace, container root = host uid 1000): the read-only bind works, pid 1 is the init', async () => {
+    // A rootless user owns the rootfs it unpacked; runc creates the mount point as that user.
+    const own = buildBusyboxRootfs();
+    try {
+      execFileSync('chown', ['-R', '-h', '1000:1000', own.rootfs]);
+      const probe = 'echo "cmdline=$(tr "\\000" " " < /proc/1/cmdline)"; echo "uidmap=$(cat /proc/self/uid_map)"; echo "write=$( (: > /sbin/docker-init) 2>&1 && echo ok)"';
+      const gen = await generate(true, probe, { read_only: true }, { rootfs: own.rootfs, rootless: true, uid: 1000, gid: 1000 });
+      expect(gen.spec.linux?.namespaces).toContainEqual({ type: 'user' });
+      const r = runGenerated(gen, own.rootfs);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const f = parseFacts(r.stdout);
+      expect(f.cmdline).toMatch(new RegExp(`^${INIT_DESTINATION} -- /bin/sh -c `));
+      expect(f.uidmap!.trim().split(/\s+/)).toEqual(['0', '1000', '1']);
+      // EROFS from the ro bind (not a permission check that root, or a userns root owning the file, could pass).
+      expect(f.write).toMatch(/Read-only file system/);
+    } finally {
+      own.cleanup();
+    }
   });
 
   // A shell that traps nothing: as pid 1 the kernel drops SIGTERM (no handler); as the init's child it dies.
