@@ -6,7 +6,7 @@ import type { BundleFile, Operation } from '../src/types.js';
 import type { Mount } from '../src/spec/types.js';
 import type { ExtraHost } from '../src/compose/types.js';
 import { namespaceState } from '../src/network/spec-facts.js';
-import { containerResolvConf, parseResolvConf, renderResolvConf } from '../src/network/resolv.js';
+import { containerResolvConf, parseResolvConf, renderResolvConf, type ResolvConf } from '../src/network/resolv.js';
 
 /** Where generated files live inside the bundle; bind sources are relative to the bundle dir (runc resolves them). */
 export const ETC_DIR = 'files/etc';
@@ -31,6 +31,28 @@ function readOr(file: string, fallback: string): string {
 }
 
 /**
+ * Host files are read once per plugin instance (one engine run over a project): reading them for every
+ * service cost more than the rest of the stage. A long-lived engine that must follow changes creates a new one.
+ */
+function hostFileCache() {
+  const texts = new Map<string, string>();
+  const resolv = new Map<string, ResolvConf>();
+  const text = (file: string) => {
+    let t = texts.get(file);
+    if (t === undefined) texts.set(file, (t = readOr(file, '')));
+    return t;
+  };
+  return {
+    text,
+    resolv(file: string) {
+      let r = resolv.get(file);
+      if (r === undefined) resolv.set(file, (r = parseResolvConf(text(file))));
+      return r;
+    },
+  };
+}
+
+/**
  * The container's /etc/hostname, /etc/hosts and /etc/resolv.conf, produced as data: bundle files under
  * `files/etc/` plus read-only bind mounts of them (bundle-relative sources). /etc/hosts gets the standard
  * localhost entries and `extra_hosts` (`host-gateway` resolves to `env.hostGateway`); the network hook adds the
@@ -38,9 +60,10 @@ function readOr(file: string, fallback: string): string {
  * host's file minus loopback resolvers). With host networking the host's /etc/hosts and /etc/resolv.conf are
  * bound as they are, unless extra_hosts or dns* ask for changes: then copies of them with those changes are
  * generated. A mount the service already has at one of these paths (a volume) wins. Host files are read from
- * `env.hostHostsFile` / `env.hostResolvConf` (default /etc/hosts, /etc/resolv.conf).
+ * `env.hostHostsFile` / `env.hostResolvConf` (default /etc/hosts, /etc/resolv.conf), once per plugin instance.
  */
 export function etcFilesPlugin() {
+  const host = hostFileCache();
   return definePlugin({
     name: 'ctnr:etc-files',
     stage: 'network',
@@ -87,16 +110,15 @@ export function etcFilesPlugin() {
       const extraLines = extraHosts.map((h) => `${h.ip}\t${h.host}`);
       if (hostNet && extraLines.length === 0) hostFile('hosts', hostHosts);
       else {
-        let base = hostNet ? readOr(hostHosts, '') : BASE_HOSTS.map(([ip, names]) => `${ip}\t${names}`).join('\n') + '\n';
+        let base = hostNet ? host.text(hostHosts) : BASE_HOSTS.map(([ip, names]) => `${ip}\t${names}`).join('\n') + '\n';
         if (base !== '' && !base.endsWith('\n')) base += '\n';
         generated('hosts', base + extraLines.map((l) => l + '\n').join(''));
       }
 
       if (hostNet && dns.length === 0 && dnsSearch.length === 0 && dnsOpt.length === 0) hostFile('resolv.conf', hostResolv);
       else {
-        const host = parseResolvConf(readOr(hostResolv, ''));
         // With host networking the host's own (loopback) resolver is reachable, so it is kept.
-        const conf = containerResolvConf(host, dns.map((d) => d.trim()), dnsSearch, dnsOpt, { keepLoopback: hostNet });
+        const conf = containerResolvConf(host.resolv(hostResolv), dns.map((d) => d.trim()), dnsSearch, dnsOpt, { keepLoopback: hostNet });
         generated('resolv.conf', renderResolvConf(conf));
       }
 

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { definePlugin } from '../src/define.js';
 import { lookup, ops } from '../src/patch.js';
@@ -8,7 +7,7 @@ import type { Seccomp } from '../src/spec/types.js';
 import { parseSecurityOpts } from '../src/compose/security-opt.js';
 import { defaultSeccomp } from '../src/seccomp/default.js';
 import { convertSeccompFile, seccompFileSchema } from '../src/seccomp/convert.js';
-import type { SeccompTarget } from '../src/seccomp/match.js';
+import { targetKernel, type SeccompTarget } from '../src/seccomp/match.js';
 
 /** Values of `seccomp=` that are not file paths. */
 const BUILTIN = new Set(['default', 'builtin', 'unconfined']);
@@ -38,7 +37,7 @@ export function seccompPlugin() {
       const target: SeccompTarget = {
         arch: env.arch,
         bounding: spec.process?.capabilities?.bounding ?? [],
-        kernel: typeof env.kernelRelease === 'string' ? env.kernelRelease : os.release(),
+        kernel: targetKernel(env.kernelRelease),
       };
       let value: Seccomp | undefined;
       if (!opt) {

@@ -1,11 +1,10 @@
-import os from 'node:os';
 import { z } from 'zod';
 import { definePlugin } from '../src/define.js';
 import { pluginOptions } from '../src/options.js';
 import { lookup, ops, pointer } from '../src/patch.js';
 import type { Operation } from '../src/types.js';
 import { namespaceState } from '../src/network/spec-facts.js';
-import { kernelAtLeast } from '../src/seccomp/match.js';
+import { kernelAtLeast, targetKernel } from '../src/seccomp/match.js';
 
 /** IPC-namespaced sysctls (docker's list, the kernel's ipc_namespace fields). */
 const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
@@ -57,7 +56,7 @@ export function sysctlsPlugin(options: SysctlsOptions = {}) {
       }
       // Not rootless: in a user namespace the gid range must be mapped, and the mapping is the rootless stage's.
       if (net === 'new' && opts.networkDefaults !== false && !env.rootless) {
-        const kernel = typeof env.kernelRelease === 'string' ? env.kernelRelease : os.release();
+        const kernel = targetKernel(env.kernelRelease);
         if (!values.has('net.ipv4.ping_group_range')) values.set('net.ipv4.ping_group_range', '0 2147483647');
         // The sysctl appeared in Linux 4.11; runc fails on a sysctl the kernel does not have.
         if (!values.has('net.ipv4.ip_unprivileged_port_start') && kernelAtLeast(kernel, '4.11')) values.set('net.ipv4.ip_unprivileged_port_start', '0');

@@ -1,3 +1,5 @@
+import os from 'node:os';
+
 /**
  * The conditions seccomp profiles put on a rule (docker's `includes`/`excludes`, and the same words in ctnr's own
  * profile data), evaluated for one target: its Go architecture, the FINAL capability bounding set and the kernel
@@ -10,6 +12,14 @@ export interface SeccompTarget {
   bounding: readonly string[];
   /** Kernel release of the host that will run the bundle (`6.1.0-18-amd64`); `minKernel` rules need it. */
   kernel: string;
+}
+
+let hostRelease: string | undefined;
+
+/** `env.kernelRelease` when the caller says where the bundle will run, else this host's (read once: uname is a syscall). */
+export function targetKernel(envRelease: unknown): string {
+  if (typeof envRelease === 'string') return envRelease;
+  return (hostRelease ??= os.release());
 }
 
 /** Go architecture → libseccomp name, for picking a docker profile's `archMap` entry. */
