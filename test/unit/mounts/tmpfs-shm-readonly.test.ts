@@ -15,9 +15,11 @@ describe('ctnr:tmpfs', () => {
   });
 
   it('replaces the engine /dev/shm in place instead of stacking a second mount', async () => {
+    const without = (await runServiceYaml({})).spec.mounts!.map((m) => m.destination);
     const { spec } = await runServiceYaml({ tmpfs: ['/dev/shm:size=1m'] });
     expect(spec.mounts!.filter((m) => m.destination === '/dev/shm')).toHaveLength(1);
-    expect(spec.mounts!.map((m) => m.destination)).toEqual(createBaseSpec().mounts!.map((m) => m.destination));
+    expect(spec.mounts!.map((m) => m.destination)).toEqual(without);
+    expect(without.indexOf('/dev/shm')).toBe(createBaseSpec().mounts!.findIndex((m) => m.destination === '/dev/shm'));
   });
 
   it('refuses two tmpfs on one path', async () => {
