@@ -136,6 +136,8 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   r('gpus', 'GPU access needs a device plugin'),
   r('post_start', 'lifecycle hooks are not implemented'),
   r('pre_stop', 'lifecycle hooks are not implemented'),
+  // Newer than the compose-spec schema ctnr was written against; real files use it.
+  r('pre_start', 'lifecycle hooks are not implemented'),
   r('provider', 'the service is not a container'),
   r('models', 'model runner integration is not implemented'),
   r('use_api_socket', 'mounting the docker API socket is not supported'),

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { isMap, isPair, isScalar, LineCounter, parseDocument, Scalar, YAMLMap, YAMLSeq, type Document, type Tags } from 'yaml';
 import type { z } from 'zod';
 import { CtnrError, didYouMean, renderPath, type SourceLocation } from '../errors.js';
 import type { Diagnostic, Project, ServiceSource } from '../types.js';
@@ -15,6 +15,47 @@ export const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-com
 
 /** Top-level keys of a compose file (compose-spec), besides `x-*` extensions. */
 const TOP_LEVEL_KEYS = ['version', 'name', 'include', 'services', 'networks', 'volumes', 'secrets', 'configs', 'models'];
+
+/**
+ * Compose's merge tags: `!reset` removes a value (also one inherited through `extends`), `!override`
+ * replaces an inherited value instead of merging with it. `!reset` values become this marker.
+ */
+const RESET: object = Object.freeze({ reset: true });
+const COMPOSE_TAGS: Tags = [
+  { tag: '!reset', identify: () => false, resolve: () => new Scalar(RESET) },
+  { tag: '!reset', collection: 'seq', nodeClass: YAMLSeq, identify: () => false, resolve: () => new Scalar(RESET) },
+  { tag: '!reset', collection: 'map', nodeClass: YAMLMap, identify: () => false, resolve: () => new Scalar(RESET) },
+  { tag: '!override', identify: () => false, resolve: (v: string) => v },
+  { tag: '!override', collection: 'seq', nodeClass: YAMLSeq, identify: () => false, resolve: (n: YAMLSeq) => n },
+  { tag: '!override', collection: 'map', nodeClass: YAMLMap, identify: () => false, resolve: (n: YAMLMap) => n },
+] as unknown as Tags;
+
+/** Service keys tagged `!reset` / `!override`, per service name. */
+export interface MergeTags {
+  reset: Record<string, string[]>;
+  override: Record<string, string[]>;
+}
+
+function collectMergeTags(doc: Document, raw: Record<string, unknown>): MergeTags {
+  const out: MergeTags = { reset: {}, override: {} };
+  const services = raw.services;
+  if (services && typeof services === 'object') {
+    for (const [name, svc] of Object.entries(services)) {
+      if (!svc || typeof svc !== 'object' || Array.isArray(svc)) continue;
+      const reset = Object.entries(svc).filter(([, v]) => v === RESET).map(([k]) => k);
+      if (reset.length > 0) out.reset[name] = reset;
+    }
+  }
+  const node = doc.get('services', true);
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      if (!isPair(pair) || !isScalar(pair.key) || !isMap(pair.value)) continue;
+      const keys = pair.value.items.filter((p) => isPair(p) && isScalar(p.key) && (p.value as { tag?: string } | null)?.tag === '!override').map((p) => String((p.key as Scalar).value));
+      if (keys.length > 0) out.override[String(pair.key.value)] = keys;
+    }
+  }
+  return out;
+}
 
 /** One YAML file of a project: where its services' relative paths resolve and how its errors are located. */
 export interface ComposeFile {
@@ -32,6 +73,8 @@ export interface ComposeProject extends ComposeFile {
   services: Record<string, Record<string, unknown>>;
   /** The file each service was written in (differs for services brought in by `include`). */
   origins: Record<string, ComposeFile>;
+  /** `!reset` / `!override` service keys (they steer `extends` merging). */
+  mergeTags: MergeTags;
   project: Project;
   /** Process environment: `KEY`-only environment entries and env files read it. */
   environment: Readonly<Record<string, string | undefined>>;
@@ -114,7 +157,7 @@ export function projectVariables(dir: string, options: LoadOptions): Record<stri
 
 export function parseCompose(text: string, file: string, displayFile: string, options: LoadOptions = {}): ComposeProject {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { merge: true, lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { merge: true, lineCounter: counter, prettyErrors: false, uniqueKeys: true, customTags: COMPOSE_TAGS });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0] ?? counter.linePos(e.pos[0]);
@@ -122,16 +165,18 @@ export function parseCompose(text: string, file: string, displayFile: string, op
       location: { file: displayFile, line: pos?.line, col: pos?.col },
     });
   }
-  const positions = new PositionIndex(displayFile, doc, counter);
   let raw: unknown;
   try {
+    // maxAliasCount stops alias bombs before anything walks the document.
     raw = doc.toJS({ maxAliasCount: 1000 });
   } catch (err) {
     throw new CtnrError('COMPOSE_INVALID', (err as Error).message, { location: { file: displayFile } });
   }
+  const positions = new PositionIndex(displayFile, doc, counter);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new CtnrError('COMPOSE_INVALID', 'a compose file must be a mapping with a "services" key', { location: { file: displayFile, line: 1, col: 1 } });
   }
+  const mergeTags = collectMergeTags(doc, raw as Record<string, unknown>);
   const dir = path.dirname(file);
   const environment = options.environment ?? process.env;
   const variables = options.variables ?? projectVariables(dir, options);
@@ -180,6 +225,7 @@ export function parseCompose(text: string, file: string, displayFile: string, op
     name,
     services: serviceMap,
     origins,
+    mergeTags,
     project,
     environment,
     variables,
@@ -244,6 +290,8 @@ function applyIncludes(project: ComposeProject, include: unknown, options: LoadO
         if (name in project.services) fail(`service "${name}" from ${displayFile} is already defined`);
         project.services[name] = svc;
         project.origins[name] = inner.origins[name]!;
+        if (inner.mergeTags.reset[name]) project.mergeTags.reset[name] = inner.mergeTags.reset[name];
+        if (inner.mergeTags.override[name]) project.mergeTags.override[name] = inner.mergeTags.override[name];
       }
       for (const key of ['volumes', 'networks', 'secrets', 'configs'] as const) {
         project.project[key] = { ...inner.project[key], ...project.project[key] };
@@ -266,10 +314,14 @@ function interpolateTree(value: unknown, lookup: Lookup, at: Array<string | numb
       throw new CtnrError('COMPOSE_INVALID', e.message, { path: at, location: positions.locate(at) });
     }
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolateTree(v, lookup, [...at, i], positions));
+  // `!reset` entries disappear here (collectMergeTags remembered the service-level ones).
+  if (Array.isArray(value)) return value.filter((v) => v !== RESET).map((v, i) => interpolateTree(v, lookup, [...at, i], positions));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = k.startsWith('x-') ? v : interpolateTree(v, lookup, [...at, k], positions);
+    for (const [k, v] of Object.entries(value)) {
+      if (v === RESET) continue;
+      out[k] = k.startsWith('x-') ? v : interpolateTree(v, lookup, [...at, k], positions);
+    }
     return out;
   }
   return value;
@@ -396,7 +448,10 @@ function normaliseService(project: ComposeProject, name: string, diagnostics: Di
     });
   }
   const parent = normaliseService(parentProject, ext.service, diagnostics, [...chain, id]);
-  return mergeServices(parent, service);
+  const merged = mergeServices(parent, service) as Record<string, unknown>;
+  for (const k of project.mergeTags.reset[name] ?? []) delete merged[k];
+  for (const k of project.mergeTags.override[name] ?? []) if (k in service) merged[k] = service[k];
+  return merged as Service;
 }
 
 /**

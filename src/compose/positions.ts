@@ -13,8 +13,9 @@ export class PositionIndex {
   constructor(file: string, doc: Document, counter: LineCounter) {
     this.file = file;
     const walk = (node: unknown, path: Array<string | number>, depth: number): void => {
-      if (depth > 64) return;
-      if (isAlias(node)) node = node.resolve(doc);
+      // An alias is recorded where it is written, not walked: walking aliases of aliases is exponential
+      // (the "billion laughs" document), and errors inside aliased content point at the alias anyway.
+      if (depth > 64 || isAlias(node)) return;
       if (isMap(node)) {
         const explicit = new Set<string>();
         for (const pair of node.items) if (isScalar(pair.key) && pair.key.value !== '<<') explicit.add(String(pair.key.value));

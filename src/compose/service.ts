@@ -195,7 +195,7 @@ const volumeLong = obj({
   image: obj({ subpath: z.string().optional() }).optional(),
 }).transform((v, ctx): VolumeMount => {
   if ((v.type === 'bind' || v.type === 'image') && !v.source) {
-    ctx.addIssue({ code: 'custom', message: `a ${v.type} mount needs a "source"`, input: v });
+    ctx.addIssue({ code: 'custom', message: `${v.type === 'image' ? 'an' : 'a'} ${v.type} mount needs a "source"`, input: v });
     return z.NEVER;
   }
   if (v.type === 'tmpfs' && v.source) {
@@ -513,6 +513,7 @@ export const serviceShape = {
   credential_spec: z.record(z.string(), z.unknown()).optional(),
   post_start: z.array(z.record(z.string(), z.unknown())).optional(),
   pre_stop: z.array(z.record(z.string(), z.unknown())).optional(),
+  pre_start: z.array(z.record(z.string(), z.unknown())).optional(),
   provider: z.record(z.string(), z.unknown()).optional(),
   models: z.union([listOfStrings, z.record(z.string(), z.unknown())]).optional(),
   use_api_socket: bool.optional(),
