@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import type { Result } from '../../src/engine.js';
 import { runServiceYaml } from '../helpers/engine.js';
 import { buildBusyboxRootfs } from '../helpers/rootfs.js';
 import { e2eAvailable, parseFacts, which } from '../helpers/runc.js';
+import { IN_CI, REPO } from '../helpers/shared.js';
 
 /** Compose interpolates `$`: a literal script goes in with every `$` doubled. */
 const composeEscape = (s: string) => s.replace(/\$/g, '$$$$');
@@ -109,5 +110,38 @@ describe.skipIf(!ready)('rootless stage: runc run by an unprivileged user', () =
     expect(r.facts.gid_map).toBe(` 0 ${gid} 1; 1 ${grange.start} ${grange.count};`);
     // container uid 1000 is host id range.start + 999
     expect(statSync(path.join(shared, 'written-by-1000')).uid).toBe(range.start + 999);
+  });
+  const CLI = path.join(REPO, 'bin/ctnr.mjs');
+  const built = existsSync(path.join(REPO, 'dist/cli.mjs'));
+  if (!built && IN_CI) throw new Error('dist/cli.mjs missing in CI (npm test builds it)');
+
+  it.skipIf(!built)('the real CLI run by the user (rootless by default when not root) writes a bundle that user runs', () => {
+    const proj = path.join(tmp, 'cli-proj');
+    mkdirSync(proj);
+    const compose = [
+      'services:',
+      '  svc:',
+      '    network_mode: none',
+      '    entrypoint: ["/bin/sh", "-c", "echo uid=$$(id -u); echo uid_map=$$(head -n1 /proc/self/uid_map | tr -s \' \')"]',
+      '',
+    ].join('\n');
+    writeFileSync(path.join(proj, 'compose.yaml'), compose);
+    chownSync(proj, uid, gid);
+    const asUser = (argv: string[]) => spawnSync('setpriv', ['--reuid', String(uid), '--regid', String(gid), '--init-groups', ...argv], {
+      encoding: 'utf8', timeout: 60_000, cwd: proj, env: { PATH: process.env.PATH, HOME: proj },
+    });
+    const bundle = path.join(proj, 'bundle');
+    const made = asUser([process.execPath, CLI, 'bundle', 'create', 'svc', bundle, '--rootfs', rootfs, '--data-dir', path.join(proj, 'data')]);
+    expect(made.stderr.replace(/^(note|warning): .*\n/gm, '')).toBe('');
+    expect(made.status).toBe(0);
+    const spec = JSON.parse(readFileSync(path.join(bundle, 'config.json'), 'utf8'));
+    expect(spec.linux.uidMappings[0]).toEqual({ containerID: 0, hostID: uid, size: 1 });
+    const id = `ctnr-rootless-cli-${process.pid}`;
+    const runc = ['runc', '--root', `/tmp/runc-${uid}`];
+    const r = asUser([...runc, 'run', '--bundle', bundle, id]);
+    asUser([...runc, 'delete', '-f', id]);
+    expect(r.stderr.split('\n').filter((l) => l !== '' && !/unable to get oom kill count/.test(l))).toEqual([]);
+    expect(r.status).toBe(0);
+    expect(parseFacts(r.stdout)).toMatchObject({ uid: '0', uid_map: ` 0 ${uid} 1` });
   });
 });
