@@ -1,6 +1,7 @@
 import { activeServiceNames } from '../compose/load.js';
 import { CtnrError, didYouMean, formatError, isCtnrError } from '../errors.js';
 import { runService, type LoadedProject } from '../pipeline.js';
+import type { ImageConfig } from '../image/config.js';
 import { projectExemptions } from './apply.js';
 import { buildReport, evaluateService, type PolicyReport, type ServicePolicy } from './evaluate.js';
 
@@ -9,7 +10,12 @@ import { buildReport, evaluateService, type PolicyReport, type ServicePolicy } f
  * violations with their modes and exemptions. A service that cannot be generated (a user error) is recorded
  * with its error and the others still run; a bug (not a CtnrError) propagates.
  */
-export async function checkProject(project: LoadedProject, names: readonly string[] = []): Promise<PolicyReport> {
+export interface CheckOptions {
+  /** The image config a service runs from, when the caller knows it (its Cmd, Entrypoint, User…). */
+  image?: (service: string) => ImageConfig | undefined;
+}
+
+export async function checkProject(project: LoadedProject, names: readonly string[] = [], options: CheckOptions = {}): Promise<PolicyReport> {
   const all = Object.keys(project.compose.services);
   for (const name of names) {
     if (!all.includes(name)) {
@@ -21,7 +27,7 @@ export async function checkProject(project: LoadedProject, names: readonly strin
   const services: ServicePolicy[] = [];
   for (const name of list) {
     try {
-      const run = await runService(project, name);
+      const run = await runService(project, name, options.image?.(name));
       services.push(evaluateService(project.engine.plan, run.result, exemptions));
     } catch (err) {
       if (!isCtnrError(err)) throw err;
