@@ -8,7 +8,8 @@ import { writeBundleFiles } from '../../src/bundle/writer.js';
 import type { Result } from '../../src/engine.js';
 import { runServiceYaml } from '../helpers/engine.js';
 import { buildBusyboxRootfs } from '../helpers/rootfs.js';
-import { e2eAvailable, parseFacts, which } from '../helpers/runc.js';
+import { capabilitiesFromMask, e2eAvailable, parseFacts, which } from '../helpers/runc.js';
+import { hostBoundingSet } from '../../src/env.js';
 import { IN_CI, REPO } from '../helpers/shared.js';
 
 /** Compose interpolates `$`: a literal script goes in with every `$` doubled. */
@@ -50,10 +51,10 @@ describe.skipIf(!ready)('rootless stage: runc run by an unprivileged user', () =
   });
 
   /** Generate as `ctnr --rootless` would for this user, write the bundle, run it as the user. */
-  const run = async (service: Record<string, unknown>, script: string[], subids: 'auto' | 'never') => {
+  const run = async (service: Record<string, unknown>, script: string[], subids: 'auto' | 'never', env: Record<string, unknown> = {}) => {
     const result: Result = await runServiceYaml(
       { network_mode: 'none', entrypoint: ['/bin/sh', '-c', composeEscape(script.join('\n'))], ...service },
-      { env: { rootless: true, uid, gid, rootfs, dataDir: path.join(tmp, 'data') }, plugins: [rootlessPlugin({ subids })] },
+      { env: { rootless: true, uid, gid, rootfs, dataDir: path.join(tmp, 'data'), ...env }, plugins: [rootlessPlugin({ subids })] },
     );
     const bundle = path.join(tmp, `bundle-${++counter}`);
     mkdirSync(bundle, { mode: 0o755 });
@@ -111,6 +112,21 @@ describe.skipIf(!ready)('rootless stage: runc run by an unprivileged user', () =
     // container uid 1000 is host id range.start + 999
     expect(statSync(path.join(shared, 'written-by-1000')).uid).toBe(range.start + 999);
   });
+  it('privileged rootless: every capability inside the user namespace, /sys writable, host devices bound in', async () => {
+    const host = hostBoundingSet()!;
+    const r = await run({ privileged: true }, [
+      'echo capeff=$(grep CapEff /proc/self/status | cut -f2)',
+      'echo sys=$(grep " /sys " /proc/self/mounts | head -n1 | cut -d" " -f4 | cut -d, -f1)',
+      'echo loop0=$(stat -c "%F %t:%T" /dev/loop0 2>/dev/null)',
+    ], 'never', { hostCapabilities: host });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(capabilitiesFromMask(r.facts.capeff!)).toEqual(host);
+    expect(r.facts.sys).toBe('rw');
+    // a host device runc's defaults do not create: it came from privileged's host device list (bind-mounted)
+    if (existsSync('/dev/loop0')) expect(r.facts.loop0).toBe('block special file 7:0');
+  });
+
   const CLI = path.join(REPO, 'bin/ctnr.mjs');
   const built = existsSync(path.join(REPO, 'dist/cli.mjs'));
   if (!built && IN_CI) throw new Error('dist/cli.mjs missing in CI (npm test builds it)');
