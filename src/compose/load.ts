@@ -161,7 +161,9 @@ export function parseCompose(text: string, file: string, displayFile: string, op
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0] ?? counter.linePos(e.pos[0]);
-    throw new CtnrError('COMPOSE_INVALID', e.message.split('\n')[0]!, {
+    // yaml's message does not say which key; the source text at the error does.
+    const message = e.code === 'DUPLICATE_KEY' ? `duplicate key "${/^("[^"]*"|'[^']*'|[^:\s]+)/.exec(text.slice(e.pos[0]))?.[1] ?? '?'}" (a key may appear once per mapping)` : e.message.split('\n')[0]!;
+    throw new CtnrError('COMPOSE_INVALID', message, {
       location: { file: displayFile, line: pos?.line, col: pos?.col },
     });
   }
@@ -641,7 +643,7 @@ function flattenIssue(issue: z.core.$ZodIssue, prefix: Array<string | number>, v
     return [{ segs, message: `${show(input)} is not valid here (expected ${[...expectedTypes(branches.flat())].join(' or ')})` }];
   }
   if (issue.code === 'invalid_type' && input === undefined) return [{ segs, message: 'is required' }];
-  if (issue.code === 'invalid_type') return [{ segs, message: `${show(input)} is not valid here (expected ${issue.expected})` }];
+  if (issue.code === 'invalid_type') return [{ segs, message: `${show(input)} is not valid here (expected ${TYPE_NAMES[String(issue.expected)] ?? issue.expected})` }];
   return [{ segs, message: issue.message }];
 }
 
@@ -656,11 +658,14 @@ function isTypeMismatch(i: z.core.$ZodIssue): boolean {
 function expectedTypes(issues: z.core.$ZodIssue[]): Set<string> {
   const out = new Set<string>();
   for (const i of issues) {
-    if (i.code === 'invalid_type' && i.path.length === 0) out.add(i.expected === 'object' ? 'mapping' : i.expected === 'array' ? 'list' : String(i.expected));
+    if (i.code === 'invalid_type' && i.path.length === 0) out.add(TYPE_NAMES[String(i.expected)] ?? String(i.expected));
     if (i.code === 'invalid_union' && i.path.length === 0) for (const t of expectedTypes(((i as { errors?: z.core.$ZodIssue[][] }).errors ?? []).flat())) out.add(t);
   }
   return out;
 }
+
+/** Compose words for zod's type names. */
+const TYPE_NAMES: Record<string, string> = { object: 'a mapping', record: 'a mapping', array: 'a list', string: 'a string', number: 'a number', boolean: 'a boolean', null: 'null' };
 
 function show(v: unknown): string {
   if (v === undefined) return 'nothing';

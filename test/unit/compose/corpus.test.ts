@@ -36,7 +36,7 @@ export function reasonOf(err: CtnrError): RefusalReason {
   if (/required variable|environment variable \w+ is not set/.test(m)) return 'missing-variable';
   if (/has no known running process|network_mode and networks/.test(m)) return 'needs-other-container';
   if (err.plugin) return 'plugin-refused';
-  if (/Map keys must be unique|multiple documents|Merge sources|Excessive alias/.test(m)) return 'invalid-yaml';
+  if (/duplicate key|multiple documents|Merge sources|Excessive alias/.test(m)) return 'invalid-yaml';
   return 'invalid-compose';
 }
 

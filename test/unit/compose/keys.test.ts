@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { KEY_POLICY, SERVICE_KEYS } from '../../../src/compose/keys.js';
+import { serviceShape } from '../../../src/compose/service.js';
+import { SHARED, sharedAvailable } from '../../helpers/shared.js';
+
+describe('key policy', () => {
+  it('has one row per key', () => {
+    const keys = KEY_POLICY.map((p) => p.key);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('every top-level key of the policy has a schema, and every schema key a policy', () => {
+    expect([...SERVICE_KEYS].sort()).toEqual(Object.keys(serviceShape).sort());
+  });
+
+  it('dotted rows name real sub-keys below deploy', () => {
+    for (const p of KEY_POLICY.filter((k) => k.key.includes('.'))) expect(p.key).toMatch(/^deploy\.(resources\.(limits|reservations)(\.\w+)?|restart_policy|labels|mode|replicas|endpoint_mode|placement|update_config|rollback_config)$/);
+  });
+
+  it.skipIf(!sharedAvailable('compose-spec schema'))('classifies every service key of the compose-spec schema', () => {
+    const schema = JSON.parse(readFileSync(path.join(SHARED, 'reference/compose-spec/compose-spec.json'), 'utf8'));
+    const specKeys = Object.keys(schema.definitions.service.properties);
+    expect(specKeys.filter((k) => !SERVICE_KEYS.includes(k))).toEqual([]);
+    // Keys ctnr knows beyond that schema version, on purpose.
+    expect(SERVICE_KEYS.filter((k) => !specKeys.includes(k))).toEqual(['pre_start']);
+  });
+
+  it.each([
+    // Keys other stages implement count as mapped (issue 3).
+    ['volumes', 'mapped'], ['tmpfs', 'mapped'], ['shm_size', 'mapped'], ['read_only', 'mapped'], ['privileged', 'mapped'],
+    ['mem_limit', 'mapped'], ['mem_reservation', 'mapped'], ['memswap_limit', 'mapped'], ['cpus', 'mapped'], ['cpu_shares', 'mapped'],
+    ['cpuset', 'mapped'], ['pids_limit', 'mapped'], ['blkio_config', 'mapped'], ['devices', 'mapped'], ['device_cgroup_rules', 'mapped'],
+    ['cgroup_parent', 'mapped'], ['cgroup', 'mapped'], ['labels', 'mapped'], ['annotations', 'mapped'], ['expose', 'mapped'],
+    ['stop_signal', 'mapped'], ['stop_grace_period', 'mapped'], ['healthcheck', 'mapped'], ['security_opt', 'mapped'],
+    ['network_mode', 'mapped'], ['networks', 'mapped'], ['ipc', 'mapped'], ['pid', 'mapped'], ['uts', 'mapped'], ['userns_mode', 'mapped'],
+    ['hostname', 'mapped'], ['domainname', 'mapped'], ['sysctls', 'mapped'], ['extra_hosts', 'mapped'], ['dns', 'mapped'],
+    ['dns_search', 'mapped'], ['dns_opt', 'mapped'], ['ports', 'mapped'], ['init', 'mapped'], ['secrets', 'mapped'], ['configs', 'mapped'],
+    ['deploy.resources.limits', 'mapped'],
+    ['restart', 'carried'], ['depends_on', 'carried'],
+    ['build', 'ignored'], ['develop', 'ignored'], ['pull_policy', 'ignored'],
+    ['volumes_from', 'refused'], ['gpus', 'refused'],
+  ])('%s is %s', (key, cls) => {
+    expect(KEY_POLICY.find((p) => p.key === key)?.class).toBe(cls);
+  });
+});
