@@ -3,6 +3,7 @@ import path from 'node:path';
 import { CtnrError } from '../errors.js';
 import type { ImageConfig } from '../image/config.js';
 import { runService, type LoadedProject, type ServiceRun } from '../pipeline.js';
+import { servicePolicy } from '../policy/apply.js';
 import type { Spec } from '../spec/types.js';
 import { readLayout, unpackLayers, type LayoutImage } from './layout.js';
 import { inputDigest, newMetadata, type BundleMetadata } from './metadata.js';
@@ -136,12 +137,10 @@ export async function createBundle(project: LoadedProject, service: string, opts
 
     opts.progress?.('generating config.json');
     const run = await runService({ ...withCommand(project, service, opts.command), env: { ...project.env, rootfs: rootfsForPipeline } }, service, image);
-    if (run.result.violations.length > 0) {
-      const v = run.result.violations;
-      throw new CtnrError('POLICY_VIOLATION', `service "${service}" violates ${v.length} polic${v.length === 1 ? 'y' : 'ies'}; no bundle written`, {
-        details: v.map((x) => `[${x.validator}] ${x.control} ${x.pointer}: ${x.message}${x.plugin ? ` (set by ${x.plugin})` : ''}`),
-      });
-    }
+    // Policy modes and exemptions (src/policy): enforce refuses the bundle, warn joins the diagnostics, audit is silent.
+    const policy = servicePolicy(project, run.result);
+    if (policy.error) throw policy.error;
+    run.diagnostics.push(...policy.warnings);
     const spec = run.result.spec;
     // The bundle writer owns root.path: where the root filesystem lives is decided here, not by a plugin.
     spec.root = { ...spec.root, path: rootPath };
