@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseImageConfig, readImageConfigFile, resolveImageConfig } from '../../../src/image/config.js';
+import { parseImageConfig, readImageConfigFile, resolveImageConfig, type ImageSources } from '../../../src/image/config.js';
 import { openProject, runService } from '../../../src/pipeline.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'ctnr-image-'));
@@ -76,7 +76,7 @@ describe('resolveImageConfig', () => {
     { what: 'config mapping: layout', sources: { images: { 'app:1': { layout: 'layout' } }, mappingBase: tmp }, image: 'app:1', cmd: ['app-one'] },
     { what: 'no source for this image', sources: { images: { 'other:1': { config: 'cfg/image.json' } }, mappingBase: tmp }, image: 'app:1', cmd: undefined },
   ])('$what', async ({ sources, image, cmd }) => {
-    const config = await resolveImageConfig({ cwd: tmp, ...sources }, image, 'amd64');
+    const config = await resolveImageConfig({ cwd: tmp, ...sources } as ImageSources, image, 'amd64');
     expect(config?.Cmd).toEqual(cmd);
   });
 
