@@ -12,7 +12,7 @@ import { buildReport, evaluateService, type PolicyReport, type ServicePolicy } f
  */
 export interface CheckOptions {
   /** The image config a service runs from, when the caller knows it (its Cmd, Entrypoint, User…). */
-  image?: (service: string) => ImageConfig | undefined;
+  image?: (service: string) => ImageConfig | undefined | Promise<ImageConfig | undefined>;
 }
 
 export async function checkProject(project: LoadedProject, names: readonly string[] = [], options: CheckOptions = {}): Promise<PolicyReport> {
@@ -27,7 +27,7 @@ export async function checkProject(project: LoadedProject, names: readonly strin
   const services: ServicePolicy[] = [];
   for (const name of list) {
     try {
-      const run = await runService(project, name, options.image?.(name));
+      const run = await runService(project, name, await options.image?.(name));
       services.push(evaluateService(project.engine.plan, run.result, exemptions));
     } catch (err) {
       if (!isCtnrError(err)) throw err;

@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { resolveImageConfig } from '../../image/config.js';
 import { checkProject } from '../../policy/check.js';
 import type { PolicyReport } from '../../policy/evaluate.js';
 import { dim, red, writeFileAtomic } from '../output.js';
@@ -5,7 +7,15 @@ import { open, type CommonOptions } from './common.js';
 
 export async function checkCommand(services: string[], opts: CommonOptions & { json?: boolean; report?: string }): Promise<void> {
   const project = await open(opts);
-  const report = await checkProject(project, services);
+  // The config's `images` mapping gives a service its image's Cmd/Entrypoint/User, as `bundle create` does.
+  const images = project.config.config.images;
+  const mappingBase = project.config.file ? path.dirname(project.config.file) : project.compose.dir;
+  const report = await checkProject(project, services, {
+    image: (name) => {
+      const image = project.compose.services[name]?.image;
+      return images ? resolveImageConfig({ images, mappingBase }, typeof image === 'string' ? image : undefined, project.env.arch) : undefined;
+    },
+  });
   const json = JSON.stringify(report, null, 2) + '\n';
   if (opts.report) writeFileAtomic(opts.report, json);
   process.stdout.write(opts.json ? json : renderReport(report));

@@ -129,3 +129,14 @@ describe('ctnr spec and the policy', () => {
     }
   });
 });
+
+describe('ctnr check and images', () => {
+  it('reads the image config from the config\'s images mapping (Cmd, User)', async () => {
+    const r = await ctnr('check', '-f', path.join(FIX, 'image-project/compose.yaml'), '--json', ...ROOT);
+    const report = JSON.parse(r.stdout);
+    expect(report.services[0].error).toBeUndefined();
+    const controls = report.services[0].violations.map((v: { control: string }) => v.control);
+    expect(controls).not.toContain('runAsNonRoot');
+    expect(controls).toContain('capabilitiesRestricted');
+  });
+});
