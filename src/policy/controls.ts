@@ -4,7 +4,7 @@ import { pointer } from '../patch.js';
 import type { Service } from '../compose/service.js';
 import type { PortMapping } from '../compose/types.js';
 import type { ReadonlySpec } from '../spec/types.js';
-import type { Env } from '../types.js';
+import type { Env, TraceEntry } from '../types.js';
 
 /**
  * The security controls of the `baseline` and `restricted` presets: the Kubernetes Pod Security Standards
@@ -20,13 +20,22 @@ export interface ControlOptions {
   allowedHostPaths?: readonly string[];
   /** `capabilities`: judge CAP_NET_RAW even when it is the engine default rather than a `cap_add`. */
   strictCapabilities?: boolean;
+  /**
+   * Plugins whose host binds are engine-managed, not the service's host paths (default: ctnr:init's init
+   * binary, ctnr:etc-files' host /etc files, ctnr:rootless' kernel filesystems).
+   */
+  engineBindPlugins?: readonly string[];
 }
+
+export const DEFAULT_ENGINE_BIND_PLUGINS: readonly string[] = Object.freeze(['ctnr:init', 'ctnr:etc-files', 'ctnr:rootless']);
 
 export interface ControlInput {
   spec: ReadonlySpec;
   service: Readonly<Service>;
   env: Readonly<Env>;
   options: ControlOptions;
+  /** The pipeline's trace (who introduced a value). */
+  trace: readonly TraceEntry[];
 }
 
 export interface Finding {
@@ -86,6 +95,20 @@ const CAP_SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'
 
 function isBind(m: { type?: string; options?: readonly string[] }): boolean {
   return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
+/**
+ * The plugin that first wrote a mount with this destination and source (an op adding it alone, or a list
+ * containing it: plugins that sort the mounts rewrite the whole list later, so the first writer is the author).
+ */
+function mountAuthor(trace: readonly TraceEntry[], m: { destination: string; source?: string }): string | undefined {
+  for (const t of trace) {
+    if (!t.pointer.startsWith('/mounts') || (t.op.op !== 'add' && t.op.op !== 'replace')) continue;
+    const v = (t.op as { value?: unknown }).value;
+    const list = Array.isArray(v) ? v : [v];
+    if (list.some((x) => x && typeof x === 'object' && (x as { destination?: unknown }).destination === m.destination && (x as { source?: unknown }).source === m.source)) return t.plugin;
+  }
+  return undefined;
 }
 
 function under(p: string, dir: string): boolean {
@@ -167,15 +190,18 @@ export const CONTROLS: readonly Control[] = [
     id: 'hostPathVolumes',
     level: 'baseline',
     pss: 'HostPath Volumes',
-    checks: 'no bind mount has an absolute host source, except named volumes under the data dir, `allowedHostPaths`, and the kernel filesystems a rootless spec binds in place.',
-    check({ spec, env, options }) {
+    checks: 'no bind mount has an absolute host source, except named volumes under the data dir, `allowedHostPaths`, the kernel filesystems a rootless spec binds in place, and binds made by the engine plugins in `engineBindPlugins` (the init binary, host /etc files).',
+    check({ spec, env, options, trace }) {
       const allowed = [env.dataDir, ...(options.allowedHostPaths ?? [])];
+      const engine = options.engineBindPlugins ?? DEFAULT_ENGINE_BIND_PLUGINS;
       const out: Finding[] = [];
       (spec.mounts ?? []).forEach((m, i) => {
         const src = m.source ?? '';
         if (!isBind(m) || !src.startsWith('/')) return;
         if (SYSTEM_BINDS.has(src) && src === m.destination) return;
         if (allowed.some((dir) => under(src, dir))) return;
+        const author = mountAuthor(trace, m);
+        if (author !== undefined && engine.includes(author)) return;
         out.push({ pointer: `/mounts/${i}/source`, message: `binds host path ${src} at ${m.destination}` });
       });
       return out;

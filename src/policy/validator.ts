@@ -8,6 +8,7 @@ import { controlMode, policySettingsSchema, type PolicySettings, type PolicySett
 export const controlOptionsSchema = z.strictObject({
   allowedHostPaths: z.array(z.string().startsWith('/', 'must be an absolute path')).optional(),
   strictCapabilities: z.boolean().optional(),
+  engineBindPlugins: z.array(z.string().min(1)).optional(),
 });
 
 /** Options every policy plugin and preset takes: modes and exemptions, plus the controls' own knobs. */
@@ -66,11 +67,11 @@ export function policyValidator(def: PolicyValidatorDefinition, options: PolicyO
     name: def.name,
     stage: def.stage ?? 'policy',
     options: opts,
-    validate({ spec, service, env, options: o }) {
+    validate({ spec, service, env, trace, options: o }) {
       const out = [];
       for (const control of def.controls) {
         if (controlMode(o.policy, control.id) === 'off') continue;
-        for (const f of control.check({ spec, service, env, options: o })) out.push({ control: control.id, ...f });
+        for (const f of control.check({ spec, service, env, trace, options: o })) out.push({ control: control.id, ...f });
       }
       return out;
     },

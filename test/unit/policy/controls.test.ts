@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONTROLS } from '../../../src/policy/controls.js';
@@ -116,6 +117,20 @@ describe('control details', () => {
     expect(ok.policy.violations.filter((v) => v.control === 'hostPathVolumes')).toEqual([]);
     const bad = await runPolicy({ volumes: [{ type: 'bind', source: '/etc', target: '/data' }] }, opts);
     expect(bad.policy.violations.filter((v) => v.control === 'hostPathVolumes').map((v) => v.message)).toEqual(['binds host path /etc at /data']);
+  });
+
+  it('hostPathVolumes: a host bind an organisation plugin adds is judged unless listed in engineBindPlugins', async () => {
+    const agent = setPlugin('acme:agent-socket', 'mounts', '/mounts/-', { destination: '/run/agent.sock', type: 'bind', source: '/run/acme/agent.sock', options: ['rbind', 'ro'] });
+    const judged = await runPolicy({}, { plugins: [agent], presets: [baselinePreset({ mode: 'audit' })] });
+    expect(judged.policy.violations.filter((v) => v.control === 'hostPathVolumes').map((v) => v.message)).toEqual(['binds host path /run/acme/agent.sock at /run/agent.sock']);
+    const listed = await runPolicy({}, { plugins: [agent], presets: [baselinePreset({ mode: 'audit', engineBindPlugins: ['acme:agent-socket'] })] });
+    expect(listed.policy.violations.filter((v) => v.control === 'hostPathVolumes')).toEqual([]);
+  });
+
+  it.skipIf(!existsSync('/usr/bin/tini'))('hostPathVolumes: the init binary ctnr:init binds is engine-managed', async () => {
+    const { result, policy } = await runPolicy({ init: true }, { presets: [baselinePreset({ mode: 'audit' })] });
+    expect(result.spec.mounts!.some((m) => m.type === 'bind' && m.source?.startsWith('/') && !m.source.startsWith('/var/lib/ctnr-test'))).toBe(true);
+    expect(policy.violations.filter((v) => v.control === 'hostPathVolumes')).toEqual([]);
   });
 
   it('seccomp: an allow-by-default profile with rules passes baseline but not restricted', async () => {
