@@ -53,12 +53,20 @@ interface RunState {
   source: ServiceSource;
   doc: Spec;
   trace: TraceEntry[];
-  owners: Map<string, string>;
+  /** Last trace entry per pointer written; the plugin that owns a pointer is the closest such entry. */
+  owners: Map<string, TraceEntry>;
+  /** Trace entries whose op value is still shared with the document (see snapshotAncestors). */
+  aliased: Set<TraceEntry>;
   diagnostics: Diagnostic[];
   files: Map<string, BundleFile & { plugin: string }>;
 }
 
 const BASE_OWNER = 'ctnr:base';
+const RESOLVED: Promise<void> = Promise.resolve();
+
+function isAsync(plugin: Plugin): boolean {
+  return (plugin as { async?: boolean }).async === true || plugin.apply?.constructor?.name === 'AsyncFunction';
+}
 
 export function createEngine(options: EngineOptions = {}): Engine {
   const root: Preset = {
@@ -76,7 +84,19 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const hooks = plan.stages.map((stage) => {
     const hook = new AsyncSeriesHook<[RunState]>(['state']);
     for (const planned of stage.plugins) {
-      hook.tapPromise(planned.plugin.name, (state) => runMutator(state, stage.name, planned, strict));
+      // A synchronous tap costs a fiftieth of a promise per plugin per service, so only `async` plugins get
+      // tapPromise. A plain function that returns a promise anyway is named in a clear error.
+      if (isAsync(planned.plugin)) {
+        hook.tapPromise(planned.plugin.name, (state) => runMutator(state, stage.name, planned, strict) ?? RESOLVED);
+      } else {
+        hook.tap(planned.plugin.name, (state) => {
+          if (runMutator(state, stage.name, planned, strict) !== undefined) {
+            throw new CtnrError('PLUGIN_INVALID', 'apply() returned a promise but is not declared async: write `async apply(ctx)` or set `async: true` on the plugin', {
+              plugin: planned.plugin.name, stage: stage.name, presetChain: planned.presetChain,
+            });
+          }
+        });
+      }
     }
     return hook;
   });
@@ -92,6 +112,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         doc: createBaseSpec(),
         trace: [],
         owners: new Map(),
+        aliased: new Set(),
         diagnostics: [],
         files: new Map(),
       };
@@ -129,13 +150,31 @@ function related(a: string, b: string): boolean {
   return a === b || a.startsWith(b + '/') || b.startsWith(a + '/') || b === '' || a === '';
 }
 
-function ownerOf(owners: Map<string, string>, ptr: string): string | undefined {
+function ownerOf(owners: Map<string, TraceEntry>, ptr: string): string | undefined {
   let p = ptr;
   for (;;) {
     const o = owners.get(p);
-    if (o !== undefined) return o;
+    if (o !== undefined) return o.plugin;
     if (p === '') return undefined;
     p = p.slice(0, p.lastIndexOf('/'));
+  }
+}
+
+/**
+ * Ops insert their values into the document by reference (fast-json-patch, and a clone per op would double
+ * the pipeline's allocations). Before an op changes something inside a value an earlier op inserted, that
+ * earlier trace entry gets its own copy, so the trace always shows what each plugin wrote.
+ */
+function snapshotAncestors(state: RunState, ptr: string): void {
+  if (state.aliased.size === 0) return;
+  let p = ptr;
+  while (p !== '') {
+    p = p.slice(0, p.lastIndexOf('/'));
+    const entry = state.owners.get(p);
+    if (entry !== undefined && state.aliased.has(entry)) {
+      entry.op = { ...entry.op, value: jsonClone((entry.op as { value: unknown }).value) } as Operation;
+      state.aliased.delete(entry);
+    }
   }
 }
 
@@ -207,18 +246,31 @@ function failWith(errors: CtnrError[]): never {
   throw first;
 }
 
-async function runMutator(state: RunState, stage: string, planned: PlannedPlugin, strict: boolean): Promise<void> {
-  const plugin = planned.plugin;
+/** Run one mutator; returns a promise only when its apply() did (the common synchronous case stays synchronous). */
+function runMutator(state: RunState, stage: string, planned: PlannedPlugin, strict: boolean): Promise<void> | undefined {
   const errors: CtnrError[] = [];
   const ctx = makeContext(state, planned, stage, errors);
   const before = strict ? JSON.stringify(state.doc) : '';
   let result: PluginOutput | Promise<PluginOutput>;
   try {
-    result = plugin.apply!(ctx);
-    if (result && typeof (result as Promise<unknown>).then === 'function') result = await result;
+    result = planned.plugin.apply!(ctx);
   } catch (err) {
     throw decorate(err, state, planned, stage);
   }
+  if (result && typeof (result as Promise<unknown>).then === 'function') {
+    return (result as Promise<PluginOutput>).then(
+      (out) => applyOutput(state, stage, planned, strict, before, errors, out),
+      (err) => {
+        throw decorate(err, state, planned, stage);
+      },
+    );
+  }
+  applyOutput(state, stage, planned, strict, before, errors, result as PluginOutput);
+  return undefined;
+}
+
+function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, strict: boolean, before: string, errors: CtnrError[], result: PluginOutput): void {
+  const plugin = planned.plugin;
   if (strict && JSON.stringify(state.doc) !== before) {
     throw new CtnrError('PLUGIN_FAILED', 'plugin mutated the spec instead of returning ops', {
       plugin: plugin.name, stage, presetChain: planned.presetChain,
@@ -256,23 +308,34 @@ async function runMutator(state: RunState, stage: string, planned: PlannedPlugin
     }
     const resolved = resolveOp(state.doc, op);
     if (typeof resolved === 'string') throw opError(plugin.name, i, op, resolved, info);
+    if (op.op === 'test') {
+      try {
+        applyOpInPlace(state.doc, op);
+      } catch (err) {
+        throw opError(plugin.name, i, op, (err as Error).message.split('\n')[0]!, info);
+      }
+      continue;
+    }
+    snapshotAncestors(state, resolved.pointer);
+    if (op.op === 'move') snapshotAncestors(state, op.from);
+    const value = (op as { value?: unknown }).value;
+    const shared = value !== null && typeof value === 'object' && Object.isFrozen(value);
     try {
-      // The document gets its own copy of the value: later ops must not rewrite what the trace recorded, and
-      // plugins may return shared (even frozen) data.
-      const value = (op as { value?: unknown }).value;
-      applyOpInPlace(state.doc, value !== null && typeof value === 'object' ? ({ ...op, value: jsonClone(value) } as Operation) : op);
+      // Frozen values are shared data (a profile, a default list): the document gets its own copy.
+      applyOpInPlace(state.doc, shared ? ({ ...op, value: jsonClone(value) } as Operation) : op);
     } catch (err) {
       throw opError(plugin.name, i, op, (err as Error).message.split('\n')[0]!, info);
     }
-    if (op.op === 'test') continue;
     const overrode = resolved.existed ? (ownerOf(state.owners, resolved.pointer) ?? BASE_OWNER) : undefined;
-    if (op.op === 'remove' || op.op === 'replace' || resolved.existed) {
+    if (resolved.existed) {
+      // The value at this pointer is new: forget who wrote what inside the old one.
       const prefix = resolved.pointer + '/';
       for (const key of state.owners.keys()) if (key.startsWith(prefix)) state.owners.delete(key);
     }
-    state.owners.set(resolved.pointer, plugin.name);
     const entry: TraceEntry = { plugin: plugin.name, stage, presetChain: planned.presetChain, op, pointer: resolved.pointer };
     if (overrode !== undefined && overrode !== plugin.name) entry.overrode = overrode;
+    state.owners.set(resolved.pointer, entry);
+    if ((op.op === 'add' || op.op === 'replace') && value !== null && typeof value === 'object' && !shared) state.aliased.add(entry);
     state.trace.push(entry);
   }
 }

@@ -121,19 +121,20 @@ export function formatError(err: unknown): string {
   return text;
 }
 
-/** Levenshtein distance, for "did you mean" hints on names the user typed. */
+/** Edit distance with adjacent transpositions (optimal string alignment): "hots" is one step from "host". */
 export function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const d: number[][] = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
     }
   }
-  return prev[b.length]!;
+  return d[a.length]![b.length]!;
 }
 
 export function didYouMean(name: string, candidates: Iterable<string>): string {
@@ -146,6 +147,7 @@ export function didYouMean(name: string, candidates: Iterable<string>): string {
       best = c;
     }
   }
-  if (best === undefined || bestScore > Math.max(2, Math.floor(name.length / 3))) return '';
+  // A suggestion must keep most of what was typed: "db" is not a typo of "web".
+  if (best === undefined || bestScore > Math.max(1, Math.floor(name.length / 3))) return '';
   return ` (did you mean "${best}"?)`;
 }

@@ -3,7 +3,6 @@ import type { Operation } from 'fast-json-patch';
 import { CtnrError } from './errors.js';
 
 const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
-const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 
 export function escapePointerSegment(seg: string | number): string {
   return String(seg).replace(/~/g, '~0').replace(/\//g, '~1');
@@ -15,8 +14,13 @@ export function pointer(...segments: Array<string | number>): string {
 
 function splitPointer(ptr: string): string[] {
   if (ptr === '') return [];
-  return ptr.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = ptr.slice(1).split('/');
+  if (!ptr.includes('~')) return parts;
+  return parts.map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
+
+/** A forbidden segment anywhere in a pointer (escapes cannot spell these names differently). */
+const FORBIDDEN_SEGMENT = /\/(__proto__|constructor|prototype)(?=\/|$)/;
 
 export interface OpProblem {
   index: number;
@@ -36,9 +40,8 @@ export function checkOpShape(op: unknown, index: number): OpProblem | undefined 
     if (typeof ptr !== 'string' || (ptr !== '' && !ptr.startsWith('/'))) {
       return { index, message: `"${key}" must be a JSON pointer starting with "/", got ${JSON.stringify(ptr)}` };
     }
-    for (const seg of splitPointer(ptr)) {
-      if (FORBIDDEN.has(seg)) return { index, message: `"${key}" ${ptr} has forbidden segment "${seg}"` };
-    }
+    const bad = FORBIDDEN_SEGMENT.exec(ptr);
+    if (bad) return { index, message: `"${key}" ${ptr} has forbidden segment "${bad[1]}"` };
   }
   if ((o.op === 'add' || o.op === 'replace' || o.op === 'test') && o.value === undefined) {
     return { index, message: `"${o.op}" needs a value` };
@@ -77,7 +80,13 @@ export function resolveOp(doc: unknown, op: Operation): { pointer: string; exist
 }
 
 function isIndex(seg: string): boolean {
-  return /^(0|[1-9]\d*)$/.test(seg);
+  const n = seg.length;
+  if (n === 0 || (n > 1 && seg.charCodeAt(0) === 48)) return false;
+  for (let i = 0; i < n; i++) {
+    const c = seg.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** Apply one already-checked op in place (validate=false: our own checks ran; fjp's clone-heavy ones would double the cost). */

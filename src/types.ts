@@ -128,6 +128,11 @@ export interface Plugin<Options = any> {
   readonly before?: readonly string[];
   readonly after?: readonly string[];
   readonly options?: Options;
+  /**
+   * Set when `apply` returns a promise without being an `async function` (an `async apply()` is detected by
+   * itself). Synchronous plugins run without a promise per call.
+   */
+  readonly async?: boolean;
   /** Mutator: returns RFC 6902 ops against the current spec. Never mutates `ctx.spec`. */
   apply?(ctx: PluginContext<Options>): PluginOutput | Promise<PluginOutput>;
   /** Validator: runs after every mutator, sees the final spec and the trace. */
