@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runServiceYaml } from '../helpers/engine.js';
 import { buildBusyboxRootfs } from '../helpers/rootfs.js';
-import { capabilitiesFromMask, e2eAvailable, parseFacts, probeScript, runBundle } from '../helpers/runc.js';
+import { capabilitiesFromMask, composeEscape, e2eAvailable, parseFacts, probeScript, runBundle } from '../helpers/runc.js';
 
 describe.skipIf(!e2eAvailable('runc'))('process stage under runc', () => {
   let rootfs: string;
@@ -11,7 +11,7 @@ describe.skipIf(!e2eAvailable('runc'))('process stage under runc', () => {
 
   const probe = async (service: Record<string, unknown>) => {
     const { spec } = await runServiceYaml(
-      { entrypoint: ['/bin/sh', '-c', probeScript(['echo env_FOO=$FOO', 'echo env_EMPTY=${EMPTY-unset}', 'echo args="$0 $1"'])], ...service },
+      { entrypoint: ['/bin/sh', '-c', composeEscape(probeScript(['echo env_FOO=$FOO', 'echo env_EMPTY=${EMPTY-unset}', 'echo args="$0 $1"']))], ...service },
       { env: { rootfs } },
     );
     const r = runBundle(spec, rootfs);

@@ -61,11 +61,13 @@ export interface RunResult {
  * Write `spec` as config.json in a fresh bundle dir whose root.path points at `rootfs`, run it with
  * `runc run` (foreground, no terminal), return its output, and delete the container and bundle.
  */
-export function runBundle(spec: any, rootfs: string, opts: { runtime?: string; timeoutMs?: number; bundleDir?: string; keep?: boolean } = {}): RunResult {
+export function runBundle(spec: any, rootfs: string, opts: { runtime?: string; timeoutMs?: number; bundleDir?: string; keep?: boolean; keepHooks?: boolean } = {}): RunResult {
   const bundle = opts.bundleDir ?? mkdtempSync(path.join(os.tmpdir(), 'ctnr-bundle-'));
   mkdirSync(bundle, { recursive: true });
   writeBundleFiles(bundle, (spec?.[BUNDLE_FILES] as FileLike[] | undefined) ?? []);
   const config = { ...spec, root: { ...spec.root, path: rootfs } };
+  // The network hook (CNI) has its own e2e test; elsewhere it would only add bridges and seconds per container.
+  if (!opts.keepHooks) delete config.hooks;
   if (config.process) config.process = { ...config.process, terminal: false };
   writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config, null, 2));
   const id = `ctnr-test-${process.pid}-${++counter}`;
@@ -90,8 +92,16 @@ export function parseFacts(stdout: string): Record<string, string> {
 }
 
 /**
+ * Escape a shell script for a compose file: compose interpolation turns `$$` into `$` and expands `$VAR`.
+ */
+export function composeEscape(script: string): string {
+  return script.replaceAll('$', () => '$$'); // a function: in a replacement string "$$" means one "$"
+}
+
+/**
  * A probe: the container's own shell prints facts about itself (read from its own /proc entry, since a
- * non-root child would lose caps). Extend with extra `key=$(cmd)` lines.
+ * non-root child would lose caps). Extend with extra `key=$(cmd)` lines. Pass it through composeEscape()
+ * when it goes into a compose service (runServiceYaml interpolates like compose).
  */
 export function probeScript(extra: string[] = []): string {
   return [
