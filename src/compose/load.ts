@@ -189,6 +189,10 @@ export function parseCompose(text: string, file: string, displayFile: string, op
     if (TOP_LEVEL_KEYS.includes(key) || key.startsWith('x-')) continue;
     throw new CtnrError('COMPOSE_INVALID', `unknown top-level key "${key}"${didYouMean(key, TOP_LEVEL_KEYS)}`, { path: key, location: positions.locate([key]) });
   }
+  if (top.version !== undefined) {
+    // As docker compose: the key is obsolete; say so once instead of failing or dropping it silently.
+    diagnostics.push({ level: 'warning', code: 'KEY_IGNORED', message: 'the top-level "version" is obsolete and ignored', path: 'version', location: positions.locate(['version']) });
+  }
   const services = top.services ?? (top.include !== undefined ? {} : undefined);
   if (services === undefined || services === null || typeof services !== 'object' || Array.isArray(services)) {
     throw new CtnrError('COMPOSE_INVALID', '"services" must be a mapping of service names to services', {

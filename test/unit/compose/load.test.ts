@@ -268,6 +268,11 @@ describe('key policy', () => {
     expect(input.service.restart).toBe('always');
   });
 
+  it('the obsolete top-level version is noted, not refused', () => {
+    const { diagnostics } = selectService(parse('version: "3.8"\nservices:\n  s: {image: x}\n'), 's');
+    expect(diagnostics).toEqual([{ level: 'warning', code: 'KEY_IGNORED', message: 'the top-level "version" is obsolete and ignored', path: 'version', location: { file: 'compose.yaml', line: 1, col: 1 } }]);
+  });
+
   it('unknown top-level keys have a did-you-mean', () => {
     expect(formatError(errorOf(() => parse('services: {}\nvolume: {}\n')))).toBe('compose.yaml:2:1 volume: unknown top-level key "volume" (did you mean "volumes"?)');
   });
