@@ -1,5 +1,6 @@
 import type { Plugin } from '../../src/types.js';
 import { argsPlugin } from '../../plugins/args.js';
+import { ociVersionPlugin } from '../../plugins/oci-version.js';
 import { argsRequiredPlugin } from '../../plugins/args-required.js';
 import { capabilitiesPlugin, type CapabilitiesOptions } from '../../plugins/capabilities.js';
 import { cwdPlugin } from '../../plugins/cwd.js';
@@ -19,6 +20,7 @@ export interface ProcessStageOptions {
 /** The process stage's plugins as the default preset registers them. */
 export function processPlugins(options: ProcessStageOptions = {}): Plugin[] {
   return [
+    ociVersionPlugin(),
     argsPlugin(),
     initPlugin(options.init),
     envPlugin(),

@@ -5,7 +5,8 @@ import { STOP_GRACE_PERIOD_ANNOTATION } from '../annotations.js';
 import { CtnrError } from '../errors.js';
 import type { LoadedProject } from '../pipeline.js';
 import { cleanupContainer, DEFAULT_STOP_GRACE_NS, stopSignalOf } from './run.js';
-import type { Runtime } from './select.js';
+import { ociVersionFor, type Runtime } from './select.js';
+import { OCI_VERSION } from '../spec/base.js';
 import { queryState, readRecord, runRoot, runtimeRoot, type ContainerRecord } from './state.js';
 
 export interface PrepareOptions {
@@ -49,6 +50,8 @@ export async function prepareContainer(project: LoadedProject, service: string, 
     cleanupContainer({ ...previous, removeBundle: false });
   }
   const dir = path.join(bundlesDir(project.env.dataDir), id);
+  const version = ociVersionFor(opts.runtime, OCI_VERSION);
+  if (version !== undefined && project.env.ociVersion === undefined) project.env.ociVersion = version;
   const bundle = await createBundle(project, service, {
     dir,
     force: true,

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CtnrError } from '../errors.js';
@@ -108,4 +109,36 @@ export function selectRuntime(opts: SelectOptions = {}): RuntimeChoice {
   if (runc) return { runtime: { name: 'runc', path: runc }, ...(crun ? { note: HYBRID_NOTE } : {}) };
   if (crun) return { runtime: { name: 'crun', path: crun }, note: 'crun is likely to fail on this host (cgroup hybrid mode) and runc is not installed' };
   throw new CtnrError('RUNTIME_FAILED', 'no OCI runtime found: install crun or runc (apt-get install runc), or pass --runtime PATH');
+}
+
+/**
+ * The runtime-spec version to write for `runtime`: ctnr's own unless the runtime says it knows less. crun
+ * before `crun features` existed (1.8.1 here) accepts 1.1.0 but refuses 1.2.0; with `features`, its
+ * ociVersionMax decides. runc accepts newer versions than its `features` reports, so it keeps ctnr's.
+ */
+export function ociVersionFor(runtime: Runtime, ours: string, run: (args: string[]) => string | undefined = (args) => runQuiet(runtime.path, args)): string | undefined {
+  if (runtime.name !== 'crun') return undefined;
+  const features = run(['features']);
+  if (features !== undefined) {
+    try {
+      const max = (JSON.parse(features) as { ociVersionMax?: unknown }).ociVersionMax;
+      if (typeof max === 'string' && compareVersions(max, ours) < 0) return max.replace(/-.*$/, '');
+      return undefined;
+    } catch {
+      // not JSON: fall through to the version rule
+    }
+  }
+  return compareVersions(ours, '1.1.0') > 0 ? '1.1.0' : undefined;
+}
+
+function runQuiet(cmd: string, args: string[]): string | undefined {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+  return r.status === 0 ? r.stdout : undefined;
+}
+
+function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.-]/).slice(0, 3).map((n) => Number(n) || 0);
+  const pb = b.split(/[.-]/).slice(0, 3).map((n) => Number(n) || 0);
+  for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return pa[i]! - pb[i]!;
+  return 0;
 }

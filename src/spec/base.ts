@@ -1,6 +1,9 @@
 import type { Spec } from './types.js';
 
-/** runtime-spec version we emit. 1.2.0 has createRuntime hooks and is accepted by runc ≥1.1 and crun ≥1.8. */
+/**
+ * runtime-spec version we emit. runc 1.1 accepts it; crun 1.8 refuses it, so `ctnr run` with crun lowers it
+ * through env.ociVersion (plugins/oci-version.ts).
+ */
 export const OCI_VERSION = '1.2.0';
 
 /** Docker's 14 default capabilities (moby `caps.DefaultCapabilities`), in docker's order. */

@@ -189,12 +189,6 @@ describe.skipIf(!e2eAvailable('runc'))('ctnr run (runc)', () => {
   });
 });
 
-const OCI_11_CONFIG = `export default { plugins: [{ name: 'test:oci-version', stage: 'hooks', apply: () => [{ op: 'replace', path: '/ociVersion', value: '1.1.0' }] }] };\n`;
-/** crun before 1.9 knows runtime-spec up to 1.1 only. */
-const CRUN_OLD = (() => {
-  const m = /crun version (\d+)\.(\d+)/.exec(which('crun') ? execFileSync('crun', ['--version'], { encoding: 'utf8' }) : '');
-  return m ? Number(m[1]) === 1 && Number(m[2]) < 9 : false;
-})();
 const crunOk = which('crun') !== undefined && e2eAvailable('crun');
 describe.skipIf(!crunOk)('ctnr run (crun)', () => {
   let sb: Sandbox;
@@ -212,9 +206,6 @@ describe.skipIf(!crunOk)('ctnr run (crun)', () => {
 
   it('runs a service under crun (with the cgroup workaround where this host needs it) and forwards the exit status', () => {
     const file = compose(sb, 'crun', 'services:\n  s:\n    image: x\n    user: app\n    command: ["/bin/sh", "-c", "echo uid=$$(id -u); exit 5"]\n');
-    // crun 1.8 rejects ociVersion 1.2.0 ("unknown version specified"), which the base spec emits; a config
-    // plugin lowers it for this run (runtime-spec 1.1.0 has every field this service uses).
-    if (CRUN_OLD) writeFileSync(path.join(path.dirname(file), 'ctnr.config.mjs'), OCI_11_CONFIG);
     const r = ctnr(['run', '-f', file, 's', '--rootfs', rootfs, '--data-dir', sb.dataDir, '--runtime', 'crun'], sb, { crunWorkaround: crunNeedsWorkaround() });
     expect(r.stdout).toBe('uid=1000\n');
     expect(r.status).toBe(5);

@@ -147,11 +147,6 @@ function plannedPlugins(sb: Sandbox): Set<string> {
   return new Set(plan.stages.flatMap((s) => s.plugins.map((p) => p.name)));
 }
 
-const OCI_11_CONFIG = `export default { plugins: [{ name: 'test:oci-version', stage: 'hooks', apply: () => [{ op: 'replace', path: '/ociVersion', value: '1.1.0' }] }] };\n`;
-const CRUN_OLD = (() => {
-  const m = /crun version (\d+)\.(\d+)/.exec(which('crun') ? execFileSync('crun', ['--version'], { encoding: 'utf8' }) : '');
-  return m ? Number(m[1]) === 1 && Number(m[2]) < 9 : false;
-})();
 
 for (const runtime of ['runc', 'crun'] as const) {
   const available = (runtime === 'runc' || which('crun') !== undefined) && e2eAvailable(runtime);
@@ -177,8 +172,6 @@ for (const runtime of ['runc', 'crun'] as const) {
       // A copy of the fixture folder, so relative binds resolve next to it and a config can sit beside it.
       const dir = path.join(sb.dir, `${runtime}-${sc.name}`);
       cpSync(path.join(FIXTURES, sc.name), dir, { recursive: true });
-      // crun 1.8 rejects ociVersion 1.2.0, which the base spec emits: lower it for these runs.
-      if (runtime === 'crun' && CRUN_OLD) writeFileSync(path.join(dir, 'ctnr.config.mjs'), OCI_11_CONFIG);
       const dataDir = path.join(sb.dataDir, runtime);
       const r = ctnr(
         ['run', '-f', path.join(dir, 'compose.yaml'), 'probe', '--rootfs', rootfs, '--data-dir', dataDir, '--runtime', runtime, '--rm', '--', '/bin/sh', '-c', PROBE],
