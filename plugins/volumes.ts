@@ -71,6 +71,7 @@ export function volumesPlugin() {
       const seen = new Map<string, number>();
       const mounts: Mount[] = [];
       const files: BundleFile[] = [];
+      const hostDirs: string[] = [];
       list.forEach((v, i) => {
         const where: Where = ['volumes', i];
         if (typeof v.target !== 'string' || !v.target.startsWith('/')) {
@@ -87,26 +88,30 @@ export function volumesPlugin() {
           return;
         }
         seen.set(dest, i);
-        const mount = toMount(ctx, v, dest, where, files);
+        const mount = toMount(ctx, v, dest, where, files, hostDirs);
         if (mount) mounts.push(mount);
       });
       const out: Operation[] = spec.mounts === undefined ? [{ op: 'add', path: '/mounts', value: [] }] : [];
       for (const m of mounts) out.push(placeMount(spec.mounts, m));
-      return { ops: out, files };
+      return { ops: out, files, hostDirs };
     },
   });
 }
 
-function toMount(ctx: Ctx, v: VolumeMount, dest: string, where: Where, files: BundleFile[]): Mount | undefined {
+function toMount(ctx: Ctx, v: VolumeMount, dest: string, where: Where, files: BundleFile[], hostDirs: string[]): Mount | undefined {
   const { error, warn } = ctx;
   const selinux = v.bind?.selinux ?? v.selinux;
   if (selinux) warn(`SELinux relabelling (:${selinux}) is not applied: ctnr does not relabel host files`, where);
   switch (v.type) {
     case 'bind': {
       const source = path.resolve(ctx.source.dir, v.source ?? '');
-      if (!existsSync(source) && v.bind?.create_host_path !== true) {
-        error(`bind source ${source} does not exist (create it, or set bind.create_host_path: true)`, [...where, 'source']);
-        return undefined;
+      if (!existsSync(source)) {
+        if (v.bind?.create_host_path !== true) {
+          error(`bind source ${source} does not exist (create it, or set bind.create_host_path: true)`, [...where, 'source']);
+          return undefined;
+        }
+        // Like docker: the bundle writer creates the missing directory; generating the spec writes nothing.
+        hostDirs.push(source);
       }
       return bindMount(ctx, source, dest, v, where);
     }

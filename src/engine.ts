@@ -36,6 +36,8 @@ export interface Result {
   diagnostics: Diagnostic[];
   /** Files the bundle writer must create, sorted by path, each with the plugin that declared it. */
   files: Array<BundleFile & { plugin: string }>;
+  /** Host directories the bundle writer creates (mkdir -p) before checking bind sources, sorted. */
+  hostDirs: Array<{ path: string; plugin: string }>;
   violations: Array<Violation & { validator: string; stage: string; presetChain: readonly string[] }>;
   /** Every trace entry that touched `pointer`, one of its ancestors or one of its descendants, in order. */
   blame(pointer: string): TraceEntry[];
@@ -59,6 +61,7 @@ interface RunState {
   aliased: Set<TraceEntry>;
   diagnostics: Diagnostic[];
   files: Map<string, BundleFile & { plugin: string }>;
+  hostDirs: Map<string, string>;
 }
 
 const BASE_OWNER = 'ctnr:base';
@@ -115,6 +118,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         aliased: new Set(),
         diagnostics: [],
         files: new Map(),
+        hostDirs: new Map(),
       };
       for (const hook of hooks) await hook.promise(state);
       const violations: Result['violations'] = [];
@@ -139,6 +143,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         trace,
         diagnostics: state.diagnostics,
         files: [...state.files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+        hostDirs: [...state.hostDirs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([p, plugin]) => ({ path: p, plugin })),
         violations,
         blame: (ptr) => trace.filter((t) => related(t.pointer, ptr)),
       };
@@ -289,6 +294,12 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
       const problem = checkBundleFile(file);
       if (problem) throw new CtnrError('OP_INVALID', `bundle file ${JSON.stringify(file?.path)}: ${problem}`, { plugin: plugin.name, stage, presetChain: planned.presetChain });
       state.files.set(file.path, { ...file, plugin: plugin.name });
+    }
+    for (const dir of (output as { hostDirs?: readonly string[] }).hostDirs ?? []) {
+      if (typeof dir !== 'string' || !dir.startsWith('/') || dir.split('/').includes('..')) {
+        throw new CtnrError('OP_INVALID', `host directory ${JSON.stringify(dir)} must be an absolute path without ".."`, { plugin: plugin.name, stage, presetChain: planned.presetChain });
+      }
+      state.hostDirs.set(dir, plugin.name);
     }
   }
   if (!Array.isArray(list)) {

@@ -117,8 +117,11 @@ export interface BundleFile {
   secret?: boolean;
 }
 
-/** What `apply` may return: ops alone, or ops plus bundle files. */
-export type PluginOutput = readonly Operation[] | { ops?: readonly Operation[]; files?: readonly BundleFile[] };
+/**
+ * What `apply` may return: ops alone, or ops plus bundle files, plus host directories the bundle writer must
+ * create (absolute paths, e.g. a bind source with `create_host_path`). Generating a spec writes nothing.
+ */
+export type PluginOutput = readonly Operation[] | { ops?: readonly Operation[]; files?: readonly BundleFile[]; hostDirs?: readonly string[] };
 
 export interface Plugin<Options = any> {
   /** Unique in a plan; namespaced (`ctnr:args`, `acme:registry-mirror`). */

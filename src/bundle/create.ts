@@ -166,7 +166,7 @@ export async function createBundle(project: LoadedProject, service: string, opts
       ...(typeof service0.stop_grace_period === 'number' ? { stopGracePeriodNs: service0.stop_grace_period } : {}),
     });
     opts.progress?.('writing bundle');
-    staging.commit({ spec, files: run.result.files, metadata, dataDir: project.env.dataDir });
+    staging.commit({ spec, files: run.result.files, hostDirs: run.result.hostDirs.map((d) => d.path), metadata, dataDir: project.env.dataDir });
     return { dir, spec, metadata, run };
   } catch (err) {
     staging.abort();

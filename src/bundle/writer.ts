@@ -147,7 +147,7 @@ export interface MountSourcePlan {
  * - a relative source is bundle-relative (runtimes join it with the bundle dir): created when missing;
  * - any other missing source is an error (docker would create it; compose users expect the error).
  */
-export function planMountSources(spec: Spec, bundleDir: string, dataDir: string, declared: ReadonlySet<string>): MountSourcePlan {
+export function planMountSources(spec: Spec, bundleDir: string, dataDir: string, declared: ReadonlySet<string>, hostDirs: ReadonlySet<string> = new Set()): MountSourcePlan {
   const volumesRoot = path.join(path.resolve(dataDir), 'volumes');
   const out: MountSourcePlan = { volumes: [], bundleDirs: [] };
   (spec.mounts ?? []).forEach((m, i) => {
@@ -165,7 +165,9 @@ export function planMountSources(spec: Spec, bundleDir: string, dataDir: string,
       if (!existsSync(norm)) out.volumes.push(norm);
       return;
     }
-    if (!existsSync(norm)) throw bundleError(`mounts[${i}] (${m.destination}): bind mount source ${src} does not exist`);
+    // A plugin asked for this directory (a bind with create_host_path): created with the volumes, last.
+    if (!existsSync(norm) && hostDirs.has(norm)) out.volumes.push(norm);
+    else if (!existsSync(norm)) throw bundleError(`mounts[${i}] (${m.destination}): bind mount source ${src} does not exist`);
   });
   out.volumes = [...new Set(out.volumes)].sort();
   out.bundleDirs = [...new Set(out.bundleDirs)].sort();
@@ -197,6 +199,8 @@ export interface CommitOptions {
   metadata: BundleMetadata;
   /** Where named volumes live: every bind source below `<dataDir>/volumes/` is created when missing. */
   dataDir: string;
+  /** Host directories plugins asked for (Result.hostDirs): created when missing, like named volumes. */
+  hostDirs?: readonly string[];
 }
 
 /**
@@ -228,7 +232,7 @@ export class BundleStaging {
       const files = opts.files ?? [];
       writeBundleFiles(this.tmp, files);
       const declared = new Set(files.map((f) => checkBundlePath(f.path).join('/')));
-      const plan = planMountSources(opts.spec, this.tmp, opts.dataDir, declared);
+      const plan = planMountSources(opts.spec, this.tmp, opts.dataDir, declared, new Set((opts.hostDirs ?? []).map((d) => path.normalize(d))));
       for (const rel of plan.bundleDirs) ensureDirs(this.tmp, rel.split('/'), new Set());
       writeFileSync(path.join(this.tmp, CONFIG_FILE), JSON.stringify(opts.spec, null, 2) + '\n', { mode: 0o644 });
       writeFileSync(path.join(this.tmp, METADATA_FILE), JSON.stringify(opts.metadata, null, 2) + '\n', { mode: 0o644 });

@@ -208,7 +208,6 @@ const volumeLong = obj({
   if (v.consistency !== undefined) out.consistency = v.consistency;
   if (v.bind) out.bind = v.bind;
   if (v.bind?.selinux) out.selinux = v.bind.selinux;
-  if (v.type === 'bind') out.bind = { create_host_path: true, ...out.bind };
   if (v.volume) out.volume = v.volume;
   if (v.tmpfs) out.tmpfs = v.tmpfs;
   if (v.image) out.image = v.image;

@@ -8,6 +8,8 @@ export const EXPECTED_REFUSALS: Record<string, RefusalReason> = {
   // missing-file: a file the compose file points at (extends/include file, env_file, label_file, secret/config file) is not part of the corpus: compose fails the same way
   'compose-spec+compose-go/cli/testdata/env-file/compose-with-env-file.yaml#simple': 'missing-file',
   'compose-spec+compose-go/cli/testdata/env-file/compose-with-env-files.yaml#simple': 'missing-file',
+  // long-syntax bind without create_host_path: docker refuses a missing source too
+  'compose-spec+compose-go/cli/testdata/simple/compose-with-paths.yaml#test': 'missing-file',
   'compose-spec+compose-go/embedded/loader/extends_test.go.1.yaml#test1': 'missing-file',
   'compose-spec+compose-go/embedded/loader/extends_test.go.1.yaml#test2': 'missing-file',
   'compose-spec+compose-go/embedded/loader/extends_test.go.1.yaml#test3': 'missing-file',
@@ -34,6 +36,8 @@ export const EXPECTED_REFUSALS: Record<string, RefusalReason> = {
   'compose-spec+compose-go/embedded/loader/loader_test.go.22.yaml#service_1': 'missing-file',
   'compose-spec+compose-go/embedded/loader/loader_test.go.22.yaml#service_2': 'missing-file',
   'compose-spec+compose-go/embedded/loader/loader_test.go.24.yaml#web': 'missing-file',
+  // long-syntax bind without create_host_path: docker refuses a missing source too
+  'compose-spec+compose-go/embedded/loader/loader_test.go.35.yaml#test': 'missing-file',
   'compose-spec+compose-go/embedded/loader/loader_test.go.7.yaml#a': 'missing-file',
   'compose-spec+compose-go/embedded/loader/loader_test.go.7.yaml#b': 'missing-file',
   'compose-spec+compose-go/embedded/loader/loader_test.go.71.yaml': 'missing-file',
@@ -55,6 +59,8 @@ export const EXPECTED_REFUSALS: Record<string, RefusalReason> = {
   'compose-spec+compose-go/loader/testdata/remote/nested/compose.yaml#foo': 'missing-file',
   'compose-spec+compose-go/loader/testdata/subdir/compose-test-extends-imported.yaml#imported': 'missing-file',
   'containerd+nerdctl/embedded/pkg/composer/serviceparser/serviceparser_test.go.4.yaml#foo': 'missing-file',
+  // long-syntax bind without create_host_path: docker refuses a missing source too
+  'containerd+nerdctl/embedded/pkg/composer/serviceparser/serviceparser_test.go.6.yaml#foo': 'missing-file',
   'containerd+nerdctl/embedded/pkg/composer/serviceparser/serviceparser_test.go.9.yaml#foo': 'missing-file',
   'docker+compose/pkg/compose/testdata/publish/compose.yaml#string': 'missing-file',
   'docker+compose/pkg/compose/testdata/publish/compose.yaml#list': 'missing-file',

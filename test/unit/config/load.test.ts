@@ -75,7 +75,7 @@ describe('config errors name the file and the key path', () => {
     { files: { 'ctnr.config.json': '{"presets": [{"name": "p", "stages": [{"name": "x", "afterr": "y"}]}]}' }, text: 'ctnr.config.json: presets[0].stages[0]' },
     { files: { 'ctnr.config.ts': 'export default { oops: ' }, text: 'ctnr.config.ts: cannot load' },
   ])('$text', async ({ files, text }) => {
-    const dir = project(files);
+    const dir = project(files as unknown as Record<string, string>);
     const err = await loadConfig(dir).then(() => undefined, (e) => e);
     expect(isCtnrError(err)).toBe(true);
     expect(err.code).toBe('CONFIG_INVALID');
