@@ -1,6 +1,6 @@
 import { definePlugin } from '../src/define.js';
 import { cleanDestination } from '../src/mounts.js';
-import { DEFAULT_FILE_MODE, FILE_MOUNT_OPTIONS, mountFiles, type FileMountRules } from './secrets.js';
+import { mountFiles, type FileMountRules } from './secrets.js';
 
 export const CONFIGS_DIR = 'configs';
 
@@ -27,5 +27,3 @@ export function configsPlugin() {
     apply: (ctx) => mountFiles(ctx, CONFIG_RULES),
   });
 }
-
-export { DEFAULT_FILE_MODE, FILE_MOUNT_OPTIONS };

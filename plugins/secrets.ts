@@ -145,10 +145,11 @@ export function environmentOf(env: Readonly<Env>): Readonly<Record<string, strin
 
 function destination(ctx: Ctx, rules: FileMountRules, ref: FileReference, where: Where): string | undefined {
   if (ref.target === undefined || ref.target === '') return cleanDestination(rules.defaultTarget(ref.source));
-  if (ref.target.startsWith('/')) return cleanDestination(ref.target);
-  const dest = rules.relativeTarget(ref.target);
+  const dest = ref.target.startsWith('/') ? cleanDestination(ref.target) : rules.relativeTarget(ref.target);
   if (dest === undefined) ctx.error(`target "${ref.target}" must stay inside ${RUN_SECRETS}`, [...where, 'target']);
-  return dest;
+  else if (dest === '/') ctx.error(`target "${ref.target}" must name a file, not the root`, [...where, 'target']);
+  else return dest;
+  return undefined;
 }
 
 /**

@@ -308,6 +308,13 @@ describe('errors: located, naming the entry, never the value', () => {
       msg: /target "..\/..\/etc\/shadow" must stay inside \/run\/secrets/,
     },
     {
+      name: 'a config target that is the root',
+      service: { configs: [{ source: 'app', target: '/' }] },
+      top: TOP,
+      path: 'services.svc.configs[0].target',
+      msg: /target "\/" must name a file, not the root/,
+    },
+    {
       name: 'a mode out of range',
       service: { secrets: [{ source: 'db_password', mode: 0o17777 }] },
       top: TOP,
