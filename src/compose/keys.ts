@@ -131,7 +131,7 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   r('links', 'legacy links need inter-container DNS'),
   r('external_links', 'legacy links need inter-container DNS'),
   r('mac_address', 'setting the interface MAC is not implemented'),
-  r('oom_kill_disable', 'not implemented (cgroup v1 memory.oom_control only)'),
+  m('oom_kill_disable', 'linux.resources.memory.disableOOMKiller (cgroup v1 memory.oom_control; ignored by cgroup v2)'),
   r('storage_opt', 'storage driver options do not apply to a rootfs directory'),
   r('gpus', 'GPU access needs a device plugin'),
   r('post_start', 'lifecycle hooks are not implemented'),

@@ -16,6 +16,7 @@ export interface BundleSourceOptions {
   image?: string;
   rootless?: boolean;
   dataDir?: string;
+  initPath?: string;
 }
 
 /** Load the compose file and config for commands that create bundles (run, up, bundle create). */
@@ -27,6 +28,7 @@ export async function openForBundles(opts: BundleSourceOptions): Promise<LoadedP
     env: {
       ...(opts.rootless !== undefined ? { rootless: opts.rootless } : {}),
       ...(opts.dataDir ? { dataDir: path.resolve(opts.dataDir) } : {}),
+      ...(opts.initPath ? { initPath: path.resolve(opts.initPath) } : {}),
     },
   });
 }

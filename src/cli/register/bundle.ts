@@ -8,7 +8,8 @@ export function rootfsOptions(cmd: Command): Command {
     .option('--image <layout>', 'OCI image layout: its config feeds the service, its layers are unpacked into the bundle')
     .option('--rootless', 'generate for an unprivileged user (default: when not root)')
     .option('--no-rootless', 'generate for root even when not root')
-    .option('--data-dir <dir>', 'where bundles and named volumes live (default /var/lib/ctnr, rootless $XDG_DATA_HOME/ctnr)');
+    .option('--data-dir <dir>', 'where bundles and named volumes live (default /var/lib/ctnr, rootless $XDG_DATA_HOME/ctnr)')
+    .option('--init-path <file>', 'init binary for services with init: true (overrides init.path in the config)');
 }
 
 /** `bundle create|list|rm`: OCI bundles on disk. */

@@ -12,6 +12,7 @@ export function registerGenerateCommands(program: Command): void {
       .option('--rootless', 'generate for an unprivileged user (default: when not root)')
       .option('--no-rootless', 'generate for root even when not root')
       .option('--init-path <file>', 'init binary for services with init: true (overrides init.path in the config)')
+      .option('--image <layout>', 'OCI image layout whose config (Env, Entrypoint, Cmd, User, …) feeds the service')
       .option('-o, --output <file>', 'write to FILE instead of stdout')
       .option('--compact', 'one-line JSON')
       .option('--report <file>', 'write the policy report (violations with modes and exemptions, JSON) to FILE'),
@@ -33,6 +34,8 @@ export function registerGenerateCommands(program: Command): void {
       .option('--rootfs <dir>', 'root filesystem (user and group names resolve against it)')
       .option('--rootless', 'generate for an unprivileged user')
       .option('--no-rootless', 'generate for root even when not root')
+      .option('--init-path <file>', 'init binary for services with init: true (overrides init.path in the config)')
+      .option('--image <layout>', 'OCI image layout whose config (Env, Entrypoint, Cmd, User, …) feeds the service')
       .option('--json', 'print the trace as JSON'),
   ).action(async (service, pointer, opts) => (await import('../commands/explain.js')).explainCommand(service, pointer, opts));
 
