@@ -3,34 +3,20 @@ import { createBundle } from '../../bundle/create.js';
 import { listBundles, removeBundle, resolveBundle } from '../../bundle/store.js';
 import { createEnv } from '../../env.js';
 import { CtnrError } from '../../errors.js';
-import { openProject, type LoadedProject } from '../../pipeline.js';
+import type { LoadedProject } from '../../pipeline.js';
+import { open, type CommonOptions } from './common.js';
 import { createProgress } from '../../runtime/progress.js';
 import { listRecords, queryState } from '../../runtime/state.js';
 import { printDiagnostics } from '../output.js';
 
-export interface BundleSourceOptions {
-  file?: string;
-  config?: string;
-  preset?: string[];
-  rootfs?: string;
-  image?: string;
-  rootless?: boolean;
-  dataDir?: string;
-  initPath?: string;
-}
+export type BundleSourceOptions = CommonOptions;
 
-/** Load the compose file and config for commands that create bundles (run, up, bundle create). */
+/**
+ * Load the compose file and config for commands that create bundles (run, up, bundle create): the same
+ * options as spec (profiles, env file, presets, image config, init path) plus the data dir.
+ */
 export async function openForBundles(opts: BundleSourceOptions): Promise<LoadedProject> {
-  return openProject({
-    ...(opts.file ? { file: opts.file } : {}),
-    ...(opts.config ? { configFile: opts.config } : {}),
-    presets: opts.preset ?? [],
-    env: {
-      ...(opts.rootless !== undefined ? { rootless: opts.rootless } : {}),
-      ...(opts.dataDir ? { dataDir: path.resolve(opts.dataDir) } : {}),
-      ...(opts.initPath ? { initPath: path.resolve(opts.initPath) } : {}),
-    },
-  });
+  return open(opts);
 }
 
 export async function bundleCreateCommand(service: string, dir: string | undefined, opts: BundleSourceOptions & { force?: boolean }): Promise<void> {

@@ -14,6 +14,7 @@ export interface CommonOptions {
   imageConfig?: string;
   image?: string;
   initPath?: string;
+  dataDir?: string;
 }
 
 export async function open(opts: CommonOptions): Promise<LoadedProject> {
@@ -30,6 +31,7 @@ export async function open(opts: CommonOptions): Promise<LoadedProject> {
       ...(opts.rootless !== undefined ? { rootless: opts.rootless } : {}),
       ...(opts.rootfs ? { rootfs: path.resolve(opts.rootfs) } : {}),
       ...(opts.initPath ? { initPath: path.resolve(opts.initPath) } : {}),
+      ...(opts.dataDir ? { dataDir: path.resolve(opts.dataDir) } : {}),
     },
   });
 }

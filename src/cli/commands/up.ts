@@ -1,3 +1,4 @@
+import { activeServiceNames } from '../../compose/load.js';
 import { prepareContainer } from '../../runtime/launch.js';
 import { startOrder } from '../../runtime/order.js';
 import { createProgress } from '../../runtime/progress.js';
@@ -13,7 +14,8 @@ export async function upCommand(services: string[], opts: BundleSourceOptions & 
   const { runtime, note: runtimeNote } = selectRuntime(opts.runtime ? { choice: opts.runtime } : {});
   if (runtimeNote) note(runtimeNote);
   const project = await openForBundles(opts);
-  const order = startOrder(project.compose.services, services);
+  // Without names, only the services of the active profiles start (compose's rule); named ones always do.
+  const order = startOrder(project.compose.services, services.length > 0 ? services : activeServiceNames(project.compose));
   for (const service of order) {
     const id = `${project.compose.name}-${service}`;
     const existing = readRecord(id, runRoot());
