@@ -30,6 +30,19 @@ const COMPOSE_TAGS: Tags = [
   { tag: '!override', collection: 'map', nodeClass: YAMLMap, identify: () => false, resolve: (n: YAMLMap) => n },
 ] as unknown as Tags;
 
+/**
+ * `mode: 0440` means octal in compose files (docker compose's YAML reader takes a leading 0 as octal, and the
+ * compose docs write modes that way); YAML 1.2 would read 440. It goes before the core int tag.
+ */
+const LEGACY_OCTAL = {
+  identify: (v: unknown) => typeof v === 'number',
+  default: true,
+  tag: 'tag:yaml.org,2002:int',
+  format: 'OCT',
+  test: /^0[0-7]+$/,
+  resolve: (s: string) => parseInt(s, 8),
+} as unknown as Tags[number];
+
 /** Service keys tagged `!reset` / `!override`, per service name. */
 export interface MergeTags {
   reset: Record<string, string[]>;
@@ -157,7 +170,7 @@ export function projectVariables(dir: string, options: LoadOptions): Record<stri
 
 export function parseCompose(text: string, file: string, displayFile: string, options: LoadOptions = {}): ComposeProject {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { merge: true, lineCounter: counter, prettyErrors: false, uniqueKeys: true, customTags: COMPOSE_TAGS });
+  const doc = parseDocument(text, { merge: true, lineCounter: counter, prettyErrors: false, uniqueKeys: true, customTags: (tags) => [LEGACY_OCTAL, ...tags, ...COMPOSE_TAGS] });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0] ?? counter.linePos(e.pos[0]);
