@@ -136,26 +136,21 @@ export function networkHookPlugin(options: NetworkHookOptions = {}) {
         }
         const subnet = top?.ipam?.config?.find((c) => typeof c?.subnet === 'string')?.subnet as string | undefined;
         const aliases = [...new Set([serviceName, ...(conf?.aliases ?? []), ...(hostname ? [hostname] : []), ...(typeof service.container_name === 'string' ? [service.container_name] : [])])];
-        networks.push({
-          key,
-          name,
-          interface: ifName,
-          aliases,
-          internal: top?.internal === true,
-          external: Boolean(top?.external),
-          ...(conf?.ipv4_address ? { ipv4Address: conf.ipv4_address } : {}),
-          ...(subnet ? { subnet } : {}),
-          ...(given ? { config: { ...given, name } } : {}),
-        });
+        const attachment: NetworkAttachment = { key, name, interface: ifName, aliases, internal: top?.internal === true, external: Boolean(top?.external) };
+        if (conf?.ipv4_address) attachment.ipv4Address = conf.ipv4_address;
+        if (subnet) attachment.subnet = subnet;
+        if (given) attachment.config = { ...given, name };
+        networks.push(attachment);
       });
 
-      const ports: PortForward[] = ((service.ports ?? []) as PortMapping[]).map((p) => ({
-        ...(p.published !== undefined ? { hostPort: p.published } : {}),
-        containerPort: p.target,
-        protocol: p.protocol,
+      // Plain assignments, not conditional object spreads: this runs per service and spreads are slow in V8.
+      const ports: PortForward[] = ((service.ports ?? []) as PortMapping[]).map((p) => {
+        const fwd: PortForward = { containerPort: p.target, protocol: p.protocol };
+        if (p.published !== undefined) fwd.hostPort = p.published;
         // Unset and the wildcard addresses mean every address: portmap's default when hostIP is absent.
-        ...(p.host_ip && p.host_ip !== '0.0.0.0' && p.host_ip !== '::' ? { hostIP: p.host_ip } : {}),
-      }));
+        if (p.host_ip && p.host_ip !== '0.0.0.0' && p.host_ip !== '::') fwd.hostIP = p.host_ip;
+        return fwd;
+      });
       if (env.rootless && declared && keys.length > 0) {
         warn('rootless: slirp4netns gives each container its own user-mode network, so services cannot reach each other by name over compose networks', ['networks']);
       }
@@ -181,10 +176,10 @@ export function networkHookPlugin(options: NetworkHookOptions = {}) {
         cniPath: opts.cniPath ?? DEFAULT_CNI_PATH,
         confDir: opts.confDir ?? DEFAULT_CONF_DIR,
         subnetPool: opts.subnetPool ?? DEFAULT_SUBNET_POOL,
-        ...(hostsFile ? { hostsFile } : {}),
         networks,
         ports,
       };
+      if (hostsFile) settings.hostsFile = hostsFile;
       files.push({ path: NETWORK_SETTINGS_FILE, content: JSON.stringify(settings, null, 2) + '\n', mode: 0o644 });
 
       const timeout = opts.timeout ?? 60;

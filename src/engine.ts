@@ -1,7 +1,8 @@
 import { AsyncSeriesHook } from 'tapable';
 import type { Operation } from 'fast-json-patch';
 import { CtnrError, isCtnrError, renderPath } from './errors.js';
-import { applyOpInPlace, checkOpShape, lookup, opError, resolveOp } from './patch.js';
+import { applyOpInPlace, checkOpShape, lookup, opError, resolveOp, splitPointer } from './patch.js';
+import { jsonClone, Owners } from './owners.js';
 import { resolvePlan, type Plan, type PlannedPlugin } from './plan.js';
 import { createBaseSpec } from './spec/base.js';
 import type { Spec } from './spec/types.js';
@@ -55,10 +56,8 @@ interface RunState {
   source: ServiceSource;
   doc: Spec;
   trace: TraceEntry[];
-  /** Last trace entry per pointer written; the plugin that owns a pointer is the closest such entry. */
-  owners: Map<string, TraceEntry>;
-  /** Trace entries whose op value is still shared with the document (see snapshotAncestors). */
-  aliased: Set<TraceEntry>;
+  /** Who wrote what (src/owners.ts). */
+  owners: Owners;
   diagnostics: Diagnostic[];
   files: Map<string, BundleFile & { plugin: string }>;
   hostDirs: Map<string, string>;
@@ -114,8 +113,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         source: input.source ?? { dir: process.cwd(), locate: () => undefined },
         doc: createBaseSpec(),
         trace: [],
-        owners: new Map(),
-        aliased: new Set(),
+        owners: new Owners(),
         diagnostics: [],
         files: new Map(),
         hostDirs: new Map(),
@@ -128,7 +126,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
           for (const v of found) {
             violations.push({
               ...v,
-              plugin: v.plugin ?? ownerOf(state.owners, v.pointer),
+              plugin: v.plugin ?? state.owners.ownerOf(splitPointer(v.pointer)),
               validator: planned.plugin.name,
               stage: stage.name,
               presetChain: planned.presetChain,
@@ -155,34 +153,6 @@ function related(a: string, b: string): boolean {
   return a === b || a.startsWith(b + '/') || b.startsWith(a + '/') || b === '' || a === '';
 }
 
-function ownerOf(owners: Map<string, TraceEntry>, ptr: string): string | undefined {
-  let p = ptr;
-  for (;;) {
-    const o = owners.get(p);
-    if (o !== undefined) return o.plugin;
-    if (p === '') return undefined;
-    p = p.slice(0, p.lastIndexOf('/'));
-  }
-}
-
-/**
- * Ops insert their values into the document by reference (fast-json-patch, and a clone per op would double
- * the pipeline's allocations). Before an op changes something inside a value an earlier op inserted, that
- * earlier trace entry gets its own copy, so the trace always shows what each plugin wrote.
- */
-function snapshotAncestors(state: RunState, ptr: string): void {
-  if (state.aliased.size === 0) return;
-  let p = ptr;
-  while (p !== '') {
-    p = p.slice(0, p.lastIndexOf('/'));
-    const entry = state.owners.get(p);
-    if (entry !== undefined && state.aliased.has(entry)) {
-      entry.op = { ...entry.op, value: jsonClone((entry.op as { value: unknown }).value) } as Operation;
-      state.aliased.delete(entry);
-    }
-  }
-}
-
 function makeContext(state: RunState, planned: PlannedPlugin, stage: string, errors: CtnrError[]): PluginContext {
   const { input, source } = state;
   const where = (path: string | ReadonlyArray<string | number> | undefined) => {
@@ -201,7 +171,7 @@ function makeContext(state: RunState, planned: PlannedPlugin, stage: string, err
     options: planned.plugin.options,
     trace: state.trace,
     files: state.files,
-    ownerOf: (ptr) => ownerOf(state.owners, ptr),
+    ownerOf: (ptr) => state.owners.ownerOf(splitPointer(ptr)),
     warn(message, path) {
       const w = where(path);
       state.diagnostics.push({ level: 'warning', code: 'WARN', message, plugin: planned.plugin.name, ...w });
@@ -327,8 +297,8 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
       }
       continue;
     }
-    snapshotAncestors(state, resolved.pointer);
-    if (op.op === 'move') snapshotAncestors(state, op.from);
+    const prior = state.owners.touch(resolved.segs, true);
+    if (op.op === 'move') state.owners.touch(splitPointer(op.from), true);
     const value = (op as { value?: unknown }).value;
     const shared = value !== null && typeof value === 'object' && Object.isFrozen(value);
     try {
@@ -337,16 +307,13 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
     } catch (err) {
       throw opError(plugin.name, i, op, (err as Error).message.split('\n')[0]!, info);
     }
-    const overrode = resolved.existed ? (ownerOf(state.owners, resolved.pointer) ?? BASE_OWNER) : undefined;
-    if (resolved.existed) {
-      // The value at this pointer is new: forget who wrote what inside the old one.
-      const prefix = resolved.pointer + '/';
-      for (const key of state.owners.keys()) if (key.startsWith(prefix)) state.owners.delete(key);
-    }
     const entry: TraceEntry = { plugin: plugin.name, stage, presetChain: planned.presetChain, op, pointer: resolved.pointer };
-    if (overrode !== undefined && overrode !== plugin.name) entry.overrode = overrode;
-    state.owners.set(resolved.pointer, entry);
-    if ((op.op === 'add' || op.op === 'replace') && value !== null && typeof value === 'object' && !shared) state.aliased.add(entry);
+    if (resolved.existed) {
+      const overrode = prior?.plugin ?? BASE_OWNER;
+      if (overrode !== plugin.name) entry.overrode = overrode;
+    }
+    const sharesValue = (op.op === 'add' || op.op === 'replace') && value !== null && typeof value === 'object' && !shared;
+    state.owners.set(resolved.segs, entry, resolved.existed, sharesValue);
     state.trace.push(entry);
   }
 }
@@ -379,10 +346,3 @@ async function runValidator(state: RunState, stage: string, planned: PlannedPlug
   return result;
 }
 
-function jsonClone<T>(value: T): T {
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map(jsonClone) as T;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) out[key] = jsonClone((value as Record<string, unknown>)[key]);
-  return out as T;
-}

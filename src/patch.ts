@@ -5,14 +5,17 @@ import { CtnrError } from './errors.js';
 const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
 
 export function escapePointerSegment(seg: string | number): string {
-  return String(seg).replace(/~/g, '~0').replace(/\//g, '~1');
+  const s = typeof seg === 'number' ? String(seg) : seg;
+  return s.includes('~') || s.includes('/') ? s.replace(/~/g, '~0').replace(/\//g, '~1') : s;
 }
 
 export function pointer(...segments: Array<string | number>): string {
-  return segments.map((s) => '/' + escapePointerSegment(s)).join('');
+  let out = '';
+  for (const s of segments) out += '/' + escapePointerSegment(s);
+  return out;
 }
 
-function splitPointer(ptr: string): string[] {
+export function splitPointer(ptr: string): string[] {
   if (ptr === '') return [];
   const parts = ptr.slice(1).split('/');
   if (!ptr.includes('~')) return parts;
@@ -54,9 +57,16 @@ export function checkOpShape(op: unknown, index: number): OpProblem | undefined 
  * need the target; array indexes in range) and return the concrete pointer (`-` → index) and whether a
  * previous value is being overwritten. Returns a string describing the problem when the op cannot apply.
  */
-export function resolveOp(doc: unknown, op: Operation): { pointer: string; existed: boolean } | string {
+export interface ResolvedOp {
+  pointer: string;
+  /** Decoded segments of `pointer` (with `-` resolved to the index). */
+  segs: string[];
+  existed: boolean;
+}
+
+export function resolveOp(doc: unknown, op: Operation): ResolvedOp | string {
   const path = op.path;
-  if (path === '') return op.op === 'add' || op.op === 'replace' ? { pointer: '', existed: true } : `cannot ${op.op} the whole document`;
+  if (path === '') return op.op === 'add' || op.op === 'replace' ? { pointer: '', segs: [], existed: true } : `cannot ${op.op} the whole document`;
   const segs = splitPointer(path);
   let parent: any = doc;
   for (let i = 0; i < segs.length - 1; i++) {
@@ -68,15 +78,18 @@ export function resolveOp(doc: unknown, op: Operation): { pointer: string; exist
   if (parent === null || typeof parent !== 'object') return `parent of ${path} is not an object or array`;
   const last = segs[segs.length - 1]!;
   if (Array.isArray(parent)) {
-    if (op.op === 'add' && last === '-') return { pointer: path.slice(0, path.lastIndexOf('/') + 1) + parent.length, existed: false };
+    if (op.op === 'add' && last === '-') {
+      segs[segs.length - 1] = String(parent.length);
+      return { pointer: path.slice(0, path.lastIndexOf('/') + 1) + parent.length, segs, existed: false };
+    }
     if (!isIndex(last)) return `${path}: "${last}" is not an array index`;
     const idx = Number(last);
-    if (op.op === 'add') return idx <= parent.length ? { pointer: path, existed: false } : `${path}: index ${idx} is past the end (length ${parent.length})`;
-    return idx < parent.length ? { pointer: path, existed: true } : `${path}: index ${idx} does not exist (length ${parent.length})`;
+    if (op.op === 'add') return idx <= parent.length ? { pointer: path, segs, existed: false } : `${path}: index ${idx} is past the end (length ${parent.length})`;
+    return idx < parent.length ? { pointer: path, segs, existed: true } : `${path}: index ${idx} does not exist (length ${parent.length})`;
   }
   const existed = Object.hasOwn(parent, last);
   if (op.op !== 'add' && !existed) return `${path} does not exist`;
-  return { pointer: path, existed };
+  return { pointer: path, segs, existed };
 }
 
 function isIndex(seg: string): boolean {

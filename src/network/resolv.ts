@@ -25,10 +25,18 @@ const LOOPBACK = new BlockList();
 LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
 LOOPBACK.addAddress('::1', 'ipv6');
 
+const loopbackCache = new Map<string, boolean>();
+
 export function isLoopback(ip: string): boolean {
-  const bare = ip.replace(/%.*$/, ''); // drop an IPv6 zone (fe80::1%eth0)
-  const family = isIP(bare);
-  return family !== 0 && LOOPBACK.check(bare, family === 4 ? 'ipv4' : 'ipv6');
+  // The same few host nameservers are asked about for every service; BlockList.check is not cheap.
+  let hit = loopbackCache.get(ip);
+  if (hit === undefined) {
+    const bare = ip.replace(/%.*$/, ''); // drop an IPv6 zone (fe80::1%eth0)
+    const family = isIP(bare);
+    hit = family !== 0 && LOOPBACK.check(bare, family === 4 ? 'ipv4' : 'ipv6');
+    if (loopbackCache.size < 256) loopbackCache.set(ip, hit);
+  }
+  return hit;
 }
 
 /** docker's fallback when the host has no usable nameserver. */

@@ -1,0 +1,43 @@
+// Cold start of `ctnr spec` (one service, without and with a .ts config) next to bare `node -e 0`, measured
+// in the same run, interleaved and shuffled so machine noise hits all three alike. Wall time per process.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = path.join(REPO, 'bin/ctnr.mjs');
+const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 25);
+
+const variants = [
+  { name: 'node -e 0', args: ['-e', '0'], cwd: REPO },
+  { name: 'ctnr spec (no config)', args: [CLI, 'spec', 'web'], cwd: path.join(REPO, 'test/fixtures/cli/spec-basic') },
+  { name: 'ctnr spec (ctnr.config.ts + relative .ts plugin)', args: [CLI, 'spec', 'web'], cwd: path.join(REPO, 'test/fixtures/cli/spec-ts-plugin') },
+];
+
+function once(v) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, v.args, { cwd: v.cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${v.name} failed: ${r.stderr}`);
+  return ms;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+export function measureCold() {
+  for (const v of variants) once(v); // warm the page cache and jiti's transpile cache
+  const times = variants.map(() => []);
+  for (let i = 0; i < RUNS; i++) {
+    const order = variants.map((_, k) => k).sort(() => Math.random() - 0.5);
+    for (const k of order) times[k].push(once(variants[k]));
+  }
+  const base = median(times[0]);
+  return variants.map((v, k) => ({ name: v.name, medianMs: median(times[k]), overNodeMs: median(times[k]) - base }));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const r of measureCold()) console.log(`${r.name.padEnd(52)} ${r.medianMs.toFixed(1).padStart(7)} ms  (+${r.overNodeMs.toFixed(1)} ms over node)`);
+}

@@ -1,0 +1,63 @@
+import type { Operation } from 'fast-json-patch';
+import type { TraceEntry } from './types.js';
+
+interface Node {
+  entry?: TraceEntry;
+  kids?: Map<string, Node>;
+}
+
+/**
+ * Who wrote what, as a trie over pointer segments: the owner of a pointer is the deepest entry on its path,
+ * replacing a value drops everything recorded below it, and both cost one walk down the path.
+ *
+ * Ops insert their values into the document by reference (a clone per op would double the pipeline's
+ * allocations), so before an op changes something inside a value an earlier op inserted, that earlier trace
+ * entry gets its own copy: the trace always shows what each plugin wrote.
+ */
+export class Owners {
+  private readonly root: Node = {};
+  private readonly aliased = new Set<TraceEntry>();
+
+  /** Owner of `segs` (deepest recorded entry on the path), snapshotting aliased ancestors on the way. */
+  touch(segs: readonly string[], snapshot: boolean): TraceEntry | undefined {
+    let node: Node | undefined = this.root;
+    let owner = node.entry;
+    for (let i = 0; i < segs.length && node; i++) {
+      node = node.kids?.get(segs[i]!);
+      if (node?.entry) {
+        owner = node.entry;
+        // Only ancestors are changed in place by this op; the target itself is replaced, not edited.
+        if (snapshot && i < segs.length - 1 && this.aliased.delete(node.entry)) {
+          node.entry.op = { ...node.entry.op, value: jsonClone((node.entry.op as { value: unknown }).value) } as Operation;
+        }
+      }
+    }
+    return owner;
+  }
+
+  /** Record `entry` as the writer of `segs`; `replaced`: the value there is new, so forget what was below. */
+  set(segs: readonly string[], entry: TraceEntry, replaced: boolean, sharesValue: boolean): void {
+    let node = this.root;
+    for (const seg of segs) {
+      node.kids ??= new Map();
+      let next = node.kids.get(seg);
+      if (!next) node.kids.set(seg, (next = {}));
+      node = next;
+    }
+    if (replaced) delete node.kids;
+    node.entry = entry;
+    if (sharesValue) this.aliased.add(entry);
+  }
+
+  ownerOf(segs: readonly string[]): string | undefined {
+    return this.touch(segs, false)?.plugin;
+  }
+}
+
+export function jsonClone<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(jsonClone) as T;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = jsonClone((value as Record<string, unknown>)[key]);
+  return out as T;
+}
