@@ -30,7 +30,9 @@ const SEARCH_PLACES = [
  * relative `.ts` imports on Node 20 and never touches the TypeScript compiler (PACKAGES.md §2).
  */
 export async function loadConfig(startDir: string, explicitFile?: string): Promise<LoadedConfig> {
-  const { cosmiconfig } = await import('cosmiconfig');
+  // cosmiconfig is CommonJS: node gives it named exports, the bundled CLI's lazy chunk only a default.
+  const mod = (await import('cosmiconfig')) as typeof import('cosmiconfig') & { default?: typeof import('cosmiconfig') };
+  const cosmiconfig = mod.cosmiconfig ?? mod.default!.cosmiconfig;
   const tsLoader = async (file: string) => {
     const { createJiti } = await import('jiti');
     const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: true });
