@@ -1,5 +1,5 @@
 import { definePlugin } from '../src/define.js';
-import { isAncestor, pathDepth } from '../src/mounts.js';
+import { cleanDestination, isCleanAncestor, pathDepth } from '../src/mounts.js';
 
 /**
  * Mount order: a mount must come after every mount on a parent path, or the parent hides it (a volume on
@@ -14,7 +14,18 @@ export function mountOrderPlugin() {
     enforce: 'post',
     apply({ spec }) {
       const mounts = spec.mounts ?? [];
-      const misplaced = mounts.some((m, i) => mounts.slice(i + 1).some((later) => isAncestor(later.destination, m.destination)));
+      // Every service pays for this check and almost none is misplaced: clean each destination once and
+      // compare indexes instead of slicing the list and re-normalising both paths per pair.
+      const dests = mounts.map((m) => cleanDestination(m.destination));
+      let misplaced = false;
+      for (let i = 0; i < dests.length && !misplaced; i++) {
+        for (let j = i + 1; j < dests.length; j++) {
+          if (isCleanAncestor(dests[j]!, dests[i]!)) {
+            misplaced = true;
+            break;
+          }
+        }
+      }
       if (!misplaced) return [];
       const sorted = mounts.map((m, i) => ({ m, i, d: pathDepth(m.destination) })).sort((a, b) => a.d - b.d || a.i - b.i).map((x) => x.m);
       return [{ op: 'replace', path: '/mounts', value: sorted }];

@@ -8,6 +8,9 @@ import type { DeepReadonly, Mount } from './spec/types.js';
 
 /** `/data/` → `/data`, `/a/./b/../c` → `/a/c`. Only for absolute container paths. */
 export function cleanDestination(dest: string): string {
+  // Fast path (this runs for every mount of every service, often several times): an absolute path with no
+  // `//`, no `.`/`..` segment (they always follow a `/`) and no trailing `/` is already what normalize returns.
+  if (dest.charCodeAt(0) === 47 /* / */ && !dest.includes('//') && !dest.includes('/.') && (dest.length === 1 || !dest.endsWith('/'))) return dest;
   const p = path.posix.normalize(dest);
   return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
 }
@@ -27,10 +30,14 @@ export function pathDepth(dest: string): number {
 
 /** `/a` is an ancestor of `/a/b` (not of `/ab`, not of itself). */
 export function isAncestor(parent: string, child: string): boolean {
-  const p = cleanDestination(parent);
-  const c = cleanDestination(child);
+  return isCleanAncestor(cleanDestination(parent), cleanDestination(child));
+}
+
+/** `isAncestor` for paths already through `cleanDestination` (callers comparing many pairs clean each once). */
+export function isCleanAncestor(p: string, c: string): boolean {
   if (p === c) return false;
-  return p === '/' || c.startsWith(p + '/');
+  // `c` starts with `p/`, tested without building the string `p + '/'`.
+  return p === '/' || (c.length > p.length && c.charCodeAt(p.length) === 47 /* / */ && c.startsWith(p));
 }
 
 /**
