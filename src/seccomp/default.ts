@@ -61,6 +61,25 @@ const ALWAYS: readonly string[] = Object.freeze(
 );
 const conditional = compiled.filter((r) => !(r.unconditional && r.syscall.action === 'SCMP_ACT_ALLOW' && !r.syscall.args));
 
+/**
+ * Which conditional rules apply depends only on (arch, kernel, bounding set), and a project's services share a
+ * handful of those: the choice is remembered per target so a service pays for copying the rules, not for
+ * re-testing every condition (kernel versions are parsed per test). Bounded, so a long-lived process asking about
+ * endless targets only stops remembering.
+ */
+const RULES_CACHE_MAX = 64;
+const rulesCache = new Map<string, readonly CompiledRule[]>();
+
+function rulesFor(target: SeccompTarget): readonly CompiledRule[] {
+  const key = `${target.arch}\0${target.kernel}\0${target.bounding.join(',')}`;
+  let rules = rulesCache.get(key);
+  if (rules === undefined) {
+    rules = conditional.filter((rule) => rule.applies(target));
+    if (rulesCache.size < RULES_CACHE_MAX) rulesCache.set(key, rules);
+  }
+  return rules;
+}
+
 export function defaultArchitectures(arch: string): string[] | undefined {
   return profile.architectures[arch];
 }
@@ -72,8 +91,7 @@ export function defaultArchitectures(arch: string): string[] | undefined {
  */
 export function defaultSeccomp(target: SeccompTarget): Seccomp {
   const syscalls: SeccompSyscall[] = [{ names: [...ALWAYS], action: 'SCMP_ACT_ALLOW' }];
-  for (const rule of conditional) {
-    if (!rule.applies(target)) continue;
+  for (const rule of rulesFor(target)) {
     const s = rule.syscall;
     const copy: SeccompSyscall = { names: [...s.names], action: s.action };
     if (s.errnoRet !== undefined) copy.errnoRet = s.errnoRet;
