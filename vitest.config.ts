@@ -8,5 +8,6 @@ export default defineConfig({
     // e2e tests start containers and share runc's state dir and bridge names: one file at a time there.
     fileParallelism: false,
     pool: 'forks',
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });

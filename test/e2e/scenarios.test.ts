@@ -174,7 +174,7 @@ for (const runtime of ['runc', 'crun'] as const) {
       cpSync(path.join(FIXTURES, sc.name), dir, { recursive: true });
       const dataDir = path.join(sb.dataDir, runtime);
       const r = ctnr(
-        ['run', '-f', path.join(dir, 'compose.yaml'), 'probe', '--rootfs', rootfs, '--data-dir', dataDir, '--runtime', runtime, '--rm', '--', '/bin/sh', '-c', PROBE],
+        ['run', '-f', path.join(dir, 'compose.yaml'), 'probe', '--rootfs', rootfs, '--data-dir', dataDir, '--runtime', runtime, '--', '/bin/sh', '-c', PROBE],
         sb,
         { crunWorkaround: runtime === 'crun' && crunNeedsWorkaround() },
       );

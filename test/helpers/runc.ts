@@ -3,6 +3,7 @@ import { chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, wr
 import os from 'node:os';
 import path from 'node:path';
 import { IN_CI } from './shared.js';
+import { expectValidSpec } from './schema.js';
 import { BUSYBOX } from './rootfs.js';
 
 export function which(cmd: string): string | undefined {
@@ -66,6 +67,7 @@ export function runBundle(spec: any, rootfs: string, opts: { runtime?: string; t
   mkdirSync(bundle, { recursive: true });
   writeBundleFiles(bundle, (spec?.[BUNDLE_FILES] as FileLike[] | undefined) ?? []);
   const config = { ...spec, root: { ...spec.root, path: rootfs } };
+  expectValidSpec(config);
   // The network hook (CNI) has its own e2e test; elsewhere it would only add bridges and seconds per container.
   if (!opts.keepHooks) delete config.hooks;
   if (config.process) config.process = { ...config.process, terminal: false };

@@ -1,9 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO } from '../../helpers/shared.js';
 import { which } from '../../helpers/runc.js';
+import { expectValidSpec } from '../../helpers/schema.js';
 
 /**
  * E2E helpers for driving the real CLI (`node bin/ctnr.mjs`, built by `npm run build`) with a private data
@@ -72,7 +73,31 @@ export interface CliResult {
 export function ctnr(args: string[], sb: Sandbox, opts: { cwd?: string; timeoutMs?: number; crunWorkaround?: boolean } = {}): CliResult {
   const [cmd, argv] = command(args, opts.crunWorkaround);
   const r = spawnSync(cmd, argv, { cwd: opts.cwd ?? sb.dir, env: sb.env, encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000 });
+  validateNewBundles(sb.dir);
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr + (r.error ? String(r.error) : '') };
+}
+
+const validated = new Map<string, number>();
+
+/** Every config.json the CLI wrote under the sandbox validates against the runtime-spec schema. */
+function validateNewBundles(root: string, depth = 0): void {
+  if (depth > 5) return;
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = readdirSync(root, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const p = path.join(root, e.name);
+    if (e.isDirectory() && e.name !== 'rootfs') validateNewBundles(p, depth + 1);
+    else if (e.isFile() && e.name === 'config.json' && existsSync(path.join(root, 'ctnr.json'))) {
+      const mtime = statSync(p).mtimeMs;
+      if (validated.get(p) === mtime) continue;
+      validated.set(p, mtime);
+      expectValidSpec(JSON.parse(readFileSync(p, 'utf8')));
+    }
+  }
 }
 
 function command(args: string[], crunWorkaround = false): [string, string[]] {
