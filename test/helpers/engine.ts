@@ -16,6 +16,12 @@ export interface RunOptions {
   disable?: string[];
   /** Compose file directory (relative paths resolve against it). */
   dir?: string;
+  /** Top-level compose keys next to `services` (`volumes:`, `secrets:`, `name:` …). */
+  top?: Record<string, unknown>;
+  /** Variables the file is loaded with (interpolation, `KEY`-only environment entries); default: process env. */
+  environment?: Record<string, string>;
+  /** Refused compose keys become warnings (the loader's --allow-unsupported). */
+  allowUnsupported?: boolean;
 }
 
 /**
@@ -23,9 +29,13 @@ export interface RunOptions {
  * strict mode (a plugin that mutates instead of returning ops fails), validating the spec against the schema.
  */
 export async function runServiceYaml(service: Record<string, unknown>, options: RunOptions = {}): Promise<Result> {
-  const doc = { services: { svc: { command: ['true'], ...service } } };
+  const doc = { ...options.top, services: { svc: { command: ['true'], ...service } } };
   const dir = options.dir ?? '/tmp/ctnr-test-project';
-  const project = parseCompose(JSON.stringify(doc), `${dir}/compose.yaml`, 'compose.yaml');
+  // Pretty JSON is YAML too, one key per line, so errors point at distinct lines.
+  const project = parseCompose(JSON.stringify(doc, null, 2), `${dir}/compose.yaml`, 'compose.yaml', {
+    ...(options.environment ? { environment: options.environment } : {}),
+    ...(options.allowUnsupported ? { allowUnsupported: true } : {}),
+  });
   const { input } = selectService(project, 'svc', options.image);
   const engine = createEngine({
     presets: options.presets ?? [defaultPreset()],
@@ -33,7 +43,8 @@ export async function runServiceYaml(service: Record<string, unknown>, options: 
     disable: options.disable ?? [],
     strict: true,
   });
-  const result = await engine.run(input, { ...TEST_ENV, ...options.env });
+  // As runService does: the loader's variables feed `environment:` secrets.
+  const result = await engine.run(input, { ...TEST_ENV, environment: project.variables, ...options.env });
   expectValidSpec(result.spec);
   // runBundle writes these into the bundle dir (generated /etc files the spec bind-mounts).
   Object.defineProperty(result.spec, BUNDLE_FILES, { value: result.files, enumerable: false });
@@ -48,4 +59,18 @@ export async function serviceError(service: Record<string, unknown>, options: Ru
     return err as import('../../src/errors.js').CtnrError;
   }
   throw new Error('expected the service to fail');
+}
+
+/** runServiceYaml with the top level of the compose file (`volumes:`, `secrets:`, `name:`) given separately. */
+export function runCompose(service: Record<string, unknown>, top: Record<string, unknown> = {}, options: RunOptions = {}): Promise<Result> {
+  return runServiceYaml(service, { environment: {}, ...options, top });
+}
+
+export async function composeError(service: Record<string, unknown>, top: Record<string, unknown> = {}, options: RunOptions = {}) {
+  return serviceError(service, { environment: {}, ...options, top });
+}
+
+/** The mount at `destination` (the last one, as the kernel would see it). */
+export function mountAt(result: Result, destination: string) {
+  return [...(result.spec.mounts ?? [])].reverse().find((m) => m.destination === destination);
 }
