@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { PortMapping, ServiceNetwork } from '../src/compose/types.js';
 import { definePlugin } from '../src/define.js';
 import { pluginOptions } from '../src/options.js';
-import { ops, pointer } from '../src/patch.js';
+import { ops } from '../src/patch.js';
 import { conflistSchema, NETWORK_SETTINGS_FILE, SAFE_NAME, type NetworkAttachment, type NetworkSettings, type PortForward } from '../src/network/settings.js';
 import type { Operation } from '../src/types.js';
 
@@ -56,29 +56,60 @@ export function ctnrEntryPoint(): string | undefined {
 
 /** runtime-spec 1.0.2 added createRuntime (and deprecated prestart); older targets only know prestart. */
 export function hookKindFor(ociVersion: string | undefined): 'createRuntime' | 'prestart' {
+  // Every service asks about the same one or two versions: remember the answer instead of splitting again.
+  let kind = hookKinds.get(ociVersion);
+  if (kind === undefined) {
+    kind = computeHookKind(ociVersion);
+    if (hookKinds.size < 16) hookKinds.set(ociVersion, kind);
+  }
+  return kind;
+}
+
+const hookKinds = new Map<string | undefined, 'createRuntime' | 'prestart'>();
+
+function computeHookKind(ociVersion: string | undefined): 'createRuntime' | 'prestart' {
   const [maj = 0, min = 0, patch = 0] = (ociVersion ?? '1.2.0').split(/[.-]/).map((n) => Number(n) || 0);
   return maj > 1 || (maj === 1 && (min > 0 || patch >= 2)) ? 'createRuntime' : 'prestart';
+}
+
+let lastDataDir: { given: string; resolved: string } | undefined;
+/** `path.resolve(dataDir)`, remembered for the last absolute one (every service of a run has the same; a relative
+ * one depends on the working directory, so it is resolved each time). */
+function resolveDataDir(dataDir: string): string {
+  if (lastDataDir?.given === dataDir) return lastDataDir.resolved;
+  const resolved = path.resolve(dataDir);
+  if (path.isAbsolute(dataDir)) lastDataDir = { given: dataDir, resolved };
+  return resolved;
 }
 
 type TopNetwork = { name?: unknown; internal?: unknown; external?: unknown; driver?: unknown; ipam?: { config?: Array<{ subnet?: unknown }> } } | null | undefined;
 
 /** `/etc/hosts` bind-mounted from a bundle-relative source (the network stage's generated file). */
 function bundleHostsFile(spec: { mounts?: ReadonlyArray<{ destination: string; source?: string; type?: string; options?: readonly string[] }> }): string | undefined | null {
-  const m = [...(spec.mounts ?? [])].reverse().find((x) => path.posix.normalize(x.destination) === '/etc/hosts');
+  // The last mount there wins. Walked backwards without copying the list; only a destination containing
+  // "hosts" can normalise to /etc/hosts (normalising drops characters, never adds them), so most skip normalize.
+  const mounts = spec.mounts ?? [];
+  let m: (typeof mounts)[number] | undefined;
+  for (let i = mounts.length - 1; i >= 0 && !m; i--) {
+    const d = mounts[i]!.destination;
+    if (d.includes('hosts') && path.posix.normalize(d) === '/etc/hosts') m = mounts[i];
+  }
   if (!m) return undefined;
   // A host path (host networking, or the user's own bind) is not ours to rewrite.
   if (!m.source || path.isAbsolute(m.source)) return null;
   return m.source;
 }
 
-function appendHook(spec: any, kind: string, hook: object, out: Operation[], hooksAdded: { done: boolean }): void {
+function appendHook(spec: any, kind: 'createRuntime' | 'prestart' | 'poststop', hook: object, out: Operation[], hooksAdded: { done: boolean }): void {
   if (spec.hooks === undefined && !hooksAdded.done) {
     out.push(ops.add('/hooks', {}));
     hooksAdded.done = true;
   }
-  const created = out.some((o) => o.path === pointer('hooks', kind));
-  if (spec.hooks?.[kind] === undefined && !created) out.push(ops.add(pointer('hooks', kind), []));
-  out.push(ops.add(pointer('hooks', kind, '-'), hook));
+  // `kind` is a hook name (letters only), so the pointer needs no escaping: built once, not per op compared.
+  const kindPath = `/hooks/${kind}`;
+  const created = out.some((o) => o.path === kindPath);
+  if (spec.hooks?.[kind] === undefined && !created) out.push(ops.add(kindPath, []));
+  out.push(ops.add(`${kindPath}/-`, hook));
 }
 
 /**
@@ -172,7 +203,7 @@ export function networkHookPlugin(options: NetworkHookOptions = {}) {
         mode: env.rootless ? 'slirp4netns' : 'cni',
         project: project.name,
         service: serviceName,
-        dataDir: path.resolve(env.dataDir),
+        dataDir: resolveDataDir(env.dataDir),
         cniPath: opts.cniPath ?? DEFAULT_CNI_PATH,
         confDir: opts.confDir ?? DEFAULT_CONF_DIR,
         subnetPool: opts.subnetPool ?? DEFAULT_SUBNET_POOL,
