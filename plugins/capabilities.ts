@@ -35,15 +35,16 @@ export function capabilitiesPlugin(options: CapabilitiesOptions = {}) {
     after: ['ctnr:user'],
     options: opts,
     apply({ service, spec, env, error, warn }) {
-      const read = (key: 'cap_add' | 'cap_drop') =>
-        (service[key] ?? []).flatMap((name, i) => {
+      // A plain loop rather than flatMap with one-element arrays: this runs for every service.
+      const read = (key: 'cap_add' | 'cap_drop') => {
+        const names: string[] = [];
+        (service[key] ?? []).forEach((name, i) => {
           const n = normaliseCapability(name);
-          if (!n) {
-            error(`unknown capability "${name}"`, [key, i]);
-            return [];
-          }
-          return [n];
+          if (n) names.push(n);
+          else error(`unknown capability "${name}"`, [key, i]);
         });
+        return names;
+      };
       const add = read('cap_add');
       const drop = read('cap_drop');
       let caps: string[];
@@ -73,7 +74,9 @@ export function capabilitiesPlugin(options: CapabilitiesOptions = {}) {
           sets.effective = sets.permitted = [];
         }
       }
-      const value = Object.fromEntries(Object.entries(sets).map(([k, v]) => [k, [...v]]));
+      // Each set its own array (they alias above); same keys in the same order, without the entries round trip.
+      const value: Record<string, string[]> = {};
+      for (const k of Object.keys(sets)) value[k] = [...sets[k]!];
       return [ops.set(spec, '/process/capabilities', value)];
     },
   });

@@ -27,5 +27,9 @@ export function capabilitiesFromMask(hex: string): string[] {
 
 /** Sort names by kernel number so output does not depend on the order users listed them. */
 export function sortCapabilities(caps: Iterable<string>): string[] {
-  return [...new Set(caps)].sort((a, b) => ALL_CAPABILITIES.indexOf(a) - ALL_CAPABILITIES.indexOf(b));
+  // A precomputed rank, not indexOf in the comparator (a scan of 41 names per comparison, for every service).
+  // Unknown names rank -1, first, as indexOf ranked them.
+  return [...new Set(caps)].sort((a, b) => (RANK.get(a) ?? -1) - (RANK.get(b) ?? -1));
 }
+
+const RANK = new Map(ALL_CAPABILITIES.map((c, i) => [c, i]));
