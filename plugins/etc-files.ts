@@ -22,6 +22,9 @@ export const BASE_HOSTS = [
   ['ff02::2', 'ip6-allrouters'],
 ] as const;
 
+/** BASE_HOSTS as file text, built once: every service with a network of its own starts from it. */
+const BASE_HOSTS_TEXT = BASE_HOSTS.map(([ip, names]) => `${ip}\t${names}`).join('\n') + '\n';
+
 function readOr(file: string, fallback: string): string {
   try {
     return readFileSync(file, 'utf8');
@@ -37,6 +40,7 @@ function readOr(file: string, fallback: string): string {
 function hostFileCache() {
   const texts = new Map<string, string>();
   const resolv = new Map<string, ResolvConf>();
+  const rendered = new Map<string, string>();
   const text = (file: string) => {
     let t = texts.get(file);
     if (t === undefined) texts.set(file, (t = readOr(file, '')));
@@ -48,6 +52,13 @@ function hostFileCache() {
       let r = resolv.get(file);
       if (r === undefined) resolv.set(file, (r = parseResolvConf(text(file))));
       return r;
+    },
+    /** The container's resolv.conf text when the service sets no dns*: it depends on the host file only. */
+    defaultResolvText(file: string, keepLoopback: boolean): string {
+      const key = `${keepLoopback ? 1 : 0}${file}`;
+      let t = rendered.get(key);
+      if (t === undefined) rendered.set(key, (t = renderResolvConf(containerResolvConf(this.resolv(file), [], [], [], { keepLoopback }))));
+      return t;
     },
   };
 }
@@ -110,7 +121,7 @@ export function etcFilesPlugin() {
       const extraLines = extraHosts.map((h) => `${h.ip}\t${h.host}`);
       if (hostNet && extraLines.length === 0) hostFile('hosts', hostHosts);
       else {
-        let base = hostNet ? host.text(hostHosts) : BASE_HOSTS.map(([ip, names]) => `${ip}\t${names}`).join('\n') + '\n';
+        let base = hostNet ? host.text(hostHosts) : BASE_HOSTS_TEXT;
         if (base !== '' && !base.endsWith('\n')) base += '\n';
         generated('hosts', base + extraLines.map((l) => l + '\n').join(''));
       }
@@ -118,8 +129,9 @@ export function etcFilesPlugin() {
       if (hostNet && dns.length === 0 && dnsSearch.length === 0 && dnsOpt.length === 0) hostFile('resolv.conf', hostResolv);
       else {
         // With host networking the host's own (loopback) resolver is reachable, so it is kept.
-        const conf = containerResolvConf(host.resolv(hostResolv), dns.map((d) => d.trim()), dnsSearch, dnsOpt, { keepLoopback: hostNet });
-        generated('resolv.conf', renderResolvConf(conf));
+        const custom = dns.length > 0 || dnsSearch.length > 0 || dnsOpt.length > 0;
+        const conf = custom ? renderResolvConf(containerResolvConf(host.resolv(hostResolv), dns.map((d) => d.trim()), dnsSearch, dnsOpt, { keepLoopback: hostNet })) : host.defaultResolvText(hostResolv, hostNet);
+        generated('resolv.conf', conf);
       }
 
       const out: Operation[] = [];
