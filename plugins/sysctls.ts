@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { definePlugin } from '../src/define.js';
 import { pluginOptions } from '../src/options.js';
-import { lookup, ops, pointer } from '../src/patch.js';
+import { ops, pointer } from '../src/patch.js';
 import type { Operation } from '../src/types.js';
 import { namespaceState } from '../src/network/spec-facts.js';
 import { kernelAtLeast, targetKernel } from '../src/seccomp/match.js';
@@ -68,9 +68,10 @@ export function sysctlsPlugin(options: SysctlsOptions = {}) {
       }
       if (values.size === 0) return [];
       const out: Operation[] = [];
-      const existing = lookup(spec, '/linux/sysctl');
-      if (existing === undefined) {
-        out.push(...ops.ensureParents(spec, '/linux/sysctl'), ops.add('/linux/sysctl', Object.fromEntries(values)));
+      // Read directly rather than through lookup/ensureParents: the pointer is fixed, nothing to parse per service.
+      if (spec.linux?.sysctl === undefined) {
+        if (spec.linux === undefined) out.push(ops.add('/linux', {}));
+        out.push(ops.add('/linux/sysctl', Object.fromEntries(values)));
       } else {
         for (const [k, v] of values) out.push(ops.set(spec, pointer('linux', 'sysctl', k), v));
       }

@@ -37,10 +37,20 @@ export function parseKernelVersion(release: string): number[] | undefined {
   return [m[1], m[2], m[3]].filter((x) => x !== undefined).map(Number);
 }
 
+const parsedKernels = new Map<string, readonly number[] | undefined>();
+
+/** parseKernelVersion, remembered: callers ask about the same release and the same few minimums for every service. */
+function parsedKernel(release: string): readonly number[] | undefined {
+  if (parsedKernels.has(release)) return parsedKernels.get(release);
+  const v = parseKernelVersion(release);
+  if (parsedKernels.size < 64) parsedKernels.set(release, v);
+  return v;
+}
+
 /** Is `release` at least `min`? Missing parts count as 0 (docker compares major, minor, patch the same way). */
 export function kernelAtLeast(release: string, min: string): boolean {
-  const have = parseKernelVersion(release);
-  const want = parseKernelVersion(min);
+  const have = parsedKernel(release);
+  const want = parsedKernel(min);
   if (!have || !want) return false;
   for (let i = 0; i < 3; i++) {
     const a = have[i] ?? 0;
