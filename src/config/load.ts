@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { CtnrError, renderPath } from '../errors.js';
 import type { Preset } from '../types.js';
 import { configSchema, presetSchema, type CtnrConfig } from './schema.js';
@@ -33,11 +32,7 @@ export async function loadConfig(startDir: string, explicitFile?: string): Promi
   // cosmiconfig is CommonJS: node gives it named exports, the bundled CLI's lazy chunk only a default.
   const mod = (await import('cosmiconfig')) as typeof import('cosmiconfig') & { default?: typeof import('cosmiconfig') };
   const cosmiconfig = mod.cosmiconfig ?? mod.default!.cosmiconfig;
-  const tsLoader = async (file: string) => {
-    const { createJiti } = await import('jiti');
-    const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: true });
-    return jiti.import(file, { default: true });
-  };
+  const codeLoader = async (file: string) => (await importModule(file, true)) as unknown;
   const yamlLoader = async (_file: string, content: string) => {
     const { parse } = await import('yaml');
     return parse(content);
@@ -45,7 +40,9 @@ export async function loadConfig(startDir: string, explicitFile?: string): Promi
   const explorer = cosmiconfig('ctnr', {
     searchStrategy: 'project',
     searchPlaces: SEARCH_PLACES,
-    loaders: { '.ts': tsLoader, '.mts': tsLoader, '.yaml': yamlLoader, '.yml': yamlLoader },
+    // Every code config goes through jiti: .ts needs it, and it works where `import()` does not (the CLI's
+    // startup snapshot has no dynamic-import callback).
+    loaders: { '.ts': codeLoader, '.mts': codeLoader, '.js': codeLoader, '.mjs': codeLoader, '.cjs': codeLoader, '.yaml': yamlLoader, '.yml': yamlLoader },
     cache: false,
   });
   let found: { config: unknown; filepath: string; isEmpty?: boolean } | null;
@@ -103,7 +100,7 @@ export async function resolvePresetRefs(
     try {
       const req = createRequire(path.join(fromDir, 'noop.js'));
       const resolved = req.resolve(ref);
-      mod = await import(pathToFileURL(resolved).href);
+      mod = (await importModule(resolved, false)) as { default?: unknown };
     } catch (err) {
       throw new CtnrError('CONFIG_INVALID', `preset "${ref}" is neither a built-in preset (${Object.keys(builtins).join(', ')}) nor an installed package: ${(err as Error).message.split('\n')[0]}`, {
         path: `presets[${i}]`,
@@ -141,4 +138,18 @@ function mostSpecific(issue: Issue, prefix: PropertyKey[] = []): Issue {
     }
   }
   return best && best.path.length > here.path.length ? best : here;
+}
+
+let jitiInstance: { import(id: string, opts?: { default?: boolean }): Promise<unknown> } | undefined;
+
+/**
+ * Load a user module (config, plugin, preset package) with jiti: TypeScript with relative imports on Node 20,
+ * ESM and CommonJS alike, never the TypeScript compiler. Loaded on first use only (~40 ms).
+ */
+export async function importModule(file: string, defaultExport: boolean): Promise<unknown> {
+  if (!jitiInstance) {
+    const { createJiti } = createRequire(import.meta.url)('jiti') as typeof import('jiti');
+    jitiInstance = createJiti(import.meta.url, { moduleCache: false, fsCache: true });
+  }
+  return jitiInstance.import(file, defaultExport ? { default: true } : {});
 }

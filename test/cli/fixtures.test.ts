@@ -36,7 +36,7 @@ describe('CLI fixtures', () => {
     const r = spawnSync(process.execPath, [CLI, ...args], {
       cwd: dir,
       encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1', CI: 'true', FORCE_COLOR: '' },
+      env: withoutForceColor({ ...process.env, NO_COLOR: '1', CI: 'true' }),
     });
     const fill = (s: string) => s.replaceAll('{{DIR}}', dir);
     const stderr = read(dir, 'expected-stderr');
@@ -57,3 +57,10 @@ describe('CLI fixtures', () => {
     }
   });
 });
+
+/** NO_COLOR, and no FORCE_COLOR at all: node warns on stderr when both are set (even to ''). */
+function withoutForceColor(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  delete out.FORCE_COLOR;
+  return out;
+}
