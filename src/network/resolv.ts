@@ -21,9 +21,16 @@ export function parseResolvConf(text: string): ResolvConf {
 }
 
 /** 127.0.0.0/8 and ::1: a resolver on the host's loopback is unreachable from a container's own network. */
-const LOOPBACK = new BlockList();
-LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
-LOOPBACK.addAddress('::1', 'ipv6');
+// Built on first use: only services whose resolv.conf comes from the host need it.
+let loopbackList: BlockList | undefined;
+function loopback(): BlockList {
+  if (!loopbackList) {
+    loopbackList = new BlockList();
+    loopbackList.addSubnet('127.0.0.0', 8, 'ipv4');
+    loopbackList.addAddress('::1', 'ipv6');
+  }
+  return loopbackList;
+}
 
 const loopbackCache = new Map<string, boolean>();
 
@@ -33,7 +40,7 @@ export function isLoopback(ip: string): boolean {
   if (hit === undefined) {
     const bare = ip.replace(/%.*$/, ''); // drop an IPv6 zone (fe80::1%eth0)
     const family = isIP(bare);
-    hit = family !== 0 && LOOPBACK.check(bare, family === 4 ? 'ipv4' : 'ipv6');
+    hit = family !== 0 && loopback().check(bare, family === 4 ? 'ipv4' : 'ipv6');
     if (loopbackCache.size < 256) loopbackCache.set(ip, hit);
   }
   return hit;
