@@ -105,13 +105,13 @@ function toMount(ctx: Ctx, v: VolumeMount, dest: string, where: Where, files: Bu
   switch (v.type) {
     case 'bind': {
       const source = path.resolve(ctx.source.dir, v.source ?? '');
-      if (!existsSync(source)) {
-        if (v.bind?.create_host_path !== true) {
-          error(`bind source ${source} does not exist (create it, or set bind.create_host_path: true)`, [...where, 'source']);
-          return undefined;
-        }
-        // Like docker: the bundle writer creates the missing directory; generating the spec writes nothing.
+      if (v.bind?.create_host_path === true) {
+        // Like docker: the bundle writer creates the directory if it is missing when the bundle is written
+        // (it checks then; a stat here would be stale by then anyway). Generating the spec writes nothing.
         hostDirs.push(source);
+      } else if (!existsSync(source)) {
+        error(`bind source ${source} does not exist (create it, or set bind.create_host_path: true)`, [...where, 'source']);
+        return undefined;
       }
       return bindMount(ctx, source, dest, v, where);
     }
