@@ -7,8 +7,9 @@ import { tmpfsPlugin } from '../../plugins/tmpfs.js';
 import { volumesPlugin } from '../../plugins/volumes.js';
 import { secretsPlugin } from '../../plugins/secrets.js';
 import { configsPlugin } from '../../plugins/configs.js';
+import { imageVolumesPlugin } from '../../plugins/image-volumes.js';
 
-/** The mounts stage: root read-only, /dev/shm size, masked paths, then the user's tmpfs and volumes. */
+/** The mounts stage: root read-only, /dev/shm size, masked paths, the user's tmpfs and volumes, secrets and configs, the image's volumes. */
 export function mountsPlugins(): Plugin[] {
-  return [readOnlyPlugin(), shmSizePlugin(), maskedPathsPlugin(), tmpfsPlugin(), volumesPlugin(), secretsPlugin(), configsPlugin(), mountOrderPlugin()];
+  return [readOnlyPlugin(), shmSizePlugin(), maskedPathsPlugin(), tmpfsPlugin(), volumesPlugin(), secretsPlugin(), configsPlugin(), imageVolumesPlugin(), mountOrderPlugin()];
 }
