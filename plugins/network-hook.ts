@@ -211,7 +211,8 @@ export function networkHookPlugin(options: NetworkHookOptions = {}) {
         ports,
       };
       if (hostsFile) settings.hostsFile = hostsFile;
-      files.push({ path: NETWORK_SETTINGS_FILE, content: JSON.stringify(settings, null, 2) + '\n', mode: 0o644 });
+      // One line: the hook reads it, and indenting it costs more per service than the rest of this plugin.
+      files.push({ path: NETWORK_SETTINGS_FILE, content: JSON.stringify(settings) + '\n', mode: 0o644 });
 
       const timeout = opts.timeout ?? 60;
       const hook = (verb: 'up' | 'down') => ({

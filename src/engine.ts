@@ -118,7 +118,19 @@ export function createEngine(options: EngineOptions = {}): Engine {
         files: new Map(),
         hostDirs: new Map(),
       };
-      for (const hook of hooks) await hook.promise(state);
+      for (const hook of hooks) {
+        // callAsync finishes synchronously when every tap of the stage is synchronous: no promise per stage.
+        let settled = false;
+        let failure: unknown;
+        let resume: (() => void) | undefined;
+        hook.callAsync(state, (err) => {
+          settled = true;
+          failure = err;
+          resume?.();
+        });
+        if (!settled) await new Promise<void>((resolve) => (resume = resolve));
+        if (failure) throw failure;
+      }
       const violations: Result['violations'] = [];
       for (const stage of plan.stages) {
         for (const planned of stage.validators) {
@@ -263,7 +275,7 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
     for (const file of (output as { files?: readonly BundleFile[] }).files ?? []) {
       const problem = checkBundleFile(file);
       if (problem) throw new CtnrError('OP_INVALID', `bundle file ${JSON.stringify(file?.path)}: ${problem}`, { plugin: plugin.name, stage, presetChain: planned.presetChain });
-      state.files.set(file.path, { ...file, plugin: plugin.name });
+      state.files.set(file.path, withPlugin(file, plugin.name));
     }
     for (const dir of (output as { hostDirs?: readonly string[] }).hostDirs ?? []) {
       if (typeof dir !== 'string' || !dir.startsWith('/') || dir.split('/').includes('..')) {
@@ -316,6 +328,22 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
     state.owners.set(resolved.segs, entry, resolved.existed, sharesValue);
     state.trace.push(entry);
   }
+}
+
+/**
+ * A bundle file record. Built field by field: plugins return files of many shapes, and an object spread over
+ * them falls to V8's slow generic path (it was the engine's largest single cost per service).
+ */
+function withPlugin(file: BundleFile, plugin: string): BundleFile & { plugin: string } {
+  const rec: BundleFile & { plugin: string } = { path: file.path, plugin };
+  if (file.kind !== undefined) rec.kind = file.kind;
+  if (file.content !== undefined) rec.content = file.content;
+  if (file.copyFrom !== undefined) rec.copyFrom = file.copyFrom;
+  if (file.mode !== undefined) rec.mode = file.mode;
+  if (file.uid !== undefined) rec.uid = file.uid;
+  if (file.gid !== undefined) rec.gid = file.gid;
+  if (file.secret !== undefined) rec.secret = file.secret;
+  return rec;
 }
 
 function checkBundleFile(file: BundleFile): string | undefined {

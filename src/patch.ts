@@ -15,11 +15,19 @@ export function pointer(...segments: Array<string | number>): string {
   return out;
 }
 
-export function splitPointer(ptr: string): string[] {
-  if (ptr === '') return [];
-  const parts = ptr.slice(1).split('/');
-  if (!ptr.includes('~')) return parts;
-  return parts.map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+const splitCache = new Map<string, readonly string[]>();
+
+/**
+ * Decoded segments of a pointer. Plugins use the same few pointers for every service, so results are
+ * remembered (bounded) and shared: callers must not modify the returned array.
+ */
+export function splitPointer(ptr: string): readonly string[] {
+  let parts = splitCache.get(ptr);
+  if (parts === undefined) {
+    parts = ptr === '' ? [] : ptr.includes('~') ? ptr.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')) : ptr.slice(1).split('/');
+    if (splitCache.size < 4096) splitCache.set(ptr, parts);
+  }
+  return parts;
 }
 
 /** A forbidden segment anywhere in a pointer (escapes cannot spell these names differently). */
@@ -59,8 +67,8 @@ export function checkOpShape(op: unknown, index: number): OpProblem | undefined 
  */
 export interface ResolvedOp {
   pointer: string;
-  /** Decoded segments of `pointer` (with `-` resolved to the index). */
-  segs: string[];
+  /** Decoded segments of `pointer` (with `-` resolved to the index); shared, not to be modified. */
+  segs: readonly string[];
   existed: boolean;
 }
 
@@ -79,8 +87,8 @@ export function resolveOp(doc: unknown, op: Operation): ResolvedOp | string {
   const last = segs[segs.length - 1]!;
   if (Array.isArray(parent)) {
     if (op.op === 'add' && last === '-') {
-      segs[segs.length - 1] = String(parent.length);
-      return { pointer: path.slice(0, path.lastIndexOf('/') + 1) + parent.length, segs, existed: false };
+      const resolved = [...segs.slice(0, -1), String(parent.length)];
+      return { pointer: path.slice(0, path.lastIndexOf('/') + 1) + parent.length, segs: resolved, existed: false };
     }
     if (!isIndex(last)) return `${path}: "${last}" is not an array index`;
     const idx = Number(last);
