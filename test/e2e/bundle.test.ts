@@ -1,26 +1,19 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBusyboxRootfs } from '../helpers/rootfs.js';
+import { describe, expect, it } from 'vitest';
 import { e2eAvailable } from '../helpers/runc.js';
 import { writeOciLayout } from '../unit/bundle/oci-layout.js';
-import { ctnr, requireBuild, sandbox, type Sandbox } from '../unit/bundle/cli.js';
+import { ctnr, withSandbox, type Sandbox } from '../unit/bundle/cli.js';
 
 /** `ctnr bundle create` writes bundles a runtime runs as they are, with nothing else from ctnr. */
 describe.skipIf(!e2eAvailable('runc'))('ctnr bundle', () => {
   let sb: Sandbox;
   let rootfs: string;
-  let cleanupRootfs: () => void;
   let n = 0;
-  beforeAll(() => {
-    requireBuild();
-    sb = sandbox();
-    ({ rootfs, cleanup: cleanupRootfs } = buildBusyboxRootfs());
-  });
-  afterAll(() => {
-    sb?.cleanup();
-    cleanupRootfs?.();
+  withSandbox((s, r) => {
+    sb = s;
+    rootfs = r;
   });
 
   const project = (text: string) => {

@@ -1,11 +1,11 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildBusyboxRootfs } from '../helpers/rootfs.js';
 import { e2eAvailable, which } from '../helpers/runc.js';
 import { REPO } from '../helpers/shared.js';
-import { CLI, crunNeedsWorkaround, ctnr, ctnrAsync, requireBuild, sandbox, type Sandbox } from '../unit/bundle/cli.js';
+import { CLI, crunNeedsWorkaround, ctnr, ctnrAsync, withSandbox, type Sandbox } from '../unit/bundle/cli.js';
 
 /** Write a compose file into the sandbox and return its path. */
 function compose(sb: Sandbox, name: string, text: string): string {
@@ -18,15 +18,9 @@ function compose(sb: Sandbox, name: string, text: string): string {
 describe.skipIf(!e2eAvailable('runc'))('ctnr run (runc)', () => {
   let sb: Sandbox;
   let rootfs: string;
-  let cleanupRootfs: () => void;
-  beforeAll(() => {
-    requireBuild();
-    sb = sandbox();
-    ({ rootfs, cleanup: cleanupRootfs } = buildBusyboxRootfs());
-  });
-  afterAll(() => {
-    sb?.cleanup();
-    cleanupRootfs?.();
+  withSandbox((s, r) => {
+    sb = s;
+    rootfs = r;
   });
   const run = (file: string, service: string, extra: string[] = []) =>
     ctnr(['run', '-f', file, service, '--rootfs', rootfs, '--data-dir', sb.dataDir, '--runtime', 'runc', ...extra], sb);
@@ -193,15 +187,9 @@ const crunOk = which('crun') !== undefined && e2eAvailable('crun');
 describe.skipIf(!crunOk)('ctnr run (crun)', () => {
   let sb: Sandbox;
   let rootfs: string;
-  let cleanupRootfs: () => void;
-  beforeAll(() => {
-    requireBuild();
-    sb = sandbox();
-    ({ rootfs, cleanup: cleanupRootfs } = buildBusyboxRootfs());
-  });
-  afterAll(() => {
-    sb?.cleanup();
-    cleanupRootfs?.();
+  withSandbox((s, r) => {
+    sb = s;
+    rootfs = r;
   });
 
   it('runs a service under crun (with the cgroup workaround where this host needs it) and forwards the exit status', () => {

@@ -1,11 +1,10 @@
 import { cpSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBusyboxRootfs } from '../helpers/rootfs.js';
+import { describe, expect, it } from 'vitest';
 import { capabilitiesFromMask, e2eAvailable, parseFacts, probeScript, which } from '../helpers/runc.js';
 import { REPO } from '../helpers/shared.js';
-import { crunNeedsWorkaround, ctnr, requireBuild, sandbox, type Sandbox } from '../unit/bundle/cli.js';
+import { crunNeedsWorkaround, ctnr, withSandbox, type Sandbox } from '../unit/bundle/cli.js';
 
 /**
  * Every folder under test/fixtures/e2e is a compose file a user can read as an example. Each runs through
@@ -153,17 +152,11 @@ for (const runtime of ['runc', 'crun'] as const) {
   describe.skipIf(!available)(`scenarios under ${runtime}`, () => {
     let sb: Sandbox;
     let rootfs: string;
-    let cleanupRootfs: () => void;
     let planned: Set<string>;
-    beforeAll(() => {
-      requireBuild();
-      sb = sandbox();
-      ({ rootfs, cleanup: cleanupRootfs } = buildBusyboxRootfs());
+    withSandbox((s, r) => {
+      sb = s;
+      rootfs = r;
       planned = plannedPlugins(sb);
-    });
-    afterAll(() => {
-      sb?.cleanup();
-      cleanupRootfs?.();
     });
 
     it.for(SCENARIOS)('$name', (sc, ctx) => {

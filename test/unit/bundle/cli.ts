@@ -5,6 +5,8 @@ import path from 'node:path';
 import { REPO } from '../../helpers/shared.js';
 import { which } from '../../helpers/runc.js';
 import { expectValidSpec } from '../../helpers/schema.js';
+import { buildBusyboxRootfs } from '../../helpers/rootfs.js';
+import { afterAll, beforeAll } from 'vitest';
 
 /**
  * E2E helpers for driving the real CLI (`node bin/ctnr.mjs`, built by `npm run build`) with a private data
@@ -125,3 +127,23 @@ export function ctnrAsync(args: string[], sb: Sandbox, marker: string, opts: { c
 
 /** crun works here as is, or only with the unshare workaround (hybrid cgroups): same rule as `ctnr run`. */
 export { hostBlocksCrun as crunNeedsWorkaround } from '../../../src/runtime/select.js';
+
+/**
+ * For one describe block: before it, the built CLI is required and a sandbox and a busybox rootfs are made
+ * (handed to `set`); after it, both are removed.
+ */
+export function withSandbox(set: (sb: Sandbox, rootfs: string) => void): void {
+  let sb: Sandbox | undefined;
+  let cleanupRootfs: (() => void) | undefined;
+  beforeAll(() => {
+    requireBuild();
+    sb = sandbox();
+    const built = buildBusyboxRootfs();
+    cleanupRootfs = built.cleanup;
+    set(sb, built.rootfs);
+  });
+  afterAll(() => {
+    sb?.cleanup();
+    cleanupRootfs?.();
+  });
+}
