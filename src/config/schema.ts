@@ -41,6 +41,16 @@ export const imageMappingSchema = z.strictObject({
   config: z.string().min(1).optional(),
 });
 
+/** `host[:port][/path-prefix]`: a mirror's repositories live under the prefix. */
+const mirrorSchema = z.string().regex(/^[a-zA-Z0-9.-]+(:[0-9]{1,5})?(\/[a-z0-9._\/-]+)?$/, 'is not host[:port][/path-prefix]');
+
+export const registrySettingsSchema = z.strictObject({
+  /** Tried in order before the registry itself. */
+  mirrors: z.array(mirrorSchema).optional(),
+  /** Plain HTTP (loopback registries use it anyway). */
+  insecure: z.boolean().optional(),
+});
+
 export const configSchema = z.strictObject({
   /** Presets by value or by name (a built-in preset name or an npm package). Default: `['default']`. */
   presets: z.array(z.union([z.string().min(1), presetSchema])).optional(),
@@ -49,6 +59,10 @@ export const configSchema = z.strictObject({
   disable: names.optional(),
   /** Image name → local rootfs / layout / config. */
   images: z.record(z.string(), imageMappingSchema).optional(),
+  /** Registry host (`docker.io`, `registry.internal:5000`) → mirrors and transport. */
+  registries: z.record(z.string().min(1), registrySettingsSchema).optional(),
+  /** Default pull policy for services without `pull_policy` (always, missing, never, daily, weekly, every_<duration>). */
+  pullPolicy: z.string().min(1).optional(),
   /** Where named volumes and bundles live. */
   dataDir: z.string().min(1).optional(),
   init: z.strictObject({ path: z.string().min(1).optional() }).optional(),
@@ -62,6 +76,8 @@ export interface CtnrConfig {
   stages?: Array<string | StageDeclaration>;
   disable?: string[];
   images?: Record<string, { rootfs?: string; layout?: string; config?: string }>;
+  registries?: Record<string, { mirrors?: string[]; insecure?: boolean }>;
+  pullPolicy?: string;
   dataDir?: string;
   init?: { path?: string };
   policy?: { exemptions?: Exemption[] };
