@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # System packages the e2e tests and `ctnr run` use: OCI runtimes, a static busybox for test root filesystems,
-# a static init for `init: true`, CNI plugins, iptables (portmap), uidmap and slirp4netns (rootless).
+# a static init for `init: true`, CNI plugins, iptables (portmap), uidmap and slirp4netns (rootless); for the image
+# tests a local registry (docker-registry), skopeo, umoci, htpasswd (apache2-utils), zstd and openssl.
 set -euo pipefail
-PACKAGES=(runc crun busybox-static tini containernetworking-plugins iptables iproute2 uidmap slirp4netns jq)
+PACKAGES=(runc crun busybox-static tini containernetworking-plugins iptables iproute2 uidmap slirp4netns jq
+  docker-registry skopeo umoci apache2-utils zstd openssl)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
