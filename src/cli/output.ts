@@ -1,5 +1,3 @@
-import { writeFileSync, renameSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { formatError, isCtnrError } from '../errors.js';
 import type { Diagnostic } from '../types.js';
 
@@ -32,13 +30,8 @@ export function exitCodeFor(err: unknown): number {
   return 70;
 }
 
-/** Write a file atomically: a reader never sees half a config.json. */
-export function writeFileAtomic(file: string, data: string): void {
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
-}
+/** `-o FILE` / `--report FILE`: a shell redirect's rules, a regular file replaced atomically (see output-file.ts). */
+export { writeOutputFile as writeFileAtomic } from './output-file.js';
 
 export function specJson(spec: unknown, compact: boolean): string {
   return compact ? JSON.stringify(spec) + '\n' : JSON.stringify(spec, null, 2) + '\n';
