@@ -169,8 +169,9 @@ export class ImageStore {
           if (failed) return;
           failed = true;
           stream.destroy();
-          out.destroy();
-          reject(err);
+          // Flush what arrived before the failure: a network error leaves a partial file to resume from.
+          if (out.writableEnded || out.destroyed) reject(err);
+          else out.end(() => reject(err));
         };
         stream.on('data', (chunk: Buffer) => {
           done += chunk.length;
