@@ -2,7 +2,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { CtnrError } from '../errors.js';
 import { readMetadata, type BundleMetadata } from './metadata.js';
-import { CONFIG_FILE } from './writer.js';
+import { CONFIG_FILE, isCtnrBundle, METADATA_FILE } from './writer.js';
 
 /**
  * Bundles live under `<dataDir>/bundles/<name>` (`/var/lib/ctnr/bundles`, rootless
@@ -47,7 +47,8 @@ export function resolveBundle(dataDir: string, nameOrPath: string): string {
 }
 
 export function removeBundle(dir: string): void {
-  // Only directories that look like bundles: a typo must not delete an unrelated tree.
-  if (!existsSync(path.join(dir, CONFIG_FILE))) throw new CtnrError('USAGE', `${dir} is not a bundle (no ${CONFIG_FILE})`);
+  // Only directories ctnr wrote (the same check `bundle create --force` makes): a typo must not delete an
+  // unrelated tree.
+  if (!isCtnrBundle(dir)) throw new CtnrError('USAGE', `${dir} is not a ctnr bundle (no ${METADATA_FILE}); not removed`);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,6 +1,7 @@
-import { chmodSync, copyFileSync, existsSync, lchownSync, lstatSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CtnrError, isCtnrError } from '../errors.js';
+import { describeErrno } from '../errno.js';
 import type { Spec } from '../spec/types.js';
 import type { BundleFile } from '../types.js';
 import type { BundleMetadata } from './metadata.js';
@@ -174,13 +175,55 @@ export function planMountSources(spec: Spec, bundleDir: string, dataDir: string,
   return out;
 }
 
-/** Move an old bundle out of the way, the new one in, then delete the old one; restore it if the swap fails. */
-function swapInto(tmp: string, dir: string, force: boolean): void {
-  if (!existsSync(dir)) {
-    renameSync(tmp, dir);
+/** Something is at `p` (a dangling symlink counts: it is not ours to rename over). */
+function occupied(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A directory ctnr wrote: a real directory (not a symlink to one) holding the ctnr.json metadata file of a
+ * bundle. `bundle create --force` and `bundle rm` delete nothing else, so a mistyped path or a hostile service
+ * name cannot wipe a project directory.
+ */
+export function isCtnrBundle(dir: string): boolean {
+  try {
+    if (!lstatSync(dir).isDirectory()) return false;
+    const meta = path.join(dir, METADATA_FILE);
+    if (!lstatSync(meta).isFile()) return false;
+    const doc = JSON.parse(readFileSync(meta, 'utf8')) as { version?: unknown; service?: unknown } | null;
+    return doc !== null && typeof doc === 'object' && doc.version === 1 && typeof doc.service === 'string';
+  } catch {
+    return false;
+  }
+}
+
+/** What is at `dir` may be replaced: nothing, or (with force) a ctnr bundle. Anything else is refused by name. */
+function checkReplaceable(dir: string, force: boolean): void {
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch {
     return;
   }
   if (!force) throw new CtnrError('BUNDLE_EXISTS', `bundle ${dir} already exists (use --force to replace it)`);
+  if (isCtnrBundle(dir)) return;
+  const what = st.isSymbolicLink() ? 'is a symlink' : st.isDirectory() ? `is a directory but not a ctnr bundle (no ${METADATA_FILE})` : 'is not a directory';
+  throw new CtnrError('BUNDLE_EXISTS', `${dir} ${what}; --force replaces only a bundle ctnr created, so it is left alone`);
+}
+
+/** Move an old bundle out of the way, the new one in, then delete the old one; restore it if the swap fails. */
+function swapInto(tmp: string, dir: string, force: boolean): void {
+  // Checked again right before the rename: the directory may have changed since staging began.
+  checkReplaceable(dir, force);
+  if (!occupied(dir)) {
+    renameSync(tmp, dir);
+    return;
+  }
   const old = tempSibling(dir, 'old');
   rmSync(old, { recursive: true, force: true });
   renameSync(dir, old);
@@ -218,12 +261,19 @@ export class BundleStaging {
   constructor(dir: string, force = false) {
     this.dir = path.resolve(dir);
     this.force = force;
-    if (existsSync(this.dir) && !force) throw new CtnrError('BUNDLE_EXISTS', `bundle ${this.dir} already exists (use --force to replace it)`);
-    mkdirSync(path.dirname(this.dir), { recursive: true });
+    checkReplaceable(this.dir, force);
     this.tmp = tempSibling(this.dir);
-    rmSync(this.tmp, { recursive: true, force: true }); // a leftover of a crashed run with a recycled pid
-    mkdirSync(this.tmp, { mode: 0o755 });
-    chmodSync(this.tmp, 0o755); // a runtime in a user namespace must traverse it to reach a bundle-relative rootfs
+    let created = false;
+    try {
+      mkdirSync(path.dirname(this.dir), { recursive: true });
+      rmSync(this.tmp, { recursive: true, force: true }); // a leftover of a crashed run with a recycled pid
+      mkdirSync(this.tmp, { mode: 0o755 });
+      created = true;
+      chmodSync(this.tmp, 0o755); // a runtime in a user namespace must traverse it to reach a bundle-relative rootfs
+    } catch (err) {
+      if (created) removeQuietly(this.tmp);
+      throw bundleError(`cannot write bundle ${this.dir}: ${describeErrno(err)}`, err);
+    }
   }
 
   commit(opts: CommitOptions): string {
@@ -244,14 +294,23 @@ export class BundleStaging {
     } catch (err) {
       this.abort();
       if (isCtnrError(err)) throw err;
-      throw bundleError(`cannot write bundle ${this.dir}: ${(err as Error).message}`, err);
+      throw bundleError(`cannot write bundle ${this.dir}: ${describeErrno(err)}`, err);
     }
   }
 
   abort(): void {
     if (this.done) return;
     this.done = true;
-    rmSync(this.tmp, { recursive: true, force: true });
+    removeQuietly(this.tmp);
+  }
+}
+
+/** Cleanup after a failure must not hide the failure itself. */
+function removeQuietly(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    /* the original error is the one to report */
   }
 }
 

@@ -1,6 +1,7 @@
 import { chmodSync, chownSync, closeSync, fsyncSync, lstatSync, openSync, readlinkSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { CtnrError } from '../errors.js';
+import { describeErrno, errnoCode } from '../errno.js';
 
 /**
  * `-o FILE` / `--report FILE` behave like a shell redirect (`> FILE`), except that a regular file is replaced
@@ -22,26 +23,12 @@ export function writeOutputFile(file: string, data: string): void {
 }
 
 /** What a failed write says: the file as the user gave it, the reason in words, the errno code for scripts. */
-const REASONS: Record<string, string> = {
-  ENOENT: 'its directory does not exist',
-  ENOTDIR: 'a parent is not a directory',
-  EISDIR: 'it is a directory',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on device',
-  EDQUOT: 'disk quota exceeded',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  ELOOP: 'too many levels of symbolic links',
-  ENXIO: 'no reader on the other end',
-  ENAMETOOLONG: 'file name too long',
-};
-
 function outputError(file: string, code: string | undefined, cause?: unknown): CtnrError {
-  const reason = code && REASONS[code] ? `${REASONS[code]} (${code})` : (code ?? (cause as Error | undefined)?.message ?? 'unknown error');
+  const reason = code ? describeErrno({ code }, { ENOENT: 'its directory does not exist' }) : describeErrno(cause);
   return new CtnrError('OUTPUT_FAILED', `cannot write ${file}: ${reason}`, cause === undefined ? {} : { cause });
 }
 
-const errnoOf = (err: unknown) => (err as NodeJS.ErrnoException).code;
+const errnoOf = errnoCode;
 
 /** `file` with every symlink on its last component resolved (parents are left to the kernel). */
 function followSymlinks(file: string): string {
