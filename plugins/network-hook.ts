@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { PortMapping, ServiceNetwork } from '../src/compose/types.js';
+import { HOST_NAME_RULE, isHostName } from '../src/compose/names.js';
 import { definePlugin } from '../src/define.js';
 import { pluginOptions } from '../src/options.js';
 import { ops } from '../src/patch.js';
@@ -167,6 +168,13 @@ export function networkHookPlugin(options: NetworkHookOptions = {}) {
         }
         const subnet = top?.ipam?.config?.find((c) => typeof c?.subnet === 'string')?.subnet as string | undefined;
         const aliases = [...new Set([serviceName, ...(conf?.aliases ?? []), ...(hostname ? [hostname] : []), ...(typeof service.container_name === 'string' ? [service.container_name] : [])])];
+        // Each name becomes a word of a line in other containers' /etc/hosts: a space or newline in one (from a
+        // plugin that set spec.hostname, or a service object built without the loader) would add lines there.
+        const bad = aliases.find((a) => !isHostName(a));
+        if (bad !== undefined) {
+          error(`network "${key}": ${JSON.stringify(bad)} cannot be a host name in /etc/hosts (${HOST_NAME_RULE})`, declared ? ['networks', key] : []);
+          return;
+        }
         const attachment: NetworkAttachment = { key, name, interface: ifName, aliases, internal: top?.internal === true, external: Boolean(top?.external) };
         if (conf?.ipv4_address) attachment.ipv4Address = conf.ipv4_address;
         if (subnet) attachment.subnet = subnet;

@@ -102,6 +102,23 @@ export function renderPath(path: string | ReadonlyArray<string | number | symbol
 }
 
 /**
+ * Text that may hold user input (names, values, paths from a compose file or the command line), made safe to
+ * print on a terminal: C0 controls other than newline and tab, DEL, C1 controls (U+0080–U+009F: a lone U+009B
+ * is a CSI on many terminals) and the bidirectional overrides become visible escapes (`\x1b`, `\u202e`), so a
+ * hostile service name cannot move the cursor, recolour, retitle or rewrite what the terminal shows.
+ * `oneLine` escapes newline and tab too, for a table cell or a line that must stay one line.
+ */
+export function escapeControls(text: string, oneLine = false): string {
+  return text.replace(oneLine ? CONTROLS_ALL : CONTROLS, (c) => {
+    const n = c.charCodeAt(0);
+    return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
+}
+
+const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const CONTROLS_ALL = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
  * `compose.yaml:14:9 services.web.ports[1]: message`
  * `[ctnr:seccomp] services.web.security_opt[0]: message`
  * `    stage seccomp · from ctnr.config.ts › ctnr:preset-default`
@@ -109,7 +126,7 @@ export function renderPath(path: string | ReadonlyArray<string | number | symbol
 export function formatError(err: unknown): string {
   if (!isCtnrError(err)) {
     const e = err as { stack?: string; message?: string };
-    return `internal error: ${e?.stack ?? e?.message ?? String(err)}`;
+    return escapeControls(`internal error: ${e?.stack ?? e?.message ?? String(err)}`);
   }
   const head: string[] = [];
   if (err.location) {
@@ -129,7 +146,7 @@ export function formatError(err: unknown): string {
     if (err.presetChain?.length) parts.push(`from ${err.presetChain.join(' › ')}`);
     text += `\n    ${parts.join(' · ')}`;
   }
-  return text;
+  return escapeControls(text);
 }
 
 /** Edit distance with adjacent transpositions (optimal string alignment): "hots" is one step from "host". */

@@ -1,4 +1,4 @@
-import { formatError, isCtnrError } from '../errors.js';
+import { escapeControls, formatError, isCtnrError } from '../errors.js';
 import type { Diagnostic } from '../types.js';
 
 /** Color only on a terminal, never with NO_COLOR set (https://no-color.org). */
@@ -16,7 +16,8 @@ export function printDiagnostics(list: readonly Diagnostic[]): void {
     const loc = d.location ? `${d.location.file}${d.location.line ? `:${d.location.line}:${d.location.col ?? 1}` : ''} ` : '';
     const who = d.plugin ? `[${d.plugin}] ` : '';
     const label = d.level === 'error' ? red('error') : yellow('warning');
-    process.stderr.write(`${label}: ${loc}${who}${d.path ? d.path + ': ' : ''}${d.message}\n`);
+    // Locations, paths and messages quote the compose file: escaped, so they cannot drive the terminal.
+    process.stderr.write(`${label}: ${escapeControls(`${loc}${who}${d.path ? d.path + ': ' : ''}${d.message}`)}\n`);
   }
 }
 

@@ -104,7 +104,6 @@ export class MissingVariableError extends InterpolationError {
  * dropped when unset (compose-go's behaviour). Returns entries in file order; errors name the line.
  */
 export function parseEnvFile(text: string, outer: Lookup): { entries: Array<[string, string]>; errors: Array<{ line: number; message: string }> } {
-  const entries: Array<[string, string]> = [];
   const errors: Array<{ line: number; message: string }> = [];
   const own = new Map<string, string>();
   const lookup: Lookup = (n) => own.get(n) ?? outer(n);
@@ -148,12 +147,11 @@ export function parseEnvFile(text: string, outer: Lookup): { entries: Array<[str
         continue;
       }
     }
+    // A repeated key moves to the end with its new value (delete + set; a list search was quadratic).
+    own.delete(key);
     own.set(key, value);
-    const at = entries.findIndex(([k]) => k === key);
-    if (at >= 0) entries.splice(at, 1);
-    entries.push([key, value]);
   }
-  return { entries, errors };
+  return { entries: [...own], errors };
 }
 
 function findClose(body: string, q: string): number {

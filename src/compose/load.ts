@@ -8,6 +8,7 @@ import type { ServiceInput } from '../engine.js';
 import type { ImageConfig } from '../image/config.js';
 import { interpolate, InterpolationError, parseEnvFile, type Lookup } from './interpolate.js';
 import { keyPolicy, NESTED_POLICIES, SERVICE_KEYS } from './keys.js';
+import { checkProjectName, checkServiceName } from './names.js';
 import { PositionIndex } from './positions.js';
 import { serviceSchema, type Service } from './service.js';
 
@@ -50,7 +51,7 @@ export interface MergeTags {
 }
 
 function collectMergeTags(doc: Document, raw: Record<string, unknown>): MergeTags {
-  const out: MergeTags = { reset: {}, override: {} };
+  const out: MergeTags = { reset: Object.create(null), override: Object.create(null) };
   const services = raw.services;
   if (services && typeof services === 'object') {
     for (const [name, svc] of Object.entries(services)) {
@@ -151,7 +152,7 @@ export function projectVariables(dir: string, options: LoadOptions): Record<stri
   const environment = options.environment ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const envPath = options.envFile ? path.resolve(cwd, options.envFile) : path.join(dir, '.env');
-  const vars: Record<string, string | undefined> = {};
+  const vars: Record<string, string | undefined> = Object.create(null);
   if (options.envFile || existsSync(envPath)) {
     const display = displayPath(envPath, cwd);
     let text: string;
@@ -160,7 +161,7 @@ export function projectVariables(dir: string, options: LoadOptions): Record<stri
     } catch (err) {
       throw new CtnrError('COMPOSE_NOT_FOUND', `cannot read env file ${display}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { location: { file: display } });
     }
-    const { entries, errors } = parseEnvFile(text, (n) => environment[n]);
+    const { entries, errors } = parseEnvFile(text, (n) => ownValue(environment, n));
     if (errors.length > 0) throw new CtnrError('COMPOSE_INVALID', errors[0]!.message, { location: { file: display, line: errors[0]!.line, col: 1 } });
     for (const [k, v] of entries) vars[k] = v;
   }
@@ -195,7 +196,7 @@ export function parseCompose(text: string, file: string, displayFile: string, op
   const dir = path.dirname(file);
   const environment = options.environment ?? process.env;
   const variables = options.variables ?? projectVariables(dir, options);
-  const top = interpolateTree(raw, (n) => variables[n], [], positions) as Record<string, unknown>;
+  const top = interpolateTree(raw, (n) => ownValue(variables, n), [], positions) as Record<string, unknown>;
   const diagnostics: Diagnostic[] = [];
 
   for (const key of Object.keys(top)) {
@@ -215,19 +216,21 @@ export function parseCompose(text: string, file: string, displayFile: string, op
   }
   const table = (key: string): Record<string, unknown> => {
     const v = top[key];
-    if (v === undefined || v === null) return {};
+    if (v === undefined || v === null) return Object.create(null) as Record<string, unknown>;
     if (typeof v !== 'object' || Array.isArray(v)) {
       throw new CtnrError('COMPOSE_INVALID', `"${key}" must be a mapping`, { path: key, location: positions.locate([key]) });
     }
     // `x-*` entries are extensions, not declarations.
-    return Object.fromEntries(Object.entries(v).filter(([k]) => !k.startsWith('x-')));
+    return nullProto(Object.entries(v).filter(([k]) => !k.startsWith('x-')));
   };
-  const name = typeof top.name === 'string' && top.name !== '' ? top.name : projectNameFromDir(dir);
+  const name = projectName(top.name, dir, positions);
   const self: ComposeFile = { file, displayFile, dir, positions };
-  const serviceMap: Record<string, Record<string, unknown>> = {};
-  const origins: Record<string, ComposeFile> = {};
+  // Service names are user keys: maps without a prototype keep `__proto__` and have no `toString`.
+  const serviceMap: Record<string, Record<string, unknown>> = Object.create(null);
+  const origins: Record<string, ComposeFile> = Object.create(null);
   for (const [k, v] of Object.entries(services as Record<string, unknown>)) {
     if (k.startsWith('x-')) continue;
+    checkServiceName(k, { path: ['services', k], location: positions.locate(['services', k]) });
     serviceMap[k] = v as Record<string, unknown>;
     origins[k] = self;
   }
@@ -256,9 +259,30 @@ export function parseCompose(text: string, file: string, displayFile: string, op
   return result;
 }
 
+/** `name:` (checked with compose's rule), else the directory name made into one. */
+function projectName(value: unknown, dir: string, positions: PositionIndex): string {
+  if (value === undefined || value === null || value === '') return projectNameFromDir(dir);
+  const where = { path: 'name', location: positions.locate(['name']) };
+  if (typeof value !== 'string') throw new CtnrError('NAME_INVALID', 'the project "name" must be a string', where);
+  checkProjectName(value, where);
+  return value;
+}
+
+/** `env[name]` when the variable is there: `${toString}` and `environment: [constructor]` are not Object.prototype's. */
+function ownValue(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
+  return Object.hasOwn(env, name) ? env[name] : undefined;
+}
+
+/** An object without a prototype holding these entries (user-chosen keys: `__proto__` is kept as a key). */
+function nullProto<T>(entries: Iterable<readonly [string, T]>): Record<string, T> {
+  const out = Object.create(null) as Record<string, T>;
+  for (const [k, v] of entries) out[k] = v;
+  return out;
+}
+
 /** Top-level secrets/configs `file:` entries become absolute (relative to their compose file). */
 function resolveFileTable(t: Record<string, unknown>, dir: string, home: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null);
   for (const [k, v] of Object.entries(t)) {
     out[k] = v && typeof v === 'object' && typeof (v as { file?: unknown }).file === 'string' ? { ...v, file: resolveHostPath((v as { file: string }).file, dir, home) } : v;
   }
@@ -293,13 +317,13 @@ function applyIncludes(project: ComposeProject, include: unknown, options: LoadO
       const text = readText(file, displayFile, project.positions.locate(at), renderPath(at));
       let variables = project.variables;
       if (envFiles.length > 0) {
-        const extra: Record<string, string | undefined> = {};
+        const extra: Record<string, string | undefined> = Object.create(null);
         for (const ef of envFiles) {
           const efPath = resolveHostPath(ef, project.dir, home);
-          const parsed = parseEnvFile(readText(efPath, displayPath(efPath, options.cwd ?? process.cwd()), project.positions.locate(at)), (n) => project.environment[n]);
+          const parsed = parseEnvFile(readText(efPath, displayPath(efPath, options.cwd ?? process.cwd()), project.positions.locate(at)), (n) => ownValue(project.environment, n));
           for (const [k, v] of parsed.entries) extra[k] = v;
         }
-        variables = { ...extra, ...Object.fromEntries(Object.entries(project.environment).filter(([, v]) => v !== undefined)) };
+        variables = Object.assign(extra, Object.fromEntries(Object.entries(project.environment).filter(([, v]) => v !== undefined)));
       }
       const inner = parseCompose(text, projectDir ? path.join(resolveHostPath(projectDir, project.dir, home), path.basename(file)) : file, displayFile, {
         ...options,
@@ -313,7 +337,7 @@ function applyIncludes(project: ComposeProject, include: unknown, options: LoadO
         if (inner.mergeTags.override[name]) project.mergeTags.override[name] = inner.mergeTags.override[name];
       }
       for (const key of ['volumes', 'networks', 'secrets', 'configs'] as const) {
-        project.project[key] = { ...inner.project[key], ...project.project[key] };
+        project.project[key] = Object.assign(Object.create(null), inner.project[key], project.project[key]);
       }
     }
   });
@@ -336,7 +360,8 @@ function interpolateTree(value: unknown, lookup: Lookup, at: Array<string | numb
   // `!reset` entries disappear here (collectMergeTags remembered the service-level ones).
   if (Array.isArray(value)) return value.filter((v) => v !== RESET).map((v, i) => interpolateTree(v, lookup, [...at, i], positions));
   if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
+    // No prototype: a `__proto__` key (yaml keeps it as an own property) stays a key instead of being lost.
+    const out: Record<string, unknown> = Object.create(null);
     for (const [k, v] of Object.entries(value)) {
       if (v === RESET) continue;
       out[k] = k.startsWith('x-') ? v : interpolateTree(v, lookup, [...at, k], positions);
@@ -346,9 +371,9 @@ function interpolateTree(value: unknown, lookup: Lookup, at: Array<string | numb
   return value;
 }
 
-/** Compose's default project name: the directory name, lower-cased, only [a-z0-9_-]. */
+/** Compose's default project name: the directory name, lower-cased, only [a-z0-9_-], not starting with `_` or `-`. */
 export function projectNameFromDir(dir: string): string {
-  return path.basename(dir).toLowerCase().replace(/[^a-z0-9_-]/g, '') || 'default';
+  return path.basename(dir).toLowerCase().replace(/[^a-z0-9_-]/g, '').replace(/^[_-]+/, '') || 'default';
 }
 
 /** Services enabled by the active profiles (services without `profiles:` always are). */
@@ -371,7 +396,9 @@ export interface SelectedService {
  * Errors carry file:line:col and the key path.
  */
 export function selectService(project: ComposeProject, name: string, image?: ImageConfig): SelectedService {
-  if (project.services[name] === undefined) {
+  // A name from the command line: the same rule as in the file, so `x/../..` is refused before any lookup.
+  checkServiceName(name);
+  if (!Object.hasOwn(project.services, name)) {
     const names = Object.keys(project.services);
     throw new CtnrError('SERVICE_NOT_FOUND', `no service "${name}" in ${project.displayFile}${didYouMean(name, names)} (services: ${names.join(', ') || 'none'})`);
   }
@@ -380,7 +407,7 @@ export function selectService(project: ComposeProject, name: string, image?: Ima
   const base = ['services', name];
   const service = normaliseService(project, name, diagnostics, []);
 
-  const environment: Array<[string, string]> = [];
+  const environment = new Map<string, string>();
   // env_file entries first (in file order), then `environment:` overrides, as compose does.
   for (const [i, ef] of (service.env_file ?? []).entries()) {
     const at = [...base, 'env_file', i];
@@ -388,7 +415,7 @@ export function selectService(project: ComposeProject, name: string, image?: Ima
       if (!ef.required) continue;
       throw new CtnrError('SERVICE_INVALID', `env file ${ef.path} not found (set "required: false" to make it optional)`, { path: at, location: origin.positions.locate(at) });
     }
-    const parsed = parseEnvFile(readFileSync(ef.path, 'utf8'), (n) => project.environment[n]);
+    const parsed = parseEnvFile(readFileSync(ef.path, 'utf8'), (n) => ownValue(project.environment, n));
     if (parsed.errors.length > 0) {
       throw new CtnrError('SERVICE_INVALID', `${ef.path}:${parsed.errors[0]!.line}: ${parsed.errors[0]!.message}`, { path: at, location: origin.positions.locate(at) });
     }
@@ -396,19 +423,19 @@ export function selectService(project: ComposeProject, name: string, image?: Ima
   }
   for (const [k, v] of (service.environment ?? []) as Array<[string, string | null]>) {
     // `KEY` without a value: compose takes it from the environment of the command, and drops it when unset.
-    const value = v ?? project.environment[k];
+    const value = v ?? ownValue(project.environment, k);
     if (value !== undefined) putEnv(environment, k, value);
   }
-  if (service.environment !== undefined || service.env_file !== undefined) service.environment = environment;
+  if (service.environment !== undefined || service.env_file !== undefined) service.environment = [...environment];
 
   if (service.label_file) {
-    const labels: Record<string, string> = {};
+    const labels: Record<string, string> = Object.create(null);
     for (const [i, f] of service.label_file.entries()) {
       const at = [...base, 'label_file', i];
       if (!existsSync(f)) throw new CtnrError('SERVICE_INVALID', `label file ${f} not found`, { path: at, location: origin.positions.locate(at) });
       for (const [k, v] of parseEnvFile(readFileSync(f, 'utf8'), () => undefined).entries) labels[k] = v;
     }
-    service.labels = { ...labels, ...service.labels };
+    service.labels = Object.assign(Object.create(null), labels, service.labels);
   }
 
   const source: ServiceSource = {
@@ -419,10 +446,10 @@ export function selectService(project: ComposeProject, name: string, image?: Ima
   return { input: { name, service, project: project.project, source, ...(image ? { image } : {}) }, diagnostics };
 }
 
-function putEnv(list: Array<[string, string]>, k: string, v: string): void {
-  const at = list.findIndex(([name]) => name === k);
-  if (at >= 0) list.splice(at, 1);
-  list.push([k, v]);
+/** A later value for a variable replaces the earlier one and moves to the end (compose's order). */
+function putEnv(env: Map<string, string>, k: string, v: string): void {
+  env.delete(k);
+  env.set(k, v);
 }
 
 /** Key policy + schema + paths + references for one service, with its `extends` chain merged in. */
@@ -529,8 +556,8 @@ export function mergeServices(parent: Service, child: Service): Service {
 function mergeValue(p: unknown, v: unknown): unknown {
   if (Array.isArray(p) && Array.isArray(v)) return [...new Set([...p, ...v].map((x) => JSON.stringify(x)))].map((x) => JSON.parse(x) as unknown);
   if (isPlainObject(p) && isPlainObject(v)) {
-    const out: Record<string, unknown> = { ...p };
-    for (const [k, x] of Object.entries(v)) out[k] = k in p && k !== 'test' ? mergeValue(p[k], x) : x;
+    const out: Record<string, unknown> = Object.assign(Object.create(null), p);
+    for (const [k, x] of Object.entries(v)) out[k] = Object.hasOwn(p, k) && k !== 'test' ? mergeValue(p[k], x) : x;
     return out;
   }
   return v;

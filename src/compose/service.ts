@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { didYouMean } from '../errors.js';
+import { CONTAINER_NAME, CONTAINER_NAME_RULE, HOST_NAME_RULE, isHostName } from './names.js';
 import { splitShellWords } from './shellwords.js';
 import {
   checkDevice,
@@ -55,24 +56,68 @@ function parsed<S extends z.ZodType, O>(schema: S, fn: (v: z.output<S>) => O) {
 
 /**
  * A compose sub-object: known keys typed, `x-*` extensions allowed and dropped, any other key an error with a
- * did-you-mean (compose-spec sub-objects are `additionalProperties: false`).
+ * did-you-mean (compose-spec sub-objects are `additionalProperties: false`). Keys are compared as own
+ * properties (`toString` is not a key of the shape) and a `__proto__` key, which zod's copy would drop
+ * silently, is reported like any other unknown key.
  */
 function obj<S extends z.core.$ZodLooseShape>(shape: S) {
   const known = Object.keys(shape);
-  return z
-    .looseObject(shape)
-    .superRefine((v, ctx) => {
-      for (const k of Object.keys(v)) {
-        if (!(k in shape) && !k.startsWith('x-')) {
-          ctx.addIssue({ code: 'custom', message: `unknown key "${k}"${didYouMean(k, known)} (expected one of: ${known.join(', ')})`, path: [k], input: v });
+  const unknownKey = (k: string) => `unknown key "${k}"${didYouMean(k, known)} (expected one of: ${known.join(', ')})`;
+  return z.preprocess(
+    (v, ctx) => {
+      if (isMapping(v) && Object.hasOwn(v, '__proto__')) ctx.addIssue({ code: 'custom', message: unknownKey('__proto__'), path: ['__proto__'], input: v });
+      return v;
+    },
+    z
+      .looseObject(shape)
+      .superRefine((v, ctx) => {
+        for (const k of Object.keys(v)) {
+          if (!Object.hasOwn(shape, k) && !k.startsWith('x-')) ctx.addIssue({ code: 'custom', message: unknownKey(k), path: [k], input: v });
         }
+      })
+      .transform((v) => {
+        const out: Record<string, unknown> = {};
+        for (const k of known) if ((v as Record<string, unknown>)[k] !== undefined) out[k] = (v as Record<string, unknown>)[k];
+        return out as z.output<z.ZodObject<S>>;
+      }),
+  );
+}
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * A mapping whose keys the user chooses (labels, environment, sysctls, networks, …) → an object without a
+ * prototype. zod's record copies into a plain `{}`, which silently drops a `__proto__` key, and a plain object
+ * answers `"toString" in labels` with true; here every key of the file is kept and nothing else is there.
+ * Issues keep zod's shape (`invalid_type` for a non-mapping), so the loader's messages stay the same.
+ */
+export function userMap<V extends z.ZodType>(value: V, key?: z.ZodType<string>) {
+  return z.unknown().transform((v, ctx) => {
+    if (!isMapping(v)) {
+      ctx.addIssue({ code: 'invalid_type', expected: 'record', input: v } as Parameters<typeof ctx.addIssue>[0]);
+      return z.NEVER;
+    }
+    const out = Object.create(null) as Record<string, z.output<V>>;
+    let ok = true;
+    for (const k of Object.keys(v)) {
+      const keyResult = key?.safeParse(k);
+      if (keyResult && !keyResult.success) {
+        ok = false;
+        for (const issue of keyResult.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: [k], input: k });
+        continue;
       }
-    })
-    .transform((v) => {
-      const out: Record<string, unknown> = {};
-      for (const k of known) if ((v as Record<string, unknown>)[k] !== undefined) out[k] = (v as Record<string, unknown>)[k];
-      return out as z.output<z.ZodObject<S>>;
-    });
+      const r = value.safeParse(v[k]);
+      if (!r.success) {
+        ok = false;
+        for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: [k, ...issue.path] } as Parameters<typeof ctx.addIssue>[0]);
+        continue;
+      }
+      out[k] = r.data as z.output<V>;
+    }
+    return ok ? out : z.NEVER;
+  });
 }
 
 export const bool = z.union([z.boolean(), parsed(z.string(), parseBool)]);
@@ -122,8 +167,8 @@ const listOfStrings = z.array(z.string());
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
 /** `list_or_dict` (labels, annotations, sysctls, …) → record; `KEY` alone or `KEY: null` → empty string. */
-export const dict = z.union([z.record(z.string(), z.union([scalar, z.null()])), z.array(z.string())]).transform((v, ctx) => {
-  const out: Record<string, string> = {};
+export const dict = z.union([userMap(z.union([scalar, z.null()])), z.array(z.string())]).transform((v, ctx) => {
+  const out = Object.create(null) as Record<string, string>;
   if (Array.isArray(v)) {
     v.forEach((item, i) => {
       const eq = item.indexOf('=');
@@ -150,13 +195,14 @@ const command = z.union([z.string(), z.array(z.union([z.string(), z.number()])),
 
 /** `environment:` map or `KEY=VALUE` list → ordered entries; `null` marks "take it from the environment". */
 export const environmentSchema = z
-  .union([z.record(z.string(), z.union([scalar, z.null()])), z.array(z.string())])
+  .union([userMap(z.union([scalar, z.null()])), z.array(z.string())])
   .transform((v, ctx) => {
-    const out: Array<[string, string | null]> = [];
+    // A later entry for the same key replaces the earlier one and moves to the end (a Map keeps that order in
+    // constant time per entry; searching the list was quadratic in the number of variables).
+    const entries = new Map<string, string | null>();
     const put = (k: string, val: string | null) => {
-      const at = out.findIndex(([name]) => name === k);
-      if (at >= 0) out.splice(at, 1);
-      out.push([k, val]);
+      entries.delete(k);
+      entries.set(k, val);
     };
     if (Array.isArray(v)) {
       v.forEach((item, i) => {
@@ -171,7 +217,7 @@ export const environmentSchema = z
     } else {
       for (const [k, val] of Object.entries(v)) put(k, val === null ? null : String(val));
     }
-    return out;
+    return [...entries];
   });
 
 // ------------------------------------------------------------------------------------- long forms
@@ -250,7 +296,7 @@ const ports = z
 const extraHosts = z
   .union([
     z.array(parsed(z.string(), parseExtraHost)),
-    z.record(z.string(), z.union([z.string(), z.array(z.string())])).transform((v, ctx): ExtraHost[] => {
+    userMap(z.union([z.string(), z.array(z.string())])).transform((v, ctx): ExtraHost[] => {
       const out: ExtraHost[] = [];
       for (const [host, ips] of Object.entries(v)) {
         for (const ip of typeof ips === 'string' ? [ips] : ips) {
@@ -269,7 +315,7 @@ const ulimitValue = z.union([
   int.transform((n): Ulimit => ({ soft: n, hard: n })),
   obj({ soft: int, hard: int }).transform((v): Ulimit => ({ soft: v.soft, hard: v.hard })),
 ]);
-const ulimits = z.record(z.string().regex(/^[a-z]+$/, 'ulimit names are lower-case letters'), ulimitValue);
+const ulimits = userMap(ulimitValue, z.string().regex(/^[a-z]+$/, 'ulimit names are lower-case letters'));
 
 const tmpfs = z
   .union([z.string().transform((s) => [s]), z.array(z.string())])
@@ -350,21 +396,27 @@ const blkio = obj({
   device_write_iops: z.array(blkioIops).optional(),
 }).transform((v): BlkioConfig => v);
 
+/** A name other containers resolve: it becomes a word of an /etc/hosts line, so no space, newline or `#`. */
+const hostName = (what: string) =>
+  z.string().superRefine((s, ctx) => {
+    if (!isHostName(s)) ctx.addIssue({ code: 'custom', message: `${what} ${JSON.stringify(s)} is not a host name (${HOST_NAME_RULE})`, input: s });
+  });
+
 const serviceNetwork = obj({
-  aliases: listOfStrings.optional(),
+  aliases: z.array(hostName('alias')).optional(),
   interface_name: z.string().optional(),
   ipv4_address: z.string().optional(),
   ipv6_address: z.string().optional(),
   link_local_ips: listOfStrings.optional(),
   mac_address: z.string().optional(),
-  driver_opts: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).optional(),
+  driver_opts: userMap(z.union([z.string(), z.number()]).transform(String)).optional(),
   priority: num.optional(),
   gw_priority: num.optional(),
 }).transform((v): ServiceNetwork => v);
 
 const networks = z.union([
-  z.array(z.string()).transform((names) => Object.fromEntries(names.map((n) => [n, null])) as Record<string, ServiceNetwork | null>),
-  z.record(z.string(), z.union([z.null(), serviceNetwork])),
+  z.array(z.string()).transform((names) => Object.assign(Object.create(null), Object.fromEntries(names.map((n) => [n, null]))) as Record<string, ServiceNetwork | null>),
+  userMap(z.union([z.null(), serviceNetwork])),
 ]);
 
 const fileRefs = z.array(
@@ -395,9 +447,8 @@ const extendsRef = z.union([
 ]);
 
 const dependsOn = z.union([
-  z.array(z.string()).transform((names): Record<string, DependsOn> => Object.fromEntries(names.map((n) => [n, { condition: 'service_started', required: true }]))),
-  z.record(
-    z.string(),
+  z.array(z.string()).transform((names): Record<string, DependsOn> => Object.assign(Object.create(null), Object.fromEntries(names.map((n) => [n, { condition: 'service_started', required: true }])))),
+  userMap(
     obj({
       condition: z.enum(['service_started', 'service_healthy', 'service_completed_successfully']),
       restart: bool.optional(),
@@ -493,7 +544,12 @@ export const serviceShape = {
   labels: dict.optional(),
   label_file: stringOrList.optional(),
   annotations: dict.optional(),
-  container_name: z.string().optional(),
+  // Empty (an unset variable) means no name, as the engine takes it.
+  container_name: z
+    .string()
+    .refine((s) => s === '' || CONTAINER_NAME.test(s), `is not a container name (${CONTAINER_NAME_RULE})`)
+    .transform((s) => (s === '' ? undefined : s))
+    .optional(),
   restart: z.string().optional(),
   depends_on: dependsOn.optional(),
   profiles: listOfStrings.optional(),

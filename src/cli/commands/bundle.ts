@@ -2,7 +2,7 @@ import path from 'node:path';
 import { createBundle } from '../../bundle/create.js';
 import { listBundles, removeBundle, resolveBundle } from '../../bundle/store.js';
 import { createEnv } from '../../env.js';
-import { CtnrError } from '../../errors.js';
+import { CtnrError, escapeControls } from '../../errors.js';
 import type { LoadedProject } from '../../pipeline.js';
 import { open, type CommonOptions } from './common.js';
 import { createProgress } from '../../runtime/progress.js';
@@ -70,7 +70,9 @@ export async function bundleRmCommand(names: string[], opts: { dataDir?: string;
   }
 }
 
-export function table(rows: string[][]): string {
+export function table(given: string[][]): string {
+  // Directory names under the data dir are whatever is there: escaped before they reach a terminal.
+  const rows = given.map((r) => r.map((c) => escapeControls(c, true)));
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
 }

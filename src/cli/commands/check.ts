@@ -2,6 +2,7 @@ import path from 'node:path';
 import { resolveImageConfig } from '../../image/config.js';
 import { checkProject } from '../../policy/check.js';
 import type { PolicyReport } from '../../policy/evaluate.js';
+import { escapeControls } from '../../errors.js';
 import { dim, red, writeFileAtomic } from '../output.js';
 import { open, type CommonOptions } from './common.js';
 
@@ -47,11 +48,12 @@ export function renderReport(report: PolicyReport): string {
       ]);
     }
   }
-  let out = table(rows);
+  // Service names, pointers and messages come from the compose file: escaped before they reach a terminal.
+  let out = table(rows.map((r) => r.map((c) => escapeControls(c, true))));
   if (report.exemptions.length > 0) {
     out += '\nexemptions:\n';
     for (const e of report.exemptions) {
-      out += `  ${e.service} ${e.control}: ${e.reason} ${dim(`(from ${e.from}${e.used ? '' : ', matched nothing'})`)}\n`;
+      out += `  ${escapeControls(`${e.service} ${e.control}: ${e.reason}`)} ${dim(escapeControls(`(from ${e.from}${e.used ? '' : ', matched nothing'})`))}\n`;
     }
   }
   const s = report.summary;

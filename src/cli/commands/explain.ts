@@ -1,11 +1,12 @@
 import type { TraceEntry } from '../../types.js';
-import { CtnrError } from '../../errors.js';
+import { CtnrError, escapeControls } from '../../errors.js';
 import { generate, type CommonOptions } from './common.js';
 
 function describe(t: TraceEntry): string {
   const value = 'value' in t.op ? ' ' + JSON.stringify((t.op as { value: unknown }).value) : '';
   const over = t.overrode ? ` (overrode ${t.overrode})` : '';
-  return `${t.op.op} ${t.pointer}${value.length > 120 ? value.slice(0, 117) + '...' : value}  by ${t.plugin} [${t.stage}; ${t.presetChain.join(' › ')}]${over}`;
+  // Pointers and values carry compose keys and values: escaped (JSON.stringify leaves C1 controls raw).
+  return escapeControls(`${t.op.op} ${t.pointer}${value.length > 120 ? value.slice(0, 117) + '...' : value}  by ${t.plugin} [${t.stage}; ${t.presetChain.join(' › ')}]${over}`, true);
 }
 
 export async function explainCommand(service: string, pointer: string | undefined, opts: CommonOptions & { json?: boolean }): Promise<void> {
@@ -19,7 +20,7 @@ export async function explainCommand(service: string, pointer: string | undefine
     return;
   }
   if (pointer !== undefined && entries.length === 0) {
-    process.stdout.write(`${pointer}: no plugin wrote it (base spec value or absent)\n`);
+    process.stdout.write(`${escapeControls(pointer, true)}: no plugin wrote it (base spec value or absent)\n`);
     return;
   }
   process.stdout.write(entries.map(describe).join('\n') + (entries.length ? '\n' : ''));

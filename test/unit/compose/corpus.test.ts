@@ -95,6 +95,6 @@ describe.skipIf(!sharedAvailable('the compose corpus'))('compose corpus', () => 
       expect(r.error.location?.file, r.key).toBeTruthy();
       if (!/Excessive alias|Merge sources/.test(r.error.message)) expect(r.error.location?.line, `${r.key}: ${formatError(r.error)}`).toBeGreaterThan(0);
     }
-    expect(specs).toBeGreaterThan(600);
+    expect(specs).toBeGreaterThanOrEqual(600); // 606 before names were checked; 6 corpus services resolve container_name to "-web"
   }, 180_000);
 });
