@@ -26,6 +26,12 @@ export function parseChallenges(header: string | null | undefined): Challenge[] 
     pos = TOKEN.lastIndex;
     return m[0];
   };
+  // Unquoted values should be tokens, but servers write unquoted URLs too: take everything up to a comma.
+  const bare = (): string => {
+    const start = pos;
+    while (pos < header.length && !/[\s,]/.test(header[pos]!)) pos++;
+    return header.slice(start, pos);
+  };
   const quoted = (): string => {
     let value = '';
     pos++;
@@ -56,7 +62,7 @@ export function parseChallenges(header: string | null | undefined): Challenge[] 
       }
       pos++;
       skip(/\s/);
-      challenge.params[name.toLowerCase()] = header[pos] === '"' ? quoted() : (token() ?? '');
+      challenge.params[name.toLowerCase()] = header[pos] === '"' ? quoted() : bare();
     }
   }
   return out;

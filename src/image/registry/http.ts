@@ -181,7 +181,7 @@ async function readChunk(reader: ReadableStreamDefaultReader<Uint8Array>, sent: 
   try {
     return (await reader.read()) as Chunk;
   } catch (err) {
-    if (stalled) throw new RegistryFailure('REGISTRY_FAILED', `the download stalled (no data for ${Math.round(policy.timeoutMs / 1000)} s)`);
+    if (stalled) throw new RegistryFailure('REGISTRY_FAILED', `the download stalled (no data for ${duration(policy.timeoutMs)})`);
     throw networkFailure(err, sent.res.url, policy);
   } finally {
     clearTimeout(timer);
@@ -223,7 +223,7 @@ const TLS_CODES = /^(CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|ERR_TLS_|ERR_SSL_|H
 export function networkFailure(err: unknown, url: string, policy: HttpPolicy): RegistryFailure {
   if (err instanceof RegistryFailure) return err;
   const where = hostOf(url);
-  if (err === TIMED_OUT) return new RegistryFailure('REGISTRY_FAILED', `no answer from ${where} within ${Math.round(policy.timeoutMs / 1000)} s`);
+  if (err === TIMED_OUT) return new RegistryFailure('REGISTRY_FAILED', `no answer from ${where} within ${duration(policy.timeoutMs)}`);
   const code = errorCode(err);
   const message = String((err as Error)?.message ?? err);
   const cause = String(((err as { cause?: Error })?.cause as Error | undefined)?.message ?? '');
@@ -231,7 +231,7 @@ export function networkFailure(err: unknown, url: string, policy: HttpPolicy): R
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL' || code === 'EAI_NODATA') {
     return new RegistryFailure('REGISTRY_FAILED', `cannot resolve ${where.replace(/:\d+$/, '')} (DNS: ${code})`);
   }
-  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') return new RegistryFailure('REGISTRY_FAILED', `no answer from ${where} within ${Math.round(policy.timeoutMs / 1000)} s (${code})`);
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') return new RegistryFailure('REGISTRY_FAILED', `no answer from ${where} within ${duration(policy.timeoutMs)} (${code})`);
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new RegistryFailure('REGISTRY_FAILED', `${where} is unreachable (${code})`);
   if (code !== undefined && TLS_CODES.test(code)) {
     const hint = code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'EPROTO'
@@ -245,6 +245,11 @@ export function networkFailure(err: unknown, url: string, policy: HttpPolicy): R
   // fetch refuses the ports browsers block (6000, 6665-6669, 10080, …) before connecting.
   if (cause === 'bad port') return new RegistryFailure('REGISTRY_FAILED', `port ${new URL(url).port} of ${where} is on the fetch standard's blocked-port list; serve the registry on another port`);
   return new RegistryFailure('REGISTRY_FAILED', `request to ${where} failed: ${code ?? (cause || message)}`);
+}
+
+/** `15 s`, `300 ms`. */
+function duration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 
 function hostOf(url: string): string {

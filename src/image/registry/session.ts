@@ -151,7 +151,13 @@ export class Session {
     }
     this.tokenRequests++;
     const policy = this.opts.policy;
-    const sent = await sendWithRetries(() => sendOnce(url.toString(), init, policy), policy);
+    let sent: Sent;
+    try {
+      sent = await sendWithRetries(() => sendOnce(url.toString(), init, policy), policy);
+    } catch (err) {
+      if (err instanceof RegistryFailure) throw new RegistryFailure(err.code, `getting a token from ${url.host}: ${err.reason}`);
+      throw err;
+    }
     if (sent.res.status === 401 || sent.res.status === 403) {
       await discard(sent);
       throw new RegistryFailure('REGISTRY_AUTH', creds

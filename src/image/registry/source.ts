@@ -63,7 +63,11 @@ export function sessionFor(endpoint: Endpoint, opts: RegistryOptions): Session {
 /** A failure at one location as `location: reason`, keeping the code (a CtnrError from a credentials file too). */
 function failureAt(endpoint: Endpoint, err: unknown): { code: ErrorCode; text: string } {
   const where = endpoint.mirror ? `mirror ${endpoint.location}` : endpoint.location;
-  if (err instanceof RegistryFailure) return { code: err.code, text: `${where}: ${err.reason}` };
+  if (err instanceof RegistryFailure) {
+    // Docker Hub limits anonymous pulls per address much more than pulls of a logged-in user.
+    const hint = endpoint.registry === 'docker.io' && err.reason.startsWith('rate limited') ? '; logged-in users get a higher limit (ctnr login docker.io)' : '';
+    return { code: err.code, text: `${where}: ${err.reason}${hint}` };
+  }
   if (isCtnrError(err)) return { code: err.code, text: `${where}: ${err.message}` };
   throw err;
 }
