@@ -65,7 +65,11 @@ class ByteReader {
   /** Bytes consumed so far: for messages. */
   offset = 0;
 
-  constructor(private readonly source: AsyncIterator<Buffer>) {}
+  private readonly source: AsyncIterator<Buffer>;
+
+  constructor(source: AsyncIterator<Buffer>) {
+    this.source = source;
+  }
 
   private async fill(): Promise<boolean> {
     if (this.done) return false;
@@ -270,7 +274,18 @@ const cString = (data: Buffer) => {
  * is read and dropped, so whoever hashes the stream (diffIDs cover the padding too) sees every byte.
  */
 export async function* readTar(source: AsyncIterable<Buffer>): AsyncGenerator<TarEntry> {
-  const reader = new ByteReader(source[Symbol.asyncIterator]());
+  const iterator = source[Symbol.asyncIterator]();
+  let finished = false;
+  try {
+    yield* entries(new ByteReader(iterator));
+    finished = true;
+  } finally {
+    // Stopped early (a consumer's error): close the input (a stream's iterator destroys it) so no file stays open.
+    if (!finished) await iterator.return?.();
+  }
+}
+
+async function* entries(reader: ByteReader): AsyncGenerator<TarEntry> {
   let pending: Pending = { pax: new Map() };
   /** Content bytes of the previous entry its consumer did not read, plus padding. */
   let unread = 0;
