@@ -1,0 +1,116 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CtnrError, type ErrorCode } from '../errors.js';
+import { mapArgs } from './idmap.js';
+import type { IdMapping } from './types.js';
+import type { ApplyTarResult } from './unpack-apply.js';
+
+/**
+ * Rootless unpacking with real ownership, as podman does it: the extractor runs in a child process inside a
+ * new user namespace whose id maps are written by the setuid helpers `newuidmap`/`newgidmap` (package uidmap)
+ * from the user's /etc/subuid and /etc/subgid ranges. There it is root, so chown(image uid) works and lands on
+ * the mapped host id, and it can write into directories whatever their mode.
+ *
+ * `unshare --map-users` (util-linux 2.38) would write the maps too, but takes a single range (a second
+ * option replaces the first); so `unshare --user` starts a shell that says "ready" on fd 3, waits while we
+ * run newuidmap/newgidmap on its pid, and on "go" execs node — after the maps exist, so node starts as uid 0
+ * with its capabilities in the namespace. The tar stream arrives on stdin; the result leaves as JSON on stdout.
+ */
+
+const HANDSHAKE = 'echo ready >&3 && read -r go <&3 && [ "$go" = go ] && exec "$@" 3>&-';
+
+/** How to run the helper entry (src/image/unpack-child.ts) from a source checkout, the tsc build or the CLI bundle. */
+function childEntry(): string[] {
+  const here = fileURLToPath(import.meta.url);
+  const dir = path.dirname(here);
+  if (here.endsWith('.ts')) {
+    // A source checkout (tests): node 20 runs TypeScript through jiti, a dependency already.
+    const jitiDir = path.dirname(createRequire(import.meta.url).resolve('jiti/package.json'));
+    return ['--import', pathToFileURL(path.join(jitiDir, 'lib/jiti-register.mjs')).href, path.join(dir, 'unpack-child.ts')];
+  }
+  // dist/src/image/ (tsc) holds unpack-child.js beside this file; the CLI bundle (dist/cli.mjs and its chunks in
+  // dist/cli/) has dist/unpack-child.mjs (scripts/bundle-cli.mjs).
+  const candidates = [path.join(dir, 'unpack-child.js'), path.join(dir, 'unpack-child.mjs'), path.join(dir, '..', 'unpack-child.mjs')];
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) throw new CtnrError('IMAGE_UNPACK', `the unpacking helper is missing (looked for ${candidates.join(', ')}); rebuild with npm run build`);
+  return [found];
+}
+
+function firstLine(stream: Readable): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let text = '';
+    const onData = (d: Buffer) => {
+      text += d.toString();
+      if (text.includes('\n')) done();
+    };
+    const done = () => {
+      stream.off('data', onData).off('end', done).off('close', done).off('error', done);
+      resolve(text.includes('\n') ? text.slice(0, text.indexOf('\n')) : undefined);
+    };
+    stream.on('data', onData).on('end', done).on('close', done).on('error', done);
+  });
+}
+
+function writeMap(helper: 'newuidmap' | 'newgidmap', pid: number, args: string[]): string | undefined {
+  const r = spawnSync(helper, [String(pid), ...args], { encoding: 'utf8' });
+  if (r.error) return (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? `${helper} not found (install the uidmap package)` : `${helper}: ${r.error.message}`;
+  if (r.status !== 0) return `${helper} ${args.join(' ')} failed: ${r.stderr.trim() || `exit ${r.status}`} (check the ranges in /etc/sub${helper === 'newuidmap' ? 'uid' : 'gid'})`;
+  return undefined;
+}
+
+export async function applyInUserNamespace(rootDir: string, tar: AsyncIterable<Buffer>, mapping: IdMapping): Promise<ApplyTarResult> {
+  const entry = childEntry();
+  const child = spawn('unshare', ['--user', '--', 'sh', '-c', HANDSHAKE, 'sh', process.execPath, ...entry, JSON.stringify({ root: path.resolve(rootDir) })], {
+    cwd: '/',
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<{ code: number | null; error?: Error }>((resolve) => {
+    child.on('error', (error) => resolve({ code: null, error }));
+    child.on('close', (code) => resolve({ code }));
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => {
+    if (stderr.length < 8192) stderr += d.toString();
+  });
+  const failed = (message: string, cause?: unknown): CtnrError => {
+    child.kill('SIGKILL');
+    return new CtnrError('IMAGE_UNPACK', `rootless unpacking: ${message}`, cause === undefined ? {} : { cause });
+  };
+
+  const control = child.stdio[3] as Readable & NodeJS.WritableStream;
+  if ((await firstLine(control)) !== 'ready') {
+    const { error } = await exited;
+    throw failed(error ? `cannot run unshare: ${error.message}` : `unshare --user failed: ${stderr.trim() || 'no message'} (are unprivileged user namespaces enabled?)`);
+  }
+  const mapError = writeMap('newuidmap', child.pid!, mapArgs(mapping.uids)) ?? writeMap('newgidmap', child.pid!, mapArgs(mapping.gids));
+  if (mapError) throw failed(mapError);
+  control.end('go\n');
+
+  const fed = pipeline(Readable.from(tar), child.stdin).then(
+    () => undefined,
+    (err: NodeJS.ErrnoException) => err,
+  );
+  const [feedError, { code, error }] = await Promise.all([fed, exited]);
+  // The input's own failure (a corrupt gzip stream, say) explains more than the child's "truncated archive".
+  if (feedError && feedError.code !== 'EPIPE' && feedError.code !== 'ERR_STREAM_PREMATURE_CLOSE') {
+    child.kill('SIGKILL');
+    throw feedError instanceof CtnrError ? feedError : failed(feedError.message, feedError);
+  }
+  if (error) throw failed(error.message, error);
+  let report: { ok: true; warnings: ApplyTarResult['warnings']; entries: number } | { ok: false; code: ErrorCode; message: string } | undefined;
+  try {
+    report = JSON.parse(stdout);
+  } catch {
+    report = undefined;
+  }
+  if (report?.ok === false) throw new CtnrError(report.code, report.message);
+  if (!report?.ok || code !== 0) throw failed(`the helper exited with ${code}: ${stderr.trim() || stdout.trim() || 'no message'}`);
+  return { warnings: report.warnings, entries: report.entries };
+}
