@@ -106,7 +106,7 @@ async function findInFile(config: ConfigFile, file: AuthFile, registry: string, 
   const wanted = normaliseRegistryKey(registry, false);
   const keys = [...exactKeys, ...Object.keys(config.auths).filter((k) => !exactKeys.includes(k) && normaliseRegistryKey(k, file.legacy === true) === wanted)];
   for (const key of keys) {
-    const entry = config.auths[key];
+    const entry = Object.hasOwn(config.auths, key) ? config.auths[key] : undefined;
     const credentials = entry && decodeEntry(entry, key, file.path);
     if (credentials !== undefined) return { credentials, source: file.path };
   }
@@ -260,6 +260,7 @@ function runHelper(helper: string, input: string, env: NodeJS.ProcessEnv): Promi
  * leaves half a file). Returns the path written.
  */
 export function storeLogin(registry: string, credentials: { username: string; password: string }, file: string = defaultAuthFile()): string {
+  if (!/^[^\s/][^\s]*$/.test(registry) || registry === '__proto__') throw new CtnrError('REGISTRY_AUTH', `"${registry}" is not a registry to log in to`);
   const target = resolveTarget(file);
   const doc = readForEdit(target);
   const auths = objectField(doc, 'auths', target);

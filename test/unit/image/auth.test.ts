@@ -240,6 +240,11 @@ describe('storeLogin / removeLogin', () => {
     expect(JSON.parse(readFileSync(real, 'utf8')).auths['r.io']).toEqual(auth('u', 'p'));
   });
 
+  it('refuses names that are not registries', () => {
+    for (const bad of ['', '__proto__', 'a b', '/x']) expect(() => storeLogin(bad, { username: 'u', password: 'p' }, path.join(home, 'a.json'))).toThrow(/is not a registry to log in to/);
+    expect(existsSync(path.join(home, 'a.json'))).toBe(false);
+  });
+
   it('refuses to overwrite a broken file', () => {
     const file = write('auth.json', '{oops');
     expect(() => storeLogin('r.io', { username: 'u', password: 'p' }, file)).toThrow(expect.objectContaining({ code: 'REGISTRY_AUTH' }));
