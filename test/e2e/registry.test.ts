@@ -57,7 +57,7 @@ describe.skipIf(!registryAvailable('registry e2e tests'))('registry client', () 
     });
     afterAll(() => reg?.stop());
 
-    it('pulls an OCI manifest and its blobs by tag, reporting where it resolved', async () => {
+    it('pulls an OCI manifest and its blobs by tag', async () => {
       const img = await reg.pushImage('ns/app', 'v1', { layers: [layer], config: { Cmd: ['sh'] } });
       const events: PullProgress[] = [];
       const ref = parseReference(`${reg.host}/ns/app:v1`);
@@ -65,7 +65,7 @@ describe.skipIf(!registryAvailable('registry e2e tests'))('registry client', () 
       expect(manifest).toEqual({ bytes: img.bytes, mediaType: MEDIA.ociManifest, digest: img.digest });
       expect(source.location).toBe(`${reg.host}/ns/app`);
       expect(source.reference).toBe(ref);
-      expect(events).toEqual([{ kind: 'resolve', reference: `${reg.host}/ns/app:v1`, location: `${reg.host}/ns/app` }]);
+      expect(events).toEqual([]); // the puller reports `resolve`, the store the blobs
       const parsed = JSON.parse(manifest.bytes.toString()) as Manifest;
       const config = await source.openBlob(parsed.config);
       expect(config.offset).toBe(0);

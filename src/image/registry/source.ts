@@ -19,7 +19,10 @@ export interface RegistryOptions {
   retryDelayMs?: number;
   /** The longest Retry-After honoured on 429; longer fails at once. Default 60000. */
   maxRetryAfterMs?: number;
-  /** Receives `resolve` when a location served the manifest; blob events are the store's to send. */
+  /**
+   * Progress for the caller that draws it. The registry client sends none itself: the puller says `resolve`
+   * (with source.location) and the store the blob events, so nothing is reported twice.
+   */
   onProgress?: (e: PullProgress) => void;
 }
 
@@ -207,7 +210,6 @@ export async function openSource(ref: ImageReference, opts: RegistryOptions = {}
     const source = new Source(ref, sessionFor(endpoint, opts), httpPolicy(opts));
     try {
       const manifest = await source.fetchManifest(wanted);
-      opts.onProgress?.({ kind: 'resolve', reference: referenceString(ref), location: source.location });
       return { source, manifest };
     } catch (err) {
       // A mirror with the wrong bytes for a digest is one more failed location; the registry's own is final.
