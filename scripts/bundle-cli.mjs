@@ -2,6 +2,8 @@
 // to bare node. Commands are imported lazily (src/cli/register/*.ts), so with splitting each command's code
 // sits in its own chunk and `ctnr spec` never parses `ctnr run`'s. jiti stays external: it is loaded only for
 // .ts configs. zod's 40 message locales are replaced by the English one the CLI uses (a third of zod's size).
+// A second entry, dist/unpack-child.mjs, is the rootless layer unpacker that src/image/unpack-userns.ts runs inside
+// a user namespace; @napi-rs/xattr stays external: it loads a native module of the platform's own package.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
@@ -23,7 +25,7 @@ const zodEnglishOnly = {
 
 rmSync('dist/cli', { recursive: true, force: true });
 await build({
-  entryPoints: { cli: 'src/cli.ts' },
+  entryPoints: { cli: 'src/cli.ts', 'unpack-child': 'src/image/unpack-child.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   chunkNames: 'cli/[name]-[hash]',
@@ -34,7 +36,7 @@ await build({
   target: 'node20',
   minify: process.env.CTNR_NO_MINIFY ? false : true,
   legalComments: 'none',
-  external: ['jiti'],
+  external: ['jiti', '@napi-rs/xattr'],
   plugins: [zodEnglishOnly],
   banner: { js: "import { createRequire as __ctnrCreateRequire } from 'node:module'; const require = __ctnrCreateRequire(import.meta.url);" },
   logLevel: 'warning',

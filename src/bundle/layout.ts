@@ -1,9 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, createReadStream, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { CtnrError } from '../errors.js';
+import { compressionOf } from '../image/compression.js';
 import type { ImageConfig } from '../image/config.js';
+import type { IdMapping, ImageWarning } from '../image/types.js';
+import { applyLayer } from '../image/unpack.js';
 
 /**
  * Reading an OCI image layout (image-spec `image-layout.md`): index.json → manifest → config + layers, and
@@ -27,7 +29,9 @@ export interface LayoutImage {
   manifest: string;
   config: ImageConfig;
   /** Layer blobs, bottom first. */
-  layers: Array<{ digest: string; path: string }>;
+  layers: Array<{ digest: string; path: string; mediaType: string }>;
+  /** The config's rootfs.diff_ids (sha256 of each uncompressed layer), when it lists one per layer. */
+  diffIds?: string[];
 }
 
 function imageError(message: string): CtnrError {
@@ -114,63 +118,47 @@ export function readLayout(layout: string, image: string | undefined, arch: stri
   const manifest = readJsonBlob(dir, desc.digest);
   if (!manifest?.config?.digest || !Array.isArray(manifest.layers)) throw imageError(`${dir}: manifest ${desc.digest} has no config or layers`);
   const configDoc = readJsonBlob(dir, manifest.config.digest);
-  for (const l of manifest.layers as Descriptor[]) {
-    if (l.mediaType && /zstd/.test(l.mediaType)) throw imageError(`${dir}: layer ${l.digest} is zstd-compressed; only tar and tar+gzip layers are supported`);
-  }
+  const layers = (manifest.layers as Descriptor[]).map((l) => {
+    // A layer without a media type is taken for what it holds: applyLayer reads the magic bytes.
+    const mediaType = l.mediaType ?? 'application/vnd.oci.image.layer.v1.tar';
+    return { digest: l.digest, path: blobPath(dir, l.digest), mediaType };
+  });
+  const diffIds = configDoc?.rootfs?.diff_ids;
   return {
     layout: dir,
     manifest: desc.digest,
     config: (configDoc?.config ?? {}) as ImageConfig,
-    layers: (manifest.layers as Descriptor[]).map((l) => ({ digest: l.digest, path: blobPath(dir, l.digest) })),
+    layers,
+    ...(Array.isArray(diffIds) && diffIds.length === layers.length ? { diffIds: diffIds as string[] } : {}),
   };
 }
 
-function tar(args: string[]): string {
-  const r = spawnSync('tar', args, { encoding: 'utf8', maxBuffer: 256 << 20 });
-  if (r.error) throw imageError(`cannot run tar: ${r.error.message}`);
-  if (r.status !== 0) throw imageError(`tar ${args[0]} failed: ${r.stderr.trim()}`);
-  return r.stdout;
-}
-
-/** Remove `rel` below `root` without following symlinks out of it (whiteout targets come from the layer). */
-function removeInside(root: string, rel: string): void {
-  const segs = rel.split('/').filter((s) => s !== '' && s !== '.');
-  if (segs.includes('..')) return;
-  let cur = root;
-  for (const seg of segs.slice(0, -1)) {
-    cur = path.join(cur, seg);
-    try {
-      if (!lstatSync(cur).isDirectory()) return; // a symlinked parent: the whiteout cannot refer through it
-    } catch {
-      return;
-    }
-  }
-  rmSync(path.join(root, ...segs), { recursive: true, force: true });
+export interface UnpackLayersOptions {
+  /** Rootless: image ids → host ids (see src/image/idmap.ts); without it, ids are kept (root) or squashed. */
+  idMapping?: IdMapping;
 }
 
 /**
- * Unpack `image`'s layers into `rootfs`, bottom first. Before each layer is extracted its whiteouts are
- * applied to what lies below (`.wh.NAME` deletes NAME, `.wh..wh..opq` empties its directory); the whiteout
- * markers themselves are not extracted. Ownership is kept when running as root.
+ * Unpack `image`'s layers into `rootfs`, bottom first, with the safe extractor (src/image/unpack.ts): whiteouts
+ * and opaque directories, nothing written outside `rootfs`, each layer's diffID checked against the config.
+ * Media types and blob digests are checked first, synchronously: a tampered layout fails before anything is
+ * written, and throws rather than rejects.
+ * Resolves to the unpacker's warnings (xattrs or device nodes that could not be kept, squashed owners).
  */
-export function unpackLayers(image: LayoutImage, rootfs: string): void {
+export function unpackLayers(image: LayoutImage, rootfs: string, opts: UnpackLayersOptions = {}): Promise<ImageWarning[]> {
+  const compressions = image.layers.map((l) => compressionOf(l.mediaType));
+  const files = image.layers.map((l) => verifyBlob(image.layout, l.digest));
   mkdirSync(rootfs, { recursive: true, mode: 0o755 });
-  const asRoot = process.getuid?.() === 0;
-  for (const { digest } of image.layers) {
-    const layer = verifyBlob(image.layout, digest);
-    const entries = tar(['-tf', layer]).split('\n').filter(Boolean);
-    for (const entry of entries) {
-      const base = path.posix.basename(entry);
-      const parent = path.posix.dirname(entry);
-      if (base === '.wh..wh..opq') {
-        const dir = path.join(rootfs, parent);
-        if (existsSync(dir) && lstatSync(dir).isDirectory()) {
-          for (const child of readdirSync(dir)) removeInside(rootfs, path.posix.join(parent, child));
-        }
-      } else if (base.startsWith('.wh.')) {
-        removeInside(rootfs, path.posix.join(parent, base.slice(4)));
-      }
+  return (async () => {
+    const warnings: ImageWarning[] = [];
+    for (let i = 0; i < files.length; i++) {
+      const result = await applyLayer(rootfs, createReadStream(files[i]!), {
+        compression: compressions[i]!,
+        ...(image.diffIds ? { expectedDiffId: image.diffIds[i]! } : {}),
+        ...(opts.idMapping ? { idMapping: opts.idMapping } : {}),
+      });
+      warnings.push(...result.warnings);
     }
-    tar(['-xf', layer, '-C', rootfs, '--exclude=.wh.*', asRoot ? '--same-owner' : '--no-same-owner', '--numeric-owner']);
-  }
+    return warnings;
+  })();
 }
