@@ -4,7 +4,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { CtnrError } from '../errors.js';
-import { mappedUpTo, toHostId } from './idmap.js';
+import { mappedUpTo, toHostId } from './unpack-ids.js';
 import { displayName, readTar, type TarEntry, type TarHeader } from './tar.js';
 import type { IdMapping, ImageWarning } from './types.js';
 import { NodeQueue } from './unpack-nodes.js';

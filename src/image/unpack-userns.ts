@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CtnrError, type ErrorCode } from '../errors.js';
-import { mapArgs } from './idmap.js';
+import { mapArgs } from './unpack-ids.js';
 import type { IdMapping } from './types.js';
 import type { ApplyTarResult } from './unpack-apply.js';
 

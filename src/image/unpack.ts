@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { CtnrError } from '../errors.js';
 import { decompress } from './compression.js';
 import { parseDigest } from './digest.js';
-import { hasSubordinateIds } from './idmap.js';
+import { hasSubordinateIds } from './unpack-ids.js';
 import type { Compression, IdMapping, ImageWarning } from './types.js';
 import { applyTar } from './unpack-apply.js';
 import { applyInUserNamespace } from './unpack-userns.js';

@@ -374,7 +374,7 @@ describe('applyLayer: compression and diffIDs', () => {
   });
 
   it.each([
-    ['a corrupt gzip stream', () => { const g = gzip(raw); g[g.length - 6] ^= 0xff; return g; }, /layer \(gzip\)/],
+    ['a corrupt gzip stream', () => { const g = gzip(raw); g[g.length - 6] = g[g.length - 6]! ^ 0xff; return g; }, /layer \(gzip\)/],
     ['a truncated zstd stream', () => zstd(raw).subarray(0, 40), /zstd failed|truncated/],
     ['xz data', () => Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 1, 2, 3]), /xz-compressed/],
     ['not a tar', () => Buffer.alloc(2048, 0x41), /bad header checksum/],
@@ -402,5 +402,24 @@ describe('applyLayer: compression and diffIDs', () => {
 
   it('compressionOf refuses other media types', () => {
     expect(() => compressionOf('application/vnd.oci.image.config.v1+json')).toThrow(expect.objectContaining({ code: 'IMAGE_INVALID' }));
+  });
+});
+
+describe('rootlessIdMapping: the rootless stage\'s mapping', () => {
+  const user = { uid: 1000, gid: 1001, name: 'alice' };
+
+  it('own id → 0, then the subordinate ranges packed from 1, in file order; by name or by uid', () => {
+    const subuid = '# comment\nbob:50000:10\nalice:100000:65536\n1000:300000:100\n';
+    const subgid = 'alice:200000:65536\n';
+    expect(rootlessIdMapping(user, subuid, subgid)).toEqual({
+      uids: [{ containerId: 0, hostId: 1000, size: 1 }, { containerId: 1, hostId: 100000, size: 65536 }, { containerId: 65537, hostId: 300000, size: 100 }],
+      gids: [{ containerId: 0, hostId: 1001, size: 1 }, { containerId: 1, hostId: 200000, size: 65536 }],
+    });
+  });
+
+  it('only the own id when either file has no range for the user (half a mapping is worse than none)', () => {
+    const own = { uids: [{ containerId: 0, hostId: 1000, size: 1 }], gids: [{ containerId: 0, hostId: 1001, size: 1 }] };
+    expect(rootlessIdMapping(user, 'alice:100000:65536\n', '')).toEqual(own);
+    expect(rootlessIdMapping(user, '', '')).toEqual(own);
   });
 });
