@@ -83,7 +83,7 @@ class LayerApplier {
   private readonly opaqueDone = new Set<string>();
   private readonly dirs: DeferredDir[] = [];
   /** Unprivileged: lower directories we had to make writable, with the mode to give back. */
-  private readonly madeWritable = new Map<string, number>();
+  private readonly madeWritable = new Map<string, { mode: number; dev: number; ino: number }>();
   private readonly nodes: NodeQueue;
   private squashed = 0;
   private readonly root: string;
@@ -261,7 +261,7 @@ class LayerApplier {
     if (this.madeWritable.has(dir) || dir.length < this.root.length) return;
     const st = lstatOrUndefined(dir);
     if (!st?.isDirectory() || (st.mode & 0o700) === 0o700 || st.uid !== process.getuid?.()) return;
-    this.madeWritable.set(dir, st.mode & 0o7777);
+    this.madeWritable.set(dir, { mode: st.mode & 0o7777, dev: st.dev, ino: st.ino });
     chmodSync(fsPath(dir), (st.mode & 0o7777) | 0o700);
   }
 
@@ -320,19 +320,28 @@ class LayerApplier {
   /** After the last entry: queued nodes, then modes and times of this layer's directories, deepest first. */
   finish(): void {
     this.nodes.flush();
-    for (const [dir, mode] of this.madeWritable) if (lstatOrUndefined(dir)?.isDirectory()) chmodSync(fsPath(dir), mode);
+    for (const [dir, was] of this.madeWritable) {
+      if (this.stillThere(dir, dir.slice(this.root.length + 1).split('/'), was)) chmodSync(fsPath(dir), was.mode);
+    }
     for (const d of this.dirs.reverse()) {
-      // Re-resolved: a later entry may have replaced the directory or one above it; then it is not ours to touch.
-      let now: Resolved;
-      try {
-        now = resolveInRoot(this.root, d.components, d.name);
-      } catch {
-        continue;
-      }
-      const st = now.path === d.path ? lstatOrUndefined(d.path) : undefined;
-      if (!st?.isDirectory() || st.dev !== d.dev || st.ino !== d.ino) continue;
+      if (!this.stillThere(d.path, d.components, d)) continue;
       chmodSync(fsPath(d.path), d.mode);
       lutimesSync(fsPath(d.path), d.atime, d.mtime);
     }
+  }
+
+  /**
+   * Whether the directory met at `hostPath` earlier in the layer is still there, reached through real directories
+   * only. A later entry may have replaced it or a directory above it by a symlink; then chmod would follow that.
+   */
+  private stillThere(hostPath: string, components: string[], was: { dev: number; ino: number }): boolean {
+    let now: Resolved;
+    try {
+      now = resolveInRoot(this.root, components, hostPath);
+    } catch {
+      return false;
+    }
+    const st = now.path === hostPath ? lstatOrUndefined(hostPath) : undefined;
+    return st !== undefined && st.isDirectory() && st.dev === was.dev && st.ino === was.ino;
   }
 }

@@ -147,6 +147,19 @@ describe('applyLayer: hostile layers stay inside the root', () => {
     expect(readlinkSync(path.join(root, 'd'))).toBe(sentinel);
   });
 
+  it('unprivileged: a read-only directory opened up for writing gets its mode back only if it is still there', async () => {
+    await apply([{ name: 'a/', type: 'dir' }, { name: 'a/sub/', type: 'dir', mode: 0o555 }], { privileged: false });
+    await apply([{ name: 'a/sub/x', content: 'x' }, { name: 'a', type: 'symlink', linkname: sentinel }], { privileged: false });
+    expect(readlinkSync(path.join(root, 'a'))).toBe(sentinel);
+  });
+
+  it('whiteouts and opaque directories remove symlinks, not what they point at', async () => {
+    await apply([{ name: 'w', type: 'symlink', linkname: sentinel }, { name: 'd/s', type: 'symlink', linkname: sentinel }, { name: 'd/t', type: 'symlink', linkname: path.join(sentinel, 'secret') }]);
+    await apply([{ name: '.wh.w' }, { name: 'd/.wh..wh..opq' }]);
+    expect(readdirSync(root)).toEqual(['d']);
+    expect(readdirSync(path.join(root, 'd'))).toEqual([]);
+  });
+
   it('symlink loops end in an error, not a hang', async () => {
     await expect(apply([{ name: 'a', type: 'symlink', linkname: 'b' }, { name: 'b', type: 'symlink', linkname: 'a' }, { name: 'a/f' }])).rejects.toMatchObject({
       code: 'IMAGE_UNPACK', message: /too many levels of symbolic links/,
