@@ -14,3 +14,6 @@ console.log(`  loading the compose file + validating the service: ${t.load.toFix
 console.log('cold start (median wall time, interleaved runs):');
 const cold = measureCold();
 for (const r of cold) console.log(`  ${r.name.padEnd(52)} ${r.medianMs.toFixed(1).padStart(7)} ms  (+${r.overNodeMs.toFixed(1)} ms over node)`);
+console.log('large compose file (loading it; the time should double with the services, not quadruple):');
+const { measureLargeFile } = await import('./large-file.mjs');
+for (const r of await measureLargeFile()) console.log(`  ${String(r.services).padStart(6)} services (${(r.bytes / 1e6).toFixed(1)} MB)  ${r.ms.toFixed(0).padStart(7)} ms`);

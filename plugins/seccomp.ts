@@ -77,7 +77,9 @@ function loadProfile(file: string, dir: string, target: SeccompTarget, fail: (ms
   try {
     json = JSON.parse(text);
   } catch (err) {
-    fail(`seccomp profile ${file} is not JSON: ${(err as Error).message}`);
+    // V8's message quotes the text around the mistake: the file may be anything (`seccomp=/etc/shadow`), so
+    // only where the JSON breaks is told, never what is there.
+    fail(`seccomp profile ${file} is not valid JSON${jsonErrorPosition(text, err)}`);
     return undefined;
   }
   const parsed = seccompFileSchema.safeParse(json);
@@ -89,4 +91,13 @@ function loadProfile(file: string, dir: string, target: SeccompTarget, fail: (ms
     return undefined;
   }
   return convertSeccompFile(parsed.data, target);
+}
+
+/** ` (line L, column C)` when V8's message gives the offset, else nothing. */
+function jsonErrorPosition(text: string, err: unknown): string {
+  const m = /at position (\d+)/.exec((err as Error).message ?? '');
+  if (!m) return text.trim() === '' ? ' (the file is empty)' : '';
+  const before = text.slice(0, Number(m[1]));
+  const line = before.split('\n').length;
+  return ` (line ${line}, column ${before.length - before.lastIndexOf('\n')})`;
 }

@@ -115,7 +115,8 @@ export function parseEnvFile(text: string, outer: Lookup): { entries: Array<[str
     const eq = line.indexOf('=');
     const key = (eq < 0 ? line : line.slice(0, eq)).trim();
     if (!/^[^\s=]+$/.test(key)) {
-      errors.push({ line: idx + 1, message: `"${lines[idx]}" is not KEY=VALUE` });
+      // The line is not quoted: an env file holds secrets, and a malformed line may be one.
+      errors.push({ line: idx + 1, message: 'not a KEY=VALUE line (its text is not shown: env files hold secrets)' });
       continue;
     }
     let value: string | undefined;
@@ -143,7 +144,10 @@ export function parseEnvFile(text: string, outer: Lookup): { entries: Array<[str
           value = interpolate(raw.trim(), lookup);
         }
       } catch (e) {
-        errors.push({ line: idx + 1, message: (e as Error).message });
+        // interpolate()'s messages quote the whole value; here the value may be a secret, so only the kind of
+        // problem is told (a missing required variable names the variable and the file author's own message).
+        const message = e instanceof MissingVariableError ? e.message : e instanceof InterpolationError ? `${KEY_OF(key)}: invalid interpolation in the value (the value is not shown: env files hold secrets)` : (e as Error).message;
+        errors.push({ line: idx + 1, message });
         continue;
       }
     }
@@ -153,6 +157,8 @@ export function parseEnvFile(text: string, outer: Lookup): { entries: Array<[str
   }
   return { entries: [...own], errors };
 }
+
+const KEY_OF = (key: string) => (/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(key) ? key : 'the variable');
 
 function findClose(body: string, q: string): number {
   for (let i = 0; i < body.length; i++) {

@@ -8,8 +8,10 @@ import type { ServiceInput } from '../engine.js';
 import type { ImageConfig } from '../image/config.js';
 import { interpolate, InterpolationError, parseEnvFile, type Lookup } from './interpolate.js';
 import { keyPolicy, NESTED_POLICIES, SERVICE_KEYS } from './keys.js';
+import { findDuplicateKey } from './duplicates.js';
 import { checkProjectName, checkServiceName } from './names.js';
 import { PositionIndex } from './positions.js';
+import { readSideFile } from './side-files.js';
 import { serviceSchema, type Service } from './service.js';
 
 export const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
@@ -171,14 +173,22 @@ export function projectVariables(dir: string, options: LoadOptions): Record<stri
 
 export function parseCompose(text: string, file: string, displayFile: string, options: LoadOptions = {}): ComposeProject {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { merge: true, lineCounter: counter, prettyErrors: false, uniqueKeys: true, customTags: (tags) => [LEGACY_OCTAL, ...tags, ...COMPOSE_TAGS] });
+  // uniqueKeys: false — yaml's own check is quadratic; findDuplicateKey does the same check in linear time.
+  const doc = parseDocument(text, { merge: true, lineCounter: counter, prettyErrors: false, uniqueKeys: false, customTags: (tags) => [LEGACY_OCTAL, ...tags, ...COMPOSE_TAGS] });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0] ?? counter.linePos(e.pos[0]);
-    // yaml's message does not say which key; the source text at the error does.
-    const message = e.code === 'DUPLICATE_KEY' ? `duplicate key "${/^("[^"]*"|'[^']*'|[^:\s]+)/.exec(text.slice(e.pos[0]))?.[1] ?? '?'}" (a key may appear once per mapping)` : e.message.split('\n')[0]!;
-    throw new CtnrError('COMPOSE_INVALID', message, {
+    throw new CtnrError('COMPOSE_INVALID', e.message.split('\n')[0]!, {
       location: { file: displayFile, line: pos?.line, col: pos?.col },
+    });
+  }
+  const duplicate = findDuplicateKey(doc);
+  if (duplicate) {
+    const pos = counter.linePos(duplicate.range![0]);
+    // yaml's message does not say which key; the key as written does (only when it looks like a key: the file
+    // may not be a compose file at all, and its text is not echoed).
+    throw new CtnrError('COMPOSE_INVALID', `duplicate key ${showKey(String(duplicate.value))} (a key may appear once per mapping)`, {
+      location: { file: displayFile, line: pos.line, col: pos.col },
     });
   }
   let raw: unknown;
@@ -201,6 +211,8 @@ export function parseCompose(text: string, file: string, displayFile: string, op
 
   for (const key of Object.keys(top)) {
     if (TOP_LEVEL_KEYS.includes(key) || key.startsWith('x-')) continue;
+    // A file that is not a compose file at all (`extends: {file: /etc/shadow}`) must not have its text echoed.
+    if (!KEY_LIKE.test(key)) throw new CtnrError('COMPOSE_INVALID', `not a compose file: its first key is not a compose key (expected ${TOP_LEVEL_KEYS.join(', ')})`, { location: positions.locate([key]) });
     throw new CtnrError('COMPOSE_INVALID', `unknown top-level key "${key}"${didYouMean(key, TOP_LEVEL_KEYS)}`, { path: key, location: positions.locate([key]) });
   }
   if (top.version !== undefined) {
@@ -271,6 +283,13 @@ function projectName(value: unknown, dir: string, positions: PositionIndex): str
 /** `env[name]` when the variable is there: `${toString}` and `environment: [constructor]` are not Object.prototype's. */
 function ownValue(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
   return Object.hasOwn(env, name) ? env[name] : undefined;
+}
+
+/** What a key of a compose file looks like; anything else is not echoed in errors (it may be a secret's text). */
+const KEY_LIKE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+
+function showKey(key: string): string {
+  return KEY_LIKE.test(key) ? `"${key}"` : '(a key that is not shown: it does not look like a compose key)';
 }
 
 /** An object without a prototype holding these entries (user-chosen keys: `__proto__` is kept as a key). */
@@ -411,11 +430,9 @@ export function selectService(project: ComposeProject, name: string, image?: Ima
   // env_file entries first (in file order), then `environment:` overrides, as compose does.
   for (const [i, ef] of (service.env_file ?? []).entries()) {
     const at = [...base, 'env_file', i];
-    if (!existsSync(ef.path)) {
-      if (!ef.required) continue;
-      throw new CtnrError('SERVICE_INVALID', `env file ${ef.path} not found (set "required: false" to make it optional)`, { path: at, location: origin.positions.locate(at) });
-    }
-    const parsed = parseEnvFile(readFileSync(ef.path, 'utf8'), (n) => ownValue(project.environment, n));
+    const text = readSideFile({ kind: 'env file', file: ef.path, required: ef.required, path: at, location: origin.positions.locate(at) });
+    if (text === undefined) continue;
+    const parsed = parseEnvFile(text, (n) => ownValue(project.environment, n));
     if (parsed.errors.length > 0) {
       throw new CtnrError('SERVICE_INVALID', `${ef.path}:${parsed.errors[0]!.line}: ${parsed.errors[0]!.message}`, { path: at, location: origin.positions.locate(at) });
     }
@@ -432,8 +449,12 @@ export function selectService(project: ComposeProject, name: string, image?: Ima
     const labels: Record<string, string> = Object.create(null);
     for (const [i, f] of service.label_file.entries()) {
       const at = [...base, 'label_file', i];
-      if (!existsSync(f)) throw new CtnrError('SERVICE_INVALID', `label file ${f} not found`, { path: at, location: origin.positions.locate(at) });
-      for (const [k, v] of parseEnvFile(readFileSync(f, 'utf8'), () => undefined).entries) labels[k] = v;
+      const text = readSideFile({ kind: 'label file', file: f, required: true, path: at, location: origin.positions.locate(at) })!;
+      const parsed = parseEnvFile(text, () => undefined);
+      if (parsed.errors.length > 0) {
+        throw new CtnrError('SERVICE_INVALID', `${f}:${parsed.errors[0]!.line}: ${parsed.errors[0]!.message}`, { path: at, location: origin.positions.locate(at) });
+      }
+      for (const [k, v] of parsed.entries) labels[k] = v;
     }
     service.labels = Object.assign(Object.create(null), labels, service.labels);
   }

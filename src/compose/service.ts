@@ -432,10 +432,13 @@ const fileRefs = z.array(
   ]),
 );
 
+/** A path to a file: "" would resolve to the compose directory itself. */
+const filePath = z.string().min(1, 'is empty (expected the path of a file)');
+
 const envFile = z
   .union([
-    z.string().transform((p) => [p]),
-    z.array(z.union([z.string(), obj({ path: z.string(), format: z.string().optional(), required: bool.optional() })])),
+    filePath.transform((p) => [p]),
+    z.array(z.union([filePath, obj({ path: filePath, format: z.string().optional(), required: bool.optional() })])),
   ])
   .transform((list): EnvFile[] =>
     list.map((e) => (typeof e === 'string' ? { path: e, required: true } : { path: e.path, required: e.required ?? true, ...(e.format ? { format: e.format } : {}) })),
@@ -542,7 +545,7 @@ export const serviceShape = {
   sysctls: dict.optional(),
   // metadata
   labels: dict.optional(),
-  label_file: stringOrList.optional(),
+  label_file: z.union([filePath, z.array(filePath)]).transform((v) => (typeof v === 'string' ? [v] : v)).optional(),
   annotations: dict.optional(),
   // Empty (an unset variable) means no name, as the engine takes it.
   container_name: z

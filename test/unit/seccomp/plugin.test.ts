@@ -86,7 +86,7 @@ describe('ctnr:seccomp', () => {
 
   it.each([
     ['seccomp=missing.json', /seccomp profile missing\.json not found \(looked for .*fixtures\/seccomp\/files\/missing\.json\)/],
-    ['seccomp=not-json.json', /not-json\.json is not JSON/],
+    ['seccomp=not-json.json', /not-json\.json is not valid JSON/],
     ['seccomp=bad-action.json', /bad-action\.json: syscalls\[1\]\.action: /],
     ['seccomp=both-arches.json', /both "architectures" and "archMap"/],
     ['seccomp=', /seccomp needs a value/],
