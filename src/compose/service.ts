@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { didYouMean } from '../errors.js';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
+import { mountTargetProblem } from './mount-targets.js';
 import { CONTAINER_NAME, CONTAINER_NAME_RULE, HOST_NAME_RULE, isHostName } from './names.js';
+import { isSignal } from './signals.js';
 import { splitShellWords } from './shellwords.js';
 import {
   checkDevice,
@@ -166,8 +169,11 @@ const stringOrList = z.union([z.string(), z.array(z.string())]).transform((v) =>
 const listOfStrings = z.array(z.string());
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
+/** A key of a `list_or_dict`: the runtime-spec forbids an empty annotation key, and docker an empty label key. */
+const dictKey = z.string().refine((k) => k.trim() !== '', 'a key must not be empty');
+
 /** `list_or_dict` (labels, annotations, sysctls, …) → record; `KEY` alone or `KEY: null` → empty string. */
-export const dict = z.union([userMap(z.union([scalar, z.null()])), z.array(z.string())]).transform((v, ctx) => {
+export const dict = z.union([userMap(z.union([scalar, z.null()]), dictKey), z.array(z.string())]).transform((v, ctx) => {
   const out = Object.create(null) as Record<string, string>;
   if (Array.isArray(v)) {
     v.forEach((item, i) => {
@@ -260,7 +266,13 @@ const volumeLong = obj({
   return out;
 });
 
-const volumes = z.array(z.union([parsed(z.string(), parseVolumeShort), volumeLong]));
+/** A mount target docker and runc refuse (`/`, over /proc) is refused where it is written. */
+function checkTarget(m: { target: string }, ctx: z.RefinementCtx): void {
+  const problem = mountTargetProblem(m.target);
+  if (problem) ctx.addIssue({ code: 'custom', message: `"${m.target}": ${problem}`, input: m });
+}
+
+const volumes = z.array(z.union([parsed(z.string(), parseVolumeShort), volumeLong]).superRefine(checkTarget));
 
 const portLong = obj({
   name: z.string().optional(),
@@ -319,7 +331,7 @@ const ulimits = userMap(ulimitValue, z.string().regex(/^[a-z]+$/, 'ulimit names 
 
 const tmpfs = z
   .union([z.string().transform((s) => [s]), z.array(z.string())])
-  .pipe(z.array(parsed(z.string(), parseTmpfsShort)));
+  .pipe(z.array(parsed(z.string(), parseTmpfsShort).superRefine(checkTarget)));
 
 const devices = z.array(
   z.union([
@@ -402,12 +414,17 @@ const hostName = (what: string) =>
     if (!isHostName(s)) ctx.addIssue({ code: 'custom', message: `${what} ${JSON.stringify(s)} is not a host name (${HOST_NAME_RULE})`, input: s });
   });
 
+const address = (what: string, test: (s: string) => boolean) =>
+  z.string().superRefine((s, ctx) => {
+    if (!test(s)) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)} is not ${what}`, input: s });
+  });
+
 const serviceNetwork = obj({
   aliases: z.array(hostName('alias')).optional(),
   interface_name: z.string().optional(),
-  ipv4_address: z.string().optional(),
-  ipv6_address: z.string().optional(),
-  link_local_ips: listOfStrings.optional(),
+  ipv4_address: address('an IPv4 address', isIPv4).optional(),
+  ipv6_address: address('an IPv6 address', isIPv6).optional(),
+  link_local_ips: z.array(address('an IP address', (s) => isIP(s) !== 0)).optional(),
   mac_address: z.string().optional(),
   driver_opts: userMap(z.union([z.string(), z.number()]).transform(String)).optional(),
   priority: num.optional(),
@@ -466,7 +483,31 @@ const expose = z.array(
   }),
 );
 
-const signal = z.string().regex(/^(SIG)?[A-Z0-9+-]+$|^\d+$/, 'is not a signal name (e.g. SIGTERM) or number');
+const signal = z
+  .union([z.string(), z.number().int()])
+  .transform(String)
+  .superRefine((s, ctx) => {
+    if (!isSignal(s)) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)} is not a signal (a name such as SIGTERM or RTMIN+3, or a number 1-64)`, input: s });
+  });
+
+/** `user` / `uid`, optionally `:group` / `:gid`; "" means the image's user. Spaces or an empty part are refused (" " became uid 0). */
+const user = z
+  .union([z.string(), z.number().int()])
+  .transform(String)
+  .superRefine((s, ctx) => {
+    if (s !== '' && !/^[^\s:]+(:[^\s:]+)?$/.test(s)) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)} is not a user (expected USER, UID, USER:GROUP or UID:GID)`, input: s });
+  });
+
+/**
+ * `network_mode` (and the other namespace modes): a word, `service:NAME` or `container:ID`, exactly as written.
+ * " " used to be read as "unset" (a new namespace); "" still means unset.
+ */
+const namespaceMode = (what: string) =>
+  z.string().superRefine((s, ctx) => {
+    if (s === '') return;
+    const ok = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(s) || /^(service|container):[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(s);
+    if (!ok) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)} is not ${what} (a word such as host or none, service:NAME or container:ID)`, input: s });
+  });
 
 // ------------------------------------------------------------------------------------ the service
 
@@ -478,7 +519,7 @@ export const serviceShape = {
   environment: environmentSchema.optional(),
   env_file: envFile.optional(),
   working_dir: z.string().optional(),
-  user: z.union([z.string(), z.number().int()]).transform(String).optional(),
+  user: user.optional(),
   group_add: z.array(z.union([z.string(), z.number().int()]).transform(String)).optional(),
   cap_add: z.array(z.string()).optional(),
   cap_drop: z.array(z.string()).optional(),
@@ -525,7 +566,7 @@ export const serviceShape = {
   cgroup_parent: z.string().optional(),
   gpus: z.union([z.literal('all'), z.array(z.record(z.string(), z.unknown()))]).optional(),
   // namespaces, network
-  network_mode: z.string().optional(),
+  network_mode: namespaceMode('a network mode').optional(),
   networks: networks.optional(),
   ipc: z.string().optional(),
   pid: z.string().nullable().optional(),

@@ -227,4 +227,6 @@ export const EXPECTED_REFUSALS: Record<string, RefusalReason> = {
   'compose-spec+compose-go/embedded/loader/loader_test.go.65.yaml#proxy': 'invalid-compose',
   'compose-spec+compose-go/embedded/loader/loader_test.go.66.yaml#web': 'invalid-compose',
   'compose-spec+compose-go/embedded/loader/loader_test.go.89.yaml#web': 'invalid-compose',
+  // a Go test template: `ipv4_address: %s` (the corpus fills in "fmt-s"), which is not an IPv4 address
+  'containerd+nerdctl/embedded/cmd/nerdctl/compose/compose_up_linux_test.go.3.yaml#svc0': 'invalid-compose',
 };

@@ -95,6 +95,7 @@ describe.skipIf(!sharedAvailable('the compose corpus'))('compose corpus', () => 
       expect(r.error.location?.file, r.key).toBeTruthy();
       if (!/Excessive alias|Merge sources/.test(r.error.message)) expect(r.error.location?.line, `${r.key}: ${formatError(r.error)}`).toBeGreaterThan(0);
     }
-    expect(specs).toBeGreaterThanOrEqual(600); // 606 before names were checked; 6 corpus services resolve container_name to "-web"
+    // 606 before issue 16: 6 services now resolve container_name to "-web" and 1 has a template ipv4_address (refused above)
+    expect(specs).toBeGreaterThanOrEqual(599);
   }, 180_000);
 });
