@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { CtnrError } from '../errors.js';
+import { CtnrError, escapeControls } from '../errors.js';
 import { exitCodeFor, printError } from './output.js';
 import { VERSION } from '../version.js';
 import { registerGenerateCommands } from './register/generate.js';
@@ -30,7 +30,8 @@ export function buildProgram(): Command {
     .description('Turn a compose service into an OCI runtime bundle through an auditable plugin pipeline.')
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    // Commander's errors quote the command line (`unknown command '…'`): escaped like every other error.
+    .configureOutput({ writeErr: (s) => process.stderr.write(escapeControls(s)) })
     .exitOverride();
 
   // One register function per command group (src/cli/register/*.ts); actions import their code lazily so

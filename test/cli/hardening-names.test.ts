@@ -33,6 +33,15 @@ describe('service names on the command line', () => {
   });
 });
 
+describe('the command line itself', () => {
+  it.each([[['\x1b[31mx']], [['spec', 'web', '--bogus-\x1b[2J']]])('commander\'s error for %j is printed escaped', (args) => {
+    const r = ctnr(dir, args);
+    expect(r.stderr).toMatch(/^error: unknown (command|option) '.*\\x1b\[/);
+    expect(r.stderr).not.toMatch(RAW_CONTROL);
+    expect(r.status).toBe(2);
+  });
+});
+
 describe('names in the compose file cannot reach outside the data dir', () => {
   it('a service named x/../../../victim with --force: refused, the victim untouched', () => {
     const victim = path.join(root.dir, 'victim');
