@@ -62,7 +62,8 @@ export function decompress(input: Readable, c: Compression): Readable {
         out.destroy(new CtnrError('IMAGE_UNPACK', `layer is ${detected}-compressed (claimed: ${c}); only gzip and zstd are supported`));
         return;
       }
-      const decoder = detected === 'gzip' ? zlib.createGunzip() : detected === 'zstd' ? zstdDecoder() : undefined;
+      // 64 KiB output chunks instead of zlib's 16 KiB: a quarter of the trips through the stream machinery.
+      const decoder = detected === 'gzip' ? zlib.createGunzip({ chunkSize: 1 << 16 }) : detected === 'zstd' ? zstdDecoder() : undefined;
       const named = (err: Error) => (err instanceof CtnrError ? err : new CtnrError('IMAGE_UNPACK', `layer (${detected}): ${err.message}`, { cause: err }));
       if (decoder) pipeline(stream, decoder, out, (err) => err && out.destroy(named(err)));
       else pipeline(stream, out, (err) => err && out.destroy(named(err)));

@@ -81,6 +81,8 @@ class LayerApplier {
   private readonly unpacked = new Set<string>();
   private readonly within = new Set<string>();
   private readonly opaqueDone = new Set<string>();
+  /** Real directories met so far (see resolveInRoot); emptied by every removal. */
+  private readonly knownDirs = new Set<string>();
   private readonly dirs: DeferredDir[] = [];
   /** Unprivileged: lower directories we had to make writable, with the mode to give back. */
   private readonly madeWritable = new Map<string, { mode: number; dev: number; ino: number }>();
@@ -129,12 +131,12 @@ class LayerApplier {
     // The root itself ("./"): its mode belongs to whoever made the root (containerd ignores it too).
     if (components.length === 0) return;
 
-    let r = resolveInRoot(this.root, components, h.name);
+    let r = this.resolve(components, h.name);
     let linkTarget: string | undefined;
     if (h.type === 'hardlink') linkTarget = this.hardlinkTarget(h);
     if (this.nodes.touches(r.path) || (linkTarget !== undefined && this.nodes.touches(linkTarget))) {
       this.nodes.flush();
-      r = resolveInRoot(this.root, components, h.name);
+      r = this.resolve(components, h.name);
     }
     if (linkTarget === r.path) return; // a hard link to itself: already there
     this.makeParents(r);
@@ -196,7 +198,7 @@ class LayerApplier {
     const components = cleanComponents(h.linkname);
     const what = `hard link ${displayName(h.name)} -> ${displayName(h.linkname)}`;
     if (components.length === 0) throw new CtnrError('IMAGE_UNPACK', `${what}: a hard link cannot point at the root`);
-    const t = resolveInRoot(this.root, components, h.name);
+    const t = this.resolve(components, h.name);
     // A queued node the link points at must exist before link(2) runs.
     if (this.nodes.touches(t.path)) this.nodes.flush();
     const st = t.missing.length === 0 ? lstatOrUndefined(t.path) : undefined;
@@ -212,13 +214,13 @@ class LayerApplier {
     if (base.startsWith('.wh..wh.')) return; // aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs): nothing to apply
     const target = base.slice('.wh.'.length);
     if (target === '' || target === '.' || target === '..') throw new CtnrError('IMAGE_UNPACK', `layer entry ${displayName(name)}: invalid whiteout name`);
-    const r = resolveInRoot(this.root, [...dir, target], name);
+    const r = this.resolve([...dir, target], name);
     if (r.missing.length === 0 && lstatOrUndefined(r.path)) this.remove(r.path);
   }
 
   private opaque(dir: string[], name: string): void {
     // Resolving a child of the directory resolves the directory itself, symlinks inside the root included.
-    const r = resolveInRoot(this.root, [...dir, '.wh..wh..opq'], name);
+    const r = this.resolve([...dir, '.wh..wh..opq'], name);
     if (r.missing.length > 0 || this.opaqueDone.has(r.parent)) return;
     this.opaqueDone.add(r.parent);
     this.nodes.flush();
@@ -235,6 +237,10 @@ class LayerApplier {
         this.remove(p);
       }
     }
+  }
+
+  private resolve(components: string[], name: string): Resolved {
+    return resolveInRoot(this.root, components, name, this.knownDirs);
   }
 
   private markUnpacked(p: string): void {
@@ -267,6 +273,7 @@ class LayerApplier {
 
   private remove(p: string): void {
     if (this.nodes.touches(p)) this.nodes.flush();
+    this.knownDirs.clear();
     if (!this.opts.privileged) this.makeWritable(p.slice(0, p.lastIndexOf('/')));
     try {
       rmSync(fsPath(p), { recursive: true, force: true });

@@ -19,12 +19,8 @@ const MAX_LINKS = 255;
 export const fsPath = (byteString: string): Buffer => Buffer.from(byteString, 'latin1');
 
 export function lstatOrUndefined(p: string): Stats | undefined {
-  try {
-    return lstatSync(fsPath(p));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  // No exception for a missing file: most entries of a layer are new files, and throwing is what costs.
+  return lstatSync(fsPath(p), { throwIfNoEntry: false });
 }
 
 /** Components of a name after cleaning: no empty parts, no `.`, and `..` applied but never above the root. */
@@ -54,8 +50,11 @@ export const joinHost = (root: string, components: readonly string[]) => (compon
 /**
  * Resolve `components` (already cleaned) below `root`. The parent components are followed through symlinks
  * inside the root; a parent that exists but is not a directory is an error (as for tar itself).
+ *
+ * `knownDirs` (host paths) spares the lstat of directories already seen: a layer names the same parents
+ * thousands of times. Whoever removes or replaces anything must clear it.
  */
-export function resolveInRoot(root: string, components: readonly string[], entryName: string): Resolved {
+export function resolveInRoot(root: string, components: readonly string[], entryName: string, knownDirs?: Set<string>): Resolved {
   if (components.length === 0) return { path: root, parent: root, missing: [], base: '' };
   const todo = components.slice(0, -1);
   const base = components[components.length - 1]!;
@@ -76,12 +75,17 @@ export function resolveInRoot(root: string, components: readonly string[], entry
       continue;
     }
     const host = joinHost(root, [...resolved, part]);
+    if (knownDirs?.has(host)) {
+      resolved.push(part);
+      continue;
+    }
     const st = lstatOrUndefined(host);
     if (st === undefined) {
       missingFrom = resolved.length;
       resolved.push(part);
     } else if (st.isDirectory()) {
       resolved.push(part);
+      knownDirs?.add(host);
     } else if (st.isSymbolicLink()) {
       if (++links > MAX_LINKS) throw new CtnrError('IMAGE_UNPACK', `${displayName(entryName)}: too many levels of symbolic links`);
       const target = readlinkSync(fsPath(host), { encoding: 'buffer' }).toString('latin1');
