@@ -143,8 +143,11 @@ describe('applyLayer: hostile layers stay inside the root', () => {
       { name: 'd/', type: 'dir', mode: 0o777 },
       { name: 'd/sub/', type: 'dir', mode: 0o777, mtime: 1000 },
       { name: 'd', type: 'symlink', linkname: sentinel },
+      // the parents seen before are not trusted after the replacement
+      { name: 'd/sub/after', content: 'inside' },
     ]);
     expect(readlinkSync(path.join(root, 'd'))).toBe(sentinel);
+    expect(readFileSync(path.join(inRoot(sentinel), 'sub/after'), 'utf8')).toBe('inside');
   });
 
   it('unprivileged: a read-only directory opened up for writing gets its mode back only if it is still there', async () => {
