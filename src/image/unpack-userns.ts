@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -63,36 +63,55 @@ function writeMap(helper: 'newuidmap' | 'newgidmap', pid: number, args: string[]
   return undefined;
 }
 
-export async function applyInUserNamespace(rootDir: string, tar: AsyncIterable<Buffer>, mapping: IdMapping): Promise<ApplyTarResult> {
-  const entry = childEntry();
-  const child = spawn('unshare', ['--user', '--', 'sh', '-c', HANDSHAKE, 'sh', process.execPath, ...entry, JSON.stringify({ root: path.resolve(rootDir) })], {
-    cwd: '/',
-    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-  });
+interface Started {
+  child: ChildProcessWithoutNullStreams;
+  exited: Promise<{ code: number | null; error?: Error }>;
+  output: { stdout: string; stderr: string };
+  failed: (message: string, cause?: unknown) => CtnrError;
+}
+
+/** Start `argv` as root of a new user namespace with `mapping` (the handshake above); stdio are pipes. */
+async function startInUserNamespace(mapping: IdMapping, argv: string[], what: string): Promise<Started> {
+  const child = spawn('unshare', ['--user', '--', 'sh', '-c', HANDSHAKE, 'sh', ...argv], { cwd: '/', stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
   const exited = new Promise<{ code: number | null; error?: Error }>((resolve) => {
     child.on('error', (error) => resolve({ code: null, error }));
     child.on('close', (code) => resolve({ code }));
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d: Buffer) => (output.stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => {
-    if (stderr.length < 8192) stderr += d.toString();
+    if (output.stderr.length < 8192) output.stderr += d.toString();
   });
   const failed = (message: string, cause?: unknown): CtnrError => {
     child.kill('SIGKILL');
-    return new CtnrError('IMAGE_UNPACK', `rootless unpacking: ${message}`, cause === undefined ? {} : { cause });
+    return new CtnrError('IMAGE_UNPACK', `${what}: ${message}`, cause === undefined ? {} : { cause });
   };
-
   const control = child.stdio[3] as Readable & NodeJS.WritableStream;
   if ((await firstLine(control)) !== 'ready') {
     const { error } = await exited;
-    throw failed(error ? `cannot run unshare: ${error.message}` : `unshare --user failed: ${stderr.trim() || 'no message'} (are unprivileged user namespaces enabled?)`);
+    throw failed(error ? `cannot run unshare: ${error.message}` : `unshare --user failed: ${output.stderr.trim() || 'no message'} (are unprivileged user namespaces enabled?)`);
   }
   const mapError = writeMap('newuidmap', child.pid!, mapArgs(mapping.uids)) ?? writeMap('newgidmap', child.pid!, mapArgs(mapping.gids));
   if (mapError) throw failed(mapError);
   control.end('go\n');
+  return { child: child as unknown as ChildProcessWithoutNullStreams, exited, output, failed };
+}
 
+/**
+ * Run a program as root of a user namespace with `mapping`: what a rootless user needs to remove or copy a tree
+ * whose files belong to subordinate ids (`rm -rf DIR`, `cp -a SRC DST`). Fails with the program's stderr.
+ */
+export async function runInUserNamespace(mapping: IdMapping, argv: string[]): Promise<void> {
+  const { child, exited, output, failed } = await startInUserNamespace(mapping, argv, `${argv[0]} in a user namespace`);
+  child.stdin.end();
+  const { code, error } = await exited;
+  if (error) throw failed(error.message, error);
+  if (code !== 0) throw failed(`exit ${code}: ${output.stderr.trim() || 'no message'}`);
+}
+
+export async function applyInUserNamespace(rootDir: string, tar: AsyncIterable<Buffer>, mapping: IdMapping): Promise<ApplyTarResult> {
+  const argv = [process.execPath, ...childEntry(), JSON.stringify({ root: path.resolve(rootDir) })];
+  const { child, exited, output, failed } = await startInUserNamespace(mapping, argv, 'rootless unpacking');
   const fed = pipeline(Readable.from(tar), child.stdin).then(
     () => undefined,
     (err: NodeJS.ErrnoException) => err,
@@ -106,11 +125,11 @@ export async function applyInUserNamespace(rootDir: string, tar: AsyncIterable<B
   if (error) throw failed(error.message, error);
   let report: { ok: true; warnings: ApplyTarResult['warnings']; entries: number } | { ok: false; code: ErrorCode; message: string } | undefined;
   try {
-    report = JSON.parse(stdout);
+    report = JSON.parse(output.stdout);
   } catch {
     report = undefined;
   }
   if (report?.ok === false) throw new CtnrError(report.code, report.message);
-  if (!report?.ok || code !== 0) throw failed(`the helper exited with ${code}: ${stderr.trim() || stdout.trim() || 'no message'}`);
+  if (!report?.ok || code !== 0) throw failed(`the helper exited with ${code}: ${output.stderr.trim() || output.stdout.trim() || 'no message'}`);
   return { warnings: report.warnings, entries: report.entries };
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +27,7 @@ const ready = (() => {
 })();
 
 const UNPACK = path.join(REPO, 'src/image/unpack.ts');
+const USERNS = path.join(REPO, 'src/image/unpack-userns.ts');
 const IDMAP = path.join(REPO, 'src/image/idmap.ts');
 const JITI = path.join(path.dirname(createRequire(import.meta.url).resolve('jiti/package.json')), 'lib/jiti-register.mjs');
 
@@ -53,10 +54,16 @@ describe.skipIf(!ready)('rootless layer unpacking by an unprivileged user', () =
 import { createReadStream, readFileSync } from 'node:fs';
 import { applyLayer } from ${JSON.stringify(UNPACK)};
 import { rootlessIdMapping } from ${JSON.stringify(IDMAP)};
+import { runInUserNamespace } from ${JSON.stringify(USERNS)};
 const [root, layer, subids] = process.argv.slice(2);
 const read = (f: string) => (subids === 'yes' ? readFileSync(f, 'utf8') : '');
 const idMapping = rootlessIdMapping({ uid: process.getuid!(), gid: process.getgid!(), name: ${JSON.stringify(USER)} }, read('/etc/subuid'), read('/etc/subgid'));
 try {
+  if (layer === 'remove') {
+    await runInUserNamespace(idMapping, ['rm', '-rf', '--', root!]);
+    console.log('{}');
+    process.exit(0);
+  }
   const r = await applyLayer(root!, createReadStream(layer!), { compression: 'gzip', idMapping });
   console.log(JSON.stringify(r));
 } catch (err) {
@@ -71,9 +78,13 @@ try {
 
   /** Unpack `layers` as the user into a fresh root of theirs: every layer's warnings, or the first error. */
   const unpackAsUser = (layers: TarSpec[][], subids: 'yes' | 'no') => {
-    const root = path.join(tmp, `rootfs-${++counter}`);
-    mkdirSync(root, { mode: 0o755 });
-    chownSync(root, uid, gid);
+    // in a directory of the user's, as a rootless image store would be
+    const home = path.join(tmp, `user-${++counter}`);
+    const root = path.join(home, 'rootfs');
+    for (const dir of [home, root]) {
+      mkdirSync(dir, { mode: 0o755 });
+      chownSync(dir, uid, gid);
+    }
     const out: { warnings: unknown[]; error?: unknown } = { warnings: [] };
     for (const [i, entries] of layers.entries()) {
       const layer = path.join(tmp, `layer-${counter}-${i}.tar.gz`);
@@ -128,6 +139,15 @@ try {
     expect(statSync(path.join(root, 'home/app')).mode & 0o7777).toBe(0o700);
     expect(statSync(path.join(root, 'ro')).mode & 0o7777).toBe(0o555);
     expect(spawnSync('ls', [path.join(root, 'home/app')], { encoding: 'utf8' }).stdout.trim()).toBe('new');
+
+    // The user cannot remove such a tree by itself (home/app is another id's 0700 directory); in the namespace it can.
+    const asUser = ['--reuid', String(uid), '--regid', String(gid), '--init-groups'];
+    expect(spawnSync('setpriv', [...asUser, 'rm', '-rf', root]).status).not.toBe(0);
+    const rm = spawnSync('setpriv', [...asUser, process.execPath, '--import', JITI, path.join(tmp, 'apply.ts'), root, 'remove', 'yes'], {
+      encoding: 'utf8', cwd: tmp, env: { PATH: process.env.PATH, HOME: tmp, JITI_FS_CACHE: path.join(tmp, 'jiti-cache') },
+    });
+    expect([rm.stderr, rm.stdout.trim()]).toEqual(['', '{}']);
+    expect(existsSync(root)).toBe(false);
   });
 
   it('an owner beyond the subordinate range is a clear error', () => {
