@@ -39,6 +39,14 @@ interface PluginSlot {
 const TIER = { pre: 0, normal: 1, post: 2 } as const;
 
 /**
+ * Whether the preset at the end of `chain` is one shipped with ctnr: presets named `ctnr:…` (ctnr:preset-default,
+ * ctnr:preset-podman, …; the prefix is reserved for them), never the root (the config file or API caller).
+ */
+export function shippedWithCtnr(chain: readonly string[]): boolean {
+  return chain.length > 1 && chain[chain.length - 1]!.startsWith('ctnr:');
+}
+
+/**
  * Flatten presets depth-first (a preset's own presets first, then its stages, plugins and disables), apply
  * swaps and disables, then order every stage. All name references are checked here, before any service runs.
  */
@@ -63,13 +71,28 @@ export function resolvePlan(root: Preset): Plan {
     seen.delete(preset);
 
     for (const decl of preset.stages ?? []) addStage(stages, typeof decl === 'string' ? { name: decl } : decl, chain);
+    const builtin = shippedWithCtnr(chain);
     for (const plugin of preset.plugins ?? []) {
       checkPluginShape(plugin, chain);
       const existing = plugins.get(plugin.name);
       if (existing) {
+        // Taking the name (and place) of one of ctnr's own plugins must be said out loud outside ctnr's presets.
+        if (plugin.name.startsWith('ctnr:') && !builtin && plugin.replace !== true) {
+          throw new CtnrError('PLUGIN_INVALID', `plugin "${plugin.name}" from ${chain.join(' › ')} has the name of ctnr's plugin from ${existing.presetChain.join(' › ')}: set \`replace: true\` on it to take that plugin's place, or give it your own prefix`, {
+            plugin: plugin.name,
+            presetChain: chain,
+            details: [`defined by ${existing.presetChain.join(' › ')}`, `redefined by ${chain.join(' › ')}`],
+          });
+        }
         existing.plugin = plugin;
         existing.presetChain = chain;
       } else {
+        if (plugin.replace === true) {
+          throw new CtnrError('PLUGIN_INVALID', `plugin "${plugin.name}" says \`replace: true\` but no earlier plugin has that name${didYouMean(plugin.name, plugins.keys())}`, {
+            plugin: plugin.name,
+            presetChain: chain,
+          });
+        }
         plugins.set(plugin.name, { plugin, presetChain: chain, position: position++ });
       }
     }
@@ -167,6 +190,9 @@ function checkPluginShape(plugin: Plugin, chain: readonly string[]): void {
     if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))) {
       throw new CtnrError('PLUGIN_INVALID', `"${key}" must be a list of plugin names`, named);
     }
+  }
+  if (plugin.replace !== undefined && typeof plugin.replace !== 'boolean') {
+    throw new CtnrError('PLUGIN_INVALID', `"replace" must be true or false, not ${JSON.stringify(plugin.replace)}`, named);
   }
 }
 

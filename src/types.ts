@@ -136,6 +136,11 @@ export interface Plugin<Options = any> {
    * itself). Synchronous plugins run without a promise per call.
    */
   readonly async?: boolean;
+  /**
+   * Take the place of an earlier plugin of the same name whose name starts with `ctnr:` (ctnr's own). Required
+   * from configs and presets not shipped with ctnr, so that nothing takes a ctnr plugin's name by accident.
+   */
+  readonly replace?: boolean;
   /** Mutator: returns RFC 6902 ops against the current spec. Never mutates `ctx.spec`. */
   apply?(ctx: PluginContext<Options>): PluginOutput | Promise<PluginOutput>;
   /** Validator: runs after every mutator, sees the final spec and the trace. */

@@ -19,6 +19,8 @@ export const pluginSchema = z
     after: names.optional(),
     apply: fn.optional(),
     validate: fn.optional(),
+    /** Take the place of ctnr's plugin of the same name (required for a `ctnr:` name outside ctnr's presets). */
+    replace: z.boolean().optional(),
   })
   .refine((p) => p.apply !== undefined || p.validate !== undefined, { message: 'a plugin needs an "apply" or a "validate" function' });
 

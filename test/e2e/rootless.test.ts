@@ -54,7 +54,7 @@ describe.skipIf(!ready)('rootless stage: runc run by an unprivileged user', () =
   const run = async (service: Record<string, unknown>, script: string[], subids: 'auto' | 'never', env: Record<string, unknown> = {}) => {
     const result: Result = await runServiceYaml(
       { network_mode: 'none', entrypoint: ['/bin/sh', '-c', composeEscape(script.join('\n'))], ...service },
-      { env: { rootless: true, uid, gid, rootfs, dataDir: path.join(tmp, 'data'), ...env }, plugins: [rootlessPlugin({ subids })] },
+      { env: { rootless: true, uid, gid, rootfs, dataDir: path.join(tmp, 'data'), ...env }, plugins: [{ ...rootlessPlugin({ subids }), replace: true }] },
     );
     const bundle = path.join(tmp, `bundle-${++counter}`);
     mkdirSync(bundle, { mode: 0o755 });

@@ -20,7 +20,7 @@ const dir = (name = 'd') => {
 
 // The machine's own PATH and libexec directories never take part: every case names its search path and
 // swaps the plugin for one with no extra directories (a plugin listed again takes the new definition).
-const hermetic = (env: Partial<Env>, dirs: string[] = []): RunOptions => ({ env, plugins: [initPlugin({ dirs })] });
+const hermetic = (env: Partial<Env>, dirs: string[] = []): RunOptions => ({ env, plugins: [{ ...initPlugin({ dirs }), replace: true }] });
 
 const bin = dir('bin');
 const tini = put(bin, 'tini', STATIC());
@@ -86,7 +86,7 @@ describe('ctnr:init: process.args and the bind mount', () => {
   });
 
   it('a destination option moves the binary', async () => {
-    const result = await runServiceYaml({ init: true, command: ['app'] }, { env: { path: bin }, plugins: [initPlugin({ dirs: [], destination: '/run/ctnr-init' })] });
+    const result = await runServiceYaml({ init: true, command: ['app'] }, { env: { path: bin }, plugins: [{ ...initPlugin({ dirs: [], destination: '/run/ctnr-init' }), replace: true }] });
     expect(result.spec.process!.args).toEqual(['/run/ctnr-init', '--', 'app']);
     expect(result.spec.mounts).toContainEqual({ ...initMount, destination: '/run/ctnr-init' });
   });

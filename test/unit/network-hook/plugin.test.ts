@@ -78,7 +78,7 @@ describe('ctnr:network-hook: hooks', () => {
 
   it('options: command, timeout, cniPath, confDir, subnetPool are used; bad options name the plugin', async () => {
     const plugin = networkHookPlugin({ command: ['/opt/ctnr/bin/ctnr'], timeout: 9, cniPath: ['/opt/cni/bin'], confDir: '/opt/cni/net.d', subnetPool: '10.99.0.0/16' });
-    const r = await runCompose({}, {}, { plugins: [plugin] });
+    const r = await runCompose({}, {}, { plugins: [{ ...plugin, replace: true }] });
     expect(r.spec.hooks!.createRuntime![0]).toEqual({ path: '/opt/ctnr/bin/ctnr', args: ['/opt/ctnr/bin/ctnr', 'hook', 'network', 'up'], env: [HOOK_PATH], timeout: 9 });
     const s = settingsOf(r)!;
     expect([s.cniPath, s.confDir, s.subnetPool]).toEqual([['/opt/cni/bin'], '/opt/cni/net.d', '10.99.0.0/16']);
@@ -156,7 +156,7 @@ describe('ctnr:network-hook: settings stored in the bundle', () => {
 
   it('a project CNI config for a network is embedded; its name names the CNI network', async () => {
     const conf = { cniVersion: '1.0.0', name: 'acme-net', plugins: [{ type: 'ptp', ipam: { type: 'static' } }] };
-    const r = await runCompose({ networks: ['net'] }, { networks: { net: { driver: 'macvlan' } } }, { plugins: [networkHookPlugin({ networks: { net: conf } })] });
+    const r = await runCompose({ networks: ['net'] }, { networks: { net: { driver: 'macvlan' } } }, { plugins: [{ ...networkHookPlugin({ networks: { net: conf } }), replace: true }] });
     expect(settingsOf(r)!.networks[0]).toMatchObject({ key: 'net', name: 'acme-net', config: conf });
     expect(r.diagnostics.filter((d) => d.plugin === 'ctnr:network-hook')).toEqual([]);
   });

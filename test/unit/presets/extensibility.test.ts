@@ -64,10 +64,11 @@ describe('a preset published as an npm package', () => {
   });
 });
 
-/** An organisation seccomp profile: the same plugin name as ctnr's, so it takes its place. */
+/** An organisation seccomp profile: the same plugin name as ctnr's, so it takes its place (said with `replace`). */
 const ORG_PROFILE = { defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['read', 'write', 'exit_group'], action: 'SCMP_ACT_ALLOW' }] };
 const orgSeccomp = definePlugin({
   name: 'ctnr:seccomp',
+  replace: true,
   stage: 'seccomp',
   enforce: 'post',
   apply: ({ spec }) => [{ op: spec.linux?.seccomp ? 'replace' : 'add', path: '/linux/seccomp', value: ORG_PROFILE }],

@@ -87,7 +87,7 @@ describe('ctnr:privileged', () => {
     afterAll(() => rmSync(dev, { recursive: true, force: true }));
 
     const run = async (hostDevices: 'auto' | 'always' | 'never', env = {}) => {
-      const engine = createEngine({ presets: [defaultPreset()], plugins: [privilegedPlugin({ hostDevices, devDir: dev })], strict: true });
+      const engine = createEngine({ presets: [defaultPreset()], plugins: [{ ...privilegedPlugin({ hostDevices, devDir: dev }), replace: true }], strict: true });
       return engine.run({ name: 'svc', service: { privileged: true, command: ['true'] } }, { ...TEST_ENV, ...env });
     };
 

@@ -20,7 +20,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const withSubids = (subids: 'auto' | 'never' = 'auto') => ({ plugins: [rootlessPlugin({ subids, ...files })] });
+const withSubids = (subids: 'auto' | 'never' = 'auto') => ({ plugins: [{ ...rootlessPlugin({ subids, ...files }), replace: true }] });
 
 describe('readSubordinateRanges', () => {
   it.each([
