@@ -20,7 +20,14 @@ export interface EngineOptions {
   disable?: readonly string[];
   /** Snapshot the spec around every plugin and fail one that mutates it instead of returning ops (tests). */
   strict?: boolean;
+  /**
+   * How long an async `apply`/`validate` may take before the service fails with PLUGIN_TIMEOUT (default
+   * 30 000 ms; a plugin's own `timeoutMs` wins). A timer exists only while such a call is pending.
+   */
+  pluginTimeoutMs?: number;
 }
+
+export const DEFAULT_PLUGIN_TIMEOUT_MS = 30_000;
 
 export interface ServiceInput {
   name: string;
@@ -80,6 +87,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
   const plan = resolvePlan(root);
   const strict = options.strict ?? false;
+  const timeoutMs = options.pluginTimeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS;
+  if (!(typeof timeoutMs === 'number' && timeoutMs > 0)) {
+    throw new CtnrError('USAGE', `pluginTimeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`);
+  }
 
   // One tapable hook per stage. The order was computed by resolvePlan; taps go in that order, so tapable's
   // own before/stage options (which silently reorder on unknown names) are never used.
@@ -89,10 +100,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
       // A synchronous tap costs a fiftieth of a promise per plugin per service, so only `async` plugins get
       // tapPromise. A plain function that returns a promise anyway is named in a clear error.
       if (isAsync(planned.plugin)) {
-        hook.tapPromise(planned.plugin.name, (state) => runMutator(state, stage.name, planned, strict) ?? RESOLVED);
+        hook.tapPromise(planned.plugin.name, (state) => runMutator(state, stage.name, planned, strict, timeoutMs) ?? RESOLVED);
       } else {
         hook.tap(planned.plugin.name, (state) => {
-          if (runMutator(state, stage.name, planned, strict) !== undefined) {
+          if (runMutator(state, stage.name, planned, strict, timeoutMs) !== undefined) {
             throw new CtnrError('PLUGIN_INVALID', 'apply() returned a promise but is not declared async: write `async apply(ctx)` or set `async: true` on the plugin', {
               plugin: planned.plugin.name, stage: stage.name, presetChain: planned.presetChain,
             });
@@ -134,7 +145,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const violations: Result['violations'] = [];
       for (const stage of plan.stages) {
         for (const planned of stage.validators) {
-          const found = await runValidator(state, stage.name, planned);
+          const found = await runValidator(state, stage.name, planned, timeoutMs);
           for (const v of found) {
             violations.push({
               ...v,
@@ -233,8 +244,35 @@ function failWith(errors: CtnrError[]): never {
   throw first;
 }
 
+/**
+ * An async apply()/validate() that has not settled after `ms` fails with PLUGIN_TIMEOUT naming the plugin. The
+ * timer is cleared the moment the call settles, so it never outlives it. While the call is pending the timer
+ * does keep the process alive, on purpose: a promise that waits on nothing would otherwise let Node end the
+ * process silently (exit 13 under a top-level await) before the error is reported.
+ */
+function withTimeout<T>(promise: PromiseLike<T>, ms: number, planned: PlannedPlugin, stage: string, fn: 'apply' | 'validate'): Promise<T> {
+  if (ms === Infinity) return Promise.resolve(promise);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new CtnrError('PLUGIN_TIMEOUT', `${fn}() did not settle within ${ms} ms (a plugin that needs longer sets \`timeoutMs\`)`, {
+        plugin: planned.plugin.name, stage, presetChain: planned.presetChain,
+      }));
+    }, ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
 /** Run one mutator; returns a promise only when its apply() did (the common synchronous case stays synchronous). */
-function runMutator(state: RunState, stage: string, planned: PlannedPlugin, strict: boolean): Promise<void> | undefined {
+function runMutator(state: RunState, stage: string, planned: PlannedPlugin, strict: boolean, timeoutMs: number): Promise<void> | undefined {
   const errors: CtnrError[] = [];
   const ctx = makeContext(state, planned, stage, errors);
   const before = strict ? JSON.stringify(state.doc) : '';
@@ -245,7 +283,7 @@ function runMutator(state: RunState, stage: string, planned: PlannedPlugin, stri
     throw decorate(err, state, planned, stage);
   }
   if (result && typeof (result as Promise<unknown>).then === 'function') {
-    return (result as Promise<PluginOutput>).then(
+    return withTimeout(result as Promise<PluginOutput>, planned.plugin.timeoutMs ?? timeoutMs, planned, stage, 'apply').then(
       (out) => applyOutput(state, stage, planned, strict, before, errors, out),
       (err) => {
         throw decorate(err, state, planned, stage);
@@ -356,12 +394,15 @@ function checkBundleFile(file: BundleFile): string | undefined {
   return undefined;
 }
 
-async function runValidator(state: RunState, stage: string, planned: PlannedPlugin): Promise<readonly Violation[]> {
+async function runValidator(state: RunState, stage: string, planned: PlannedPlugin, timeoutMs: number): Promise<readonly Violation[]> {
   const errors: CtnrError[] = [];
   const ctx = makeContext(state, planned, stage, errors);
   let result: readonly Violation[];
   try {
-    result = await planned.plugin.validate!(ctx);
+    const out = planned.plugin.validate!(ctx);
+    result = out && typeof (out as PromiseLike<unknown>).then === 'function'
+      ? await withTimeout(out as PromiseLike<readonly Violation[]>, planned.plugin.timeoutMs ?? timeoutMs, planned, stage, 'validate')
+      : (out as readonly Violation[]);
   } catch (err) {
     throw decorate(err, state, planned, stage);
   }

@@ -194,6 +194,10 @@ function checkPluginShape(plugin: Plugin, chain: readonly string[]): void {
   if (plugin.replace !== undefined && typeof plugin.replace !== 'boolean') {
     throw new CtnrError('PLUGIN_INVALID', `"replace" must be true or false, not ${JSON.stringify(plugin.replace)}`, named);
   }
+  const t = plugin.timeoutMs;
+  if (t !== undefined && !(typeof t === 'number' && t > 0 && (Number.isSafeInteger(t) || t === Infinity))) {
+    throw new CtnrError('PLUGIN_INVALID', `"timeoutMs" must be a positive whole number of milliseconds (or Infinity), not ${JSON.stringify(t)}`, named);
+  }
 }
 
 /**

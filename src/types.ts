@@ -137,6 +137,11 @@ export interface Plugin<Options = any> {
    */
   readonly async?: boolean;
   /**
+   * Milliseconds an async `apply`/`validate` may take before the service fails with PLUGIN_TIMEOUT naming this
+   * plugin (default: the engine's `pluginTimeoutMs`, 30 000).
+   */
+  readonly timeoutMs?: number;
+  /**
    * Take the place of an earlier plugin of the same name whose name starts with `ctnr:` (ctnr's own). Required
    * from configs and presets not shipped with ctnr, so that nothing takes a ctnr plugin's name by accident.
    */

@@ -63,20 +63,23 @@ describe('redefining a ctnr: plugin', () => {
     expect(engine.plan.stages[0]!.plugins.find((p) => p.plugin.name === 'acme:tag')!.plugin.options).toEqual({ v: '2' });
   });
 
-  it('`replace` is checked on plugins given through the API', () => {
+  it('`replace` and `timeoutMs` are checked on plugins given through the API', () => {
     expect(planError(() => createEngine({ stages: ['process'], plugins: [{ name: 'acme:x', stage: 'process', apply: () => [], replace: 'yes' as never }] }))).toMatchObject({ code: 'PLUGIN_INVALID', message: expect.stringMatching(/"replace" must be true or false/) });
+    expect(planError(() => createEngine({ stages: ['process'], plugins: [{ name: 'acme:x', stage: 'process', apply: () => [], timeoutMs: -1 }] }))).toMatchObject({ code: 'PLUGIN_INVALID', message: expect.stringMatching(/"timeoutMs" must be a positive/) });
   });
 });
 
 describe('config schema', () => {
   const base = { name: 'ctnr:seccomp', stage: 'seccomp', apply: () => [] };
-  it('accepts `replace` on a plugin', () => {
-    const config = validateConfig({ plugins: [{ ...base, replace: true }] }, 'ctnr.config.ts');
-    expect(config.plugins![0]).toMatchObject({ replace: true });
+  it('accepts `replace` and `timeoutMs` on a plugin', () => {
+    const config = validateConfig({ plugins: [{ ...base, replace: true, timeoutMs: 5000 }] }, 'ctnr.config.ts');
+    expect(config.plugins![0]).toMatchObject({ replace: true, timeoutMs: 5000 });
   });
 
   it.each([
     [{ replace: 'yes' }, 'plugins[0].replace'],
+    [{ timeoutMs: 0 }, 'plugins[0].timeoutMs'],
+    [{ timeoutMs: 1.5 }, 'plugins[0].timeoutMs'],
   ])('refuses %j at its key path', (extra, where) => {
     try {
       validateConfig({ plugins: [{ ...base, ...extra }] }, 'ctnr.config.ts');
