@@ -3,6 +3,7 @@ import type { Operation } from 'fast-json-patch';
 import { CtnrError, isCtnrError, renderPath } from './errors.js';
 import { applyOpInPlace, checkOpShape, lookup, opError, resolveOp, splitPointer } from './patch.js';
 import { jsonClone, Owners } from './owners.js';
+import { CTNR_PREFIX as CTNR_ANNOTATION_PREFIX } from './annotations.js';
 import { resolvePlan, type Plan, type PlannedPlugin } from './plan.js';
 import { createBaseSpec } from './spec/base.js';
 import type { Spec } from './spec/types.js';
@@ -328,14 +329,25 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
     });
   }
   const info = { stage, presetChain: planned.presetChain };
+  const writesCtnrAnnotations = plugin.name.startsWith(CTNR_PLUGIN_PREFIX);
   for (let i = 0; i < list.length; i++) {
-    const op = list[i]!;
-    const bad = checkOpShape(op, i);
+    const given = list[i]!;
+    const bad = checkOpShape(given, i);
     if (bad) {
       throw new CtnrError('OP_INVALID', `op ${i} is malformed: ${bad.message}`, { plugin: plugin.name, ...info });
     }
+    // The engine's own record of the op: changing the op object afterwards changes nothing in the trace.
+    const op = ownOp(given);
     if ((op.op === 'move' || op.op === 'copy') && lookup(state.doc, op.from) === undefined) {
       throw opError(plugin.name, i, op, `"from" ${op.from} does not exist`, info);
+    }
+    if (!writesCtnrAnnotations && op.op !== 'test') {
+      const problem = ctnrAnnotationWrite(state.doc, op);
+      if (problem) {
+        throw new CtnrError('OP_INVALID', `op ${i} (${op.op} ${op.path}) ${problem}: annotations under ${CTNR_ANNOTATION_PREFIX} are written only by ctnr's own plugins (named ${CTNR_PLUGIN_PREFIX}…)`, {
+          plugin: plugin.name, ...info,
+        });
+      }
     }
     const resolved = resolveOp(state.doc, op);
     if (typeof resolved === 'string') throw opError(plugin.name, i, op, resolved, info);
@@ -366,6 +378,55 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
     state.owners.set(resolved.segs, entry, resolved.existed, sharesValue);
     state.trace.push(entry);
   }
+}
+
+const CTNR_PLUGIN_PREFIX = 'ctnr:';
+
+/** A fresh op record (the value itself is taken by reference, as the document takes it). */
+function ownOp(op: Operation): Operation {
+  switch (op.op) {
+    case 'add':
+    case 'replace':
+    case 'test':
+      return { op: op.op, path: op.path, value: op.value } as Operation;
+    case 'remove':
+      return { op: 'remove', path: op.path };
+    default:
+      return { op: op.op, from: (op as { from: string }).from, path: op.path } as Operation;
+  }
+}
+
+/**
+ * Why `op` writes ctnr's annotations (`/annotations/io.ctnr.*`, or all of `/annotations` with other
+ * `io.ctnr.*` entries than now), or undefined. Checked for plugins not named `ctnr:…`.
+ */
+function ctnrAnnotationWrite(doc: Spec, op: Operation): string | undefined {
+  const target = splitPointer(op.path);
+  if (target[0] === 'annotations') {
+    if (target.length > 1) {
+      if (target[1]!.startsWith(CTNR_ANNOTATION_PREFIX)) return `writes annotation "${target[1]}"`;
+    } else {
+      const next = op.op === 'remove' ? undefined : op.op === 'move' || op.op === 'copy' ? lookup(doc, op.from) : (op as { value: unknown }).value;
+      if (!sameCtnrEntries(doc.annotations, next)) return `changes the ${CTNR_ANNOTATION_PREFIX}* annotations`;
+    }
+  }
+  if (op.op === 'move') {
+    const from = splitPointer(op.from);
+    if (from[0] === 'annotations' && (from.length > 1 ? from[1]!.startsWith(CTNR_ANNOTATION_PREFIX) : !sameCtnrEntries(doc.annotations, undefined))) {
+      return `moves ${CTNR_ANNOTATION_PREFIX}* annotations away`;
+    }
+  }
+  return undefined;
+}
+
+function sameCtnrEntries(a: unknown, b: unknown): boolean {
+  const pick = (o: unknown): Array<[string, unknown]> =>
+    o !== null && typeof o === 'object' && !Array.isArray(o)
+      ? Object.entries(o).filter(([k]) => k.startsWith(CTNR_ANNOTATION_PREFIX)).sort(([x], [y]) => (x < y ? -1 : 1))
+      : [];
+  const x = pick(a);
+  const y = pick(b);
+  return x.length === y.length && x.every(([k, v], i) => y[i]![0] === k && y[i]![1] === v);
 }
 
 /**

@@ -51,6 +51,9 @@ export function checkOpShape(op: unknown, index: number): OpProblem | undefined 
     if (typeof ptr !== 'string' || (ptr !== '' && !ptr.startsWith('/'))) {
       return { index, message: `"${key}" must be a JSON pointer starting with "/", got ${JSON.stringify(ptr)}` };
     }
+    // The root of the document is the engine's: replacing it would leave every earlier trace entry pointing
+    // at values that are gone (fast-json-patch does not even apply it in place).
+    if (ptr === '') return { index, message: `"${key}" "" is the whole document, which no op may target` };
     const bad = FORBIDDEN_SEGMENT.exec(ptr);
     if (bad) return { index, message: `"${key}" ${ptr} has forbidden segment "${bad[1]}"` };
   }
@@ -74,7 +77,7 @@ export interface ResolvedOp {
 
 export function resolveOp(doc: unknown, op: Operation): ResolvedOp | string {
   const path = op.path;
-  if (path === '') return op.op === 'add' || op.op === 'replace' ? { pointer: '', segs: [], existed: true } : `cannot ${op.op} the whole document`;
+  if (path === '') return 'an op cannot target the whole document';
   const segs = splitPointer(path);
   let parent: any = doc;
   for (let i = 0; i < segs.length - 1; i++) {
@@ -85,18 +88,20 @@ export function resolveOp(doc: unknown, op: Operation): ResolvedOp | string {
   }
   if (parent === null || typeof parent !== 'object') return `parent of ${path} is not an object or array`;
   const last = segs[segs.length - 1]!;
+  // move and copy put a value at `path` the way add does (RFC 6902 §4.4, §4.5).
+  const adds = op.op === 'add' || op.op === 'move' || op.op === 'copy';
   if (Array.isArray(parent)) {
-    if (op.op === 'add' && last === '-') {
+    if (adds && last === '-') {
       const resolved = [...segs.slice(0, -1), String(parent.length)];
       return { pointer: path.slice(0, path.lastIndexOf('/') + 1) + parent.length, segs: resolved, existed: false };
     }
     if (!isIndex(last)) return `${path}: "${last}" is not an array index`;
     const idx = Number(last);
-    if (op.op === 'add') return idx <= parent.length ? { pointer: path, segs, existed: false } : `${path}: index ${idx} is past the end (length ${parent.length})`;
+    if (adds) return idx <= parent.length ? { pointer: path, segs, existed: false } : `${path}: index ${idx} is past the end (length ${parent.length})`;
     return idx < parent.length ? { pointer: path, segs, existed: true } : `${path}: index ${idx} does not exist (length ${parent.length})`;
   }
   const existed = Object.hasOwn(parent, last);
-  if (op.op !== 'add' && !existed) return `${path} does not exist`;
+  if (!adds && !existed) return `${path} does not exist`;
   return { pointer: path, segs, existed };
 }
 
