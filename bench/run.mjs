@@ -11,9 +11,41 @@ console.log(`  pipeline  ${t.pipeline.toFixed(0).padStart(8)} services/s  (${(1e
 console.log(`  baseline  ${t.baseline.toFixed(0).padStart(8)} services/s  (${(1e6 / t.baseline).toFixed(1)} µs each)`);
 console.log(`  pipeline takes ${ratio.toFixed(2)}× the baseline's time  target ≤ 1.50`);
 console.log(`  loading the compose file + validating the service: ${t.load.toFixed(0)}/s (${(1e6 / t.load).toFixed(1)} µs), spec ${t.bytes} bytes`);
+const views = await measureThirdParty();
+console.log(`  the same plugins as third-party ones (read-only ctx.spec views, copied values): ${views.thirdParty.toFixed(1)} µs vs ${views.own.toFixed(1)} µs each (${(views.thirdParty / views.own).toFixed(2)}×)`);
 console.log('cold start (median wall time, interleaved runs):');
 const cold = measureCold();
 for (const r of cold) console.log(`  ${r.name.padEnd(52)} ${r.medianMs.toFixed(1).padStart(7)} ms  (+${r.overNodeMs.toFixed(1)} ms over node)`);
 console.log('large compose file (loading it; the time should double with the services, not quadruple):');
 const { measureLargeFile } = await import('./large-file.mjs');
 for (const r of await measureLargeFile()) console.log(`  ${String(r.services).padStart(6)} services (${(r.bytes / 1e6).toFixed(1)} MB)  ${r.ms.toFixed(0).padStart(7)} ms`);
+
+/**
+ * Plugins from outside ctnr's presets see `ctx.spec` through read-only views and have their values copied
+ * (src/readonly.ts); ctnr's own plugins see the spec itself. This runs the default preset's plugins both ways
+ * (alternating rounds, medians) so the cost of the views shows.
+ */
+async function measureThirdParty() {
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { fileURLToPath } = await import('node:url');
+  const { createEngine } = await import('../dist/src/engine.js');
+  const { loadComposeFile, selectService } = await import('../dist/src/compose/load.js');
+  const { defaultPreset } = await import('../dist/presets/default.js');
+  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  const { input } = selectService(loadComposeFile(path.join(repo, 'bench/fixture/compose.yaml')), 'api');
+  const env = { rootless: false, dataDir: '/var/lib/ctnr', uid: 0, gid: 0, arch: 'amd64', kernelRelease: os.release() };
+  const preset = defaultPreset();
+  const own = createEngine({ presets: [preset] });
+  const thirdParty = createEngine({ presets: [{ name: 'bench:third-party', stages: preset.stages, plugins: preset.plugins }] });
+  const perService = async (engine) => {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < 300; i++) JSON.stringify((await engine.run(input, env)).spec);
+    return Number(process.hrtime.bigint() - t0) / 300 / 1000;
+  };
+  for (let i = 0; i < 5; i++) await perService(own), await perService(thirdParty);
+  const a = [], b = [];
+  for (let r = 0; r < 15; r++) a.push(await perService(own)), b.push(await perService(thirdParty));
+  const median = (xs) => xs.sort((x, y) => x - y)[xs.length >> 1];
+  return { own: median(a), thirdParty: median(b) };
+}

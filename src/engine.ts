@@ -1,8 +1,9 @@
 import { AsyncSeriesHook } from 'tapable';
 import type { Operation } from 'fast-json-patch';
 import { CtnrError, isCtnrError, renderPath } from './errors.js';
-import { applyOpInPlace, checkOpShape, lookup, opError, resolveOp, splitPointer } from './patch.js';
+import { applyOpInPlace, checkOpShape, copyValue, lookup, opError, resolveOp, splitPointer } from './patch.js';
 import { jsonClone, Owners } from './owners.js';
+import { createViews, type ViewSet } from './readonly.js';
 import { CTNR_PREFIX as CTNR_ANNOTATION_PREFIX } from './annotations.js';
 import { resolvePlan, type Plan, type PlannedPlugin } from './plan.js';
 import { createBaseSpec } from './spec/base.js';
@@ -19,7 +20,10 @@ export interface EngineOptions {
   plugins?: readonly Plugin[];
   stages?: ReadonlyArray<string | StageDeclaration>;
   disable?: readonly string[];
-  /** Snapshot the spec around every plugin and fail one that mutates it instead of returning ops (tests). */
+  /**
+   * Snapshot the spec around every plugin and fail one that mutates it instead of returning ops (tests: this
+   * is what holds ctnr's own plugins to the rule; plugins from anywhere else always get a read-only view).
+   */
   strict?: boolean;
   /**
    * How long an async `apply`/`validate` may take before the service fails with PLUGIN_TIMEOUT (default
@@ -64,6 +68,10 @@ interface RunState {
   source: ServiceSource;
   doc: Spec;
   trace: TraceEntry[];
+  /** Read-only views for plugins from outside ctnr (src/readonly.ts), made when the first such plugin runs. */
+  views: ViewSet | undefined;
+  /** Set when a plugin wrote through a view (even if it caught the error); checked after every plugin. */
+  violation: string | undefined;
   /** Who wrote what (src/owners.ts). */
   owners: Owners;
   diagnostics: Diagnostic[];
@@ -125,6 +133,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
         source: input.source ?? { dir: process.cwd(), locate: () => undefined },
         doc: createBaseSpec(),
         trace: [],
+        views: undefined,
+        violation: undefined,
         owners: new Owners(),
         diagnostics: [],
         files: new Map(),
@@ -177,6 +187,10 @@ function related(a: string, b: string): boolean {
   return a === b || a.startsWith(b + '/') || b.startsWith(a + '/') || b === '' || a === '';
 }
 
+function viewsOf(state: RunState): ViewSet {
+  return (state.views ??= createViews((what) => (state.violation ??= what)));
+}
+
 function makeContext(state: RunState, planned: PlannedPlugin, stage: string, errors: CtnrError[]): PluginContext {
   const { input, source } = state;
   const where = (path: string | ReadonlyArray<string | number> | undefined) => {
@@ -190,10 +204,10 @@ function makeContext(state: RunState, planned: PlannedPlugin, stage: string, err
     project: state.project,
     source,
     image: input.image,
-    spec: state.doc,
+    spec: planned.builtin ? state.doc : viewsOf(state).view(state.doc),
     env: state.env,
     options: planned.plugin.options,
-    trace: state.trace,
+    trace: planned.builtin ? state.trace : viewsOf(state).view(state.trace),
     files: state.files,
     ownerOf: (ptr) => state.owners.ownerOf(splitPointer(ptr)),
     warn(message, path) {
@@ -245,6 +259,20 @@ function failWith(errors: CtnrError[]): never {
   throw first;
 }
 
+/** A plugin wrote through its read-only view of the spec (the failure stands even if it caught the TypeError). */
+function mutationError(state: RunState, planned: PlannedPlugin, stage: string, cause?: unknown): CtnrError {
+  const what = state.violation!;
+  state.violation = undefined;
+  return new CtnrError('PLUGIN_FAILED', `plugin changed the spec instead of returning ops (${what})`, {
+    plugin: planned.plugin.name, stage, presetChain: planned.presetChain, ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/** The error a plugin's apply()/validate() threw, named; a write through the read-only view comes first. */
+function failure(err: unknown, state: RunState, planned: PlannedPlugin, stage: string): CtnrError {
+  return state.violation !== undefined ? mutationError(state, planned, stage, err) : decorate(err, state, planned, stage);
+}
+
 /**
  * An async apply()/validate() that has not settled after `ms` fails with PLUGIN_TIMEOUT naming the plugin. The
  * timer is cleared the moment the call settles, so it never outlives it. While the call is pending the timer
@@ -277,17 +305,18 @@ function runMutator(state: RunState, stage: string, planned: PlannedPlugin, stri
   const errors: CtnrError[] = [];
   const ctx = makeContext(state, planned, stage, errors);
   const before = strict ? JSON.stringify(state.doc) : '';
+  state.violation = undefined;
   let result: PluginOutput | Promise<PluginOutput>;
   try {
     result = planned.plugin.apply!(ctx);
   } catch (err) {
-    throw decorate(err, state, planned, stage);
+    throw failure(err, state, planned, stage);
   }
   if (result && typeof (result as Promise<unknown>).then === 'function') {
     return withTimeout(result as Promise<PluginOutput>, planned.plugin.timeoutMs ?? timeoutMs, planned, stage, 'apply').then(
       (out) => applyOutput(state, stage, planned, strict, before, errors, out),
       (err) => {
-        throw decorate(err, state, planned, stage);
+        throw failure(err, state, planned, stage);
       },
     );
   }
@@ -297,6 +326,7 @@ function runMutator(state: RunState, stage: string, planned: PlannedPlugin, stri
 
 function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, strict: boolean, before: string, errors: CtnrError[], result: PluginOutput): void {
   const plugin = planned.plugin;
+  if (state.violation !== undefined) throw mutationError(state, planned, stage);
   if (strict && JSON.stringify(state.doc) !== before) {
     throw new CtnrError('PLUGIN_FAILED', 'plugin mutated the spec instead of returning ops', {
       plugin: plugin.name, stage, presetChain: planned.presetChain,
@@ -337,7 +367,7 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
       throw new CtnrError('OP_INVALID', `op ${i} is malformed: ${bad.message}`, { plugin: plugin.name, ...info });
     }
     // The engine's own record of the op: changing the op object afterwards changes nothing in the trace.
-    const op = ownOp(given);
+    const op = ownOp(given, planned, i, info);
     if ((op.op === 'move' || op.op === 'copy') && lookup(state.doc, op.from) === undefined) {
       throw opError(plugin.name, i, op, `"from" ${op.from} does not exist`, info);
     }
@@ -382,13 +412,26 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
 
 const CTNR_PLUGIN_PREFIX = 'ctnr:';
 
-/** A fresh op record (the value itself is taken by reference, as the document takes it). */
-function ownOp(op: Operation): Operation {
+/**
+ * A fresh op record. The value of a plugin from outside ctnr is copied (and checked to be JSON data): that
+ * plugin keeps no reference into the spec, and a read-only view in it becomes plain data. ctnr's own plugins
+ * return fresh values (their tests run in strict mode), which the document takes by reference.
+ */
+function ownOp(op: Operation, planned: PlannedPlugin, index: number, info: { stage: string; presetChain: readonly string[] }): Operation {
   switch (op.op) {
     case 'add':
     case 'replace':
-    case 'test':
-      return { op: op.op, path: op.path, value: op.value } as Operation;
+    case 'test': {
+      let value = op.value;
+      if (!planned.builtin) {
+        try {
+          value = copyValue(value);
+        } catch (err) {
+          throw new CtnrError('OP_INVALID', `op ${index} (${op.op} ${op.path}): the value ${(err as Error).message}`, { plugin: planned.plugin.name, ...info, cause: err });
+        }
+      }
+      return { op: op.op, path: op.path, value } as Operation;
+    }
     case 'remove':
       return { op: 'remove', path: op.path };
     default:
@@ -458,6 +501,7 @@ function checkBundleFile(file: BundleFile): string | undefined {
 async function runValidator(state: RunState, stage: string, planned: PlannedPlugin, timeoutMs: number): Promise<readonly Violation[]> {
   const errors: CtnrError[] = [];
   const ctx = makeContext(state, planned, stage, errors);
+  state.violation = undefined;
   let result: readonly Violation[];
   try {
     const out = planned.plugin.validate!(ctx);
@@ -465,8 +509,9 @@ async function runValidator(state: RunState, stage: string, planned: PlannedPlug
       ? await withTimeout(out as PromiseLike<readonly Violation[]>, planned.plugin.timeoutMs ?? timeoutMs, planned, stage, 'validate')
       : (out as readonly Violation[]);
   } catch (err) {
-    throw decorate(err, state, planned, stage);
+    throw failure(err, state, planned, stage);
   }
+  if (state.violation !== undefined) throw mutationError(state, planned, stage);
   if (errors.length > 0) failWith(errors);
   if (!Array.isArray(result)) {
     throw new CtnrError('PLUGIN_FAILED', 'validate() must return an array of violations', {

@@ -165,3 +165,44 @@ export function lookup(doc: unknown, path: string): any {
   }
   return node;
 }
+
+const MAX_DEPTH = 256;
+
+/**
+ * The document's own copy of a value a plugin outside ctnr returned: the plugin keeps no reference into the
+ * spec (changing what it returned later changes nothing), read-only views of `ctx.spec` become plain data, and
+ * only JSON data passes: throws an Error naming the problem for functions, symbols, bigints, `__proto__` keys
+ * and values nested deeper than 256 levels (a cycle). A getter that throws propagates its error.
+ */
+export function copyValue(value: unknown): unknown {
+  if (value !== null && typeof value === 'object') return copyNode(value, 0);
+  checkLeaf(value);
+  return value;
+}
+
+function copyNode(v: any, depth: number): unknown {
+  if (depth > MAX_DEPTH) throw new Error(`is nested deeper than ${MAX_DEPTH} levels (or refers to itself)`);
+  if (Array.isArray(v)) {
+    const n = v.length;
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = copyItem(v[i], depth);
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) {
+    if (k === '__proto__') throw new Error('has a "__proto__" key');
+    out[k] = copyItem(v[k], depth);
+  }
+  return out;
+}
+
+function copyItem(x: unknown, depth: number): unknown {
+  if (x !== null && typeof x === 'object') return copyNode(x, depth + 1);
+  if (typeof x !== 'string' && typeof x !== 'number') checkLeaf(x);
+  return x;
+}
+
+function checkLeaf(x: unknown): void {
+  const t = typeof x;
+  if (t === 'function' || t === 'symbol' || t === 'bigint') throw new Error(`holds a ${t}, which is not JSON data`);
+}

@@ -6,6 +6,8 @@ export interface PlannedPlugin {
   readonly plugin: Plugin;
   /** e.g. `['ctnr.config.ts', 'ctnr:preset-default']` — outermost first. */
   readonly presetChain: readonly string[];
+  /** Listed by a preset shipped with ctnr (see `shippedWithCtnr`): the engine trusts it with the spec itself. */
+  readonly builtin: boolean;
 }
 
 export interface PlannedStage {
@@ -32,6 +34,7 @@ interface StageSlot {
 interface PluginSlot {
   plugin: Plugin;
   presetChain: readonly string[];
+  builtin: boolean;
   /** Position of the first listing: a plugin listed again keeps it (babel's rule). */
   position: number;
 }
@@ -86,6 +89,7 @@ export function resolvePlan(root: Preset): Plan {
         }
         existing.plugin = plugin;
         existing.presetChain = chain;
+        existing.builtin = builtin;
       } else {
         if (plugin.replace === true) {
           throw new CtnrError('PLUGIN_INVALID', `plugin "${plugin.name}" says \`replace: true\` but no earlier plugin has that name${didYouMean(plugin.name, plugins.keys())}`, {
@@ -93,7 +97,7 @@ export function resolvePlan(root: Preset): Plan {
             presetChain: chain,
           });
         }
-        plugins.set(plugin.name, { plugin, presetChain: chain, position: position++ });
+        plugins.set(plugin.name, { plugin, presetChain: chain, builtin, position: position++ });
       }
     }
     for (const name of preset.disable ?? []) disables.push({ name, presetChain: chain });
@@ -269,7 +273,7 @@ function orderStage(
     let best = 0;
     for (let k = 1; k < ready.length; k++) if (better(ready[k]!, ready[best]!) < 0) best = k;
     const i = ready.splice(best, 1)[0]!;
-    out.push({ plugin: slots[i]!.plugin, presetChain: slots[i]!.presetChain });
+    out.push({ plugin: slots[i]!.plugin, presetChain: slots[i]!.presetChain, builtin: slots[i]!.builtin });
     for (const j of outgoing[i]!) if (--indegree[j]! === 0) ready.push(j);
   }
   if (out.length < slots.length) {

@@ -77,6 +77,27 @@ describe('io.ctnr.* annotations', () => {
   });
 });
 
+describe('values that are not JSON data', () => {
+  it.each<[string, () => unknown, RegExp]>([
+    ['a function', () => ({ f: () => 1 }), /function/],
+    ['a bigint', () => [1n], /bigint/],
+    ['a cycle', () => {
+      const a: Record<string, unknown> = {};
+      a.self = a;
+      return a;
+    }, /nested deeper|refers to itself/],
+    ['a throwing getter', () => ({
+      get boom() {
+        throw new Error('getter exploded');
+      },
+    }), /getter exploded/],
+  ])('%s in a third-party plugin\'s value is OP_INVALID naming the plugin', async (_what, make, msg) => {
+    const err = await runError(plugin('acme:odd', () => [{ op: 'add', path: '/hostname', value: make() }]));
+    expect(err).toMatchObject({ code: 'OP_INVALID', plugin: 'acme:odd', stage: 'process' });
+    expect(err.message).toMatch(msg);
+  });
+});
+
 describe('move and copy', () => {
   it('put the value at a new key or index the way add does (RFC 6902 4.4, 4.5), traced at the resolved pointer', async () => {
     const result = await run(plugin('acme:mover', () => [
