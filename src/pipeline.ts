@@ -5,6 +5,8 @@ import { loadConfig, resolvePresetRefs, type LoadedConfig } from './config/load.
 import { createEnv } from './env.js';
 import type { Diagnostic, Env, Preset } from './types.js';
 import { resolveImageConfig, type ImageConfig, type ImageSources } from './image/config.js';
+import type { ProjectImageSettings } from './image/for-service.js';
+import type { PullProgress } from './image/types.js';
 import { BUILTIN_PRESETS } from '../presets/index.js';
 import { defaultPreset } from '../presets/default.js';
 
@@ -27,6 +29,12 @@ export interface ProjectOptions {
   /** Image defaults: --image-config FILE, --image DIR (else the config's `images` mapping). */
   imageConfig?: string;
   image?: string;
+  /** --pull always|missing|never (wins over each service's pull_policy). */
+  pull?: string;
+  /** --platform os/arch[/variant] (wins over each service's platform:). */
+  platform?: string;
+  /** Pull progress events (a CLI draws them). */
+  onPullProgress?: (e: PullProgress) => void;
 }
 
 export interface LoadedProject {
@@ -36,6 +44,13 @@ export interface LoadedProject {
   env: Env;
   /** Where runService finds a service's image config when the caller passes none. */
   imageSources?: ImageSources;
+  /** Where runService and createBundle get images that no local source supplies: the store and registries. */
+  images?: ProjectImageSettings;
+}
+
+/** The project's image settings (a project built by hand, without openProject, gets the defaults). */
+export function imageSettings(project: LoadedProject): ProjectImageSettings {
+  return project.images ?? { dataDir: project.env.dataDir };
 }
 
 /** Compose file + config + presets → an engine ready to run services of that file. */
@@ -62,7 +77,15 @@ export async function openProject(options: ProjectOptions = {}): Promise<LoadedP
     ...(options.image ? { image: options.image } : {}),
     ...(config.config.images ? { images: config.config.images, mappingBase: path.dirname(config.file ?? compose.file) } : {}),
   };
-  return { compose, config, engine, env, imageSources };
+  const images: ProjectImageSettings = {
+    dataDir: env.dataDir,
+    ...(config.config.registries ? { registries: config.config.registries } : {}),
+    ...(config.config.pullPolicy ? { defaultPullPolicy: config.config.pullPolicy } : {}),
+    ...(options.pull ? { pull: options.pull } : {}),
+    ...(options.platform ? { platform: options.platform } : {}),
+    ...(options.onPullProgress ? { onProgress: options.onPullProgress } : {}),
+  };
+  return { compose, config, engine, env, imageSources, images };
 }
 
 export async function engineFromConfig(config: LoadedConfig, dir: string, extraPresets: readonly string[] = [], strict = false): Promise<Engine> {
@@ -88,12 +111,39 @@ export interface ServiceRun {
   diagnostics: Diagnostic[];
 }
 
+/**
+ * Whether the service's image comes from somewhere the user named (--rootfs, --image-config, --image, or the
+ * config's `images` mapping): then the store and registries are not consulted for it.
+ */
+export function hasLocalImageSource(project: LoadedProject, name: string, imageName: unknown): boolean {
+  const s = project.imageSources;
+  if (project.env.rootfs !== undefined || s?.imageConfig || s?.image) return true;
+  return typeof imageName === 'string' && s?.images?.[imageName] !== undefined;
+}
+
 /** `image`: the OCI image config the service runs from, when known (e.g. read from an image layout). */
 export async function runService(project: LoadedProject, name: string, image?: ImageConfig): Promise<ServiceRun> {
   const imageName = project.compose.services[name]?.image;
-  const resolved = image ?? (project.imageSources ? await resolveImageConfig(project.imageSources, typeof imageName === 'string' ? imageName : undefined, project.env.arch) : undefined);
+  let resolved = image ?? (project.imageSources ? await resolveImageConfig(project.imageSources, typeof imageName === 'string' ? imageName : undefined, project.env.arch) : undefined);
+  let env = project.env;
+  if (!image && !resolved && project.compose.services[name] !== undefined) {
+    // `image:` after extends and interpolation, with the service's pull_policy, platform and user.
+    const keys = selectService(project.compose, name).input.service as { image?: unknown; user?: unknown };
+    if (typeof keys.image === 'string' && !hasLocalImageSource(project, name, keys.image)) {
+      // The image from the store (pulled per its pull policy): its config, and its root filesystem only where a
+      // user or group name must be resolved against the image's /etc/passwd and /etc/group.
+      const { imageForService, rootfsForImage, userNeedsRootfs } = await import('./image/for-service.js');
+      const stored = await imageForService(imageSettings(project), name, keys, false);
+      resolved = stored.config;
+      const user = typeof keys.user === 'string' ? keys.user : stored.config.User;
+      if (userNeedsRootfs(user)) {
+        const full = await imageForService(imageSettings(project), name, keys, true);
+        env = { ...env, rootfs: await rootfsForImage(imageSettings(project), full, undefined) };
+      }
+    }
+  }
   const { input, diagnostics } = selectService(project.compose, name, resolved);
   // `environment:` secrets and configs read the loader's variables (process environment over `.env`), as compose.
-  const result = await project.engine.run(input, { environment: project.compose.variables, ...project.env });
+  const result = await project.engine.run(input, { environment: project.compose.variables, ...env });
   return { input, result, diagnostics: [...diagnostics, ...result.diagnostics] };
 }

@@ -2,7 +2,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CtnrError } from '../errors.js';
 import type { ImageConfig } from '../image/config.js';
-import { runService, type LoadedProject, type ServiceRun } from '../pipeline.js';
+import { imageSettings, runService, type LoadedProject, type ServiceRun } from '../pipeline.js';
+import { selectService } from '../compose/load.js';
+import { copyRootfs } from '../image/rootfs.js';
+import type { StoredImage } from '../image/store.js';
+import type { IdMapping } from '../image/types.js';
 import { servicePolicy } from '../policy/apply.js';
 import type { Spec } from '../spec/types.js';
 import { readLayout, unpackLayers, type LayoutImage } from './layout.js';
@@ -20,6 +24,8 @@ export interface CreateBundleOptions {
   force?: boolean;
   /** Replaces the service's `command` (like `docker compose run SERVICE COMMAND…`). */
   command?: readonly string[];
+  /** Rootless: how image ids map to host ids when the rootfs is unpacked (see src/image/idmap.ts). */
+  idMapping?: IdMapping;
   /** Called before slow steps (unpacking, generating, writing) so a CLI can show progress. */
   progress?: (step: string) => void;
 }
@@ -34,7 +40,8 @@ export interface CreatedBundle {
 type RootfsSource =
   | { kind: 'directory'; path: string; origin: string }
   | { kind: 'image'; layout: string; origin: string }
-  | { kind: 'config'; path?: string; layout?: string; configFile?: string; origin: string };
+  | { kind: 'config'; path?: string; layout?: string; configFile?: string; origin: string }
+  | { kind: 'store'; image: string };
 
 /** Default bundle directory of a service: one per project and service under the data dir. */
 export function defaultBundleDir(project: LoadedProject, service: string): string {
@@ -60,10 +67,8 @@ function rootfsSource(project: LoadedProject, service: string, opts: CreateBundl
       origin: `${project.config.label} images["${imageName}"]`,
     };
   }
-  const hint = imageName
-    ? ` (or map image "${imageName}" to a rootfs or layout under "images" in ctnr.config.ts)`
-    : '';
-  throw new CtnrError('USAGE', `service "${service}" needs a root filesystem: pass --rootfs DIR or --image LAYOUT${hint}`);
+  if (imageName !== undefined) return { kind: 'store', image: imageName };
+  throw new CtnrError('USAGE', `service "${service}" has no image: and needs a root filesystem: pass --rootfs DIR or --image LAYOUT`);
 }
 
 function readImageConfigFile(file: string): ImageConfig {
@@ -110,13 +115,34 @@ export async function createBundle(project: LoadedProject, service: string, opts
   const source = rootfsSource(project, service, opts);
   const dir = path.resolve(opts.dir ?? defaultBundleDir(project, service));
   const staging = new BundleStaging(dir, opts.force);
+  const warnings: string[] = [];
+  // Rootless: image owners land on the user's subordinate ids, as the rootless stage maps them in the container.
+  if (!opts.idMapping && project.env.rootless && process.getuid?.() !== 0) {
+    const { currentUserIdMapping } = await import('../image/idmap.js');
+    opts = { ...opts, idMapping: currentUserIdMapping() };
+  }
   try {
     let rootfsForPipeline: string;
     let rootPath: string;
     let layout: LayoutImage | undefined;
     let image: ImageConfig | undefined;
     const layoutDir = source.kind === 'image' ? source.layout : source.kind === 'config' && !source.path ? source.layout : undefined;
-    if (source.kind === 'directory' || (source.kind === 'config' && source.path)) {
+    let stored: StoredImage | undefined;
+    if (source.kind === 'store') {
+      // The image from the store (pulled per its pull policy), unpacked once into the store's rootfs cache and
+      // copied into the bundle, so the container's changes never reach the cache.
+      const { imageForService, rootfsForImage } = await import('../image/for-service.js');
+      const keys = selectService(project.compose, service).input.service as { image?: unknown };
+      opts.progress?.(`getting image ${source.image}`);
+      stored = await imageForService(imageSettings(project), service, keys, true);
+      opts.progress?.(`unpacking ${stored.layers.length} layer(s)`);
+      const cache = await rootfsForImage(imageSettings(project), stored, opts.idMapping, (w) => warnings.push(w.message));
+      opts.progress?.('copying the root filesystem');
+      rootfsForPipeline = path.join(staging.tmp, 'rootfs');
+      await copyRootfs(cache, rootfsForPipeline, opts.idMapping);
+      rootPath = 'rootfs';
+      image = stored.config;
+    } else if (source.kind === 'directory' || (source.kind === 'config' && source.path)) {
       const dirPath = source.kind === 'directory' ? source.path : source.path!;
       checkRootfsDir(dirPath, source.origin);
       rootfsForPipeline = rootPath = dirPath;
@@ -127,7 +153,7 @@ export async function createBundle(project: LoadedProject, service: string, opts
       layout = readLayout(layoutDir!, imageName, project.env.arch);
       opts.progress?.(`unpacking ${layout.layers.length} layer(s)`);
       rootfsForPipeline = path.join(staging.tmp, 'rootfs');
-      unpackLayers(layout, rootfsForPipeline);
+      for (const w of await unpackLayers(layout, rootfsForPipeline, opts.idMapping ? { idMapping: opts.idMapping } : {})) warnings.push(w.message);
       // Relative: runtimes resolve root.path against the bundle directory, which is renamed into place.
       rootPath = 'rootfs';
       image = layout.config;
@@ -141,15 +167,18 @@ export async function createBundle(project: LoadedProject, service: string, opts
     const policy = servicePolicy(project, run.result);
     if (policy.error) throw policy.error;
     run.diagnostics.push(...policy.warnings);
+    for (const message of warnings) run.diagnostics.push({ level: 'warning', code: 'IMAGE_UNPACK', message });
     const spec = run.result.spec;
     // The bundle writer owns root.path: where the root filesystem lives is decided here, not by a plugin.
     spec.root = { ...spec.root, path: rootPath };
 
     const composeBytes = readFileSync(project.compose.file);
     const service0 = run.input.service as { stop_grace_period?: number };
-    const rootfsMeta: BundleMetadata['rootfs'] = layout
-      ? { kind: 'image', layout: layout.layout, manifest: layout.manifest }
-      : { kind: 'directory', path: rootPath };
+    const rootfsMeta: BundleMetadata['rootfs'] = stored
+      ? { kind: 'store', reference: stored.reference ?? source.kind, manifest: stored.manifestDigest }
+      : layout
+        ? { kind: 'image', layout: layout.layout, manifest: layout.manifest }
+        : { kind: 'directory', path: rootPath };
     const metadata = newMetadata({
       service,
       project: project.compose.name,

@@ -19,7 +19,11 @@ export interface BundleMetadata {
   inputDigest: string;
   rootless: boolean;
   /** Where the root filesystem comes from: a host directory used in place, or an unpacked image layout. */
-  rootfs: { kind: 'directory'; path: string } | { kind: 'image'; layout: string; manifest: string };
+  rootfs:
+    | { kind: 'directory'; path: string }
+    | { kind: 'image'; layout: string; manifest: string }
+    /** From the image store: the reference pulled and the manifest it resolved to. */
+    | { kind: 'store'; reference: string; manifest: string };
   /** compose `stop_grace_period` in nanoseconds, when set (`ctnr run` waits this long before SIGKILL). */
   stopGracePeriodNs?: number;
 }

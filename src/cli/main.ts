@@ -8,6 +8,7 @@ import { registerRunCommands } from './register/run.js';
 import { registerHookCommands } from './register/hook.js';
 import { registerCheckCommands } from './register/check.js';
 import { registerKeysCommand } from './register/keys.js';
+import { registerImageCommands } from './register/image.js';
 
 /** Flags every command that reads a compose file shares. */
 export function composeOptions(cmd: Command): Command {
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerHookCommands(program);
   registerCheckCommands(program);
   registerKeysCommand(program);
+  registerImageCommands(program);
 
   return program;
 }

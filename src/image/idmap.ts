@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { readSubordinateRanges } from '../../plugins/rootless.js';
 import type { IdMapping, IdRange } from './types.js';
 
@@ -26,3 +28,21 @@ export function rootlessIdMapping(user: { uid: number; gid: number; name?: strin
 }
 
 export { hasSubordinateIds, mapArgs, mappedUpTo, toHostId } from './unpack-ids.js';
+
+/** The mapping for the user running ctnr, from /etc/subuid and /etc/subgid (files missing: only its own id). */
+export function currentUserIdMapping(files: { subuid?: string; subgid?: string } = {}): IdMapping {
+  const read = (f: string) => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  let name: string | undefined;
+  try {
+    name = userInfo().username;
+  } catch {
+    name = undefined;
+  }
+  return rootlessIdMapping({ uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, name }, read(files.subuid ?? '/etc/subuid'), read(files.subgid ?? '/etc/subgid'));
+}

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { openProject, runService, type LoadedProject, type ServiceRun } from '../../pipeline.js';
 import { printDiagnostics } from '../output.js';
+import { pullProgress } from '../image/progress.js';
 
 export interface CommonOptions {
   file?: string;
@@ -15,6 +16,8 @@ export interface CommonOptions {
   image?: string;
   initPath?: string;
   dataDir?: string;
+  pull?: string;
+  platform?: string;
 }
 
 export async function open(opts: CommonOptions): Promise<LoadedProject> {
@@ -27,6 +30,9 @@ export async function open(opts: CommonOptions): Promise<LoadedProject> {
     ...(opts.allowUnsupported ? { allowUnsupported: true } : {}),
     ...(opts.imageConfig ? { imageConfig: opts.imageConfig } : {}),
     ...(opts.image ? { image: opts.image } : {}),
+    ...(opts.pull ? { pull: opts.pull } : {}),
+    ...(opts.platform ? { platform: opts.platform } : {}),
+    ...(pullProgress() ? { onPullProgress: pullProgress()! } : {}),
     env: {
       ...(opts.rootless !== undefined ? { rootless: opts.rootless } : {}),
       ...(opts.rootfs ? { rootfs: path.resolve(opts.rootfs) } : {}),

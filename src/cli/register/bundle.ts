@@ -1,14 +1,15 @@
 import type { Command } from 'commander';
 import { composeOptions } from '../main.js';
+import { pullOptions } from './image-options.js';
 
 /** Image and rootfs flags shared by `bundle create`, `run` and `up`. */
 export function rootfsOptions(cmd: Command): Command {
-  return cmd
+  return pullOptions(cmd)
     .option('--rootfs <dir>', 'root filesystem directory, used in place (never copied)')
     .option('--image <layout>', 'OCI image layout: its config feeds the service, its layers are unpacked into the bundle')
     .option('--rootless', 'generate for an unprivileged user (default: when not root)')
     .option('--no-rootless', 'generate for root even when not root')
-    .option('--data-dir <dir>', 'where bundles and named volumes live (default /var/lib/ctnr, rootless $XDG_DATA_HOME/ctnr)')
+    .option('--data-dir <dir>', 'where bundles, named volumes and images live (default /var/lib/ctnr, rootless $XDG_DATA_HOME/ctnr)')
     .option('--init-path <file>', 'init binary for services with init: true (overrides init.path in the config)');
 }
 

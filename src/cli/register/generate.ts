@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { composeOptions } from '../main.js';
+import { pullOptions } from './image-options.js';
 
 /** `spec`, `plan`, `explain`: generate a spec and show where every part of it came from. */
 export function registerGenerateCommands(program: Command): void {
   composeOptions(
-    program
+    pullOptions(program
       .command('spec')
       .description('print (or write) the config.json for one service')
       .argument('<service>', 'service name in the compose file')
@@ -15,7 +16,8 @@ export function registerGenerateCommands(program: Command): void {
       .option('--image <layout>', 'OCI image layout whose config (Env, Entrypoint, Cmd, User, …) feeds the service')
       .option('-o, --output <file>', 'write to FILE instead of stdout')
       .option('--compact', 'one-line JSON')
-      .option('--report <file>', 'write the policy report (violations with modes and exemptions, JSON) to FILE'),
+      .option('--report <file>', 'write the policy report (violations with modes and exemptions, JSON) to FILE')
+      .option('--data-dir <dir>', 'where images are stored (default /var/lib/ctnr, rootless $XDG_DATA_HOME/ctnr)')),
   ).action(async (service, opts) => (await import('../commands/spec.js')).specCommand(service, opts));
 
   composeOptions(
@@ -26,7 +28,7 @@ export function registerGenerateCommands(program: Command): void {
   ).action(async (opts) => (await import('../commands/plan.js')).planCommand(opts));
 
   composeOptions(
-    program
+    pullOptions(program
       .command('explain')
       .description('print which plugin wrote each JSON pointer of the spec (or one pointer\'s history)')
       .argument('<service>', 'service name')
@@ -36,7 +38,8 @@ export function registerGenerateCommands(program: Command): void {
       .option('--no-rootless', 'generate for root even when not root')
       .option('--init-path <file>', 'init binary for services with init: true (overrides init.path in the config)')
       .option('--image <layout>', 'OCI image layout whose config (Env, Entrypoint, Cmd, User, …) feeds the service')
-      .option('--json', 'print the trace as JSON'),
+      .option('--json', 'print the trace as JSON')
+      .option('--data-dir <dir>', 'where images are stored (default /var/lib/ctnr, rootless $XDG_DATA_HOME/ctnr)')),
   ).action(async (service, pointer, opts) => (await import('../commands/explain.js')).explainCommand(service, pointer, opts));
 
 }

@@ -22,7 +22,7 @@ function tree(name: string, files: Record<string, string>): string {
 }
 
 describe('OCI image layout', () => {
-  it('unpacks layers bottom first and applies whiteouts and opaque markers of upper layers', () => {
+  it('unpacks layers bottom first and applies whiteouts and opaque markers of upper layers', async () => {
     const lower = tree('l0', { 'etc/keep': 'lower', 'etc/gone': 'x', 'cache/a': 'a', 'cache/b': 'b', 'over': 'lower' });
     const upper = tree('l1', { 'etc/.wh.gone': '', 'cache/.wh..wh..opq': '', 'cache/c': 'c', 'over': 'upper' });
     const layout = path.join(tmp, 'layout');
@@ -30,7 +30,7 @@ describe('OCI image layout', () => {
     const img = readLayout(layout, 'demo:1', 'amd64');
     expect(img.config).toEqual({ Cmd: ['/bin/sh'], User: 'app' });
     const rootfs = path.join(tmp, 'rootfs');
-    unpackLayers(img, rootfs);
+    await unpackLayers(img, rootfs);
     expect(readFileSync(path.join(rootfs, 'etc/keep'), 'utf8')).toBe('lower');
     expect(existsSync(path.join(rootfs, 'etc/gone'))).toBe(false);
     expect(existsSync(path.join(rootfs, 'etc/.wh.gone'))).toBe(false);
@@ -57,12 +57,12 @@ describe('OCI image layout', () => {
     }
   });
 
-  it('rejects a blob whose bytes do not match its digest', () => {
+  it('rejects a blob whose bytes do not match its digest', async () => {
     const layout = path.join(tmp, 'layout');
     writeOciLayout(layout, [{ layers: [tree('l', { f: 'x' })] }]);
     const img = readLayout(layout, undefined, 'amd64');
     writeFileSync(img.layers[0]!.path, 'tampered');
-    expect(() => unpackLayers(img, path.join(tmp, 'rootfs'))).toThrow(/does not match its digest/);
+    await expect(unpackLayers(img, path.join(tmp, 'rootfs'))).rejects.toThrow(/does not match its digest/);
   });
 
   it('names a directory that is not a layout', () => {

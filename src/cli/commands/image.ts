@@ -1,0 +1,119 @@
+import path from 'node:path';
+import { loadConfig } from '../../config/load.js';
+import { createEnv } from '../../env.js';
+import { CtnrError } from '../../errors.js';
+import { inspectImage, listImages, pruneImages, removeImages } from '../../image/admin.js';
+import { parsePlatform } from '../../image/platform.js';
+import { pullImage } from '../../image/pull.js';
+import { familiarString, parseReference, referenceString } from '../../image/reference.js';
+import { ImageStore } from '../../image/store.js';
+import type { RegistriesConfig } from '../../image/types.js';
+import { pullProgress } from '../image/progress.js';
+
+export interface ImageCommandOptions {
+  dataDir?: string;
+  rootless?: boolean;
+  config?: string;
+  json?: boolean;
+  platform?: string;
+}
+
+/** The store and registry settings: --data-dir, else the config's dataDir, else the default for root/rootless. */
+async function storeAndRegistries(opts: ImageCommandOptions): Promise<{ store: ImageStore; registries?: RegistriesConfig }> {
+  const loaded = await loadConfig(process.cwd(), opts.config);
+  const configDir = loaded.file ? path.dirname(loaded.file) : process.cwd();
+  const dataDir = opts.dataDir
+    ? path.resolve(opts.dataDir)
+    : loaded.config.dataDir
+      ? path.resolve(configDir, loaded.config.dataDir)
+      : createEnv(opts.rootless !== undefined ? { rootless: opts.rootless } : {}).dataDir;
+  return { store: new ImageStore(dataDir), ...(loaded.config.registries ? { registries: loaded.config.registries } : {}) };
+}
+
+export async function pullCommand(refs: string[], opts: ImageCommandOptions): Promise<void> {
+  const parsed = refs.map((r) => parseReference(r));
+  const { store, registries } = await storeAndRegistries(opts);
+  const progress = pullProgress();
+  for (const ref of parsed) {
+    const image = await pullImage(store, ref, {
+      ...(registries ? { registries } : {}),
+      ...(opts.platform ? { platform: parsePlatform(opts.platform) } : {}),
+      ...(progress ? { onProgress: progress } : {}),
+    });
+    process.stdout.write(`${referenceString(ref)} ${image.manifestDigest}\n`);
+  }
+}
+
+function human(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = bytes;
+  let i = 0;
+  for (; v >= 1000 && i < units.length - 1; i++) v /= 1000;
+  return `${i === 0 ? v : v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n') + '\n';
+}
+
+export async function imagesCommand(opts: ImageCommandOptions): Promise<void> {
+  const { store } = await storeAndRegistries(opts);
+  const images = listImages(store);
+  if (opts.json) {
+    process.stdout.write(JSON.stringify(images, null, 2) + '\n');
+    return;
+  }
+  const rows = [['REFERENCE', 'DIGEST', 'PLATFORM', 'SIZE', 'CREATED']];
+  for (const i of images) {
+    rows.push([familiarString(parseReference(i.reference)), i.digest.slice(7, 19), i.platform, human(i.size), i.created ?? '-']);
+  }
+  process.stdout.write(table(rows));
+}
+
+export async function imageRmCommand(refs: string[], opts: ImageCommandOptions): Promise<void> {
+  const { store } = await storeAndRegistries(opts);
+  for (const name of await removeImages(store, refs)) process.stdout.write(`untagged ${name}\n`);
+  process.stderr.write('(run `ctnr image prune` to free the space of blobs nothing references)\n');
+}
+
+export async function imagePruneCommand(opts: ImageCommandOptions): Promise<void> {
+  const { store } = await storeAndRegistries(opts);
+  const r = await pruneImages(store);
+  if (opts.json) {
+    process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+    return;
+  }
+  for (const d of r.blobs) process.stdout.write(`deleted blob ${d}\n`);
+  for (const d of r.rootfs) process.stdout.write(`deleted unpacked rootfs ${d}\n`);
+  for (const d of r.partial) process.stdout.write(`deleted partial download ${d}\n`);
+  process.stdout.write(`reclaimed ${human(r.bytes)} of blobs and partial downloads\n`);
+}
+
+export async function imageInspectCommand(ref: string, opts: ImageCommandOptions): Promise<void> {
+  const { store } = await storeAndRegistries(opts);
+  const image = inspectImage(store, ref);
+  const out = {
+    reference: image.reference,
+    digest: image.manifestDigest,
+    platform: image.platform,
+    pulled: image.pulled,
+    size: image.size,
+    ...(image.created ? { created: image.created } : {}),
+    config: image.configDoc,
+    layers: image.layers.map((l, i) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size, diffId: image.diffIds[i] })),
+  };
+  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+}
+
+export async function imageImportCommand(file: string, opts: ImageCommandOptions & { tag?: string }): Promise<void> {
+  const { store } = await storeAndRegistries(opts);
+  const { importArchive } = await import('../../image/import.js');
+  const imported = await importArchive(store, path.resolve(file), {
+    ...(opts.tag ? { tag: opts.tag } : {}),
+    ...(opts.platform ? { platform: parsePlatform(opts.platform) } : {}),
+  });
+  if (imported.length === 0) throw new CtnrError('IMAGE_INVALID', `${file} holds no image`);
+  for (const i of imported) process.stdout.write(`${i.reference ?? '(untagged)'} ${i.manifestDigest}\n`);
+}
+

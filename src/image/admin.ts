@@ -1,0 +1,166 @@
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { CtnrError } from '../errors.js';
+import { parseReference, referenceString } from './reference.js';
+import { listRootfsCaches, removeTree, rootfsCacheDir } from './rootfs.js';
+import type { ImageStore, RefRecord, StoredImage } from './store.js';
+import { withLock } from './lock.js';
+
+/** `ctnr images`, `image rm`, `image prune`, `image inspect`: what is stored and what may go. */
+
+export interface ImageListing {
+  reference: string;
+  digest: string;
+  platform: string;
+  size: number;
+  created?: string;
+  pulled: string;
+}
+
+/** Complete images (every layer stored), sorted by reference. */
+export function listImages(store: ImageStore): ImageListing[] {
+  const out: ImageListing[] = [];
+  const refs = store.readRefs();
+  for (const reference of Object.keys(refs).sort()) {
+    const rec = refs[reference]!;
+    if (!rec.complete || !store.hasBlob(rec.manifest)) continue;
+    let image: StoredImage;
+    try {
+      image = store.openImage(rec.manifest, reference);
+    } catch {
+      continue; // a damaged entry: `image prune` will say so; listing stays usable
+    }
+    if (!image.layers.every((l) => store.hasBlob(l.digest))) continue;
+    out.push({ reference, digest: rec.manifest, platform: rec.platform, size: image.size, ...(image.created ? { created: image.created } : {}), pulled: rec.pulled });
+  }
+  return out;
+}
+
+/** The stored record of a reference as the user typed it (`hello:1` finds `docker.io/library/hello:1`). */
+export function findRef(store: ImageStore, text: string): { reference: string; record: RefRecord } | undefined {
+  const refs = store.readRefs();
+  if (refs[text]) return { reference: text, record: refs[text]! };
+  const name = referenceString(parseReference(text));
+  if (refs[name]) return { reference: name, record: refs[name]! };
+  // A manifest digest or its prefix (as `ctnr images` shows it).
+  const hex = text.replace(/^sha256:/, '');
+  if (/^[a-f0-9]{12,64}$/.test(hex)) {
+    const hits = Object.entries(refs).filter(([, r]) => r.manifest.startsWith(`sha256:${hex}`));
+    if (hits.length === 1) return { reference: hits[0]![0], record: hits[0]![1] };
+  }
+  return undefined;
+}
+
+export function inspectImage(store: ImageStore, text: string): StoredImage & { platform: string; pulled: string } {
+  const hit = findRef(store, text);
+  if (!hit) throw new CtnrError('IMAGE_NOT_FOUND', `no image ${text} in the store ${store.root}`);
+  return { ...store.openImage(hit.record.manifest, hit.reference), platform: hit.record.platform, pulled: hit.record.pulled };
+}
+
+/** Forget references (their blobs go with the next prune). Returns the canonical names removed. */
+export async function removeImages(store: ImageStore, texts: readonly string[]): Promise<string[]> {
+  const found = texts.map((t) => {
+    const hit = findRef(store, t);
+    if (!hit) throw new CtnrError('IMAGE_NOT_FOUND', `no image ${t} in the store ${store.root}`);
+    return hit.reference;
+  });
+  await store.updateRefs((refs) => {
+    for (const r of found) delete refs[r];
+  });
+  return found;
+}
+
+export interface PruneResult {
+  blobs: string[];
+  rootfs: string[];
+  partial: string[];
+  bytes: number;
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Remove blobs no reference needs, unpacked root filesystems of images no longer referenced, stale partial
+ * downloads (no live process holds their lock) and temporaries of crashed runs. Runs under the refs lock so a
+ * concurrent pull cannot record a reference to a blob being removed.
+ */
+export async function pruneImages(store: ImageStore): Promise<PruneResult> {
+  const result: PruneResult = { blobs: [], rootfs: [], partial: [], bytes: 0 };
+  await withLock(path.join(store.root, 'prune.lock'), async () => {
+    const keep = new Set<string>();
+    const keepRootfs = new Set<string>();
+    for (const [reference, rec] of Object.entries(store.readRefs())) {
+      keep.add(rec.manifest);
+      if (rec.index) keep.add(rec.index);
+      try {
+        const image = store.openImage(rec.manifest, reference);
+        keep.add(image.configDigest);
+        for (const l of image.layers) keep.add(l.digest);
+        keepRootfs.add(path.basename(rootfsCacheDir(store, image)));
+      } catch {
+        /* manifest or config missing: the rest of this image's blobs are unreachable */
+      }
+    }
+    for (const digest of store.listBlobs()) {
+      if (keep.has(digest)) continue;
+      result.bytes += sizeOf(store.blobPath(digest));
+      rmSync(store.blobPath(digest), { force: true });
+      result.blobs.push(digest);
+    }
+    for (const name of listRootfsCaches(store)) {
+      // `<chain>` or `<chain>-<mapping>`: kept while the chain belongs to a referenced image.
+      if (!name.startsWith('.') && keepRootfs.has(name.split('-')[0]!)) continue;
+      if (name.startsWith('.') && tempOwnerAlive(name)) continue;
+      await removeTree(path.join(store.root, 'rootfs', name));
+      result.rootfs.push(name);
+    }
+    let ingest: string[] = [];
+    try {
+      ingest = readdirSync(path.join(store.root, 'ingest'));
+    } catch {
+      /* nothing downloaded yet */
+    }
+    for (const name of ingest) {
+      if (name.endsWith('.lock')) continue;
+      const base = name.replace(/\.partial$|\.\d+\.tmp$/, '');
+      if (ingest.includes(`${base}.lock`) && lockOwnerAlive(path.join(store.root, 'ingest', `${base}.lock`))) continue; // a download in progress
+      result.bytes += sizeOf(path.join(store.root, 'ingest', name));
+      rmSync(path.join(store.root, 'ingest', name), { force: true });
+      result.partial.push(name);
+    }
+  });
+  return result;
+}
+
+function lockOwnerAlive(file: string): boolean {
+  let pid: number;
+  try {
+    pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
+  } catch {
+    return false;
+  }
+  return pidAlive(pid);
+}
+
+/** `.NAME.tmp-PID` directories belong to a live unpack while PID runs. */
+function tempOwnerAlive(name: string): boolean {
+  const m = /\.tmp-(\d+)$/.exec(name);
+  return m ? pidAlive(Number(m[1])) : false;
+}
+
+function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+

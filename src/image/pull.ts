@@ -1,0 +1,115 @@
+import { CtnrError } from '../errors.js';
+import { isDigest } from './digest.js';
+import { choosePlatform, hostPlatform, platformString } from './platform.js';
+import { parseReference, referenceString } from './reference.js';
+import { openSource, type ManifestResponse, type RegistryOptions, type RegistrySource } from './registry.js';
+import type { ImageStore, StoredImage } from './store.js';
+import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, type Descriptor, type Index, type ImageReference, type Platform } from './types.js';
+
+export interface PullOptions extends RegistryOptions {
+  platform?: Platform;
+  /** Download every layer (a bundle needs them); false fetches only the manifest and config (enough for a spec). */
+  layers?: boolean;
+  /** How many layers download at once. */
+  concurrency?: number;
+}
+
+function parseJson(bytes: Buffer, what: string): any {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new CtnrError('IMAGE_INVALID', `${what} is not JSON`);
+  }
+}
+
+/** Media type of a manifest response: the Content-Type, else the document's own `mediaType`, else its shape. */
+function kindOf(resp: ManifestResponse, doc: any): 'index' | 'manifest' {
+  const type = MANIFEST_MEDIA_TYPES.has(resp.mediaType) || INDEX_MEDIA_TYPES.has(resp.mediaType) ? resp.mediaType : doc?.mediaType;
+  if (type && INDEX_MEDIA_TYPES.has(type)) return 'index';
+  if (type && MANIFEST_MEDIA_TYPES.has(type)) return 'manifest';
+  if (Array.isArray(doc?.manifests)) return 'index';
+  if (doc?.config && Array.isArray(doc?.layers)) return 'manifest';
+  throw new CtnrError('IMAGE_INVALID', `unsupported manifest type "${resp.mediaType}" (schema 1 manifests are not supported)`);
+}
+
+async function storeBlob(store: ImageStore, source: RegistrySource, desc: Descriptor, opts: PullOptions): Promise<void> {
+  await store.ingest(desc, (offset) => source.openBlob(desc, offset), opts.onProgress);
+}
+
+/** Run `tasks` with at most `limit` in flight; the first failure rejects after the others settle. */
+async function inParallel(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const worker = async () => {
+    while (next < tasks.length) {
+      const task = tasks[next++]!;
+      try {
+        await task();
+      } catch (err) {
+        errors.push(err);
+        next = tasks.length;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
+  if (errors.length > 0) throw errors[0];
+}
+
+/**
+ * Pull `ref` into the store: resolve the manifest (choosing this platform from an index), store the manifest and
+ * config, then (unless `layers: false`) every layer, verifying each digest while streaming. The reference is
+ * recorded after the config is stored, and marked complete after the last layer.
+ */
+export async function pullImage(store: ImageStore, refText: string | ImageReference, opts: PullOptions = {}): Promise<StoredImage> {
+  const ref = typeof refText === 'string' ? parseReference(refText) : refText;
+  const name = referenceString(ref);
+  const want = opts.platform ?? hostPlatform();
+  const { source, manifest: first } = await openSource(ref, opts);
+  opts.onProgress?.({ kind: 'resolve', reference: name, location: source.location });
+  if (ref.digest && first.digest !== ref.digest) {
+    throw new CtnrError('IMAGE_DIGEST', `${name}: the registry returned manifest ${first.digest}, not the pinned ${ref.digest}`);
+  }
+  let resp = first;
+  let doc = parseJson(resp.bytes, `manifest of ${name}`);
+  let indexDigest: string | undefined;
+  if (kindOf(resp, doc) === 'index') {
+    indexDigest = resp.digest;
+    store.writeBytes(resp.digest, resp.bytes);
+    const chosen = choosePlatform((doc as Index).manifests ?? [], want, name);
+    if (!isDigest(chosen.digest)) throw new CtnrError('IMAGE_INVALID', `${name}: the index lists a manifest with an invalid digest`);
+    resp = await source.getManifest(chosen.digest);
+    if (resp.digest !== chosen.digest) throw new CtnrError('IMAGE_DIGEST', `${name}: manifest ${chosen.digest} does not match its digest`);
+    doc = parseJson(resp.bytes, `manifest ${chosen.digest} of ${name}`);
+    if (kindOf(resp, doc) !== 'manifest') throw new CtnrError('IMAGE_INVALID', `${name}: an index inside an index is not supported`);
+  }
+  store.writeBytes(resp.digest, resp.bytes);
+  const manifest = doc as { config?: Descriptor; layers?: Descriptor[] };
+  if (!manifest.config || !isDigest(manifest.config.digest) || !Array.isArray(manifest.layers)) {
+    throw new CtnrError('IMAGE_INVALID', `${name}: manifest ${resp.digest} has no config or layers`);
+  }
+  await storeBlob(store, source, manifest.config, opts);
+  // Check the config before recording anything (diff_ids must match the layers).
+  const image = store.openImage(resp.digest, name);
+  const record = { manifest: resp.digest, ...(indexDigest ? { index: indexDigest } : {}), platform: platformString(want), pulled: new Date().toISOString() };
+  const alreadyComplete = image.layers.every((l) => store.hasBlob(l.digest));
+  await store.updateRefs((refs) => {
+    const prev = refs[name];
+    refs[name] = { ...record, complete: alreadyComplete || (prev !== undefined && prev.manifest === resp.digest && prev.complete) };
+  });
+  if (opts.layers === false) return image;
+  await fetchLayers(store, source, image, opts);
+  await store.updateRefs((refs) => {
+    refs[name] = { ...record, complete: true };
+  });
+  return image;
+}
+
+async function fetchLayers(store: ImageStore, source: RegistrySource, image: StoredImage, opts: PullOptions): Promise<void> {
+  for (const layer of image.layers) {
+    if (layer.urls?.length && /foreign/.test(layer.mediaType)) {
+      throw new CtnrError('IMAGE_INVALID', `layer ${layer.digest} is a foreign layer (downloaded from ${layer.urls[0]}); foreign layers are not supported`);
+    }
+  }
+  const tasks = image.layers.map((layer) => () => storeBlob(store, source, layer, opts));
+  await inParallel(tasks, opts.concurrency ?? 3);
+}
