@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeImageFixture } from './image-fixture.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(REPO, 'bin/ctnr.mjs');
@@ -13,6 +14,12 @@ const variants = [
   { name: 'ctnr spec (no config)', args: [CLI, 'spec', 'web'], cwd: path.join(REPO, 'test/fixtures/cli/spec-basic') },
   { name: 'ctnr spec (ctnr.config.ts + relative .ts plugin)', args: [CLI, 'spec', 'web'], cwd: path.join(REPO, 'test/fixtures/cli/spec-ts-plugin') },
 ];
+// The image config from the image store (`image:` of a stored image) next to today's --image-config FILE path.
+const img = makeImageFixture(CLI);
+variants.push(
+  { name: 'ctnr spec --image-config FILE', args: [CLI, 'spec', 'web', '--image-config', img.imageConfig, '--data-dir', img.dataDir], cwd: img.dir },
+  { name: 'ctnr spec (image from the store)', args: [CLI, 'spec', 'web', '--pull', 'never', '--data-dir', img.dataDir], cwd: img.dir },
+);
 
 function once(v) {
   const t0 = process.hrtime.bigint();
