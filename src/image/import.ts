@@ -4,7 +4,8 @@ import path from 'node:path';
 import { CtnrError } from '../errors.js';
 import { resolveInRootfs } from '../rootfs.js';
 import { isDigest, sha256 } from './digest.js';
-import { choosePlatform, hostPlatform, platformString } from './platform.js';
+import { choosePlatform, hostPlatform } from './platform.js';
+import { platformKey } from './pull.js';
 import { parseReference, referenceString } from './reference.js';
 import { removeTree } from './rootfs.js';
 import type { ImageStore, StoredImage } from './store.js';
@@ -116,7 +117,7 @@ async function importLayout(store: ImageStore, root: string, opts: ImportOptions
     await ingestFile(store, manifest.config, blob(manifest.config.digest));
     for (const layer of manifest.layers as Descriptor[]) await ingestFile(store, layer, blob(layer.digest));
     const image = store.openImage(desc.digest, name);
-    await record(store, name, desc.digest, platformString(want));
+    await record(store, name, desc.digest, platformKey(want));
     out.push(image);
   }
   return out;
@@ -149,7 +150,8 @@ async function importDockerSave(store: ImageStore, root: string, opts: ImportOpt
     store.writeBytes(manifestDigest, manifestBytes);
     const image = store.openImage(manifestDigest);
     const arch = typeof image.configDoc.architecture === 'string' ? image.configDoc.architecture : hostPlatform().architecture;
-    const platform = platformString({ os: typeof image.configDoc.os === 'string' ? image.configDoc.os : 'linux', architecture: arch });
+    const variant = typeof image.configDoc.variant === 'string' && image.configDoc.variant !== '' ? image.configDoc.variant : undefined;
+    const platform = platformKey({ os: typeof image.configDoc.os === 'string' ? image.configDoc.os : 'linux', architecture: arch, ...(variant ? { variant } : {}) });
     const tags: string[] = Array.isArray(entry.RepoTags) ? entry.RepoTags.filter((t: unknown) => typeof t === 'string') : [];
     const names = tags.map((t) => referenceString(parseReference(t)));
     if (names.length === 0 && opts.tag) names.push(referenceString(parseReference(opts.tag)));

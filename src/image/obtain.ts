@@ -1,7 +1,7 @@
 import { CtnrError } from '../errors.js';
-import { parsePlatform, platformString, hostPlatform } from './platform.js';
+import { parsePlatform, hostPlatform } from './platform.js';
 import { isStale, parsePullPolicy, type PullPolicy } from './policy.js';
-import { pullImage } from './pull.js';
+import { platformKey, pullImage, samePlatform } from './pull.js';
 import { parseReference, referenceString } from './reference.js';
 import type { ImageStore, StoredImage } from './store.js';
 import type { Platform, PullProgress, RegistriesConfig } from './types.js';
@@ -46,11 +46,15 @@ export async function obtainImage(access: ImageAccess, req: ObtainRequest): Prom
   const name = referenceString(ref);
   const policy = access.pullPolicy ?? (req.pullPolicy !== undefined ? parsePullPolicy(req.pullPolicy, req.where.replace(/\.image$/, '.pull_policy')) : { kind: 'missing' as const });
   const platform = access.platform ?? (req.platform ? parsePlatform(req.platform) : hostPlatform());
-  const stored = storedImage(access.store, name, ref.digest, platformString(platform), req.layers);
+  const stored = storedImage(access.store, name, ref.digest, platform, req.layers);
   const now = access.now?.() ?? Date.now();
   if (policy.kind === 'never') {
     if (stored.image) return stored.image;
-    const why = stored.partial ? 'its layers are not in the store' : 'it is not in the store';
+    const why = stored.partial
+      ? 'its layers are not in the store'
+      : stored.otherPlatform
+        ? `only its ${stored.otherPlatform} image is in the store, not ${platformKey(platform)}`
+        : 'it is not in the store';
     throw new CtnrError('IMAGE_NOT_FOUND', `image ${name} is needed but ${why} and the pull policy is "never" (run: ctnr pull ${req.image})`, { path: req.where });
   }
   if (stored.image && !isStale(policy, stored.pulled, now)) return stored.image;
@@ -68,9 +72,10 @@ export async function obtainImage(access: ImageAccess, req: ObtainRequest): Prom
 }
 
 /** A usable stored copy of `name` for `platform` (with every layer when `layers`), else what is missing. */
-function storedImage(store: ImageStore, name: string, digest: string | undefined, platform: string, layers: boolean): { image?: StoredImage; pulled?: string; partial?: boolean } {
+function storedImage(store: ImageStore, name: string, digest: string | undefined, platform: Platform, layers: boolean): { image?: StoredImage; pulled?: string; partial?: boolean; otherPlatform?: string } {
   const rec = store.readRefs()[name];
-  const manifest = rec && rec.platform === platform ? rec.manifest : undefined;
+  if (rec && !samePlatform(rec.platform, platform)) return { otherPlatform: rec.platform };
+  const manifest = rec?.manifest;
   if (!manifest || !store.hasBlob(manifest)) return {};
   if (digest && rec!.index !== digest && manifest !== digest) return {};
   const image = store.openImage(manifest, name);

@@ -1,6 +1,6 @@
 import { CtnrError } from '../errors.js';
 import { isDigest } from './digest.js';
-import { choosePlatform, hostPlatform, platformString } from './platform.js';
+import { choosePlatform, hostPlatform, parsePlatform, platformString } from './platform.js';
 import { parseReference, referenceString } from './reference.js';
 import { openSource, type ManifestResponse, type RegistryOptions, type RegistrySource } from './registry.js';
 import type { ImageStore, StoredImage } from './store.js';
@@ -12,6 +12,25 @@ export interface PullOptions extends RegistryOptions {
   layers?: boolean;
   /** How many layers download at once. */
   concurrency?: number;
+}
+
+/**
+ * The platform as the store records it: lower case, and arm64 without a variant is arm64/v8 (what an arm64
+ * image without one means), so `--platform linux/arm64` and `platform: linux/arm64/v8` find one stored image.
+ */
+export function platformKey(p: Platform): string {
+  const architecture = p.architecture.toLowerCase();
+  const variant = p.variant?.toLowerCase() || (architecture === 'arm64' ? 'v8' : undefined);
+  return platformString({ os: p.os.toLowerCase(), architecture, ...(variant ? { variant } : {}) });
+}
+
+/** Whether a recorded platform (written by any version of the store) is `p`. */
+export function samePlatform(recorded: string, p: Platform): boolean {
+  try {
+    return platformKey(parsePlatform(recorded)) === platformKey(p);
+  } catch {
+    return false;
+  }
 }
 
 function parseJson(bytes: Buffer, what: string): any {
@@ -90,7 +109,7 @@ export async function pullImage(store: ImageStore, refText: string | ImageRefere
   await storeBlob(store, source, manifest.config, opts);
   // Check the config before recording anything (diff_ids must match the layers).
   const image = store.openImage(resp.digest, name);
-  const record = { manifest: resp.digest, ...(indexDigest ? { index: indexDigest } : {}), platform: platformString(want), pulled: new Date().toISOString() };
+  const record = { manifest: resp.digest, ...(indexDigest ? { index: indexDigest } : {}), platform: platformKey(want), pulled: new Date().toISOString() };
   const alreadyComplete = image.layers.every((l) => store.hasBlob(l.digest));
   await store.updateRefs((refs) => {
     const prev = refs[name];
