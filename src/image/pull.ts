@@ -1,8 +1,9 @@
-import { CtnrError } from '../errors.js';
+import { CtnrError, isCtnrError } from '../errors.js';
 import { isDigest } from './digest.js';
 import { choosePlatform, hostPlatform, parsePlatform, platformString } from './platform.js';
 import { parseReference, referenceString } from './reference.js';
 import { openSource, type ManifestResponse, type RegistryOptions, type RegistrySource } from './registry.js';
+import { RegistryFailure } from './registry/http.js';
 import type { ImageStore, StoredImage } from './store.js';
 import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, type Descriptor, type Index, type ImageReference, type Platform } from './types.js';
 
@@ -52,7 +53,25 @@ function kindOf(resp: ManifestResponse, doc: any): 'index' | 'manifest' {
 }
 
 async function storeBlob(store: ImageStore, source: RegistrySource, desc: Descriptor, opts: PullOptions): Promise<void> {
-  await store.ingest(desc, (offset) => source.openBlob(desc, offset), opts.onProgress);
+  try {
+    await store.ingest(desc, (offset) => source.openBlob(desc, offset), opts.onProgress);
+  } catch (err) {
+    throw blobFailure(err, source);
+  }
+}
+
+/**
+ * A failure while a blob streams in as one line naming the reference and where it came from, like a failed
+ * request: a digest mismatch, or the connection dropping mid-body (a RegistryFailure from the body stream, which
+ * would otherwise reach the user as an internal error). Errors that already name the reference pass through.
+ */
+function blobFailure(err: unknown, source: RegistrySource): unknown {
+  const prefix = `cannot pull ${referenceString(source.reference)}: `;
+  if (err instanceof RegistryFailure) return new CtnrError(err.code, `${prefix}${source.location}: ${err.reason}`, { cause: err });
+  if (isCtnrError(err) && !err.message.startsWith(prefix) && (err.code === 'IMAGE_DIGEST' || err.code === 'REGISTRY_FAILED' || err.code === 'REGISTRY_AUTH')) {
+    return new CtnrError(err.code, `${prefix}${source.location}: ${err.message}`, { cause: err });
+  }
+  return err;
 }
 
 /** Run `tasks` with at most `limit` in flight; the first failure rejects after the others settle. */

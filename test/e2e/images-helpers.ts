@@ -159,6 +159,8 @@ export interface Proxy {
   throttle: { digest: string; bytesPerSecond: number } | undefined;
   /** Flip the first byte of this blob's body (same length, wrong digest). */
   tamper: string | undefined;
+  /** Drop the connection after sending this many bytes of this blob's body. */
+  cut: { digest: string; after: number } | undefined;
   stop(): Promise<void>;
 }
 
@@ -173,6 +175,7 @@ export async function startProxy(upstream: string): Promise<Proxy> {
     blobGets: (digest) => proxy.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/blobs/${digest}`)),
     throttle: undefined,
     tamper: undefined,
+    cut: undefined,
     stop: async () => {},
   };
   const server = http.createServer((req, res) => {
@@ -182,12 +185,21 @@ export async function startProxy(upstream: string): Promise<Proxy> {
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       const throttle = proxy.throttle && entry.path.endsWith(`/blobs/${proxy.throttle.digest}`) ? proxy.throttle : undefined;
       const tamper = proxy.tamper !== undefined && entry.method === 'GET' && entry.path.endsWith(`/blobs/${proxy.tamper}`);
+      const cut = proxy.cut && entry.method === 'GET' && entry.path.endsWith(`/blobs/${proxy.cut.digest}`) ? proxy.cut.after : undefined;
       res.on('close', () => upRes.destroy());
       void (async () => {
         let first = true;
+        let sent = 0;
         try {
           for await (const raw of upRes) {
             let chunk = raw as Buffer;
+            if (cut !== undefined && sent + chunk.length >= cut) {
+              res.write(chunk.subarray(0, cut - sent));
+              await sleep(100);
+              res.socket?.destroy();
+              return;
+            }
+            sent += chunk.length;
             if (tamper && first && chunk.length > 0) {
               chunk = Buffer.from(chunk);
               chunk[0] = chunk[0]! ^ 0xff;

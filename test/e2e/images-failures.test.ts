@@ -1,0 +1,180 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeLayer, registryAvailable, startRegistry, type PushedImage, type TestRegistry } from '../helpers/registry.js';
+import { cli, errLines, requireBuild, scratch, spawnCli, startProxy, storeState, type Proxy, type Scratch } from './images-helpers.js';
+
+/**
+ * Pulls that go wrong, through the built CLI: a blob whose bytes do not match its digest, a pull killed with -9
+ * in the middle of a big layer (the next pull resumes with Range), and two pulls of one image at once (each blob
+ * downloaded once). A logging proxy in front of a docker-registry sees every request, slows or spoils a blob.
+ */
+
+const ready = registryAvailable('image pull failure e2e tests');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(!ready)('pulls that go wrong', () => {
+  let reg: TestRegistry;
+  let proxy: Proxy;
+  beforeAll(async () => {
+    requireBuild();
+    reg = await startRegistry();
+    proxy = await startProxy(reg.host);
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await reg?.stop();
+  });
+
+  describe('a corrupted blob', () => {
+    let s: Scratch;
+    let img: PushedImage;
+    beforeAll(async () => {
+      s = scratch();
+      img = await reg.pushImage('bad/blob', 'v1', { layers: [makeLayer({ 'etc/a': 'a\n' }), makeLayer({ 'etc/b': 'spoiled on the way\n' })], config: { Cmd: ['true'] } });
+    });
+    afterAll(() => {
+      proxy.tamper = undefined;
+      s?.remove();
+    });
+
+    it('exit 1 naming the digest; nothing of the blob is kept and images lists no half image', async () => {
+      const bad = img.layers[1]!.digest;
+      proxy.tamper = bad;
+      const r = await cli(['pull', `${proxy.host}/bad/blob:v1`, '--data-dir', s.dataDir], { env: s.env });
+      expect(r.status).toBe(1);
+      expect(r.stdout).toBe('');
+      const lines = errLines(r.stderr);
+      expect(lines).toHaveLength(1);
+      // one line naming the reference, where it came from, and the digest
+      expect(lines[0]).toMatch(new RegExp(`^error: cannot pull ${proxy.host}/bad/blob:v1: ${proxy.host}/bad/blob: blob ${bad} hashes to sha256:[a-f0-9]{64}; nothing was kept$`));
+      const st = storeState(s.dataDir);
+      expect(st.blobs).not.toContain(bad);
+      expect(st.ingest).toEqual([]);
+      expect(JSON.parse((await cli(['images', '--json', '--data-dir', s.dataDir], { env: s.env })).stdout)).toEqual([]);
+      // the bytes arrive intact next time: the pull completes
+      proxy.tamper = undefined;
+      const again = await cli(['pull', `${proxy.host}/bad/blob:v1`, '--data-dir', s.dataDir], { env: s.env });
+      expect(again.stderr).toBe('');
+      expect(again.status).toBe(0);
+      expect(storeState(s.dataDir).blobs).toContain(bad);
+      expect(JSON.parse((await cli(['images', '--json', '--data-dir', s.dataDir], { env: s.env })).stdout)).toHaveLength(1);
+    });
+  });
+
+  describe('a connection dropped in the middle of a layer', () => {
+    let s: Scratch;
+    let img: PushedImage;
+    beforeAll(async () => {
+      s = scratch();
+      img = await reg.pushImage('cut/layer', 'v1', { layers: [makeLayer({ data: randomBytes(512 * 1024) })], compression: 'none', config: { Cmd: ['true'] } });
+    });
+    afterAll(() => {
+      proxy.cut = undefined;
+      s?.remove();
+    });
+
+    it('exit 1 with one line naming the reference and the registry; the partial download is kept and the next pull resumes it', async () => {
+      const layer = img.layers[0]!;
+      proxy.cut = { digest: layer.digest, after: 200_000 };
+      const ref = `${proxy.host}/cut/layer:v1`;
+      const r = await cli(['pull', ref, '--data-dir', s.dataDir], { env: s.env });
+      expect(r.status).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(errLines(r.stderr)).toEqual([expect.stringMatching(new RegExp(`^error: cannot pull ${ref}: ${proxy.host}/cut/layer: .*connection dropped by ${proxy.host}`))]);
+      const partial = path.join(s.dataDir, 'images/ingest', `sha256-${layer.digest.slice(7)}.partial`);
+      expect(statSync(partial).size).toBe(200_000);
+      proxy.cut = undefined;
+      const before = proxy.blobGets(layer.digest).length;
+      const again = await cli(['pull', ref, '--data-dir', s.dataDir], { env: s.env });
+      expect(again.stderr).toBe('');
+      expect(again.status).toBe(0);
+      expect(proxy.blobGets(layer.digest).slice(before)).toEqual([expect.objectContaining({ range: 'bytes=200000-' })]);
+    });
+  });
+
+  describe('resume after kill -9', () => {
+    let s: Scratch;
+    let img: PushedImage;
+    beforeAll(async () => {
+      s = scratch();
+      // 32 MiB of random bytes, uncompressed: every byte of it crosses the wire.
+      img = await reg.pushImage('big/layer', 'v1', { layers: [makeLayer({ big: randomBytes(32 * 1024 * 1024) })], compression: 'none', config: { Cmd: ['true'] } });
+    });
+    afterAll(() => {
+      proxy.throttle = undefined;
+      s?.remove();
+    });
+
+    it('the next pull asks for the rest with Range from the partial file\'s size, and the blob verifies', async () => {
+      const layer = img.layers[0]!;
+      const hex = layer.digest.slice('sha256:'.length);
+      const partial = path.join(s.dataDir, 'images/ingest', `sha256-${hex}.partial`);
+      proxy.throttle = { digest: layer.digest, bytesPerSecond: 2 * 1024 * 1024 };
+      const first = spawnCli(['pull', `${proxy.host}/big/layer:v1`, '--data-dir', s.dataDir], { env: s.env });
+      const deadline = Date.now() + 30_000;
+      while (!(existsSync(partial) && statSync(partial).size > 1024 * 1024) && Date.now() < deadline) await sleep(50);
+      first.child.kill('SIGKILL');
+      const killed = await first.done;
+      expect(killed.signal).toBe('SIGKILL');
+      const have = statSync(partial).size;
+      expect(have).toBeGreaterThan(1024 * 1024);
+      expect(have).toBeLessThan(layer.size);
+      expect(storeState(s.dataDir).blobs).not.toContain(layer.digest);
+      // an interrupted pull lists nothing
+      expect(JSON.parse((await cli(['images', '--json', '--data-dir', s.dataDir], { env: s.env })).stdout)).toEqual([]);
+
+      proxy.throttle = undefined;
+      const before = proxy.blobGets(layer.digest).length;
+      const second = await cli(['pull', `${proxy.host}/big/layer:v1`, '--data-dir', s.dataDir], { env: s.env });
+      expect(second.stderr).toBe('');
+      expect(second.status).toBe(0);
+      const gets = proxy.blobGets(layer.digest).slice(before);
+      expect(gets).toEqual([expect.objectContaining({ range: `bytes=${have}-` })]);
+      const st = storeState(s.dataDir);
+      expect(st.blobs).toContain(layer.digest);
+      expect(statSync(path.join(s.dataDir, 'images/blobs/sha256', hex)).size).toBe(layer.size);
+      // neither the partial file nor the dead process's lock is left behind
+      expect(st.ingest).toEqual([]);
+      expect(JSON.parse((await cli(['images', '--json', '--data-dir', s.dataDir], { env: s.env })).stdout)).toEqual([
+        expect.objectContaining({ reference: `${proxy.host}/big/layer:v1`, digest: img.digest }),
+      ]);
+    });
+  });
+
+  describe('two pulls of one image at once', () => {
+    let s: Scratch;
+    let img: PushedImage;
+    beforeAll(async () => {
+      s = scratch();
+      img = await reg.pushImage('two/pulls', 'v1', {
+        layers: [makeLayer({ slow: randomBytes(3 * 1024 * 1024) }), makeLayer({ 'etc/small': 'small\n' })],
+        compression: 'none',
+        config: { Cmd: ['true'] },
+      });
+    });
+    afterAll(() => {
+      proxy.throttle = undefined;
+      s?.remove();
+    });
+
+    it('both exit 0 and each blob is downloaded once', async () => {
+      // The big layer takes ~1.5 s: the second process arrives while the first holds its lock.
+      proxy.throttle = { digest: img.layers[0]!.digest, bytesPerSecond: 2 * 1024 * 1024 };
+      const ref = `${proxy.host}/two/pulls:v1`;
+      const [a, b] = await Promise.all([
+        cli(['pull', ref, '--data-dir', s.dataDir], { env: s.env }),
+        sleep(200).then(() => cli(['pull', ref, '--data-dir', s.dataDir], { env: s.env })),
+      ]);
+      for (const r of [a, b]) {
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+        expect(r.stdout).toBe(`${ref} ${img.digest}\n`);
+      }
+      for (const d of [img.config.digest, ...img.layers.map((l) => l.digest)]) expect(proxy.blobGets(d), d).toHaveLength(1);
+      expect(storeState(s.dataDir).ingest).toEqual([]);
+      expect(JSON.parse((await cli(['images', '--json', '--data-dir', s.dataDir], { env: s.env })).stdout)).toHaveLength(1);
+    });
+  });
+});
