@@ -115,5 +115,9 @@ export async function imageImportCommand(file: string, opts: ImageCommandOptions
   });
   if (imported.length === 0) throw new CtnrError('IMAGE_INVALID', `${file} holds no image`);
   for (const i of imported) process.stdout.write(`${i.reference ?? '(untagged)'} ${i.manifestDigest}\n`);
+  // Nothing can name an untagged image (services and `run` name images by reference) and prune removes it.
+  for (const i of imported.filter((x) => !x.reference)) {
+    process.stderr.write(`warning: image ${i.manifestDigest} from ${file} has no name in the archive, so nothing can run it and the next \`ctnr image prune\` removes it: import it again with --tag REPOSITORY[:TAG]\n`);
+  }
 }
 
