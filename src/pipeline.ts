@@ -126,23 +126,31 @@ export async function runService(project: LoadedProject, name: string, image?: I
   const imageName = project.compose.services[name]?.image;
   let resolved = image ?? (project.imageSources ? await resolveImageConfig(project.imageSources, typeof imageName === 'string' ? imageName : undefined, project.env.arch) : undefined);
   let env = project.env;
+  const fallback: Diagnostic[] = [];
   if (!image && !resolved && project.compose.services[name] !== undefined) {
     // `image:` after extends and interpolation, with the service's pull_policy, platform and user.
     const keys = selectService(project.compose, name).input.service as { image?: unknown; user?: unknown };
     if (typeof keys.image === 'string' && !hasLocalImageSource(project, name, keys.image)) {
       // The image from the store (pulled per its pull policy): its config, and its root filesystem only where a
       // user or group name must be resolved against the image's /etc/passwd and /etc/group.
-      const { imageForService, rootfsForImage, userNeedsRootfs } = await import('./image/for-service.js');
-      const stored = await imageForService(imageSettings(project), name, keys, false);
-      resolved = stored.config;
-      const user = typeof keys.user === 'string' ? keys.user : stored.config.User;
-      if (userNeedsRootfs(user)) {
-        const full = await imageForService(imageSettings(project), name, keys, true);
-        env = { ...env, rootfs: await rootfsForImage(imageSettings(project), full, undefined) };
+      const { imageForService, rootfsForImage, userNeedsRootfs, offlineFallback } = await import('./image/for-service.js');
+      try {
+        const stored = await imageForService(imageSettings(project), name, keys, false);
+        resolved = stored.config;
+        const user = typeof keys.user === 'string' ? keys.user : stored.config.User;
+        if (userNeedsRootfs(user)) {
+          const full = await imageForService(imageSettings(project), name, keys, true);
+          env = { ...env, rootfs: await rootfsForImage(imageSettings(project), full, undefined) };
+        }
+      } catch (err) {
+        const warning = offlineFallback(err, imageSettings(project), name, keys);
+        if (!warning) throw err;
+        fallback.push(warning);
       }
     }
   }
   const { input, diagnostics } = selectService(project.compose, name, resolved);
+  diagnostics.push(...fallback);
   // `environment:` secrets and configs read the loader's variables (process environment over `.env`), as compose.
   const result = await project.engine.run(input, { environment: project.compose.variables, ...env });
   return { input, result, diagnostics: [...diagnostics, ...result.diagnostics] };

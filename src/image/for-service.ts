@@ -1,4 +1,5 @@
 import { CtnrError } from '../errors.js';
+import type { Diagnostic } from '../types.js';
 import { obtainImage, type ImageAccess } from './obtain.js';
 import { parsePlatform } from './platform.js';
 import { parsePullPolicy } from './policy.js';
@@ -57,6 +58,25 @@ export async function rootfsForImage(settings: ProjectImageSettings, image: Stor
     ...(settings.onProgress ? { onProgress: settings.onProgress } : {}),
     ...(onWarning ? { onWarning } : {}),
   });
+}
+
+/**
+ * Generating a spec (spec, explain, check) while the registry cannot be reached — offline CI validating compose
+ * files, say — goes on without the image's config, with a warning, when three things hold: the failure is the
+ * registry's (unreachable, DNS, 5xx; not auth, a missing image or a bad digest), nobody asked for a pull policy,
+ * and the service says what to run itself. Otherwise the error stands. Bundles never fall back: they need layers.
+ */
+export function offlineFallback(err: unknown, settings: ProjectImageSettings, service: string, keys: ServiceImageKeys & { command?: unknown; entrypoint?: unknown }): Diagnostic | undefined {
+  if (!(err instanceof CtnrError) || err.code !== 'REGISTRY_FAILED') return undefined;
+  if (settings.pull !== undefined || settings.defaultPullPolicy !== undefined || keys.pull_policy !== undefined) return undefined;
+  const runs = (v: unknown) => Array.isArray(v) ? v.length > 0 : typeof v === 'string' && v !== '';
+  if (!runs(keys.command) && !runs(keys.entrypoint)) return undefined;
+  return {
+    level: 'warning',
+    code: 'IMAGE_UNAVAILABLE',
+    path: 'image',
+    message: `${err.message.replace(/^services\.[^:]+: /, '')}; generated without the image's config (its Env, User, WorkingDir, …): pull it first (ctnr pull), or name a local image source (--image-config, --image, --rootfs)`,
+  };
 }
 
 /** Whether resolving `user` (`NAME`, `UID:GROUP`, …) needs the image's /etc/passwd or /etc/group. */

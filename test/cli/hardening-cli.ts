@@ -34,4 +34,4 @@ export function tempRoot(tag: string): { dir: string; cleanup(): void } {
 }
 
 /** A service that generates without an image or rootfs. */
-export const SIMPLE = 'services:\n  web:\n    image: busybox\n    command: ["true"]\n';
+export const SIMPLE = 'services:\n  web:\n    command: ["true"]\n';

@@ -15,7 +15,7 @@ const root = tempRoot('launch');
 beforeAll(requireBuild);
 afterAll(() => root.cleanup());
 
-const COMPOSE = 'services:\n  web:\n    image: busybox\n    command: ["echo", "${GREETING:-unset}"]\n';
+const COMPOSE = 'services:\n  web:\n    command: ["echo", "${GREETING:-unset}"]\n';
 const dir = project(root.dir, 'p', COMPOSE, { 'vars.env': 'GREETING=from-env-file\n' });
 // An npm-style install: node_modules/ctnr → the repo, node_modules/.bin/ctnr → ../ctnr/bin/ctnr.mjs.
 mkdirSync(path.join(dir, 'node_modules/.bin'), { recursive: true });
@@ -60,7 +60,7 @@ describe('stdout closed early (`ctnr spec web | head -1`)', () => {
   it('exits quietly with status 0, no "Unhandled \'error\' event"', () => {
     // Big enough to overflow a pipe buffer, so the write after `head` exits fails with EPIPE.
     const environment = Array.from({ length: 5_000 }, (_, i) => `      V${i}: value-${i}`).join('\n');
-    const big = project(root.dir, 'big', `services:\n  web:\n    image: busybox\n    command: ["true"]\n    environment:\n${environment}\n`);
+    const big = project(root.dir, 'big', `services:\n  web:\n    command: ["true"]\n    environment:\n${environment}\n`);
     for (let i = 0; i < 3; i++) {
       const r = spawnSync('bash', ['-c', `${quote(process.execPath)} ${quote(CLI)} spec web | head -1 >/dev/null; echo "\${PIPESTATUS[0]}"`], { cwd: big, env, encoding: 'utf8' });
       expect(r.stderr).toBe('');

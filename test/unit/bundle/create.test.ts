@@ -60,9 +60,11 @@ describe.skipIf(!BUSYBOX)('createBundle', () => {
     expect(existsSync(bundles) ? readdirSync(bundles) : []).toEqual([]);
   });
 
-  it('needs --rootfs or --image unless the config maps the image', async () => {
-    const { p } = await project('services:\n  s:\n    image: app:1\n    command: ["true"]\n');
-    await expect(createBundle(p, 's')).rejects.toThrow(/--rootfs DIR or --image LAYOUT \(or map image "app:1"/);
+  it('takes the image from the store unless --rootfs, --image or the config maps it; no image: needs --rootfs', async () => {
+    const none = await project('services:\n  s:\n    command: ["true"]\n');
+    await expect(createBundle(none.p, 's')).rejects.toThrow(/has no image: and needs a root filesystem: pass --rootfs DIR or --image LAYOUT/);
+    const { p } = await project('services:\n  s:\n    image: app:1\n    command: ["true"]\n', { pullPolicy: 'never' });
+    await expect(createBundle(p, 's')).rejects.toMatchObject({ code: 'IMAGE_NOT_FOUND', message: expect.stringMatching(/image docker\.io\/library\/app:1 is needed but it is not in the store and the pull policy is "never" \(run: ctnr pull app:1\)/) });
     const mapped = await project('services:\n  s:\n    image: app:1\n    command: ["true"]\n', { images: { 'app:1': { rootfs } } });
     const b = await createBundle(mapped.p, 's');
     expect(b.spec.root?.path).toBe(rootfs);

@@ -12,7 +12,7 @@ const project = mkdtempSync(path.join(os.tmpdir(), 'ctnr-init-project-'));
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 
 const compose = path.join(project, 'compose.yaml');
-writeFileSync(compose, 'services:\n  web:\n    image: busybox\n    command: ["httpd", "-f"]\n    init: true\n');
+writeFileSync(compose, 'services:\n  web:\n    command: ["httpd", "-f"]\n    init: true\n');
 writeFileSync(path.join(project, 'ctnr.config.json'), JSON.stringify({ init: { path: 'tools/init' } }));
 const fromConfig = put(path.join(project, 'tools'), 'init', STATIC());
 const fromFlag = put(path.join(project, 'other'), 'tini-static', STATIC());
