@@ -8,7 +8,7 @@ import { parseDigest } from './digest.js';
 import type { ImageStore, StoredImage } from './store.js';
 import type { IdMapping, ImageWarning, PullProgress } from './types.js';
 import { applyLayer } from './unpack.js';
-import { hasSubordinateIds } from './idmap.js';
+import { currentUserIdMapping, hasSubordinateIds } from './idmap.js';
 import { runInUserNamespace } from './unpack-userns.js';
 
 /**
@@ -71,19 +71,28 @@ export async function imageRootfs(store: ImageStore, image: StoredImage, opts: R
 
 /**
  * Remove a tree we created (rm -rf semantics; never follows symlinks). A rootless user's unpacked trees hold
- * files owned by subordinate ids, which only a user namespace with the same mapping may remove.
+ * files owned by subordinate ids, which only a user namespace with the same mapping may remove: `idMapping`, or
+ * (not root) the user's own mapping from /etc/subuid and /etc/subgid, the only one an unprivileged user can
+ * make, so callers that do not know how a tree was made (`image prune`) remove it too. A failure is one error
+ * line naming the tree.
  */
 export async function removeTree(dir: string, idMapping?: IdMapping): Promise<void> {
-  if (idMapping && process.getuid?.() !== 0 && hasSubordinateIds(idMapping)) {
-    await runInUserNamespace(idMapping, ['rm', '-rf', '--', dir]);
-    return;
-  }
+  const mapping = process.getuid?.() !== 0 ? (idMapping ?? currentUserIdMapping()) : undefined;
   try {
-    rmSync(dir, { recursive: true, force: true });
-  } catch {
-    // Trees unpacked rootless may hold directories without write permission for their owner.
-    spawnSync('chmod', ['-R', 'u+rwx', dir]);
-    rmSync(dir, { recursive: true, force: true });
+    if (mapping && hasSubordinateIds(mapping)) {
+      await runInUserNamespace(mapping, ['rm', '-rf', '--', dir]);
+      return;
+    }
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Trees unpacked rootless may hold directories without write permission for their owner.
+      spawnSync('chmod', ['-R', 'u+rwx', dir]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  } catch (err) {
+    if (err instanceof CtnrError) throw err;
+    throw new CtnrError('BUNDLE_FAILED', `cannot remove ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
 
