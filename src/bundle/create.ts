@@ -1,10 +1,11 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CtnrError } from '../errors.js';
 import type { ImageConfig } from '../image/config.js';
 import { imageSettings, runService, type LoadedProject, type ServiceRun } from '../pipeline.js';
 import { selectService } from '../compose/load.js';
 import { copyRootfs } from '../image/rootfs.js';
+import { mountOverlayRootfs, overlaySupported } from './rootfs-mount.js';
 import type { StoredImage } from '../image/store.js';
 import type { IdMapping } from '../image/types.js';
 import { servicePolicy } from '../policy/apply.js';
@@ -128,20 +129,28 @@ export async function createBundle(project: LoadedProject, service: string, opts
     let image: ImageConfig | undefined;
     const layoutDir = source.kind === 'image' ? source.layout : source.kind === 'config' && !source.path ? source.layout : undefined;
     let stored: StoredImage | undefined;
+    let overlayLower: string | undefined;
     if (source.kind === 'store') {
-      // The image from the store (pulled per its pull policy), unpacked once into the store's rootfs cache and
-      // copied into the bundle, so the container's changes never reach the cache.
+      // The image from the store (pulled per its pull policy), unpacked once into the store's rootfs cache. As
+      // root the bundle's rootfs is an overlay over that cache (mounted once the bundle is in place); otherwise
+      // a copy. Either way the container's changes never reach the cache.
       const { imageForService, rootfsForImage } = await import('../image/for-service.js');
       const keys = selectService(project.compose, service).input.service as { image?: unknown };
       opts.progress?.(`getting image ${source.image}`);
       stored = await imageForService(imageSettings(project), service, keys, true);
       opts.progress?.(`unpacking ${stored.layers.length} layer(s)`);
       const cache = await rootfsForImage(imageSettings(project), stored, opts.idMapping, (w) => warnings.push(w.message));
-      opts.progress?.('copying the root filesystem');
-      rootfsForPipeline = path.join(staging.tmp, 'rootfs');
-      await copyRootfs(cache, rootfsForPipeline, opts.idMapping);
       rootPath = 'rootfs';
       image = stored.config;
+      if (!project.env.rootless && overlaySupported()) {
+        overlayLower = cache;
+        rootfsForPipeline = cache; // read only: user and group names resolve against it
+        mkdirSync(path.join(staging.tmp, 'rootfs'), { mode: 0o755 });
+      } else {
+        opts.progress?.('copying the root filesystem');
+        rootfsForPipeline = path.join(staging.tmp, 'rootfs');
+        await copyRootfs(cache, rootfsForPipeline, opts.idMapping);
+      }
     } else if (source.kind === 'directory' || (source.kind === 'config' && source.path)) {
       const dirPath = source.kind === 'directory' ? source.path : source.path!;
       checkRootfsDir(dirPath, source.origin);
@@ -196,6 +205,12 @@ export async function createBundle(project: LoadedProject, service: string, opts
     });
     opts.progress?.('writing bundle');
     staging.commit({ spec, files: run.result.files, hostDirs: run.result.hostDirs.map((d) => d.path), metadata, dataDir: project.env.dataDir });
+    if (overlayLower && !mountOverlayRootfs(dir, overlayLower)) {
+      // The kernel refused the overlay here (e.g. the data dir is itself on overlayfs): copy instead.
+      opts.progress?.('copying the root filesystem');
+      rmdirSync(path.join(dir, 'rootfs'));
+      await copyRootfs(overlayLower, path.join(dir, 'rootfs'));
+    }
     return { dir, spec, metadata, run };
   } catch (err) {
     staging.abort();

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { CtnrError } from '../errors.js';
+import { removeBundleTree } from './rootfs-mount.js';
 import { readMetadata, type BundleMetadata } from './metadata.js';
 import { CONFIG_FILE, isCtnrBundle, METADATA_FILE } from './writer.js';
 
@@ -50,5 +51,5 @@ export function removeBundle(dir: string): void {
   // Only directories ctnr wrote (the same check `bundle create --force` makes): a typo must not delete an
   // unrelated tree.
   if (!isCtnrBundle(dir)) throw new CtnrError('USAGE', `${dir} is not a ctnr bundle (no ${METADATA_FILE}); not removed`);
-  rmSync(dir, { recursive: true, force: true });
+  removeBundleTree(dir);
 }

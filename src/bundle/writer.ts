@@ -1,5 +1,6 @@
 import { chmodSync, copyFileSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { removeBundleTree } from './rootfs-mount.js';
 import { CtnrError, isCtnrError } from '../errors.js';
 import { describeErrno } from '../errno.js';
 import type { Spec } from '../spec/types.js';
@@ -225,7 +226,7 @@ function swapInto(tmp: string, dir: string, force: boolean): void {
     return;
   }
   const old = tempSibling(dir, 'old');
-  rmSync(old, { recursive: true, force: true });
+  removeBundleTree(old);
   renameSync(dir, old);
   try {
     renameSync(tmp, dir);
@@ -233,7 +234,7 @@ function swapInto(tmp: string, dir: string, force: boolean): void {
     renameSync(old, dir);
     throw err;
   }
-  rmSync(old, { recursive: true, force: true });
+  removeBundleTree(old);
 }
 
 export interface CommitOptions {

@@ -5,6 +5,7 @@ import { parseReference, referenceString } from './reference.js';
 import { listRootfsCaches, removeTree, rootfsCacheDir } from './rootfs.js';
 import type { ImageStore, RefRecord, StoredImage } from './store.js';
 import { withLock } from './lock.js';
+import { overlayLowerDirs } from '../bundle/rootfs-mount.js';
 
 /** `ctnr images`, `image rm`, `image prune`, `image inspect`: what is stored and what may go. */
 
@@ -113,7 +114,10 @@ export async function pruneImages(store: ImageStore): Promise<PruneResult> {
       rmSync(store.blobPath(digest), { force: true });
       result.blobs.push(digest);
     }
+    // Caches a bundle's overlay mount uses as its lower layer stay, referenced or not.
+    const mounted = new Set([...overlayLowerDirs()].map((d) => path.basename(d)));
     for (const name of listRootfsCaches(store)) {
+      if (mounted.has(name)) continue;
       // `<chain>` or `<chain>-<mapping>`: kept while the chain belongs to a referenced image.
       if (!name.startsWith('.') && keepRootfs.has(name.split('-')[0]!)) continue;
       if (name.startsWith('.') && tempOwnerAlive(name)) continue;

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { removeBundleTree } from '../bundle/rootfs-mount.js';
 import { CtnrError } from '../errors.js';
 import { removeRecord, queryState, writeRecord, type ContainerRecord } from './state.js';
 
@@ -50,7 +51,7 @@ export function killContainer(rec: Pick<ContainerRecord, 'id' | 'runtime' | 'roo
 export function cleanupContainer(rec: ContainerRecord): void {
   runtimeCmd(rec, ['delete', '--force', rec.id]);
   removeRecord(rec.id, path.dirname(rec.root));
-  if (rec.removeBundle) rmSync(rec.bundle, { recursive: true, force: true });
+  if (rec.removeBundle) removeBundleTree(rec.bundle);
 }
 
 export interface ForegroundOptions {
