@@ -38,7 +38,8 @@ export function createPullProgress(stream: NodeJS.WriteStream = process.stderr):
     if (!force && now - last < 100) return;
     last = now;
     let out = drawn > 0 ? `\x1b[${drawn}A\r` : '\r';
-    const width = Math.max(20, (stream.columns ?? 80) - 1);
+    // A pseudo-terminal without a size (script, some CI runners) reports 0 columns: that means unknown, not none.
+    const width = Math.max(20, (stream.columns || 80) - 1);
     for (const l of lines.values()) out += `\x1b[K${formatLine(l, now).slice(0, width)}\n`;
     // Lines of finished layers are gone: clear what is left below.
     out += '\x1b[J';
