@@ -106,6 +106,53 @@ describe.skipIf(!ready)('ctnr login and logout', () => {
   });
 });
 
+describe.skipIf(!ready)('a bearer-token registry', () => {
+  let reg: TestRegistry;
+  let s: Scratch;
+  let img: PushedImage;
+  beforeAll(async () => {
+    requireBuild();
+    s = scratch();
+    // anonymous tokens may pull public/*; private/* needs a user
+    reg = await startRegistry({
+      auth: 'token',
+      users: { bob: 'hunter2' },
+      grant: (account, repository, actions) => (account !== undefined || repository.startsWith('public/') ? actions.filter((a) => a === 'pull') : []),
+    });
+    img = await reg.pushImage('public/app', 'v1', { layers: [makeLayer({ 'etc/public': 'yes\n' })], config: { Cmd: ['true'] } });
+    await reg.pushImage('private/app', 'v1', { layers: [makeLayer({ 'etc/private': 'yes\n' })], config: { Cmd: ['true'] } });
+  });
+  afterAll(async () => {
+    await reg?.stop();
+    s?.remove();
+  });
+
+  it('an anonymous token pulls a public repository', async () => {
+    const r = await cli(['pull', `${reg.host}/public/app:v1`, '--data-dir', s.dataDir], { env: s.env });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`${reg.host}/public/app:v1 ${img.digest}\n`);
+    expect(reg.token!.requests.some((q) => q.account === undefined && q.scopes.includes('repository:public/app:pull'))).toBe(true);
+  });
+
+  it('a private repository: refused anonymously, pulled after ctnr login (the token server checks the password)', async () => {
+    const ref = `${reg.host}/private/app:v1`;
+    const refused = await cli(['pull', ref, '--data-dir', s.dataDir], { env: s.env });
+    expect(refused.status).toBe(1);
+    expect(errLines(refused.stderr)).toEqual([expect.stringMatching(new RegExp(`^error: cannot pull ${ref}: `))]);
+    const wrong = await cli(['login', reg.host, '-u', 'bob', '--password-stdin'], { env: s.env, input: 'wrong\n' });
+    expect(wrong.status).toBe(1);
+    expect(existsSync(path.join(s.env.XDG_RUNTIME_DIR!, 'containers/auth.json'))).toBe(false);
+    const login = await cli(['login', reg.host, '-u', 'bob', '--password-stdin'], { env: s.env, input: 'hunter2\n' });
+    expect(login.stderr).toBe('');
+    expect(login.status).toBe(0);
+    const pulled = await cli(['pull', ref, '--data-dir', s.dataDir], { env: s.env });
+    expect(pulled.stderr).toBe('');
+    expect(pulled.status).toBe(0);
+    expect(reg.token!.requests.some((q) => q.account === 'bob' && q.scopes.includes('repository:private/app:pull'))).toBe(true);
+  });
+});
+
 describe.skipIf(!ready)('Docker Hub mirrors from the ctnr config', () => {
   let reg: TestRegistry;
   let proxy: Proxy;
