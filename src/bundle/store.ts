@@ -3,7 +3,7 @@ import path from 'node:path';
 import { CtnrError } from '../errors.js';
 import { removeBundleTree } from './rootfs-mount.js';
 import { readMetadata, type BundleMetadata } from './metadata.js';
-import { CONFIG_FILE, isCtnrBundle, METADATA_FILE } from './writer.js';
+import { CONFIG_FILE, isCtnrBundle, listTempDirs, METADATA_FILE } from './writer.js';
 
 /**
  * Bundles live under `<dataDir>/bundles/<name>` (`/var/lib/ctnr/bundles`, rootless
@@ -18,10 +18,22 @@ export interface StoredBundle {
   name: string;
   dir: string;
   metadata?: BundleMetadata;
+  /** With `all`: a temporary directory of a bundle write (see listTempDirs), live or left by a killed process. */
+  temporary?: { bundle: string; kind: 'tmp' | 'old'; pid: number; alive: boolean };
 }
 
-/** Bundles under the data dir, sorted by name. Temporary build directories (`.name.tmp-PID`) are skipped. */
-export function listBundles(dataDir: string): StoredBundle[] {
+/**
+ * Bundles under the data dir, sorted by name. Temporary build directories (`.name.tmp-PID`, `.name.old-PID`) are
+ * skipped unless `all` asks for them too.
+ */
+export function listBundles(dataDir: string, opts: { all?: boolean } = {}): StoredBundle[] {
+  const bundles = completeBundles(dataDir);
+  if (!opts.all) return bundles;
+  const temps: StoredBundle[] = listTempDirs(bundlesDir(dataDir)).map((t) => ({ name: t.name, dir: t.dir, temporary: { bundle: t.bundle, kind: t.kind, pid: t.pid, alive: t.alive } }));
+  return [...bundles, ...temps].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function completeBundles(dataDir: string): StoredBundle[] {
   const root = bundlesDir(dataDir);
   let names: string[];
   try {

@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { removeBundleTree } from './rootfs-mount.js';
 import { CtnrError, isCtnrError } from '../errors.js';
@@ -17,6 +17,70 @@ export function tempSibling(dir: string, tag = 'tmp'): string {
 
 function bundleError(message: string, cause?: unknown): CtnrError {
   return new CtnrError('BUNDLE_FAILED', message, cause === undefined ? {} : { cause });
+}
+
+/** `.NAME.tmp-PID` (a bundle being built) or `.NAME.old-PID` (the bundle it replaces, during the swap). */
+const TEMP_NAME = /^\.(.+)\.(tmp|old)-([1-9]\d{0,9})$/;
+
+export interface TempDir {
+  /** The entry's name, e.g. `.web.tmp-1234`. */
+  name: string;
+  dir: string;
+  /** The bundle it is for (`web`). */
+  bundle: string;
+  kind: 'tmp' | 'old';
+  pid: number;
+  /** The pid is a live process (ours included). A dead one's directory is stale. */
+  alive: boolean;
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The temporary directories bundle writes made in `parent` (real directories only, sorted by name). */
+export function listTempDirs(parent: string): TempDir[] {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = readdirSync(parent, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const out: TempDir[] = [];
+  for (const e of entries) {
+    const m = TEMP_NAME.exec(e.name);
+    if (!m || !e.isDirectory()) continue;
+    const pid = Number(m[3]);
+    out.push({ name: e.name, dir: path.join(parent, e.name), bundle: m[1]!, kind: m[2] as 'tmp' | 'old', pid, alive: processAlive(pid) });
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * Collect what bundle writes killed with -9 left in `parent`: a `.NAME.tmp-PID` of a dead process is removed (it
+ * never became a bundle); a `.NAME.old-PID` is the bundle that process was replacing, put back as NAME when
+ * nothing took its place, else removed. Directories of live processes are left alone (a pid reused since only
+ * delays the collection). Best effort: a failure here never fails the write that triggered it.
+ */
+export function collectStaleTempDirs(parent: string): void {
+  for (const t of listTempDirs(parent)) {
+    if (t.alive) continue;
+    try {
+      const target = path.join(parent, t.bundle);
+      if (t.kind === 'old' && !occupied(target) && isCtnrBundle(t.dir)) renameSync(t.dir, target);
+      // Unmounted first: a write killed after mounting an overlay root filesystem in it left the mount.
+      else removeBundleTree(t.dir);
+    } catch {
+      /* another writer collected it first, a mount is busy, or it is not ours to remove */
+    }
+  }
 }
 
 /** `files/etc/hosts` → checked segments; refuses absolute paths, `..`, empty and reserved names. */
@@ -267,6 +331,7 @@ export class BundleStaging {
     let created = false;
     try {
       mkdirSync(path.dirname(this.dir), { recursive: true });
+      collectStaleTempDirs(path.dirname(this.dir));
       rmSync(this.tmp, { recursive: true, force: true }); // a leftover of a crashed run with a recycled pid
       mkdirSync(this.tmp, { mode: 0o755 });
       created = true;

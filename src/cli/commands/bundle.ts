@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { createBundle } from '../../bundle/create.js';
-import { listBundles, removeBundle, resolveBundle } from '../../bundle/store.js';
+import { listBundles, removeBundle, resolveBundle, type StoredBundle } from '../../bundle/store.js';
 import { createEnv } from '../../env.js';
 import { CtnrError, escapeControls } from '../../errors.js';
 import type { LoadedProject } from '../../pipeline.js';
@@ -43,15 +43,24 @@ function dataDirOf(opts: { dataDir?: string; rootless?: boolean }): string {
   return createEnv(opts.rootless !== undefined ? { rootless: opts.rootless } : {}).dataDir;
 }
 
-export async function bundleListCommand(opts: { dataDir?: string; rootless?: boolean; json?: boolean }): Promise<void> {
-  const bundles = listBundles(dataDirOf(opts));
+/** `bundle list --all`'s STATE of a bundle or a temporary directory. */
+function stateOf(b: StoredBundle, names: ReadonlySet<string>): string {
+  const t = b.temporary;
+  if (!t) return 'ready';
+  if (t.alive) return t.kind === 'tmp' ? `in progress (pid ${t.pid})` : `being replaced (pid ${t.pid})`;
+  return t.kind === 'old' && !names.has(t.bundle) ? `stale (pid ${t.pid} is gone), restored as ${t.bundle} on the next write` : `stale (pid ${t.pid} is gone)`;
+}
+
+export async function bundleListCommand(opts: { dataDir?: string; rootless?: boolean; json?: boolean; all?: boolean }): Promise<void> {
+  const bundles = listBundles(dataDirOf(opts), { all: Boolean(opts.all) });
   if (opts.json) {
     process.stdout.write(JSON.stringify(bundles, null, 2) + '\n');
     return;
   }
-  const rows = [['NAME', 'PROJECT', 'SERVICE', 'DIGEST', 'DIR']];
+  const names = new Set(bundles.filter((b) => !b.temporary).map((b) => b.name));
+  const rows = [['NAME', 'PROJECT', 'SERVICE', 'DIGEST', ...(opts.all ? ['STATE'] : []), 'DIR']];
   for (const b of bundles) {
-    rows.push([b.name, b.metadata?.project ?? '-', b.metadata?.service ?? '-', b.metadata?.inputDigest.slice(7, 19) ?? '-', b.dir]);
+    rows.push([b.name, b.metadata?.project ?? '-', b.metadata?.service ?? '-', b.metadata?.inputDigest.slice(7, 19) ?? '-', ...(opts.all ? [stateOf(b, names)] : []), b.dir]);
   }
   process.stdout.write(table(rows));
 }

@@ -35,6 +35,7 @@ export function registerBundleCommands(program: Command): void {
     .option('--data-dir <dir>', 'data dir (default /var/lib/ctnr, rootless $XDG_DATA_HOME/ctnr)')
     .option('--rootless', 'use the rootless data dir')
     .option('--json', 'machine-readable output')
+    .option('-a, --all', 'also list the temporary directories of bundle writes: in progress, or stale (left by a killed process; the next write there collects them)')
     .action(async (opts) => (await import('../commands/bundle.js')).bundleListCommand(opts));
 
   bundle

@@ -1,0 +1,176 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { bridgeName } from '../../src/network/default-conf.js';
+import { buildBusyboxRootfs } from '../helpers/rootfs.js';
+import { e2eAvailable, which } from '../helpers/runc.js';
+import { IN_CI, REPO } from '../helpers/shared.js';
+import { writeOciLayout } from '../unit/bundle/oci-layout.js';
+
+/**
+ * Faults while ctnr works: the runtime killed with -9 while `up` starts a container (its network must not
+ * leak), `bundle create` killed with -9 (its temporary directory is collected later), and two commands on
+ * one project at once (a project lock serialises them). Everything runs under a private run root, data dir
+ * and bridge; afterAll removes whatever a failing test left.
+ */
+
+const CLI = path.join(REPO, 'bin/ctnr.mjs');
+const BUILT = existsSync(path.join(REPO, 'dist/cli.mjs'));
+const CNI_READY = ['bridge', 'host-local', 'portmap'].every((p) => existsSync(`/usr/lib/cni/${p}`)) && Boolean(which('iptables'));
+/** Above the kernel's largest pid_max: never a live process. */
+const NO_PID = 2 ** 22 + 12345;
+
+function needs(what: string, ok: boolean): boolean {
+  if (ok) return true;
+  const msg = `faults e2e needs ${what}`;
+  if (IN_CI) throw new Error(`${msg}, and CI=true`);
+  console.warn(`skipping: ${msg}`);
+  return false;
+}
+
+const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8', timeout: 20_000 });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, test: () => boolean, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!test()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** Pids whose command line contains every one of `words` (in order of appearance not required). */
+function pidsWith(...words: string[]): number[] {
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (words.every((w) => argv.includes(w))) out.push(Number(e));
+  }
+  return out;
+}
+
+interface Running {
+  child: ChildProcess;
+  out: () => { stdout: string; stderr: string };
+  done: Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+function start(args: string[], cwd: string, env: NodeJS.ProcessEnv): Running {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<Awaited<Running['done']>>((resolve) => child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr })));
+  return { child, out: () => ({ stdout, stderr }), done };
+}
+
+/** Cgroup directories named `id` below this process's own cgroups (where runc puts a container without cgroupsPath). */
+function cgroupsNamed(id: string): string[] {
+  const out: string[] = [];
+  for (const line of readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n')) {
+    const [, controllers, own] = line.split(':');
+    const names = controllers === '' ? ['unified', ''] : [controllers!.replace(/^name=/, '')];
+    for (const n of names) {
+      const dir = path.join('/sys/fs/cgroup', n, own!, id);
+      if (existsSync(dir)) out.push(dir);
+    }
+  }
+  return [...new Set(out)];
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe.skipIf(!needs('busybox, mkfifo and the built CLI', BUILT && Boolean(which('mkfifo')) && Boolean(which('busybox'))))('bundle create killed with -9', () => {
+  const project = `ctnrtmp${process.pid}`;
+  let dir: string;
+  let bundles: string;
+  let cleanupRootfs: () => void = () => {};
+  let sleeper: ChildProcess | undefined;
+  const ctnr = (...a: string[]) => spawnSync(process.execPath, [CLI, ...a], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, encoding: 'utf8', timeout: 60_000 });
+  const entries = () => readdirSync(bundles).sort();
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'ctnr-killed-'));
+    bundles = path.join(dir, 'data/bundles');
+    cleanupRootfs = buildBusyboxRootfs(path.join(dir, 'rootfs')).cleanup;
+    writeFileSync(
+      path.join(dir, 'compose.yaml'),
+      [`name: ${project}`, 'services:', ...['one', 'two', 'three'].flatMap((s) => [`  ${s}:`, '    image: busybox', '    command: ["true"]']), ''].join('\n'),
+    );
+    // An image layout whose only layer is a FIFO nobody writes: unpacking it blocks inside the staging dir.
+    const layer = path.join(dir, 'layer');
+    mkdirSync(layer);
+    writeFileSync(path.join(layer, 'hello'), 'hi\n');
+    writeOciLayout(path.join(dir, 'layout'), [{ layers: [layer] }]);
+    const index = JSON.parse(readFileSync(path.join(dir, 'layout/index.json'), 'utf8'));
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'layout/blobs/sha256', index.manifests[0].digest.slice(7)), 'utf8'));
+    const blob = path.join(dir, 'layout/blobs/sha256', manifest.layers[0].digest.slice(7));
+    rmSync(blob);
+    expect(sh('mkfifo', [blob]).status).toBe(0);
+  });
+
+  afterAll(() => {
+    sleeper?.kill('SIGKILL');
+    cleanupRootfs();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('leaves only its temporary directory, which list --all shows and the next write in that directory collects', async () => {
+    expect(ctnr('bundle', 'create', 'three', '--rootfs', 'rootfs', '--data-dir', 'data').status).toBe(0);
+    const create = start(['bundle', 'create', 'one', '--image', 'layout', '--data-dir', 'data'], dir, { ...process.env, NO_COLOR: '1' });
+    let tmp = '';
+    await until('the staging directory', () => {
+      tmp = (existsSync(bundles) ? readdirSync(bundles) : []).find((e) => e.startsWith(`.${project}-one.tmp-`)) ?? '';
+      return tmp !== '' || create.child.exitCode !== null;
+    });
+    const pid = Number(tmp.slice(tmp.lastIndexOf('-') + 1));
+    process.kill(pid, 'SIGKILL');
+    await create.done;
+    // Never a half bundle under the real name.
+    expect(entries()).toEqual([`${project}-three`, tmp].sort());
+
+    // A build still in progress (its pid is alive) and a swap cut between its two renames (the old bundle
+    // moved aside, the new one not yet in place): one is left alone, the other is put back.
+    sleeper = spawn('sleep', ['600'], { stdio: 'ignore' });
+    const live = `.${project}-two.tmp-${sleeper.pid}`;
+    mkdirSync(path.join(bundles, live));
+    const moved = `.${project}-three.old-${NO_PID}`;
+    renameSync(path.join(bundles, `${project}-three`), path.join(bundles, moved));
+
+    const hidden = ctnr('bundle', 'list', '--data-dir', 'data');
+    expect(hidden.stdout).not.toContain('.tmp-');
+    const all = ctnr('bundle', 'list', '--all', '--data-dir', 'data');
+    expect(all.status, all.stderr).toBe(0);
+    expect(all.stdout).toMatch(new RegExp(`^\\${tmp}\\s.*stale \\(pid ${pid} is gone\\)`, 'm'));
+    expect(all.stdout).toMatch(new RegExp(`^\\${live}\\s.*in progress \\(pid ${sleeper.pid}\\)`, 'm'));
+    expect(all.stdout).toMatch(new RegExp(`^\\${moved}\\s.*stale \\(pid ${NO_PID} is gone\\)`, 'm'));
+    const json = JSON.parse(ctnr('bundle', 'list', '--all', '--json', '--data-dir', 'data').stdout) as Array<{ name: string; temporary?: { pid: number; alive: boolean } }>;
+    expect(json.find((b) => b.name === tmp)?.temporary).toEqual(expect.objectContaining({ pid, alive: false }));
+    // list only looks.
+    expect(entries()).toEqual([moved, tmp, live].sort());
+
+    const next = ctnr('bundle', 'create', 'two', '--rootfs', 'rootfs', '--data-dir', 'data', path.join(bundles, `${project}-other`));
+    expect(next.status, next.stderr).toBe(0);
+    expect(entries()).toEqual([live, `${project}-other`, `${project}-three`].sort());
+    expect(existsSync(path.join(bundles, `${project}-three/ctnr.json`))).toBe(true);
+  });
+});
