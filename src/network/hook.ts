@@ -151,11 +151,19 @@ function runtimeConfigFor(index: number, ports: NetworkSettings['ports'], chosen
   return rc;
 }
 
-function detach(settings: NetworkSettings, network: string, id: string, host: HostOps, warn: (m: string) => void): string[] {
-  const state = readState(settings.dataDir, network);
+/** CNI_PATH for an endpoint recorded before endpoints kept theirs, when no bundle says (the plugin's default and CNI's). */
+const FALLBACK_CNI_PATH = ['/usr/lib/cni', '/opt/cni/bin'];
+
+/**
+ * CNI DEL of container `id` on `network` with what the state recorded at ADD, then the endpoint leaves the state
+ * (and, with the last one, the bridge and leases of a network ctnr created). `cniPath`: the bundle's, else the
+ * endpoint's own.
+ */
+function detach(dataDir: string, cniPath: readonly string[] | undefined, network: string, id: string, host: HostOps, warn: (m: string) => void): string[] {
+  const state = readState(dataDir, network);
   const ep = state?.endpoints[id];
   if (!state || !ep) return [];
-  const inv: CniInvocation = { containerId: id, netns: existsSync(ep.netns) ? ep.netns : '', ifName: ep.ifName, path: settings.cniPath };
+  const inv: CniInvocation = { containerId: id, netns: existsSync(ep.netns) ? ep.netns : '', ifName: ep.ifName, path: cniPath ?? ep.cniPath ?? FALLBACK_CNI_PATH };
   const errors = delNetworkList(ep.config, inv, ep.runtimeConfig, ep.result);
   delete state.endpoints[id];
   if (Object.keys(state.endpoints).length === 0 && state.managed) {
@@ -167,7 +175,7 @@ function detach(settings: NetworkSettings, network: string, id: string, host: Ho
     }
     rmSync(path.join(state.managed.ipamDir, network), { recursive: true, force: true });
   }
-  writeState(settings.dataDir, state);
+  writeState(dataDir, state);
   refreshHosts(state, warn, ep.hostsFile);
   return errors;
 }
@@ -186,7 +194,7 @@ export async function networkUp(oci: OciState, opts: HookOptions = {}): Promise<
   ensureNetworksDir(settings.dataDir);
   withLock(lockFile(settings.dataDir), () => {
     // A leftover of an earlier run with this id (a killed runtime never ran poststop): release it first.
-    for (const s of listStates(settings.dataDir)) if (s.endpoints[oci.id]) detach(settings, s.name, oci.id, host, warn);
+    for (const s of listStates(settings.dataDir)) if (s.endpoints[oci.id]) detach(settings.dataDir, settings.cniPath, s.name, oci.id, host, warn);
     const pinName = `ctnr-${oci.id}`;
     host.unpinNetns(pinName);
     const netns = host.pinNetns(pinName, oci.pid) ?? `/proc/${oci.pid}/ns/net`;
@@ -226,6 +234,7 @@ export async function networkUp(oci: OciState, opts: HookOptions = {}): Promise<
           addresses: resultAddresses(result),
           names: att.aliases,
           ...(hostsFile ? { hostsFile } : {}),
+          cniPath: settings.cniPath,
           config: chosen.config,
           runtimeConfig,
           result,
@@ -238,7 +247,7 @@ export async function networkUp(oci: OciState, opts: HookOptions = {}): Promise<
       });
     } catch (err) {
       // Undo the networks attached so far, newest first; the hook then fails and the runtime stops.
-      for (const name of attached.reverse()) for (const e of detach(settings, name, oci.id, host, warn)) warn(e);
+      for (const name of attached.reverse()) for (const e of detach(settings.dataDir, settings.cniPath, name, oci.id, host, warn)) warn(e);
       host.unpinNetns(pinName);
       throw err;
     }
@@ -246,16 +255,44 @@ export async function networkUp(oci: OciState, opts: HookOptions = {}): Promise<
 }
 
 export async function networkDown(oci: OciState, opts: HookOptions = {}): Promise<void> {
-  const host = opts.host ?? realHostOps;
-  const warn = opts.warn ?? (() => {});
   const settings = readSettings(oci.bundle);
   if (settings.mode === 'slirp4netns') return slirpDown(oci, settings);
-  if (!existsSync(networksDir(settings.dataDir))) return;
-  const errors: string[] = [];
-  withLock(lockFile(settings.dataDir), () => {
-    // Every network holding this container, not only those in the bundle: what `up` made is in the state.
-    for (const s of listStates(settings.dataDir)) if (s.endpoints[oci.id]) errors.push(...detach(settings, s.name, oci.id, host, warn));
-    host.unpinNetns(`ctnr-${oci.id}`);
-  });
+  const { errors } = releaseEndpoints(settings.dataDir, (ep) => ep.id === oci.id, { ...opts, cniPath: settings.cniPath, unpin: [oci.id] });
   if (errors.length > 0) throw new CtnrError('RUNTIME_FAILED', `network down for ${oci.id} left errors`, { details: errors });
+}
+
+export interface Released {
+  /** Containers whose endpoints were released, sorted. */
+  ids: string[];
+  /** What CNI DEL or the bridge removal reported (everything else was still released). */
+  errors: string[];
+}
+
+/**
+ * Release every endpoint `match` selects, in every network with a state under `dataDir`: CNI DEL with what the
+ * state recorded at ADD (no bundle needed), hosts entries removed, the pinned namespace of each container
+ * deleted, and a network ctnr created removed with its last endpoint. What podman's cleanup does for containers
+ * whose runtime died before the poststop hook ran. `unpin`: containers whose pinned namespace goes even if no
+ * endpoint is left (a hook killed between pinning and ADD).
+ */
+export function releaseEndpoints(dataDir: string, match: (ep: Endpoint) => boolean, opts: HookOptions & { cniPath?: readonly string[]; unpin?: readonly string[] } = {}): Released {
+  const host = opts.host ?? realHostOps;
+  const warn = opts.warn ?? (() => {});
+  const errors: string[] = [];
+  const ids = new Set<string>();
+  if (!existsSync(networksDir(dataDir))) {
+    for (const id of opts.unpin ?? []) host.unpinNetns(`ctnr-${id}`);
+    return { ids: [], errors };
+  }
+  withLock(lockFile(dataDir), () => {
+    for (const s of listStates(dataDir)) {
+      for (const ep of Object.values(s.endpoints)) {
+        if (!match(ep)) continue;
+        errors.push(...detach(dataDir, opts.cniPath, s.name, ep.id, host, warn));
+        ids.add(ep.id);
+      }
+    }
+    for (const id of new Set([...ids, ...(opts.unpin ?? [])])) host.unpinNetns(`ctnr-${id}`);
+  });
+  return { ids: [...ids].sort(), errors };
 }

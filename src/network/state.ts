@@ -24,6 +24,8 @@ export interface Endpoint {
   names: string[];
   /** Absolute path of the container's hosts file, when it has one. */
   hostsFile?: string;
+  /** CNI_PATH at ADD, so DEL finds the same plugins without the bundle (absent in states written before it). */
+  cniPath?: string[];
   config: Conflist;
   runtimeConfig: Record<string, unknown>;
   result: CniResult;

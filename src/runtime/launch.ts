@@ -47,7 +47,7 @@ export async function prepareContainer(project: LoadedProject, service: string, 
     if (state && state.status !== 'stopped') {
       throw new CtnrError('RUNTIME_FAILED', `container ${id} is already ${state.status} (stop it with ctnr down, or pick another --name)`);
     }
-    cleanupContainer({ ...previous, removeBundle: false });
+    await cleanupContainer({ ...previous, removeBundle: false }, opts.warn);
   }
   const dir = path.join(bundlesDir(project.env.dataDir), id);
   const version = ociVersionFor(opts.runtime, OCI_VERSION);
@@ -72,6 +72,7 @@ export async function prepareContainer(project: LoadedProject, service: string, 
     stopSignal: stopSignalOf(bundle.spec, opts.warn),
     stopGracePeriodNs: gracePeriodOf(bundle.spec) ?? bundle.metadata.stopGracePeriodNs ?? DEFAULT_STOP_GRACE_NS,
     ...(opts.detached ? { log: path.join(bundle.dir, 'ctnr.log') } : {}),
+    dataDir: project.env.dataDir,
   };
   return { record, bundle };
 }

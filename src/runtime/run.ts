@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { removeBundleTree } from '../bundle/rootfs-mount.js';
 import { CtnrError } from '../errors.js';
+import { releaseNetwork, removeEmptyCgroups } from './leftovers.js';
 import { removeRecord, queryState, writeRecord, type ContainerRecord } from './state.js';
 
 export const STOP_SIGNAL_ANNOTATION = 'org.opencontainers.image.stopSignal';
@@ -47,11 +48,23 @@ export function killContainer(rec: Pick<ContainerRecord, 'id' | 'runtime' | 'roo
   return runtimeCmd(rec, ['kill', rec.id, signal]).status === 0;
 }
 
-/** Delete the runtime state, ctnr's record, and the bundle when it was created for this run only. */
-export function cleanupContainer(rec: ContainerRecord): void {
+/**
+ * Delete the runtime state; release what the poststop hook releases (the network) and the empty cgroups named
+ * for the container — a runtime killed while starting it never ran the hook nor removed them, and it has no
+ * state for `delete` to act on (runc's `delete --force` then succeeds doing nothing) —; then ctnr's record, and
+ * the bundle when it was created for this run only.
+ */
+export async function cleanupContainer(rec: ContainerRecord, warn: (m: string) => void = () => {}): Promise<void> {
   runtimeCmd(rec, ['delete', '--force', rec.id]);
+  await releaseNetwork(rec, warn);
+  removeEmptyCgroups(rec.id, rec.bundle);
   removeRecord(rec.id, path.dirname(rec.root));
   if (rec.removeBundle) removeBundleTree(rec.bundle);
+}
+
+/** The last lines of a runtime's output, as detail lines of an error. */
+function lastLines(out: string, n = 5): string[] {
+  return out ? out.split('\n').slice(-n) : [];
 }
 
 export interface ForegroundOptions {
@@ -113,6 +126,8 @@ export async function runForeground(rec: ContainerRecord, opts: ForegroundOption
       child.on('error', (err) => reject(new CtnrError('RUNTIME_FAILED', `cannot start ${rec.runtime.path}: ${err.message}`)));
       child.on('exit', (code, signal) => {
         exited = true;
+        // The runtime itself was killed (its container's own exit status comes as a code).
+        if (signal) opts.note?.(`${rec.runtime.name} was killed by ${signal} while running ${rec.id}`);
         resolve(code ?? statusForSignal(signal));
       });
     });
@@ -121,29 +136,34 @@ export async function runForeground(rec: ContainerRecord, opts: ForegroundOption
     clearTimeout(retry);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    cleanupContainer(rec);
+    await cleanupContainer(rec, opts.note);
   }
 }
 
 /**
  * `runtime run -d`: the container's stdout and stderr go to `rec.log` (appended), stdin is /dev/null.
- * Returns once the runtime has started it; a failure removes the state and reports the runtime's output.
+ * Returns once the runtime has started it; a failure releases what the start set up (see cleanupContainer) and
+ * reports the runtime's output, or the signal that killed the runtime.
  */
-export function startDetached(rec: ContainerRecord & { log: string }): void {
+export async function startDetached(rec: ContainerRecord & { log: string }, warn: (m: string) => void = () => {}): Promise<void> {
   const fd = openSync(rec.log, 'a', 0o600);
+  let r;
   let start = 0;
   try {
     start = statSync(rec.log).size;
     writeRecord(rec, path.dirname(rec.root));
-    const r = spawnSync(rec.runtime.path, ['--root', rec.root, 'run', '--detach', '--bundle', rec.bundle, rec.id], { stdio: ['ignore', fd, fd] });
-    if (r.error || r.status !== 0) {
-      const out = readFileSync(rec.log, 'utf8').slice(start).trim();
-      cleanupContainer({ ...rec, removeBundle: false });
-      throw new CtnrError('RUNTIME_FAILED', `${rec.runtime.name} could not start ${rec.id}: ${r.error?.message ?? (out || `exit status ${r.status}`)}`);
-    }
+    r = spawnSync(rec.runtime.path, ['--root', rec.root, 'run', '--detach', '--bundle', rec.bundle, rec.id], { stdio: ['ignore', fd, fd] });
   } finally {
     closeSync(fd);
   }
+  if (!r.error && r.status === 0) return;
+  const out = readFileSync(rec.log, 'utf8').slice(start).trim();
+  await cleanupContainer({ ...rec, removeBundle: false }, warn);
+  if (r.signal) {
+    const details = lastLines(out);
+    throw new CtnrError('RUNTIME_FAILED', `${rec.runtime.name} was killed by ${r.signal} while starting ${rec.id}`, details.length > 0 ? { details } : {});
+  }
+  throw new CtnrError('RUNTIME_FAILED', `${rec.runtime.name} could not start ${rec.id}: ${r.error?.message ?? (out || `exit status ${r.status}`)}`);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -172,5 +192,5 @@ export async function stopContainer(rec: ContainerRecord, note: (m: string) => v
       await waitStopped(rec, 5000);
     }
   }
-  cleanupContainer(rec);
+  await cleanupContainer(rec, note);
 }

@@ -37,6 +37,8 @@ export interface ContainerRecord {
   stopGracePeriodNs: number;
   /** Detached containers: where their stdout and stderr go. */
   log?: string;
+  /** The data dir the bundle was made with: its network state lets a cleanup work without the bundle. */
+  dataDir?: string;
 }
 
 function recordsDir(root: string): string {

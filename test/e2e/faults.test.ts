@@ -99,6 +99,110 @@ function freePort(): Promise<number> {
   });
 }
 
+describe.skipIf(!needs('root, runc, busybox, CNI plugins, iptables and the built CLI', e2eAvailable('runc') && CNI_READY && BUILT))('runc killed with -9 while up starts a container (CNI)', () => {
+  const project = `ctnrflt${process.pid}`;
+  const id = `${project}-web`;
+  const network = `${project}_default`;
+  const bridge = bridgeName(network);
+  let dir: string;
+  let dataDir: string;
+  let runRoot: string;
+  let env: NodeJS.ProcessEnv;
+  let port: number;
+  let cleanupRootfs: () => void = () => {};
+
+  const ctnr = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: dir, env, encoding: 'utf8', timeout: 90_000 });
+  const stateFile = () => path.join(dataDir, 'networks', `${network}.json`);
+  const leases = () => {
+    const d = path.join(dataDir, 'networks/ipam', network);
+    return existsSync(d) ? readdirSync(d).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f)) : [];
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'ctnr-faults-'));
+    dataDir = path.join(dir, 'data');
+    runRoot = path.join(dir, 'run');
+    cleanupRootfs = buildBusyboxRootfs(path.join(dir, 'rootfs')).cleanup;
+    port = await freePort();
+    writeFileSync(
+      path.join(dir, 'compose.yaml'),
+      [`name: ${project}`, 'services:', '  web:', '    image: busybox', '    command: ["sleep", "1000"]', '    stop_signal: SIGKILL', `    ports: ["127.0.0.1:${port}:80"]`, ''].join('\n'),
+    );
+    writeFileSync(path.join(dir, 'ctnr.config.mjs'), `export default { dataDir: ${JSON.stringify(dataDir)} };\n`);
+    env = { ...process.env, CTNR_RUN_ROOT: runRoot, NO_COLOR: '1' };
+  });
+
+  afterAll(() => {
+    if (!dir) return;
+    ctnr('down');
+    sh('runc', ['--root', path.join(runRoot, 'runc'), 'delete', '-f', id]);
+    // Whatever a failing test left: processes in the container's cgroups, its endpoint (CNI DEL through the hook
+    // releases the leases and NAT rules), the pin, the bridge, the cgroups.
+    for (const c of cgroupsNamed(id)) for (const p of readFileSync(path.join(c, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) sh('kill', ['-9', p]);
+    if (existsSync(stateFile()) && existsSync(path.join(dataDir, 'bundles', id))) {
+      spawnSync(process.execPath, [CLI, 'hook', 'network', 'down'], { input: JSON.stringify({ id, pid: 0, bundle: path.join(dataDir, 'bundles', id) }), env });
+    }
+    if (existsSync(`/run/netns/ctnr-${id}`)) sh('ip', ['netns', 'delete', `ctnr-${id}`]);
+    if (sh('ip', ['link', 'show', 'dev', bridge]).status === 0) sh('ip', ['link', 'del', bridge]);
+    for (const c of cgroupsNamed(id)) sh('rmdir', [c]);
+    cleanupRootfs();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** `ctnr up`, stopped at the moment the network hook has pinned the container's namespace. */
+  async function upUntilNetworkHook(): Promise<{ up: Running; runc: number }> {
+    const up = start(['up', '--rootfs', 'rootfs', '--runtime', 'runc'], dir, env);
+    await until('the network hook to pin the namespace', () => existsSync(`/run/netns/ctnr-${id}`) || up.child.exitCode !== null);
+    const [runc] = pidsWith('--root', path.join(runRoot, 'runc'), 'run');
+    expect(runc, `runc run is not running; up said: ${up.out().stderr}`).toBeDefined();
+    return { up, runc: runc! };
+  }
+
+  function expectNothingLeft(): void {
+    expect(existsSync(`/run/netns/ctnr-${id}`)).toBe(false);
+    expect(existsSync(stateFile())).toBe(false);
+    expect(leases()).toEqual([]);
+    expect(sh('ip', ['link', 'show', 'dev', bridge]).status).not.toBe(0);
+    const rules = sh('iptables-save', []).stdout;
+    expect(rules).not.toContain(id);
+    expect(rules).not.toContain(`--dport ${port} `);
+    expect(cgroupsNamed(id)).toEqual([]);
+    expect(JSON.parse(ctnr('ps', '--json').stdout)).toEqual([]);
+  }
+
+  it('up fails naming the signal, and releases the namespace, bridge, veth, NAT rules, leases and cgroups it set up', async () => {
+    const { up, runc } = await upUntilNetworkHook();
+    process.kill(runc, 'SIGKILL');
+    const r = await up.done;
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`runc was killed by SIGKILL while starting ${id}`));
+    expect(r.stderr).not.toMatch(/exit status null/);
+    expect(r.stdout).not.toContain('started');
+    expectNothingLeft();
+  });
+
+  it('when ctnr dies with the runtime and its record is lost, down still releases every endpoint the network state records', async () => {
+    const { up, runc } = await upUntilNetworkHook();
+    // A crash of both (OOM killer, power cut): ctnr never reaches its failure path.
+    up.child.kill('SIGSTOP');
+    process.kill(runc, 'SIGKILL');
+    up.child.kill('SIGKILL');
+    await up.done;
+    // Wait for the orphaned hook to finish its ADD (it holds the network lock meanwhile).
+    await until('the network hook to finish', () => pidsWith('hook', 'network', 'up').length === 0 && existsSync(stateFile()));
+    expect(existsSync(`/run/netns/ctnr-${id}`)).toBe(true);
+    expect(Object.keys(JSON.parse(readFileSync(stateFile(), 'utf8')).endpoints)).toEqual([id]);
+    // The record under the run root is gone too (a reboot empties /run; the data dir stays).
+    rmSync(path.join(runRoot, 'containers'), { recursive: true, force: true });
+    expect(JSON.parse(ctnr('ps', '--json').stdout)).toEqual([]);
+
+    const down = ctnr('down');
+    expect(down.status, down.stderr).toBe(0);
+    expect(down.stdout).toContain(`${id} network released`);
+    expectNothingLeft();
+  });
+});
+
 describe.skipIf(!needs('busybox, mkfifo and the built CLI', BUILT && Boolean(which('mkfifo')) && Boolean(which('busybox'))))('bundle create killed with -9', () => {
   const project = `ctnrtmp${process.pid}`;
   let dir: string;

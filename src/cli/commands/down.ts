@@ -1,26 +1,63 @@
+import path from 'node:path';
 import { loadComposeFile } from '../../compose/load.js';
+import { loadConfig } from '../../config/load.js';
+import { createEnv } from '../../env.js';
+import { CtnrError } from '../../errors.js';
+import { releaseEndpoints } from '../../network/hook.js';
+import { bundlesDir } from '../../bundle/store.js';
+import { removeEmptyCgroups } from '../../runtime/leftovers.js';
 import { startOrder } from '../../runtime/order.js';
 import { stopContainer } from '../../runtime/run.js';
 import { listRecords, runRoot } from '../../runtime/state.js';
 import { note } from './run.js';
 
+export interface DownOptions {
+  file?: string;
+  config?: string;
+  dataDir?: string;
+}
+
+/** --data-dir, else the config's dataDir (relative to the config file), else the default. */
+async function dataDirOf(composeDir: string, opts: DownOptions): Promise<string> {
+  if (opts.dataDir) return path.resolve(opts.dataDir);
+  const config = await loadConfig(composeDir, opts.config);
+  const configDir = path.dirname(config.file ?? path.join(composeDir, 'compose.yaml'));
+  return createEnv(config.config.dataDir ? { dataDir: path.resolve(configDir, config.config.dataDir) } : {}).dataDir;
+}
+
 /**
  * Stop and remove the containers `up` and `run -d` started for this compose file's project (only the named
- * services when given), dependents before their dependencies, and remove their bundles.
+ * services when given), dependents before their dependencies, and remove their bundles. Then release every
+ * network endpoint the network state still records for the project (as podman's cleanup does): a runtime or a
+ * ctnr killed while starting a container leaves them with no container or record to find them by.
  */
-export async function downCommand(services: string[], opts: { file?: string }): Promise<void> {
+export async function downCommand(services: string[], opts: DownOptions): Promise<void> {
   const compose = loadComposeFile(opts.file);
   const order = startOrder(compose.services, []);
   const rank = (s: string) => {
     const i = order.indexOf(s);
     return i < 0 ? Number.MAX_SAFE_INTEGER : i;
   };
+  const wanted = (service: string) => services.length === 0 || services.includes(service);
+  const dataDir = await dataDirOf(compose.dir, opts);
   const records = listRecords(runRoot())
-    .filter((r) => r.project === compose.name && (services.length === 0 || services.includes(r.service)))
+    .filter((r) => r.project === compose.name && wanted(r.service))
     // Reverse start order; containers of services no longer in the file go first.
     .sort((a, b) => rank(b.service) - rank(a.service) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const rec of records) {
     await stopContainer(rec, note);
     process.stdout.write(`${rec.id} removed\n`);
   }
+  // Every container of the project ctnr knows about is gone now, so what
+  // the network state still lists for it is left over. Records name their data dir; the config names the rest.
+  const errors: string[] = [];
+  for (const dir of new Set([dataDir, ...records.flatMap((r) => (r.dataDir ? [r.dataDir] : []))])) {
+    const released = releaseEndpoints(dir, (ep) => ep.project === compose.name && wanted(ep.service), { warn: note });
+    errors.push(...released.errors);
+    for (const id of released.ids) {
+      removeEmptyCgroups(id, path.join(bundlesDir(dir), id));
+      process.stdout.write(`${id} network released\n`);
+    }
+  }
+  if (errors.length > 0) throw new CtnrError('RUNTIME_FAILED', `releasing the network of project ${compose.name} left errors`, { details: errors });
 }

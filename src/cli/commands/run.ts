@@ -45,7 +45,7 @@ export async function runCommand(service: string, command: string[], opts: RunOp
   const terminal = Boolean(bundle.spec.process?.terminal);
   if (opts.detach) {
     if (terminal) throw new CtnrError('USAGE', `service "${service}" asks for a terminal (tty: true); it cannot run detached`);
-    startDetached({ ...record, log: record.log! });
+    await startDetached({ ...record, log: record.log! }, note);
     process.stdout.write(record.id + '\n');
     return;
   }

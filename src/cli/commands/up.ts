@@ -38,7 +38,7 @@ export async function upCommand(services: string[], opts: BundleSourceOptions & 
       progress.done();
       printDiagnostics(bundle.run.diagnostics);
       progress.step(`${service}: starting with ${runtime.name}`);
-      startDetached({ ...record, log: record.log! });
+      await startDetached({ ...record, log: record.log! }, note);
     } finally {
       progress.done();
     }

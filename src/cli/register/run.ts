@@ -38,7 +38,8 @@ export function registerRunCommands(program: Command): void {
     program
       .command('down')
       .description('stop and remove the containers started for this compose file (default: all of its services)')
-      .argument('[services...]', 'only these services'),
+      .argument('[services...]', 'only these services')
+      .option('--data-dir <dir>', 'data dir whose network state lists what to release (default: the config\'s, else /var/lib/ctnr)'),
   ).action(async (services, opts) => (await import('../commands/down.js')).downCommand(services, opts));
 
   program
