@@ -203,6 +203,76 @@ describe.skipIf(!needs('root, runc, busybox, CNI plugins, iptables and the built
   });
 });
 
+describe.skipIf(!needs('root, runc, busybox and the built CLI', e2eAvailable('runc') && BUILT))('one project, two commands at once (runc)', () => {
+  const project = `ctnrlck${process.pid}`;
+  const services = ['a', 'b', 'c'];
+  let dir: string;
+  let runRoot: string;
+  let env: NodeJS.ProcessEnv;
+  let cleanupRootfs: () => void = () => {};
+  const args = ['--rootfs', 'rootfs', '--runtime', 'runc', '--data-dir', 'data'];
+  const ctnr = (...a: string[]) => spawnSync(process.execPath, [CLI, ...a], { cwd: dir, env, encoding: 'utf8', timeout: 90_000 });
+  const runtimeState = () => sh('runc', ['--root', path.join(runRoot, 'runc'), 'list', '-q']).stdout.split('\n').filter(Boolean);
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'ctnr-lock-'));
+    runRoot = path.join(dir, 'run');
+    cleanupRootfs = buildBusyboxRootfs(path.join(dir, 'rootfs')).cleanup;
+    const lines = [`name: ${project}`, 'services:'];
+    services.forEach((s, i) => {
+      lines.push(`  ${s}:`, '    image: busybox', '    command: ["sleep", "1000"]', '    stop_signal: SIGKILL', '    network_mode: none');
+      if (i > 0) lines.push(`    depends_on: [${services[i - 1]}]`);
+    });
+    writeFileSync(path.join(dir, 'compose.yaml'), lines.join('\n') + '\n');
+    env = { ...process.env, CTNR_RUN_ROOT: runRoot, NO_COLOR: '1' };
+  });
+
+  afterEach(() => {
+    ctnr('down', '--data-dir', 'data');
+    for (const id of runtimeState()) sh('runc', ['--root', path.join(runRoot, 'runc'), 'delete', '-f', id]);
+  });
+
+  afterAll(() => {
+    if (!dir) return;
+    cleanupRootfs();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Start `first`, freeze it once it has started service a, start `second`, and let `first` go on once `second` waits. */
+  async function overlap(first: string[], second: string[]) {
+    const one = start(first, dir, env);
+    await until('the first command to start a', () => one.out().stdout.includes(`${project}-a started`) || one.child.exitCode !== null);
+    one.child.kill('SIGSTOP');
+    const two = start(second, dir, env);
+    try {
+      await until('the second command to wait for the first', () => /waiting for/.test(two.out().stderr) || two.child.exitCode !== null, 20_000);
+    } finally {
+      one.child.kill('SIGCONT');
+    }
+    return { one: await one.done, two: await two.done };
+  }
+
+  it('a second up waits for the first (saying so), then finds every service running', async () => {
+    const { one, two } = await overlap(['up', ...args], ['up', ...args]);
+    expect(one.status, one.stderr).toBe(0);
+    expect(two.status, two.stderr).toBe(0);
+    expect(two.stderr).toMatch(new RegExp(`waiting for ctnr \\(pid \\d+\\) to finish with project ${project}`));
+    expect(one.stdout).toBe(services.map((s) => `${project}-${s} started\n`).join(''));
+    expect(two.stdout).toBe(services.map((s) => `${project}-${s} already running\n`).join(''));
+    expect(runtimeState().sort()).toEqual(services.map((s) => `${project}-${s}`));
+  });
+
+  it('a down during up waits for it, then removes every service up started', async () => {
+    const { one, two } = await overlap(['up', ...args], ['down', '--data-dir', 'data']);
+    expect(one.status, one.stderr).toBe(0);
+    expect(one.stdout).toBe(services.map((s) => `${project}-${s} started\n`).join(''));
+    expect(two.status, two.stderr).toBe(0);
+    expect(two.stdout).toBe([...services].reverse().map((s) => `${project}-${s} removed\n`).join(''));
+    expect(runtimeState()).toEqual([]);
+    expect(existsSync(path.join(runRoot, 'containers')) ? readdirSync(path.join(runRoot, 'containers')) : []).toEqual([]);
+  });
+});
+
 describe.skipIf(!needs('busybox, mkfifo and the built CLI', BUILT && Boolean(which('mkfifo')) && Boolean(which('busybox'))))('bundle create killed with -9', () => {
   const project = `ctnrtmp${process.pid}`;
   let dir: string;

@@ -158,8 +158,9 @@ describe.skipIf(!e2eAvailable('runc'))('ctnr run (runc)', () => {
     expect(r.stderr.split('\n').filter((l) => l && !/oom kill count/.test(l))).toEqual([]);
     expect(r.stdout).toBe('uid=0\n'); // root inside the user namespace, mapped to 65534 outside
     expect(r.status).toBe(0);
-    expect(readdirSync(path.join(dir, 'xdg-run/ctnr'))).toEqual(['containers', 'runc']);
+    expect(readdirSync(path.join(dir, 'xdg-run/ctnr')).sort()).toEqual(['containers', 'projects', 'runc']);
     expect(readdirSync(path.join(dir, 'xdg-run/ctnr/runc'))).toEqual([]);
+    expect(readdirSync(path.join(dir, 'xdg-run/ctnr/projects'))).toEqual([]); // the project lock, released
     expect(readdirSync(path.join(dir, '.local/share/ctnr/bundles'))).toEqual([]);
   });
 

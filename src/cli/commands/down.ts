@@ -9,7 +9,7 @@ import { removeEmptyCgroups } from '../../runtime/leftovers.js';
 import { startOrder } from '../../runtime/order.js';
 import { stopContainer } from '../../runtime/run.js';
 import { listRecords, runRoot } from '../../runtime/state.js';
-import { note } from './run.js';
+import { lockProject, note } from './run.js';
 
 export interface DownOptions {
   file?: string;
@@ -40,24 +40,26 @@ export async function downCommand(services: string[], opts: DownOptions): Promis
   };
   const wanted = (service: string) => services.length === 0 || services.includes(service);
   const dataDir = await dataDirOf(compose.dir, opts);
-  const records = listRecords(runRoot())
-    .filter((r) => r.project === compose.name && wanted(r.service))
-    // Reverse start order; containers of services no longer in the file go first.
-    .sort((a, b) => rank(b.service) - rank(a.service) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  for (const rec of records) {
-    await stopContainer(rec, note);
-    process.stdout.write(`${rec.id} removed\n`);
-  }
-  // Every container of the project ctnr knows about is gone now, so what
-  // the network state still lists for it is left over. Records name their data dir; the config names the rest.
-  const errors: string[] = [];
-  for (const dir of new Set([dataDir, ...records.flatMap((r) => (r.dataDir ? [r.dataDir] : []))])) {
-    const released = releaseEndpoints(dir, (ep) => ep.project === compose.name && wanted(ep.service), { warn: note });
-    errors.push(...released.errors);
-    for (const id of released.ids) {
-      removeEmptyCgroups(id, path.join(bundlesDir(dir), id));
-      process.stdout.write(`${id} network released\n`);
+  await lockProject(compose.name, async () => {
+    const records = listRecords(runRoot())
+      .filter((r) => r.project === compose.name && wanted(r.service))
+      // Reverse start order; containers of services no longer in the file go first.
+      .sort((a, b) => rank(b.service) - rank(a.service) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (const rec of records) {
+      await stopContainer(rec, note);
+      process.stdout.write(`${rec.id} removed\n`);
     }
-  }
-  if (errors.length > 0) throw new CtnrError('RUNTIME_FAILED', `releasing the network of project ${compose.name} left errors`, { details: errors });
+    // Every container of the project ctnr knows about is gone now (and none starts: we hold the lock), so what
+    // the network state still lists for it is left over. Records name their data dir; the config names the rest.
+    const errors: string[] = [];
+    for (const dir of new Set([dataDir, ...records.flatMap((r) => (r.dataDir ? [r.dataDir] : []))])) {
+      const released = releaseEndpoints(dir, (ep) => ep.project === compose.name && wanted(ep.service), { warn: note });
+      errors.push(...released.errors);
+      for (const id of released.ids) {
+        removeEmptyCgroups(id, path.join(bundlesDir(dir), id));
+        process.stdout.write(`${id} network released\n`);
+      }
+    }
+    if (errors.length > 0) throw new CtnrError('RUNTIME_FAILED', `releasing the network of project ${compose.name} left errors`, { details: errors });
+  });
 }

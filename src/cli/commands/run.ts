@@ -1,5 +1,6 @@
 import { prepareContainer } from '../../runtime/launch.js';
 import { createProgress } from '../../runtime/progress.js';
+import { withProjectLock } from '../../runtime/project-lock.js';
 import { runForeground, startDetached } from '../../runtime/run.js';
 import { selectRuntime } from '../../runtime/select.js';
 import { CtnrError } from '../../errors.js';
@@ -18,37 +19,48 @@ export function note(message: string): void {
   process.stderr.write(`${yellow('note')}: ${message}\n`);
 }
 
+/** The project lock (see withProjectLock), saying so while another ctnr command holds it. */
+export function lockProject<T>(project: string, fn: () => Promise<T>): Promise<T> {
+  return withProjectLock(project, fn, { onWait: (pid) => note(`waiting for ctnr (pid ${pid}) to finish with project ${project}`) });
+}
+
 export async function runCommand(service: string, command: string[], opts: RunOptions): Promise<void> {
   const { runtime, note: runtimeNote } = selectRuntime(opts.runtime ? { choice: opts.runtime } : {});
   if (runtimeNote) note(runtimeNote);
   const project = await openForBundles(opts);
-  const progress = createProgress();
-  let prepared;
-  try {
-    prepared = await prepareContainer(project, service, {
-      runtime,
-      ...(opts.name ? { id: opts.name } : {}),
-      ...(opts.rootfs ? { rootfs: opts.rootfs } : {}),
-      ...(opts.image ? { image: opts.image } : {}),
-      command,
-      detached: Boolean(opts.detach),
-      removeBundle: Boolean(opts.rm),
-      progress: (s) => progress.step(s),
-      warn: note,
-    });
-    progress.step(`starting ${prepared.record.id} with ${runtime.name}`);
-  } finally {
-    progress.done();
-  }
-  const { record, bundle } = prepared;
-  printDiagnostics(bundle.run.diagnostics);
-  const terminal = Boolean(bundle.spec.process?.terminal);
-  if (opts.detach) {
-    if (terminal) throw new CtnrError('USAGE', `service "${service}" asks for a terminal (tty: true); it cannot run detached`);
-    await startDetached({ ...record, log: record.log! }, note);
-    process.stdout.write(record.id + '\n');
-    return;
-  }
-  const interactive = Boolean(opts.interactive) || Boolean((bundle.run.input.service as { stdin_open?: boolean }).stdin_open);
-  process.exitCode = await runForeground(record, { interactive, terminal, note });
+  // The project lock covers preparing and starting: a detached container until it runs, a foreground one until
+  // its bundle is ready (holding it while the container runs would block up and down for as long).
+  let foreground: (() => Promise<number>) | undefined;
+  await lockProject(project.compose.name, async () => {
+    const progress = createProgress();
+    let prepared;
+    try {
+      prepared = await prepareContainer(project, service, {
+        runtime,
+        ...(opts.name ? { id: opts.name } : {}),
+        ...(opts.rootfs ? { rootfs: opts.rootfs } : {}),
+        ...(opts.image ? { image: opts.image } : {}),
+        command,
+        detached: Boolean(opts.detach),
+        removeBundle: Boolean(opts.rm),
+        progress: (s) => progress.step(s),
+        warn: note,
+      });
+      progress.step(`starting ${prepared.record.id} with ${runtime.name}`);
+    } finally {
+      progress.done();
+    }
+    const { record, bundle } = prepared;
+    printDiagnostics(bundle.run.diagnostics);
+    const terminal = Boolean(bundle.spec.process?.terminal);
+    if (opts.detach) {
+      if (terminal) throw new CtnrError('USAGE', `service "${service}" asks for a terminal (tty: true); it cannot run detached`);
+      await startDetached({ ...record, log: record.log! }, note);
+      process.stdout.write(record.id + '\n');
+      return;
+    }
+    const interactive = Boolean(opts.interactive) || Boolean((bundle.run.input.service as { stdin_open?: boolean }).stdin_open);
+    foreground = () => runForeground(record, { interactive, terminal, note });
+  });
+  if (foreground) process.exitCode = await foreground();
 }

@@ -7,41 +7,46 @@ import { selectRuntime } from '../../runtime/select.js';
 import { queryState, readRecord, runRoot } from '../../runtime/state.js';
 import { printDiagnostics } from '../output.js';
 import { openForBundles, type BundleSourceOptions } from './bundle.js';
-import { note } from './run.js';
+import { lockProject, note } from './run.js';
 
-/** Start the selected services (all by default) and their dependencies, detached, in depends_on order. */
+/**
+ * Start the selected services (all by default) and their dependencies, detached, in depends_on order, holding
+ * the project's lock (a second `up` or a `down` waits for this one).
+ */
 export async function upCommand(services: string[], opts: BundleSourceOptions & { runtime?: string }): Promise<void> {
   const { runtime, note: runtimeNote } = selectRuntime(opts.runtime ? { choice: opts.runtime } : {});
   if (runtimeNote) note(runtimeNote);
   const project = await openForBundles(opts);
   // Without names, only the services of the active profiles start (compose's rule); named ones always do.
   const order = startOrder(project.compose.services, services.length > 0 ? services : activeServiceNames(project.compose));
-  for (const service of order) {
-    const id = `${project.compose.name}-${service}`;
-    const existing = readRecord(id, runRoot());
-    const state = existing ? queryState(existing) : undefined;
-    if (state && state.status !== 'stopped') {
-      process.stdout.write(`${id} already ${state.status}\n`);
-      continue;
+  await lockProject(project.compose.name, async () => {
+    for (const service of order) {
+      const id = `${project.compose.name}-${service}`;
+      const existing = readRecord(id, runRoot());
+      const state = existing ? queryState(existing) : undefined;
+      if (state && state.status !== 'stopped') {
+        process.stdout.write(`${id} already ${state.status}\n`);
+        continue;
+      }
+      const progress = createProgress();
+      try {
+        const { record, bundle } = await prepareContainer(project, service, {
+          runtime,
+          ...(opts.rootfs ? { rootfs: opts.rootfs } : {}),
+          ...(opts.image ? { image: opts.image } : {}),
+          detached: true,
+          removeBundle: true,
+          progress: (s) => progress.step(`${service}: ${s}`),
+          warn: note,
+        });
+        progress.done();
+        printDiagnostics(bundle.run.diagnostics);
+        progress.step(`${service}: starting with ${runtime.name}`);
+        await startDetached({ ...record, log: record.log! }, note);
+      } finally {
+        progress.done();
+      }
+      process.stdout.write(`${id} started\n`);
     }
-    const progress = createProgress();
-    try {
-      const { record, bundle } = await prepareContainer(project, service, {
-        runtime,
-        ...(opts.rootfs ? { rootfs: opts.rootfs } : {}),
-        ...(opts.image ? { image: opts.image } : {}),
-        detached: true,
-        removeBundle: true,
-        progress: (s) => progress.step(`${service}: ${s}`),
-        warn: note,
-      });
-      progress.done();
-      printDiagnostics(bundle.run.diagnostics);
-      progress.step(`${service}: starting with ${runtime.name}`);
-      await startDetached({ ...record, log: record.log! }, note);
-    } finally {
-      progress.done();
-    }
-    process.stdout.write(`${id} started\n`);
-  }
+  });
 }
