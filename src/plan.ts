@@ -97,6 +97,14 @@ export function resolvePlan(root: Preset): Plan {
             presetChain: chain,
           });
         }
+        // The ctnr: prefix marks ctnr's own plugins (only they may write io.ctnr.* annotations): a config or a
+        // third-party preset cannot mint a new one.
+        if (plugin.name.startsWith('ctnr:') && !builtin) {
+          throw new CtnrError('PLUGIN_INVALID', `plugin "${plugin.name}" from ${chain.join(' › ')}: the "ctnr:" prefix is reserved for ctnr's own plugins; give it your own prefix (e.g. "acme:${plugin.name.slice(5)}")`, {
+            plugin: plugin.name,
+            presetChain: chain,
+          });
+        }
         plugins.set(plugin.name, { plugin, presetChain: chain, builtin, position: position++ });
       }
     }

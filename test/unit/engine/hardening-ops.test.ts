@@ -7,7 +7,14 @@ import { TEST_ENV } from '../../helpers/engine.js';
 /** Issue 16 item 5: ops the trace could not tell the truth about are refused, naming the plugin. */
 const input = { name: 'web', service: {} };
 const plugin = (name: string, apply: Plugin['apply'], extra: Partial<Plugin> = {}): Plugin => ({ name, stage: 'process', apply, ...extra });
-const run = (...plugins: Plugin[]) => createEngine({ name: 'test', stages: ['process', 'annotations'], plugins }).run(input, TEST_ENV);
+// ctnr:… plugins come from a preset shipped with ctnr (a nested preset named ctnr:…): configs cannot mint them.
+const run = (...plugins: Plugin[]) =>
+  createEngine({
+    name: 'test',
+    stages: ['process', 'annotations'],
+    presets: [{ name: 'ctnr:fixture', plugins: plugins.filter((p) => p.name.startsWith('ctnr:')) }],
+    plugins: plugins.filter((p) => !p.name.startsWith('ctnr:')),
+  }).run(input, TEST_ENV);
 const runError = async (...plugins: Plugin[]): Promise<CtnrError> => {
   try {
     await run(...plugins);

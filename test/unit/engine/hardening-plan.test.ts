@@ -90,3 +90,19 @@ describe('config schema', () => {
     throw new Error('expected CONFIG_INVALID');
   });
 });
+
+describe('a new ctnr: name outside ctnr\'s presets', () => {
+  // Only ctnr:… plugins may write io.ctnr.* annotations, so the prefix itself must not be free to take.
+  it.each<[string, () => unknown, string[]]>([
+    ['a config', () => createEngine({ name: 'ctnr.config.ts', presets: [defaultPreset()], plugins: [{ name: 'ctnr:evil', stage: 'annotations', apply: () => [] }] }), ['ctnr.config.ts']],
+    ['a third-party preset', () => createEngine({ name: 'ctnr.config.ts', presets: [defaultPreset(), { name: 'acme-preset', plugins: [{ name: 'ctnr:evil', stage: 'annotations', apply: () => [] }] }] }), ['ctnr.config.ts', 'acme-preset']],
+  ])('from %s is refused, naming the plugin and suggesting a prefix', (_from, build, chain) => {
+    const err = planError(build);
+    expect(err).toMatchObject({ code: 'PLUGIN_INVALID', plugin: 'ctnr:evil', presetChain: chain });
+    expect(err.message).toMatch(/the "ctnr:" prefix is reserved for ctnr's own plugins; give it your own prefix \(e\.g\. "acme:evil"\)/);
+  });
+
+  it('is fine inside a preset shipped with ctnr', () => {
+    expect(() => createEngine({ name: 'x', presets: [defaultPreset(), { name: 'ctnr:extra', plugins: [{ name: 'ctnr:new', stage: 'annotations', apply: () => [] }] }] })).not.toThrow();
+  });
+});

@@ -65,9 +65,9 @@ describe('plan errors name the plugins and where they were declared', () => {
   it.each([
     {
       what: 'unknown after',
-      preset: { name: 'cfg', stages: ['s'], plugins: [p('a', 's', { after: ['ctnr:usr'] }), p('ctnr:user')] },
+      preset: { name: 'cfg', stages: ['s'], plugins: [p('a', 's', { after: ['acme:usr'] }), p('acme:user')] },
       code: 'ORDER_UNKNOWN',
-      message: /"after" names unknown plugin "ctnr:usr" \(did you mean "ctnr:user"\?\)/,
+      message: /"after" names unknown plugin "acme:usr" \(did you mean "acme:user"\?\)/,
       plugin: 'a',
     },
     {
@@ -98,9 +98,9 @@ describe('plan errors name the plugins and where they were declared', () => {
     },
     {
       what: 'disable of an unknown plugin',
-      preset: { name: 'cfg', stages: ['s'], plugins: [p('ctnr:seccomp')], disable: ['ctnr:secomp'] },
+      preset: { name: 'cfg', stages: ['s'], plugins: [p('acme:seccomp')], disable: ['acme:secomp'] },
       code: 'ORDER_UNKNOWN',
-      message: /did you mean "ctnr:seccomp"/,
+      message: /did you mean "acme:seccomp"/,
     },
     {
       what: 'plugin without apply or validate',
