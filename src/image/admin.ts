@@ -131,11 +131,18 @@ export async function pruneImages(store: ImageStore): Promise<PruneResult> {
       /* nothing downloaded yet */
     }
     for (const name of ingest) {
-      if (name.endsWith('.lock')) continue;
+      const file = path.join(store.root, 'ingest', name);
+      if (name.endsWith('.lock')) {
+        // A lock left by a killed pull: nothing holds it (withLock takes such a lock over; prune tidies it away).
+        if (!lockOwnerAlive(file)) rmSync(file, { force: true });
+        continue;
+      }
       const base = name.replace(/\.partial$|\.\d+\.tmp$/, '');
       if (ingest.includes(`${base}.lock`) && lockOwnerAlive(path.join(store.root, 'ingest', `${base}.lock`))) continue; // a download in progress
-      result.bytes += sizeOf(path.join(store.root, 'ingest', name));
-      rmSync(path.join(store.root, 'ingest', name), { force: true });
+      const writer = /\.(\d+)\.tmp$/.exec(name);
+      if (writer && pidAlive(Number(writer[1]))) continue; // a manifest or config being written
+      result.bytes += sizeOf(file);
+      rmSync(file, { force: true });
       result.partial.push(name);
     }
   });

@@ -143,6 +143,36 @@ describe.skipIf(!ready)('pulls that go wrong', () => {
     });
   });
 
+  describe('image prune after a pull killed with -9', () => {
+    let s: Scratch;
+    let img: PushedImage;
+    beforeAll(async () => {
+      s = scratch();
+      img = await reg.pushImage('killed/prune', 'v1', { layers: [makeLayer({ big: randomBytes(4 * 1024 * 1024) })], compression: 'none', config: { Cmd: ['true'] } });
+    });
+    afterAll(() => {
+      proxy.throttle = undefined;
+      s?.remove();
+    });
+
+    it('removes the stale partial download and its dead owner\'s lock', async () => {
+      const layer = img.layers[0]!;
+      const base = `sha256-${layer.digest.slice(7)}`;
+      const partial = path.join(s.dataDir, 'images/ingest', `${base}.partial`);
+      proxy.throttle = { digest: layer.digest, bytesPerSecond: 1024 * 1024 };
+      const first = spawnCli(['pull', `${proxy.host}/killed/prune:v1`, '--data-dir', s.dataDir], { env: s.env });
+      const deadline = Date.now() + 30_000;
+      while (!(existsSync(partial) && statSync(partial).size > 100_000) && Date.now() < deadline) await sleep(50);
+      first.child.kill('SIGKILL');
+      await first.done;
+      expect(storeState(s.dataDir).ingest).toEqual([`${base}.lock`, `${base}.partial`]);
+      const r = await cli(['image', 'prune', '--data-dir', s.dataDir], { env: s.env });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain(`deleted partial download ${base}.partial\n`);
+      expect(storeState(s.dataDir).ingest).toEqual([]);
+    });
+  });
+
   describe('two pulls of one image at once', () => {
     let s: Scratch;
     let img: PushedImage;
