@@ -9,6 +9,7 @@ import type { ImageConfig } from '../image/config.js';
 import { interpolate, InterpolationError, parseEnvFile, type Lookup } from './interpolate.js';
 import { keyPolicy, NESTED_POLICIES, SERVICE_KEYS } from './keys.js';
 import { findDuplicateKey } from './duplicates.js';
+import { findOversizedScalar, MAX_SCALAR_BYTES } from './bounds.js';
 import { checkProjectName, checkServiceName } from './names.js';
 import { PositionIndex } from './positions.js';
 import { readSideFile } from './side-files.js';
@@ -188,6 +189,13 @@ export function parseCompose(text: string, file: string, displayFile: string, op
     // yaml's message does not say which key; the key as written does (only when it looks like a key: the file
     // may not be a compose file at all, and its text is not echoed).
     throw new CtnrError('COMPOSE_INVALID', `duplicate key ${showKey(String(duplicate.value))} (a key may appear once per mapping)`, {
+      location: { file: displayFile, line: pos.line, col: pos.col },
+    });
+  }
+  const oversized = findOversizedScalar(doc);
+  if (oversized) {
+    const pos = counter.linePos(oversized.range![0]);
+    throw new CtnrError('COMPOSE_INVALID', `a value of ${String(oversized.value).length} characters; ctnr accepts at most ${MAX_SCALAR_BYTES / 1024} KiB per value (the kernel takes at most 128 KiB per argument or environment string)`, {
       location: { file: displayFile, line: pos.line, col: pos.col },
     });
   }

@@ -64,3 +64,20 @@ describe('long environments', () => {
     expect(env.at(-1)).toEqual(['V0', 'last']);
   });
 });
+
+describe('oversized values', () => {
+  const big = 'a'.repeat((1 << 20) + 1);
+  it.each([
+    ['a quoted command argument', `services:\n  web:\n    command: ["echo", "${big}"]\n`, 'compose.yaml:3:23'],
+    ['a plain environment value', `services:\n  web:\n    command: ["true"]\n    environment:\n      X: ${big}\n`, 'compose.yaml:5:10'],
+    ['an explicit key', `services:\n  web:\n    command: ["true"]\n    labels:\n      ? ${big}\n      : x\n`, 'compose.yaml:5:9'],
+  ])('%s over 1 MiB is refused where it is, before anything walks it', (_what, text, where) => {
+    expect(errorOf(text)).toBe(`${where} a value of ${big.length} characters; ctnr accepts at most 1024 KiB per value (the kernel takes at most 128 KiB per argument or environment string)`);
+  });
+
+  it('a value of exactly 1 MiB is accepted', () => {
+    const ok = 'b'.repeat(1 << 20);
+    const project = load(`services:\n  web:\n    command: ["true"]\n    labels:\n      x: ${ok}\n`);
+    expect(selectService(project, 'web').input.service.labels).toEqual({ x: ok });
+  });
+});
