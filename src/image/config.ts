@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { CtnrError, renderPath } from '../errors.js';
+import { isSignal } from '../compose/signals.js';
 
 /**
  * The parts of an OCI image config (`config` object of application/vnd.oci.image.config.v1+json) that
@@ -27,7 +28,8 @@ const configSchema = z.looseObject({
   Entrypoint: z.array(z.string()).nullable().optional(),
   Cmd: z.array(z.string()).nullable().optional(),
   WorkingDir: z.string().optional(),
-  StopSignal: z.string().optional(),
+  // An image is untrusted input: its stop signal reaches the runtime's kill, so it must be a real signal.
+  StopSignal: z.string().refine((v) => v === '' || isSignal(v), 'is not a signal name or number').optional(),
   ExposedPorts: set.optional(),
   Labels: z.record(z.string(), z.string()).nullable().optional(),
   Volumes: set.optional(),

@@ -54,6 +54,8 @@ describe('parseImageConfig', () => {
     { doc: [], message: 'img.json: an image config must be a JSON object' },
     { doc: { config: { Env: ['NOEQUALS'] } }, message: 'img.json: config.Env[0]: is not KEY=VALUE' },
     { doc: { config: { Cmd: 'sh -c x' } }, message: 'img.json: config.Cmd: Invalid input: expected array, received string' },
+    { doc: { config: { StopSignal: 'SIGBOGUS' } }, message: 'img.json: config.StopSignal: is not a signal name or number' },
+    { doc: { config: { StopSignal: '99' } }, message: 'img.json: config.StopSignal: is not a signal name or number' },
   ])('$message', ({ doc, message }) => {
     expect(() => parseImageConfig(doc, 'img.json')).toThrow(message);
   });
