@@ -1,9 +1,9 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLayer, registryAvailable, startRegistry, type PushedImage, type TestRegistry } from '../helpers/registry.js';
 import { e2eAvailable } from '../helpers/runc.js';
-import { busyboxLayer, cli, errLines, requireBuild, scratch, storeState, writeCompose, type Scratch } from './images-helpers.js';
+import { busyboxLayer, cli, errLines, mountsUnder, requireBuild, scratch, storeState, writeCompose, type Scratch } from './images-helpers.js';
 
 /**
  * Images through the built CLI, as a user meets them: `ctnr pull`, `images`, `image inspect|rm|prune`, `spec` and
@@ -96,14 +96,22 @@ describe.skipIf(!ready)('images through the CLI', () => {
       // rm alone keeps the blobs (until prune)
       expect(storeState(s.dataDir).blobs).toHaveLength(3);
 
+      // A bundle whose rootfs is an overlay on the cache (root, where the kernel allows) keeps the cache through
+      // a prune; the blobs go either way. Once the bundle is removed, the next prune takes the cache too.
+      const bundleDir = path.join(s.dir, 'bundle-prune');
+      const mounted = mountsUnder(path.join(bundleDir, 'rootfs')).length > 0;
       const prune = await store(['image', 'prune']);
       expect(prune.status).toBe(0);
-      const cache = storeState(s.dataDir);
-      expect(cache.blobs).toEqual([]);
-      expect(cache.rootfs).toEqual([]);
       for (const d of [app.digest, app.config.digest, app.layers[0]!.digest]) expect(prune.stdout).toContain(`deleted blob ${d}\n`);
-      expect(prune.stdout).toMatch(/^deleted unpacked rootfs [a-f0-9]{64}$/m);
       expect(prune.stdout).toMatch(/^reclaimed .* of blobs and partial downloads$/m);
+      expect(storeState(s.dataDir).blobs).toEqual([]);
+      expect(storeState(s.dataDir).rootfs).toHaveLength(mounted ? 1 : 0);
+      const removed = await store(['bundle', 'rm', bundleDir]);
+      expect(removed.status, removed.stderr).toBe(0);
+      expect(mountsUnder(s.dir)).toEqual([]);
+      const prune2 = await store(['image', 'prune']);
+      expect(storeState(s.dataDir).rootfs).toEqual([]);
+      expect(prune.stdout + prune2.stdout).toMatch(/^deleted unpacked rootfs [a-f0-9]{64}$/m);
       // a second prune has nothing left to do
       expect((await store(['image', 'prune', '--json'])).stdout).toBe(JSON.stringify({ blobs: [], rootfs: [], partial: [], bytes: 0 }, null, 2) + '\n');
       // and the image is gone for good: rm of it again is an error
@@ -188,8 +196,12 @@ describe.skipIf(!ready)('images through the CLI', () => {
       expect(readFileSync(path.join(bundle, 'rootfs/cache-marker'), 'utf8')).toBe('from the cache\n');
       expect(statSync(cache).ino).toBe(before.ino);
       expect(storeState(s.dataDir).rootfs).toEqual([cacheName]);
-      // the container's rootfs is a copy: the cache is not the bundle's root
+      // the bundle's rootfs is its own (a copy, or an overlay on the cache): what is written there stays there
       expect(JSON.parse(readFileSync(path.join(bundle, 'config.json'), 'utf8')).root.path).toBe('rootfs');
+      writeFileSync(path.join(bundle, 'rootfs/written-by-container'), 'x');
+      expect(existsSync(path.join(cache, 'written-by-container'))).toBe(false);
+      expect((await cli(['bundle', 'rm', bundle, '--data-dir', s.dataDir], { env: s.env })).status).toBe(0);
+      expect(readFileSync(path.join(cache, 'cache-marker'), 'utf8')).toBe('from the cache\n');
     });
   });
 

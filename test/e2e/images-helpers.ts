@@ -3,8 +3,8 @@
  * keeps serving while it runs), a busybox image layer, a logging/throttling/tampering proxy in front of a test
  * registry, and a look at what the store holds. Registries themselves come from test/helpers/registry.ts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import type net from 'node:net';
@@ -46,9 +46,27 @@ export function scratch(prefix = 'ctnr-images-'): Scratch {
     env,
     remove: () => {
       for (const id of runcState(path.join(dir, 'run', 'runc'))) execFileSync('runc', ['--root', path.join(dir, 'run', 'runc'), 'delete', '--force', id], { stdio: 'ignore' });
+      // bundles made from the store may have their rootfs overlay-mounted on the cache: unmount, deepest first
+      for (const m of mountsUnder(dir).reverse()) spawnSync('umount', [m], { stdio: 'ignore' });
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Mount points at or below `dir` (this mount namespace), in mount order. */
+export function mountsUnder(dir: string): string[] {
+  let text = '';
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return [];
+  }
+  const real = realpathSync(dir);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' ')[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))))
+    .filter((m) => m === real || m.startsWith(`${real}/`));
 }
 
 function runcState(root: string): string[] {
