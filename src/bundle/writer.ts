@@ -1,5 +1,6 @@
 import { chmodSync, copyFileSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { processAlive } from '../pid.js';
 import { removeBundleTree } from './rootfs-mount.js';
 import { CtnrError, isCtnrError } from '../errors.js';
 import { describeErrno } from '../errno.js';
@@ -32,17 +33,6 @@ export interface TempDir {
   pid: number;
   /** The pid is a live process (ours included). A dead one's directory is stale. */
   alive: boolean;
-}
-
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The temporary directories bundle writes made in `parent` (real directories only, sorted by name). */

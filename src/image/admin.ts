@@ -5,6 +5,7 @@ import { parseReference, referenceString } from './reference.js';
 import { listRootfsCaches, removeTree, rootfsCacheDir } from './rootfs.js';
 import type { ImageStore, RefRecord, StoredImage } from './store.js';
 import { withLock } from './lock.js';
+import { processAlive } from '../pid.js';
 import { overlayLowerDirs } from '../bundle/rootfs-mount.js';
 
 /** `ctnr images`, `image rm`, `image prune`, `image inspect`: what is stored and what may go. */
@@ -140,7 +141,7 @@ export async function pruneImages(store: ImageStore): Promise<PruneResult> {
       const base = name.replace(/\.partial$|\.\d+\.tmp$/, '');
       if (ingest.includes(`${base}.lock`) && lockOwnerAlive(path.join(store.root, 'ingest', `${base}.lock`))) continue; // a download in progress
       const writer = /\.(\d+)\.tmp$/.exec(name);
-      if (writer && pidAlive(Number(writer[1]))) continue; // a manifest or config being written
+      if (writer && processAlive(Number(writer[1]))) continue; // a manifest or config being written
       result.bytes += sizeOf(file);
       rmSync(file, { force: true });
       result.partial.push(name);
@@ -156,22 +157,13 @@ function lockOwnerAlive(file: string): boolean {
   } catch {
     return false;
   }
-  return pidAlive(pid);
+  return processAlive(pid);
 }
 
 /** `.NAME.tmp-PID` directories belong to a live unpack while PID runs. */
 function tempOwnerAlive(name: string): boolean {
   const m = /\.tmp-(\d+)$/.exec(name);
-  return m ? pidAlive(Number(m[1])) : false;
+  return m ? processAlive(Number(m[1])) : false;
 }
 
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 

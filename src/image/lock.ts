@@ -1,5 +1,6 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { CtnrError } from '../errors.js';
+import { processAlive } from '../pid.js';
 
 /**
  * A lock file per resource (a blob being downloaded, the refs table), made with O_EXCL and holding the
@@ -20,17 +21,6 @@ function ownerOf(file: string): number | undefined {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -58,7 +48,7 @@ export async function withLock<T>(file: string, fn: () => Promise<T> | T, opts: 
   let warned = false;
   for (let delay = 20; !tryCreate(file); delay = Math.min(delay * 2, 250)) {
     const owner = ownerOf(file);
-    if (owner !== undefined && !alive(owner)) {
+    if (owner !== undefined && !processAlive(owner)) {
       // Stale: remove only if it still names the dead owner (another waiter may have replaced it already).
       if (ownerOf(file) === owner) {
         try {
