@@ -38,19 +38,36 @@ export function listImages(store: ImageStore): ImageListing[] {
   return out;
 }
 
-/** The stored record of a reference as the user typed it (`hello:1` finds `docker.io/library/hello:1`). */
-export function findRef(store: ImageStore, text: string): { reference: string; record: RefRecord } | undefined {
+/**
+ * The stored records a user's text names: a reference as typed (`hello:1` finds `docker.io/library/hello:1`), or
+ * a manifest digest or its prefix as `ctnr images` shows it (every reference to that image).
+ */
+function findRefs(store: ImageStore, text: string): Array<{ reference: string; record: RefRecord }> {
   const refs = store.readRefs();
-  if (refs[text]) return { reference: text, record: refs[text]! };
-  const name = referenceString(parseReference(text));
-  if (refs[name]) return { reference: name, record: refs[name]! };
-  // A manifest digest or its prefix (as `ctnr images` shows it).
-  const hex = text.replace(/^sha256:/, '');
-  if (/^[a-f0-9]{12,64}$/.test(hex)) {
+  if (refs[text]) return [{ reference: text, record: refs[text]! }];
+  const hex = /^(sha256:)?([a-f0-9]{12,64})$/.exec(text)?.[2];
+  if (hex !== undefined) {
     const hits = Object.entries(refs).filter(([, r]) => r.manifest.startsWith(`sha256:${hex}`));
-    if (hits.length === 1) return { reference: hits[0]![0], record: hits[0]![1] };
+    if (hits.length > 0) return hits.map(([reference, record]) => ({ reference, record }));
   }
-  return undefined;
+  let name: string;
+  try {
+    name = referenceString(parseReference(text));
+  } catch (err) {
+    // `sha256:…` of no stored image is not a reference either: say it is not here, not that it is malformed.
+    if (hex !== undefined) return [];
+    throw err;
+  }
+  return refs[name] ? [{ reference: name, record: refs[name]! }] : [];
+}
+
+/** The stored record `text` names; a digest prefix shared by different images is an error that lists them. */
+export function findRef(store: ImageStore, text: string): { reference: string; record: RefRecord } | undefined {
+  const hits = findRefs(store, text);
+  if (new Set(hits.map((h) => h.record.manifest)).size > 1) {
+    throw new CtnrError('IMAGE_NOT_FOUND', `${text} matches several images (${hits.map((h) => h.reference).join(', ')}); give more of the digest or a reference`);
+  }
+  return hits[0];
 }
 
 export function inspectImage(store: ImageStore, text: string): StoredImage & { platform: string; pulled: string } {
@@ -59,11 +76,18 @@ export function inspectImage(store: ImageStore, text: string): StoredImage & { p
   return { ...store.openImage(hit.record.manifest, hit.reference), platform: hit.record.platform, pulled: hit.record.pulled };
 }
 
-/** Forget references (their blobs go with the next prune). Returns the canonical names removed. */
+/**
+ * Forget references (their blobs go with the next prune). Returns the canonical names removed. A digest that
+ * several references share is refused, listing them, as docker does: removing all of them by accident is worse.
+ */
 export async function removeImages(store: ImageStore, texts: readonly string[]): Promise<string[]> {
   const found = texts.map((t) => {
     const hit = findRef(store, t);
     if (!hit) throw new CtnrError('IMAGE_NOT_FOUND', `no image ${t} in the store ${store.root}`);
+    const all = findRefs(store, t);
+    if (all.length > 1) {
+      throw new CtnrError('IMAGE_NOT_FOUND', `image ${t} has several references (${all.map((h) => h.reference).join(', ')}): remove them by name (all at once: ctnr image rm ${all.map((h) => h.reference).join(' ')})`);
+    }
     return hit.reference;
   });
   await store.updateRefs((refs) => {

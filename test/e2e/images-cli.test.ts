@@ -76,6 +76,9 @@ describe.skipIf(!ready)('images through the CLI', () => {
       expect(doc.layers).toEqual([{ digest: app.layers[0]!.digest, mediaType: app.layers[0]!.mediaType, size: app.layers[0]!.size, diffId: app.diffIds[0] }]);
       const byDigest = await store(['image', 'inspect', app.digest.slice(7, 19)]);
       expect(JSON.parse(byDigest.stdout).digest).toBe(app.digest);
+      const byFullDigest = await store(['image', 'inspect', app.digest]);
+      expect(byFullDigest.stderr).toBe('');
+      expect(JSON.parse(byFullDigest.stdout).digest).toBe(app.digest);
       const missing = await store(['image', 'inspect', `${reg.host}/demo/nope:1`]);
       expect(missing.status).toBe(1);
       expect(missing.stderr).toBe(`error: no image ${reg.host}/demo/nope:1 in the store ${path.join(s.dataDir, 'images')}\n`);
@@ -87,6 +90,18 @@ describe.skipIf(!ready)('images through the CLI', () => {
       const made = await store(['bundle', 'create', 'app', path.join(s.dir, 'bundle-prune'), '-f', file]);
       expect(made.status, made.stderr).toBe(0);
       expect(storeState(s.dataDir).rootfs).toHaveLength(1);
+
+      // The same image under a second tag: its digest names both references, so rm by digest is refused (listing
+      // them) while inspect by digest still works; rm by name removes one.
+      await reg.pushManifest('demo/app', 'alias', app.bytes, app.mediaType);
+      expect((await store(['pull', `${reg.host}/demo/app:alias`])).status).toBe(0);
+      expect(JSON.parse((await store(['image', 'inspect', app.digest.slice(7, 19)])).stdout).digest).toBe(app.digest);
+      const ambiguous = await store(['image', 'rm', app.digest.slice(7, 19)]);
+      expect(ambiguous.status).toBe(1);
+      expect(errLines(ambiguous.stderr)).toEqual([
+        `error: image ${app.digest.slice(7, 19)} has several references (${reg.host}/demo/app:alias, ${ref}): remove them by name (all at once: ctnr image rm ${reg.host}/demo/app:alias ${ref})`,
+      ]);
+      expect((await store(['image', 'rm', `${reg.host}/demo/app:alias`])).stdout).toBe(`untagged ${reg.host}/demo/app:alias\n`);
 
       const rm = await store(['image', 'rm', ref]);
       expect(rm.status).toBe(0);
