@@ -48,11 +48,20 @@ export async function imageRootfs(store: ImageStore, image: StoredImage, opts: R
     for (let i = 0; i < image.layers.length; i++) {
       const layer = image.layers[i]!;
       opts.onProgress?.({ kind: 'unpack', digest: layer.digest });
-      const result = await applyLayer(tmp, createReadStream(store.blobPath(layer.digest)), {
-        compression: compressionOf(layer.mediaType),
-        expectedDiffId: image.diffIds[i]!,
-        ...(opts.idMapping ? { idMapping: opts.idMapping } : {}),
-      });
+      let result;
+      try {
+        result = await applyLayer(tmp, createReadStream(store.blobPath(layer.digest)), {
+          compression: compressionOf(layer.mediaType),
+          expectedDiffId: image.diffIds[i]!,
+          ...(opts.idMapping ? { idMapping: opts.idMapping } : {}),
+        });
+      } catch (err) {
+        // Which image and which layer: `up` unpacks several images, and the unpacker knows neither.
+        if (err instanceof CtnrError) {
+          throw new CtnrError(err.code, `cannot unpack ${image.reference ?? image.manifestDigest} (layer ${i + 1} of ${image.layers.length}, ${layer.digest}): ${err.message}`, { cause: err });
+        }
+        throw err;
+      }
       for (const w of result.warnings) opts.onWarning?.(w);
     }
     try {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLayer, registryAvailable, startRegistry, type PushedImage, type TestRegistry } from '../helpers/registry.js';
-import { cli, errLines, requireBuild, scratch, spawnCli, startProxy, storeState, type Proxy, type Scratch } from './images-helpers.js';
+import { cli, errLines, requireBuild, scratch, spawnCli, startProxy, storeState, writeCompose, type Proxy, type Scratch } from './images-helpers.js';
 
 /**
  * Pulls that go wrong, through the built CLI: a blob whose bytes do not match its digest, a pull killed with -9
@@ -13,6 +13,33 @@ import { cli, errLines, requireBuild, scratch, spawnCli, startProxy, storeState,
 
 const ready = registryAvailable('image pull failure e2e tests');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A layer made by makeLayer with `from` replaced by `to` in its names and link targets: hostile layers name a
+ * directory of the test by its absolute path. Headers are rewritten and re-checksummed (ustar, no PAX).
+ */
+function rewriteTar(tar: Buffer, from: string, to: string): Buffer {
+  const out = Buffer.from(tar);
+  for (let off = 0; off + 512 <= out.length; ) {
+    const header = out.subarray(off, off + 512);
+    if (header.every((b) => b === 0)) break;
+    for (const [start, len] of [[0, 100], [157, 100]] as const) {
+      const field = header.subarray(start, start + len).toString('utf8').replace(/\0.*$/s, '');
+      if (!field.includes(from)) continue;
+      const text = field.replaceAll(from, to);
+      if (Buffer.byteLength(text) > len) throw new Error(`rewriteTar: ${text} is too long for a ustar field`);
+      header.fill(0, start, start + len);
+      header.write(text, start, len, 'utf8');
+    }
+    header.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const b of header) sum += b;
+    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
+    const size = Number.parseInt(header.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
+    off += 512 + Math.ceil(size / 512) * 512;
+  }
+  return out;
+}
 
 describe.skipIf(!ready)('pulls that go wrong', () => {
   let reg: TestRegistry;
@@ -170,6 +197,49 @@ describe.skipIf(!ready)('pulls that go wrong', () => {
       expect(r.status).toBe(0);
       expect(r.stdout).toContain(`deleted partial download ${base}.partial\n`);
       expect(storeState(s.dataDir).ingest).toEqual([]);
+    });
+  });
+
+  describe('hostile layers through bundle create', () => {
+    let s: Scratch;
+    let sentinel: string;
+    beforeAll(() => {
+      s = scratch();
+      sentinel = path.join(s.dir, 'outside');
+      mkdirSync(sentinel);
+      writeFileSync(path.join(sentinel, 'secret'), 'untouched\n');
+    });
+    afterAll(() => s?.remove());
+    const outside = () => ({ files: readdirSync(sentinel).sort(), secret: readFileSync(path.join(sentinel, 'secret'), 'utf8'), links: statSync(path.join(sentinel, 'secret')).nlink });
+
+    // `contained`: the write lands inside the root, at the sentinel's path below it; `refused`: one error line.
+    it.each([
+      ['a symlink planted in a lower layer, written through by an upper one', 'contained', [makeLayer({ escape: { type: 'symlink', target: '/OUT' } }), makeLayer({ 'escape/pwned': 'pwned\n' })]],
+      ['a relative symlink climbing out', 'contained', [makeLayer({ up: { type: 'symlink', target: '../../../../../../../../OUT' } }), makeLayer({ 'up/pwned': 'pwned\n' })]],
+      ['.. in an entry name', 'contained', [makeLayer({ '../../../../../../../../OUT/pwned': 'pwned\n' })]],
+      ['an absolute entry name', 'contained', [makeLayer({ '/OUT/pwned': 'pwned\n' })]],
+      ['a hard link to a file outside', 'refused', [makeLayer({ link: { type: 'hardlink', target: '/OUT/secret' } })]],
+      ['a whiteout with ..', 'contained', [makeLayer({ '../../../../../../../../OUT/.wh.secret': '' })]],
+    ] as const)('%s leaves the host untouched (%s)', async (what, outcome, layers) => {
+      const before = outside();
+      // The layers name the sentinel directory by its absolute path (short enough for ustar fields).
+      const repo = `hostile/${what.replace(/[^a-z]+/g, '-').replace(/^-|-$/g, '')}`;
+      const img = await reg.pushImage(repo, 'v1', { layers: layers.map((l) => rewriteTar(l, '/OUT', sentinel)), config: { Cmd: ['true'] } });
+      const file = writeCompose(s.dir, repo.replace('/', '-'), `services:\n  app:\n    image: ${reg.host}/${repo}:v1\n`);
+      const r = await cli(['bundle', 'create', 'app', path.join(s.dir, `bundle-${img.digest.slice(7, 15)}`), '-f', file, '--data-dir', s.dataDir], { env: s.env, cwd: s.dir });
+      expect(outside()).toEqual(before);
+      if (outcome === 'refused') {
+        expect(r.status).toBe(1);
+        // one line naming the image and the layer
+        expect(errLines(r.stderr)).toEqual([`error: cannot unpack ${reg.host}/${repo}:v1 (layer 1 of 1, ${img.layers[0]!.digest}): hard link link -> ${sentinel}/secret: the target is not in this layer or below it`]);
+        // and no half-unpacked tree is left in the cache
+        expect(storeState(s.dataDir).rootfs.filter((n) => n.startsWith('.'))).toEqual([]);
+        return;
+      }
+      expect(r.status, r.stderr).toBe(0);
+      const inside = path.join(s.dir, `bundle-${img.digest.slice(7, 15)}`, 'rootfs', sentinel);
+      if (what.includes('whiteout')) expect(existsSync(inside)).toBe(false);
+      else expect(readFileSync(path.join(inside, 'pwned'), 'utf8')).toBe('pwned\n');
     });
   });
 
