@@ -220,6 +220,52 @@ describe.skipIf(!ready)('images through the CLI', () => {
     });
   });
 
+  describe.skipIf(!canRun)('layer formats and changesets, run', () => {
+    let s: Scratch;
+    beforeAll(() => {
+      s = scratch();
+    });
+    afterAll(() => s?.remove());
+    const runImage = async (image: string, name: string) => {
+      const file = writeCompose(s.dir, name, `services:\n  app:\n    image: ${image}\n    network_mode: none\n`);
+      return cli(['run', '-f', file, 'app', '--data-dir', s.dataDir, '--runtime', 'runc', '--rm'], { env: s.env, cwd: s.dir });
+    };
+    const say = (text: string) => ({ Cmd: ['/bin/echo', text] });
+
+    it.each([
+      ['zstd OCI layers', { compression: 'zstd', format: 'oci' }],
+      ['uncompressed OCI layers', { compression: 'none', format: 'oci' }],
+      ['a docker v2s2 manifest (gzip)', { compression: 'gzip', format: 'docker' }],
+    ] as const)('%s', async (what, spec) => {
+      const repo = `formats/${spec.format}-${spec.compression}`;
+      await reg.pushImage(repo, 'v1', { layers: [busyboxLayer()], config: say(what), ...spec });
+      const r = await runImage(`${reg.host}/${repo}:v1`, repo.replace('/', '-'));
+      expect(errLines(r.stderr)).toEqual([]);
+      expect(r.stdout).toBe(`${what}\n`);
+      expect(r.status).toBe(0);
+    });
+
+    it('whiteouts, an opaque directory, hard links and absolute symlinks apply as the layers say', async () => {
+      const upper = makeLayer({
+        'data/.wh.gone': '',
+        'opaque/': { type: 'dir' },
+        'opaque/.wh..wh..opq': '',
+        'opaque/new': 'new\n',
+        'data/twin': { type: 'hardlink', target: 'data/kept' },
+        'usr/': { type: 'dir' },
+        'usr/local/': { type: 'dir' },
+        'usr/local/bin/': { type: 'dir' },
+        'usr/local/bin/echo': { type: 'symlink', target: '/bin/busybox' },
+      });
+      const lower = busyboxLayer({ 'data/': { type: 'dir' }, 'data/kept': 'kept\n', 'data/gone': 'gone\n', 'opaque/': { type: 'dir' }, 'opaque/old': 'old\n' });
+      const script = 'echo data=$(ls /data | tr "\\n" " "); echo opaque=$(ls /opaque | tr "\\n" " "); echo links=$(stat -c %h /data/kept); echo same=$([ /data/kept -ef /data/twin ] && echo yes); echo abs=$(readlink /usr/local/bin/echo); /usr/local/bin/echo via-abs';
+      await reg.pushImage('formats/changes', 'v1', { layers: [lower, upper], config: { Entrypoint: ['/bin/sh', '-c'], Cmd: [script] } });
+      const r = await runImage(`${reg.host}/formats/changes:v1`, 'changes');
+      expect(errLines(r.stderr)).toEqual([]);
+      expect(r.stdout).toBe('data=kept twin\nopaque=new\nlinks=2\nsame=yes\nabs=/bin/busybox\nvia-abs\n');
+    });
+  });
+
   describe.skipIf(!canRun)('pull policies', () => {
     let s: Scratch;
     let own: TestRegistry;
