@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { CtnrError } from '../errors.js';
+import { currentUserIdMapping } from '../image/idmap.js';
+import type { IdMapping } from '../image/types.js';
 
 /**
  * A bundle made from a stored image can use the image store's unpacked root filesystem as the lower layer of
@@ -93,5 +95,31 @@ export function unmountRootfs(bundle: string): void {
 /** Remove a bundle directory (already checked to be ctnr's), unmounting its root filesystem first. */
 export function removeBundleTree(dir: string): void {
   unmountRootfs(dir);
-  rmSync(dir, { recursive: true, force: true });
+  removeOwnTree(dir);
+}
+
+/**
+ * rm -rf of a tree ctnr made. Rootless, an image's files in it belong to the user's subordinate ids, which
+ * only root of a user namespace with the same mapping may remove: then `rm` runs in one (util-linux unshare,
+ * which sets the mapping up through newuidmap/newgidmap, as the image unpacker does).
+ */
+export function removeOwnTree(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (process.getuid?.() === 0 || (code !== 'EACCES' && code !== 'EPERM')) throw err;
+  }
+  const mapping = currentUserIdMapping();
+  const sub = (ranges: IdMapping['uids']) => ranges.filter((r) => r.containerId !== 0);
+  const [u, g] = [sub(mapping.uids), sub(mapping.gids)];
+  // unshare takes one subordinate range per kind; a user with several gets a clear error instead.
+  if (u.length !== 1 || g.length !== 1) throw new CtnrError('BUNDLE_FAILED', `cannot remove ${dir}: it holds files of subordinate ids and ${u.length === 0 ? 'this user has no /etc/subuid and /etc/subgid ranges' : 'this user has several subordinate ranges'}`);
+  const r = spawnSync(
+    'unshare',
+    ['--user', '--map-user=0', '--map-group=0', `--map-users=${u[0]!.hostId},${u[0]!.containerId},${u[0]!.size}`, `--map-groups=${g[0]!.hostId},${g[0]!.containerId},${g[0]!.size}`, '--', 'rm', '-rf', '--', dir],
+    { encoding: 'utf8' },
+  );
+  if (r.error || r.status !== 0) throw new CtnrError('BUNDLE_FAILED', `cannot remove ${dir}: ${r.error?.message ?? (r.stderr.trim().split('\n')[0] || `exit ${r.status}`)}`);
 }

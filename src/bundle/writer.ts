@@ -1,7 +1,7 @@
 import { chmodSync, copyFileSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { processAlive } from '../pid.js';
-import { removeBundleTree } from './rootfs-mount.js';
+import { removeBundleTree, removeOwnTree } from './rootfs-mount.js';
 import { CtnrError, isCtnrError } from '../errors.js';
 import { describeErrno } from '../errno.js';
 import type { Spec } from '../spec/types.js';
@@ -322,7 +322,7 @@ export class BundleStaging {
     try {
       mkdirSync(path.dirname(this.dir), { recursive: true });
       collectStaleTempDirs(path.dirname(this.dir));
-      rmSync(this.tmp, { recursive: true, force: true }); // a leftover of a crashed run with a recycled pid
+      removeOwnTree(this.tmp); // a leftover of a crashed run with a recycled pid
       mkdirSync(this.tmp, { mode: 0o755 });
       created = true;
       chmodSync(this.tmp, 0o755); // a runtime in a user namespace must traverse it to reach a bundle-relative rootfs
@@ -364,7 +364,7 @@ export class BundleStaging {
 /** Cleanup after a failure must not hide the failure itself. */
 function removeQuietly(dir: string): void {
   try {
-    rmSync(dir, { recursive: true, force: true });
+    removeOwnTree(dir);
   } catch {
     /* the original error is the one to report */
   }

@@ -121,12 +121,9 @@ describe.skipIf(!ready)('rootless: an unprivileged user pulls and runs an image'
     expect(storeState(data)).toMatchObject({ blobs: [], rootfs: [] });
   });
 
-  // KNOWN BUG outside the image code (src/bundle/writer.ts, src/bundle/store.ts, src/runtime/run.ts): they remove a
-  // bundle with rmSync, which cannot unlink the rootfs files a rootless user owns through its subordinate ids. A
-  // second `ctnr run` fails (cannot write bundle: EACCES) and `bundle rm` is an internal error that leaves a half
-  // removed bundle (ctnr.json gone, so --force refuses it). removeTree() of src/image/rootfs.ts removes such trees.
-  // `fails`: this passes while the bug is there; when it is fixed, drop `.fails`.
-  it.fails('a second ctnr run of the service as the user replaces its bundle (KNOWN BUG: EACCES)', async () => {
+  // The bundle's rootfs holds files of the user's subordinate ids: replacing (and --rm removing) it must remove
+  // them through a user namespace, as plain rm cannot.
+  it('a second ctnr run of the service as the user replaces its bundle', async () => {
     const home = path.join(tmp, 'home');
     const again = await asUser(['run', '-f', path.join(home, 'compose.yaml'), 'app', '--data-dir', path.join(home, 'data'), '--runtime', 'runc', '--rm']);
     expect(again.status, again.stderr).toBe(0);
