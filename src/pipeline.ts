@@ -129,19 +129,17 @@ export async function runService(project: LoadedProject, name: string, image?: I
   const fallback: Diagnostic[] = [];
   if (!image && !resolved && project.compose.services[name] !== undefined) {
     // `image:` after extends and interpolation, with the service's pull_policy, platform and user.
-    const keys = selectService(project.compose, name).input.service as { image?: unknown; user?: unknown };
+    const keys = selectService(project.compose, name).input.service as { image?: unknown; user?: unknown; group_add?: unknown };
     if (typeof keys.image === 'string' && !hasLocalImageSource(project, name, keys.image)) {
       // The image from the store (pulled per its pull policy): its config, and its root filesystem only where a
       // user or group name must be resolved against the image's /etc/passwd and /etc/group.
-      const { imageForService, rootfsForImage, userNeedsRootfs, offlineFallback } = await import('./image/for-service.js');
+      const { imageForService, identityRootForImage, userNeedsRootfs, offlineFallback } = await import('./image/for-service.js');
       try {
         const stored = await imageForService(imageSettings(project), name, keys, false);
         resolved = stored.config;
         const user = typeof keys.user === 'string' ? keys.user : stored.config.User;
-        if (userNeedsRootfs(user)) {
-          const full = await imageForService(imageSettings(project), name, keys, true);
-          env = { ...env, rootfs: await rootfsForImage(imageSettings(project), full, undefined) };
-        }
+        const groups = Array.isArray(keys.group_add) ? keys.group_add.map(String) : [];
+        if (userNeedsRootfs(user) || groups.some((g) => userNeedsRootfs(g))) env = { ...env, rootfs: await identityRootForImage(imageSettings(project), name, keys, stored) };
       } catch (err) {
         const warning = offlineFallback(err, imageSettings(project), name, keys);
         if (!warning) throw err;

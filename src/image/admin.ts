@@ -149,6 +149,19 @@ export async function pruneImages(store: ImageStore): Promise<PruneResult> {
       await removeTree(path.join(store.root, 'rootfs', name));
       result.rootfs.push(name);
     }
+    // Identity files (passwd/group read for specs) of manifests nothing references any more.
+    let identities: string[] = [];
+    try {
+      identities = readdirSync(path.join(store.root, 'identity'));
+    } catch {
+      /* no spec resolved a user name yet */
+    }
+    for (const name of identities) {
+      if (keep.has(`sha256:${name}`)) continue;
+      if (/\.tmp-\d+$/.test(name) && tempOwnerAlive(name)) continue;
+      rmSync(path.join(store.root, 'identity', name), { recursive: true, force: true });
+      result.rootfs.push(`identity/${name}`);
+    }
     let ingest: string[] = [];
     try {
       ingest = readdirSync(path.join(store.root, 'ingest'));

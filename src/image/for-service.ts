@@ -4,8 +4,10 @@ import { obtainImage, type ImageAccess } from './obtain.js';
 import { parsePlatform } from './platform.js';
 import { parsePullPolicy } from './policy.js';
 import { imageRootfs } from './rootfs.js';
+import { identityRoot } from './identity.js';
+import { fetchBlobs } from './pull.js';
 import { ImageStore, type StoredImage } from './store.js';
-import type { IdMapping, ImageWarning, PullProgress, RegistriesConfig } from './types.js';
+import type { Descriptor, IdMapping, ImageWarning, PullProgress, RegistriesConfig } from './types.js';
 
 /** What a project knows about getting its services' images (from the config and the command line). */
 export interface ProjectImageSettings {
@@ -49,6 +51,25 @@ export async function imageForService(settings: ProjectImageSettings, service: s
     where: `services.${service}.image`,
     layers,
   });
+}
+
+/**
+ * A root holding just the image's /etc/passwd and /etc/group, for resolving user and group names in a spec: only
+ * the layers that hold them are fetched (none with pull policy `never`: then they must be stored). Falls back to
+ * the whole unpacked image where the files are links.
+ */
+export async function identityRootForImage(settings: ProjectImageSettings, service: string, keys: ServiceImageKeys, image: StoredImage): Promise<string> {
+  const a = access(settings);
+  const policy = a.pullPolicy ?? (typeof keys.pull_policy === 'string' ? parsePullPolicy(keys.pull_policy, `services.${service}.pull_policy`) : settings.defaultPullPolicy ? parsePullPolicy(settings.defaultPullPolicy, 'pullPolicy') : undefined);
+  const fetchLayer = async (layer: Descriptor) => {
+    if (policy?.kind === 'never' || !image.reference) {
+      throw new CtnrError('IMAGE_NOT_FOUND', `layer ${layer.digest} of ${image.reference ?? image.manifestDigest} is needed to resolve user names but is not in the store (run: ctnr pull ${String(keys.image)})`, { path: `services.${service}.image` });
+    }
+    await fetchBlobs(a.store, image.reference, image.manifestDigest, [layer], { ...(a.registries ? { registries: a.registries } : {}), ...(a.onProgress ? { onProgress: a.onProgress } : {}) });
+  };
+  const found = await identityRoot(a.store, image, fetchLayer);
+  if (found.kind === 'root') return found.dir;
+  return rootfsForImage(settings, await imageForService(settings, service, { ...keys, pull_policy: 'missing' }, true), undefined);
 }
 
 /** The cached root filesystem of a stored image (unpacked on first use). */

@@ -151,3 +151,13 @@ async function fetchLayers(store: ImageStore, source: RegistrySource, image: Sto
   const tasks = image.layers.map((layer) => () => storeBlob(store, source, layer, opts));
   await inParallel(tasks, opts.concurrency ?? 3);
 }
+
+/**
+ * Fetch some of an image's blobs (the layers a spec needs to read /etc/passwd, say) from the registry that
+ * serves `reference`, the source pinned to the image's manifest digest so a moved tag cannot mix two images.
+ */
+export async function fetchBlobs(store: ImageStore, reference: string, manifestDigest: string, blobs: readonly Descriptor[], opts: PullOptions = {}): Promise<void> {
+  const ref = { ...parseReference(reference), digest: manifestDigest };
+  const { source } = await openSource(ref, opts);
+  for (const desc of blobs) await storeBlob(store, source, desc, opts);
+}

@@ -157,6 +157,30 @@ describe.skipIf(!ready)('images through the CLI', () => {
       expect(spec.process.user.additionalGids ?? []).toContain(29);
     });
 
+    it('with a user name, fetches only the layers down to the one holding /etc/passwd and /etc/group, and unpacks nothing', async () => {
+      const top = makeLayer({ 'etc/': { type: 'dir' }, 'etc/passwd': 'root:x:0:0::/root:/bin/sh\nsvc:x:4242:4243::/srv:/bin/sh\n', 'etc/group': 'root:x:0:\nsvc:x:4243:\nextra:x:77:svc\n' });
+      const pushed = await reg.pushImage('demo/names', 'v1', { layers: [busyboxLayer(), top], config: { ...APP_CONFIG, User: 'svc' } });
+      const d = scratch();
+      try {
+        const file = writeCompose(d.dir, 'names', `services:\n  app:\n    image: ${reg.host}/demo/names:v1\n`);
+        const r = await cli(['spec', 'app', '-f', file, '--data-dir', d.dataDir], { env: d.env, cwd: d.dir });
+        expect(errLines(r.stderr)).toEqual([]);
+        expect(r.status).toBe(0);
+        const spec = JSON.parse(r.stdout);
+        expect(spec.process.user).toMatchObject({ uid: 4242, gid: 4243, additionalGids: [77] });
+        const st = storeState(d.dataDir);
+        // the top layer was read; the big busybox layer below it was never downloaded
+        expect(st.blobs).toEqual([pushed.digest, pushed.config.digest, pushed.layers[1]!.digest].sort());
+        expect(st.rootfs).toEqual([]);
+        // a second spec needs no registry: the identity files are kept, and --pull never is enough
+        const again = await cli(['spec', 'app', '-f', file, '--data-dir', d.dataDir, '--pull', 'never'], { env: d.env, cwd: d.dir });
+        expect(again.status, again.stderr).toBe(0);
+        expect(JSON.parse(again.stdout).process.user).toMatchObject({ uid: 4242, gid: 4243 });
+      } finally {
+        d.remove();
+      }
+    });
+
     it('with a numeric user, fetches only the manifest and config: no layer blob is stored and images does not list it', async () => {
       const numeric = await reg.pushImage('demo/numeric', 'v1', {
         layers: [busyboxLayer({ 'etc/numeric': 'yes\n' })],
