@@ -113,8 +113,10 @@ function sizeOf(file: string): number {
 
 /**
  * Remove blobs no reference needs, unpacked root filesystems of images no longer referenced, stale partial
- * downloads (no live process holds their lock) and temporaries of crashed runs. Runs under the refs lock so a
- * concurrent pull cannot record a reference to a blob being removed.
+ * downloads (no live process holds their lock) and temporaries of crashed runs. Two prunes exclude each other
+ * (prune.lock). Known gap: a pull running at the same moment has stored its manifest and config but not yet
+ * recorded its reference for a few milliseconds; a prune in that window removes them and the pull fails with
+ * a missing blob (run it again). Pulls do not take a lock prune could wait on, so they never serialise.
  */
 export async function pruneImages(store: ImageStore): Promise<PruneResult> {
   const result: PruneResult = { blobs: [], rootfs: [], partial: [], bytes: 0 };
