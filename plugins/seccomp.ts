@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { describeErrno } from '../src/errno.js';
+import { READ_REASONS, readRegularFile } from '../src/read-file.js';
 import path from 'node:path';
 import { definePlugin } from '../src/define.js';
 import { lookup, ops } from '../src/patch.js';
@@ -67,10 +68,11 @@ function loadProfile(file: string, dir: string, target: SeccompTarget, fail: (ms
   const abs = path.resolve(dir, file);
   let text: string;
   try {
-    text = readFileSync(abs, 'utf8');
+    // A regular file of bounded size: `seccomp=/dev/zero` or a FIFO must not hang or exhaust memory.
+    text = readRegularFile(abs);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    fail(code === 'ENOENT' ? `seccomp profile ${file} not found (looked for ${abs})` : `cannot read seccomp profile ${abs}: ${code ?? (err as Error).message}`);
+    fail(code === 'ENOENT' ? `seccomp profile ${file} not found (looked for ${abs})` : `cannot read seccomp profile ${abs}: ${code && READ_REASONS[code] ? describeErrno(err, READ_REASONS) : (code ?? (err as Error).message)}`);
     return undefined;
   }
   let json: unknown;

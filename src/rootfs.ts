@@ -1,5 +1,6 @@
-import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { lstatSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
+import { readRegularFile } from './read-file.js';
 
 /**
  * Resolve `inner` (an absolute path inside the container) against `rootfs` the way the container would see
@@ -49,7 +50,8 @@ export interface GroupEntry {
 
 function readLines(rootfs: string, file: string): string[] | undefined {
   try {
-    return readFileSync(resolveInRootfs(rootfs, file), 'utf8').split('\n');
+    // The image's file: a FIFO or a device there (an image can hold both) must not hang or exhaust memory.
+    return readRegularFile(resolveInRootfs(rootfs, file)).split('\n');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw err;

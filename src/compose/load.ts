@@ -3,6 +3,8 @@ import path from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, Scalar, YAMLMap, YAMLSeq, type Document, type Tags } from 'yaml';
 import type { z } from 'zod';
 import { CtnrError, didYouMean, renderPath, type SourceLocation } from '../errors.js';
+import { describeErrno, errnoCode } from '../errno.js';
+import { READ_REASONS, readRegularFile } from '../read-file.js';
 import type { Diagnostic, Project, ServiceSource } from '../types.js';
 import type { ServiceInput } from '../engine.js';
 import type { ImageConfig } from '../image/config.js';
@@ -136,14 +138,20 @@ export function loadComposeFile(fileArg: string | undefined, options: LoadOption
   const cwd = options.cwd ?? process.cwd();
   const file = fileArg ? path.resolve(cwd, fileArg) : findComposeFile(cwd);
   const displayFile = displayPath(file, cwd);
-  return parseCompose(readText(file, displayFile), file, displayFile, options);
+  // The file the user named may be anything readable (`-f /dev/stdin`, a process substitution).
+  return parseCompose(readText(file, displayFile, undefined, undefined, false), file, displayFile, options);
 }
 
-function readText(file: string, displayFile: string, at?: SourceLocation, keyPath?: string): string {
+/**
+ * A compose or env file's text. Files a compose file names (extends, include, their env files) must be regular
+ * files of bounded size (see readRegularFile): a hostile file must not make ctnr read /dev/zero or wait on a FIFO.
+ */
+function readText(file: string, displayFile: string, at?: SourceLocation, keyPath?: string, regularOnly = true): string {
   try {
-    return readFileSync(file, 'utf8');
+    return regularOnly ? readRegularFile(file) : readFileSync(file, 'utf8');
   } catch (err) {
-    throw new CtnrError('COMPOSE_NOT_FOUND', `cannot read ${displayFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+    const reason = regularOnly && READ_REASONS[errnoCode(err) ?? ''] ? describeErrno(err, READ_REASONS) : ((err as NodeJS.ErrnoException).code ?? (err as Error).message);
+    throw new CtnrError('COMPOSE_NOT_FOUND', `cannot read ${displayFile}: ${reason}`, {
       location: at ?? { file: displayFile },
       ...(keyPath ? { path: keyPath } : {}),
     });
@@ -160,7 +168,9 @@ export function projectVariables(dir: string, options: LoadOptions): Record<stri
     const display = displayPath(envPath, cwd);
     let text: string;
     try {
-      text = readFileSync(envPath, 'utf8');
+      // `.env` comes with the project (a symlink to /dev/zero in a cloned repository): a regular file only.
+      // --env-file is the user's own choice (a process substitution is a FIFO).
+      text = options.envFile ? readFileSync(envPath, 'utf8') : readRegularFile(envPath);
     } catch (err) {
       throw new CtnrError('COMPOSE_NOT_FOUND', `cannot read env file ${display}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { location: { file: display } });
     }

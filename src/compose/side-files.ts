@@ -1,6 +1,6 @@
-import { readFileSync, statSync } from 'node:fs';
 import { CtnrError, type SourceLocation } from '../errors.js';
 import { describeErrno, errnoCode } from '../errno.js';
+import { READ_REASONS, readRegularFile } from '../read-file.js';
 
 /**
  * Files a service names besides the compose file (`env_file`, `label_file`): read as text, or a located
@@ -19,21 +19,16 @@ export interface SideFileRef {
 
 export function readSideFile(ref: SideFileRef): string | undefined {
   const fail = (message: string, cause?: unknown) => new CtnrError('SERVICE_INVALID', message, { path: ref.path, location: ref.location, ...(cause ? { cause } : {}) });
-  let isDir: boolean;
   try {
-    isDir = statSync(ref.file).isDirectory();
+    // A regular file only, and bounded: `env_file: /dev/zero` or a FIFO must not hang or exhaust memory.
+    return readRegularFile(ref.file);
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       if (!ref.required) return undefined;
       throw fail(`${ref.kind} ${ref.file} not found${ref.kind === 'env file' ? ' (set "required: false" to make it optional)' : ''}`);
     }
-    throw fail(`cannot read ${ref.kind} ${ref.file}: ${describeErrno(err)}`, err);
-  }
-  if (isDir) throw fail(`${ref.kind} ${ref.file} is a directory, not a file`);
-  try {
-    return readFileSync(ref.file, 'utf8');
-  } catch (err) {
-    throw fail(`cannot read ${ref.kind} ${ref.file}: ${describeErrno(err)}`, err);
+    if (code === 'EISDIR') throw fail(`${ref.kind} ${ref.file} is a directory, not a file`);
+    throw fail(`cannot read ${ref.kind} ${ref.file}: ${describeErrno(err, READ_REASONS)}`, err);
   }
 }
