@@ -140,10 +140,17 @@ function numberFrom(text: string): number {
 }
 export const num = z.union([z.number(), parsed(z.string(), numberFrom)]);
 
+/**
+ * Numbers the spec holds as int64 (limits, quotas, periods) must stay exact in JavaScript and in range there:
+ * `mem_limit: 1e308` or `cpus: 2e19` made a config.json the runtime-spec schema refuses.
+ */
+const MAX_EXACT = Number.MAX_SAFE_INTEGER;
+const exact = (what: string) => z.number().max(MAX_EXACT, `${what} is too large (at most ${MAX_EXACT})`).min(-MAX_EXACT, `${what} is too small`);
+
 /** Bytes: `512m`, `1.5g`, `1024`. */
-export const bytes = parsed(z.union([z.number(), z.string()]), parseBytes).pipe(z.number().min(0, 'must not be negative'));
+export const bytes = parsed(z.union([z.number(), z.string()]), parseBytes).pipe(z.number().min(0, 'must not be negative').max(MAX_EXACT, `is too large (at most ${MAX_EXACT} bytes)`));
 /** Bytes or -1 (unlimited), as `memswap_limit` allows. */
-const bytesOrUnlimited = parsed(z.union([z.number(), z.string()]), (v) => (String(v).trim() === '-1' ? -1 : parseBytes(v)));
+const bytesOrUnlimited = parsed(z.union([z.number(), z.string()]), (v) => (String(v).trim() === '-1' ? -1 : parseBytes(v))).pipe(exact('the size'));
 /** Nanoseconds: `1m30s`, `500ms`. */
 export const duration = parsed(z.union([z.string(), z.number()]), (v) => {
   if (typeof v === 'number') {
@@ -156,7 +163,9 @@ export const duration = parsed(z.union([z.string(), z.number()]), (v) => {
 const microseconds = parsed(z.union([z.number(), z.string()]), (v) => {
   if (typeof v === 'number') return Math.trunc(v);
   return /^[+-]?\d+$/.test(v.trim()) ? Number(v.trim()) : Math.trunc(parseDuration(v) / 1000);
-});
+}).pipe(exact('the duration'));
+/** CPUs (`cpus`, deploy limits and reservations): docker's NanoCPUs (× 10⁹) must stay an exact integer. */
+const cpuCount = num.pipe(z.number().min(0).max(Math.floor(MAX_EXACT / 1e9), `must be at most ${Math.floor(MAX_EXACT / 1e9)}`));
 /** File modes: a number, or an octal string (`"0440"`, `"0o440"`). */
 const fileMode = parsed(z.union([z.number().int(), z.string()]), (v) => {
   if (typeof v === 'number') return v;
@@ -371,9 +380,9 @@ const healthcheck = obj({
   return out;
 });
 
-const limitResources = obj({ cpus: num.pipe(z.number().min(0)).optional(), memory: bytes.optional(), pids: int.optional() });
+const limitResources = obj({ cpus: cpuCount.optional(), memory: bytes.optional(), pids: int.optional() });
 const reservationResources = obj({
-  cpus: num.pipe(z.number().min(0)).optional(),
+  cpus: cpuCount.optional(),
   memory: bytes.optional(),
   generic_resources: z.array(z.unknown()).optional(),
   devices: z.array(z.record(z.string(), z.unknown())).optional(),
@@ -550,11 +559,11 @@ export const serviceShape = {
   mem_reservation: bytes.optional(),
   memswap_limit: bytesOrUnlimited.optional(),
   mem_swappiness: int.pipe(z.number().min(0).max(100)).optional(),
-  cpus: num.pipe(z.number().min(0)).optional(),
+  cpus: cpuCount.optional(),
   cpu_shares: int.optional(),
   cpu_quota: int.optional(),
   cpu_period: int.optional(),
-  cpu_rt_period: microseconds.optional(),
+  cpu_rt_period: microseconds.pipe(z.number().min(0, 'must not be negative')).optional(),
   cpu_rt_runtime: microseconds.optional(),
   cpu_count: nonNegInt.optional(),
   cpu_percent: int.pipe(z.number().min(0).max(100)).optional(),

@@ -384,4 +384,20 @@ describe('what the fuzzer found (each failed before its fix)', () => {
       }
     }
   });
+
+  it('int64 fields stay in range: huge cpus, sizes and real-time periods are located refusals, not a spec the schema refuses', async () => {
+    for (const [service, key] of [
+      [{ cpus: 2 ** 64 }, 'cpus'],
+      [{ deploy: { resources: { limits: { cpus: '1e12' } } } }, 'deploy'],
+      [{ mem_limit: 1e308 }, 'mem_limit'],
+      [{ shm_size: '9e18' }, 'shm_size'],
+      [{ memswap_limit: -1e308, mem_limit: '1g' }, 'memswap_limit'],
+      [{ cpu_rt_runtime: -1e308 }, 'cpu_rt_runtime'],
+      [{ cpu_rt_period: -1 }, 'cpu_rt_period'],
+    ] as const) {
+      const err = await failure(service);
+      expect(err?.code, `${key}: ${err ? formatError(err) : 'made a spec'}`).toBe('SERVICE_INVALID');
+      expect(err!.path).toContain(key);
+    }
+  });
 });
