@@ -400,4 +400,13 @@ describe('what the fuzzer found (each failed before its fix)', () => {
       expect(err!.path).toContain(key);
     }
   });
+
+  it('the did-you-mean for a long unknown key is not quadratic in its length (a 64 KiB key took 13 s)', async () => {
+    const text = JSON.stringify({ services: { s: { command: ['true'], ['k'.repeat(65_536)]: 1 } } });
+    const compose = parseCompose(text, path.join(dir, 'compose.yaml'), 'compose.yaml', { cwd: dir, environment });
+    const t0 = performance.now();
+    const err = await runService({ ...base, compose }, 's').catch((e: unknown) => e as Error);
+    expect(performance.now() - t0).toBeLessThan(100);
+    expect((err as Error).message).toMatch(/^unknown key "k+/);
+  });
 });
