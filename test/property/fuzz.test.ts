@@ -410,3 +410,43 @@ describe('what the fuzzer found (each failed before its fix)', () => {
     expect((err as Error).message).toMatch(/^unknown key "k+/);
   });
 });
+
+describe('fuzz: hostile compose files through the loader and the engine', () => {
+  it(`${RUNS} generated files (over 10,000 services) and hand-written YAML: a spec or a located CtnrError, in bounded time and memory`, async () => {
+    const out: Outcome = { ok: 0, refused: 0, codes: new Map() };
+    let services = 0;
+    let slowest = 0;
+    gc();
+    const heap0 = process.memoryUsage().heapUsed;
+    let heapMax = 0;
+    let cases = 0;
+    const measure = async (text: string) => {
+      const t0 = performance.now();
+      services += await runCase(text, out);
+      const ms = performance.now() - t0;
+      slowest = Math.max(slowest, ms);
+      if (ms > CASE_MS) throw new Error(`one compose file took ${Math.round(ms)} ms (bound ${CASE_MS} ms): ${text.slice(0, 300)}`);
+      if (++cases % 1000 === 0) {
+        gc();
+        const heap = process.memoryUsage().heapUsed;
+        heapMax = Math.max(heapMax, heap);
+        if (heap - heap0 > HEAP_GROWTH) throw new Error(`heap grew by ${Math.round((heap - heap0) / 2 ** 20)} MiB after ${cases} files`);
+      }
+    };
+    for (const text of YAML_TEXTS) await measure(text);
+    await fc.assert(
+      fc.asyncProperty(composeArb, async (doc) => measure(JSON.stringify(doc, null, 1))),
+      { numRuns: RUNS, endOnFailure: true },
+    );
+    gc();
+    const growth = process.memoryUsage().heapUsed - heap0;
+    console.log(
+      `fuzz: ${cases} files, ${services} services: ${out.ok} specs, ${out.refused} refusals ` +
+        `(${[...out.codes].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ')}); slowest file ${Math.round(slowest)} ms; ` +
+        `heap ${Math.round(growth / 2 ** 20)} MiB over the start (max ${Math.round((heapMax - heap0) / 2 ** 20)} MiB)`,
+    );
+    expect(services).toBeGreaterThanOrEqual(RUNS === 4000 ? 10_000 : 0);
+    expect(out.ok).toBeGreaterThan(services / 10); // the valid side is exercised too, not only refusals
+    expect(growth).toBeLessThan(HEAP_GROWTH);
+  }, 240_000);
+});
