@@ -1,6 +1,6 @@
 import { definePreset } from '../src/define.js';
 import type { Preset } from '../src/types.js';
-import { capabilitiesPlugin } from '../plugins/capabilities.js';
+import { capabilitiesPlugin } from '../plugins/process/capabilities.js';
 import { defaultPreset } from './default.js';
 import { pidsLimitPlugin, systemPathsPlugin, umaskPlugin } from './engine-defaults.js';
 

@@ -2,7 +2,7 @@ import type { Spec } from './types.js';
 
 /**
  * runtime-spec version we emit. runc 1.1 accepts it; crun 1.8 refuses it, so `ctnr run` with crun lowers it
- * through env.ociVersion (plugins/oci-version.ts).
+ * through env.ociVersion (plugins/process/oci-version.ts).
  */
 export const OCI_VERSION = '1.2.0';
 

@@ -51,7 +51,7 @@ describe('ctnr:sysctls', () => {
 
   it('the network defaults can be switched off', async () => {
     // same name as the default's plugin: it takes that plugin's place with these options
-    const { sysctlsPlugin } = await import('../../../plugins/sysctls.js');
+    const { sysctlsPlugin } = await import('../../../plugins/network/sysctls.js');
     const { spec } = await runServiceYaml({}, { plugins: [{ ...sysctlsPlugin({ networkDefaults: false }), replace: true }] });
     expect(spec.linux!.sysctl).toBeUndefined();
   });

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_CAPABILITIES } from '../../../src/capabilities.js';
 import { createEngine } from '../../../src/engine.js';
-import { privilegedPlugin } from '../../../plugins/privileged.js';
+import { privilegedPlugin } from '../../../plugins/privileged/privileged.js';
 import { defaultPreset } from '../../../presets/default.js';
 import { DOCKER_DEFAULT_CAPS } from '../../../src/spec/base.js';
 import { runServiceYaml, serviceError, TEST_ENV } from '../../helpers/engine.js';
