@@ -3,7 +3,7 @@ import { ALL_CAPABILITIES, normaliseCapability, sortCapabilities } from '../../s
 import { definePlugin } from '../../src/define.js';
 import { pluginOptions } from '../../src/options.js';
 import { ops } from '../../src/patch.js';
-import { DOCKER_DEFAULT_CAPS } from '../../src/spec/base.js';
+import { DOCKER_DEFAULT_CAPS } from '../../presets/engines/docker.js';
 
 const optionsSchema = z.strictObject({
   /** The default set before cap_add/cap_drop (docker's 14 unless a preset says otherwise). */

@@ -7,7 +7,7 @@ import { ALL_CAPABILITIES } from '../../../src/capabilities.js';
 import { createEngine } from '../../../src/engine.js';
 import { privilegedPlugin } from '../../../plugins/privileged/privileged.js';
 import { defaultPreset } from '../../../presets/default.js';
-import { DOCKER_DEFAULT_CAPS } from '../../../src/spec/base.js';
+import { DOCKER_DEFAULT_CAPS } from '../../../presets/engines/docker.js';
 import { runServiceYaml, serviceError, TEST_ENV } from '../../helpers/engine.js';
 import { definePlugin } from '../../../src/define.js';
 import { ops } from '../../../src/patch.js';

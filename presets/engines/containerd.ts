@@ -1,8 +1,8 @@
-import { definePreset } from '../src/define.js';
-import type { DeviceRule } from '../src/spec/types.js';
-import type { Preset } from '../src/types.js';
-import { defaultPreset } from './default.js';
-import { deviceRulesPlugin, engineMountPlugin, noNewPrivilegesPlugin, nofileRlimitPlugin, systemPathsPlugin } from './engine-defaults.js';
+import { definePreset } from '../../src/define.js';
+import type { DeviceRule } from '../../src/spec/types.js';
+import type { Preset } from '../../src/types.js';
+import { defaultPreset } from '../default.js';
+import { deviceRulesPlugin, engineMountPlugin, noNewPrivilegesPlugin, nofileRlimitPlugin, systemPathsPlugin } from './plugins.js';
 
 /** containerd 2 (`oci.populateDefaultUnixSpec`): runc's list plus /sys/devices/virtual/powercap. */
 export const CONTAINERD_MASKED_PATHS: readonly string[] = Object.freeze([

@@ -1,8 +1,8 @@
-import { definePreset } from '../src/define.js';
-import type { Preset } from '../src/types.js';
-import { capabilitiesPlugin } from '../plugins/process/capabilities.js';
-import { defaultPreset } from './default.js';
-import { pidsLimitPlugin, systemPathsPlugin, umaskPlugin } from './engine-defaults.js';
+import { definePreset } from '../../src/define.js';
+import type { Preset } from '../../src/types.js';
+import { capabilitiesPlugin } from '../../plugins/process/capabilities.js';
+import { defaultPreset } from '../default.js';
+import { pidsLimitPlugin, systemPathsPlugin, umaskPlugin } from './plugins.js';
 
 /** containers-common `DefaultCapabilities` (podman 5): docker's 14 without AUDIT_WRITE, MKNOD, NET_RAW. */
 export const PODMAN_DEFAULT_CAPS: readonly string[] = Object.freeze([
