@@ -1,34 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runServiceYaml, serviceError } from '../../helpers/engine.js';
 
-describe('ctnr:hostname', () => {
-  it.each([
-    [{}, 'svc', undefined],
-    [{ hostname: 'web-1' }, 'web-1', undefined],
-    [{ hostname: 'web', domainname: 'example.test' }, 'web', 'example.test'],
-    [{ network_mode: 'host' }, undefined, undefined], // the container shows the host's name
-    [{ network_mode: 'host', hostname: 'pinned' }, 'pinned', undefined],
-    [{ uts: 'host' }, undefined, undefined],
-  ])('%j → hostname %s, domainname %s', async (service, hostname, domainname) => {
-    const { spec } = await runServiceYaml(service);
-    expect(spec.hostname).toBe(hostname);
-    expect(spec.domainname).toBe(domainname);
-  });
-
-  it.each([
-    [{ uts: 'host', hostname: 'x' }, 'services.svc.hostname', /cannot be set with uts: host/],
-    [{ uts: 'host', domainname: 'x.test' }, 'services.svc.domainname', /cannot be set with uts: host/],
-    [{ hostname: 'a'.repeat(65) }, 'services.svc.hostname', /longer than 64/],
-    [{ hostname: 'bad name' }, 'services.svc.hostname', /is not a host name/],
-    [{ domainname: '-x' }, 'services.svc.domainname', /is not a host name/],
-  ])('%j → error at %s', async (service, path, message) => {
-    const err = await serviceError(service);
-    expect(err.plugin).toBe('ctnr:hostname');
-    expect(err.path).toBe(path);
-    expect(err.message).toMatch(message);
-  });
-});
-
 describe('ctnr:sysctls', () => {
   const DEFAULTS = { 'net.ipv4.ping_group_range': '0 2147483647', 'net.ipv4.ip_unprivileged_port_start': '0' };
   it.each([
