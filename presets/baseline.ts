@@ -1,6 +1,6 @@
 import { definePreset } from '../src/define.js';
 import type { Preset } from '../src/types.js';
-import { baselinePolicyPlugin } from '../plugins/policy-baseline.js';
+import { baselinePolicyPlugin } from '../plugins/policy/baseline.js';
 import { parsePolicyOptions, type PolicyOptions } from '../src/policy/validator.js';
 
 /** The stage the policy presets add: validators run after every mutator anyway; this names where they sit. */

@@ -1,14 +1,14 @@
 import { definePreset } from '../src/define.js';
 import type { Preset } from '../src/types.js';
-import { processPlugins, type ProcessStageOptions } from './stages/process.js';
-import { annotationsPlugins } from './stages/annotations.js';
-import { networkPlugins } from './stages/network.js';
-import { seccompPlugins } from './stages/seccomp.js';
-import { rootlessPlugins } from './stages/rootless.js';
-import { mountsPlugins } from './stages/mounts.js';
-import { privilegedPlugins } from './stages/privileged.js';
-import { hooksPlugins } from './stages/hooks.js';
-import { cgroupsPlugins } from './stages/cgroups.js';
+import { processPlugins, type ProcessStageOptions } from '../plugins/process/index.js';
+import { annotationsPlugins } from '../plugins/annotations/index.js';
+import { networkPlugins } from '../plugins/network/index.js';
+import { seccompPlugins } from '../plugins/seccomp/index.js';
+import { rootlessPlugins } from '../plugins/rootless/index.js';
+import { mountsPlugins } from '../plugins/mounts/index.js';
+import { privilegedPlugins } from '../plugins/privileged/index.js';
+import { hooksPlugins } from '../plugins/hooks/index.js';
+import { cgroupsPlugins } from '../plugins/cgroups/index.js';
 
 /** The nine stages, in the order every preset builds on. */
 export const DEFAULT_STAGES = [
@@ -19,7 +19,7 @@ export interface DefaultPresetOptions extends ProcessStageOptions {}
 
 /**
  * Docker-compatible defaults: the nine stages and ctnr's own plugins for each. Each stage's plugin list
- * lives in presets/stages/<stage>.ts.
+ * lives in plugins/<stage>/index.ts.
  */
 export function defaultPreset(options: DefaultPresetOptions = {}): Preset {
   return definePreset({

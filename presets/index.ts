@@ -1,7 +1,7 @@
 import type { Preset } from '../src/types.js';
 import { defaultPreset } from './default.js';
-import { podmanPreset } from './podman.js';
-import { containerdPreset } from './containerd.js';
+import { podmanPreset } from './engines/podman.js';
+import { containerdPreset } from './engines/containerd.js';
 import { rootlessPreset } from './rootless.js';
 import { baselinePreset } from './baseline.js';
 import { restrictedPreset } from './restricted.js';

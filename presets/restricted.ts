@@ -4,10 +4,10 @@ import { pluginOptions } from '../src/options.js';
 import { controlsOf } from '../src/policy/controls.js';
 import { controlOptionsSchema, policyOptionsSchema } from '../src/policy/validator.js';
 import type { Plugin, Preset } from '../src/types.js';
-import { restrictedPolicyPlugin } from '../plugins/policy-restricted.js';
-import { policyFixCapabilitiesPlugin } from '../plugins/policy-fix-capabilities.js';
-import { policyFixNoNewPrivilegesPlugin } from '../plugins/policy-fix-no-new-privileges.js';
-import { policyFixReadOnlyRootPlugin } from '../plugins/policy-fix-read-only-root.js';
+import { restrictedPolicyPlugin } from '../plugins/policy/restricted.js';
+import { policyFixCapabilitiesPlugin } from '../plugins/policy/fix-capabilities.js';
+import { policyFixNoNewPrivilegesPlugin } from '../plugins/policy/fix-no-new-privileges.js';
+import { policyFixReadOnlyRootPlugin } from '../plugins/policy/fix-read-only-root.js';
 import { baselinePreset, POLICY_STAGE } from './baseline.js';
 
 const optionsSchema = policyOptionsSchema.extend({

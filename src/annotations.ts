@@ -11,7 +11,7 @@ import type { Operation } from './types.js';
  * | `io.ctnr.healthcheck` | JSON `{"test":[…],"interval":ns,"timeout":ns,"start_period":ns,"start_interval":ns,"retries":n}`: the service's `healthcheck` over the image's (fields it leaves out come from the image); durations in nanoseconds; absent when there is none or it is disabled |
  * | `io.ctnr.stop-grace-period` | decimal nanoseconds from `stop_grace_period` (how long a supervisor waits after the stop signal before SIGKILL); absent when not given (docker's default is 10 s) |
  *
- * ctnr also derives two OCI image annotations (see plugins/stop-signal.ts and plugins/exposed-ports.ts); compose
+ * ctnr also derives two OCI image annotations (see plugins/annotations/stop-signal.ts and plugins/annotations/exposed-ports.ts); compose
  * labels/annotations may not set them (use `stop_signal` / `expose`) and image labels with those keys are ignored.
  */
 export const CTNR_PREFIX = 'io.ctnr.';

@@ -30,6 +30,11 @@ export interface EngineOptions {
    * 30 000 ms; a plugin's own `timeoutMs` wins). A timer exists only while such a call is pending.
    */
   pluginTimeoutMs?: number;
+  /**
+   * The spec the first plugin sees, made fresh for every service (default: `createBaseSpec`, docker's defaults).
+   * Its values are owned by `ctnr:base` in the trace.
+   */
+  baseSpec?: () => Spec;
 }
 
 export const DEFAULT_PLUGIN_TIMEOUT_MS = 30_000;
@@ -97,6 +102,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const plan = resolvePlan(root);
   const strict = options.strict ?? false;
   const timeoutMs = options.pluginTimeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS;
+  const baseSpec = options.baseSpec ?? createBaseSpec;
   if (!(typeof timeoutMs === 'number' && timeoutMs > 0)) {
     throw new CtnrError('USAGE', `pluginTimeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`);
   }
@@ -131,7 +137,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         env,
         project: { name: 'default', volumes: {}, networks: {}, secrets: {}, configs: {}, ...input.project },
         source: input.source ?? { dir: process.cwd(), locate: () => undefined },
-        doc: createBaseSpec(),
+        doc: baseSpec(),
         trace: [],
         views: undefined,
         violation: undefined,

@@ -1,5 +1,6 @@
 export { createEngine, type Engine, type EngineOptions, type Result, type ServiceInput } from './engine.js';
 export { definePlugin, definePreset, defineConfig } from './define.js';
+export { op, testPlugin, type TestPluginOptions, type TestPluginResult } from './plugin-kit/index.js';
 export { CtnrError, formatError, isCtnrError, type ErrorCode } from './errors.js';
 export { ops, pointer, lookup } from './patch.js';
 export { createBaseSpec, OCI_VERSION } from './spec/base.js';

@@ -1,4 +1,5 @@
 import type { Operation } from 'fast-json-patch';
+import type { ZodType } from 'zod';
 import type { ReadonlySpec } from './spec/types.js';
 import type { Service } from './compose/service.js';
 import type { ImageConfig } from './image/config.js';
@@ -131,6 +132,12 @@ export interface Plugin<Options = any> {
   readonly before?: readonly string[];
   readonly after?: readonly string[];
   readonly options?: Options;
+  /**
+   * A zod schema for `options`: `definePlugin` checks the options against it when the plugin is defined (a bad
+   * value is a PLUGIN_OPTIONS error naming the plugin and the option's key path) and the plugin sees the parsed
+   * value (defaults filled in) as `ctx.options`.
+   */
+  readonly optionsSchema?: ZodType;
   /**
    * Set when `apply` returns a promise without being an `async function` (an `async apply()` is detected by
    * itself). Synchronous plugins run without a promise per call.

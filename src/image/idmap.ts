@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { readSubordinateRanges } from '../../plugins/rootless.js';
+import { readSubordinateRanges } from '../../plugins/rootless/rootless.js';
 import type { IdMapping, IdRange } from './types.js';
 
 /**
  * Rootless ownership of unpacked layers. The mapping is the one the rootless stage writes into the bundle
- * (plugins/rootless.ts): container id 0 is the user's own id, container ids 1… are the user's subordinate
+ * (plugins/rootless/rootless.ts): container id 0 is the user's own id, container ids 1… are the user's subordinate
  * ranges from /etc/subuid and /etc/subgid, packed in file order. Files unpacked through it carry the host ids
  * the container will see as the image's ids.
  */

@@ -3,7 +3,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, sta
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSubordinateRanges } from '../../plugins/rootless.js';
+import { readSubordinateRanges } from '../../plugins/rootless/rootless.js';
 import { registryAvailable, startRegistry, type PushedImage, type TestRegistry } from '../helpers/registry.js';
 import { e2eAvailable, parseFacts, which } from '../helpers/runc.js';
 import { IN_CI } from '../helpers/shared.js';

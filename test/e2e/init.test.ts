@@ -3,7 +3,7 @@ import { chmodSync, copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { INIT_DESTINATION } from '../../plugins/init.js';
+import { INIT_DESTINATION } from '../../plugins/process/init.js';
 import { writeBundleFiles } from '../../src/bundle/writer.js';
 import { createEnv, hostBoundingSet } from '../../src/env.js';
 import { readElf } from '../../src/init/elf.js';

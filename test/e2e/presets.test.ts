@@ -3,7 +3,7 @@ import { runServiceYaml } from '../helpers/engine.js';
 import { buildBusyboxRootfs } from '../helpers/rootfs.js';
 import { capabilitiesFromMask, e2eAvailable, parseFacts, probeScript, runBundle } from '../helpers/runc.js';
 import { defaultPreset } from '../../presets/default.js';
-import { podmanPreset } from '../../presets/podman.js';
+import { podmanPreset } from '../../presets/engines/podman.js';
 import { restrictedPreset } from '../../presets/restricted.js';
 import type { Preset } from '../../src/types.js';
 

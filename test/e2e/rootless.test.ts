@@ -3,7 +3,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rootlessPlugin, readSubordinateRanges } from '../../plugins/rootless.js';
+import { rootlessPlugin, readSubordinateRanges } from '../../plugins/rootless/rootless.js';
 import { writeBundleFiles } from '../../src/bundle/writer.js';
 import type { Result } from '../../src/engine.js';
 import { runServiceYaml } from '../helpers/engine.js';

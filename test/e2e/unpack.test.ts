@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSubordinateRanges } from '../../plugins/rootless.js';
+import { readSubordinateRanges } from '../../plugins/rootless/rootless.js';
 import { gzip, tarArchive, type TarSpec } from '../helpers/tar.js';
 import { which } from '../helpers/runc.js';
 import { IN_CI, REPO } from '../helpers/shared.js';

@@ -41,20 +41,6 @@ describe('ctnr:annotations (labels, compose annotations, image labels)', () => {
   });
 });
 
-describe('ctnr:stop-signal', () => {
-  it.each([
-    [{}, undefined, undefined],
-    [{}, 'SIGQUIT', 'SIGQUIT'],
-    [{ stop_signal: 'SIGINT' }, 'SIGQUIT', 'SIGINT'],
-    [{ stop_signal: 'SIGUSR1' }, undefined, 'SIGUSR1'],
-    [{ stop_signal: '9' }, undefined, '9'],
-    [{}, 'term', 'SIGTERM'],
-  ])('%j, image StopSignal %s → %s', async (service, imageSignal, expected) => {
-    const a = await annotations(service, imageSignal ? { StopSignal: imageSignal } : undefined);
-    expect(a?.['org.opencontainers.image.stopSignal']).toBe(expected);
-  });
-});
-
 describe('ctnr:exposed-ports', () => {
   it.each([
     [[], {}, undefined],

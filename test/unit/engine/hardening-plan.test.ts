@@ -4,7 +4,7 @@ import { validateConfig } from '../../../src/config/load.js';
 import type { CtnrError } from '../../../src/errors.js';
 import type { Plugin, Preset } from '../../../src/types.js';
 import { defaultPreset } from '../../../presets/default.js';
-import { podmanPreset } from '../../../presets/podman.js';
+import { podmanPreset } from '../../../presets/engines/podman.js';
 import { TEST_ENV } from '../../helpers/engine.js';
 
 /** Issue 16 item 5: taking the name of one of ctnr's plugins outside ctnr's own presets needs `replace: true`. */

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { INIT_DESTINATION } from '../../../plugins/init.js';
+import { INIT_DESTINATION } from '../../../plugins/process/init.js';
 import { main } from '../../../src/cli/main.js';
 import { openProject, runService } from '../../../src/pipeline.js';
 import { expectValidSpec } from '../../helpers/schema.js';

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { initPlugin, INIT_DESTINATION } from '../../../plugins/init.js';
+import { initPlugin, INIT_DESTINATION } from '../../../plugins/process/init.js';
 import { findInitBinary, INIT_NAMES } from '../../../src/init/find.js';
 import type { Env } from '../../../src/types.js';
 import { runServiceYaml, serviceError, type RunOptions } from '../../helpers/engine.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runServiceYaml } from '../../helpers/engine.js';
-import { anonymousVolumePath } from '../../../plugins/volumes.js';
+import { anonymousVolumePath } from '../../../plugins/mounts/volumes.js';
 
 const userMounts = (spec: { mounts?: Array<{ destination: string; source?: string }> }) =>
   (spec.mounts ?? []).filter((m) => m.source !== undefined && !['proc', 'tmpfs', 'devpts', 'shm', 'mqueue', 'sysfs', 'cgroup'].includes(m.source) && !m.destination.startsWith('/etc/'));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runServiceYaml, serviceError } from '../../helpers/engine.js';
-import { DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS } from '../../../src/spec/base.js';
+import { DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS } from '../../../presets/engines/docker.js';
 
 const without = (list: readonly string[], ...drop: string[]) => list.filter((p) => !drop.includes(p));
 

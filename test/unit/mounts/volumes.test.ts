@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { anonymousVolumePath, namedVolumeDir } from '../../../plugins/volumes.js';
+import { anonymousVolumePath, namedVolumeDir } from '../../../plugins/mounts/volumes.js';
 import { TEST_ENV } from '../../helpers/engine.js';
 import { composeError, mountAt, runCompose } from './compose.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ctnrEntryPoint, hookKindFor, HOOK_PATH, networkHookPlugin } from '../../../plugins/network-hook.js';
+import { ctnrEntryPoint, hookKindFor, HOOK_PATH, networkHookPlugin } from '../../../plugins/hooks/network-hook.js';
 import { definePlugin } from '../../../src/define.js';
 import { settingsSchema, type NetworkSettings } from '../../../src/network/settings.js';
 import type { Result } from '../../../src/engine.js';

@@ -7,10 +7,11 @@ import { CONTROLS } from '../../../src/policy/controls.js';
 import { runServiceYaml, serviceError } from '../../helpers/engine.js';
 import { runPolicy } from '../policy/helpers.js';
 import { REPO } from '../../helpers/shared.js';
+import { testPlugin } from '../../../src/plugin-kit/index.js';
 
 /**
  * The complete examples of docs/plugins.md and docs/presets.md are run exactly as written: each block marked
- * `<!-- example: NAME -->` is extracted, its `from 'ctnr'` pointed at this checkout, and imported.
+ * `<!-- example: NAME -->` is extracted, its `from 'ctnr'` (and `'ctnr/plugin'`) pointed at this checkout, and imported.
  */
 const TMP = mkdtempSync(path.join(os.tmpdir(), 'ctnr-doc-examples-'));
 
@@ -18,7 +19,9 @@ async function docExample(doc: string, name: string): Promise<Record<string, any
   const text = readFileSync(path.join(REPO, 'docs', doc), 'utf8');
   const m = new RegExp(`<!-- example: ${name} -->\\n\`\`\`ts\\n([\\s\\S]*?)\\n\`\`\``).exec(text);
   if (!m) throw new Error(`docs/${doc} has no example "${name}"`);
-  const code = m[1]!.replaceAll(`from 'ctnr'`, `from ${JSON.stringify(path.join(REPO, 'src/index.ts'))}`);
+  const code = m[1]!
+    .replaceAll(`from 'ctnr'`, `from ${JSON.stringify(path.join(REPO, 'src/index.ts'))}`)
+    .replaceAll(`from 'ctnr/plugin'`, `from ${JSON.stringify(path.join(REPO, 'src/plugin-kit/index.ts'))}`);
   const file = path.join(TMP, `${name}.ts`);
   writeFileSync(file, code);
   return import(pathToFileURL(file).href);
@@ -43,6 +46,27 @@ describe('docs/plugins.md: Writing a plugin', () => {
     expect(err.plugin).toBe('acme:proxy-env');
     expect(err.path).toBe('services.svc.labels["com.acme.proxy"]');
     expect(() => proxyEnvPlugin({ url: 'proxy:3128' })).toThrow(/options.url must be an http\(s\) URL/);
+  });
+});
+
+describe('docs/plugins.md: the plugin kit', () => {
+  it('runs the acme:team table of the testPlugin section', async () => {
+    const { teamPlugin } = await docExample('plugins.md', 'team');
+    expect((await testPlugin(teamPlugin(), { service: {} })).ops).toEqual([]);
+    expect((await testPlugin(teamPlugin(), { service: { labels: { 'com.acme.team': 'shop' } } })).ops).toEqual([
+      { op: 'add', path: '/annotations', value: { 'com.acme/team': 'shop' } },
+      { op: 'add', path: '/process/env/-', value: 'ACME_TEAM=shop' },
+    ]);
+    const { errors } = await testPlugin(teamPlugin({ required: true }), { service: {} });
+    expect(errors).toMatchObject([{ code: 'SERVICE_INVALID', plugin: 'acme:team', path: 'services.svc.labels["com.acme.team"]' }]);
+  });
+
+  it('checks options when the plugin is defined, and works in the default pipeline', async () => {
+    const { teamPlugin } = await docExample('plugins.md', 'team');
+    expect(() => teamPlugin({ required: 'yes' })).toThrow(expect.objectContaining({ code: 'PLUGIN_OPTIONS', plugin: 'acme:team', message: expect.stringMatching(/^options\.required: /) }));
+    const r = await runServiceYaml({ labels: { 'com.acme.team': 'shop', other: 'x' } }, { plugins: [teamPlugin({ default: 'ops' })] });
+    expect(r.spec.annotations).toEqual({ 'com.acme.team': 'shop', other: 'x', 'com.acme/team': 'shop' });
+    expect(r.spec.process!.env).toContain('ACME_TEAM=shop');
   });
 });
 

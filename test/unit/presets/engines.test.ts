@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runServiceYaml } from '../../helpers/engine.js';
 import { defaultPreset } from '../../../presets/default.js';
-import { podmanPreset } from '../../../presets/podman.js';
-import { containerdPreset } from '../../../presets/containerd.js';
+import { podmanPreset } from '../../../presets/engines/podman.js';
+import { containerdPreset } from '../../../presets/engines/containerd.js';
 import { rootlessPreset } from '../../../presets/rootless.js';
 import type { Plugin } from '../../../src/types.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runServiceYaml, serviceError } from '../../helpers/engine.js';
 import { ALL_CAPABILITIES } from '../../../src/capabilities.js';
-import { DOCKER_DEFAULT_CAPS } from '../../../src/spec/base.js';
-import { capabilitiesPlugin } from '../../../plugins/capabilities.js';
+import { DOCKER_DEFAULT_CAPS } from '../../../presets/engines/docker.js';
+import { capabilitiesPlugin } from '../../../plugins/process/capabilities.js';
 import { defaultPreset } from '../../../presets/default.js';
 
 const sorted = (caps: readonly string[]) => [...caps].sort((a, b) => ALL_CAPABILITIES.indexOf(a) - ALL_CAPABILITIES.indexOf(b));

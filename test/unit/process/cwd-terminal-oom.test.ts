@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runServiceYaml, serviceError } from '../../helpers/engine.js';
+import { testPlugin } from '../../../src/plugin-kit/index.js';
+import { oomScoreAdjPlugin } from '../../../plugins/process/oom-score-adj.js';
+import { terminalPlugin } from '../../../plugins/process/terminal.js';
 
 describe('ctnr:cwd', () => {
   it.each([
@@ -19,14 +22,17 @@ describe('ctnr:cwd', () => {
 
 describe('ctnr:terminal and ctnr:oom-score-adj', () => {
   it.each([
-    { service: { tty: true }, field: 'terminal', value: true },
-    { service: { tty: false }, field: 'terminal', value: false },
-    { service: { stdin_open: true }, field: 'terminal', value: false },
-    { service: { oom_score_adj: -500 }, field: 'oomScoreAdj', value: -500 },
-    { service: {}, field: 'oomScoreAdj', value: undefined },
-  ])('$service → process.$field = $value', async ({ service, field, value }) => {
-    const p = (await runServiceYaml(service)).spec.process as unknown as Record<string, unknown>;
-    expect(p[field]).toBe(value);
+    { plugin: terminalPlugin, service: { tty: true }, field: 'terminal', value: true, ops: [{ op: 'replace', path: '/process/terminal', value: true }] },
+    { plugin: terminalPlugin, service: { tty: false }, field: 'terminal', value: false, ops: [] },
+    { plugin: terminalPlugin, service: { stdin_open: true }, field: 'terminal', value: false, ops: [] },
+    { plugin: oomScoreAdjPlugin, service: { oom_score_adj: -500 }, field: 'oomScoreAdj', value: -500, ops: [{ op: 'add', path: '/process/oomScoreAdj', value: -500 }] },
+    { plugin: oomScoreAdjPlugin, service: { oom_score_adj: 0 }, field: 'oomScoreAdj', value: 0, ops: [{ op: 'add', path: '/process/oomScoreAdj', value: 0 }] },
+    { plugin: oomScoreAdjPlugin, service: {}, field: 'oomScoreAdj', value: undefined, ops: [] },
+  ])('$service → process.$field = $value', async ({ plugin, service, field, value, ops }) => {
+    const r = await testPlugin(plugin(), { service });
+    expect(r.errors).toEqual([]);
+    expect(r.ops).toEqual(ops);
+    expect((r.spec!.process as unknown as Record<string, unknown>)[field]).toBe(value);
   });
 
   it('oom_score_adj outside -1000..1000 is a schema error', async () => {

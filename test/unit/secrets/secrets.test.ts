@@ -4,7 +4,7 @@ import type { BundleFile, Env } from '../../../src/types.js';
 import { createEngine } from '../../../src/engine.js';
 import { defaultPreset } from '../../../presets/default.js';
 import { parseTopLevelEntry } from '../../../src/compose/secrets.js';
-import { mapId } from '../../../plugins/secrets.js';
+import { mapId } from '../../../plugins/mounts/secrets.js';
 import { TEST_ENV } from '../../helpers/engine.js';
 import { composeError, idMappings, mountAt, ownFiles, PROJECT_DIR, runCompose } from './compose.js';
 

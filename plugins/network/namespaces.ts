@@ -1,0 +1,111 @@
+import { definePlugin } from '../../src/define.js';
+import { ops } from '../../src/patch.js';
+import type { Operation } from '../../src/types.js';
+import type { Namespace } from '../../src/spec/types.js';
+import { isProblem, parseMode, type NamespaceWant } from '../../src/network/modes.js';
+
+type Owned = 'network' | 'ipc' | 'pid' | 'uts';
+const PROC_NAME: Record<Owned, string> = { network: 'net', ipc: 'ipc', pid: 'pid', uts: 'uts' };
+
+/**
+ * `linux.namespaces` entries of type network, ipc, pid and uts (this plugin is their only owner; `user` belongs
+ * to the rootless stage, `cgroup` to the cgroups stage, `mount` to the base spec):
+ * - `network_mode`: `host` → no network namespace; `none`, `bridge`, `default` (or `networks:`) → a new one
+ *   (`none` gets only loopback; a network hook adds interfaces to the others); `service:NAME` / `container:ID`
+ *   → join that container's namespace by path;
+ * - `ipc`: `private`/`shareable` → new, `host`, `none` → new without /dev/shm, `service:`/`container:` → join;
+ * - `pid`: `host`, `service:`/`container:`; `uts`: `host`;
+ * - `userns_mode`: only `host` (docker's one per-container value), which is what a rootful container has anyway;
+ *   rootless user namespaces are the rootless stage's job.
+ * Joining needs the other container's pid: `env.containerPids` (service name or container id → host pid), which
+ * the caller fills from the runtime's state (`runc state ID`); without it the service fails with the reason.
+ */
+export function namespacesPlugin() {
+  return definePlugin({
+    name: 'ctnr:namespaces',
+    stage: 'network',
+    apply({ service, spec, env, error }) {
+      const want = new Map<Owned, NamespaceWant>();
+      const read = (type: Owned, key: string, value: string | null | undefined, newWords: readonly string[], extra: readonly string[] = []) => {
+        const parsed = parseMode(value, key, newWords, extra);
+        if (isProblem(parsed)) error(parsed.message, [key]);
+        else want.set(type, parsed);
+      };
+
+      if (service.network_mode !== undefined && service.networks !== undefined) {
+        error('network_mode and networks cannot both be set (network_mode replaces the service networks)', ['network_mode']);
+      }
+      read('network', 'network_mode', service.network_mode, ['none', 'bridge', 'default']);
+      const ipcNone = service.ipc?.trim() === 'none';
+      read('ipc', 'ipc', ipcNone ? 'private' : service.ipc, ['private', 'shareable'], ['none']);
+      read('pid', 'pid', service.pid, []);
+      read('uts', 'uts', service.uts, []);
+      for (const type of ['uts'] as const) {
+        const w = want.get(type);
+        if (w?.kind === 'join') error(`${type} "${service[type]}" is not supported (only host)`, [type]);
+      }
+
+      const userns = service.userns_mode?.trim();
+      if (userns !== undefined && userns !== '') {
+        if (userns !== 'host') error(`userns_mode "${userns}" is not supported: only "host" is (user namespaces for rootless containers are set up by the rootless stage)`, ['userns_mode']);
+        else if (env.rootless) error('userns_mode "host" cannot work rootless: an unprivileged user needs a user namespace', ['userns_mode']);
+      }
+
+      // Joining paths come from the other container's pid.
+      const pids = (env.containerPids ?? {}) as Record<string, unknown>;
+      const paths = new Map<Owned, string>();
+      for (const [type, w] of want) {
+        if (w.kind !== 'join') continue;
+        const key = type === 'network' ? 'network_mode' : type;
+        const pid = pids[w.ref];
+        if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) {
+          error(`${key} "${w.refKind}:${w.ref}": the ${w.refKind} ${w.ref} has no known running process to share its ${type} namespace with (start it first; the caller passes running containers' pids as env.containerPids)`, [key]);
+          continue;
+        }
+        paths.set(type, `/proc/${pid}/ns/${PROC_NAME[type]}`);
+      }
+
+      const out: Operation[] = [];
+      const current = spec.linux?.namespaces;
+      if (current === undefined) {
+        const list: Namespace[] = [];
+        for (const type of ['pid', 'network', 'ipc', 'uts'] as const) {
+          const w = want.get(type) ?? { kind: 'new' };
+          if (w.kind === 'host') continue;
+          list.push(paths.has(type) ? { type, path: paths.get(type)! } : { type });
+        }
+        out.push(...ops.ensureParents(spec, '/linux/namespaces'), ops.add('/linux/namespaces', list));
+      } else {
+        // Last index first, so a removal never shifts an entry we still have to address.
+        const seen = new Set<Owned>();
+        for (let i = current.length - 1; i >= 0; i--) {
+          const ns = current[i]!;
+          const type = ns.type as Owned;
+          if (!(type in PROC_NAME)) continue;
+          const w = want.get(type) ?? { kind: 'new' };
+          if (w.kind === 'host' || seen.has(type)) {
+            out.push(ops.remove(`/linux/namespaces/${i}`));
+            continue;
+          }
+          seen.add(type);
+          const path = paths.get(type);
+          if (path !== undefined ? ns.path !== path : ns.path !== undefined) {
+            out.push(ops.replace(`/linux/namespaces/${i}`, path !== undefined ? { type, path } : { type }));
+          }
+        }
+        for (const type of ['pid', 'network', 'ipc', 'uts'] as const) {
+          const w = want.get(type) ?? { kind: 'new' };
+          if (seen.has(type) || w.kind === 'host') continue;
+          out.push(ops.add('/linux/namespaces/-', paths.has(type) ? { type, path: paths.get(type)! } : { type }));
+        }
+      }
+
+      // docker's `ipc: none`: a private IPC namespace and no /dev/shm at all.
+      if (ipcNone) {
+        const shm = (spec.mounts ?? []).findIndex((m) => m.destination === '/dev/shm');
+        if (shm >= 0) out.push(ops.remove(`/mounts/${shm}`));
+      }
+      return out;
+    },
+  });
+}

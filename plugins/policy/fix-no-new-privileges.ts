@@ -1,0 +1,23 @@
+import { definePlugin } from '../../src/define.js';
+import { pluginOptions } from '../../src/options.js';
+import { ops } from '../../src/patch.js';
+import { fixApplies, fixOptionsSchema, type FixOptions } from '../../src/policy/fix.js';
+
+/**
+ * Restricted `fix: true`: `process.noNewPrivileges = true` (PSS allowPrivilegeEscalation: false), even over
+ * an explicit `no-new-privileges:false` — the trace records whose value it replaced.
+ */
+export function policyFixNoNewPrivilegesPlugin(options: FixOptions = {}) {
+  const opts = pluginOptions('ctnr:policy-fix-no-new-privileges', fixOptionsSchema, options);
+  return definePlugin({
+    name: 'ctnr:policy-fix-no-new-privileges',
+    stage: 'process',
+    enforce: 'post',
+    options: opts,
+    apply({ spec, serviceName }) {
+      if (!spec.process || spec.process.noNewPrivileges === true) return [];
+      if (!fixApplies(opts, serviceName, 'allowPrivilegeEscalation')) return [];
+      return [ops.set(spec, '/process/noNewPrivileges', true)];
+    },
+  });
+}

@@ -1,0 +1,30 @@
+import { definePlugin } from '../../src/define.js';
+import { ops } from '../../src/patch.js';
+
+/**
+ * `process.env`: base PATH, then image Env, then (with a tty) TERM=xterm, then the service's `environment`
+ * (already resolved by the loader). A key set again replaces the earlier entry in place, so the order is the
+ * order of first appearance — deterministic for the same input.
+ */
+export function envPlugin() {
+  return definePlugin({
+    name: 'ctnr:env',
+    stage: 'process',
+    apply({ service, image, spec }) {
+      const entries = new Map<string, string>();
+      const put = (item: string) => {
+        const eq = item.indexOf('=');
+        const key = eq < 0 ? item : item.slice(0, eq);
+        entries.set(key, eq < 0 ? '' : item.slice(eq + 1));
+      };
+      for (const item of spec.process?.env ?? []) put(item);
+      for (const item of image?.Env ?? []) put(item);
+      if (service.tty && !entries.has('TERM')) entries.set('TERM', 'xterm');
+      for (const [k, v] of service.environment ?? []) entries.set(k, v);
+      const env = [...entries].map(([k, v]) => `${k}=${v}`);
+      const current = spec.process?.env ?? [];
+      if (env.length === current.length && env.every((e, i) => e === current[i])) return [];
+      return [ops.set(spec, '/process/env', env)];
+    },
+  });
+}

@@ -1,0 +1,39 @@
+import { definePlugin } from '../../src/define.js';
+import { ops } from '../../src/patch.js';
+
+const RLIMITS = new Set([
+  'as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss',
+  'rtprio', 'rttime', 'sigpending', 'stack',
+]);
+
+/** `ulimits` (number, or `{soft, hard}`) → `process.rlimits`, in the order the service lists them. */
+export function rlimitsPlugin() {
+  return definePlugin({
+    name: 'ctnr:rlimits',
+    stage: 'process',
+    apply({ service, spec, error }) {
+      const ulimits = service.ulimits;
+      if (!ulimits || Object.keys(ulimits).length === 0) return [];
+      const byType = new Map<string, { type: string; soft: number; hard: number }>();
+      for (const r of spec.process?.rlimits ?? []) byType.set(r.type, { ...r });
+      for (const [name, value] of Object.entries(ulimits)) {
+        const key = name.toLowerCase();
+        if (!RLIMITS.has(key)) {
+          error(`unknown ulimit "${name}" (known: ${[...RLIMITS].join(', ')})`, ['ulimits', name]);
+          continue;
+        }
+        const { soft, hard } = typeof value === 'number' ? { soft: value, hard: value } : value;
+        if (soft < 0 || hard < 0) {
+          error('negative values (unlimited) are not supported: give the limit as a number', ['ulimits', name]);
+          continue;
+        }
+        if (soft > hard) {
+          error(`soft limit ${soft} is above hard limit ${hard}`, ['ulimits', name]);
+          continue;
+        }
+        byType.set(`RLIMIT_${key.toUpperCase()}`, { type: `RLIMIT_${key.toUpperCase()}`, hard, soft });
+      }
+      return [ops.set(spec, '/process/rlimits', [...byType.values()])];
+    },
+  });
+}

@@ -1,7 +1,0 @@
-import type { Plugin } from '../../src/types.js';
-import { rootlessPlugin, type RootlessOptions } from '../../plugins/rootless.js';
-
-/** The rootless stage: one plugin, active only when `env.rootless`. */
-export function rootlessPlugins(options: RootlessOptions = {}): Plugin[] {
-  return [rootlessPlugin(options)];
-}

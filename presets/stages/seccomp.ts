@@ -1,8 +1,0 @@
-import type { Plugin } from '../../src/types.js';
-import { seccompPlugin } from '../../plugins/seccomp.js';
-import { seccompCapsCheckPlugin } from '../../plugins/seccomp-caps-check.js';
-
-/** The seccomp stage: the profile (derived from the final capabilities) and the check that keeps it so. */
-export function seccompPlugins(): Plugin[] {
-  return [seccompPlugin(), seccompCapsCheckPlugin()];
-}
