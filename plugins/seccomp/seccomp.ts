@@ -1,5 +1,5 @@
-import { describeErrno } from '../src/errno.js';
-import { READ_REASONS, readRegularFile } from '../src/read-file.js';
+import { describeErrno } from '../../src/errno.js';
+import { READ_REASONS, readRegularFile } from '../../src/read-file.js';
 import path from 'node:path';
 import { definePlugin } from '../../src/define.js';
 import { lookup, ops } from '../../src/patch.js';
