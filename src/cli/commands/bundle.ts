@@ -2,12 +2,14 @@ import path from 'node:path';
 import { createBundle } from '../../bundle/create.js';
 import { listBundles, removeBundle, resolveBundle, type StoredBundle } from '../../bundle/store.js';
 import { createEnv } from '../../env.js';
-import { CtnrError, escapeControls } from '../../errors.js';
+import { CtnrError, didYouMean, escapeControls } from '../../errors.js';
 import type { LoadedProject } from '../../pipeline.js';
 import { open, type CommonOptions } from './common.js';
 import { createProgress } from '../../runtime/progress.js';
 import { listRecords, queryState } from '../../runtime/state.js';
 import { printDiagnostics } from '../output.js';
+import type { Diagnostic } from '../../types.js';
+import { forEachService, selectServices } from './batch.js';
 
 export type BundleSourceOptions = CommonOptions;
 
@@ -19,8 +21,37 @@ export async function openForBundles(opts: BundleSourceOptions): Promise<LoadedP
   return open(opts);
 }
 
-export async function bundleCreateCommand(service: string, dir: string | undefined, opts: BundleSourceOptions & { force?: boolean }): Promise<void> {
+export type BundleCreateOptions = BundleSourceOptions & { force?: boolean; all?: boolean };
+
+/**
+ * `bundle create SERVICE [DIR]`, or a batch: `bundle create --all` / `bundle create SERVICE SERVICE…`, one
+ * bundle per service in its default directory, the compose file parsed and the engine built once. The last
+ * argument is a bundle directory when it names no service of the file (so `SERVICE DIR` reads as before); a
+ * directory with more than one service is a usage error.
+ */
+export async function bundleCreateCommand(args: string[], opts: BundleCreateOptions): Promise<void> {
+  if (opts.all && args.length > 0) {
+    throw new CtnrError('USAGE', `bundle create --all takes no service names or bundle directory (each bundle goes to its default directory under the data dir)`);
+  }
   const project = await openForBundles(opts);
+  let services = args;
+  let dir: string | undefined;
+  const last = args.at(-1);
+  if (args.length >= 2 && last !== undefined && !Object.hasOwn(project.compose.services, last)) {
+    if (args.length > 2) {
+      const all = Object.keys(project.compose.services);
+      throw new CtnrError('USAGE', `bundle create: "${last}" is no service of ${project.compose.displayFile}${didYouMean(last, all)}, and a bundle directory takes exactly one service`);
+    }
+    services = args.slice(0, 1);
+    dir = last;
+  }
+  if (!opts.all && services.length === 1) return createOne(project, services[0]!, dir, opts, printDiagnostics);
+  const selected = selectServices(project, services);
+  const failed = await forEachService(project, selected, (service, print) => createOne(project, service, undefined, opts, print));
+  if (failed > 0) process.exitCode = 1;
+}
+
+async function createOne(project: LoadedProject, service: string, dir: string | undefined, opts: BundleCreateOptions, print: (d: readonly Diagnostic[]) => void): Promise<void> {
   const progress = createProgress();
   try {
     const created = await createBundle(project, service, {
@@ -31,7 +62,7 @@ export async function bundleCreateCommand(service: string, dir: string | undefin
       progress: (s) => progress.step(s),
     });
     progress.done();
-    printDiagnostics(created.run.diagnostics);
+    print(created.run.diagnostics);
     process.stdout.write(created.dir + '\n');
   } finally {
     progress.done();

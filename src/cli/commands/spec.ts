@@ -1,8 +1,22 @@
+import path from 'node:path';
+import { CtnrError } from '../../errors.js';
 import { servicePolicy } from '../../policy/apply.js';
+import { runService } from '../../pipeline.js';
 import { printDiagnostics, specJson, writeFileAtomic } from '../output.js';
-import { generate, type CommonOptions } from './common.js';
+import { forEachService, requireOutputDir, selectServices } from './batch.js';
+import { generate, open, type CommonOptions } from './common.js';
 
-export async function specCommand(service: string, opts: CommonOptions & { output?: string; compact?: boolean; report?: string }): Promise<void> {
+export type SpecOptions = CommonOptions & { output?: string; compact?: boolean; report?: string; all?: boolean };
+
+/** `ctnr spec SERVICE` (stdout or -o FILE), or a batch: `ctnr spec --all|SERVICE… -o DIR`. */
+export async function specCommand(services: string[], opts: SpecOptions): Promise<void> {
+  if (opts.all && services.length > 0) throw new CtnrError('USAGE', 'spec: --all and service names exclude each other');
+  if (!opts.all && services.length === 0) throw new CtnrError('USAGE', 'spec: name a service (or several, or --all, with -o DIR)');
+  if (!opts.all && services.length === 1) return specOne(services[0]!, opts);
+  return specBatch(services, opts);
+}
+
+async function specOne(service: string, opts: SpecOptions): Promise<void> {
   const { result, project } = await generate(opts, service);
   // Policy: warn → stderr; the report (audit trail) is written even when enforce then fails the service.
   const policy = servicePolicy(project, result);
@@ -12,4 +26,27 @@ export async function specCommand(service: string, opts: CommonOptions & { outpu
   const json = specJson(result.spec, Boolean(opts.compact));
   if (opts.output) writeFileAtomic(opts.output, json);
   else process.stdout.write(json);
+}
+
+/**
+ * One `DIR/<service>.json` per service, in one process: the compose file is parsed and the engine built once.
+ * A service that fails is reported (with its location) and skipped, never leaving a file; exit 1 at the end.
+ */
+async function specBatch(names: string[], opts: SpecOptions): Promise<void> {
+  const what = opts.all ? 'spec --all' : 'spec with several services';
+  const dir = requireOutputDir(opts.output, what);
+  if (opts.report) throw new CtnrError('USAGE', `--report takes one service (use \`ctnr check --report FILE\` for several)`);
+  const project = await open(opts);
+  const services = selectServices(project, names);
+  const failed = await forEachService(project, services, async (service, print) => {
+    const run = await runService(project, service);
+    print(run.diagnostics);
+    const policy = servicePolicy(project, run.result);
+    printDiagnostics(policy.warnings);
+    if (policy.error) throw policy.error;
+    const file = path.join(dir, `${service}.json`);
+    writeFileAtomic(file, specJson(run.result.spec, Boolean(opts.compact)));
+    process.stdout.write(file + '\n');
+  });
+  if (failed > 0) process.exitCode = 1;
 }

@@ -21,12 +21,16 @@ export function registerBundleCommands(program: Command): void {
     composeOptions(
       bundle
         .command('create')
-        .description('write a complete OCI bundle (config.json, generated files, ctnr.json) for one service, atomically')
-        .argument('<service>', 'service name in the compose file')
-        .argument('[dir]', 'bundle directory (default <data-dir>/bundles/<project>-<service>)')
+        .description('write a complete OCI bundle (config.json, generated files, ctnr.json) for one service, atomically; with --all or several services, one bundle each')
+        .argument('[service...]', 'service name(s) in the compose file, then for one service an optional bundle directory (default <data-dir>/bundles/<project>-<service>)')
+        .option('--all', 'every active service (respecting --profile), each in its default directory')
         .option('--force', 'replace an existing bundle'),
     ),
-  ).action(async (service, dir, opts) => (await import('../commands/bundle.js')).bundleCreateCommand(service, dir, opts));
+  ).action(async (args: string[], opts, cmd: Command) => {
+    // `bundle create` alone: commander's own message, as when the argument was required.
+    if (args.length === 0 && !opts.all) cmd.error("error: missing required argument 'service'", { code: 'commander.missingArgument' });
+    return (await import('../commands/bundle.js')).bundleCreateCommand(args, opts);
+  });
 
   bundle
     .command('list')

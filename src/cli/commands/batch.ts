@@ -1,0 +1,61 @@
+import { statSync } from 'node:fs';
+import { activeServiceNames } from '../../compose/load.js';
+import { CtnrError, didYouMean, escapeControls, formatError, isCtnrError } from '../../errors.js';
+import type { LoadedProject } from '../../pipeline.js';
+import type { Diagnostic } from '../../types.js';
+import { printDiagnostics, red } from '../output.js';
+
+/**
+ * Batch commands (`spec --all -o DIR`, `bundle create --all`): the services named, or every active one
+ * (respecting --profile, as `up` and `check` do). A named service that is not in the file is an error before
+ * anything is written, with the same hint as `check`.
+ */
+export function selectServices(project: LoadedProject, names: readonly string[]): string[] {
+  const all = Object.keys(project.compose.services);
+  for (const name of names) {
+    if (!all.includes(name)) {
+      throw new CtnrError('SERVICE_NOT_FOUND', `no service "${name}" in ${project.compose.displayFile}${didYouMean(name, all)} (services: ${all.join(', ') || 'none'})`);
+    }
+  }
+  return names.length > 0 ? [...new Set(names)] : activeServiceNames(project.compose);
+}
+
+/** `-o DIR` of a batch: an existing directory (never created). */
+export function requireOutputDir(dir: string | undefined, what: string): string {
+  if (!dir) throw new CtnrError('USAGE', `${what} needs -o DIR (an existing directory; one <service>.json is written per service)`);
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) throw new CtnrError('USAGE', `-o ${dir}: not an existing directory (${what} writes one <service>.json per service into it)`);
+  return dir;
+}
+
+/**
+ * Run `each` for every service: a user error (CtnrError) is reported on stderr with the service's name and the
+ * others still run; a bug propagates. Loader diagnostics (shared by every service) are printed once.
+ * Returns the number of failed services; the caller sets the exit code.
+ */
+export async function forEachService(
+  project: LoadedProject,
+  services: readonly string[],
+  each: (service: string, print: (diagnostics: readonly Diagnostic[]) => void) => Promise<void>,
+): Promise<number> {
+  const shared = new Set<Diagnostic>(project.compose.diagnostics);
+  printDiagnostics(project.compose.diagnostics);
+  const print = (list: readonly Diagnostic[]) => printDiagnostics(list.filter((d) => !shared.has(d)));
+  let failed = 0;
+  for (const service of services) {
+    try {
+      await each(service, print);
+    } catch (err) {
+      if (!isCtnrError(err)) throw err;
+      failed++;
+      process.stderr.write(`${red('error')}: ${escapeControls(`service ${service}: `)}${formatError(err)}\n`);
+    }
+  }
+  if (failed > 0) process.stderr.write(`${red('error')}: ${failed} of ${services.length} service(s) failed\n`);
+  return failed;
+}
