@@ -3,8 +3,7 @@ import { closeSync, createReadStream, mkdirSync, openSync, readFileSync, readSyn
 import path from 'node:path';
 import { CtnrError } from '../errors.js';
 import { compressionOf } from '../image/compression.js';
-import type { ImageConfig } from '../image/config.js';
-import type { IdMapping, ImageWarning } from '../image/types.js';
+import type { IdMapping, ImageConfig, ImageWarning } from '../image/types.js';
 import { applyLayer } from '../image/unpack.js';
 
 /**

@@ -8,8 +8,9 @@ import type { Spec } from '../spec/types.js';
 import type { BundleFile } from '../types.js';
 import type { BundleMetadata } from './metadata.js';
 
-export const CONFIG_FILE = 'config.json';
-export const METADATA_FILE = 'ctnr.json';
+import { CONFIG_FILE, METADATA_FILE } from './files.js';
+
+export { CONFIG_FILE, METADATA_FILE };
 
 /** The temporary sibling a bundle is built in: same filesystem, so the final rename is atomic. */
 export function tempSibling(dir: string, tag = 'tmp'): string {

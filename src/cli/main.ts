@@ -10,21 +10,7 @@ import { registerCheckCommands } from './register/check.js';
 import { registerKeysCommand } from './register/keys.js';
 import { registerImageCommands } from './register/image.js';
 
-/** Flags every command that reads a compose file shares. */
-export function composeOptions(cmd: Command): Command {
-  return cmd
-    .option('-f, --file <file>', 'compose file (default: compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml)')
-    .option('-c, --config <file>', 'ctnr config file (default: found from the compose file directory upward)')
-    .option('--preset <name>', 'add a preset (built-in name or npm package) on top of the config; repeatable', collect, [] as string[])
-    .option('--env-file <file>', 'variables for interpolation instead of .env beside the compose file')
-    .option('--profile <name>', 'activate a compose profile; repeatable', collect, [] as string[])
-    .option('--allow-unsupported', 'turn refused compose keys (see `ctnr keys`) into warnings')
-    .option('--image-config <file>', 'OCI image config JSON supplying the image defaults (Env, Cmd, User, …)');
-}
-
-export function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+export { collect, composeOptions } from './options.js';
 
 export function buildProgram(): Command {
   const program = new Command('ctnr')

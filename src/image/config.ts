@@ -3,23 +3,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { CtnrError, renderPath } from '../errors.js';
 import { isSignal } from '../compose/signals.js';
+import type { ImageConfig } from './types.js';
 
-/**
- * The parts of an OCI image config (`config` object of application/vnd.oci.image.config.v1+json) that
- * decide how a container runs. Docker combines them with the service: see the process plugins. Volumes,
- * ExposedPorts, StopSignal and Labels are carried for the mounts, network and annotations stages.
- */
-export interface ImageConfig {
-  User?: string;
-  Env?: string[];
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
-  WorkingDir?: string;
-  StopSignal?: string;
-  ExposedPorts?: Record<string, object>;
-  Labels?: Record<string, string>;
-  Volumes?: Record<string, object>;
-}
+export type { ImageConfig };
 
 const set = z.record(z.string(), z.looseObject({})).nullable();
 const configSchema = z.looseObject({

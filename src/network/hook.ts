@@ -16,11 +16,9 @@ import { ensureNetworksDir, listStates, lockFile, networksDir, readState, writeS
  * the network settings from the bundle, and attaches the container to each of its networks with CNI.
  */
 
-export interface OciState {
-  id: string;
-  pid: number;
-  bundle: string;
-}
+import type { OciState } from './oci-state.js';
+
+export type { OciState };
 
 /** Container ids as runc and crun accept them; they end up in file and netns names. */
 const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$/;

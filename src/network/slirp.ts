@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { CtnrError } from '../errors.js';
 import { findPlugin, PLUGIN_PATH } from './cni.js';
-import type { OciState } from './hook.js';
+import type { OciState } from './oci-state.js';
 import type { NetworkSettings, PortForward } from './settings.js';
 import { networksDir } from './state.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { composeOptions } from '../main.js';
+import { composeOptions } from '../options.js';
 import { pullOptions } from './image-options.js';
 
 /** Image and rootfs flags shared by `bundle create`, `run` and `up`. */

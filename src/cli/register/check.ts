@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { composeOptions } from '../main.js';
+import { composeOptions } from '../options.js';
 import { pullOptions } from './image-options.js';
 
 /** `check`: run the policy over every service of a compose file. */

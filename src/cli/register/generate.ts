@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { composeOptions } from '../main.js';
+import { composeOptions } from '../options.js';
 import { pullOptions } from './image-options.js';
 
 /** `spec`, `plan`, `explain`: generate a spec and show where every part of it came from. */

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { composeOptions } from '../main.js';
+import { composeOptions } from '../options.js';
 import { rootfsOptions } from './bundle.js';
 
 /** `run`, `up`, `down`, `ps`: bundles started under runc or crun. */
