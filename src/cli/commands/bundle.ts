@@ -2,12 +2,13 @@ import path from 'node:path';
 import { createBundle } from '../../bundle/create.js';
 import { listBundles, removeBundle, resolveBundle, type StoredBundle } from '../../bundle/store.js';
 import { createEnv } from '../../env.js';
-import { CtnrError, didYouMean, escapeControls } from '../../errors.js';
+import { CtnrError, didYouMean } from '../../errors.js';
 import type { LoadedProject } from '../../pipeline.js';
 import { open, type CommonOptions } from './common.js';
 import { createProgress } from '../../runtime/progress.js';
 import { listRecords, queryState } from '../../runtime/state.js';
 import { printDiagnostics } from '../output.js';
+import { table } from '../format.js';
 import type { Diagnostic } from '../../types.js';
 import { forEachService, selectServices } from './batch.js';
 
@@ -110,9 +111,3 @@ export async function bundleRmCommand(names: string[], opts: { dataDir?: string;
   }
 }
 
-export function table(given: string[][]): string {
-  // Directory names under the data dir are whatever is there: escaped before they reach a terminal.
-  const rows = given.map((r) => r.map((c) => escapeControls(c, true)));
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
-}

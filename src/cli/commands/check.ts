@@ -5,6 +5,7 @@ import type { PolicyReport } from '../../policy/evaluate.js';
 import { escapeControls } from '../../errors.js';
 import { dim, red, writeFileAtomic } from '../output.js';
 import { open, type CommonOptions } from './common.js';
+import { table } from '../format.js';
 
 export async function checkCommand(services: string[], opts: CommonOptions & { json?: boolean; report?: string }): Promise<void> {
   const project = await open(opts);
@@ -21,12 +22,6 @@ export async function checkCommand(services: string[], opts: CommonOptions & { j
   if (opts.report) writeFileAtomic(opts.report, json);
   process.stdout.write(opts.json ? json : renderReport(report));
   if (report.summary.enforce > 0 || report.summary.errors > 0) process.exitCode = 1;
-}
-
-/** Columns padded to their widest cell; the message column is last and never padded. */
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (i < r.length - 1 ? r[i]!.length : 0))));
-  return rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd()).join('\n') + '\n';
 }
 
 export function renderReport(report: PolicyReport): string {
@@ -49,7 +44,7 @@ export function renderReport(report: PolicyReport): string {
     }
   }
   // Service names, pointers and messages come from the compose file: escaped before they reach a terminal.
-  let out = table(rows.map((r) => r.map((c) => escapeControls(c, true))));
+  let out = table(rows);
   if (report.exemptions.length > 0) {
     out += '\nexemptions:\n';
     for (const e of report.exemptions) {

@@ -9,6 +9,7 @@ import { familiarString, parseReference, referenceString } from '../../image/ref
 import { ImageStore } from '../../image/store.js';
 import type { RegistriesConfig } from '../../image/types.js';
 import { pullProgress } from '../image/progress.js';
+import { humanBytes, table } from '../format.js';
 
 export interface ImageCommandOptions {
   dataDir?: string;
@@ -44,18 +45,7 @@ export async function pullCommand(refs: string[], opts: ImageCommandOptions): Pr
   }
 }
 
-function human(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = bytes;
-  let i = 0;
-  for (; v >= 1000 && i < units.length - 1; i++) v /= 1000;
-  return `${i === 0 ? v : v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n') + '\n';
-}
 
 export async function imagesCommand(opts: ImageCommandOptions): Promise<void> {
   const { store } = await storeAndRegistries(opts);
@@ -66,7 +56,7 @@ export async function imagesCommand(opts: ImageCommandOptions): Promise<void> {
   }
   const rows = [['REFERENCE', 'DIGEST', 'PLATFORM', 'SIZE', 'CREATED']];
   for (const i of images) {
-    rows.push([familiarString(parseReference(i.reference)), i.digest.slice(7, 19), i.platform, human(i.size), i.created ?? '-']);
+    rows.push([familiarString(parseReference(i.reference)), i.digest.slice(7, 19), i.platform, humanBytes(i.size), i.created ?? '-']);
   }
   process.stdout.write(table(rows));
 }
@@ -87,7 +77,7 @@ export async function imagePruneCommand(opts: ImageCommandOptions): Promise<void
   for (const d of r.blobs) process.stdout.write(`deleted blob ${d}\n`);
   for (const d of r.rootfs) process.stdout.write(`deleted unpacked rootfs ${d}\n`);
   for (const d of r.partial) process.stdout.write(`deleted partial download ${d}\n`);
-  process.stdout.write(`reclaimed ${human(r.bytes)} of blobs and partial downloads\n`);
+  process.stdout.write(`reclaimed ${humanBytes(r.bytes)} of blobs and partial downloads\n`);
 }
 
 export async function imageInspectCommand(ref: string, opts: ImageCommandOptions): Promise<void> {

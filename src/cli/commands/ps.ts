@@ -1,5 +1,5 @@
 import { listRecords, queryState, runRoot } from '../../runtime/state.js';
-import { table } from './bundle.js';
+import { table } from '../format.js';
 
 /** Containers ctnr started (records under the run root), with the runtime's view of their state. */
 export async function psCommand(opts: { json?: boolean }): Promise<void> {

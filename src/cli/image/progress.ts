@@ -1,4 +1,5 @@
 import type { PullProgress } from '../../image/types.js';
+import { humanBytes } from '../format.js';
 
 /**
  * Pull progress on a terminal: one line per layer being downloaded (short digest, bytes, rate), redrawn in
@@ -13,19 +14,11 @@ interface Line {
   startBytes: number;
 }
 
-function human(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = bytes / 1024;
-  let i = 0;
-  for (; v >= 1024 && i < units.length - 1; i++) v /= 1024;
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
 
 export function formatLine(l: Line, now: number): string {
   const secs = (now - l.start) / 1000;
-  const rate = secs > 0.2 ? ` ${human(Math.round((l.done - l.startBytes) / secs))}/s` : '';
-  return `${l.digest.replace(/^sha256:/, '').slice(0, 12)}: ${human(l.done)} / ${human(l.size)}${rate}`;
+  const rate = secs > 0.2 ? ` ${humanBytes(Math.round((l.done - l.startBytes) / secs))}/s` : '';
+  return `${l.digest.replace(/^sha256:/, '').slice(0, 12)}: ${humanBytes(l.done)} / ${humanBytes(l.size)}${rate}`;
 }
 
 export function createPullProgress(stream: NodeJS.WriteStream = process.stderr): ((e: PullProgress) => void) | undefined {
