@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CtnrError } from '../errors.js';
-import type { ImageConfig } from '../image/config.js';
+import { readImageConfigFile, type ImageConfig } from '../image/config.js';
 import { imageSettings, runService, type LoadedProject, type ServiceRun } from '../pipeline.js';
 import { selectService } from '../compose/load.js';
 import { copyRootfs } from '../image/rootfs.js';
@@ -70,17 +70,6 @@ function rootfsSource(project: LoadedProject, service: string, opts: CreateBundl
   }
   if (imageName !== undefined) return { kind: 'store', image: imageName };
   throw new CtnrError('USAGE', `service "${service}" has no image: and needs a root filesystem: pass --rootfs DIR or --image LAYOUT`);
-}
-
-function readImageConfigFile(file: string): ImageConfig {
-  let doc: any;
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new CtnrError('IMAGE_INVALID', `cannot read image config ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  // Either a whole image config document (with `config`) or just its `config` object.
-  return (doc && typeof doc === 'object' && doc.config && typeof doc.config === 'object' ? doc.config : doc) as ImageConfig;
 }
 
 function checkRootfsDir(dir: string, origin: string): void {
