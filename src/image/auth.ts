@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CtnrError } from '../errors.js';
@@ -284,13 +284,19 @@ export function removeLogin(registry: string, file: string = defaultAuthFile()):
   return true;
 }
 
-/** A symlinked auth file (dotfile managers do this) is edited where it points, not replaced by a file. */
+/**
+ * A symlinked auth file (dotfile managers do this) is edited where it points, not replaced by a file. What is
+ * there must be a regular file: `--authfile /dev/null` must not rename a file over a device.
+ */
 function resolveTarget(file: string): string {
+  let target: string;
   try {
-    return realpathSync(file);
+    target = realpathSync(file);
   } catch {
     return path.resolve(file);
   }
+  if (!statSync(target).isFile()) throw new CtnrError('REGISTRY_AUTH', `credentials file ${file} is not a regular file; not written`);
+  return target;
 }
 
 function readForEdit(file: string): Record<string, unknown> {

@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { authFiles, defaultAuthFile, findCredentials, removeLogin, storeLogin, type AuthEnv } from '../../../src/image/auth.js';
@@ -230,6 +231,21 @@ describe('storeLogin / removeLogin', () => {
     const file = write('auth.json', { auths: { 'q.io': auth('q', 'q'), 'r.io': { identitytoken: 'old' } }, credHelpers: { 'z.io': 'pass' }, HttpHeaders: { 'X-A': '1' } });
     storeLogin('r.io', { username: 'u', password: 'p' }, file);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ auths: { 'q.io': auth('q', 'q'), 'r.io': auth('u', 'p') }, credHelpers: { 'z.io': 'pass' }, HttpHeaders: { 'X-A': '1' } });
+  });
+
+  it.each([
+    ['a character device (a /dev/null clone)', (f: string) => spawnSync('mknod', [f, 'c', '1', '3'])],
+    ['a FIFO', (f: string) => spawnSync('mkfifo', [f])],
+    ['a directory', (f: string) => mkdirSync(f)],
+  ])('refuses %s as the credentials file and leaves it as it was', (_what, make) => {
+    const file = path.join(home, `odd-${Math.random().toString(16).slice(2)}`);
+    make(file);
+    if (!existsSync(file)) return; // mknod needs root
+    const kind = (s: import('node:fs').Stats) => [s.isCharacterDevice(), s.isFIFO(), s.isDirectory()].join();
+    const before = kind(statSync(file));
+    expect(() => storeLogin('r.io', { username: 'u', password: 'p' }, file)).toThrow(/is not a regular file; not written/);
+    expect(() => removeLogin('r.io', file)).toThrow(/is not a regular file/);
+    expect(kind(statSync(file))).toBe(before);
   });
 
   it('edits a symlinked file where it points', () => {
