@@ -13,6 +13,7 @@ import path from 'node:path';
 import { makeLayer, type LayerEntry } from '../helpers/registry.js';
 import { BUSYBOX, GROUP, PASSWD } from '../helpers/rootfs.js';
 import { REPO } from '../helpers/shared.js';
+import { expectValidSpec } from '../helpers/schema.js';
 
 export const CLI = path.join(REPO, 'bin/ctnr.mjs');
 
@@ -108,7 +109,21 @@ export function spawnCli(args: string[], opts: CliOptions = {}): { child: ChildP
   return { child, done, stdout: () => stdout };
 }
 
-export const cli = (args: string[], opts: CliOptions = {}): Promise<CliResult> => spawnCli(args, opts).done;
+/**
+ * Run the built CLI to completion. Every spec it emits is checked against the runtime-spec schema: a spec
+ * printed by `spec`, and the config.json of every bundle under the `--data-dir` it was given.
+ */
+export async function cli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  const r = await spawnCli(args, opts).done;
+  if (r.status === 0 && args[0] === 'spec' && !args.includes('-o') && r.stdout.startsWith('{')) expectValidSpec(JSON.parse(r.stdout));
+  const at = args.indexOf('--data-dir');
+  const bundles = at >= 0 ? path.join(path.resolve(opts.cwd ?? '.', args[at + 1]!), 'bundles') : undefined;
+  for (const name of bundles && existsSync(bundles) ? readdirSync(bundles) : []) {
+    const config = path.join(bundles!, name, 'config.json');
+    if (!name.startsWith('.') && existsSync(config)) expectValidSpec(JSON.parse(readFileSync(config, 'utf8')));
+  }
+  return r;
+}
 
 /** stderr without the notes every run on this host may print (runtime choice, rootless limits). */
 export const errLines = (stderr: string): string[] =>

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openProject, runService } from '../../../src/pipeline.js';
 import { closedPort } from '../../helpers/registry.js';
+import { expectValidSpec } from '../../helpers/schema.js';
 
 // A registry that refuses connections: a loopback port nothing listens on (loopback means plain HTTP).
 const PORT = await closedPort();
@@ -26,6 +27,7 @@ describe('spec while the registry cannot be reached', () => {
   it('goes on without the image config, with a warning naming the registry failure, when the service says what to run', async () => {
     const run = await generate(`    image: ${IMAGE}\n    command: ["true"]\n`);
     expect(run.result.spec.process?.args).toEqual(['true']);
+    expectValidSpec(run.result.spec);
     const warning = run.diagnostics.find((d) => d.code === 'IMAGE_UNAVAILABLE');
     expect(warning?.level).toBe('warning');
     expect(warning?.message).toMatch(/connection refused by 127\.0\.0\.1:\d+.*generated without the image's config/);
