@@ -3,7 +3,7 @@
 // It reads the same normalised service the engine gets and calls the same seccomp data builder, so the ratio
 // measures what the plugin pipeline itself costs. bench/throughput.mjs checks both produce equal JSON.
 import { createBaseSpec } from '../dist/src/spec/base.js';
-import { defaultSeccomp } from '../dist/src/seccomp/default.js';
+import { defaultSeccomp } from '../dist/src/linux/seccomp/default.js';
 
 const BIND = ['rbind', 'rprivate'];
 const ETC_BIND = ['rbind', 'rprivate', 'ro', 'nosuid', 'nodev', 'noexec'];

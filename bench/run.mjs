@@ -22,14 +22,14 @@ for (const r of await measureLargeFile()) console.log(`  ${String(r.services).pa
 
 /**
  * Plugins from outside ctnr's presets see `ctx.spec` through read-only views and have their values copied
- * (src/readonly.ts); ctnr's own plugins see the spec itself. This runs the default preset's plugins both ways
+ * (src/engine/readonly.ts); ctnr's own plugins see the spec itself. This runs the default preset's plugins both ways
  * (alternating rounds, medians) so the cost of the views shows.
  */
 async function measureThirdParty() {
   const os = await import('node:os');
   const path = await import('node:path');
   const { fileURLToPath } = await import('node:url');
-  const { createEngine } = await import('../dist/src/engine.js');
+  const { createEngine } = await import('../dist/src/create-engine.js');
   const { loadComposeFile, selectService } = await import('../dist/src/compose/load.js');
   const { defaultPreset } = await import('../dist/presets/default.js');
   const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

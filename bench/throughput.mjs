@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createEngine } from '../dist/src/engine.js';
+import { createEngine } from '../dist/src/create-engine.js';
 import { loadComposeFile, selectService } from '../dist/src/compose/load.js';
 import { defaultPreset } from '../dist/presets/default.js';
 import { buildDirect } from './baseline.mjs';

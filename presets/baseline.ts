@@ -1,5 +1,5 @@
-import { definePreset } from '../src/define.js';
-import type { Preset } from '../src/types.js';
+import { definePreset } from '../src/engine/define.js';
+import type { Preset } from '../src/engine/types.js';
 import { baselinePolicyPlugin } from '../plugins/policy/baseline.js';
 import { parsePolicyOptions, type PolicyOptions } from '../src/policy/validator.js';
 

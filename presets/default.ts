@@ -1,5 +1,5 @@
-import { definePreset } from '../src/define.js';
-import type { Preset } from '../src/types.js';
+import { definePreset } from '../src/engine/define.js';
+import type { Preset } from '../src/engine/types.js';
 import { processPlugins, type ProcessStageOptions } from '../plugins/process/index.js';
 import { annotationsPlugins } from '../plugins/annotations/index.js';
 import { networkPlugins } from '../plugins/network/index.js';

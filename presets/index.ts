@@ -1,4 +1,4 @@
-import type { Preset } from '../src/types.js';
+import type { Preset } from '../src/engine/types.js';
 import { defaultPreset } from './default.js';
 import { podmanPreset } from './engines/podman.js';
 import { containerdPreset } from './engines/containerd.js';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { definePreset } from '../src/define.js';
-import { pluginOptions } from '../src/options.js';
+import { definePreset } from '../src/engine/define.js';
+import { pluginOptions } from '../src/engine/options.js';
 import { controlsOf } from '../src/policy/controls.js';
 import { controlOptionsSchema, policyOptionsSchema } from '../src/policy/validator.js';
-import type { Plugin, Preset } from '../src/types.js';
+import type { Plugin, Preset } from '../src/engine/types.js';
 import { restrictedPolicyPlugin } from '../plugins/policy/restricted.js';
 import { policyFixCapabilitiesPlugin } from '../plugins/policy/fix-capabilities.js';
 import { policyFixNoNewPrivilegesPlugin } from '../plugins/policy/fix-no-new-privileges.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { definePreset } from '../src/define.js';
-import { pluginOptions } from '../src/options.js';
-import type { Env, Plugin, PluginContext, Preset } from '../src/types.js';
+import { definePreset } from '../src/engine/define.js';
+import { pluginOptions } from '../src/engine/options.js';
+import type { Env, Plugin, PluginContext, Preset } from '../src/engine/types.js';
 import { defaultPreset } from './default.js';
 
 const optionsSchema = z.strictObject({

@@ -1,9 +1,9 @@
-import { definePlugin } from '../../src/define.js';
-import { CTNR_PREFIX, isCtnrOwned, setAnnotations } from '../../src/annotations.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { CTNR_PREFIX, isCtnrOwned, setAnnotations } from '../../src/spec/annotations.js';
 
 /**
  * Image labels, then compose `labels`, then compose `annotations` → `annotations` (later sources win, so the
- * compose file overrides the image). Keys ctnr derives itself (src/annotations.ts) are refused from the
+ * compose file overrides the image). Keys ctnr derives itself (src/spec/annotations.ts) are refused from the
  * compose file, naming the key; an image label in ctnr's `io.ctnr.` namespace is refused too (an image must not
  * pre-seed what ctnr's hooks and supervisors trust), and an image label with one of the two OCI keys ctnr
  * derives is ignored with a warning (the image's own StopSignal/ExposedPorts config is what counts).

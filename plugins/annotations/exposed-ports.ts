@@ -1,5 +1,5 @@
-import { definePlugin } from '../../src/define.js';
-import { EXPOSED_PORTS_ANNOTATION, setAnnotations } from '../../src/annotations.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { EXPOSED_PORTS_ANNOTATION, setAnnotations } from '../../src/spec/annotations.js';
 
 const PROTOCOLS = ['tcp', 'udp', 'sctp'];
 /** A range bigger than this is almost certainly a typo; docker would list every port of it. */

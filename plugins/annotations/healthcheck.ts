@@ -1,5 +1,5 @@
-import { definePlugin } from '../../src/define.js';
-import { HEALTHCHECK_ANNOTATION, setAnnotations } from '../../src/annotations.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { HEALTHCHECK_ANNOTATION, setAnnotations } from '../../src/spec/annotations.js';
 import type { Healthcheck } from '../../src/compose/types.js';
 
 /** The image config's Healthcheck (docker's extension of the OCI image config; durations in ns). */

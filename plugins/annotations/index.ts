@@ -1,4 +1,4 @@
-import type { Plugin } from '../../src/types.js';
+import type { Plugin } from '../../src/engine/types.js';
 import { annotationsPlugin } from './annotations.js';
 import { exposedPortsPlugin } from './exposed-ports.js';
 import { healthcheckPlugin } from './healthcheck.js';

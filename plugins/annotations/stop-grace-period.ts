@@ -1,5 +1,5 @@
-import { definePlugin } from '../../src/define.js';
-import { STOP_GRACE_PERIOD_ANNOTATION, setAnnotations } from '../../src/annotations.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { STOP_GRACE_PERIOD_ANNOTATION, setAnnotations } from '../../src/spec/annotations.js';
 
 /** `stop_grace_period` (ns after the compose loader) → `io.ctnr.stop-grace-period` (decimal ns) for the supervisor. */
 export function stopGracePeriodPlugin() {

@@ -1,5 +1,5 @@
-import { definePlugin } from '../../src/define.js';
-import { STOP_SIGNAL_ANNOTATION, setAnnotations } from '../../src/annotations.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { STOP_SIGNAL_ANNOTATION, setAnnotations } from '../../src/spec/annotations.js';
 
 /** `TERM`, `sigterm`, `SIGTERM` → `SIGTERM`; numbers stay numbers (docker accepts both). */
 export function normaliseSignal(sig: string): string {

@@ -1,8 +1,8 @@
-import { definePlugin } from '../../src/define.js';
-import { statDevice } from '../../src/devices.js';
-import { ops } from '../../src/patch.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { statDevice } from '../../src/linux/devices.js';
+import { ops } from '../../src/engine/patch.js';
 import { dropForRootless } from './resources.js';
-import type { PluginContext } from '../../src/types.js';
+import type { PluginContext } from '../../src/engine/types.js';
 
 type Throttle = { major: number; minor: number; rate: number };
 

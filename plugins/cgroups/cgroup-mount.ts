@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { definePlugin } from '../../src/define.js';
-import { mountIndex } from '../../src/mounts.js';
-import { pluginOptions } from '../../src/options.js';
-import { ops } from '../../src/patch.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { mountIndex } from '../../src/spec/mounts.js';
+import { pluginOptions } from '../../src/engine/options.js';
+import { ops } from '../../src/engine/patch.js';
 
 const optionsSchema = z.strictObject({
   /** `auto` (default): read-only, read-write for privileged services (docker); or force `ro`/`rw`, or `none`. */

@@ -1,5 +1,5 @@
-import { definePlugin } from '../../src/define.js';
-import { ops } from '../../src/patch.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { ops } from '../../src/engine/patch.js';
 
 /**
  * `cgroup: private` → a cgroup namespace (the container sees its own cgroup as `/`); `host` → none. Without

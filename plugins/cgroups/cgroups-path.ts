@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { definePlugin } from '../../src/define.js';
-import { ops } from '../../src/patch.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { ops } from '../../src/engine/patch.js';
 import { dropForRootless } from './resources.js';
 
 /**

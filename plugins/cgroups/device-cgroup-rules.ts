@@ -1,8 +1,8 @@
-import { definePlugin } from '../../src/define.js';
-import { ops } from '../../src/patch.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { ops } from '../../src/engine/patch.js';
 import { dropForRootless } from './resources.js';
 import type { DeviceRule } from '../../src/spec/types.js';
-import type { Operation } from '../../src/types.js';
+import type { Operation } from '../../src/engine/types.js';
 
 const RULE = /^([abc]) (\d+|\*):(\d+|\*) ([rwm]{1,3})$/;
 

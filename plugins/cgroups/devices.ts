@@ -1,10 +1,10 @@
 import { statSync } from 'node:fs';
-import { definePlugin } from '../../src/define.js';
+import { definePlugin } from '../../src/engine/define.js';
 import { allowsAllDevices } from './device-rules.js';
-import { deviceFromStats, listDevices } from '../../src/devices.js';
-import { ops } from '../../src/patch.js';
+import { deviceFromStats, listDevices } from '../../src/linux/devices.js';
+import { ops } from '../../src/engine/patch.js';
 import type { Device, DeviceRule } from '../../src/spec/types.js';
-import type { Operation } from '../../src/types.js';
+import type { Operation } from '../../src/engine/types.js';
 
 /**
  * `devices:` → device nodes in `linux.devices` (type, major/minor, mode and owner taken from the host node,

@@ -1,4 +1,4 @@
-import type { Plugin } from '../../src/types.js';
+import type { Plugin } from '../../src/engine/types.js';
 import { blkioPlugin } from './blkio.js';
 import { cgroupMountPlugin, type CgroupMountOptions } from './cgroup-mount.js';
 import { cgroupNamespacePlugin } from './cgroup-namespace.js';

@@ -1,5 +1,5 @@
-import { definePlugin } from '../../src/define.js';
-import { ops } from '../../src/patch.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { ops } from '../../src/engine/patch.js';
 import { deployPath, dropForRootless, eitherKey } from './resources.js';
 import type { Resources } from '../../src/spec/types.js';
 

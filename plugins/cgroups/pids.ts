@@ -1,5 +1,5 @@
-import { definePlugin } from '../../src/define.js';
-import { ops } from '../../src/patch.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { ops } from '../../src/engine/patch.js';
 import { deployPath, dropForRootless, eitherKey } from './resources.js';
 
 /** `pids_limit` / `deploy.resources.limits.pids` → `linux.resources.pids.limit`; 0 and -1 mean unlimited (docker). */

@@ -1,4 +1,4 @@
-import type { PluginContext } from '../../src/types.js';
+import type { PluginContext } from '../../src/engine/types.js';
 
 /**
  * Shared by the cgroups-stage plugins. An unprivileged user has no cgroup to write limits into (runc fails

@@ -1,4 +1,4 @@
-import type { Plugin } from '../../src/types.js';
+import type { Plugin } from '../../src/engine/types.js';
 import { networkHookPlugin, type NetworkHookOptions } from './network-hook.js';
 
 export interface HooksStageOptions {

@@ -4,11 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { PortMapping, ServiceNetwork } from '../../src/compose/types.js';
 import { HOST_NAME_RULE, isHostName } from '../../src/compose/names.js';
-import { definePlugin } from '../../src/define.js';
-import { pluginOptions } from '../../src/options.js';
-import { ops } from '../../src/patch.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { pluginOptions } from '../../src/engine/options.js';
+import { ops } from '../../src/engine/patch.js';
 import { conflistSchema, NETWORK_SETTINGS_FILE, SAFE_NAME, type NetworkAttachment, type NetworkSettings, type PortForward } from '../../src/network/settings.js';
-import type { Operation } from '../../src/types.js';
+import type { Operation } from '../../src/engine/types.js';
 
 const optionsSchema = z.strictObject({
   /** Absolute argv prefix running the ctnr CLI (default: this node binary + ctnr's bin/ctnr.mjs). */

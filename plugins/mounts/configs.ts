@@ -1,5 +1,5 @@
-import { definePlugin } from '../../src/define.js';
-import { cleanDestination } from '../../src/mounts.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { cleanDestination } from '../../src/spec/mounts.js';
 import { mountFiles, type FileMountRules } from './secrets.js';
 
 export const CONFIGS_DIR = 'configs';

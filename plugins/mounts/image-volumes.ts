@@ -1,6 +1,6 @@
-import { definePlugin } from '../../src/define.js';
-import type { BundleFile, Operation } from '../../src/types.js';
-import { cleanDestination } from '../../src/mounts.js';
+import { definePlugin } from '../../src/engine/define.js';
+import type { BundleFile, Operation } from '../../src/engine/types.js';
+import { cleanDestination } from '../../src/spec/mounts.js';
 import { anonymousVolumePath } from './volumes.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Plugin } from '../../src/types.js';
+import type { Plugin } from '../../src/engine/types.js';
 import { maskedPathsPlugin } from './masked-paths.js';
 import { mountOrderPlugin } from './mount-order.js';
 import { readOnlyPlugin } from './read-only.js';

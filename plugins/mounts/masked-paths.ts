@@ -1,7 +1,7 @@
-import { definePlugin } from '../../src/define.js';
+import { definePlugin } from '../../src/engine/define.js';
 import { parseSecurityOpts } from '../../src/compose/security-opt.js';
-import { ops } from '../../src/patch.js';
-import type { Operation } from '../../src/types.js';
+import { ops } from '../../src/engine/patch.js';
+import type { Operation } from '../../src/engine/types.js';
 
 /** podman's glob for `unmask=`: `*` and `?` within one path component. */
 function globToRegExp(glob: string): RegExp {

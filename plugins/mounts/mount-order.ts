@@ -1,5 +1,5 @@
-import { definePlugin } from '../../src/define.js';
-import { cleanDestination, isCleanAncestor, pathDepth } from '../../src/mounts.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { cleanDestination, isCleanAncestor, pathDepth } from '../../src/spec/mounts.js';
 
 /**
  * Mount order: a mount must come after every mount on a parent path, or the parent hides it (a volume on

@@ -1,6 +1,6 @@
-import { definePlugin } from '../../src/define.js';
-import { ops } from '../../src/patch.js';
-import type { Operation } from '../../src/types.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { ops } from '../../src/engine/patch.js';
+import type { Operation } from '../../src/engine/types.js';
 
 /** Mounts docker leaves writable under a read-only root: the kernel/device filesystems a process needs. */
 const STAYS_WRITABLE = new Set(['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue']);

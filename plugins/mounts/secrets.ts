@@ -1,11 +1,11 @@
 import { statSync } from 'node:fs';
-import { definePlugin } from '../../src/define.js';
-import { didYouMean } from '../../src/errors.js';
-import { cleanDestination, placeMount } from '../../src/mounts.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { didYouMean } from '../../src/engine/errors.js';
+import { cleanDestination, placeMount } from '../../src/spec/mounts.js';
 import { parseTopLevelEntry, type SecretKind } from '../../src/compose/secrets.js';
 import type { FileReference } from '../../src/compose/types.js';
 import type { DeepReadonly, Mount } from '../../src/spec/types.js';
-import type { BundleFile, Env, Operation, PluginContext, PluginOutput } from '../../src/types.js';
+import type { BundleFile, Env, Operation, PluginContext, PluginOutput } from '../../src/engine/types.js';
 
 /**
  * Compose `secrets:` → files under `/run/secrets/` (by default), each a read-only bind of a file the bundle

@@ -1,6 +1,6 @@
-import { definePlugin } from '../../src/define.js';
-import { mergeMountOptions, mountIndex } from '../../src/mounts.js';
-import { ops } from '../../src/patch.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { mergeMountOptions, mountIndex } from '../../src/spec/mounts.js';
+import { ops } from '../../src/engine/patch.js';
 
 /**
  * `shm_size` (bytes, from the loader) → `size=<bytes>` on the `/dev/shm` tmpfs, as docker does. When no tmpfs

@@ -1,6 +1,6 @@
-import { definePlugin } from '../../src/define.js';
-import { cleanDestination, mergeMountOptions, placeMount, TMPFS_DEFAULT_OPTIONS } from '../../src/mounts.js';
-import type { Operation } from '../../src/types.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { cleanDestination, mergeMountOptions, placeMount, TMPFS_DEFAULT_OPTIONS } from '../../src/spec/mounts.js';
+import type { Operation } from '../../src/engine/types.js';
 
 /**
  * Compose `tmpfs:` → real tmpfs mounts (`type: tmpfs`, never a bind of a directory), with docker's

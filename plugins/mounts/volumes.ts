@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { definePlugin } from '../../src/define.js';
-import { cleanDestination, mergeMountOptions, octal, placeMount, TMPFS_DEFAULT_OPTIONS } from '../../src/mounts.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { cleanDestination, mergeMountOptions, octal, placeMount, TMPFS_DEFAULT_OPTIONS } from '../../src/spec/mounts.js';
 import type { VolumeMount } from '../../src/compose/types.js';
 import type { Mount } from '../../src/spec/types.js';
-import type { BundleFile, Env, Operation, PluginContext, Project } from '../../src/types.js';
+import type { BundleFile, Env, Operation, PluginContext, Project } from '../../src/engine/types.js';
 
 /** Docker's volume-name rule; it also keeps a name from walking out of `<dataDir>/volumes`. */
 const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { definePlugin } from '../../src/define.js';
-import { ops } from '../../src/patch.js';
-import type { BundleFile, Operation } from '../../src/types.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { ops } from '../../src/engine/patch.js';
+import type { BundleFile, Operation } from '../../src/engine/types.js';
 import type { Mount } from '../../src/spec/types.js';
 import type { ExtraHost } from '../../src/compose/types.js';
 import { namespaceState } from '../../src/network/spec-facts.js';

@@ -1,6 +1,6 @@
-import { definePlugin } from '../../src/define.js';
-import { lookup, ops } from '../../src/patch.js';
-import type { Operation } from '../../src/types.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { lookup, ops } from '../../src/engine/patch.js';
+import type { Operation } from '../../src/engine/types.js';
 import { namespaceState } from '../../src/network/spec-facts.js';
 
 /** The kernel's limit for both names (__NEW_UTS_LEN). */

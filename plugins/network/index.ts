@@ -1,4 +1,4 @@
-import type { Plugin } from '../../src/types.js';
+import type { Plugin } from '../../src/engine/types.js';
 import { etcFilesPlugin } from './etc-files.js';
 import { hostnamePlugin } from './hostname.js';
 import { namespacesPlugin } from './namespaces.js';

@@ -1,6 +1,6 @@
-import { definePlugin } from '../../src/define.js';
-import { ops } from '../../src/patch.js';
-import type { Operation } from '../../src/types.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { ops } from '../../src/engine/patch.js';
+import type { Operation } from '../../src/engine/types.js';
 import type { Namespace } from '../../src/spec/types.js';
 import { isProblem, parseMode, type NamespaceWant } from '../../src/network/modes.js';
 

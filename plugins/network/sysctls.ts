@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { definePlugin } from '../../src/define.js';
-import { pluginOptions } from '../../src/options.js';
-import { ops, pointer } from '../../src/patch.js';
-import type { Operation } from '../../src/types.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { pluginOptions } from '../../src/engine/options.js';
+import { ops, pointer } from '../../src/engine/patch.js';
+import type { Operation } from '../../src/engine/types.js';
 import { namespaceState } from '../../src/network/spec-facts.js';
-import { kernelAtLeast, targetKernel } from '../../src/seccomp/match.js';
+import { kernelAtLeast, targetKernel } from '../../src/linux/seccomp/match.js';
 
 /** IPC-namespaced sysctls (docker's list, the kernel's ipc_namespace fields). */
 const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);

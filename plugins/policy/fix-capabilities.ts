@@ -1,6 +1,6 @@
-import { definePlugin } from '../../src/define.js';
-import { pluginOptions } from '../../src/options.js';
-import { ops } from '../../src/patch.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { pluginOptions } from '../../src/engine/options.js';
+import { ops } from '../../src/engine/patch.js';
 import { RESTRICTED_CAPABILITIES } from '../../src/policy/controls.js';
 import { fixApplies, fixOptionsSchema, type FixOptions } from '../../src/policy/fix.js';
 

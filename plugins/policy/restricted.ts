@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { controlsOf } from '../../src/policy/controls.js';
 import { policyValidator, type PolicyOptions } from '../../src/policy/validator.js';
-import { pluginOptions } from '../../src/options.js';
+import { pluginOptions } from '../../src/engine/options.js';
 
 export interface RestrictedPolicyOptions extends PolicyOptions {
   /** Also require a read-only root filesystem (control `readOnlyRootFilesystem`). */

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { ALL_CAPABILITIES } from '../../src/capabilities.js';
+import { ALL_CAPABILITIES } from '../../src/linux/capabilities.js';
 import { parseSecurityOpts } from '../../src/compose/security-opt.js';
-import { definePlugin } from '../../src/define.js';
-import { listDevices } from '../../src/devices.js';
-import { pluginOptions } from '../../src/options.js';
-import { ops } from '../../src/patch.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { listDevices } from '../../src/linux/devices.js';
+import { pluginOptions } from '../../src/engine/options.js';
+import { ops } from '../../src/engine/patch.js';
 import type { Device } from '../../src/spec/types.js';
-import type { Operation } from '../../src/types.js';
+import type { Operation } from '../../src/engine/types.js';
 
 const optionsSchema = z.strictObject({
   /**

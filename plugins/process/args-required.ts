@@ -1,4 +1,4 @@
-import { definePlugin } from '../../src/define.js';
+import { definePlugin } from '../../src/engine/define.js';
 
 /** Runtimes reject a process without args; say so at generation time, pointing at the service. */
 export function argsRequiredPlugin() {

@@ -1,5 +1,5 @@
-import { definePlugin } from '../../src/define.js';
-import { ops } from '../../src/patch.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { ops } from '../../src/engine/patch.js';
 
 /**
  * `process.args` with docker's rules: the service's `entrypoint` replaces the image ENTRYPOINT and discards

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { ALL_CAPABILITIES, normaliseCapability, sortCapabilities } from '../../src/capabilities.js';
-import { definePlugin } from '../../src/define.js';
-import { pluginOptions } from '../../src/options.js';
-import { ops } from '../../src/patch.js';
+import { ALL_CAPABILITIES, normaliseCapability, sortCapabilities } from '../../src/linux/capabilities.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { pluginOptions } from '../../src/engine/options.js';
+import { ops } from '../../src/engine/patch.js';
 import { DOCKER_DEFAULT_CAPS } from '../../presets/engines/docker.js';
 
 const optionsSchema = z.strictObject({

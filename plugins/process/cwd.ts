@@ -1,6 +1,6 @@
 import path from 'node:path/posix';
-import { definePlugin } from '../../src/define.js';
-import { ops } from '../../src/patch.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { ops } from '../../src/engine/patch.js';
 
 /** `process.cwd`: the service's `working_dir`, else the image WorkingDir, else `/`. Must be absolute. */
 export function cwdPlugin() {

@@ -1,4 +1,4 @@
-import type { Plugin } from '../../src/types.js';
+import type { Plugin } from '../../src/engine/types.js';
 import { argsPlugin } from './args.js';
 import { ociVersionPlugin } from './oci-version.js';
 import { argsRequiredPlugin } from './args-required.js';

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { definePlugin } from '../../src/define.js';
-import { checkInitBinary, findInitBinary, INIT_DIRS, INIT_NAMES, type InitProblem } from '../../src/init/find.js';
-import { pluginOptions } from '../../src/options.js';
-import { ops } from '../../src/patch.js';
-import type { Operation } from '../../src/types.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { checkInitBinary, findInitBinary, INIT_DIRS, INIT_NAMES, type InitProblem } from '../../src/linux/init/find.js';
+import { pluginOptions } from '../../src/engine/options.js';
+import { ops } from '../../src/engine/patch.js';
+import type { Operation } from '../../src/engine/types.js';
 
 /** Where the init binary appears inside the container: docker's path, so tools that look for it find it. */
 export const INIT_DESTINATION = '/sbin/docker-init';
@@ -13,7 +13,7 @@ const absolute = z.string().refine((p) => path.posix.isAbsolute(p), { message: '
 const optionsSchema = z.strictObject({
   /** Binary names to search for, in order (default: tini, tini-static, catatonit, docker-init). */
   names: z.array(z.string().min(1).refine((n) => !n.includes('/'), { message: 'must be a file name, not a path' })).optional(),
-  /** Directories searched after PATH (default: the engines' libexec directories, see src/init/find.ts). */
+  /** Directories searched after PATH (default: the engines' libexec directories, see src/linux/init/find.ts). */
   dirs: z.array(absolute).optional(),
   /** Where the binary is bound inside the container. */
   destination: absolute.optional(),

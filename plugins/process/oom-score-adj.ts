@@ -1,5 +1,5 @@
-import { definePlugin } from '../../src/define.js';
-import { ops } from '../../src/patch.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { ops } from '../../src/engine/patch.js';
 
 /** `oom_score_adj` → `process.oomScoreAdj` (range -1000..1000 checked by the service schema). */
 export function oomScoreAdjPlugin() {

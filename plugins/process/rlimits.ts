@@ -1,5 +1,5 @@
-import { definePlugin } from '../../src/define.js';
-import { ops } from '../../src/patch.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { ops } from '../../src/engine/patch.js';
 
 const RLIMITS = new Set([
   'as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss',

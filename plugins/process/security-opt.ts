@@ -1,6 +1,6 @@
-import { definePlugin } from '../../src/define.js';
-import { ops } from '../../src/patch.js';
-import { didYouMean } from '../../src/errors.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { ops } from '../../src/engine/patch.js';
+import { didYouMean } from '../../src/engine/errors.js';
 import { parseSecurityOpts, SECURITY_OPT_KEYS } from '../../src/compose/security-opt.js';
 
 const LABEL_PARTS = ['user', 'role', 'type', 'level'] as const;

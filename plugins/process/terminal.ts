@@ -1,5 +1,5 @@
-import { definePlugin } from '../../src/define.js';
-import { ops } from '../../src/patch.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { ops } from '../../src/engine/patch.js';
 
 /**
  * `tty: true` → `process.terminal`. `stdin_open` has no field in config.json: the runtime keeps stdin

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { definePlugin } from '../../src/define.js';
-import { ops } from '../../src/patch.js';
-import { readGroup, readPasswd, type GroupEntry, type PasswdEntry } from '../../src/rootfs.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { ops } from '../../src/engine/patch.js';
+import { readGroup, readPasswd, type GroupEntry, type PasswdEntry } from '../../src/linux/rootfs.js';
 
 /** The largest valid id: (uid_t)-1 means "no change" to the kernel and must never reach the spec. */
 const MAX_ID = 4294967294;

@@ -1,4 +1,4 @@
-import type { Plugin } from '../../src/types.js';
+import type { Plugin } from '../../src/engine/types.js';
 import { rootlessPlugin, type RootlessOptions } from './rootless.js';
 
 /** The rootless stage: one plugin, active only when `env.rootless`. */

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { definePlugin } from '../../src/define.js';
-import { pluginOptions } from '../../src/options.js';
-import { ops } from '../../src/patch.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { pluginOptions } from '../../src/engine/options.js';
+import { ops } from '../../src/engine/patch.js';
 import type { IdMapping, Mount } from '../../src/spec/types.js';
-import type { Operation, PluginContext } from '../../src/types.js';
+import type { Operation, PluginContext } from '../../src/engine/types.js';
 
 const optionsSchema = z.strictObject({
   /**

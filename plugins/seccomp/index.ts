@@ -1,4 +1,4 @@
-import type { Plugin } from '../../src/types.js';
+import type { Plugin } from '../../src/engine/types.js';
 import { seccompPlugin } from './seccomp.js';
 import { seccompCapsCheckPlugin } from './seccomp-caps-check.js';
 

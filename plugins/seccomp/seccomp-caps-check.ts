@@ -1,4 +1,4 @@
-import { definePlugin } from '../../src/define.js';
+import { definePlugin } from '../../src/engine/define.js';
 
 const CAPS = '/process/capabilities';
 

@@ -1,21 +1,21 @@
-import { describeErrno } from '../../src/errno.js';
-import { READ_REASONS, readRegularFile } from '../../src/read-file.js';
+import { describeErrno } from '../../src/linux/errno.js';
+import { READ_REASONS, readRegularFile } from '../../src/linux/read-file.js';
 import path from 'node:path';
-import { definePlugin } from '../../src/define.js';
-import { lookup, ops } from '../../src/patch.js';
-import type { Operation } from '../../src/types.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { lookup, ops } from '../../src/engine/patch.js';
+import type { Operation } from '../../src/engine/types.js';
 import type { Seccomp } from '../../src/spec/types.js';
 import { parseSecurityOpts } from '../../src/compose/security-opt.js';
-import { defaultSeccomp } from '../../src/seccomp/default.js';
-import { convertSeccompFile, seccompFileSchema } from '../../src/seccomp/convert.js';
-import { targetKernel, type SeccompTarget } from '../../src/seccomp/match.js';
+import { defaultSeccomp } from '../../src/linux/seccomp/default.js';
+import { convertSeccompFile, seccompFileSchema } from '../../src/linux/seccomp/convert.js';
+import { targetKernel, type SeccompTarget } from '../../src/linux/seccomp/match.js';
 
 /** Values of `seccomp=` that are not file paths. */
 const BUILTIN = new Set(['default', 'builtin', 'unconfined']);
 
 /**
  * `linux.seccomp`, docker semantics:
- * - no `security_opt: seccomp=…` → ctnr's default profile (src/seccomp/profile.json) for the target arch and
+ * - no `security_opt: seccomp=…` → ctnr's default profile (src/linux/seccomp/profile.json) for the target arch and
  *   the FINAL bounding set; `privileged: true` → unconfined instead (docker keeps a profile for a privileged
  *   container only when the user chose one explicitly);
  * - `seccomp=unconfined` → no filter; `seccomp=default` → the default profile even when privileged;

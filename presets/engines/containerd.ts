@@ -1,6 +1,6 @@
-import { definePreset } from '../../src/define.js';
+import { definePreset } from '../../src/engine/define.js';
 import type { DeviceRule } from '../../src/spec/types.js';
-import type { Preset } from '../../src/types.js';
+import type { Preset } from '../../src/engine/types.js';
 import { defaultPreset } from '../default.js';
 import { deviceRulesPlugin, engineMountPlugin, noNewPrivilegesPlugin, nofileRlimitPlugin, systemPathsPlugin } from './plugins.js';
 

@@ -1,8 +1,8 @@
-import { definePlugin } from '../../src/define.js';
-import { mountIndex } from '../../src/mounts.js';
-import { ops } from '../../src/patch.js';
+import { definePlugin } from '../../src/engine/define.js';
+import { mountIndex } from '../../src/spec/mounts.js';
+import { ops } from '../../src/engine/patch.js';
 import type { DeviceRule, Mount } from '../../src/spec/types.js';
-import type { Operation, Plugin } from '../../src/types.js';
+import type { Operation, Plugin } from '../../src/engine/types.js';
 
 /**
  * Small plugins the engine-compatible presets (podman, containerd) use to move docker's defaults (the base

@@ -1,5 +1,5 @@
-import { definePreset } from '../../src/define.js';
-import type { Preset } from '../../src/types.js';
+import { definePreset } from '../../src/engine/define.js';
+import type { Preset } from '../../src/engine/types.js';
 import { capabilitiesPlugin } from '../../plugins/process/capabilities.js';
 import { defaultPreset } from '../default.js';
 import { pidsLimitPlugin, systemPathsPlugin, umaskPlugin } from './plugins.js';

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 import { readImageConfigFile, type ImageConfig } from '../image/config.js';
-import { imageSettings, runService, type LoadedProject, type ServiceRun } from '../pipeline.js';
+import { imageSettings, runService, type LoadedProject, type ServiceRun } from '../project.js';
 import { selectService } from '../compose/load.js';
 import { copyRootfs } from '../image/rootfs.js';
 import { mountOverlayRootfs, overlaySupported } from './rootfs-mount.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 import { compressionOf } from '../image/compression.js';
 import type { IdMapping, ImageConfig, ImageWarning } from '../image/types.js';
 import { applyLayer } from '../image/unpack.js';

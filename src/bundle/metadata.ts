@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { VERSION } from '../version.js';
-import { CONFIG_FILE, METADATA_FILE } from './files.js';
+import { CONFIG_FILE, METADATA_FILE } from '../engine/bundle-files.js';
 
 /** `ctnr.json` beside config.json: where a bundle came from. No clock, no random: equal inputs, equal file. */
 export interface BundleMetadata {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 import { currentUserIdMapping } from '../image/idmap.js';
 import type { IdMapping } from '../image/types.js';
 

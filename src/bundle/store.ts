@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 import { removeBundleTree } from './rootfs-mount.js';
 import { readMetadata, type BundleMetadata } from './metadata.js';
 import { CONFIG_FILE, isCtnrBundle, listTempDirs, METADATA_FILE } from './writer.js';

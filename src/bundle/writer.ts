@@ -1,14 +1,14 @@
 import { chmodSync, copyFileSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { processAlive } from '../pid.js';
+import { processAlive } from '../linux/pid.js';
 import { removeBundleTree, removeOwnTree } from './rootfs-mount.js';
-import { CtnrError, isCtnrError } from '../errors.js';
-import { describeErrno } from '../errno.js';
+import { CtnrError, isCtnrError } from '../engine/errors.js';
+import { describeErrno } from '../linux/errno.js';
 import type { Spec } from '../spec/types.js';
-import type { BundleFile } from '../types.js';
+import type { BundleFile } from '../engine/types.js';
 import type { BundleMetadata } from './metadata.js';
 
-import { CONFIG_FILE, METADATA_FILE } from './files.js';
+import { bundlePathProblem, CONFIG_FILE, METADATA_FILE } from '../engine/bundle-files.js';
 
 export { CONFIG_FILE, METADATA_FILE };
 
@@ -74,15 +74,11 @@ export function collectStaleTempDirs(parent: string): void {
   }
 }
 
-/** `files/etc/hosts` → checked segments; refuses absolute paths, `..`, empty and reserved names. */
+/** `files/etc/hosts` → its segments, checked by the same rules the engine applied (src/engine/bundle-files.ts). */
 export function checkBundlePath(p: string): string[] {
-  if (typeof p !== 'string' || p === '' || path.isAbsolute(p)) throw bundleError(`bundle file path "${p}" must be relative to the bundle`);
-  const segs = p.split('/').filter((s) => s !== '' && s !== '.');
-  if (segs.length === 0 || segs.some((s) => s === '..')) throw bundleError(`bundle file path "${p}" must stay inside the bundle`);
-  if (segs.length === 1 && (segs[0] === CONFIG_FILE || segs[0] === METADATA_FILE)) {
-    throw bundleError(`bundle file path "${p}" is reserved for ctnr`);
-  }
-  return segs;
+  const problem = bundlePathProblem(p);
+  if (problem !== undefined) throw bundleError(`bundle file path ${JSON.stringify(p)}: ${problem}`);
+  return p.split('/');
 }
 
 /**

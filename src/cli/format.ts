@@ -1,4 +1,4 @@
-import { escapeControls } from '../errors.js';
+import { escapeControls } from '../engine/errors.js';
 
 /**
  * Columns padded to their widest cell, two spaces apart; the last column is never padded and trailing blanks

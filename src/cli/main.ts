@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { CtnrError, escapeControls } from '../errors.js';
+import { CtnrError, escapeControls } from '../engine/errors.js';
 import { exitCodeFor, printError } from './output.js';
 import { VERSION } from '../version.js';
 import { registerGenerateCommands } from './register/generate.js';

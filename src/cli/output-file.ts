@@ -1,7 +1,7 @@
 import { chmodSync, chownSync, closeSync, fsyncSync, lstatSync, openSync, readlinkSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { CtnrError } from '../errors.js';
-import { describeErrno, errnoCode } from '../errno.js';
+import { CtnrError } from '../engine/errors.js';
+import { describeErrno, errnoCode } from '../linux/errno.js';
 
 /**
  * `-o FILE` / `--report FILE` behave like a shell redirect (`> FILE`), except that a regular file is replaced

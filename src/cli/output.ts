@@ -1,5 +1,5 @@
-import { escapeControls, formatError, isCtnrError } from '../errors.js';
-import type { Diagnostic } from '../types.js';
+import { escapeControls, formatError, isCtnrError } from '../engine/errors.js';
+import type { Diagnostic } from '../engine/types.js';
 
 /** Color only on a terminal, never with NO_COLOR set (https://no-color.org). */
 export function useColor(stream: NodeJS.WriteStream): boolean {

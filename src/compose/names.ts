@@ -1,4 +1,4 @@
-import { CtnrError, type CtnrErrorDetails } from '../errors.js';
+import { CtnrError, type CtnrErrorDetails } from '../engine/errors.js';
 
 /**
  * Names a compose file (or the command line) gives, checked with docker compose's rules before anything

@@ -1,6 +1,6 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node } from 'yaml';
-import type { SourceLocation } from '../errors.js';
-import { renderPath } from '../errors.js';
+import type { SourceLocation } from '../engine/errors.js';
+import { renderPath } from '../engine/errors.js';
 
 /**
  * Source positions of every key and item of a YAML document, keyed by rendered path

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { didYouMean } from '../errors.js';
+import { didYouMean } from '../engine/errors.js';
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { mountTargetProblem } from './mount-targets.js';
 import { CONTAINER_NAME, CONTAINER_NAME_RULE, HOST_NAME_RULE, isHostName } from './names.js';

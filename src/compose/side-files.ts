@@ -1,6 +1,6 @@
-import { CtnrError, type SourceLocation } from '../errors.js';
-import { describeErrno, errnoCode } from '../errno.js';
-import { READ_REASONS, readRegularFile } from '../read-file.js';
+import { CtnrError, type SourceLocation } from '../engine/errors.js';
+import { describeErrno, errnoCode } from '../linux/errno.js';
+import { READ_REASONS, readRegularFile } from '../linux/read-file.js';
 
 /**
  * Files a service names besides the compose file (`env_file`, `label_file`): read as text, or a located

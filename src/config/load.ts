@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { CtnrError, renderPath } from '../errors.js';
-import type { Preset } from '../types.js';
+import { CtnrError, renderPath } from '../engine/errors.js';
+import type { Preset } from '../engine/types.js';
 import { configSchema, presetSchema, type CtnrConfig } from './schema.js';
 
 export interface LoadedConfig {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Plugin, Preset, StageDeclaration } from '../types.js';
+import type { Plugin, Preset, StageDeclaration } from '../engine/types.js';
 import { exemptionSchema, type Exemption } from '../policy/settings.js';
 
 const fn = z.custom<(...args: any[]) => unknown>((v) => typeof v === 'function', { message: 'must be a function' });

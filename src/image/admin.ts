@@ -1,11 +1,11 @@
 import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 import { parseReference, referenceString } from './reference.js';
 import { listRootfsCaches, removeTree, rootfsCacheDir } from './rootfs.js';
 import type { ImageStore, RefRecord, StoredImage } from './store.js';
 import { withLock } from './lock.js';
-import { processAlive } from '../pid.js';
+import { processAlive } from '../linux/pid.js';
 import { overlayLowerDirs } from '../bundle/rootfs-mount.js';
 
 /** `ctnr images`, `image rm`, `image prune`, `image inspect`: what is stored and what may go. */

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { Duplex, PassThrough, Readable, pipeline } from 'node:stream';
 import zlib from 'node:zlib';
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 import { MEDIA, type Compression } from './types.js';
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { CtnrError, renderPath } from '../errors.js';
+import { CtnrError, renderPath } from '../engine/errors.js';
 import { isSignal } from '../compose/signals.js';
 import type { ImageConfig } from './types.js';
 

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 
 /** Digests come from registries and archives: untrusted text that ends up in file names, so it is checked strictly. */
 const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;

@@ -1,5 +1,5 @@
-import { CtnrError } from '../errors.js';
-import type { Diagnostic } from '../types.js';
+import { CtnrError } from '../engine/errors.js';
+import type { Diagnostic } from '../engine/types.js';
 import { obtainImage, type ImageAccess } from './obtain.js';
 import { parsePlatform } from './platform.js';
 import { parsePullPolicy } from './policy.js';

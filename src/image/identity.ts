@@ -1,6 +1,6 @@
 import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 import { compressionOf, decompress } from './compression.js';
 import { parseDigest } from './digest.js';
 import type { ImageStore, StoredImage } from './store.js';

@@ -1,8 +1,8 @@
 import { closeSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { CtnrError } from '../errors.js';
-import { resolveInRootfs } from '../rootfs.js';
+import { CtnrError } from '../engine/errors.js';
+import { resolveInRootfs } from '../linux/rootfs.js';
 import { isDigest, sha256 } from './digest.js';
 import { choosePlatform, hostPlatform } from './platform.js';
 import { platformKey } from './pull.js';

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { CtnrError } from '../errors.js';
-import { processAlive } from '../pid.js';
+import { CtnrError } from '../engine/errors.js';
+import { processAlive } from '../linux/pid.js';
 
 /**
  * A lock file per resource (a blob being downloaded, the refs table), made with O_EXCL and holding the

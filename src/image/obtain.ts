@@ -1,4 +1,4 @@
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 import { parsePlatform, hostPlatform } from './platform.js';
 import { isStale, parsePullPolicy, type PullPolicy } from './policy.js';
 import { platformKey, pullImage, samePlatform } from './pull.js';

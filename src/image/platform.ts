@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 import type { Descriptor, Platform } from './types.js';
 
 /** Node's process.arch → the GOARCH name image indexes use. */

@@ -1,4 +1,4 @@
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 import { parseDuration } from '../compose/units.js';
 
 /**

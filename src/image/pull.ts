@@ -1,4 +1,4 @@
-import { CtnrError, isCtnrError } from '../errors.js';
+import { CtnrError, isCtnrError } from '../engine/errors.js';
 import { isDigest } from './digest.js';
 import { choosePlatform, hostPlatform, parsePlatform, platformString } from './platform.js';
 import { parseReference, referenceString } from './reference.js';

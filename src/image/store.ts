@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream, existsSync, fsyncSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 import { parseImageConfig, type ImageConfig } from './config.js';
 import { chainIds, hasherFor, isDigest, matchesDigest, parseDigest } from './digest.js';
 import { withLock } from './lock.js';

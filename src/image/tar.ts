@@ -1,4 +1,4 @@
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 
 /**
  * A streaming tar reader for image layers: POSIX ustar, PAX extended headers (path, linkpath, size, uid, gid,

@@ -102,19 +102,4 @@ export type PullProgress =
   | { kind: 'blob-done'; digest: string; size: number; cached: boolean }
   | { kind: 'unpack'; digest: string };
 
-/**
- * The parts of an OCI image config (`config` object of application/vnd.oci.image.config.v1+json) that
- * decide how a container runs. Docker combines them with the service: see the process plugins. Volumes,
- * ExposedPorts, StopSignal and Labels are carried for the mounts, network and annotations stages.
- */
-export interface ImageConfig {
-  User?: string;
-  Env?: string[];
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
-  WorkingDir?: string;
-  StopSignal?: string;
-  ExposedPorts?: Record<string, object>;
-  Labels?: Record<string, string>;
-  Volumes?: Record<string, object>;
-}
+export type { ImageConfig } from '../engine/types.js';

@@ -3,7 +3,7 @@ import {
   readdirSync, rmSync, symlinkSync, writeSync,
 } from 'node:fs';
 import path from 'node:path';
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 import { mappedUpTo, toHostId } from './unpack-ids.js';
 import { displayName, readTar, type TarEntry, type TarHeader } from './tar.js';
 import type { IdMapping, ImageWarning } from './types.js';

@@ -1,4 +1,4 @@
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 import { applyTar } from './unpack-apply.js';
 
 /**

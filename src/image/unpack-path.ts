@@ -1,5 +1,5 @@
 import { lstatSync, readlinkSync, type Stats } from 'node:fs';
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 import { displayName } from './tar.js';
 
 /**

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CtnrError, type ErrorCode } from '../errors.js';
+import { CtnrError, type ErrorCode } from '../engine/errors.js';
 import { mapArgs } from './unpack-ids.js';
 import type { IdMapping } from './types.js';
 import type { ApplyTarResult } from './unpack-apply.js';

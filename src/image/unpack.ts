@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 import { decompress } from './compression.js';
 import { parseDigest } from './digest.js';
 import { hasSubordinateIds } from './unpack-ids.js';

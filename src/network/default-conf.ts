@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 import type { Conflist } from './settings.js';
 
 /**

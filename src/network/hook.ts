@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 import { addNetworkList, CniError, delNetworkList, findPlugin, resultAddresses, type CniInvocation } from './cni.js';
 import { allocateSubnet, bridgeName, defaultConflist, ipamDirOf, parseCidr, type Cidr } from './default-conf.js';
 import { realHostOps, type HostOps } from './host.js';

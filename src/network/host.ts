@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 import { PLUGIN_PATH } from './cni.js';
 import { parseCidr, type Cidr } from './default-conf.js';
 

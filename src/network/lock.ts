@@ -1,5 +1,5 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 const sleepSync = (ms: number) => Atomics.wait(pause, 0, 0, ms);

@@ -1,4 +1,4 @@
-import { didYouMean } from '../errors.js';
+import { didYouMean } from '../engine/errors.js';
 
 /** What a service asks for one namespace type: a new one, the host's (no namespace), or another container's. */
 export type NamespaceWant = { kind: 'new' } | { kind: 'host' } | { kind: 'join'; ref: string; refKind: 'service' | 'container' };

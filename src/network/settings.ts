@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 
 /**
  * What the network hook needs to know about a container, written by the hooks stage into the bundle as

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 import { findPlugin, PLUGIN_PATH } from './cni.js';
 import type { OciState } from './oci-state.js';
 import type { NetworkSettings, PortForward } from './settings.js';

@@ -3,15 +3,15 @@
  * `optionsSchema`), the `op` builders, and `testPlugin` to run one plugin alone through the engine's checks.
  * docs/plugins.md describes the contract.
  */
-export { definePlugin } from '../define.js';
+export { definePlugin } from '../engine/define.js';
 /** zod, for `optionsSchema` (the copy ctnr validates with). */
 export { z } from 'zod';
 export { op } from './op.js';
 export { testPlugin, TEST_ENV, type TestPluginOptions, type TestPluginResult } from './test-plugin.js';
-export { CtnrError, isCtnrError, type ErrorCode } from '../errors.js';
+export { CtnrError, isCtnrError, type ErrorCode } from '../engine/errors.js';
 export type {
   BundleFile, Diagnostic, Enforce, Env, Operation, Plugin, PluginContext, PluginOutput, Project, ServiceSource, TraceEntry, Violation,
-} from '../types.js';
+} from '../engine/types.js';
 export type { Mount, ReadonlySpec, Spec } from '../spec/types.js';
 export type { Service } from '../compose/service.js';
 export type { ImageConfig } from '../image/config.js';

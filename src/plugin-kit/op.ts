@@ -1,6 +1,6 @@
-import { lookup, ops, pointer } from '../patch.js';
+import { lookup, ops, pointer } from '../engine/patch.js';
 import type { Mount } from '../spec/types.js';
-import type { Operation } from '../types.js';
+import type { Operation } from '../engine/types.js';
 
 /**
  * RFC 6902 op builders for plugins: each returns one plain op (`ensureParents` a list), so `apply` stays a

@@ -1,10 +1,10 @@
-import { createEngine, type Result } from '../engine.js';
-import { isCtnrError, type CtnrError } from '../errors.js';
-import { jsonClone } from '../owners.js';
+import { createEngine, type Result } from '../create-engine.js';
+import { isCtnrError, type CtnrError } from '../engine/errors.js';
+import { jsonClone } from '../engine/trace.js';
 import type { Service } from '../compose/service.js';
 import type { ImageConfig } from '../image/config.js';
 import type { Spec } from '../spec/types.js';
-import type { Diagnostic, Env, Operation, Plugin, Project } from '../types.js';
+import type { Diagnostic, Env, Operation, Plugin, Project } from '../engine/types.js';
 
 /** The environment `testPlugin` runs in unless `env` overrides some of it (fixed, so tables do not depend on the host). */
 export const TEST_ENV: Readonly<Env> = Object.freeze({ rootless: false, dataDir: '/var/lib/ctnr', uid: 0, gid: 0, arch: 'amd64' });

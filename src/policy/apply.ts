@@ -1,8 +1,8 @@
-import type { Result } from '../engine.js';
-import type { LoadedProject } from '../pipeline.js';
-import type { Diagnostic } from '../types.js';
+import type { Result } from '../engine/engine.js';
+import type { LoadedProject } from '../project.js';
+import type { Diagnostic } from '../engine/types.js';
 import { buildReport, evaluateService, grantedExemptions, policyError, policyWarnings, type GrantedExemption, type PolicyReport, type ServicePolicy } from './evaluate.js';
-import type { CtnrError } from '../errors.js';
+import type { CtnrError } from '../engine/errors.js';
 
 /** Exemptions of a loaded project: its validators' options and the config's `policy.exemptions`. */
 export function projectExemptions(project: Pick<LoadedProject, 'engine' | 'config'>): GrantedExemption[] {

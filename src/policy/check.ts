@@ -1,6 +1,6 @@
 import { activeServiceNames } from '../compose/load.js';
-import { CtnrError, didYouMean, formatError, isCtnrError } from '../errors.js';
-import { runService, type LoadedProject } from '../pipeline.js';
+import { CtnrError, didYouMean, formatError, isCtnrError } from '../engine/errors.js';
+import { runService, type LoadedProject } from '../project.js';
 import type { ImageConfig } from '../image/config.js';
 import { projectExemptions } from './apply.js';
 import { buildReport, evaluateService, type PolicyReport, type ServicePolicy } from './evaluate.js';

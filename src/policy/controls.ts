@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { normaliseCapability, sortCapabilities } from '../capabilities.js';
-import { pointer } from '../patch.js';
+import { normaliseCapability, sortCapabilities } from '../linux/capabilities.js';
+import { pointer } from '../engine/patch.js';
 import type { Service } from '../compose/service.js';
 import type { PortMapping } from '../compose/types.js';
 import type { ReadonlySpec } from '../spec/types.js';
-import type { Env, TraceEntry } from '../types.js';
+import type { Env, TraceEntry } from '../engine/types.js';
 
 /**
  * The security controls of the `baseline` and `restricted` presets: the Kubernetes Pod Security Standards

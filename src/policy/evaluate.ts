@@ -1,7 +1,7 @@
-import { CtnrError } from '../errors.js';
-import type { Result } from '../engine.js';
-import type { Plan } from '../plan.js';
-import type { Diagnostic } from '../types.js';
+import { CtnrError } from '../engine/errors.js';
+import type { Result } from '../engine/engine.js';
+import type { Plan } from '../engine/plan.js';
+import type { Diagnostic } from '../engine/types.js';
 import { controlMode, findExemption, policyOf, type Exemption, type PolicyMode, type PolicySettings } from './settings.js';
 
 /** An exemption as the report prints it: who granted it (a preset's plugin, or the config file). */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { definePlugin } from '../define.js';
-import { CtnrError, didYouMean } from '../errors.js';
-import type { Plugin } from '../types.js';
+import { definePlugin } from '../engine/define.js';
+import { CtnrError, didYouMean } from '../engine/errors.js';
+import type { Plugin } from '../engine/types.js';
 import { CONTROL_IDS, type Control, type ControlOptions } from './controls.js';
 import { controlMode, policySettingsSchema, type PolicySettings, type PolicySettingsInput } from './settings.js';
 

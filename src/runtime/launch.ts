@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { createBundle, type CreatedBundle } from '../bundle/create.js';
 import { bundlesDir } from '../bundle/store.js';
-import { STOP_GRACE_PERIOD_ANNOTATION } from '../annotations.js';
-import { CtnrError } from '../errors.js';
-import type { LoadedProject } from '../pipeline.js';
+import { STOP_GRACE_PERIOD_ANNOTATION } from '../spec/annotations.js';
+import { CtnrError } from '../engine/errors.js';
+import type { LoadedProject } from '../project.js';
 import { cleanupContainer, DEFAULT_STOP_GRACE_NS, stopSignalOf } from './run.js';
 import { ociVersionFor, type Runtime } from './select.js';
-import { OCI_VERSION } from '../spec/base.js';
+import { OCI_VERSION } from '../spec/version.js';
 import { queryState, readRecord, runRoot, runtimeRoot, type ContainerRecord } from './state.js';
 
 export interface PrepareOptions {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
-import { isCtnrError } from '../errors.js';
+import { isCtnrError } from '../engine/errors.js';
 import { networkDown, releaseEndpoints } from '../network/hook.js';
 import { NETWORK_SETTINGS_FILE } from '../network/settings.js';
 import type { ContainerRecord } from './state.js';

@@ -1,4 +1,4 @@
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 
 /** `depends_on` of a raw or normalised service: list form (`[db]`) or map form (`{db: {condition: …}}`). */
 export function dependencies(service: unknown): string[] {

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CtnrError, isCtnrError } from '../errors.js';
+import { CtnrError, isCtnrError } from '../engine/errors.js';
 import { withLock } from '../image/lock.js';
 import { runRoot } from './state.js';
 

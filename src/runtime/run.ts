@@ -3,7 +3,7 @@ import { closeSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { removeBundleTree } from '../bundle/rootfs-mount.js';
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 import { releaseNetwork, removeEmptyCgroups } from './leftovers.js';
 import { removeRecord, queryState, writeRecord, type ContainerRecord } from './state.js';
 

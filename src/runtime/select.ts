@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CtnrError } from '../errors.js';
+import { CtnrError } from '../engine/errors.js';
 
 export interface Runtime {
   /** `runc`, `crun`, or the basename of a path given with --runtime. */

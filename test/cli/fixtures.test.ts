@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { splitShellWords } from '../../src/compose/shellwords.js';
-import { lookup } from '../../src/patch.js';
+import { lookup } from '../../src/engine/patch.js';
 import { REPO } from '../helpers/shared.js';
 import { expectValidSpec } from '../helpers/schema.js';
 

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Result } from '../../src/engine.js';
+import type { Result } from '../../src/engine/engine.js';
 import { planMountSources, writeBundleFiles } from '../../src/bundle/writer.js';
 import { buildBusyboxRootfs } from '../helpers/rootfs.js';
 import { e2eAvailable, parseFacts, runBundle } from '../helpers/runc.js';

@@ -5,7 +5,7 @@ import { capabilitiesFromMask, e2eAvailable, parseFacts, probeScript, runBundle 
 import { defaultPreset } from '../../presets/default.js';
 import { podmanPreset } from '../../presets/engines/podman.js';
 import { restrictedPreset } from '../../presets/restricted.js';
-import type { Preset } from '../../src/types.js';
+import type { Preset } from '../../src/engine/types.js';
 
 /** Presets checked from inside a container: what the preset wrote is what the process gets. */
 describe.skipIf(!e2eAvailable('runc'))('presets under runc', () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { hostBoundingSet } from '../../src/env.js';
+import { hostBoundingSet } from '../../src/linux/env.js';
 import { runServiceYaml } from '../helpers/engine.js';
 import { buildBusyboxRootfs } from '../helpers/rootfs.js';
 import { capabilitiesFromMask, e2eAvailable, parseFacts, probeScript, runBundle } from '../helpers/runc.js';

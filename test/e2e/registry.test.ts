@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { isCtnrError } from '../../src/errors.js';
+import { isCtnrError } from '../../src/engine/errors.js';
 import { findCredentials, type Credentials } from '../../src/image/auth.js';
 import { choosePlatform, parsePlatform } from '../../src/image/platform.js';
 import { parseReference } from '../../src/image/reference.js';

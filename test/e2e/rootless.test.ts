@@ -5,11 +5,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rootlessPlugin, readSubordinateRanges } from '../../plugins/rootless/rootless.js';
 import { writeBundleFiles } from '../../src/bundle/writer.js';
-import type { Result } from '../../src/engine.js';
+import type { Result } from '../../src/engine/engine.js';
 import { runServiceYaml } from '../helpers/engine.js';
 import { buildBusyboxRootfs } from '../helpers/rootfs.js';
 import { capabilitiesFromMask, e2eAvailable, parseFacts, which } from '../helpers/runc.js';
-import { hostBoundingSet } from '../../src/env.js';
+import { hostBoundingSet } from '../../src/linux/env.js';
 import { IN_CI, REPO } from '../helpers/shared.js';
 
 /** Compose interpolates `$`: a literal script goes in with every `$` doubled. */

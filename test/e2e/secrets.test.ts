@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBundle } from '../../src/bundle/create.js';
-import { openProject } from '../../src/pipeline.js';
+import { openProject } from '../../src/project.js';
 import { buildBusyboxRootfs } from '../helpers/rootfs.js';
 import { e2eAvailable, parseFacts } from '../helpers/runc.js';
 

@@ -1,7 +1,7 @@
-import { createEngine, type Result } from '../../src/engine.js';
+import { createEngine, type Result } from '../../src/create-engine.js';
 import { defaultPreset } from '../../presets/default.js';
 import { parseCompose, selectService } from '../../src/compose/load.js';
-import type { Env, Plugin, Preset } from '../../src/types.js';
+import type { Env, Plugin, Preset } from '../../src/engine/types.js';
 import type { ImageConfig } from '../../src/image/config.js';
 import { expectValidSpec } from './schema.js';
 import { BUNDLE_FILES } from './runc.js';
@@ -56,7 +56,7 @@ export async function serviceError(service: Record<string, unknown>, options: Ru
   try {
     await runServiceYaml(service, options);
   } catch (err) {
-    return err as import('../../src/errors.js').CtnrError;
+    return err as import('../../src/engine/errors.js').CtnrError;
   }
   throw new Error('expected the service to fail');
 }

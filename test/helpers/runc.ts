@@ -118,7 +118,7 @@ export function probeScript(extra: string[] = []): string {
   ].join('\n');
 }
 
-/** Decode a /proc status capability mask into CAP_ names (same table as src/capabilities). */
-export { capabilitiesFromMask } from '../../src/capabilities.js';
+/** Decode a /proc status capability mask into CAP_ names (same table as src/linux/capabilities.ts). */
+export { capabilitiesFromMask } from '../../src/linux/capabilities.js';
 
 export { execFileSync, existsSync };

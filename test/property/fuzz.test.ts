@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCompose } from '../../src/compose/load.js';
 import { KEY_POLICY, SERVICE_KEYS } from '../../src/compose/keys.js';
 import { loadConfig } from '../../src/config/load.js';
-import { createEnv } from '../../src/env.js';
-import { formatError, isCtnrError } from '../../src/errors.js';
-import { engineFromConfig, runService, type LoadedProject } from '../../src/pipeline.js';
+import { createEnv } from '../../src/linux/env.js';
+import { formatError, isCtnrError } from '../../src/engine/errors.js';
+import { engineFromConfig, runService, type LoadedProject } from '../../src/project.js';
 import { GROUP, PASSWD } from '../helpers/rootfs.js';
 import { expectValidSpec } from '../helpers/schema.js';
 
@@ -362,7 +362,7 @@ async function failure(service: Record<string, unknown>, top: Record<string, unk
     await runService({ ...base, compose }, 's');
     return undefined;
   } catch (err) {
-    return err as import('../../src/errors.js').CtnrError;
+    return err as import('../../src/engine/errors.js').CtnrError;
   }
 }
 

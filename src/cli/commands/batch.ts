@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
 import { activeServiceNames } from '../../compose/load.js';
-import { CtnrError, didYouMean, escapeControls, formatError, isCtnrError } from '../../errors.js';
-import type { LoadedProject } from '../../pipeline.js';
-import type { Diagnostic } from '../../types.js';
+import { CtnrError, didYouMean, escapeControls, formatError, isCtnrError } from '../../engine/errors.js';
+import type { LoadedProject } from '../../project.js';
+import type { Diagnostic } from '../../engine/types.js';
 import { printDiagnostics, red } from '../output.js';
 
 /**

@@ -1,15 +1,15 @@
 import path from 'node:path';
 import { createBundle } from '../../bundle/create.js';
 import { listBundles, removeBundle, resolveBundle, type StoredBundle } from '../../bundle/store.js';
-import { createEnv } from '../../env.js';
-import { CtnrError, didYouMean } from '../../errors.js';
-import type { LoadedProject } from '../../pipeline.js';
+import { createEnv } from '../../linux/env.js';
+import { CtnrError, didYouMean } from '../../engine/errors.js';
+import type { LoadedProject } from '../../project.js';
 import { open, type CommonOptions } from './common.js';
 import { createProgress } from '../../runtime/progress.js';
 import { listRecords, queryState } from '../../runtime/state.js';
 import { printDiagnostics } from '../output.js';
 import { table } from '../format.js';
-import type { Diagnostic } from '../../types.js';
+import type { Diagnostic } from '../../engine/types.js';
 import { forEachService, selectServices } from './batch.js';
 
 export type BundleSourceOptions = CommonOptions;

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { resolveImageConfig } from '../../image/config.js';
 import { checkProject } from '../../policy/check.js';
 import type { PolicyReport } from '../../policy/evaluate.js';
-import { escapeControls } from '../../errors.js';
+import { escapeControls } from '../../engine/errors.js';
 import { dim, red, writeFileAtomic } from '../output.js';
 import { open, type CommonOptions } from './common.js';
 import { table } from '../format.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { openProject, runService, type LoadedProject, type ServiceRun } from '../../pipeline.js';
+import { openProject, runService, type LoadedProject, type ServiceRun } from '../../project.js';
 import { printDiagnostics } from '../output.js';
 import { pullProgress } from '../image/progress.js';
 

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { loadComposeFile } from '../../compose/load.js';
 import { loadConfig } from '../../config/load.js';
-import { createEnv } from '../../env.js';
-import { CtnrError } from '../../errors.js';
+import { createEnv } from '../../linux/env.js';
+import { CtnrError } from '../../engine/errors.js';
 import { releaseEndpoints } from '../../network/hook.js';
 import { bundlesDir } from '../../bundle/store.js';
 import { removeEmptyCgroups } from '../../runtime/leftovers.js';

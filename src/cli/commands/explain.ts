@@ -1,5 +1,5 @@
-import type { TraceEntry } from '../../types.js';
-import { CtnrError, escapeControls } from '../../errors.js';
+import type { TraceEntry } from '../../engine/types.js';
+import { CtnrError, escapeControls } from '../../engine/errors.js';
 import { generate, type CommonOptions } from './common.js';
 
 function describe(t: TraceEntry): string {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { loadConfig } from '../../config/load.js';
-import { createEnv } from '../../env.js';
-import { CtnrError } from '../../errors.js';
+import { createEnv } from '../../linux/env.js';
+import { CtnrError } from '../../engine/errors.js';
 import { inspectImage, listImages, pruneImages, removeImages } from '../../image/admin.js';
 import { parsePlatform } from '../../image/platform.js';
 import { pullImage } from '../../image/pull.js';

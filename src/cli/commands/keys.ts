@@ -1,5 +1,5 @@
 import { KEY_POLICY, type KeyClass } from '../../compose/keys.js';
-import { CtnrError } from '../../errors.js';
+import { CtnrError } from '../../engine/errors.js';
 import { dim } from '../output.js';
 
 const CLASSES: readonly KeyClass[] = ['mapped', 'carried', 'ignored', 'refused'];

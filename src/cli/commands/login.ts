@@ -1,5 +1,5 @@
 import { defaultAuthFile, removeLogin, storeLogin } from '../../image/auth.js';
-import { CtnrError } from '../../errors.js';
+import { CtnrError } from '../../engine/errors.js';
 import { checkLogin } from '../../image/registry.js';
 import { loadConfig } from '../../config/load.js';
 

@@ -1,6 +1,6 @@
 import { loadComposeFile } from '../../compose/load.js';
 import { loadConfig } from '../../config/load.js';
-import { engineFromConfig } from '../../pipeline.js';
+import { engineFromConfig } from '../../project.js';
 import { dim } from '../output.js';
 import type { CommonOptions } from './common.js';
 

@@ -3,7 +3,7 @@ import { createProgress } from '../../runtime/progress.js';
 import { withProjectLock } from '../../runtime/project-lock.js';
 import { runForeground, startDetached } from '../../runtime/run.js';
 import { selectRuntime } from '../../runtime/select.js';
-import { CtnrError } from '../../errors.js';
+import { CtnrError } from '../../engine/errors.js';
 import { printDiagnostics, yellow } from '../output.js';
 import { openForBundles, type BundleSourceOptions } from './bundle.js';
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { CtnrError } from '../../errors.js';
+import { CtnrError } from '../../engine/errors.js';
 import { servicePolicy } from '../../policy/apply.js';
-import { runService } from '../../pipeline.js';
+import { runService } from '../../project.js';
 import { printDiagnostics, specJson, writeFileAtomic } from '../output.js';
 import { forEachService, requireOutputDir, selectServices } from './batch.js';
 import { generate, open, type CommonOptions } from './common.js';

@@ -1,4 +1,4 @@
-import { CtnrError } from '../../errors.js';
+import { CtnrError } from '../../engine/errors.js';
 import { DOCKER_HUB } from '../reference.js';
 import type { ImageReference, RegistriesConfig } from '../types.js';
 

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { ErrorCode } from '../../errors.js';
+import type { ErrorCode } from '../../engine/errors.js';
 import { VERSION } from '../../version.js';
 
 /**

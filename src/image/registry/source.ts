@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { CtnrError, isCtnrError, type ErrorCode } from '../../errors.js';
+import { CtnrError, isCtnrError, type ErrorCode } from '../../engine/errors.js';
 import { findCredentials, type Credentials } from '../auth.js';
 import { referenceString } from '../reference.js';
 import { MEDIA, type Descriptor, type ImageReference, type PullProgress, type RegistriesConfig } from '../types.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { testPlugin } from '../../../src/plugin-kit/index.js';
-import { createBaseSpec } from '../../../src/spec/base.js';
+import { createBaseSpec } from '../../../presets/engines/docker-base.js';
 import type { Spec } from '../../../src/spec/types.js';
-import type { Operation } from '../../../src/types.js';
+import type { Operation } from '../../../src/engine/types.js';
 import { stopSignalPlugin } from '../../../plugins/annotations/stop-signal.js';
 
 const KEY = 'org.opencontainers.image.stopSignal';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBundle } from '../../../src/bundle/create.js';
-import { openProject } from '../../../src/pipeline.js';
+import { openProject } from '../../../src/project.js';
 import { buildBusyboxRootfs, BUSYBOX } from '../../helpers/rootfs.js';
 import { expectValidSpec } from '../../helpers/schema.js';
 import { writeOciLayout } from './oci-layout.js';

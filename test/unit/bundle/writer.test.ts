@@ -4,9 +4,9 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkBundlePath, planMountSources, writeBundle, writeBundleFiles } from '../../../src/bundle/writer.js';
 import { newMetadata } from '../../../src/bundle/metadata.js';
-import type { BundleFile } from '../../../src/types.js';
+import type { BundleFile } from '../../../src/engine/types.js';
 import type { Spec } from '../../../src/spec/types.js';
-import { createBaseSpec } from '../../../src/spec/base.js';
+import { createBaseSpec } from '../../../presets/engines/docker-base.js';
 
 const isRoot = process.getuid?.() === 0;
 let tmp: string;
@@ -73,21 +73,23 @@ describe('writeBundleFiles', () => {
   });
 
   it('refuses to write through a symlink (an image may hold etc -> /etc)', () => {
-    mkdirSync(path.join(tmp, 'rootfs'));
+    mkdirSync(path.join(tmp, 'files'));
     const outside = path.join(tmp, 'outside');
     mkdirSync(outside);
-    symlinkSync(outside, path.join(tmp, 'rootfs/etc'));
-    expect(() => writeBundleFiles(tmp, [{ path: 'rootfs/etc/passwd', content: 'x' }])).toThrow(/symlink/);
+    symlinkSync(outside, path.join(tmp, 'files/etc'));
+    expect(() => writeBundleFiles(tmp, [{ path: 'files/etc/passwd', content: 'x' }])).toThrow(/symlink/);
     expect(readdirSync(outside)).toEqual([]);
   });
 
   it.each([
-    ['../escape', /inside the bundle/],
-    ['/etc/passwd', /relative/],
-    ['a/../../b', /inside the bundle/],
+    ['../escape', /must be relative, without ".."/],
+    ['/etc/passwd', /must be relative/],
+    ['a/../../b', /must be relative, without ".."/],
+    ['a//b', /empty segments/],
     ['config.json', /reserved/],
     ['ctnr.json', /reserved/],
-    ['', /relative/],
+    ['rootfs/etc/passwd', /reserved/],
+    ['', /needs a path/],
   ])('rejects the path %j', (p, msg) => {
     expect(() => checkBundlePath(p)).toThrow(msg);
   });
@@ -167,7 +169,7 @@ describe('writeBundle (atomic)', () => {
 
   it.each([
     ['a missing bind source', { spec: specWithMounts([{ destination: '/m', type: 'bind', source: '/nonexistent/ctnr', options: ['bind'] }]), files: [] }, /does not exist/],
-    ['a bad bundle file', { spec: createBaseSpec(), files: [{ path: 'ok', content: 'x' }, { path: '../bad', content: 'x' }] }, /inside the bundle/],
+    ['a bad bundle file', { spec: createBaseSpec(), files: [{ path: 'ok', content: 'x' }, { path: '../bad', content: 'x' }] }, /must be relative, without ".."/],
     ['a failing prepare step', { spec: createBaseSpec(), files: [], prepare: () => { throw new Error('unpack failed'); } }, /unpack failed/],
   ])('on %s: nothing is left behind, an existing bundle stays, no volume is created', async (_name, input, msg) => {
     const fresh = path.join(tmp, 'fresh');

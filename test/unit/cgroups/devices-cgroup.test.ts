@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createBaseSpec } from '../../../src/spec/base.js';
+import { createBaseSpec } from '../../../presets/engines/docker-base.js';
 import { composeError, runCompose } from '../mounts/compose.js';
 
 const baseRules = createBaseSpec().linux!.resources!.devices!;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadComposeFile, selectService } from '../../../src/compose/load.js';
-import { formatError } from '../../../src/errors.js';
+import { formatError } from '../../../src/engine/errors.js';
 
 /**
  * Typical mistakes, each a folder with compose.yaml and the exact text `formatError` prints

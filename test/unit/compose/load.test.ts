@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { activeServiceNames, loadComposeFile, parseCompose, selectService, type LoadOptions } from '../../../src/compose/load.js';
 import { interpolate, parseEnvFile } from '../../../src/compose/interpolate.js';
-import { formatError, type CtnrError } from '../../../src/errors.js';
+import { formatError, type CtnrError } from '../../../src/engine/errors.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/compose');
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCompose, selectService } from '../../../src/compose/load.js';
-import { formatError, type CtnrError } from '../../../src/errors.js';
+import { formatError, type CtnrError } from '../../../src/engine/errors.js';
 import type { Service } from '../../../src/compose/service.js';
 
 /**

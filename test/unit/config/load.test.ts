@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
-import { engineFromConfig } from '../../../src/pipeline.js';
-import { formatError, isCtnrError } from '../../../src/errors.js';
+import { engineFromConfig } from '../../../src/project.js';
+import { formatError, isCtnrError } from '../../../src/engine/errors.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'ctnr-config-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

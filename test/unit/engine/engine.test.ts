@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createEngine } from '../../../src/engine.js';
-import { isCtnrError, type CtnrError } from '../../../src/errors.js';
-import type { Plugin } from '../../../src/types.js';
+import { createEngine } from '../../../src/create-engine.js';
+import { isCtnrError, type CtnrError } from '../../../src/engine/errors.js';
+import type { Plugin } from '../../../src/engine/types.js';
 import { TEST_ENV } from '../../helpers/engine.js';
 import { expectValidSpec } from '../../helpers/schema.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createEngine } from '../../../src/engine.js';
-import { isCtnrError, type CtnrError } from '../../../src/errors.js';
-import type { Operation, Plugin } from '../../../src/types.js';
+import { createEngine } from '../../../src/create-engine.js';
+import { isCtnrError, type CtnrError } from '../../../src/engine/errors.js';
+import type { Operation, Plugin } from '../../../src/engine/types.js';
 import { TEST_ENV } from '../../helpers/engine.js';
 
 /** Issue 16 item 5: ops the trace could not tell the truth about are refused, naming the plugin. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createEngine } from '../../../src/engine.js';
+import { createEngine } from '../../../src/create-engine.js';
 import { validateConfig } from '../../../src/config/load.js';
-import type { CtnrError } from '../../../src/errors.js';
-import type { Plugin, Preset } from '../../../src/types.js';
+import type { CtnrError } from '../../../src/engine/errors.js';
+import type { Plugin, Preset } from '../../../src/engine/types.js';
 import { defaultPreset } from '../../../presets/default.js';
 import { podmanPreset } from '../../../presets/engines/podman.js';
 import { TEST_ENV } from '../../helpers/engine.js';

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createEngine, type EngineOptions } from '../../../src/engine.js';
-import { isCtnrError, type CtnrError } from '../../../src/errors.js';
-import type { Plugin } from '../../../src/types.js';
+import { createEngine, type EngineOptions } from '../../../src/create-engine.js';
+import { isCtnrError, type CtnrError } from '../../../src/engine/errors.js';
+import type { Plugin } from '../../../src/engine/types.js';
 import { TEST_ENV } from '../../helpers/engine.js';
 import { ctnr, project, requireBuild, SIMPLE, tempRoot } from '../../cli/hardening-cli.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { resolvePlan } from '../../../src/plan.js';
-import { isCtnrError, type CtnrError } from '../../../src/errors.js';
-import type { Plugin, Preset } from '../../../src/types.js';
+import { resolvePlan } from '../../../src/engine/plan.js';
+import { isCtnrError, type CtnrError } from '../../../src/engine/errors.js';
+import type { Plugin, Preset } from '../../../src/engine/types.js';
 
 const p = (name: string, stage = 's', extra: Partial<Plugin> = {}): Plugin => ({ name, stage, apply: () => [], ...extra });
 const order = (preset: Preset, stage = 's') => resolvePlan(preset).stages.find((s) => s.name === stage)!.plugins.map((x) => x.plugin.name);

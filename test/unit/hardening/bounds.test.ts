@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCompose, selectService } from '../../../src/compose/load.js';
-import { formatError } from '../../../src/errors.js';
+import { formatError } from '../../../src/engine/errors.js';
 
 /**
  * Duplicate keys are still found after the check became linear (issue 16 "Bounds"; the timing is in

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { newMetadata } from '../../../src/bundle/metadata.js';
 import { removeBundle } from '../../../src/bundle/store.js';
 import { writeBundle } from '../../../src/bundle/writer.js';
-import { createBaseSpec } from '../../../src/spec/base.js';
+import { createBaseSpec } from '../../../presets/engines/docker-base.js';
 import { canMountTmpfs, mountTmpfs, type Tmpfs } from './tmpfs.js';
 
 /** `bundle create --force DIR` replaces only a ctnr bundle (issue 16 item 2); full or read-only disks fail cleanly (item 7). */

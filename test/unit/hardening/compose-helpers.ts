@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
 import { loadComposeFile, selectService, type SelectedService } from '../../../src/compose/load.js';
-import { formatError, isCtnrError } from '../../../src/errors.js';
+import { formatError, isCtnrError } from '../../../src/engine/errors.js';
 
 /** A temp folder per test file; `write` puts a compose file (and side files) in a fresh subfolder. */
 export function composeDir(tag: string) {

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadComposeFile } from '../../../src/compose/load.js';
-import { formatError } from '../../../src/errors.js';
+import { formatError } from '../../../src/engine/errors.js';
 import { composeError } from '../../helpers/engine.js';
 import { composeDir, failure, load } from './compose-helpers.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { definePlugin } from '../../../src/define.js';
-import { ops } from '../../../src/patch.js';
+import { definePlugin } from '../../../src/engine/define.js';
+import { ops } from '../../../src/engine/patch.js';
 import { composeError, runCompose } from '../../helpers/engine.js';
 
 /**

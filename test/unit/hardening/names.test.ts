@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadComposeFile, projectNameFromDir, selectService } from '../../../src/compose/load.js';
-import { CtnrError, escapeControls, formatError } from '../../../src/errors.js';
+import { CtnrError, escapeControls, formatError } from '../../../src/engine/errors.js';
 import { composeDir, failure, load } from './compose-helpers.js';
 
 /** Names are checked with docker compose's rules at load; control characters never reach a terminal (issue 16 items 3, 4, 6). */

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../../../src/cli/output.js';
-import { isCtnrError } from '../../../src/errors.js';
+import { isCtnrError } from '../../../src/engine/errors.js';
 import { canMountTmpfs, mknodChar, mountTmpfs, type Tmpfs } from './tmpfs.js';
 
 /** `-o FILE` / `--report FILE` follow a shell redirect's rules (issue 16 item 1). */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseImageConfig, readImageConfigFile, resolveImageConfig, type ImageSources } from '../../../src/image/config.js';
-import { openProject, runService } from '../../../src/pipeline.js';
+import { openProject, runService } from '../../../src/project.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'ctnr-image-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

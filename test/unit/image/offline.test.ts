@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openProject, runService } from '../../../src/pipeline.js';
+import { openProject, runService } from '../../../src/project.js';
 import { closedPort } from '../../helpers/registry.js';
 import { expectValidSpec } from '../../helpers/schema.js';
 

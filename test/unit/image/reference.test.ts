@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isCtnrError } from '../../../src/errors.js';
+import { isCtnrError } from '../../../src/engine/errors.js';
 import { familiarString, parseReference, referenceString } from '../../../src/image/reference.js';
 
 const D = `sha256:${'a'.repeat(64)}`;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { INIT_DESTINATION } from '../../../plugins/process/init.js';
 import { main } from '../../../src/cli/main.js';
-import { openProject, runService } from '../../../src/pipeline.js';
+import { openProject, runService } from '../../../src/project.js';
 import { expectValidSpec } from '../../helpers/schema.js';
 import { STATIC, put } from './elf-fixtures.js';
 

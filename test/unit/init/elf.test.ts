@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readElf } from '../../../src/init/elf.js';
-import { checkInitBinary } from '../../../src/init/find.js';
+import { readElf } from '../../../src/linux/init/elf.js';
+import { checkInitBinary } from '../../../src/linux/init/find.js';
 import { IN_CI } from '../../helpers/shared.js';
 import { fakeElf, put } from './elf-fixtures.js';
 

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initPlugin, INIT_DESTINATION } from '../../../plugins/process/init.js';
-import { findInitBinary, INIT_NAMES } from '../../../src/init/find.js';
-import type { Env } from '../../../src/types.js';
+import { findInitBinary, INIT_NAMES } from '../../../src/linux/init/find.js';
+import type { Env } from '../../../src/engine/types.js';
 import { runServiceYaml, serviceError, type RunOptions } from '../../helpers/engine.js';
 import { DYNAMIC, STATIC, fakeElf, put } from './elf-fixtures.js';
 

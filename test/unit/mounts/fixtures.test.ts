@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createEngine } from '../../../src/engine.js';
-import { formatError } from '../../../src/errors.js';
+import { createEngine } from '../../../src/create-engine.js';
+import { formatError } from '../../../src/engine/errors.js';
 import { loadComposeFile, selectService } from '../../../src/compose/load.js';
-import { lookup } from '../../../src/patch.js';
+import { lookup } from '../../../src/engine/patch.js';
 import { defaultPreset } from '../../../presets/default.js';
 import { TEST_ENV } from '../../helpers/engine.js';
 import { REPO } from '../../helpers/shared.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runServiceYaml } from '../../helpers/engine.js';
-import { createBaseSpec } from '../../../src/spec/base.js';
+import { createBaseSpec } from '../../../presets/engines/docker-base.js';
 
 describe('ctnr:mount-order', () => {
   it('leaves a spec whose parents already come first untouched', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runServiceYaml, serviceError } from '../../helpers/engine.js';
-import { createBaseSpec } from '../../../src/spec/base.js';
+import { createBaseSpec } from '../../../presets/engines/docker-base.js';
 import { mountAt } from './compose.js';
 
 describe('ctnr:tmpfs', () => {

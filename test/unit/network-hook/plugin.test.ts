@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ctnrEntryPoint, hookKindFor, HOOK_PATH, networkHookPlugin } from '../../../plugins/hooks/network-hook.js';
-import { definePlugin } from '../../../src/define.js';
+import { definePlugin } from '../../../src/engine/define.js';
 import { settingsSchema, type NetworkSettings } from '../../../src/network/settings.js';
-import type { Result } from '../../../src/engine.js';
+import type { Result } from '../../../src/engine/engine.js';
 import { REPO } from '../../helpers/shared.js';
 import { composeError, runCompose } from '../mounts/compose.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { testPlugin } from '../../../src/plugin-kit/index.js';
-import { createBaseSpec } from '../../../src/spec/base.js';
+import { createBaseSpec } from '../../../presets/engines/docker-base.js';
 import type { Spec } from '../../../src/spec/types.js';
 import { hostnamePlugin } from '../../../plugins/network/hostname.js';
 import { runServiceYaml } from '../../helpers/engine.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { op, testPlugin } from '../../../src/plugin-kit/index.js';
-import { createBaseSpec } from '../../../src/spec/base.js';
-import type { Operation } from '../../../src/types.js';
+import { createBaseSpec } from '../../../presets/engines/docker-base.js';
+import type { Operation } from '../../../src/engine/types.js';
 
 const base = createBaseSpec();
 const withEnv = (env: string[] | undefined) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CtnrError, definePlugin, op, testPlugin, TEST_ENV, z } from '../../../src/plugin-kit/index.js';
-import { createBaseSpec } from '../../../src/spec/base.js';
-import type { Plugin } from '../../../src/types.js';
+import { createBaseSpec } from '../../../presets/engines/docker-base.js';
+import type { Plugin } from '../../../src/engine/types.js';
 
 const hello = definePlugin({
   name: 'acme:hello',

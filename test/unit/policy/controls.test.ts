@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONTROLS } from '../../../src/policy/controls.js';
 import type { PolicyMode } from '../../../src/policy/settings.js';
-import type { Plugin } from '../../../src/types.js';
+import type { Plugin } from '../../../src/engine/types.js';
 import { baselinePreset } from '../../../presets/baseline.js';
 import { restrictedPreset } from '../../../presets/restricted.js';
 import { REPO } from '../../helpers/shared.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isCtnrError } from '../../../src/errors.js';
+import { isCtnrError } from '../../../src/engine/errors.js';
 import { validateConfig } from '../../../src/config/load.js';
 import { baselinePreset } from '../../../presets/baseline.js';
 import { restrictedPreset } from '../../../presets/restricted.js';

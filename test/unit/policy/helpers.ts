@@ -1,8 +1,8 @@
-import { createEngine } from '../../../src/engine.js';
+import { createEngine } from '../../../src/create-engine.js';
 import { parseCompose, selectService } from '../../../src/compose/load.js';
 import { buildReport, evaluateService, grantedExemptions, policyError, policyWarnings } from '../../../src/policy/evaluate.js';
 import type { Exemption } from '../../../src/policy/settings.js';
-import type { Env, Plugin, Preset } from '../../../src/types.js';
+import type { Env, Plugin, Preset } from '../../../src/engine/types.js';
 import { defaultPreset } from '../../../presets/default.js';
 import { expectValidSpec } from '../../helpers/schema.js';
 import { TEST_ENV } from '../../helpers/engine.js';

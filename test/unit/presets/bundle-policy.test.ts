@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createBundle } from '../../../src/bundle/create.js';
-import { openProject } from '../../../src/pipeline.js';
+import { openProject } from '../../../src/project.js';
 import { REPO } from '../../helpers/shared.js';
 
 const FIX = path.join(REPO, 'test/fixtures/presets');

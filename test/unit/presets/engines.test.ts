@@ -4,7 +4,7 @@ import { defaultPreset } from '../../../presets/default.js';
 import { podmanPreset } from '../../../presets/engines/podman.js';
 import { containerdPreset } from '../../../presets/engines/containerd.js';
 import { rootlessPreset } from '../../../presets/rootless.js';
-import type { Plugin } from '../../../src/types.js';
+import type { Plugin } from '../../../src/engine/types.js';
 
 /**
  * Each engine preset's output for a plain service against that engine's documented defaults, written out

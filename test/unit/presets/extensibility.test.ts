@@ -2,16 +2,16 @@ import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createEngine } from '../../../src/engine.js';
-import { definePlugin, definePreset } from '../../../src/define.js';
-import { openProject, runService } from '../../../src/pipeline.js';
+import { createEngine } from '../../../src/create-engine.js';
+import { definePlugin, definePreset } from '../../../src/engine/define.js';
+import { openProject, runService } from '../../../src/project.js';
 import { servicePolicy } from '../../../src/policy/apply.js';
 import { checkProject } from '../../../src/policy/check.js';
 import { defaultPreset } from '../../../presets/default.js';
 import { restrictedPreset } from '../../../presets/restricted.js';
 import { runServiceYaml } from '../../helpers/engine.js';
 import { REPO } from '../../helpers/shared.js';
-import type { Plugin, Preset } from '../../../src/types.js';
+import type { Plugin, Preset } from '../../../src/engine/types.js';
 
 const PROJECT = path.join(REPO, 'test/fixtures/presets/npm-project');
 

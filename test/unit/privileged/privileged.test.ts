@@ -3,14 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_CAPABILITIES } from '../../../src/capabilities.js';
-import { createEngine } from '../../../src/engine.js';
+import { ALL_CAPABILITIES } from '../../../src/linux/capabilities.js';
+import { createEngine } from '../../../src/create-engine.js';
 import { privilegedPlugin } from '../../../plugins/privileged/privileged.js';
 import { defaultPreset } from '../../../presets/default.js';
 import { DOCKER_DEFAULT_CAPS } from '../../../presets/engines/docker.js';
 import { runServiceYaml, serviceError, TEST_ENV } from '../../helpers/engine.js';
-import { definePlugin } from '../../../src/define.js';
-import { ops } from '../../../src/patch.js';
+import { definePlugin } from '../../../src/engine/define.js';
+import { ops } from '../../../src/engine/patch.js';
 
 const isRoot = process.getuid?.() === 0;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runServiceYaml, serviceError } from '../../helpers/engine.js';
-import { ALL_CAPABILITIES } from '../../../src/capabilities.js';
+import { ALL_CAPABILITIES } from '../../../src/linux/capabilities.js';
 import { DOCKER_DEFAULT_CAPS } from '../../../presets/engines/docker.js';
 import { capabilitiesPlugin } from '../../../plugins/process/capabilities.js';
 import { defaultPreset } from '../../../presets/default.js';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSubordinateRanges, rootlessPlugin } from '../../../plugins/rootless/rootless.js';
-import { createBaseSpec } from '../../../src/spec/base.js';
+import { createBaseSpec } from '../../../presets/engines/docker-base.js';
 import { runServiceYaml, serviceError } from '../../helpers/engine.js';
 import { buildBusyboxRootfs } from '../../helpers/rootfs.js';
 

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CtnrError } from '../../../src/errors.js';
+import { CtnrError } from '../../../src/engine/errors.js';
 import { projectLockFile, withProjectLock } from '../../../src/runtime/project-lock.js';
 
 /** Above the kernel's largest pid_max: never a live process. */

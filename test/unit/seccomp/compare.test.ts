@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ALL_CAPABILITIES } from '../../../src/capabilities.js';
+import { ALL_CAPABILITIES } from '../../../src/linux/capabilities.js';
 import { DOCKER_DEFAULT_CAPS } from '../../../presets/engines/docker.js';
-import { convertSeccompFile, seccompFileSchema, type SeccompFile } from '../../../src/seccomp/convert.js';
-import { defaultSeccomp } from '../../../src/seccomp/default.js';
+import { convertSeccompFile, seccompFileSchema, type SeccompFile } from '../../../src/linux/seccomp/convert.js';
+import { defaultSeccomp } from '../../../src/linux/seccomp/default.js';
 import type { Seccomp } from '../../../src/spec/types.js';
 import { SHARED, sharedAvailable } from '../../helpers/shared.js';
 

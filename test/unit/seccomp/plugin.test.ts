@@ -2,8 +2,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runServiceYaml, serviceError } from '../../helpers/engine.js';
-import { definePlugin } from '../../../src/define.js';
-import { kernelAtLeast } from '../../../src/seccomp/match.js';
+import { definePlugin } from '../../../src/engine/define.js';
+import { kernelAtLeast } from '../../../src/linux/seccomp/match.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/seccomp/files');
 const names = (spec: any) => new Set<string>((spec.linux.seccomp?.syscalls ?? []).filter((s: any) => s.action === 'SCMP_ACT_ALLOW').flatMap((s: any) => s.names));

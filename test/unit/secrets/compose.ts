@@ -1,7 +1,7 @@
 import path from 'node:path';
-import type { Result } from '../../../src/engine.js';
-import type { CtnrError } from '../../../src/errors.js';
-import type { Plugin } from '../../../src/types.js';
+import type { Result } from '../../../src/engine/engine.js';
+import type { CtnrError } from '../../../src/engine/errors.js';
+import type { Plugin } from '../../../src/engine/types.js';
 import { composeError as composeErrorIn, mountAt, runCompose as runComposeIn, type RunOptions } from '../../helpers/engine.js';
 import { REPO } from '../../helpers/shared.js';
 

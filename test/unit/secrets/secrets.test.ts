@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { BundleFile, Env } from '../../../src/types.js';
-import { createEngine } from '../../../src/engine.js';
+import type { BundleFile, Env } from '../../../src/engine/types.js';
+import { createEngine } from '../../../src/create-engine.js';
 import { defaultPreset } from '../../../presets/default.js';
 import { parseTopLevelEntry } from '../../../src/compose/secrets.js';
 import { mapId } from '../../../plugins/mounts/secrets.js';

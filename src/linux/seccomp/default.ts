@@ -1,8 +1,8 @@
 import data from './profile.json' with { type: 'json' };
-import type { Seccomp, SeccompSyscall } from '../spec/types.js';
+import type { Seccomp, SeccompSyscall } from '../../spec/types.js';
 import { kernelAtLeast, type SeccompTarget } from './match.js';
 
-/** One rule of ctnr's profile data (src/seccomp/profile.json; its `about` explains the words). */
+/** One rule of ctnr's profile data (src/linux/seccomp/profile.json; its `about` explains the words). */
 interface DataRule {
   why: string;
   allow?: string[];

@@ -1,5 +1,4 @@
 import type { Plugin, Preset } from './types.js';
-import type { CtnrConfig } from './config/schema.js';
 import { pluginOptions } from './options.js';
 
 /**
@@ -14,11 +13,7 @@ export function definePlugin<Options = undefined>(plugin: Plugin<Options>): Plug
   return plugin;
 }
 
-/** Identity helpers: they exist for type inference in the user's editor (`ctnr.config.ts`). */
+/** An identity helper: it exists for type inference in the user's editor (`ctnr.config.ts`). */
 export function definePreset(preset: Preset): Preset {
   return preset;
-}
-
-export function defineConfig(config: CtnrConfig): CtnrConfig {
-  return config;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Seccomp, SeccompSyscall } from '../spec/types.js';
+import type { Seccomp, SeccompSyscall } from '../../spec/types.js';
 import { GOARCH_TO_SCMP, kernelAtLeast, type SeccompTarget } from './match.js';
 
 const ACTIONS = ['SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY'] as const;

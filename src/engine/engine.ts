@@ -2,15 +2,13 @@ import { AsyncSeriesHook } from 'tapable';
 import type { Operation } from 'fast-json-patch';
 import { CtnrError, isCtnrError, renderPath } from './errors.js';
 import { applyOpInPlace, checkOpShape, copyValue, lookup, opError, resolveOp, splitPointer } from './patch.js';
-import { jsonClone, Owners } from './owners.js';
+import { jsonClone, Owners } from './trace.js';
 import { createViews, type ViewSet } from './readonly.js';
-import { CTNR_PREFIX as CTNR_ANNOTATION_PREFIX } from './annotations.js';
+import { BASE_OWNER, CTNR_ANNOTATION_PREFIX, CTNR_PLUGIN_PREFIX } from './reserved.js';
+import { bundleFileProblem } from './bundle-files.js';
 import { resolvePlan, type Plan, type PlannedPlugin } from './plan.js';
-import { createBaseSpec } from './spec/base.js';
-import type { Spec } from './spec/types.js';
-import type { Service } from './compose/service.js';
-import type { ImageConfig } from './image/config.js';
-import type { BundleFile, Diagnostic, Env, Plugin, PluginContext, PluginOutput, Preset, Project, ServiceSource, StageDeclaration, TraceEntry, Violation } from './types.js';
+import type { ReadonlySpec, Spec } from '../spec/types.js';
+import type { BundleFile, Diagnostic, ImageConfig, Service, Env, Plugin, PluginContext, PluginOutput, Preset, Project, ServiceSource, StageDeclaration, TraceEntry, Violation } from './types.js';
 import { parsePath } from './path.js';
 
 export interface EngineOptions {
@@ -31,10 +29,11 @@ export interface EngineOptions {
    */
   pluginTimeoutMs?: number;
   /**
-   * The spec the first plugin sees, made fresh for every service (default: `createBaseSpec`, docker's defaults).
-   * Its values are owned by `ctnr:base` in the trace.
+   * The spec the first plugin sees, made fresh for every service. Its values are owned by `ctnr:base` in the
+   * trace. The core has no default (it knows no engine's defaults); `createEngine` from `ctnr` (src/create-engine.ts)
+   * gives docker's.
    */
-  baseSpec?: () => Spec;
+  baseSpec: () => Spec;
 }
 
 export const DEFAULT_PLUGIN_TIMEOUT_MS = 30_000;
@@ -61,8 +60,18 @@ export interface Result {
   blame(pointer: string): TraceEntry[];
 }
 
+/** What a stage hook receives after its stage ran: read-only views of the spec and trace so far. */
+export interface StageEvent {
+  readonly serviceName: string;
+  readonly stage: string;
+  readonly spec: ReadonlySpec;
+  readonly trace: readonly TraceEntry[];
+}
+
 export interface Engine {
   readonly plan: Plan;
+  /** One tapable hook per stage, called after the stage's plugins with a StageEvent (observe only). */
+  readonly hooks: Readonly<Record<string, AsyncSeriesHook<[StageEvent]>>>;
   run(input: ServiceInput, env: Env): Promise<Result>;
 }
 
@@ -84,14 +93,8 @@ interface RunState {
   hostDirs: Map<string, string>;
 }
 
-const BASE_OWNER = 'ctnr:base';
-const RESOLVED: Promise<void> = Promise.resolve();
 
-function isAsync(plugin: Plugin): boolean {
-  return (plugin as { async?: boolean }).async === true || plugin.apply?.constructor?.name === 'AsyncFunction';
-}
-
-export function createEngine(options: EngineOptions = {}): Engine {
+export function createEngine(options: EngineOptions): Engine {
   const root: Preset = {
     name: options.name ?? 'api',
     presets: options.presets ?? [],
@@ -102,35 +105,19 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const plan = resolvePlan(root);
   const strict = options.strict ?? false;
   const timeoutMs = options.pluginTimeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS;
-  const baseSpec = options.baseSpec ?? createBaseSpec;
+  const baseSpec = options.baseSpec;
   if (!(typeof timeoutMs === 'number' && timeoutMs > 0)) {
     throw new CtnrError('USAGE', `pluginTimeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`);
   }
 
-  // One tapable hook per stage. The order was computed by resolvePlan; taps go in that order, so tapable's
-  // own before/stage options (which silently reorder on unknown names) are never used.
-  const hooks = plan.stages.map((stage) => {
-    const hook = new AsyncSeriesHook<[RunState]>(['state']);
-    for (const planned of stage.plugins) {
-      // A synchronous tap costs a fiftieth of a promise per plugin per service, so only `async` plugins get
-      // tapPromise. A plain function that returns a promise anyway is named in a clear error.
-      if (isAsync(planned.plugin)) {
-        hook.tapPromise(planned.plugin.name, (state) => runMutator(state, stage.name, planned, strict, timeoutMs) ?? RESOLVED);
-      } else {
-        hook.tap(planned.plugin.name, (state) => {
-          if (runMutator(state, stage.name, planned, strict, timeoutMs) !== undefined) {
-            throw new CtnrError('PLUGIN_INVALID', 'apply() returned a promise but is not declared async: write `async apply(ctx)` or set `async: true` on the plugin', {
-              plugin: planned.plugin.name, stage: stage.name, presetChain: planned.presetChain,
-            });
-          }
-        });
-      }
-    }
-    return hook;
-  });
+  // Public stage hooks (tapable): programmatic users and presets may tap `engine.hooks[stage]` to observe each
+  // stage's result. They are called only when something tapped them, so the per-service path pays nothing.
+  const hooks: Record<string, AsyncSeriesHook<[StageEvent]>> = Object.create(null);
+  for (const stage of plan.stages) hooks[stage.name] = new AsyncSeriesHook<[StageEvent]>(['event']);
 
   return {
     plan,
+    hooks,
     async run(input, env) {
       const state: RunState = {
         input,
@@ -146,18 +133,19 @@ export function createEngine(options: EngineOptions = {}): Engine {
         files: new Map(),
         hostDirs: new Map(),
       };
-      for (const hook of hooks) {
-        // callAsync finishes synchronously when every tap of the stage is synchronous: no promise per stage.
-        let settled = false;
-        let failure: unknown;
-        let resume: (() => void) | undefined;
-        hook.callAsync(state, (err) => {
-          settled = true;
-          failure = err;
-          resume?.();
-        });
-        if (!settled) await new Promise<void>((resolve) => (resume = resolve));
-        if (failure) throw failure;
+      // The compiled plan: a flat walk over the planned plugins. apply() may return ops or a promise of them;
+      // only a thenable is awaited, so synchronous plugins cost one call each and no promise.
+      for (const stage of plan.stages) {
+        for (const planned of stage.plugins) {
+          const pending = runMutator(state, stage.name, planned, strict, timeoutMs);
+          if (pending !== undefined) await pending;
+        }
+        const hook = hooks[stage.name]!;
+        if (hook.taps.length > 0) {
+          // Its own views: a hook that tries to write gets a TypeError, and no plugin is blamed for it.
+          const views = createViews(() => {});
+          await hook.promise({ serviceName: input.name, stage: stage.name, spec: views.view(state.doc), trace: views.view(state.trace) });
+        }
       }
       const violations: Result['violations'] = [];
       for (const stage of plan.stages) {
@@ -216,9 +204,9 @@ function makeContext(state: RunState, planned: PlannedPlugin, stage: string, err
     trace: planned.builtin ? state.trace : viewsOf(state).view(state.trace),
     files: state.files,
     ownerOf: (ptr) => state.owners.ownerOf(splitPointer(ptr)),
-    warn(message, path) {
+    warn(message, path, code) {
       const w = where(path);
-      state.diagnostics.push({ level: 'warning', code: 'WARN', message, plugin: planned.plugin.name, ...w });
+      state.diagnostics.push({ level: 'warning', code: code ?? 'WARN', message, plugin: planned.plugin.name, ...w });
     },
     error(message, path, code) {
       const w = where(path);
@@ -348,7 +336,7 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
       });
     }
     for (const file of (output as { files?: readonly BundleFile[] }).files ?? []) {
-      const problem = checkBundleFile(file);
+      const problem = bundleFileProblem(file);
       if (problem) throw new CtnrError('OP_INVALID', `bundle file ${JSON.stringify(file?.path)}: ${problem}`, { plugin: plugin.name, stage, presetChain: planned.presetChain });
       state.files.set(file.path, withPlugin(file, plugin.name));
     }
@@ -416,7 +404,6 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
   }
 }
 
-const CTNR_PLUGIN_PREFIX = 'ctnr:';
 
 /**
  * A fresh op record. The value of a plugin from outside ctnr is copied (and checked to be JSON data): that
@@ -492,16 +479,6 @@ function withPlugin(file: BundleFile, plugin: string): BundleFile & { plugin: st
   if (file.gid !== undefined) rec.gid = file.gid;
   if (file.secret !== undefined) rec.secret = file.secret;
   return rec;
-}
-
-function checkBundleFile(file: BundleFile): string | undefined {
-  if (!file || typeof file.path !== 'string' || file.path === '') return 'needs a path';
-  if (file.path.startsWith('/') || file.path.split('/').some((p) => p === '..' || p === '' || p === '.')) return 'path must be relative, without "..", "." or empty segments';
-  if (file.path === 'config.json' || file.path === 'rootfs' || file.path.startsWith('rootfs/')) return 'path is reserved';
-  const kind = file.kind ?? 'file';
-  if (kind === 'file' && (file.content === undefined) === (file.copyFrom === undefined)) return 'a file needs exactly one of content or copyFrom';
-  if (kind === 'directory' && (file.content !== undefined || file.copyFrom !== undefined)) return 'a directory has no content';
-  return undefined;
 }
 
 async function runValidator(state: RunState, stage: string, planned: PlannedPlugin, timeoutMs: number): Promise<readonly Violation[]> {

@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { createEngine, type Engine, type Result, type ServiceInput } from './engine.js';
+import { createEngine, type Engine, type Result, type ServiceInput } from './create-engine.js';
 import { loadComposeFile, selectService, type ComposeProject } from './compose/load.js';
 import { loadConfig, resolvePresetRefs, type LoadedConfig } from './config/load.js';
-import { createEnv } from './env.js';
-import type { Diagnostic, Env, Preset } from './types.js';
+import { createEnv } from './linux/env.js';
+import type { Diagnostic, Env, Preset } from './engine/types.js';
 import { resolveImageConfig, type ImageConfig, type ImageSources } from './image/config.js';
 import type { ProjectImageSettings } from './image/for-service.js';
 import type { PullProgress } from './image/types.js';

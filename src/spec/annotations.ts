@@ -1,5 +1,6 @@
-import { lookup, ops, pointer } from './patch.js';
-import type { Operation } from './types.js';
+import { lookup, ops, pointer } from '../engine/patch.js';
+import type { Operation } from '../engine/types.js';
+import { CTNR_ANNOTATION_PREFIX } from '../engine/reserved.js';
 
 /**
  * Annotations ctnr writes. Keys under `io.ctnr.` belong to ctnr: only ctnr's plugins write them, and a compose
@@ -14,7 +15,8 @@ import type { Operation } from './types.js';
  * ctnr also derives two OCI image annotations (see plugins/annotations/stop-signal.ts and plugins/annotations/exposed-ports.ts); compose
  * labels/annotations may not set them (use `stop_signal` / `expose`) and image labels with those keys are ignored.
  */
-export const CTNR_PREFIX = 'io.ctnr.';
+/** Keys under it belong to ctnr (the engine enforces it: src/engine/reserved.ts). */
+export const CTNR_PREFIX = CTNR_ANNOTATION_PREFIX;
 export const HEALTHCHECK_ANNOTATION = 'io.ctnr.healthcheck';
 export const STOP_GRACE_PERIOD_ANNOTATION = 'io.ctnr.stop-grace-period';
 export const STOP_SIGNAL_ANNOTATION = 'org.opencontainers.image.stopSignal';

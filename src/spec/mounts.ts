@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { DeepReadonly, Mount } from './spec/types.js';
+import type { DeepReadonly, Mount } from './types.js';
 
 /**
  * Helpers the mount-writing plugins share (volumes, tmpfs, shm, cgroup mount, privileged, rootless): path

@@ -1,11 +1,27 @@
 import type { Operation } from 'fast-json-patch';
 import type { ZodType } from 'zod';
-import type { ReadonlySpec } from './spec/types.js';
-import type { Service } from './compose/service.js';
-import type { ImageConfig } from './image/config.js';
+import type { ReadonlySpec } from '../spec/types.js';
+import type { Service } from './service.js';
 import type { SourceLocation } from './errors.js';
 
-export type { Operation };
+export type { Operation, Service };
+
+/**
+ * The parts of an OCI image config (`config` object of application/vnd.oci.image.config.v1+json) that
+ * decide how a container runs. Docker combines them with the service: see the process plugins. Volumes,
+ * ExposedPorts, StopSignal and Labels are carried for the mounts, network and annotations stages.
+ */
+export interface ImageConfig {
+  User?: string;
+  Env?: string[];
+  Entrypoint?: string[] | null;
+  Cmd?: string[] | null;
+  WorkingDir?: string;
+  StopSignal?: string;
+  ExposedPorts?: Record<string, object>;
+  Labels?: Record<string, string>;
+  Volumes?: Record<string, object>;
+}
 
 /** What the machine and the command line say about where the bundle will run. */
 export interface Env {
@@ -81,8 +97,11 @@ export interface PluginContext<Options = unknown> {
   readonly files: ReadonlyMap<string, Readonly<BundleFile> & { plugin: string }>;
   /** Which plugin last wrote `pointer` (or an ancestor of it), if any. */
   ownerOf(pointer: string): string | undefined;
-  /** A user mistake that does not stop the pipeline. `path` is below the service (`cap_add[0]`). */
-  warn(message: string, path?: string | ReadonlyArray<string | number>): void;
+  /**
+   * A user mistake that does not stop the pipeline. `path` is below the service (`cap_add[0]`); `code` is the
+   * plugin's own word for it in diagnostics (`--json`, reports), default `WARN`.
+   */
+  warn(message: string, path?: string | ReadonlyArray<string | number>, code?: string): void;
   /** A user mistake: the service fails after this plugin returns, with every error it reported. */
   error(message: string, path?: string | ReadonlyArray<string | number>, code?: string): void;
 }
@@ -139,10 +158,16 @@ export interface Plugin<Options = any> {
    */
   readonly optionsSchema?: ZodType;
   /**
-   * Set when `apply` returns a promise without being an `async function` (an `async apply()` is detected by
-   * itself). Synchronous plugins run without a promise per call.
+   * Ignored; kept so that plugins written for ctnr 0.1 still type-check. `apply` and `validate` may return
+   * their result or a promise of it, and the engine awaits only a thenable.
+   * @deprecated
    */
   readonly async?: boolean;
+  /**
+   * The plugin reads only `ctx.spec` (and the env), never `ctx.service`: it can run where there is no compose
+   * service, on a spec that came from elsewhere (ctnr-runtime's spec mode).
+   */
+  readonly anySpec?: boolean;
   /**
    * Milliseconds an async `apply`/`validate` may take before the service fails with PLUGIN_TIMEOUT naming this
    * plugin (default: the engine's `pluginTimeoutMs`, 30 000).

@@ -1,13 +1,6 @@
-import type { Spec } from './types.js';
-import { DOCKER_DEFAULT_CAPS, DOCKER_DEVICE_RULES, DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS } from '../../presets/engines/docker.js';
-
-/**
- * runtime-spec version we emit. runc 1.1 accepts it; crun 1.8 refuses it, so `ctnr run` with crun lowers it
- * through env.ociVersion (plugins/process/oci-version.ts).
- */
-export const OCI_VERSION = '1.2.0';
-
-export const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+import type { Spec } from '../../src/spec/types.js';
+import { DEFAULT_PATH_ENV, OCI_VERSION } from '../../src/spec/version.js';
+import { DOCKER_DEFAULT_CAPS, DOCKER_DEVICE_RULES, DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS } from './docker.js';
 
 /**
  * A fresh base spec on every call (no shared objects between services, no structuredClone: a literal is

@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import type { Device } from './spec/types.js';
+import type { Device } from '../spec/types.js';
 
 /** Split a Linux `dev_t` (glibc encoding: 12-bit major, 20-bit minor, split across the word) into major/minor. */
 export function splitDevNumber(rdev: number): { major: number; minor: number } {

@@ -1,0 +1,31 @@
+import type { BundleFile } from './types.js';
+
+/**
+ * The rules for files plugins declare (BundleFile): the engine checks them when a plugin returns a file, and
+ * the bundle writer checks the same rules again before writing (src/bundle/writer.ts), so the two cannot drift.
+ */
+
+/** The bundle's own files: the spec, ctnr's metadata (src/bundle/metadata.ts) and the root filesystem. */
+export const CONFIG_FILE = 'config.json';
+export const METADATA_FILE = 'ctnr.json';
+export const ROOTFS_DIR = 'rootfs';
+
+/** Why `p` cannot be a bundle file path, or undefined. */
+export function bundlePathProblem(p: unknown): string | undefined {
+  if (typeof p !== 'string' || p === '') return 'needs a path';
+  if (p.startsWith('/') || p.split('/').some((s) => s === '..' || s === '' || s === '.')) return 'path must be relative, without "..", "." or empty segments';
+  const first = p.split('/')[0];
+  if (p === CONFIG_FILE || p === METADATA_FILE || first === ROOTFS_DIR) return 'path is reserved';
+  return undefined;
+}
+
+/** Why `file` is not a valid bundle file declaration, or undefined. */
+export function bundleFileProblem(file: BundleFile): string | undefined {
+  if (!file || typeof file !== 'object') return 'needs a path';
+  const problem = bundlePathProblem(file.path);
+  if (problem !== undefined) return problem;
+  const kind = file.kind ?? 'file';
+  if (kind === 'file' && (file.content === undefined) === (file.copyFrom === undefined)) return 'a file needs exactly one of content or copyFrom';
+  if (kind === 'directory' && (file.content !== undefined || file.copyFrom !== undefined)) return 'a directory has no content';
+  return undefined;
+}

@@ -1,0 +1,2 @@
+// Interim: replaced by the hand-written contract.
+export type { Service } from '../compose/service.js';
