@@ -4,7 +4,7 @@ import { jsonClone } from '../engine/trace.js';
 import type { Service } from '../compose/service.js';
 import type { ImageConfig } from '../image/config.js';
 import type { Spec } from '../spec/types.js';
-import type { Diagnostic, Env, Operation, Plugin, Project } from '../engine/types.js';
+import type { Diagnostic, Env, Operation, Plugin, Project, ServiceSource } from '../engine/types.js';
 
 /** The environment `testPlugin` runs in unless `env` overrides some of it (fixed, so tables do not depend on the host). */
 export const TEST_ENV: Readonly<Env> = Object.freeze({ rootless: false, dataDir: '/var/lib/ctnr', uid: 0, gid: 0, arch: 'amd64' });
@@ -21,6 +21,8 @@ export interface TestPluginOptions {
   /** The image config, as `ctx.image`. */
   image?: ImageConfig;
   project?: Partial<Project>;
+  /** Where the service came from (relative paths, and file:line in errors); default: no file, the cwd. */
+  source?: ServiceSource;
 }
 
 export interface TestPluginResult {
@@ -63,6 +65,7 @@ export async function testPlugin(plugin: Plugin, options: TestPluginOptions = {}
         service: options.service ?? {},
         ...(options.image !== undefined ? { image: options.image } : {}),
         ...(options.project !== undefined ? { project: options.project } : {}),
+        ...(options.source !== undefined ? { source: options.source } : {}),
       },
       { ...TEST_ENV, ...options.env },
     );

@@ -4,6 +4,8 @@ import { parseCompose, selectService } from '../../src/compose/load.js';
 import type { Env, Plugin, Preset } from '../../src/engine/types.js';
 import type { ImageConfig } from '../../src/image/config.js';
 import { expectValidSpec } from './schema.js';
+import { testPlugin, type TestPluginOptions, type TestPluginResult } from '../../src/plugin-kit/test-plugin.js';
+import type { Spec } from '../../src/spec/types.js';
 import { BUNDLE_FILES } from './runc.js';
 
 export const TEST_ENV: Env = { rootless: false, dataDir: '/var/lib/ctnr-test', uid: 0, gid: 0, arch: 'amd64' };
@@ -48,6 +50,41 @@ export async function runServiceYaml(service: Record<string, unknown>, options: 
   expectValidSpec(result.spec);
   // runBundle writes these into the bundle dir (generated /etc files the spec bind-mounts).
   Object.defineProperty(result.spec, BUNDLE_FILES, { value: result.files, enumerable: false });
+  return result;
+}
+
+/**
+ * What `testPlugin` needs to run one plugin on a compose-file fragment: the fragment loaded as the pipeline
+ * loads it (long syntax, sizes in bytes, environment pairs, env_file read), with its project and source (so
+ * errors carry file:line). Options as for runServiceYaml (`env`, `presets`, `plugins` and `disable` do not
+ * apply: give `env` to testPlugin).
+ */
+export function loadServiceYaml(service: Record<string, unknown>, options: RunOptions = {}): Required<Pick<TestPluginOptions, 'name' | 'service' | 'project' | 'source'>> & Pick<TestPluginOptions, 'image' | 'env'> {
+  const doc = { ...options.top, services: { svc: { command: ['true'], ...service } } };
+  const dir = options.dir ?? '/tmp/ctnr-test-project';
+  const project = parseCompose(JSON.stringify(doc, null, 2), `${dir}/compose.yaml`, 'compose.yaml', {
+    ...(options.environment ? { environment: options.environment } : {}),
+    ...(options.allowUnsupported ? { allowUnsupported: true } : {}),
+  });
+  const { input } = selectService(project, 'svc', options.image);
+  return {
+    name: input.name,
+    service: input.service,
+    project: input.project ?? {},
+    source: input.source ?? { dir, locate: () => undefined },
+    ...(input.image !== undefined ? { image: input.image } : {}),
+    env: { environment: project.variables, ...options.env },
+  };
+}
+
+/**
+ * Run one plugin alone (testPlugin) on a compose-file fragment, as the pipeline would hand it the service; the
+ * spec it leaves is checked against the runtime-spec schema. `spec` overrides the base spec it starts from.
+ */
+export async function testPluginYaml(plugin: Plugin, service: Record<string, unknown>, options: RunOptions & { spec?: Spec } = {}): Promise<TestPluginResult> {
+  const loaded = loadServiceYaml(service, options);
+  const result = await testPlugin(plugin, { ...loaded, ...(options.spec !== undefined ? { spec: options.spec } : {}) });
+  if (result.spec !== undefined) expectValidSpec(result.spec);
   return result;
 }
 
