@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { runServiceYaml } from '../../helpers/engine.js';
+import { testPluginYaml } from '../../helpers/engine.js';
 import { parseCompose, selectService } from '../../../src/compose/load.js';
+import { envPlugin } from '../../../plugins/process/env.js';
 
 const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -14,10 +15,20 @@ describe('ctnr:env', () => {
     { what: 'tty adds TERM=xterm', service: { tty: true }, image: undefined, env: [PATH, 'TERM=xterm'] },
     { what: 'empty value is kept', service: { environment: { EMPTY: '' } }, image: undefined, env: [PATH, 'EMPTY='] },
   ])('$what', async ({ service, image, env }) => {
-    const result = await runServiceYaml(service, image ? { image } : {});
-    expect(result.spec.process!.env).toEqual(env);
+    const r = await testPluginYaml(envPlugin(), service, image ? { image } : {});
+    expect(r.errors).toEqual([]);
+    expect(r.spec!.process!.env).toEqual(env);
+    // The base spec holds PATH only: an unchanged list is not written again.
+    expect(r.ops).toEqual(env.length === 1 && env[0] === PATH ? [] : [{ op: 'replace', path: '/process/env', value: env }]);
   });
 
+  it('a bare KEY gets its value from the variables the file was loaded with', async () => {
+    const r = await testPluginYaml(envPlugin(), { environment: ['FROM_HOST', 'UNSET_VAR'] }, { environment: { FROM_HOST: 'h' } });
+    expect(r.spec!.process!.env).toEqual([PATH, 'FROM_HOST=h']);
+  });
+});
+
+describe('compose loader: environment entries without a value', () => {
   it.each([
     { what: 'bare KEY takes the value from the environment', environment: ['FROM_HOST', 'UNSET_VAR'], host: { FROM_HOST: 'h' }, expected: [['FROM_HOST', 'h']] },
     { what: 'KEY: (null) in map form too', environment: { FROM_HOST: null, X: '1' }, host: { FROM_HOST: 'v' }, expected: [['FROM_HOST', 'v'], ['X', '1']] },
