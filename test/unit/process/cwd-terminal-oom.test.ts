@@ -1,22 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { runServiceYaml, serviceError } from '../../helpers/engine.js';
+import { testPluginYaml } from '../../helpers/engine.js';
+import { loadError } from '../../helpers/plugin-table.js';
 import { testPlugin } from '../../../src/plugin-kit/index.js';
+import { cwdPlugin } from '../../../plugins/process/cwd.js';
 import { oomScoreAdjPlugin } from '../../../plugins/process/oom-score-adj.js';
 import { terminalPlugin } from '../../../plugins/process/terminal.js';
 
 describe('ctnr:cwd', () => {
   it.each([
-    { service: {}, image: undefined, cwd: '/' },
-    { service: {}, image: { WorkingDir: '/app' }, cwd: '/app' },
-    { service: { working_dir: '/srv//x/' }, image: { WorkingDir: '/app' }, cwd: '/srv/x' },
-  ])('working_dir $service.working_dir / image $image.WorkingDir → $cwd', async ({ service, image, cwd }) => {
-    expect((await runServiceYaml(service, image ? { image } : {})).spec.process!.cwd).toBe(cwd);
+    { service: {}, image: undefined, cwd: '/', ops: [] },
+    { service: {}, image: { WorkingDir: '/app' }, cwd: '/app', ops: [{ op: 'replace', path: '/process/cwd', value: '/app' }] },
+    { service: { working_dir: '/srv//x/' }, image: { WorkingDir: '/app' }, cwd: '/srv/x', ops: [{ op: 'replace', path: '/process/cwd', value: '/srv/x' }] },
+  ])('working_dir $service.working_dir / image $image.WorkingDir → $cwd', async ({ service, image, cwd, ops }) => {
+    const r = await testPluginYaml(cwdPlugin(), service, image ? { image } : {});
+    expect(r.errors).toEqual([]);
+    expect(r.ops).toEqual(ops);
+    expect(r.spec!.process!.cwd).toBe(cwd);
   });
 
-  it('a relative working_dir is refused', async () => {
-    const err = await serviceError({ working_dir: 'app' });
-    expect(err.path).toBe('services.svc.working_dir');
-    expect(err.message).toMatch(/not an absolute path/);
+  it.each([
+    { what: 'a relative working_dir is refused', service: { working_dir: 'app' }, image: undefined, path: 'services.svc.working_dir' },
+    { what: 'a relative image WorkingDir is refused at the service', service: {}, image: { WorkingDir: 'app' }, path: 'services.svc' },
+  ])('$what', async ({ service, image, path }) => {
+    const { errors } = await testPluginYaml(cwdPlugin(), service, image ? { image } : {});
+    expect(errors).toMatchObject([{ code: 'SERVICE_INVALID', plugin: 'ctnr:cwd', path }]);
+    expect(errors[0]!.message).toMatch(/not an absolute path/);
   });
 });
 
@@ -35,8 +43,11 @@ describe('ctnr:terminal and ctnr:oom-score-adj', () => {
     expect((r.spec!.process as unknown as Record<string, unknown>)[field]).toBe(value);
   });
 
-  it('oom_score_adj outside -1000..1000 is a schema error', async () => {
-    const err = await serviceError({ oom_score_adj: 1001 });
+});
+
+describe('compose loader (before any plugin runs)', () => {
+  it('oom_score_adj outside -1000..1000 is a schema error', () => {
+    const err = loadError({ oom_score_adj: 1001 });
     expect(err.path).toBe('services.svc.oom_score_adj');
   });
 });
