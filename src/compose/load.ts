@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, Scalar, YAMLMap, YAMLSeq, type Document, type Tags } from 'yaml';
-import type { z } from 'zod';
 import { CtnrError, didYouMean, renderPath, type SourceLocation } from '../engine/errors.js';
 import { describeErrno, errnoCode } from '../linux/errno.js';
 import { READ_REASONS, readRegularFile } from '../linux/read-file.js';
@@ -16,6 +15,9 @@ import { checkProjectName, checkServiceName } from './names.js';
 import { PositionIndex } from './positions.js';
 import { readSideFile } from './side-files.js';
 import { serviceSchema, type Service } from './service.js';
+import { moveExtensions } from './extensions.js';
+import { mergeSecurityOpts } from './security-opt.js';
+import { zodToError } from './issues.js';
 
 export const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
 
@@ -443,6 +445,7 @@ export function selectService(project: ComposeProject, name: string, image?: Ima
   const origin = project.origins[name] ?? project;
   const base = ['services', name];
   const service = normaliseService(project, name, diagnostics, []);
+  moveExtensions(service);
 
   const environment = new Map<string, string>();
   // env_file entries first (in file order), then `environment:` overrides, as compose does.
@@ -503,7 +506,6 @@ function normaliseService(project: ComposeProject, name: string, diagnostics: Di
   const parsed = serviceSchema.safeParse(raw);
   if (!parsed.success) throw zodToError(parsed.error, base, origin.positions, raw);
   const service = parsed.data as unknown as Service;
-  for (const k of Object.keys(service)) if (k.startsWith('x-')) delete service[k];
   resolveServicePaths(service, origin.dir, project.environment.HOME ?? '/');
   checkReferences(service, project, origin, base);
 
@@ -535,7 +537,7 @@ function normaliseService(project: ComposeProject, name: string, diagnostics: Di
   const parent = normaliseService(parentProject, ext.service, diagnostics, [...chain, id]);
   const merged = mergeServices(parent, service) as Record<string, unknown>;
   for (const k of project.mergeTags.reset[name] ?? []) delete merged[k];
-  for (const k of project.mergeTags.override[name] ?? []) if (k in service) merged[k] = service[k];
+  for (const k of project.mergeTags.override[name] ?? []) if (k in service) merged[k] = (service as Record<string, unknown>)[k];
   return merged as Service;
 }
 
@@ -584,6 +586,9 @@ export function mergeServices(parent: Service, child: Service): Service {
       case 'command':
       case 'entrypoint':
         out[k] = v;
+        break;
+      case 'security_opt':
+        out[k] = mergeSecurityOpts(p as Service['security_opt'] & {}, v as Service['security_opt'] & {});
         break;
       default:
         out[k] = mergeValue(p, v);
@@ -685,75 +690,4 @@ function checkReferences(service: Service, project: ComposeProject, origin: Comp
   service.configs?.forEach((c, i) => {
     if (!(c.source in t.configs)) fail('config', c.source, t.configs, ['configs', i]);
   });
-}
-
-export function zodToError(error: z.ZodError, base: ReadonlyArray<string | number>, positions: PositionIndex, raw?: unknown): CtnrError {
-  const valueAt = (segs: ReadonlyArray<string | number>): unknown => {
-    let v = raw;
-    for (const s of segs) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[s] : undefined;
-    return v;
-  };
-  const issues = error.issues.flatMap((i) => flattenIssue(i, [], valueAt));
-  const rendered = issues.map(({ segs: rel, message }) => {
-    const segs = [...base, ...rel];
-    return { segs, path: renderPath(segs), message };
-  });
-  const [first, ...rest] = rendered;
-  return new CtnrError('SERVICE_INVALID', first!.message, {
-    path: first!.path,
-    location: positions.locate(first!.segs),
-    details: rest.map((r) => {
-      const loc = positions.locate(r.segs);
-      return `${loc.file}:${loc.line ?? '?'}:${loc.col ?? '?'} ${r.path}: ${r.message}`;
-    }),
-  });
-}
-
-type Flat = { segs: Array<string | number>; message: string };
-
-/**
- * A union (short string | long mapping) that failed: when the value had the right type for one branch, that
- * branch's own issues are the useful ones (`ports[0].protocol: …`); otherwise say which types fit.
- */
-function flattenIssue(issue: z.core.$ZodIssue, prefix: Array<string | number>, valueAt: (segs: ReadonlyArray<string | number>) => unknown): Flat[] {
-  const segs = [...prefix, ...(issue.path as Array<string | number>)];
-  const input = valueAt(segs);
-  if (issue.code === 'invalid_union') {
-    const branches = (issue as { errors?: z.core.$ZodIssue[][] }).errors ?? [];
-    const matching = branches.filter((b) => b.length > 0 && !b.every(isTypeMismatch));
-    if (matching.length > 0) return matching[0]!.flatMap((i) => flattenIssue(i, segs, valueAt));
-    if (input === undefined) return [{ segs, message: 'is required' }];
-    return [{ segs, message: `${show(input)} is not valid here (expected ${[...expectedTypes(branches.flat())].join(' or ')})` }];
-  }
-  if (issue.code === 'invalid_type' && input === undefined) return [{ segs, message: 'is required' }];
-  if (issue.code === 'invalid_type') return [{ segs, message: `${show(input)} is not valid here (expected ${TYPE_NAMES[String(issue.expected)] ?? issue.expected})` }];
-  return [{ segs, message: issue.message }];
-}
-
-/** The value has the wrong type for this branch at all (as opposed to the right type with a bad part). */
-function isTypeMismatch(i: z.core.$ZodIssue): boolean {
-  if (i.path.length > 0) return false;
-  if (i.code === 'invalid_type') return true;
-  if (i.code === 'invalid_union') return ((i as { errors?: z.core.$ZodIssue[][] }).errors ?? []).every((b) => b.every(isTypeMismatch));
-  return false;
-}
-
-function expectedTypes(issues: z.core.$ZodIssue[]): Set<string> {
-  const out = new Set<string>();
-  for (const i of issues) {
-    if (i.code === 'invalid_type' && i.path.length === 0) out.add(TYPE_NAMES[String(i.expected)] ?? String(i.expected));
-    if (i.code === 'invalid_union' && i.path.length === 0) for (const t of expectedTypes(((i as { errors?: z.core.$ZodIssue[][] }).errors ?? []).flat())) out.add(t);
-  }
-  return out;
-}
-
-/** Compose words for zod's type names. */
-const TYPE_NAMES: Record<string, string> = { object: 'a mapping', record: 'a mapping', array: 'a list', string: 'a string', number: 'a number', boolean: 'a boolean', null: 'null' };
-
-function show(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  return JSON.stringify(v);
 }
