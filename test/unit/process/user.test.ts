@@ -2,8 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runServiceYaml, serviceError } from '../../helpers/engine.js';
+import { testPluginYaml } from '../../helpers/engine.js';
 import { GROUP, PASSWD } from '../../helpers/rootfs.js';
+import { userPlugin } from '../../../plugins/process/user.js';
 
 const rootfs = mkdtempSync(path.join(os.tmpdir(), 'ctnr-user-'));
 mkdirSync(path.join(rootfs, 'etc'));
@@ -25,11 +26,16 @@ describe('ctnr:user with a rootfs', () => {
     const service: Record<string, unknown> = {};
     if (user !== undefined) service.user = user;
     if (group_add !== undefined) service.group_add = group_add;
-    expect((await runServiceYaml(service, { env: { rootfs } })).spec.process!.user).toEqual(expected);
+    const r = await testPluginYaml(userPlugin(), service, { env: { rootfs } });
+    expect(r.errors).toEqual([]);
+    // No user and no group_add: the base spec's root user stays, unwritten.
+    expect(r.ops).toEqual(user === undefined && group_add === undefined ? [] : [{ op: 'replace', path: '/process/user', value: expected }]);
+    expect(r.spec!.process!.user).toEqual(expected);
   });
 
   it('uses the image User when the service has none', async () => {
-    expect((await runServiceYaml({}, { env: { rootfs }, image: { User: 'app' } })).spec.process!.user.uid).toBe(1000);
+    const r = await testPluginYaml(userPlugin(), {}, { env: { rootfs }, image: { User: 'app' } });
+    expect(r.spec!.process!.user.uid).toBe(1000);
   });
 
   it.each([
@@ -38,21 +44,26 @@ describe('ctnr:user with a rootfs', () => {
     { service: { group_add: ['audio', 'nope'] }, code: 'GROUP_NOT_FOUND', path: 'services.svc.group_add[1]', msg: 'group "nope" not found' },
     { service: { user: '4294967295' }, code: 'SERVICE_INVALID', path: 'services.svc.user', msg: 'out of range' },
   ])('$service.user → $code', async ({ service, code, path: p, msg }) => {
-    const err = await serviceError(service, { env: { rootfs } });
-    expect(err.code).toBe(code);
-    expect(err.path).toBe(p);
-    expect(err.message).toContain(msg);
-    expect(err.plugin).toBe('ctnr:user');
+    const { errors } = await testPluginYaml(userPlugin(), service, { env: { rootfs } });
+    expect(errors).toMatchObject([{ code, path: p, plugin: 'ctnr:user', location: { file: 'compose.yaml' } }]);
+    expect(errors[0]!.message).toContain(msg);
+  });
+
+  it('a name from the image User that is not found is an error at the service', async () => {
+    const { errors } = await testPluginYaml(userPlugin(), {}, { env: { rootfs }, image: { User: 'ghost' } });
+    expect(errors).toMatchObject([{ code: 'USER_NOT_FOUND', path: 'services.svc', plugin: 'ctnr:user' }]);
   });
 });
 
 describe('ctnr:user without a rootfs', () => {
   it('numeric ids work', async () => {
-    expect((await runServiceYaml({ user: '1000:1000', group_add: [5] })).spec.process!.user).toEqual({ uid: 1000, gid: 1000, additionalGids: [5] });
+    const r = await testPluginYaml(userPlugin(), { user: '1000:1000', group_add: [5] });
+    expect(r.spec!.process!.user).toEqual({ uid: 1000, gid: 1000, additionalGids: [5] });
   });
   it('a name says which file it needs', async () => {
-    const err = await serviceError({ user: 'app' });
-    expect(err.message).toMatch(/not found in the rootfs's \/etc\/passwd \(no rootfs given: pass --rootfs\)/);
+    const { errors } = await testPluginYaml(userPlugin(), { user: 'app' });
+    expect(errors).toMatchObject([{ code: 'USER_NOT_FOUND', path: 'services.svc.user' }]);
+    expect(errors[0]!.message).toMatch(/not found in the rootfs's \/etc\/passwd \(no rootfs given: pass --rootfs\)/);
   });
 });
 
@@ -64,10 +75,11 @@ describe('symlinks in the rootfs stay inside it', () => {
     writeFileSync(path.join(evil, 'alt/passwd'), 'inside:x:777:777::/:/bin/sh\n');
     symlinkSync('/alt/passwd', path.join(evil, 'etc/passwd'));
     try {
-      expect((await runServiceYaml({ user: 'inside' }, { env: { rootfs: evil } })).spec.process!.user.uid).toBe(777);
+      const ok = await testPluginYaml(userPlugin(), { user: 'inside' }, { env: { rootfs: evil } });
+      expect(ok.spec!.process!.user.uid).toBe(777);
       // the host's /etc/passwd has root; the container's does not
-      const err = await serviceError({ user: 'root' }, { env: { rootfs: evil } });
-      expect(err.code).toBe('USER_NOT_FOUND');
+      const { errors } = await testPluginYaml(userPlugin(), { user: 'root' }, { env: { rootfs: evil } });
+      expect(errors).toMatchObject([{ code: 'USER_NOT_FOUND' }]);
     } finally {
       rmSync(evil, { recursive: true, force: true });
     }
