@@ -2,9 +2,13 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { anonymousVolumePath, namedVolumeDir } from '../../../plugins/mounts/volumes.js';
-import { TEST_ENV } from '../../helpers/engine.js';
-import { composeError, mountAt, runCompose } from './compose.js';
+import { anonymousVolumePath, namedVolumeDir, volumesPlugin } from '../../../plugins/mounts/volumes.js';
+import { tmpfsPlugin } from '../../../plugins/mounts/tmpfs.js';
+import { createBaseSpec } from '../../../presets/engines/docker-base.js';
+import type { Plugin } from '../../../src/engine/types.js';
+import { loadServiceYaml, TEST_ENV, testPluginYaml, type RunOptions } from '../../helpers/engine.js';
+import { mountAt } from './compose.js';
+import { testPlugin } from '../../../src/plugin-kit/index.js';
 
 let tmp: string;
 let project: string;
@@ -17,6 +21,12 @@ beforeAll(() => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const vol = (v: Record<string, unknown>) => ({ volumes: [v] });
+/** ctnr:volumes alone on a service, with the top level of its compose file (as runCompose took it). */
+const run = (service: Record<string, unknown>, top: Record<string, unknown> = {}, options: RunOptions = {}) =>
+  testPluginYaml(volumesPlugin(), service, { environment: {}, ...options, top });
+/** The result as mountAt reads it. */
+const spec = (r: { spec: unknown }) => ({ spec: r.spec }) as never;
+const BASE = createBaseSpec().mounts!.map((m) => m.destination);
 
 describe('ctnr:volumes — bind mounts', () => {
   it.each([
@@ -31,38 +41,43 @@ describe('ctnr:volumes — bind mounts', () => {
   ])('$what', async ({ volume, options }) => {
     const data = path.join(project, 'data');
     const v = typeof volume === 'string' ? volume.replace('DATA', data) : { ...volume, source: data };
-    const m = mountAt(await runCompose({ volumes: [v] }, {}, { dir: project }), '/data');
-    expect(m).toEqual({ destination: '/data', type: 'bind', source: data, options });
+    const r = await run({ volumes: [v] }, {}, { dir: project });
+    const mount = { destination: '/data', type: 'bind', source: data, options };
+    expect(r.ops).toEqual([{ op: 'add', path: '/mounts/-', value: mount }]);
+    expect(mountAt(spec(r), '/data')).toEqual(mount);
   });
 
   it('a relative short-syntax source resolves against the compose directory', async () => {
-    const result = await runCompose({ volumes: ['./data:/srv'] }, {}, { dir: project });
-    expect(mountAt(result, '/srv')!.source).toBe(path.join(project, 'data'));
+    const r = await run({ volumes: ['./data:/srv'] }, {}, { dir: project });
+    expect(mountAt(spec(r), '/srv')!.source).toBe(path.join(project, 'data'));
   });
 
   it('a missing source is a located error unless the volume asks to create it', async () => {
     const missing = path.join(tmp, 'nope');
-    const err = await composeError(vol({ type: 'bind', source: missing, target: '/x', bind: { create_host_path: false } }), {}, { dir: project });
+    const { errors } = await run(vol({ type: 'bind', source: missing, target: '/x', bind: { create_host_path: false } }), {}, { dir: project });
+    expect(errors).toHaveLength(1);
+    const err = errors[0]!;
     expect(err.code).toBe('SERVICE_INVALID');
     expect(err.path).toBe('services.svc.volumes[0].source');
     expect(err.message).toContain(`bind source ${missing} does not exist`);
     expect(err.location?.line).toBeGreaterThan(1);
     expect(err.plugin).toBe('ctnr:volumes');
     // short syntax creates it (compose's create_host_path default)
-    const ok = await runCompose({ volumes: [`${missing}:/x`] }, {}, { dir: project });
-    expect(mountAt(ok, '/x')!.source).toBe(missing);
+    const ok = await run({ volumes: [`${missing}:/x`] }, {}, { dir: project });
+    expect(mountAt(spec(ok), '/x')!.source).toBe(missing);
   });
 
   it('a user mount replaces the engine mount on the same destination, in place', async () => {
-    const before = (await runCompose({}, {}, { dir: project })).spec.mounts!.map((m) => m.destination);
-    const result = await runCompose(vol({ type: 'bind', source: path.join(project, 'data'), target: '/dev/shm' }), {}, { dir: project });
-    expect(result.spec.mounts!.map((m) => m.destination)).toEqual(before);
-    expect(mountAt(result, '/dev/shm')!.type).toBe('bind');
+    const data = path.join(project, 'data');
+    const r = await run(vol({ type: 'bind', source: data, target: '/dev/shm' }), {}, { dir: project });
+    expect(r.ops).toEqual([{ op: 'replace', path: `/mounts/${BASE.indexOf('/dev/shm')}`, value: { destination: '/dev/shm', type: 'bind', source: data, options: ['rbind', 'rprivate'] } }]);
+    expect(r.spec!.mounts!.map((m) => m.destination)).toEqual(BASE);
+    expect(mountAt(spec(r), '/dev/shm')!.type).toBe('bind');
   });
 
   it('a selinux relabel request is reported, not silently dropped', async () => {
-    const result = await runCompose({ volumes: [`${path.join(project, 'data')}:/data:z`] }, {}, { dir: project });
-    expect(result.diagnostics.map((d) => d.message).join('\n')).toMatch(/relabel/);
+    const r = await run({ volumes: [`${path.join(project, 'data')}:/data:z`] }, {}, { dir: project });
+    expect(r.diagnostics).toMatchObject([{ level: 'warning', plugin: 'ctnr:volumes', path: 'services.svc.volumes[0]', message: expect.stringMatching(/relabel/) }]);
   });
 });
 
@@ -74,53 +89,52 @@ describe('ctnr:volumes — named and anonymous volumes', () => {
     { what: 'name: is used as is', top: { name: 'shop', volumes: { db: { name: 'pgdata' } } }, dir: '/var/lib/ctnr-test/volumes/pgdata' },
     { what: 'project name from the directory', top: { volumes: { db: {} } }, dir: '/var/lib/ctnr-test/volumes/ctnr-test-project_db' },
   ])('$what', async ({ top, dir }) => {
-    const result = await runCompose({ volumes: ['db:/var/lib/db'] }, top, { env });
-    expect(mountAt(result, '/var/lib/db')).toEqual({ destination: '/var/lib/db', type: 'bind', source: dir, options: ['rbind', 'rprivate'] });
-    expect(result.files.filter((f) => f.plugin === 'ctnr:volumes')).toEqual([]);
+    const r = await run({ volumes: ['db:/var/lib/db'] }, top, { env });
+    expect(mountAt(spec(r), '/var/lib/db')).toEqual({ destination: '/var/lib/db', type: 'bind', source: dir, options: ['rbind', 'rprivate'] });
+    expect(r.files).toEqual([]);
   });
 
   it('two services of one project share the directory (it depends on project and name only)', async () => {
-    const a = await runCompose({ volumes: ['db:/a'] }, { name: 'p', volumes: { db: {} } }, { env });
-    const b = await runCompose({ volumes: [{ type: 'volume', source: 'db', target: '/b', read_only: true }] }, { name: 'p', volumes: { db: {} } }, { env });
-    expect(mountAt(a, '/a')!.source).toBe(mountAt(b, '/b')!.source);
-    expect(mountAt(b, '/b')!.options).toEqual(['rbind', 'rprivate', 'ro']);
-    expect(namedVolumeDir(TEST_ENV, 'p_db')).toBe(mountAt(a, '/a')!.source);
+    const a = await run({ volumes: ['db:/a'] }, { name: 'p', volumes: { db: {} } }, { env });
+    const b = await run({ volumes: [{ type: 'volume', source: 'db', target: '/b', read_only: true }] }, { name: 'p', volumes: { db: {} } }, { env });
+    expect(mountAt(spec(a), '/a')!.source).toBe(mountAt(spec(b), '/b')!.source);
+    expect(mountAt(spec(b), '/b')!.options).toEqual(['rbind', 'rprivate', 'ro']);
+    expect(namedVolumeDir(TEST_ENV, 'p_db')).toBe(mountAt(spec(a), '/a')!.source);
   });
 
   it('external volumes keep their name and must exist', async () => {
     const dataDir = path.join(tmp, 'external-vols');
-    const result = await runCompose({ volumes: ['shared:/s'] }, { volumes: { shared: { external: true } } }, { env: { dataDir } });
-    expect(mountAt(result, '/s')!.source).toBe(path.join(dataDir, 'volumes', 'shared'));
-    const err = await composeError({ volumes: ['gone:/s'] }, { volumes: { gone: { external: true } } }, { env: { dataDir } });
-    expect(err.message).toMatch(/external volume "gone" not found/);
-    expect(err.path).toBe('services.svc.volumes[0].source');
+    const r = await run({ volumes: ['shared:/s'] }, { volumes: { shared: { external: true } } }, { env: { dataDir } });
+    expect(mountAt(spec(r), '/s')!.source).toBe(path.join(dataDir, 'volumes', 'shared'));
+    const { errors } = await run({ volumes: ['gone:/s'] }, { volumes: { gone: { external: true } } }, { env: { dataDir } });
+    expect(errors).toMatchObject([{ code: 'SERVICE_INVALID', plugin: 'ctnr:volumes', path: 'services.svc.volumes[0].source', message: expect.stringMatching(/external volume "gone" not found/) }]);
   });
 
   it('subpath mounts a directory inside the volume', async () => {
-    const result = await runCompose({ volumes: [{ type: 'volume', source: 'db', target: '/d', volume: { subpath: 'a/b' } }] }, { name: 'p', volumes: { db: {} } }, { env });
-    expect(mountAt(result, '/d')!.source).toBe('/var/lib/ctnr-test/volumes/p_db/a/b');
+    const r = await run({ volumes: [{ type: 'volume', source: 'db', target: '/d', volume: { subpath: 'a/b' } }] }, { name: 'p', volumes: { db: {} } }, { env });
+    expect(mountAt(spec(r), '/d')!.source).toBe('/var/lib/ctnr-test/volumes/p_db/a/b');
   });
 
   it('a local-driver bind volume mounts its device', async () => {
     const device = path.join(project, 'data');
-    const result = await runCompose({ volumes: ['dev:/d'] }, { volumes: { dev: { driver: 'local', driver_opts: { type: 'none', o: 'bind', device } } } }, { env });
-    expect(mountAt(result, '/d')!.source).toBe(device);
+    const r = await run({ volumes: ['dev:/d'] }, { volumes: { dev: { driver: 'local', driver_opts: { type: 'none', o: 'bind', device } } } }, { env });
+    expect(mountAt(spec(r), '/d')!.source).toBe(device);
   });
 
   it('an anonymous volume is a bundle directory mounted by a bundle-relative source', async () => {
-    const result = await runCompose({ volumes: ['/var/cache/app'] });
-    const m = mountAt(result, '/var/cache/app')!;
+    const r = await run({ volumes: ['/var/cache/app'] });
+    const m = mountAt(spec(r), '/var/cache/app')!;
     expect(m.source).toBe(anonymousVolumePath('/var/cache/app'));
     expect(m.source!.startsWith('volumes/')).toBe(true);
     expect(m.type).toBe('bind');
-    expect(result.files.filter((f) => f.plugin === 'ctnr:volumes')).toEqual([{ path: m.source, kind: 'directory', mode: 0o755, plugin: 'ctnr:volumes' }]);
+    expect(r.files).toEqual([{ path: m.source, kind: 'directory', mode: 0o755, plugin: 'ctnr:volumes' }]);
     // distinct targets never share a directory, even when their slugs collide
     expect(anonymousVolumePath('/a/b')).not.toBe(anonymousVolumePath('/a-b'));
   });
 
   it('a tmpfs volume is a real tmpfs with size and mode', async () => {
-    const result = await runCompose({ volumes: [{ type: 'tmpfs', target: '/scratch', tmpfs: { size: '16m', mode: '1770' } }] });
-    expect(mountAt(result, '/scratch')).toEqual({ destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'nosuid', 'nodev', 'size=16777216', 'mode=1770'] });
+    const r = await run({ volumes: [{ type: 'tmpfs', target: '/scratch', tmpfs: { size: '16m', mode: '1770' } }] });
+    expect(mountAt(spec(r), '/scratch')).toEqual({ destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'nosuid', 'nodev', 'size=16777216', 'mode=1770'] });
   });
 });
 
@@ -135,18 +149,26 @@ describe('ctnr:volumes — refused', () => {
     { what: 'recursive readonly without read_only', service: () => ({ volumes: [{ type: 'bind', source: data(), target: '/d', bind: { recursive: 'readonly' } }] }), path: 'services.svc.volumes[0].bind.recursive', msg: 'needs read_only: true' },
     { what: 'image mounts', service: () => ({ volumes: [{ type: 'image', source: 'alpine', target: '/d' }] }), path: 'services.svc.volumes[0].type', msg: 'image mounts are not supported' },
   ])('$what', async ({ service, top, path: p, msg }) => {
-    const err = await composeError(service(), top ?? {}, { dir: project });
-    expect(err.path).toBe(p);
-    expect(err.message).toContain(msg);
+    const { errors } = await run(service(), top ?? {}, { dir: project });
+    expect(errors).toMatchObject([{ code: 'SERVICE_INVALID', plugin: 'ctnr:volumes', path: p }]);
+    expect(errors[0]!.message).toContain(msg);
   });
 
+  // The loader refuses these before any plugin runs; the plugins refuse them too when a service comes
+  // through the API, without the loader.
   it.each([
     { what: 'relative target (short syntax)', service: { volumes: ['/tmp:data'] } },
     { what: 'relative target (long syntax)', service: { volumes: [{ type: 'bind', source: '/tmp', target: 'data' }] } },
     { what: 'relative tmpfs path', service: { tmpfs: ['run'] } },
-  ])('$what', async ({ service }) => {
-    const err = await composeError(service, {}, { dir: project });
-    expect(err.code).toBe('SERVICE_INVALID');
-    expect(err.message).toMatch(/absolute/);
+  ])('the loader: $what', ({ service }) => {
+    expect(() => loadServiceYaml(service, { environment: {}, dir: project })).toThrow(expect.objectContaining({ code: 'SERVICE_INVALID', message: expect.stringMatching(/absolute/) }));
+  });
+
+  it.each([
+    { what: 'relative volume target', plugin: volumesPlugin(), service: { volumes: [{ type: 'bind', source: '/tmp', target: 'data' }] }, path: 'services.svc.volumes[0].target' },
+    { what: 'relative tmpfs path', plugin: tmpfsPlugin(), service: { tmpfs: [{ target: 'run', options: [] }] }, path: 'services.svc.tmpfs[0]' },
+  ])('through the API: $what', async ({ plugin, service, path: at }) => {
+    const { errors } = await testPlugin(plugin as Plugin, { service: service as never });
+    expect(errors).toMatchObject([{ code: 'SERVICE_INVALID', plugin: (plugin as Plugin).name, path: at, message: expect.stringMatching(/absolute/) }]);
   });
 });
