@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { runServiceYaml, serviceError } from '../../helpers/engine.js';
+import { runServiceYaml, testPluginYaml } from '../../helpers/engine.js';
+import { namespacesPlugin } from '../../../plugins/network/namespaces.js';
+import { createBaseSpec } from '../../../presets/engines/docker-base.js';
+import type { Spec } from '../../../src/spec/types.js';
+import { specWith } from '../../helpers/plugin-table-b.js';
 
 const OWNED = ['pid', 'network', 'ipc', 'uts'];
 /** The namespace entries ctnr:namespaces owns, as `type` or `type=path`, in spec order. */
-const owned = (spec: any) => (spec.linux.namespaces as Array<{ type: string; path?: string }>).filter((n) => OWNED.includes(n.type)).map((n) => (n.path ? `${n.type}=${n.path}` : n.type));
+const owned = (spec: Spec) => spec.linux!.namespaces!.filter((n) => OWNED.includes(n.type)).map((n) => (n.path ? `${n.type}=${n.path}` : n.type));
 const PIDS = { containerPids: { db: 4242, abc123: 777 } };
+const SHM = createBaseSpec().mounts!.findIndex((m) => m.destination === '/dev/shm');
+const NET = createBaseSpec().linux!.namespaces!.findIndex((n) => n.type === 'network');
 
 describe('ctnr:namespaces', () => {
   it.each([
@@ -25,23 +31,46 @@ describe('ctnr:namespaces', () => {
     [{ network_mode: 'host', ipc: 'host', pid: 'host', uts: 'host' }, []],
     [{ userns_mode: 'host' }, ['pid', 'network', 'ipc', 'uts']],
   ])('%j → %j', async (service, expected) => {
-    const { spec } = await runServiceYaml(service, { env: PIDS });
-    expect(owned(spec)).toEqual(expected);
+    const { spec, errors } = await testPluginYaml(namespacesPlugin(), service, { env: PIDS });
+    expect(errors).toEqual([]);
+    expect(owned(spec!)).toEqual(expected);
     // the mount namespace is not ours and always stays
-    expect(spec.linux!.namespaces!.some((n) => n.type === 'mount')).toBe(true);
+    expect(spec!.linux!.namespaces!.some((n) => n.type === 'mount')).toBe(true);
+  });
+
+  it.each([
+    { what: 'the base spec already has what a default service wants', service: {}, ops: [] },
+    { what: 'joining replaces the entry in place', service: { network_mode: 'service:db' }, ops: [{ op: 'replace', path: `/linux/namespaces/${NET}`, value: { type: 'network', path: '/proc/4242/ns/net' } }] },
+    { what: 'host removes the entry', service: { network_mode: 'host' }, ops: [{ op: 'remove', path: `/linux/namespaces/${NET}` }] },
+  ])('ops: $what', async ({ service, ops }) => {
+    expect((await testPluginYaml(namespacesPlugin(), service, { env: PIDS })).ops).toEqual(ops);
+  });
+
+  it.each([
+    {
+      what: 'a spec without namespaces gets the list',
+      spec: specWith((s) => delete s.linux!.namespaces),
+      service: { pid: 'host' },
+      namespaces: [{ type: 'network' }, { type: 'ipc' }, { type: 'uts' }],
+    },
+    {
+      what: 'entries left by an earlier plugin: the last of a type is kept (a joined one made new), earlier ones removed',
+      spec: specWith((s) => (s.linux!.namespaces = [{ type: 'network' }, { type: 'mount' }, { type: 'network', path: '/proc/1/ns/net' }])),
+      service: {},
+      namespaces: [{ type: 'mount' }, { type: 'network' }, { type: 'pid' }, { type: 'ipc' }, { type: 'uts' }],
+    },
+  ])('$what', async ({ spec, service, namespaces }) => {
+    const r = await testPluginYaml(namespacesPlugin(), service, { spec });
+    expect(r.errors).toEqual([]);
+    expect(r.spec!.linux!.namespaces).toEqual(namespaces);
   });
 
   it('ipc: none is a private IPC namespace without /dev/shm', async () => {
-    const { spec } = await runServiceYaml({ ipc: 'none' });
-    expect(owned(spec)).toContain('ipc');
-    expect(spec.mounts!.some((m) => m.destination === '/dev/shm')).toBe(false);
-    expect((await runServiceYaml({})).spec.mounts!.some((m) => m.destination === '/dev/shm')).toBe(true);
-  });
-
-  it('records itself as the owner of the entries it changed', async () => {
-    const r = await runServiceYaml({ network_mode: 'service:db' }, { env: PIDS });
-    const i = r.spec.linux!.namespaces!.findIndex((n) => n.type === 'network');
-    expect(r.blame(`/linux/namespaces/${i}`).map((t) => t.plugin)).toContain('ctnr:namespaces');
+    const r = await testPluginYaml(namespacesPlugin(), { ipc: 'none' });
+    expect(owned(r.spec!)).toContain('ipc');
+    expect(r.ops).toEqual([{ op: 'remove', path: `/mounts/${SHM}` }]);
+    expect(r.spec!.mounts!.some((m) => m.destination === '/dev/shm')).toBe(false);
+    expect((await testPluginYaml(namespacesPlugin(), {})).spec!.mounts!.some((m) => m.destination === '/dev/shm')).toBe(true);
   });
 
   it.each([
@@ -53,14 +82,26 @@ describe('ctnr:namespaces', () => {
     [{ uts: 'service:db' }, 'services.svc.uts', /uts "service:db" is not supported \(only host\)/],
     [{ userns_mode: 'keep-id' }, 'services.svc.userns_mode', /userns_mode "keep-id" is not supported/],
   ])('%j → error at %s', async (service, path, message) => {
-    const err = await serviceError(service);
-    expect(err.plugin).toBe('ctnr:namespaces');
-    expect(err.path).toBe(path);
-    expect(err.message).toMatch(message);
+    const { errors } = await testPluginYaml(namespacesPlugin(), service);
+    expect(errors).toMatchObject([{ code: 'SERVICE_INVALID', plugin: 'ctnr:namespaces', path, message: expect.stringMatching(message) }]);
+  });
+
+  it('userns_mode: host cannot work rootless', async () => {
+    const { errors } = await testPluginYaml(namespacesPlugin(), { userns_mode: 'host' }, { env: { rootless: true, uid: 1000, gid: 1000 } });
+    expect(errors).toMatchObject([{ plugin: 'ctnr:namespaces', path: 'services.svc.userns_mode', message: expect.stringMatching(/cannot work rootless/) }]);
   });
 
   it('an invalid pid in env.containerPids is refused like a missing one', async () => {
-    const err = await serviceError({ pid: 'service:db' }, { env: { containerPids: { db: -1 } } });
-    expect(err.path).toBe('services.svc.pid');
+    const { errors } = await testPluginYaml(namespacesPlugin(), { pid: 'service:db' }, { env: { containerPids: { db: -1 } } });
+    expect(errors).toMatchObject([{ plugin: 'ctnr:namespaces', path: 'services.svc.pid' }]);
+  });
+});
+
+// What only the pipeline shows: the trace of a whole run.
+describe('pipeline: ctnr:namespaces in the trace', () => {
+  it('records itself as the owner of the entries it changed', async () => {
+    const r = await runServiceYaml({ network_mode: 'service:db' }, { env: PIDS });
+    const i = r.spec.linux!.namespaces!.findIndex((n) => n.type === 'network');
+    expect(r.blame(`/linux/namespaces/${i}`).map((t) => t.plugin)).toContain('ctnr:namespaces');
   });
 });
