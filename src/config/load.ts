@@ -141,6 +141,18 @@ function mostSpecific(issue: Issue, prefix: PropertyKey[] = []): Issue {
 }
 
 let jitiInstance: { import(id: string, opts?: { default?: boolean }): Promise<unknown> } | undefined;
+let hostModules: (() => Promise<Record<string, unknown>>) | undefined;
+
+/**
+ * Give configs, plugins and preset packages the running ctnr as `ctnr` and `ctnr/plugin` (jiti's virtual
+ * modules), instead of whatever node_modules holds. The CLI does this: without it a `.ts` config that imports
+ * `ctnr` loads a second, unbundled copy of the library (its own zod and yaml: about half a second), and its
+ * `CtnrError` would not be the CLI's.
+ */
+export function provideHostModules(load: () => Promise<Record<string, unknown>>): void {
+  hostModules = load;
+  jitiInstance = undefined;
+}
 
 /**
  * Load a user module (config, plugin, preset package) with jiti: TypeScript with relative imports on Node 20,
@@ -149,7 +161,8 @@ let jitiInstance: { import(id: string, opts?: { default?: boolean }): Promise<un
 export async function importModule(file: string, defaultExport: boolean): Promise<unknown> {
   if (!jitiInstance) {
     const { createJiti } = createRequire(import.meta.url)('jiti') as typeof import('jiti');
-    jitiInstance = createJiti(import.meta.url, { moduleCache: false, fsCache: true });
+    const virtualModules = hostModules ? await hostModules() : undefined;
+    jitiInstance = createJiti(import.meta.url, { moduleCache: false, fsCache: true, ...(virtualModules ? { virtualModules } : {}) });
   }
   return jitiInstance.import(file, defaultExport ? { default: true } : {});
 }
