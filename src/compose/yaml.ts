@@ -1,0 +1,119 @@
+import { isMap, isPair, isScalar, LineCounter, parseDocument, Scalar, YAMLMap, YAMLSeq, type Document, type Tags } from 'yaml';
+import { CtnrError } from '../engine/errors.js';
+import { findDuplicateKey } from './duplicates.js';
+import { findOversizedScalar, MAX_SCALAR_BYTES } from './bounds.js';
+import { PositionIndex } from './positions.js';
+
+/**
+ * Compose's merge tags: `!reset` removes a value (also one inherited through `extends`), `!override`
+ * replaces an inherited value instead of merging with it. `!reset` values become this marker.
+ */
+export const RESET: object = Object.freeze({ reset: true });
+const COMPOSE_TAGS: Tags = [
+  { tag: '!reset', identify: () => false, resolve: () => new Scalar(RESET) },
+  { tag: '!reset', collection: 'seq', nodeClass: YAMLSeq, identify: () => false, resolve: () => new Scalar(RESET) },
+  { tag: '!reset', collection: 'map', nodeClass: YAMLMap, identify: () => false, resolve: () => new Scalar(RESET) },
+  { tag: '!override', identify: () => false, resolve: (v: string) => v },
+  { tag: '!override', collection: 'seq', nodeClass: YAMLSeq, identify: () => false, resolve: (n: YAMLSeq) => n },
+  { tag: '!override', collection: 'map', nodeClass: YAMLMap, identify: () => false, resolve: (n: YAMLMap) => n },
+] as unknown as Tags;
+
+/**
+ * `mode: 0440` means octal in compose files (docker compose's YAML reader takes a leading 0 as octal, and the
+ * compose docs write modes that way); YAML 1.2 would read 440. It goes before the core int tag.
+ */
+const LEGACY_OCTAL = {
+  identify: (v: unknown) => typeof v === 'number',
+  default: true,
+  tag: 'tag:yaml.org,2002:int',
+  format: 'OCT',
+  test: /^0[0-7]+$/,
+  resolve: (s: string) => parseInt(s, 8),
+} as unknown as Tags[number];
+
+/** Service keys tagged `!reset` / `!override`, per service name. */
+export interface MergeTags {
+  reset: Record<string, string[]>;
+  override: Record<string, string[]>;
+}
+
+function collectMergeTags(doc: Document, raw: Record<string, unknown>): MergeTags {
+  const out: MergeTags = { reset: Object.create(null), override: Object.create(null) };
+  const services = raw.services;
+  if (services && typeof services === 'object') {
+    for (const [name, svc] of Object.entries(services)) {
+      if (!svc || typeof svc !== 'object' || Array.isArray(svc)) continue;
+      const reset = Object.entries(svc).filter(([, v]) => v === RESET).map(([k]) => k);
+      if (reset.length > 0) out.reset[name] = reset;
+    }
+  }
+  const node = doc.get('services', true);
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      if (!isPair(pair) || !isScalar(pair.key) || !isMap(pair.value)) continue;
+      const keys = pair.value.items.filter((p) => isPair(p) && isScalar(p.key) && (p.value as { tag?: string } | null)?.tag === '!override').map((p) => String((p.key as Scalar).value));
+      if (keys.length > 0) out.override[String(pair.key.value)] = keys;
+    }
+  }
+  return out;
+}
+
+/** What a key of a compose file looks like; anything else is not echoed in errors (it may be a secret's text). */
+export const KEY_LIKE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+
+export function showKey(key: string): string {
+  return KEY_LIKE.test(key) ? `"${key}"` : '(a key that is not shown: it does not look like a compose key)';
+}
+
+/** A compose file's YAML, parsed and bounded: a mapping, where each key and item was written, its merge tags. */
+export interface ComposeYaml {
+  /** The document as plain data (`!reset` values are the RESET marker; nothing interpolated yet). */
+  raw: Record<string, unknown>;
+  positions: PositionIndex;
+  mergeTags: MergeTags;
+}
+
+/**
+ * Parse a compose file's text: YAML errors, duplicate keys, oversized values, alias bombs and a document that is
+ * not a mapping are COMPOSE_INVALID at their line and column in `displayFile`.
+ */
+export function parseComposeYaml(text: string, displayFile: string): ComposeYaml {
+  const counter = new LineCounter();
+  // uniqueKeys: false — yaml's own check is quadratic; findDuplicateKey does the same check in linear time.
+  const doc = parseDocument(text, { merge: true, lineCounter: counter, prettyErrors: false, uniqueKeys: false, customTags: (tags) => [LEGACY_OCTAL, ...tags, ...COMPOSE_TAGS] });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const pos = e.linePos?.[0] ?? counter.linePos(e.pos[0]);
+    throw new CtnrError('COMPOSE_INVALID', e.message.split('\n')[0]!, {
+      location: { file: displayFile, line: pos?.line, col: pos?.col },
+    });
+  }
+  const duplicate = findDuplicateKey(doc);
+  if (duplicate) {
+    const pos = counter.linePos(duplicate.range![0]);
+    // yaml's message does not say which key; the key as written does (only when it looks like a key: the file
+    // may not be a compose file at all, and its text is not echoed).
+    throw new CtnrError('COMPOSE_INVALID', `duplicate key ${showKey(String(duplicate.value))} (a key may appear once per mapping)`, {
+      location: { file: displayFile, line: pos.line, col: pos.col },
+    });
+  }
+  const oversized = findOversizedScalar(doc);
+  if (oversized) {
+    const pos = counter.linePos(oversized.range![0]);
+    throw new CtnrError('COMPOSE_INVALID', `a value of ${String(oversized.value).length} characters; ctnr accepts at most ${MAX_SCALAR_BYTES / 1024} KiB per value (the kernel takes at most 128 KiB per argument or environment string)`, {
+      location: { file: displayFile, line: pos.line, col: pos.col },
+    });
+  }
+  let raw: unknown;
+  try {
+    // maxAliasCount stops alias bombs before anything walks the document.
+    raw = doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    throw new CtnrError('COMPOSE_INVALID', (err as Error).message, { location: { file: displayFile } });
+  }
+  const positions = new PositionIndex(displayFile, doc, counter);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new CtnrError('COMPOSE_INVALID', 'a compose file must be a mapping with a "services" key', { location: { file: displayFile, line: 1, col: 1 } });
+  }
+  return { raw: raw as Record<string, unknown>, positions, mergeTags: collectMergeTags(doc, raw as Record<string, unknown>) };
+}
