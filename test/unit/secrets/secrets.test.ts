@@ -1,12 +1,14 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { BundleFile, Env } from '../../../src/engine/types.js';
-import { createEngine } from '../../../src/create-engine.js';
-import { defaultPreset } from '../../../presets/default.js';
+import type { BundleFile, Env, Plugin } from '../../../src/engine/types.js';
+import type { CtnrError } from '../../../src/engine/errors.js';
 import { parseTopLevelEntry } from '../../../src/compose/secrets.js';
-import { mapId } from '../../../plugins/mounts/secrets.js';
-import { TEST_ENV } from '../../helpers/engine.js';
-import { composeError, idMappings, mountAt, ownFiles, PROJECT_DIR, runCompose } from './compose.js';
+import { mapId, secretsPlugin } from '../../../plugins/mounts/secrets.js';
+import { configsPlugin } from '../../../plugins/mounts/configs.js';
+import { createBaseSpec } from '../../../presets/engines/docker-base.js';
+import { testPlugin } from '../../../src/plugin-kit/index.js';
+import { loadServiceYaml } from '../../helpers/engine.js';
+import { idMappings, mountAt, ownFiles, PROJECT_DIR, runCompose, runPlugin } from './compose.js';
 
 const DB_FILE = path.join(PROJECT_DIR, 'db_password.txt');
 const CONF_FILE = path.join(PROJECT_DIR, 'app.conf');
@@ -31,6 +33,10 @@ const strip = (f: BundleFile & { plugin?: string }) => {
   const { plugin: _plugin, ...rest } = f;
   return rest as FileWithoutPlugin;
 };
+/** The plugin that owns a service's `secrets:` or `configs:`. */
+const pluginFor = (service: Record<string, unknown>): Plugin => ('configs' in service ? configsPlugin() : secretsPlugin());
+const spec = (r: { spec: unknown }) => ({ spec: r.spec }) as never;
+const SHM = createBaseSpec().mounts!.findIndex((m) => m.destination === '/dev/shm');
 
 describe('ctnr:secrets and ctnr:configs: short and long syntax, defaults', () => {
   it.each([
@@ -83,37 +89,39 @@ describe('ctnr:secrets and ctnr:configs: short and long syntax, defaults', () =>
       file: { path: 'configs/from_env', content: 'a=1', mode: 0o444, uid: 0, gid: 0 },
     },
   ])('$name', async ({ service, dest, file }) => {
-    const r = await runCompose(service, TOP, { environment: ENVIRONMENT });
-    expect(mountAt(r, dest)).toEqual({ destination: dest, type: 'bind', source: file.path, options: RO });
-    expect(ownFiles(r).map(strip)).toEqual([file]);
-    expect(ownFiles(r)[0]!.plugin).toBe(file.secret ? 'ctnr:secrets' : 'ctnr:configs');
+    const r = await runPlugin(pluginFor(service), service, TOP, { environment: ENVIRONMENT });
+    const mount = { destination: dest, type: 'bind', source: file.path, options: RO };
+    expect(r.ops).toEqual([{ op: 'add', path: '/mounts/-', value: mount }]);
+    expect(mountAt(spec(r), dest)).toEqual(mount);
+    expect(r.files.map(strip)).toEqual([file]);
+    expect(r.files[0]!.plugin).toBe(file.secret ? 'ctnr:secrets' : 'ctnr:configs');
   });
 
   it('the same source twice gets two bundle files (each with its own owner and mode)', async () => {
-    const r = await runCompose({ secrets: ['token', { source: 'token', target: '/t2', uid: '5', mode: 0o400 }] }, TOP, { environment: ENVIRONMENT });
-    expect(ownFiles(r).map((f) => [f.path, f.uid, f.mode])).toEqual([['secrets/token', 0, 0o444], ['secrets/token-2', 5, 0o400]]);
-    expect(mountAt(r, '/t2')?.source).toBe('secrets/token-2');
-    expect(mountAt(r, '/run/secrets/token')?.source).toBe('secrets/token');
+    const r = await runPlugin(secretsPlugin(), { secrets: ['token', { source: 'token', target: '/t2', uid: '5', mode: 0o400 }] }, TOP, { environment: ENVIRONMENT });
+    expect(r.files.map((f) => [f.path, f.uid, f.mode])).toEqual([['secrets/token', 0, 0o444], ['secrets/token-2', 5, 0o400]]);
+    expect(mountAt(spec(r), '/t2')?.source).toBe('secrets/token-2');
+    expect(mountAt(spec(r), '/run/secrets/token')?.source).toBe('secrets/token');
   });
 
-  it('secrets and configs together: ops carry bundle paths only, the trace names the plugins', async () => {
-    const r = await runCompose({ secrets: ['db_password', 'token'], configs: ['inline'] }, TOP, { environment: ENVIRONMENT });
-    const traced = r.trace.filter((t) => t.plugin === 'ctnr:secrets' || t.plugin === 'ctnr:configs');
-    expect(traced.map((t) => [t.plugin, (t.op as { value: { source: string } }).value.source])).toEqual([
-      ['ctnr:secrets', 'secrets/db_password'],
-      ['ctnr:secrets', 'secrets/token'],
-      ['ctnr:configs', 'configs/inline'],
-    ]);
-    expect(JSON.stringify(r.trace)).not.toContain('tok-value');
-    expect(JSON.stringify(r.spec)).not.toContain('tok-value');
+  it.each([
+    { plugin: secretsPlugin(), service: { secrets: ['db_password', 'token'] }, sources: ['secrets/db_password', 'secrets/token'] },
+    { plugin: configsPlugin(), service: { configs: ['inline', 'from_env'] }, sources: ['configs/inline', 'configs/from_env'] },
+  ])('$plugin.name: ops carry bundle paths only, never a value', async ({ plugin, service, sources }) => {
+    const r = await runPlugin(plugin, service, TOP, { environment: ENVIRONMENT });
+    expect(r.ops.map((o) => (o as { value: { source: string } }).value.source)).toEqual(sources);
+    for (const value of ['tok-value', 'a=1', 'port=']) {
+      expect(JSON.stringify(r.ops)).not.toContain(value);
+      expect(JSON.stringify(r.spec)).not.toContain(value);
+    }
   });
 
   it('an environment: secret reads the variables of the load (the .env layer included), not the engine process', async () => {
     const before = process.env.TOKEN;
     process.env.TOKEN = 'from-process';
     try {
-      const r = await runCompose({ secrets: ['token'] }, TOP, { environment: { TOKEN: 'from-load' } });
-      expect(ownFiles(r)[0]!.content).toBe('from-load');
+      const r = await runPlugin(secretsPlugin(), { secrets: ['token'] }, TOP, { environment: { TOKEN: 'from-load' } });
+      expect(r.files[0]!.content).toBe('from-load');
     } finally {
       if (before === undefined) delete process.env.TOKEN;
       else process.env.TOKEN = before;
@@ -124,25 +132,18 @@ describe('ctnr:secrets and ctnr:configs: short and long syntax, defaults', () =>
     const project = { secrets: { token: { environment: 'CTNR_TEST_SECRET_X' } } };
     process.env.CTNR_TEST_SECRET_X = 'proc-value';
     try {
-      const engine = createEngine({ presets: [defaultPreset()], strict: true });
-      const r = await engine.run({ name: 'svc', service: { command: ['true'], secrets: [{ source: 'token' }] } as never, project }, TEST_ENV);
-      expect(ownFiles(r)[0]!.content).toBe('proc-value');
+      const r = await testPlugin(secretsPlugin(), { service: { secrets: [{ source: 'token' }] } as never, project });
+      expect(r.files[0]!.content).toBe('proc-value');
     } finally {
       delete process.env.CTNR_TEST_SECRET_X;
     }
   });
 
   it('a secret replaces an engine mount at the same destination instead of stacking on it', async () => {
-    const r = await runCompose({ secrets: [{ source: 'token', target: '/dev/shm' }] }, TOP, { environment: ENVIRONMENT });
-    expect(r.spec.mounts!.filter((m) => m.destination === '/dev/shm')).toHaveLength(1);
-    expect(mountAt(r, '/dev/shm')?.source).toBe('secrets/token');
-  });
-
-  it('a secret under a tmpfs volume is mounted after it (mount order)', async () => {
-    const r = await runCompose({ secrets: ['token'], tmpfs: ['/run'] }, TOP, { environment: ENVIRONMENT });
-    const dests = r.spec.mounts!.map((m) => m.destination);
-    expect(dests.indexOf('/run')).toBeGreaterThanOrEqual(0);
-    expect(dests.indexOf('/run/secrets/token')).toBeGreaterThan(dests.indexOf('/run'));
+    const r = await runPlugin(secretsPlugin(), { secrets: [{ source: 'token', target: '/dev/shm' }] }, TOP, { environment: ENVIRONMENT });
+    expect(r.ops).toEqual([{ op: 'replace', path: `/mounts/${SHM}`, value: { destination: '/dev/shm', type: 'bind', source: 'secrets/token', options: RO } }]);
+    expect(r.spec!.mounts!.filter((m) => m.destination === '/dev/shm')).toHaveLength(1);
+    expect(mountAt(spec(r), '/dev/shm')?.source).toBe('secrets/token');
   });
 });
 
@@ -154,50 +155,49 @@ describe('owners when rootless: host ids that map to the requested container ids
       name: 'default owner is the mapped root (single mapping written by the rootless stage)',
       ref: 'token',
       env: rootless(1000),
-      plugins: [idMappings([[0, 1000, 1]])],
+      spec: idMappings([[0, 1000, 1]]),
       owner: [1000, 1000],
     },
     {
       name: 'no mappings in the spec: ctnr\'s rootless default (container root = the user)',
       ref: 'token',
       env: rootless(1234, 4321),
-      plugins: [],
+      spec: undefined,
       owner: [1234, 4321],
     },
     {
       name: 'root generating for a user namespace with a range: uid 1000 → 101000',
       ref: { source: 'token', uid: '1000', gid: '1000' },
       env: { rootless: true, uid: 0, gid: 0 },
-      plugins: [idMappings([[0, 100000, 65536]])],
+      spec: idMappings([[0, 100000, 65536]]),
       owner: [101000, 101000],
     },
     {
       name: 'rootless user with subordinate ids: container root is still the user',
       ref: { source: 'token', uid: '0' },
       env: rootless(1000),
-      plugins: [idMappings([[0, 1000, 1], [1, 100000, 65536]])],
+      spec: idMappings([[0, 1000, 1], [1, 100000, 65536]]),
       owner: [1000, 1000],
     },
     {
       name: 'not rootless: container ids are host ids',
       ref: { source: 'token', uid: '33', gid: '44' },
       env: {},
-      plugins: [],
+      spec: undefined,
       owner: [33, 44],
     },
-  ])('$name', async ({ ref, env, plugins, owner }) => {
-    const r = await runCompose({ secrets: [ref] }, TOP, { environment: ENVIRONMENT, env, plugins });
-    expect([ownFiles(r)[0]!.uid, ownFiles(r)[0]!.gid]).toEqual(owner);
+  ])('$name', async ({ ref, env, spec, owner }) => {
+    const r = await runPlugin(secretsPlugin(), { secrets: [ref] }, TOP, { environment: ENVIRONMENT, env, ...(spec ? { spec } : {}) });
+    expect(r.errors).toEqual([]);
+    expect([r.files[0]!.uid, r.files[0]!.gid]).toEqual(owner);
   });
 
   it.each([
-    { name: 'an id outside the mappings', env: rootless(1000), plugins: [idMappings([[0, 1000, 1]])], msg: /uid 1000 is not mapped into the container's user namespace/ },
-    { name: 'an id mapped to a subordinate host id the user cannot chown to', env: rootless(1000), plugins: [idMappings([[0, 1000, 1], [1, 100000, 65536]])], msg: /uid 1000 maps to host uid 100999; rootless, ctnr can only create files owned by uid 1000 \(container uid 0\)/ },
-  ])('refused: $name', async ({ env, plugins, msg }) => {
-    const err = await composeError({ secrets: [{ source: 'token', uid: '1000' }] }, TOP, { environment: ENVIRONMENT, env, plugins });
-    expect(err.code).toBe('SERVICE_INVALID');
-    expect(err.path).toBe('services.svc.secrets[0].uid');
-    expect(err.message).toMatch(msg);
+    { name: 'an id outside the mappings', env: rootless(1000), spec: idMappings([[0, 1000, 1]]), msg: /uid 1000 is not mapped into the container's user namespace/ },
+    { name: 'an id mapped to a subordinate host id the user cannot chown to', env: rootless(1000), spec: idMappings([[0, 1000, 1], [1, 100000, 65536]]), msg: /uid 1000 maps to host uid 100999; rootless, ctnr can only create files owned by uid 1000 \(container uid 0\)/ },
+  ])('refused: $name', async ({ env, spec, msg }) => {
+    const { errors } = await runPlugin(secretsPlugin(), { secrets: [{ source: 'token', uid: '1000' }] }, TOP, { environment: ENVIRONMENT, env, spec });
+    expect(errors).toMatchObject([{ code: 'SERVICE_INVALID', plugin: 'ctnr:secrets', path: 'services.svc.secrets[0].uid', message: expect.stringMatching(msg) }]);
   });
 
   it('mapId', () => {
@@ -208,20 +208,6 @@ describe('owners when rootless: host ids that map to the requested container ids
 
 describe('errors: located, naming the entry, never the value', () => {
   it.each([
-    {
-      name: 'unknown secret (loader reference check, with a suggestion)',
-      service: { secrets: ['db_pasword'] },
-      top: TOP,
-      path: 'services.svc.secrets[0]',
-      msg: /secret "db_pasword" is not declared in the top-level "secrets:" table.*db_password/,
-    },
-    {
-      name: 'unknown config',
-      service: { configs: [{ source: 'nope' }] },
-      top: TOP,
-      path: 'services.svc.configs[0]',
-      msg: /config "nope" is not declared in the top-level "configs:" table/,
-    },
     {
       name: 'external secret',
       service: { secrets: ['vault'] },
@@ -343,29 +329,71 @@ describe('errors: located, naming the entry, never the value', () => {
       msg: /duplicate mount point \/run\/secrets\/db_password \(also secrets\[0\]\)/,
     },
   ])('$name', async ({ service, top, env, path: at, msg }) => {
-    const err = await composeError(service, top, { environment: env ?? ENVIRONMENT });
+    const plugin = pluginFor(service);
+    const { errors, files } = await runPlugin(plugin, service, top, { environment: env ?? ENVIRONMENT });
+    expect(errors).toHaveLength(1);
+    const err = errors[0]!;
     expect(err.code).toBe('SERVICE_INVALID');
+    expect(err.plugin).toBe(plugin.name);
     expect(err.path).toBe(at);
     expect(err.message).toMatch(msg);
     expect(err.location?.file).toBe('compose.yaml');
     expect(err.location?.line).toBeGreaterThan(0);
     expect(err.message).not.toContain('hunter2');
     expect(err.message).not.toContain('tok-value');
+    expect(files).toEqual([]);
+  });
+
+  // The loader checks references before any plugin runs.
+  it.each([
+    { name: 'unknown secret (with a suggestion)', service: { secrets: ['db_pasword'] }, path: 'services.svc.secrets[0]', msg: /secret "db_pasword" is not declared in the top-level "secrets:" table.*db_password/ },
+    { name: 'unknown config', service: { configs: [{ source: 'nope' }] }, path: 'services.svc.configs[0]', msg: /config "nope" is not declared in the top-level "configs:" table/ },
+  ])('the loader: $name', ({ service, path: at, msg }) => {
+    let err: CtnrError | undefined;
+    try {
+      loadServiceYaml(service, { dir: PROJECT_DIR, top: TOP, environment: ENVIRONMENT });
+    } catch (e) {
+      err = e as CtnrError;
+    }
+    expect(err).toMatchObject({ code: 'SERVICE_INVALID', path: at, message: expect.stringMatching(msg), location: { file: 'compose.yaml', line: expect.any(Number) } });
+    expect(err!.location!.line).toBeGreaterThan(0);
   });
 
   it('an unknown name given through the API (no loader) is the plugin\'s own located error', async () => {
-    const engine = createEngine({ presets: [defaultPreset()], strict: true });
-    const run = engine.run(
-      { name: 'svc', service: { command: ['true'], secrets: [{ source: 'tokn' }] } as never, project: { secrets: { token: { environment: 'X' } } } },
-      TEST_ENV,
-    );
-    await expect(run).rejects.toMatchObject({ code: 'SERVICE_INVALID', plugin: 'ctnr:secrets', path: 'services.svc.secrets[0]', message: expect.stringMatching(/secret "tokn" is not declared.*did you mean "token"/) });
+    const { errors } = await testPlugin(secretsPlugin(), { service: { secrets: [{ source: 'tokn' }] } as never, project: { secrets: { token: { environment: 'X' } } } });
+    expect(errors).toMatchObject([{ code: 'SERVICE_INVALID', plugin: 'ctnr:secrets', path: 'services.svc.secrets[0]', message: expect.stringMatching(/secret "tokn" is not declared.*did you mean "token"/) }]);
   });
 
   it('a failing entry fails the service with every error, and declares no file', async () => {
-    const err = await composeError({ secrets: ['token', { source: 'db_password', uid: 'x' }, { source: 'db_password', mode: 0o77777 }] }, TOP, { environment: {} });
-    expect(err.message).toMatch(/TOKEN is not set/);
-    expect(err.details).toHaveLength(2);
+    const { errors, files } = await runPlugin(secretsPlugin(), { secrets: ['token', { source: 'db_password', uid: 'x' }, { source: 'db_password', mode: 0o77777 }] }, TOP, { environment: {} });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toMatch(/TOKEN is not set/);
+    expect(errors[0]!.details).toHaveLength(2);
+    expect(files).toEqual([]);
+  });
+});
+
+// What only the pipeline shows: the trace of both plugins, and ctnr:mount-order placing a secret under the
+// user's tmpfs.
+describe('pipeline: ctnr:secrets and ctnr:configs with the rest of the mounts stage', () => {
+  it('secrets and configs together: ops carry bundle paths only, the trace names the plugins', async () => {
+    const r = await runCompose({ secrets: ['db_password', 'token'], configs: ['inline'] }, TOP, { environment: ENVIRONMENT });
+    const traced = r.trace.filter((t) => t.plugin === 'ctnr:secrets' || t.plugin === 'ctnr:configs');
+    expect(traced.map((t) => [t.plugin, (t.op as { value: { source: string } }).value.source])).toEqual([
+      ['ctnr:secrets', 'secrets/db_password'],
+      ['ctnr:secrets', 'secrets/token'],
+      ['ctnr:configs', 'configs/inline'],
+    ]);
+    expect(ownFiles(r).map((f) => f.path)).toEqual(['configs/inline', 'secrets/db_password', 'secrets/token']);
+    expect(JSON.stringify(r.trace)).not.toContain('tok-value');
+    expect(JSON.stringify(r.spec)).not.toContain('tok-value');
+  });
+
+  it('a secret under a tmpfs volume is mounted after it (mount order)', async () => {
+    const r = await runCompose({ secrets: ['token'], tmpfs: ['/run'] }, TOP, { environment: ENVIRONMENT });
+    const dests = r.spec.mounts!.map((m) => m.destination);
+    expect(dests.indexOf('/run')).toBeGreaterThanOrEqual(0);
+    expect(dests.indexOf('/run/secrets/token')).toBeGreaterThan(dests.indexOf('/run'));
   });
 });
 
