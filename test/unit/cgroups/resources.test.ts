@@ -1,10 +1,17 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { composeError, runCompose } from '../mounts/compose.js';
+import { runCompose, testPluginYaml } from '../../helpers/engine.js';
+import { baseSpec } from '../../helpers/plugin-table.js';
+import type { Env, Plugin } from '../../../src/engine/types.js';
+import { memoryPlugin } from '../../../plugins/cgroups/memory.js';
+import { cpuPlugin } from '../../../plugins/cgroups/cpu.js';
+import { pidsPlugin } from '../../../plugins/cgroups/pids.js';
+import { blkioPlugin } from '../../../plugins/cgroups/blkio.js';
 
 const MiB = 1024 * 1024;
-const run = (service: Record<string, unknown>, env = {}) => runCompose(service, {}, { allowUnsupported: true, env });
-const resources = async (service: Record<string, unknown>) => (await run(service)).spec.linux!.resources!;
+const ROOTLESS = { rootless: true, uid: 1000, gid: 1000 };
+/** One cgroups plugin alone on a fragment (refused compose keys only warn, as the table's keys include some). */
+const run = (plugin: Plugin, service: Record<string, unknown>, env: Partial<Env> = {}) => testPluginYaml(plugin, service, { environment: {}, allowUnsupported: true, env });
 
 describe('ctnr:memory', () => {
   it.each([
@@ -17,11 +24,32 @@ describe('ctnr:memory', () => {
     { what: 'swappiness', service: { mem_swappiness: 0 }, memory: { swappiness: 0 } },
     { what: 'oom killer off', service: { mem_limit: '64m', oom_kill_disable: true }, memory: { limit: 64 * MiB, disableOOMKiller: true } },
   ])('$what', async ({ service, memory }) => {
-    expect((await resources(service)).memory).toEqual(memory);
+    const r = await run(memoryPlugin(), service);
+    expect(r.errors).toEqual([]);
+    // The base spec has linux.resources (the device rules): one op adds the memory object.
+    expect(r.ops).toEqual([{ op: 'add', path: '/linux/resources/memory', value: memory }]);
+    expect(r.spec!.linux!.resources!.memory).toEqual(memory);
   });
 
   it('no memory keys, no memory object', async () => {
-    expect((await resources({})).memory).toBeUndefined();
+    const r = await run(memoryPlugin(), {});
+    expect(r.ops).toEqual([]);
+    expect(r.spec!.linux!.resources!.memory).toBeUndefined();
+  });
+
+  it('oom killer off without a limit warns', async () => {
+    const r = await run(memoryPlugin(), { oom_kill_disable: true });
+    expect(r.spec!.linux!.resources!.memory).toEqual({ disableOOMKiller: true });
+    expect(r.diagnostics.filter((d) => d.plugin === 'ctnr:memory')).toMatchObject([{ level: 'warning', path: 'services.svc.oom_kill_disable' }]);
+  });
+
+  it('no linux.resources in the spec: its parents are created', async () => {
+    const r = await testPluginYaml(memoryPlugin(), { mem_limit: '64m' }, { spec: baseSpec((s) => { delete s.linux; }) });
+    expect(r.ops).toEqual([
+      { op: 'add', path: '/linux', value: {} },
+      { op: 'add', path: '/linux/resources', value: {} },
+      { op: 'add', path: '/linux/resources/memory', value: { limit: 64 * MiB } },
+    ]);
   });
 
   it.each([
@@ -32,11 +60,9 @@ describe('ctnr:memory', () => {
     { what: 'swap without limit', service: { memswap_limit: '1g' }, path: 'services.svc.memswap_limit', msg: 'needs a memory limit' },
     { what: 'swap below limit', service: { mem_limit: '128m', memswap_limit: '64m' }, path: 'services.svc.memswap_limit', msg: 'below the memory limit' },
   ])('$what', async ({ service, path, msg }) => {
-    const err = await composeError(service, {}, { allowUnsupported: true });
-    expect(err.code).toBe('SERVICE_INVALID');
-    expect(err.path).toBe(path);
-    expect(err.message).toContain(msg);
-    expect(err.plugin).toBe('ctnr:memory');
+    const { errors } = await run(memoryPlugin(), service);
+    expect(errors).toMatchObject([{ code: 'SERVICE_INVALID', path, plugin: 'ctnr:memory', location: { file: 'compose.yaml' } }]);
+    expect(errors[0]!.message).toContain(msg);
   });
 });
 
@@ -50,7 +76,14 @@ describe('ctnr:cpu', () => {
     { what: 'cpuset', service: { cpuset: '0-1,3' }, cpu: { cpus: '0-1,3' } },
     { what: 'realtime (duration → µs)', service: { cpu_rt_runtime: '400ms', cpu_rt_period: 1000000 }, cpu: { realtimeRuntime: 400000, realtimePeriod: 1000000 } },
   ])('$what', async ({ service, cpu }) => {
-    expect((await resources(service)).cpu).toEqual(cpu);
+    const r = await run(cpuPlugin(), service);
+    expect(r.errors).toEqual([]);
+    expect(r.ops).toEqual([{ op: 'add', path: '/linux/resources/cpu', value: cpu }]);
+    expect(r.spec!.linux!.resources!.cpu).toEqual(cpu);
+  });
+
+  it('no cpu keys, no ops', async () => {
+    expect((await run(cpuPlugin(), {})).ops).toEqual([]);
   });
 
   it.each([
@@ -59,9 +92,9 @@ describe('ctnr:cpu', () => {
     { service: { cpuset: '0-' }, path: 'services.svc.cpuset', msg: 'not a CPU list' },
     { service: { cpu_period: 10 }, path: 'services.svc.cpu_period', msg: 'between 1000 and 1000000' },
   ])('refuses $service', async ({ service, path, msg }) => {
-    const err = await composeError(service);
-    expect(err.path).toBe(path);
-    expect(err.message).toContain(msg);
+    const { errors } = await testPluginYaml(cpuPlugin(), service, { environment: {} });
+    expect(errors).toMatchObject([{ code: 'SERVICE_INVALID', plugin: 'ctnr:cpu', path }]);
+    expect(errors[0]!.message).toContain(msg);
   });
 });
 
@@ -72,39 +105,64 @@ describe('ctnr:pids', () => {
     { service: { pids_limit: 0 }, pids: undefined },
     { service: { pids_limit: -1 }, pids: undefined },
   ])('$service', async ({ service, pids }) => {
-    expect((await resources(service)).pids).toEqual(pids);
+    const r = await run(pidsPlugin(), service);
+    expect(r.errors).toEqual([]);
+    expect(r.ops).toEqual(pids ? [{ op: 'add', path: '/linux/resources/pids', value: pids }] : []);
+    expect(r.spec!.linux!.resources!.pids).toEqual(pids);
   });
 
   it('conflict names both keys', async () => {
-    const err = await composeError({ pids_limit: 10, deploy: { resources: { limits: { pids: 20 } } } });
-    expect(err.message).toBe('pids_limit (10) and deploy.resources.limits.pids (20) disagree; set one of them');
+    const { errors } = await testPluginYaml(pidsPlugin(), { pids_limit: 10, deploy: { resources: { limits: { pids: 20 } } } }, { environment: {} });
+    expect(errors).toMatchObject([{ code: 'SERVICE_INVALID', plugin: 'ctnr:pids', path: 'services.svc.pids_limit' }]);
+    expect(errors[0]!.message).toBe('pids_limit (10) and deploy.resources.limits.pids (20) disagree; set one of them');
   });
 });
 
 describe.skipIf(!existsSync('/dev/loop0'))('ctnr:blkio', () => {
   it('weight and throttles by major:minor of the host device', async () => {
-    const blockIO = (await resources({ blkio_config: { weight: 300, weight_device: [{ path: '/dev/loop0', weight: 200 }], device_read_bps: [{ path: '/dev/loop0', rate: '1mb' }], device_write_iops: [{ path: '/dev/loop0', rate: 30 }] } })).blockIO;
-    expect(blockIO).toEqual({
+    const service = { blkio_config: { weight: 300, weight_device: [{ path: '/dev/loop0', weight: 200 }], device_read_bps: [{ path: '/dev/loop0', rate: '1mb' }], device_write_iops: [{ path: '/dev/loop0', rate: 30 }] } };
+    const r = await run(blkioPlugin(), service);
+    expect(r.errors).toEqual([]);
+    const blockIO = {
       weight: 300,
       weightDevice: [{ major: 7, minor: 0, weight: 200 }],
       throttleReadBpsDevice: [{ major: 7, minor: 0, rate: MiB }],
       throttleWriteIOPSDevice: [{ major: 7, minor: 0, rate: 30 }],
-    });
+    };
+    expect(r.ops).toEqual([{ op: 'add', path: '/linux/resources/blockIO', value: blockIO }]);
+    expect(r.spec!.linux!.resources!.blockIO).toEqual(blockIO);
   });
 
   it.each([
     { p: '/dev/null', msg: 'not a block device' },
     { p: '/dev/nonexistent-disk', msg: 'does not exist' },
   ])('refuses $p', async ({ p, msg }) => {
-    const err = await composeError({ blkio_config: { device_read_bps: [{ path: p, rate: 1 }] } });
-    expect(err.path).toBe('services.svc.blkio_config.device_read_bps[0].path');
-    expect(err.message).toContain(msg);
+    const { errors } = await testPluginYaml(blkioPlugin(), { blkio_config: { device_read_bps: [{ path: p, rate: 1 }] } }, { environment: {} });
+    expect(errors).toMatchObject([{ code: 'SERVICE_INVALID', plugin: 'ctnr:blkio', path: 'services.svc.blkio_config.device_read_bps[0].path' }]);
+    expect(errors[0]!.message).toContain(msg);
   });
 });
 
-describe('rootless: limits are dropped, each with a warning', () => {
-  it('writes no resources and names every dropped key', async () => {
-    const result = await run({ mem_limit: '64m', cpus: 1, pids_limit: 10, deploy: { resources: { limits: { memory: '64m' } } }, device_cgroup_rules: ['c 1:3 r'], cgroup_parent: 'x' }, { rootless: true, uid: 1000, gid: 1000 });
+describe('rootless: each plugin writes no limits and warns at each key it dropped', () => {
+  it.each([
+    { plugin: memoryPlugin, service: { mem_limit: '64m', deploy: { resources: { limits: { memory: '64m' } } } }, paths: ['services.svc.mem_limit', 'services.svc.deploy.resources.limits.memory'] },
+    { plugin: cpuPlugin, service: { cpus: 1, cpuset: '0' }, paths: ['services.svc.cpus', 'services.svc.cpuset'] },
+    { plugin: pidsPlugin, service: { pids_limit: 10 }, paths: ['services.svc.pids_limit'] },
+    { plugin: blkioPlugin, service: { blkio_config: { weight: 300 } }, paths: ['services.svc.blkio_config'] },
+  ])('$plugin.name: $paths', async ({ plugin, service, paths }) => {
+    const r = await run(plugin(), service, ROOTLESS);
+    expect(r.errors).toEqual([]);
+    expect(r.ops).toEqual([]);
+    const warned = r.diagnostics.filter((d) => /rootless container cannot set cgroup limits/.test(d.message));
+    expect(warned.map((d) => d.path)).toEqual(paths);
+    expect(warned.every((d) => d.level === 'warning' && d.plugin === plugin().name)).toBe(true);
+  });
+});
+
+describe('pipeline: rootless, the whole cgroups stage after ctnr:rootless', () => {
+  it('writes no resources and names every dropped key, in stage order', async () => {
+    const service = { mem_limit: '64m', cpus: 1, pids_limit: 10, deploy: { resources: { limits: { memory: '64m' } } }, device_cgroup_rules: ['c 1:3 r'], cgroup_parent: 'x' };
+    const result = await runCompose(service, {}, { allowUnsupported: true, env: ROOTLESS });
     expect(result.spec.linux!.resources).toBeUndefined();
     expect(result.spec.linux!.cgroupsPath).toBeUndefined();
     const warned = result.diagnostics.filter((d) => /rootless container cannot set cgroup limits/.test(d.message)).map((d) => d.path);
