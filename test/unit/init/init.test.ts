@@ -5,7 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { initPlugin, INIT_DESTINATION } from '../../../plugins/process/init.js';
 import { findInitBinary, INIT_NAMES } from '../../../src/linux/init/find.js';
 import type { Env } from '../../../src/engine/types.js';
-import { runServiceYaml, serviceError, type RunOptions } from '../../helpers/engine.js';
+import type { Spec } from '../../../src/spec/types.js';
+import { runServiceYaml, serviceError, testPluginYaml, type RunOptions } from '../../helpers/engine.js';
+import { specWith } from '../../helpers/plugin-table-b.js';
 import { DYNAMIC, STATIC, fakeElf, put } from './elf-fixtures.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ctnr-init-'));
@@ -18,37 +20,60 @@ const dir = (name = 'd') => {
   return d;
 };
 
-// The machine's own PATH and libexec directories never take part: every case names its search path and
-// swaps the plugin for one with no extra directories (a plugin listed again takes the new definition).
-const hermetic = (env: Partial<Env>, dirs: string[] = []): RunOptions => ({ env, plugins: [{ ...initPlugin({ dirs }), replace: true }] });
+// The machine's own PATH and libexec directories never take part: every case names its search path
+// (`env.path`) and the plugin's extra directories (`dirs`, none by default here).
+const init = (dirs: string[] = []) => initPlugin({ dirs });
+/** In the default preset the plugin is swapped for one with no extra directories (a plugin listed again takes the new definition). */
+const hermetic = (env: Partial<Env>, dirs: string[] = []): RunOptions => ({ env, plugins: [{ ...init(dirs), replace: true }] });
+/** The spec ctnr:args leaves: `process.args` computed from the image and the service. */
+const withArgs = (args: string[]): Spec => specWith((s) => (s.process!.args = args));
+const APP = withArgs(['app']);
 
 const bin = dir('bin');
 const tini = put(bin, 'tini', STATIC());
 const image = { Entrypoint: ['/docker-entrypoint.sh'], Cmd: ['nginx', '-g', 'daemon off;'] };
 const initMount = { destination: INIT_DESTINATION, type: 'bind', source: tini, options: ['bind', 'ro', 'nosuid', 'nodev'] };
 
+/** ctnr:init alone on `init: true` with args ['app']. */
+const run = (env: Partial<Env>, options: { dirs?: string[]; dir?: string; service?: Record<string, unknown> } = {}) =>
+  testPluginYaml(init(options.dirs), { init: true, command: ['app'], ...options.service }, { env, spec: APP, ...(options.dir ? { dir: options.dir } : {}) });
 /** The host path bound as the init. */
 const found = async (env: Partial<Env>, dirs: string[] = []) => {
-  const result = await runServiceYaml({ init: true, command: ['app'] }, hermetic(env, dirs));
-  return result.spec.mounts!.find((m) => m.destination === INIT_DESTINATION)!.source;
+  const r = await run(env, { dirs });
+  expect(r.errors).toEqual([]);
+  return r.spec!.mounts!.find((m) => m.destination === INIT_DESTINATION)!.source;
+};
+/** The one error ctnr:init failed the service with. */
+const failure = async (env: Partial<Env>) => {
+  const { errors } = await run(env);
+  expect(errors).toHaveLength(1);
+  return errors[0]!;
 };
 
 describe('ctnr:init: process.args and the bind mount', () => {
   it.each([
-    { what: 'image entrypoint + cmd', service: { command: null }, image, args: ['/docker-entrypoint.sh', 'nginx', '-g', 'daemon off;'] },
-    { what: 'service command replaces the image cmd', service: { command: ['nginx', '-T'] }, image, args: ['/docker-entrypoint.sh', 'nginx', '-T'] },
-    { what: 'service entrypoint discards the image cmd', service: { command: null, entrypoint: ['/bin/sh'] }, image, args: ['/bin/sh'] },
-    { what: 'service entrypoint and command', service: { entrypoint: '/bin/sh -c', command: 'echo hi' }, image, args: ['/bin/sh', '-c', 'echo', 'hi'] },
-    { what: 'image cmd only', service: { command: null }, image: { Cmd: ['/bin/true'] }, args: ['/bin/true'] },
-    { what: 'service command, no image config', service: { command: ['sleep', 5] }, image: undefined, args: ['sleep', '5'] },
-    { what: 'args starting with -- are kept after the separator', service: { command: ['--help'] }, image: undefined, args: ['--help'] },
-  ])('$what', async ({ service, image, args }) => {
-    const result = await runServiceYaml({ init: true, ...service }, { ...hermetic({ path: bin }), ...(image ? { image } : {}) });
-    expect(result.spec.process!.args).toEqual([INIT_DESTINATION, '--', ...args]);
-    expect(result.spec.mounts).toContainEqual(initMount);
-    expect(result.spec.mounts!.filter((m) => m.destination === INIT_DESTINATION)).toHaveLength(1);
-    // The args plugin wrote the args first, the init plugin prefixed them.
-    expect(result.trace.filter((t) => t.pointer === '/process/args').map((t) => t.plugin)).toEqual(['ctnr:args', 'ctnr:init']);
+    { what: 'image entrypoint + cmd', args: ['/docker-entrypoint.sh', 'nginx', '-g', 'daemon off;'] },
+    { what: 'one program', args: ['/bin/true'] },
+    { what: 'args starting with -- are kept after the separator', args: ['--help'] },
+  ])('$what: prefixed with the init and --', async ({ args }) => {
+    const r = await testPluginYaml(init(), { init: true }, { env: { path: bin }, spec: withArgs(args) });
+    expect(r.errors).toEqual([]);
+    expect(r.ops).toEqual([
+      { op: 'replace', path: '/process/args', value: [INIT_DESTINATION, '--', ...args] },
+      { op: 'add', path: '/mounts/-', value: initMount },
+    ]);
+    expect(r.spec!.process!.args).toEqual([INIT_DESTINATION, '--', ...args]);
+    expect(r.spec!.mounts!.filter((m) => m.destination === INIT_DESTINATION)).toEqual([initMount]);
+  });
+
+  it('a mount already on the destination is replaced, not stacked', async () => {
+    const spec = specWith((s) => {
+      s.process!.args = ['app'];
+      s.mounts!.push({ destination: INIT_DESTINATION, type: 'bind', source: '/old', options: ['bind'] });
+    });
+    const r = await testPluginYaml(init(), { init: true }, { env: { path: bin }, spec });
+    expect(r.ops[1]).toEqual({ op: 'replace', path: `/mounts/${spec.mounts!.length - 1}`, value: initMount });
+    expect(r.spec!.mounts!.filter((m) => m.destination === INIT_DESTINATION)).toEqual([initMount]);
   });
 
   it.each([
@@ -56,39 +81,29 @@ describe('ctnr:init: process.args and the bind mount', () => {
     { what: 'init absent', service: {} },
     { what: 'init: "false" (string form)', service: { init: 'false' } },
   ])('$what: no change', async ({ service }) => {
-    const result = await runServiceYaml({ command: ['app'], ...service }, hermetic({ path: bin }));
-    expect(result.spec.process!.args).toEqual(['app']);
-    expect(result.spec.mounts!.some((m) => m.destination === INIT_DESTINATION)).toBe(false);
-    expect(result.trace.some((t) => t.plugin === 'ctnr:init')).toBe(false);
+    const r = await testPluginYaml(init(), { command: ['app'], ...service }, { env: { path: bin }, spec: APP });
+    expect(r.ops).toEqual([]);
+    expect(r.spec!.process!.args).toEqual(['app']);
+    expect(r.spec!.mounts!.some((m) => m.destination === INIT_DESTINATION)).toBe(false);
   });
 
-  it.each([
-    { what: 'privileged', service: { privileged: true }, env: {} },
-    { what: 'read_only', service: { read_only: true }, env: {} },
-    { what: 'rootless', service: {}, env: { rootless: true, uid: 1000, gid: 1000 } },
-    { what: 'privileged + read_only + rootless', service: { privileged: true, read_only: true }, env: { rootless: true, uid: 1000, gid: 1000 } },
-  ])('works with $what: the mount stays a read-only bind', async ({ service, env }) => {
-    const result = await runServiceYaml({ init: true, command: ['app'], ...service }, hermetic({ path: bin, ...env }));
-    expect(result.spec.process!.args).toEqual([INIT_DESTINATION, '--', 'app']);
-    const mount = result.spec.mounts!.find((m) => m.destination === INIT_DESTINATION);
-    expect(mount).toEqual(initMount);
+  it.each(['host', 'container:abc', 'service:db'])('pid: %s: ignored with a warning (the init would not be pid 1)', async (pid) => {
+    const r = await run({ path: bin }, { service: { pid } });
+    expect(r.ops).toEqual([]);
+    expect(r.spec!.process!.args).toEqual(['app']);
+    expect(r.diagnostics).toMatchObject([{ level: 'warning', plugin: 'ctnr:init', path: 'services.svc.init', message: expect.stringMatching(new RegExp(`pid: ${pid}`)) }]);
   });
 
-  it('pid: host: ignored with a warning (the init would not be pid 1)', async () => {
-    const result = await runServiceYaml({ init: true, pid: 'host', command: ['app'] }, hermetic({ path: bin }));
-    expect(result.spec.process!.args).toEqual(['app']);
-    expect(result.diagnostics).toContainEqual(expect.objectContaining({ level: 'warning', plugin: 'ctnr:init', message: expect.stringMatching(/pid: host/) }));
-  });
-
-  it('nothing to run is still reported by ctnr:args-required, not hidden behind the init', async () => {
-    const err = await serviceError({ init: true, command: null }, hermetic({ path: bin }));
-    expect(err.plugin).toBe('ctnr:args-required');
+  it('nothing to run: no init, no error (ctnr:args-required reports it)', async () => {
+    const r = await testPluginYaml(init(), { init: true, command: null }, { env: { path: bin } });
+    expect(r.errors).toEqual([]);
+    expect(r.ops).toEqual([]);
   });
 
   it('a destination option moves the binary', async () => {
-    const result = await runServiceYaml({ init: true, command: ['app'] }, { env: { path: bin }, plugins: [{ ...initPlugin({ dirs: [], destination: '/run/ctnr-init' }), replace: true }] });
-    expect(result.spec.process!.args).toEqual(['/run/ctnr-init', '--', 'app']);
-    expect(result.spec.mounts).toContainEqual({ ...initMount, destination: '/run/ctnr-init' });
+    const r = await testPluginYaml(initPlugin({ dirs: [], destination: '/run/ctnr-init' }), { init: true, command: ['app'] }, { env: { path: bin }, spec: APP });
+    expect(r.spec!.process!.args).toEqual(['/run/ctnr-init', '--', 'app']);
+    expect(r.spec!.mounts).toContainEqual({ ...initMount, destination: '/run/ctnr-init' });
   });
 
   it.each([
@@ -131,6 +146,14 @@ describe('ctnr:init: finding the binary', () => {
     expect(await found({ path: d })).toBe(want);
   });
 
+  it('the names option changes what is looked for', async () => {
+    const d = dir('names');
+    put(d, 'tini', STATIC());
+    const want = put(d, 'my-init', STATIC());
+    const r = await testPluginYaml(initPlugin({ dirs: [], names: ['my-init'] }), { init: true, command: ['app'] }, { env: { path: d }, spec: APP });
+    expect(r.spec!.mounts!.find((m) => m.destination === INIT_DESTINATION)!.source).toBe(want);
+  });
+
   it('the libexec directories come after PATH', async () => {
     const p = dir('path');
     const libexec = dir('libexec');
@@ -160,10 +183,11 @@ describe('ctnr:init: errors', () => {
   const empty = dir('empty');
 
   it('no init anywhere: a located error suggesting tini-static and init.path', async () => {
-    const err = await serviceError({ init: true, command: ['app'] }, hermetic({ path: empty }));
+    const err = await failure({ path: empty });
     expect(err.code).toBe('SERVICE_INVALID');
     expect(err.plugin).toBe('ctnr:init');
     expect(err.path).toBe('services.svc.init');
+    expect(err.location?.line).toBeGreaterThan(1);
     expect(err.message).toBe('no init binary found; install tini-static or set init.path in ctnr.config.ts');
   });
 
@@ -172,7 +196,7 @@ describe('ctnr:init: errors', () => {
     put(d, 'tini', DYNAMIC());
     put(d, 'catatonit', fakeElf({ machine: 183 }));
     put(d, 'docker-init', '#!/bin/sh\n');
-    const err = await serviceError({ init: true, command: ['app'] }, hermetic({ path: d }));
+    const err = await failure({ path: d });
     expect(err.path).toBe('services.svc.init');
     expect(err.message).toBe(
       'no init binary found; install tini-static or set init.path in ctnr.config.ts (skipped: ' +
@@ -183,7 +207,7 @@ describe('ctnr:init: errors', () => {
   });
 
   it('the target arch is checked: an x86-64 tini does not serve an arm64 bundle', async () => {
-    const err = await serviceError({ init: true, command: ['app'] }, hermetic({ path: bin, arch: 'arm64' }));
+    const err = await failure({ path: bin, arch: 'arm64' });
     expect(err.message).toMatch(/^no init binary found; .*ELF machine 62, target arm64/);
   });
 
@@ -195,13 +219,13 @@ describe('ctnr:init: errors', () => {
   it('an explicit relative path resolves against the compose file directory', async () => {
     const project = dir('project');
     const want = put(path.join(project, 'tools'), 'init', STATIC());
-    const result = await runServiceYaml({ init: true, command: ['app'] }, { ...hermetic({ path: empty, initPath: 'tools/init' }), dir: project });
-    expect(result.spec.mounts).toContainEqual({ ...initMount, source: want });
+    const r = await run({ path: empty, initPath: 'tools/init' }, { dir: project });
+    expect(r.spec!.mounts).toContainEqual({ ...initMount, source: want });
   });
 
   it('an explicit dynamic binary is refused, naming the path and the static package', async () => {
     const dyn = put(dir('dyn'), 'tini', DYNAMIC());
-    const err = await serviceError({ init: true, command: ['app'] }, hermetic({ path: bin, initPath: dyn }));
+    const err = await failure({ path: bin, initPath: dyn });
     expect(err.path).toBe('services.svc.init');
     expect(err.plugin).toBe('ctnr:init');
     expect(err.message).toBe(
@@ -214,10 +238,10 @@ describe('ctnr:init: errors', () => {
     const { copyFileSync } = await import('node:fs');
     const ls = path.join(dir('ls'), 'tini');
     copyFileSync('/bin/ls', ls);
-    const err = await serviceError({ init: true, command: ['app'] }, hermetic({ path: empty, initPath: ls }));
+    const err = await failure({ path: empty, initPath: ls });
     expect(err.message).toMatch(new RegExp(`^init binary ${ls} is dynamically linked \\(interpreter /lib.*ld.*\\).*tini-static`));
     // …and the search passes over it rather than binding it.
-    const e2 = await serviceError({ init: true, command: ['app'] }, hermetic({ path: path.dirname(ls) }));
+    const e2 = await failure({ path: path.dirname(ls) });
     expect(e2.message).toMatch(/^no init binary found; .*\(skipped: .*\/tini is dynamically linked/);
   });
 
@@ -227,13 +251,58 @@ describe('ctnr:init: errors', () => {
     { what: 'a directory', make: () => dir('isdir'), message: 'is not a regular file' },
   ])('an explicit path that is $what is a located error', async ({ make, message }) => {
     const p = make();
-    const err = await serviceError({ init: true, command: ['app'] }, hermetic({ path: bin, initPath: p }));
+    const err = await failure({ path: bin, initPath: p });
     expect(err.path).toBe('services.svc.init');
     expect(err.message).toBe(`init binary ${p} ${message}`);
   });
 
+  it('an empty env.initPath is an error', async () => {
+    const err = await failure({ path: bin, initPath: '' });
+    expect(err.message).toMatch(/env\.initPath must be a non-empty path/);
+  });
+
   it('init: false never looks for a binary (no error without one)', async () => {
-    const result = await runServiceYaml({ init: false, command: ['app'] }, hermetic({ path: empty, initPath: path.join(empty, 'nope') }));
-    expect(result.spec.process!.args).toEqual(['app']);
+    const r = await testPluginYaml(init(), { init: false, command: ['app'] }, { env: { path: empty, initPath: path.join(empty, 'nope') }, spec: APP });
+    expect(r.errors).toEqual([]);
+    expect(r.spec!.process!.args).toEqual(['app']);
+  });
+});
+
+// What only the pipeline shows: ctnr:args computes the args ctnr:init prefixes (the trace shows both), the later
+// stages (privileged, read_only, rootless) leave the init's mount alone, and ctnr:args-required still reports
+// a service with nothing to run.
+describe('pipeline: ctnr:init with ctnr:args and the later stages', () => {
+  it.each([
+    { what: 'image entrypoint + cmd', service: { command: null }, image, args: ['/docker-entrypoint.sh', 'nginx', '-g', 'daemon off;'] },
+    { what: 'service command replaces the image cmd', service: { command: ['nginx', '-T'] }, image, args: ['/docker-entrypoint.sh', 'nginx', '-T'] },
+    { what: 'service entrypoint discards the image cmd', service: { command: null, entrypoint: ['/bin/sh'] }, image, args: ['/bin/sh'] },
+    { what: 'service entrypoint and command', service: { entrypoint: '/bin/sh -c', command: 'echo hi' }, image, args: ['/bin/sh', '-c', 'echo', 'hi'] },
+    { what: 'image cmd only', service: { command: null }, image: { Cmd: ['/bin/true'] }, args: ['/bin/true'] },
+    { what: 'service command, no image config', service: { command: ['sleep', 5] }, image: undefined, args: ['sleep', '5'] },
+    { what: 'args starting with -- are kept after the separator', service: { command: ['--help'] }, image: undefined, args: ['--help'] },
+  ])('$what', async ({ service, image, args }) => {
+    const result = await runServiceYaml({ init: true, ...service }, { ...hermetic({ path: bin }), ...(image ? { image } : {}) });
+    expect(result.spec.process!.args).toEqual([INIT_DESTINATION, '--', ...args]);
+    expect(result.spec.mounts).toContainEqual(initMount);
+    expect(result.spec.mounts!.filter((m) => m.destination === INIT_DESTINATION)).toHaveLength(1);
+    // The args plugin wrote the args first, the init plugin prefixed them.
+    expect(result.trace.filter((t) => t.pointer === '/process/args').map((t) => t.plugin)).toEqual(['ctnr:args', 'ctnr:init']);
+  });
+
+  it.each([
+    { what: 'privileged', service: { privileged: true }, env: {} },
+    { what: 'read_only', service: { read_only: true }, env: {} },
+    { what: 'rootless', service: {}, env: { rootless: true, uid: 1000, gid: 1000 } },
+    { what: 'privileged + read_only + rootless', service: { privileged: true, read_only: true }, env: { rootless: true, uid: 1000, gid: 1000 } },
+  ])('works with $what: the mount stays a read-only bind', async ({ service, env }) => {
+    const result = await runServiceYaml({ init: true, command: ['app'], ...service }, hermetic({ path: bin, ...env }));
+    expect(result.spec.process!.args).toEqual([INIT_DESTINATION, '--', 'app']);
+    const mount = result.spec.mounts!.find((m) => m.destination === INIT_DESTINATION);
+    expect(mount).toEqual(initMount);
+  });
+
+  it('nothing to run is still reported by ctnr:args-required, not hidden behind the init', async () => {
+    const err = await serviceError({ init: true, command: null }, hermetic({ path: bin }));
+    expect(err.plugin).toBe('ctnr:args-required');
   });
 });
