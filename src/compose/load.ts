@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CtnrError, didYouMean, renderPath, type SourceLocation } from '../engine/errors.js';
-import { describeErrno, errnoCode } from '../linux/errno.js';
-import { READ_REASONS, readRegularFile } from '../linux/read-file.js';
+import { CtnrError, didYouMean, renderPath } from '../engine/errors.js';
+import { readRegularFile } from '../linux/read-file.js';
 import type { Diagnostic, Project, ServiceSource } from '../engine/types.js';
 import type { ServiceInput } from '../engine/engine.js';
 import type { ImageConfig } from '../image/config.js';
@@ -15,6 +14,7 @@ import { serviceSchema, type Service } from './service.js';
 import { moveExtensions } from './extensions.js';
 import { mergeSecurityOpts } from './security-opt.js';
 import { zodToError } from './issues.js';
+import { displayPath, readProjectFile, resolveHostPath, resolveServicePaths } from './files.js';
 import { KEY_LIKE, parseComposeYaml, RESET, type MergeTags } from './yaml.js';
 
 export const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
@@ -75,33 +75,12 @@ export function findComposeFile(cwd: string): string {
   throw new CtnrError('COMPOSE_NOT_FOUND', `no compose file found in ${cwd} (looked for ${DEFAULT_COMPOSE_FILES.join(', ')}); pass -f FILE`);
 }
 
-export function displayPath(file: string, cwd: string): string {
-  const rel = path.relative(cwd, file);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
-}
-
 export function loadComposeFile(fileArg: string | undefined, options: LoadOptions = {}): ComposeProject {
   const cwd = options.cwd ?? process.cwd();
   const file = fileArg ? path.resolve(cwd, fileArg) : findComposeFile(cwd);
   const displayFile = displayPath(file, cwd);
   // The file the user named may be anything readable (`-f /dev/stdin`, a process substitution).
-  return parseCompose(readText(file, displayFile, undefined, undefined, false), file, displayFile, options);
-}
-
-/**
- * A compose or env file's text. Files a compose file names (extends, include, their env files) must be regular
- * files of bounded size (see readRegularFile): a hostile file must not make ctnr read /dev/zero or wait on a FIFO.
- */
-function readText(file: string, displayFile: string, at?: SourceLocation, keyPath?: string, regularOnly = true): string {
-  try {
-    return regularOnly ? readRegularFile(file) : readFileSync(file, 'utf8');
-  } catch (err) {
-    const reason = regularOnly && READ_REASONS[errnoCode(err) ?? ''] ? describeErrno(err, READ_REASONS) : ((err as NodeJS.ErrnoException).code ?? (err as Error).message);
-    throw new CtnrError('COMPOSE_NOT_FOUND', `cannot read ${displayFile}: ${reason}`, {
-      location: at ?? { file: displayFile },
-      ...(keyPath ? { path: keyPath } : {}),
-    });
-  }
+  return parseCompose(readProjectFile(file, displayFile, undefined, undefined, false), file, displayFile, options);
 }
 
 /** `.env` beside the compose file (or `--env-file`), under the process environment. */
@@ -253,13 +232,13 @@ function applyIncludes(project: ComposeProject, include: unknown, options: LoadO
       const file = resolveHostPath(p, project.dir, home);
       if ((options.chain ?? []).includes(file)) fail(`include cycle: ${[...(options.chain ?? []), file].join(' → ')}`);
       const displayFile = displayPath(file, options.cwd ?? process.cwd());
-      const text = readText(file, displayFile, project.positions.locate(at), renderPath(at));
+      const text = readProjectFile(file, displayFile, project.positions.locate(at), renderPath(at));
       let variables = project.variables;
       if (envFiles.length > 0) {
         const extra: Record<string, string | undefined> = Object.create(null);
         for (const ef of envFiles) {
           const efPath = resolveHostPath(ef, project.dir, home);
-          const parsed = parseEnvFile(readText(efPath, displayPath(efPath, options.cwd ?? process.cwd()), project.positions.locate(at)), (n) => ownValue(project.environment, n));
+          const parsed = parseEnvFile(readProjectFile(efPath, displayPath(efPath, options.cwd ?? process.cwd()), project.positions.locate(at)), (n) => ownValue(project.environment, n));
           for (const [k, v] of parsed.entries) extra[k] = v;
         }
         variables = Object.assign(extra, Object.fromEntries(Object.entries(project.environment).filter(([, v]) => v !== undefined)));
@@ -421,7 +400,7 @@ function normaliseService(project: ComposeProject, name: string, diagnostics: Di
   if (ext.file !== undefined) {
     const file = resolveHostPath(ext.file, origin.dir, project.environment.HOME ?? '/');
     const display = displayPath(file, process.cwd());
-    parentProject = parseCompose(readText(file, display, origin.positions.locate(at), renderPath(at)), file, display, {
+    parentProject = parseCompose(readProjectFile(file, display, origin.positions.locate(at), renderPath(at)), file, display, {
       environment: project.environment,
       variables: project.variables,
       allowUnsupported: project.allowUnsupported,
@@ -551,22 +530,6 @@ function refuse(key: string, note: string, at: Array<string | number>, origin: C
     throw new CtnrError('KEY_UNSUPPORTED', `${message} (--allow-unsupported turns this into a warning)`, { path: at, location: origin.positions.locate(at) });
   }
   diagnostics.push({ level: 'warning', code: 'KEY_UNSUPPORTED', message: `${message}; left out`, path: renderPath(at), location: origin.positions.locate(at) });
-}
-
-/** `~` → HOME, relative → against the compose directory (never the process cwd). */
-export function resolveHostPath(p: string, dir: string, home: string): string {
-  if (p === '~') return home;
-  if (p.startsWith('~/')) return path.join(home, p.slice(2));
-  return path.resolve(dir, p);
-}
-
-/** Make every host path of a normalised service absolute (bind sources, env files, label files). */
-export function resolveServicePaths(service: Service, dir: string, home: string): void {
-  if (service.volumes) {
-    service.volumes = service.volumes.map((v) => (v.type === 'bind' && v.source !== undefined ? { ...v, source: resolveHostPath(v.source, dir, home) } : v));
-  }
-  if (service.env_file) service.env_file = service.env_file.map((e) => ({ ...e, path: resolveHostPath(e.path, dir, home) }));
-  if (service.label_file) service.label_file = service.label_file.map((f) => resolveHostPath(f, dir, home));
 }
 
 /** Named volumes, networks, secrets and configs must be declared at the top level, as compose requires. */
