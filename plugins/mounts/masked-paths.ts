@@ -1,5 +1,4 @@
 import { definePlugin } from '../../src/engine/define.js';
-import { parseSecurityOpts } from '../../src/compose/security-opt.js';
 import { ops } from '../../src/engine/patch.js';
 import type { Operation } from '../../src/engine/types.js';
 
@@ -20,7 +19,7 @@ export function maskedPathsPlugin() {
     name: 'ctnr:masked-paths',
     stage: 'mounts',
     apply({ service, spec, error }) {
-      const opts = parseSecurityOpts(service.security_opt).filter((o) => ['systempaths', 'mask', 'unmask'].includes(o.key));
+      const opts = (service.security_opt ?? []).filter((o) => ['systempaths', 'mask', 'unmask'].includes(o.key));
       if (opts.length === 0) return [];
       let unconfined = false;
       const unmask: RegExp[] = [];

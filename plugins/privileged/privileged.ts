@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { ALL_CAPABILITIES } from '../../src/linux/capabilities.js';
-import { parseSecurityOpts } from '../../src/compose/security-opt.js';
 import { definePlugin } from '../../src/engine/define.js';
 import { listDevices } from '../../src/linux/devices.js';
 import { pluginOptions } from '../../src/engine/options.js';
@@ -88,7 +87,7 @@ export function privilegedPlugin(options: PrivilegedOptions = {}) {
 
       if (spec.process?.selinuxLabel !== undefined) out.push(ops.remove('/process/selinuxLabel'));
       if (linux?.mountLabel !== undefined) out.push(ops.remove('/linux/mountLabel'));
-      const userApparmor = parseSecurityOpts(service.security_opt).some((o) => o.key === 'apparmor');
+      const userApparmor = (service.security_opt ?? []).some((o) => o.key === 'apparmor');
       if (!userApparmor && spec.process?.apparmorProfile !== undefined && spec.process.apparmorProfile !== 'unconfined') {
         out.push(ops.replace('/process/apparmorProfile', 'unconfined'));
       }

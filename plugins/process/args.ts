@@ -10,8 +10,8 @@ export function argsPlugin() {
     name: 'ctnr:args',
     stage: 'process',
     apply({ service, image, spec }) {
-      let entrypoint = image?.Entrypoint ?? [];
-      let cmd = image?.Cmd ?? [];
+      let entrypoint: readonly string[] = image?.Entrypoint ?? [];
+      let cmd: readonly string[] = image?.Cmd ?? [];
       if (service.entrypoint != null) {
         entrypoint = service.entrypoint;
         cmd = [];

@@ -1,7 +1,7 @@
 import { definePlugin } from '../../src/engine/define.js';
 import { ops } from '../../src/engine/patch.js';
 import { didYouMean } from '../../src/engine/errors.js';
-import { parseSecurityOpts, SECURITY_OPT_KEYS } from '../../src/compose/security-opt.js';
+import { SECURITY_OPT_KEYS } from '../../src/engine/service.js';
 
 const LABEL_PARTS = ['user', 'role', 'type', 'level'] as const;
 
@@ -18,7 +18,7 @@ export function securityOptPlugin() {
       const out = [];
       const label: Partial<Record<(typeof LABEL_PARTS)[number], string>> = {};
       let labelDisabled = false;
-      for (const opt of parseSecurityOpts(service.security_opt)) {
+      for (const opt of service.security_opt ?? []) {
         const where = ['security_opt', opt.index];
         switch (opt.key) {
           case 'no-new-privileges': {

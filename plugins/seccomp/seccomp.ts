@@ -5,7 +5,6 @@ import { definePlugin } from '../../src/engine/define.js';
 import { lookup, ops } from '../../src/engine/patch.js';
 import type { Operation } from '../../src/engine/types.js';
 import type { Seccomp } from '../../src/spec/types.js';
-import { parseSecurityOpts } from '../../src/compose/security-opt.js';
 import { defaultSeccomp } from '../../src/linux/seccomp/default.js';
 import { convertSeccompFile, seccompFileSchema } from '../../src/linux/seccomp/convert.js';
 import { targetKernel, type SeccompTarget } from '../../src/linux/seccomp/match.js';
@@ -32,7 +31,7 @@ export function seccompPlugin() {
     stage: 'seccomp',
     enforce: 'post',
     apply({ service, spec, env, source, error }) {
-      const chosen = parseSecurityOpts(service.security_opt).filter((o) => o.key === 'seccomp');
+      const chosen = (service.security_opt ?? []).filter((o) => o.key === 'seccomp');
       for (const extra of chosen.slice(1)) error(`seccomp is given more than once (first at security_opt[${chosen[0]!.index}])`, ['security_opt', extra.index]);
       const opt = chosen[0];
       const target: SeccompTarget = {

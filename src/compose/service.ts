@@ -5,6 +5,8 @@ import { mountTargetProblem } from './mount-targets.js';
 import { CONTAINER_NAME, CONTAINER_NAME_RULE, HOST_NAME_RULE, isHostName } from './names.js';
 import { isSignal } from './signals.js';
 import { splitShellWords } from './shellwords.js';
+import { parseSecurityOpt } from './security-opt.js';
+import type { Service } from '../engine/service.js';
 import {
   checkDevice,
   extraHost,
@@ -538,7 +540,7 @@ export const serviceShape = {
   ulimits: ulimits.optional(),
   oom_score_adj: int.pipe(z.number().min(-1000).max(1000)).optional(),
   oom_kill_disable: bool.optional(),
-  security_opt: z.array(z.string()).optional(),
+  security_opt: z.array(z.string()).transform((list) => list.map(parseSecurityOpt)).optional(),
   init: bool.optional(),
   read_only: bool.optional(),
   stop_signal: signal.optional(),
@@ -631,13 +633,24 @@ export const serviceShape = {
 export const serviceSchema = z.looseObject(serviceShape);
 
 const typedSchema = z.object(serviceShape);
+/** What the schema produces: the `Service` contract, but `environment` may still say "take it from the environment" (`null`). */
 export type ServiceFields = z.output<typeof typedSchema>;
 
-/** Environment entries resolved (no `null` left): what plugins read. */
-export type Service = Omit<ServiceFields, 'environment'> & {
-  environment?: Array<[string, string]>;
-  [key: string]: unknown;
-};
+/** The plugins' contract (src/engine/service.ts); the loader resolves `environment` before handing it over. */
+export type { Service };
+
+// ------------------------------------------------------------- the schema and the contract cannot drift
+// Each check is a tsc error naming the offending key: `Type '"hostnme"' does not satisfy the constraint 'never'`.
+
+/** The schema's output once the loader resolved `environment` (what selectService hands to the engine). */
+type Resolved = Omit<ServiceFields, 'environment'> & { environment?: Array<[string, string]> };
+type None<K extends never> = K;
+/** A key the schema produces that the contract lacks (add it to Service, or drop it from the schema). */
+export type SchemaKeysOutsideContract = None<Exclude<keyof Resolved, keyof Service>>;
+/** A contract key no schema key produces (`extensions` is filled by the loader, not the schema). */
+export type ContractKeysOutsideSchema = None<Exclude<keyof Service, keyof Resolved | 'extensions'>>;
+/** A key whose schema output is not assignable to the contract's type for it. */
+export type KeysOfAnotherType = None<{ [K in keyof Resolved & keyof Service]-?: [Resolved[K]] extends [Service[K]] ? never : K }[keyof Resolved & keyof Service]>;
 
 export { stringOrList };
 export type { TmpfsMount };

@@ -162,10 +162,10 @@ describe('YAML anchors, aliases and merge keys', () => {
     expect(formatError(err)).toBe('compose.yaml:15:14 services.two.ports[0]: "x" is not a port mapping (expected [IP:][HOST[-HOST]:]CONTAINER[-CONTAINER][/PROTO])');
   });
 
-  it('x- keys are allowed at the top level, in services and in sub-objects', () => {
+  it('x- keys are allowed at the top level, in services and in sub-objects; a service\'s own reach plugins as extensions', () => {
     const p = parse('x-top: 1\nservices:\n  s:\n    x-meta: {a: 1}\n    image: x\n    healthcheck: {test: "true", x-note: y}\n  x-not-a-service: {}\n');
     expect(Object.keys(p.services)).toEqual(['s']);
-    expect(selectService(p, 's').input.service).toEqual({ image: 'x', healthcheck: { test: ['CMD-SHELL', 'true'] } });
+    expect(selectService(p, 's').input.service).toEqual({ image: 'x', healthcheck: { test: ['CMD-SHELL', 'true'] }, extensions: { 'x-meta': { a: 1 } } });
   });
 });
 

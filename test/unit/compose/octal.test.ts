@@ -11,6 +11,6 @@ describe('YAML integers in compose files', () => {
   ])('mode: $text → $value (a leading 0 is octal, as in docker compose)', ({ text, value }) => {
     const p2 = parseCompose(`services:\n  s:\n    command: ["true"]\n    volumes:\n      - type: tmpfs\n        target: /t\n        tmpfs:\n          mode: ${text}\n`, '/p/compose.yaml', 'compose.yaml', { environment: {} });
     const svc = selectService(p2, 's').input.service;
-    expect((svc.volumes as Array<{ tmpfs?: { mode?: number } }>)[0]!.tmpfs!.mode).toBe(value);
+    expect(svc.volumes![0]!.tmpfs!.mode).toBe(value);
   });
 });

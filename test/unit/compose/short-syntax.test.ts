@@ -252,7 +252,7 @@ describe('other list/map forms', () => {
     { key: 'cpu_rt_runtime', value: '950ms', expected: 950000 },
     { key: 'depends_on', value: ['db'], expected: { db: { condition: 'service_started', required: true } } },
   ])('$key: $value', ({ key, value, expected }) => {
-    expect(load({ [key]: value })[key]).toEqual(expected);
+    expect(load({ [key]: value })[key as keyof Service]).toEqual(expected);
   });
 
   it('project secrets/configs files resolve against the compose dir', () => {
