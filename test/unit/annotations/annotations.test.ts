@@ -1,8 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { runServiceYaml, serviceError } from '../../helpers/engine.js';
+import { runServiceYaml, testPluginYaml } from '../../helpers/engine.js';
+import { baseSpec } from '../../helpers/plugin-table.js';
 import type { ImageConfig } from '../../../src/image/config.js';
+import type { Plugin } from '../../../src/engine/types.js';
+import { annotationsPlugin } from '../../../plugins/annotations/annotations.js';
+import { exposedPortsPlugin } from '../../../plugins/annotations/exposed-ports.js';
+import { healthcheckPlugin } from '../../../plugins/annotations/healthcheck.js';
+import { stopGracePeriodPlugin } from '../../../plugins/annotations/stop-grace-period.js';
 
-const annotations = async (service: Record<string, unknown>, image?: ImageConfig) => (await runServiceYaml(service, image ? { image } : {})).spec.annotations;
+/** The annotations one plugin leaves, run alone on the fragment (failing the test if the plugin fails). */
+const annotations = async (plugin: Plugin, service: Record<string, unknown>, image?: ImageConfig) => {
+  const r = await testPluginYaml(plugin, service, image ? { image } : {});
+  expect(r.errors).toEqual([]);
+  return r.spec!.annotations;
+};
 
 describe('ctnr:annotations (labels, compose annotations, image labels)', () => {
   it.each([
@@ -14,7 +25,21 @@ describe('ctnr:annotations (labels, compose annotations, image labels)', () => {
     [{ labels: { a: 'label', b: 'label' }, annotations: { b: 'annotation' } }, { Labels: { a: 'image', c: 'image' } }, { a: 'label', b: 'annotation', c: 'image' }],
     [{}, { Labels: { 'org.opencontainers.image.source': 'https://example.com/repo' } }, { 'org.opencontainers.image.source': 'https://example.com/repo' }],
   ])('%j with image %j → %j', async (service, image, expected) => {
-    expect(await annotations(service, image as ImageConfig | undefined)).toEqual(expected);
+    const r = await testPluginYaml(annotationsPlugin(), service, image ? { image: image as ImageConfig } : {});
+    expect(r.errors).toEqual([]);
+    // The base spec has no annotations: one op creates them all.
+    expect(r.ops).toEqual(expected ? [{ op: 'add', path: '/annotations', value: expected }] : []);
+    expect(r.spec!.annotations).toEqual(expected);
+  });
+
+  it('next to annotations set before: one op per key (`/` escaped), replacing a value set before', async () => {
+    const spec = baseSpec((s) => { s.annotations = { keep: 'x', a: 'old' }; });
+    const r = await testPluginYaml(annotationsPlugin(), { labels: { a: '1' }, annotations: { 'com.example/x': 'y' } }, { spec });
+    expect(r.ops).toEqual([
+      { op: 'replace', path: '/annotations/a', value: '1' },
+      { op: 'add', path: '/annotations/com.example~1x', value: 'y' },
+    ]);
+    expect(r.spec!.annotations).toEqual({ keep: 'x', a: '1', 'com.example/x': 'y' });
   });
 
   it.each([
@@ -23,20 +48,22 @@ describe('ctnr:annotations (labels, compose annotations, image labels)', () => {
     [{ labels: { 'org.opencontainers.image.stopSignal': 'SIGINT' } }, 'services.svc.labels["org.opencontainers.image.stopSignal"]', /use stop_signal/],
     [{ annotations: { 'org.opencontainers.image.exposedPorts': '80/tcp' } }, 'services.svc.annotations["org.opencontainers.image.exposedPorts"]', /use expose/],
   ])('%j is refused, naming the key', async (service, path, message) => {
-    const err = await serviceError(service);
-    expect(err.plugin).toBe('ctnr:annotations');
-    expect(err.path).toBe(path);
-    expect(err.message).toMatch(message);
+    const { errors } = await testPluginYaml(annotationsPlugin(), service);
+    expect(errors).toMatchObject([{ code: 'SERVICE_INVALID', plugin: 'ctnr:annotations', path, location: { file: 'compose.yaml' } }]);
+    expect(errors[0]!.message).toMatch(message);
   });
 
   it('an image label in the io.ctnr. namespace is refused, naming the image as the source', async () => {
-    const err = await serviceError({}, { image: { Labels: { 'io.ctnr.stop-grace-period': '1' } } });
-    expect(err.message).toMatch(/^image label "io\.ctnr\.stop-grace-period" is in ctnr's own annotation namespace/);
+    const { errors } = await testPluginYaml(annotationsPlugin(), {}, { image: { Labels: { 'io.ctnr.stop-grace-period': '1' } } });
+    expect(errors).toMatchObject([{ code: 'SERVICE_INVALID', plugin: 'ctnr:annotations', path: undefined }]);
+    expect(errors[0]!.message).toMatch(/^image label "io\.ctnr\.stop-grace-period" is in ctnr's own annotation namespace/);
   });
 
-  it('an image label cannot overwrite the stop signal ctnr derives (ignored with a warning)', async () => {
-    const r = await runServiceYaml({}, { image: { StopSignal: 'SIGQUIT', Labels: { 'org.opencontainers.image.stopSignal': 'SIGKILL' } } });
-    expect(r.spec.annotations).toEqual({ 'org.opencontainers.image.stopSignal': 'SIGQUIT' });
+  it('an image label with the stop signal key ctnr derives is ignored, with a warning', async () => {
+    const r = await testPluginYaml(annotationsPlugin(), {}, { image: { StopSignal: 'SIGQUIT', Labels: { 'org.opencontainers.image.stopSignal': 'SIGKILL' } } });
+    expect(r.errors).toEqual([]);
+    expect(r.ops).toEqual([]);
+    expect(r.spec!.annotations).toBeUndefined();
     expect(r.diagnostics.map((d) => [d.level, d.plugin])).toEqual([['warning', 'ctnr:annotations']]);
   });
 });
@@ -50,24 +77,25 @@ describe('ctnr:exposed-ports', () => {
     [['8000-8002/udp'], {}, '8000/udp,8001/udp,8002/udp'],
     [['9/sctp', '10'], {}, '9/sctp,10/tcp'],
   ])('expose %j + image %j → %s', async (expose, exposed, expected) => {
-    const a = await annotations(expose.length ? { expose } : {}, { ExposedPorts: exposed });
+    const a = await annotations(exposedPortsPlugin(), expose.length ? { expose } : {}, { ExposedPorts: exposed });
     expect(a?.['org.opencontainers.image.exposedPorts']).toBe(expected);
   });
 
   it('a bad image ExposedPorts key is an error naming the image', async () => {
-    const err = await serviceError({}, { image: { ExposedPorts: { '80/icmp': {} } } });
-    expect(err.message).toMatch(/image ExposedPorts entry "80\/icmp" is not a port/);
+    const { errors } = await testPluginYaml(exposedPortsPlugin(), {}, { image: { ExposedPorts: { '80/icmp': {} } } });
+    expect(errors).toMatchObject([{ code: 'SERVICE_INVALID', plugin: 'ctnr:exposed-ports' }]);
+    expect(errors[0]!.message).toMatch(/image ExposedPorts entry "80\/icmp" is not a port/);
   });
 
   it('a huge range is refused at its path', async () => {
-    const err = await serviceError({ expose: ['1-60000'] });
-    expect(err.path).toBe('services.svc.expose[0]');
+    const { errors } = await testPluginYaml(exposedPortsPlugin(), { expose: ['1-60000'] });
+    expect(errors).toMatchObject([{ code: 'SERVICE_INVALID', plugin: 'ctnr:exposed-ports', path: 'services.svc.expose[0]' }]);
   });
 });
 
 describe('ctnr:healthcheck and ctnr:stop-grace-period', () => {
   const hc = async (service: Record<string, unknown>, image?: Record<string, unknown>) => {
-    const a = await annotations(service, image as ImageConfig | undefined);
+    const a = await annotations(healthcheckPlugin(), service, image as ImageConfig | undefined);
     const v = a?.['io.ctnr.healthcheck'];
     return v === undefined ? undefined : JSON.parse(v);
   };
@@ -91,11 +119,22 @@ describe('ctnr:healthcheck and ctnr:stop-grace-period', () => {
     [{ stop_grace_period: '1m30s' }, '90000000000'],
     [{ stop_grace_period: '0' }, '0'],
   ])('%j → io.ctnr.stop-grace-period %s', async (service, expected) => {
-    expect((await annotations(service))?.['io.ctnr.stop-grace-period']).toBe(expected);
+    const r = await testPluginYaml(stopGracePeriodPlugin(), service);
+    expect(r.errors).toEqual([]);
+    expect(r.ops).toEqual(expected === undefined ? [] : [{ op: 'add', path: '/annotations', value: { 'io.ctnr.stop-grace-period': expected } }]);
+    expect(r.spec!.annotations?.['io.ctnr.stop-grace-period']).toBe(expected);
+  });
+});
+
+describe('pipeline: the annotations stage as a whole', () => {
+  it('an image label cannot overwrite the stop signal ctnr:stop-signal derives (ignored with a warning)', async () => {
+    const r = await runServiceYaml({}, { image: { StopSignal: 'SIGQUIT', Labels: { 'org.opencontainers.image.stopSignal': 'SIGKILL' } } });
+    expect(r.spec.annotations).toEqual({ 'org.opencontainers.image.stopSignal': 'SIGQUIT' });
+    expect(r.diagnostics.map((d) => [d.level, d.plugin])).toEqual([['warning', 'ctnr:annotations']]);
   });
 
   it('several derived keys coexist with labels', async () => {
-    expect(await annotations({ labels: { a: 'b' }, stop_signal: 'SIGINT', expose: [80], stop_grace_period: '2s' })).toEqual({
+    expect((await runServiceYaml({ labels: { a: 'b' }, stop_signal: 'SIGINT', expose: [80], stop_grace_period: '2s' })).spec.annotations).toEqual({
       a: 'b',
       'org.opencontainers.image.stopSignal': 'SIGINT',
       'org.opencontainers.image.exposedPorts': '80/tcp',
