@@ -5,7 +5,7 @@ import { dropForRootless } from './resources.js';
 
 /**
  * `cgroup_parent` → `linux.cgroupsPath` = `/<parent>/<container>` (docker's cgroupfs layout). The container
- * part is `env.containerId` when the caller knows it (a free env key the bundle/run commands set), else
+ * part is `env.containerId` when the caller knows it, else
  * `container_name`, else compose's default name `<project>-<service>-1`. Without `cgroup_parent` nothing is
  * written and the runtime picks the path.
  */

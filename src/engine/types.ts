@@ -23,23 +23,55 @@ export interface ImageConfig {
   Volumes?: Record<string, object>;
 }
 
-/** What the machine and the command line say about where the bundle will run. */
+/**
+ * What the machine and the command line say about where the bundle will run (`ctx.env`). `createEnv`
+ * (src/linux/env.ts) fills the required keys from this host; the CLI, `openProject`/`runService`
+ * (src/project.ts), `ctnr run`/`up` and presets add the optional ones. Every key a plugin of ctnr reads is
+ * here; values only a third-party preset and its own plugins agree on go in `extra`.
+ */
 export interface Env {
-  /** Generate for an unprivileged user (user namespace, no cgroup limits). */
+  /** Generate for an unprivileged user (user namespace, no cgroup limits). Default: not root. */
   rootless: boolean;
   /** The container's root filesystem on this host, when known (user/group names resolve against it). */
   rootfs?: string;
   /** Where named volumes and bundles live (`/var/lib/ctnr`, or `$XDG_DATA_HOME/ctnr` rootless). */
   dataDir: string;
-  /** The uid/gid that will run the runtime (rootless mappings use them). */
+  /** The uid that will run the runtime (rootless id mappings use it). */
   uid: number;
+  /** The gid that will run the runtime. */
   gid: number;
   /** Target architecture in Go naming (amd64, arm64, …). */
   arch: string;
   /** Capabilities in the bounding set of the generating host, when known (privileged uses them). */
   hostCapabilities?: readonly string[];
-  /** Free-form values a preset or the CLI passes on to plugins. */
-  [key: string]: unknown;
+  /**
+   * The compose variables (the process environment over `.env`, as the loader read them): `environment:`
+   * secrets and configs take their values from here. `runService` passes them; without it, `process.env`.
+   */
+  environment?: Readonly<Record<string, string | undefined>>;
+  /** The runtime-spec version to write (`1.x.y`), when the runtime that will run the bundle supports only an older one (`ctnr run`/`up` set it). */
+  ociVersion?: string;
+  /** The init binary on this host for `init: true` (ctnr.config.ts `init.path`, `--init-path`); relative to the compose directory. */
+  initPath?: string;
+  /** A `PATH` to search for an init binary when `initPath` is not given (default: this process's `PATH`). */
+  path?: string;
+  /** `uname -r` of the host that will run the bundle: seccomp and sysctl rules that need a kernel version (default: this host's). */
+  kernelRelease?: string;
+  /** Host pids of running containers, by service name or container id: `network_mode: service:NAME`, `ipc: container:ID`, … join their namespaces. */
+  containerPids?: Readonly<Record<string, number>>;
+  /** The container's id, for the last part of `linux.cgroupsPath` (default: the container name, or `PROJECT-SERVICE-1`). */
+  containerId?: string;
+  /** The host's address as containers see it: what `extra_hosts: NAME:host-gateway` resolves to. */
+  hostGateway?: string;
+  /** The host's hosts file, which a container with host networking gets (as it is, or with `extra_hosts` added). Default `/etc/hosts`. */
+  hostHostsFile?: string;
+  /** The host's resolv.conf, which the container's /etc/resolv.conf is made from unless `dns*` replace it. Default `/etc/resolv.conf`. */
+  hostResolvConf?: string;
+  /**
+   * Values that a preset (or the code that builds an engine) passes to its own plugins, by a name of its own
+   * (`acme.registryMirror`). ctnr reads nothing here; a plugin must check what it reads.
+   */
+  extra?: Readonly<Record<string, unknown>>;
 }
 
 /** Where a service came from: lets plugins resolve relative paths and point errors at lines. */
