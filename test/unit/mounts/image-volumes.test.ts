@@ -62,17 +62,17 @@ describe('pipeline: the service\'s mounts before the image\'s VOLUMEs', () => {
     {
       what: 'a service mount on the same path wins',
       service: { volumes: ['/srv/db:/var/lib/mysql'] },
-      volumes: { '/var/lib/mysql': {} },
+      volumes: { '/var/lib/mysql': {} } as Record<string, object>,
       expected: [['/var/lib/mysql', '/srv/db']],
     },
     {
       what: 'a tmpfs on the path wins too, and paths are compared cleaned',
       service: { tmpfs: ['/cache'] },
-      volumes: { '/cache/': {}, '/logs': {} },
+      volumes: { '/cache/': {}, '/logs': {} } as Record<string, object>,
       expected: [['/logs', anonymousVolumePath('/logs')]],
     },
   ])('$what', async ({ service, volumes, expected }) => {
-    const result = await runServiceYaml({ ...service }, { image: { Volumes: volumes as Record<string, object>, Cmd: ['true'] } });
+    const result = await runServiceYaml({ ...service }, { image: { Volumes: volumes, Cmd: ['true'] } });
     const got = userMounts(result.spec).map((m) => [m.destination, m.source?.startsWith('/') || m.source?.startsWith('volumes/') ? m.source : undefined]);
     expect(got).toEqual(expected);
     for (const [, src] of expected) {
