@@ -1,6 +1,6 @@
 import { definePlugin } from '../../src/engine/define.js';
 import { HEALTHCHECK_ANNOTATION, setAnnotations } from '../../src/spec/annotations.js';
-import type { Healthcheck } from '../../src/compose/types.js';
+import type { Healthcheck } from '../../src/engine/service.js';
 
 /** The image config's Healthcheck (docker's extension of the OCI image config; durations in ns). */
 interface ImageHealthcheck {

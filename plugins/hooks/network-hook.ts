@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { PortMapping, ServiceNetwork } from '../../src/compose/types.js';
+import type { PortMapping, ServiceNetwork } from '../../src/engine/service.js';
 import { HOST_NAME_RULE, isHostName } from '../../src/compose/names.js';
 import { definePlugin } from '../../src/engine/define.js';
 import { pluginOptions } from '../../src/engine/options.js';

@@ -3,7 +3,7 @@ import { definePlugin } from '../../src/engine/define.js';
 import { didYouMean } from '../../src/engine/errors.js';
 import { cleanDestination, placeMount } from '../../src/spec/mounts.js';
 import { parseTopLevelEntry, type SecretKind } from '../../src/compose/secrets.js';
-import type { FileReference } from '../../src/compose/types.js';
+import type { FileReference } from '../../src/engine/service.js';
 import type { DeepReadonly, Mount } from '../../src/spec/types.js';
 import type { BundleFile, Env, Operation, PluginContext, PluginOutput } from '../../src/engine/types.js';
 

@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { definePlugin } from '../../src/engine/define.js';
 import { cleanDestination, mergeMountOptions, octal, placeMount, TMPFS_DEFAULT_OPTIONS } from '../../src/spec/mounts.js';
-import type { VolumeMount } from '../../src/compose/types.js';
+import type { VolumeMount } from '../../src/engine/service.js';
 import type { Mount } from '../../src/spec/types.js';
 import type { BundleFile, Env, Operation, PluginContext, Project } from '../../src/engine/types.js';
 

@@ -4,7 +4,7 @@ import { definePlugin } from '../../src/engine/define.js';
 import { ops } from '../../src/engine/patch.js';
 import type { BundleFile, Operation } from '../../src/engine/types.js';
 import type { Mount } from '../../src/spec/types.js';
-import type { ExtraHost } from '../../src/compose/types.js';
+import type { ExtraHost } from '../../src/engine/service.js';
 import { namespaceState } from '../../src/network/spec-facts.js';
 import { containerResolvConf, parseResolvConf, renderResolvConf, type ResolvConf } from '../../src/network/resolv.js';
 

@@ -13,5 +13,9 @@ export type {
   BundleFile, Diagnostic, Enforce, Env, Operation, Plugin, PluginContext, PluginOutput, Project, ServiceSource, TraceEntry, Violation,
 } from '../engine/types.js';
 export type { Mount, ReadonlySpec, Spec } from '../spec/types.js';
-export type { Service } from '../compose/service.js';
+/** The service a plugin reads (`ctx.service`) and its long forms: docs/plugins.md, "What a plugin reads". */
+export type {
+  BlkioConfig, DependsOn, Deploy, DeployResources, DeviceMapping, EnvFile, ExtendsRef, ExtraHost, FileReference, Healthcheck, Logging,
+  PortMapping, ResourceSpec, RestartPolicy, SecurityOpt, SecurityOptKey, Service, ServiceNetwork, TmpfsMount, Ulimit, VolumeMount,
+} from '../engine/service.js';
 export type { ImageConfig } from '../image/config.js';

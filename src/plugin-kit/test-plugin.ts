@@ -1,7 +1,7 @@
 import { createEngine, type Result } from '../create-engine.js';
 import { isCtnrError, type CtnrError } from '../engine/errors.js';
 import { jsonClone } from '../engine/trace.js';
-import type { Service } from '../compose/service.js';
+import type { Service } from '../engine/service.js';
 import type { ImageConfig } from '../image/config.js';
 import type { Spec } from '../spec/types.js';
 import type { Diagnostic, Env, Operation, Plugin, Project, ServiceSource } from '../engine/types.js';
