@@ -309,7 +309,7 @@ function describeRunCases(): void {
         const missing = (run.needs ?? []).filter((p) => !plannedPlugins(c.dir, sb).has(p));
         if (missing.length > 0) ctx.skip(`case ${c.name} waits for ${missing.join(', ')} in the default preset`);
         // A copy of the case folder, so relative binds resolve next to it and a config can sit beside it.
-        const dir = path.join(sb.dir, `${runtime}-${c.name.replaceAll('/', '_')}`);
+        const dir = path.join(sb.dir, `${runtime}-${c.name.replaceAll('/', '-')}`);
         cpSync(c.dir, dir, { recursive: true });
         const dataDir = path.join(sb.dataDir, runtime);
         const r = ctnr(
@@ -370,7 +370,7 @@ function expectFact(facts: Record<string, string>, name: string, m: FactMatcher)
 }
 
 /** Some file under `<data dir>/<under>` has a line equal to `line`; the folder holding it has mode dirMode. */
-function expectDataFile(dataDir: string, want: { under: string; line: string; dirMode?: string | undefined }): void {
+export function expectDataFile(dataDir: string, want: { under: string; line: string; dirMode?: string | undefined }): void {
   const found = filesUnder(path.join(dataDir, want.under)).find((f) => readFileSync(f, 'utf8').split('\n').includes(want.line));
   expect(found, `a file under ${want.under} with the line ${JSON.stringify(want.line)}`).toBeDefined();
   if (want.dirMode !== undefined) expect(statSync(path.dirname(found!)).mode & 0o777, `mode of ${path.dirname(found!)}`).toBe(parseInt(want.dirMode, 8));

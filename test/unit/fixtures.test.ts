@@ -1,8 +1,9 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { describe, expect, it } from 'vitest';
-import { describeFixtures, expectFacts, fixtureCases, yamlText } from '../helpers/fixtures.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeFixtures, expectDataFile, expectFacts, fixtureCases, yamlText } from '../helpers/fixtures.js';
 
 /**
  * Every fixture case of kind `spec` (test/fixtures/README.md): compose errors, mounts and cgroups folders, …
@@ -58,6 +59,29 @@ describe('the fixture format', () => {
       ['one matcher of a list', { uid: ['0', { match: 'x' }] }],
     ] as const)('fails on %s', (_, want) => {
       expect(() => expectFacts(facts, want as never)).toThrow();
+    });
+  });
+
+  describe('dataDir of the run kind', () => {
+    let dataDir: string;
+    beforeAll(() => {
+      dataDir = mkdtempSync(path.join(os.tmpdir(), 'ctnr-fixtures-'));
+      mkdirSync(path.join(dataDir, 'volumes/shop_cache'), { recursive: true });
+      writeFileSync(path.join(dataDir, 'volumes/shop_cache/probe'), 'first\nkept\n');
+      chmodSync(path.join(dataDir, 'volumes/shop_cache'), 0o755);
+    });
+    afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+    it('a file below the folder with the line, in a folder of that mode', () => {
+      expectDataFile(dataDir, { under: 'volumes', line: 'kept', dirMode: '755' });
+      expectDataFile(dataDir, { under: 'volumes', line: 'first' });
+    });
+    it.each([
+      ['no file has the line', { under: 'volumes', line: 'kep' }],
+      ['another mode', { under: 'volumes', line: 'kept', dirMode: '0700' }],
+      ['no such folder', { under: 'secrets', line: 'kept' }],
+    ])('fails when %s', (_, want) => {
+      expect(() => expectDataFile(dataDir, want)).toThrow();
     });
   });
 
