@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { CtnrError, didYouMean, renderPath } from '../engine/errors.js';
-import { readRegularFile } from '../linux/read-file.js';
 import type { Diagnostic, Project, ServiceSource } from '../engine/types.js';
 import type { ServiceInput } from '../engine/engine.js';
 import type { ImageConfig } from '../image/config.js';
@@ -14,6 +13,7 @@ import { serviceSchema, type Service } from './service.js';
 import { moveExtensions } from './extensions.js';
 import { mergeSecurityOpts } from './security-opt.js';
 import { zodToError } from './issues.js';
+import { ownValue, projectVariables } from './dotenv.js';
 import { displayPath, readProjectFile, resolveHostPath, resolveServicePaths } from './files.js';
 import { KEY_LIKE, parseComposeYaml, RESET, type MergeTags } from './yaml.js';
 
@@ -81,30 +81,6 @@ export function loadComposeFile(fileArg: string | undefined, options: LoadOption
   const displayFile = displayPath(file, cwd);
   // The file the user named may be anything readable (`-f /dev/stdin`, a process substitution).
   return parseCompose(readProjectFile(file, displayFile, undefined, undefined, false), file, displayFile, options);
-}
-
-/** `.env` beside the compose file (or `--env-file`), under the process environment. */
-export function projectVariables(dir: string, options: LoadOptions): Record<string, string | undefined> {
-  const environment = options.environment ?? process.env;
-  const cwd = options.cwd ?? process.cwd();
-  const envPath = options.envFile ? path.resolve(cwd, options.envFile) : path.join(dir, '.env');
-  const vars: Record<string, string | undefined> = Object.create(null);
-  if (options.envFile || existsSync(envPath)) {
-    const display = displayPath(envPath, cwd);
-    let text: string;
-    try {
-      // `.env` comes with the project (a symlink to /dev/zero in a cloned repository): a regular file only.
-      // --env-file is the user's own choice (a process substitution is a FIFO).
-      text = options.envFile ? readFileSync(envPath, 'utf8') : readRegularFile(envPath);
-    } catch (err) {
-      throw new CtnrError('COMPOSE_NOT_FOUND', `cannot read env file ${display}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { location: { file: display } });
-    }
-    const { entries, errors } = parseEnvFile(text, (n) => ownValue(environment, n));
-    if (errors.length > 0) throw new CtnrError('COMPOSE_INVALID', errors[0]!.message, { location: { file: display, line: errors[0]!.line, col: 1 } });
-    for (const [k, v] of entries) vars[k] = v;
-  }
-  for (const [k, v] of Object.entries(environment)) if (v !== undefined) vars[k] = v;
-  return vars;
 }
 
 export function parseCompose(text: string, file: string, displayFile: string, options: LoadOptions = {}): ComposeProject {
@@ -184,11 +160,6 @@ function projectName(value: unknown, dir: string, positions: PositionIndex): str
   if (typeof value !== 'string') throw new CtnrError('NAME_INVALID', 'the project "name" must be a string', where);
   checkProjectName(value, where);
   return value;
-}
-
-/** `env[name]` when the variable is there: `${toString}` and `environment: [constructor]` are not Object.prototype's. */
-function ownValue(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
-  return Object.hasOwn(env, name) ? env[name] : undefined;
 }
 
 /** An object without a prototype holding these entries (user-chosen keys: `__proto__` is kept as a key). */
