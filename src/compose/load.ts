@@ -4,7 +4,8 @@ import { CtnrError, didYouMean, renderPath } from '../engine/errors.js';
 import type { Diagnostic, Project, ServiceSource } from '../engine/types.js';
 import type { ServiceInput } from '../engine/engine.js';
 import type { ImageConfig } from '../image/config.js';
-import { interpolate, InterpolationError, parseEnvFile, type Lookup } from './interpolate.js';
+import { parseEnvFile } from './interpolate.js';
+import { interpolateTree } from './interpolate-tree.js';
 import { keyPolicy, NESTED_POLICIES, SERVICE_KEYS } from './keys.js';
 import { checkProjectName, checkServiceName } from './names.js';
 import { PositionIndex } from './positions.js';
@@ -15,7 +16,7 @@ import { mergeSecurityOpts } from './security-opt.js';
 import { zodToError } from './issues.js';
 import { ownValue, projectVariables } from './dotenv.js';
 import { displayPath, readProjectFile, resolveHostPath, resolveServicePaths } from './files.js';
-import { KEY_LIKE, parseComposeYaml, RESET, type MergeTags } from './yaml.js';
+import { KEY_LIKE, parseComposeYaml, type MergeTags } from './yaml.js';
 
 export const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
 
@@ -230,34 +231,6 @@ function applyIncludes(project: ComposeProject, include: unknown, options: LoadO
       }
     }
   });
-}
-
-/**
- * Interpolate every string value (not keys) of the parsed document. Builds new objects: aliases share
- * objects in the parsed tree, and interpolating one in place twice would undo `$$`. `x-*` subtrees are
- * templates for anchors; they are not interpolated (their merged copies are).
- */
-function interpolateTree(value: unknown, lookup: Lookup, at: Array<string | number>, positions: PositionIndex): unknown {
-  if (typeof value === 'string') {
-    try {
-      return interpolate(value, lookup);
-    } catch (e) {
-      if (!(e instanceof InterpolationError)) throw e;
-      throw new CtnrError('COMPOSE_INVALID', e.message, { path: at, location: positions.locate(at) });
-    }
-  }
-  // `!reset` entries disappear here (collectMergeTags remembered the service-level ones).
-  if (Array.isArray(value)) return value.filter((v) => v !== RESET).map((v, i) => interpolateTree(v, lookup, [...at, i], positions));
-  if (value && typeof value === 'object') {
-    // No prototype: a `__proto__` key (yaml keeps it as an own property) stays a key instead of being lost.
-    const out: Record<string, unknown> = Object.create(null);
-    for (const [k, v] of Object.entries(value)) {
-      if (v === RESET) continue;
-      out[k] = k.startsWith('x-') ? v : interpolateTree(v, lookup, [...at, k], positions);
-    }
-    return out;
-  }
-  return value;
 }
 
 /** Compose's default project name: the directory name, lower-cased, only [a-z0-9_-], not starting with `_` or `-`. */
