@@ -16,57 +16,16 @@ import { mergeSecurityOpts } from './security-opt.js';
 import { zodToError } from './issues.js';
 import { ownValue, projectVariables } from './dotenv.js';
 import { displayPath, readProjectFile, resolveHostPath, resolveServicePaths } from './files.js';
-import { KEY_LIKE, parseComposeYaml, type MergeTags } from './yaml.js';
+import { KEY_LIKE, parseComposeYaml } from './yaml.js';
+import type { ComposeFile, ComposeProject, LoadOptions } from './compose-project.js';
+import { applyIncludes } from './include.js';
+
+export type { ComposeFile, ComposeProject, LoadOptions } from './compose-project.js';
 
 export const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
 
 /** Top-level keys of a compose file (compose-spec), besides `x-*` extensions. */
 const TOP_LEVEL_KEYS = ['version', 'name', 'include', 'services', 'networks', 'volumes', 'secrets', 'configs', 'models'];
-
-/** One YAML file of a project: where its services' relative paths resolve and how its errors are located. */
-export interface ComposeFile {
-  /** Absolute path. */
-  file: string;
-  /** How errors name the file: relative to the cwd when inside it. */
-  displayFile: string;
-  dir: string;
-  positions: PositionIndex;
-}
-
-export interface ComposeProject extends ComposeFile {
-  name: string;
-  /** Raw services after interpolation (included files' services too). */
-  services: Record<string, Record<string, unknown>>;
-  /** The file each service was written in (differs for services brought in by `include`). */
-  origins: Record<string, ComposeFile>;
-  /** `!reset` / `!override` service keys (they steer `extends` merging). */
-  mergeTags: MergeTags;
-  project: Project;
-  /** Process environment: `KEY`-only environment entries and env files read it. */
-  environment: Readonly<Record<string, string | undefined>>;
-  /** Interpolation variables: the process environment over the `.env` file. */
-  variables: Readonly<Record<string, string | undefined>>;
-  /** Active profiles (`--profile`); services with `profiles:` are enabled only by one of them. */
-  profiles: readonly string[];
-  /** Refused keys become warnings. */
-  allowUnsupported: boolean;
-  /** Loader warnings about the file itself (e.g. the obsolete `version`). */
-  diagnostics: Diagnostic[];
-}
-
-export interface LoadOptions {
-  cwd?: string;
-  /** Process environment (default `process.env`). */
-  environment?: Readonly<Record<string, string | undefined>>;
-  /** Variables file instead of `.env` beside the compose file (`--env-file`; relative to cwd). */
-  envFile?: string;
-  profiles?: readonly string[];
-  allowUnsupported?: boolean;
-  /** Variables already resolved by a parent file (include, extends); skips reading `.env`. */
-  variables?: Readonly<Record<string, string | undefined>>;
-  /** Files being loaded above this one (include/extends cycles). */
-  chain?: readonly string[];
-}
 
 export function findComposeFile(cwd: string): string {
   for (const name of DEFAULT_COMPOSE_FILES) {
@@ -150,7 +109,7 @@ export function parseCompose(text: string, file: string, displayFile: string, op
     allowUnsupported: options.allowUnsupported ?? false,
     diagnostics,
   };
-  if (top.include !== undefined) applyIncludes(result, top.include, { ...options, chain: [...(options.chain ?? []), file] });
+  if (top.include !== undefined) applyIncludes(result, top.include, { ...options, chain: [...(options.chain ?? []), file] }, parseCompose);
   return result;
 }
 
@@ -177,60 +136,6 @@ function resolveFileTable(t: Record<string, unknown>, dir: string, home: string)
     out[k] = v && typeof v === 'object' && typeof (v as { file?: unknown }).file === 'string' ? { ...v, file: resolveHostPath((v as { file: string }).file, dir, home) } : v;
   }
   return out;
-}
-
-/** `include:` brings in services (and the top-level tables they need) from other files; names must not clash. */
-function applyIncludes(project: ComposeProject, include: unknown, options: LoadOptions): void {
-  const list = Array.isArray(include) ? include : [include];
-  list.forEach((entry, i) => {
-    const at = ['include', i];
-    const fail = (msg: string): never => {
-      throw new CtnrError('COMPOSE_INVALID', msg, { path: at, location: project.positions.locate(at) });
-    };
-    let paths: string[];
-    let envFiles: string[] = [];
-    let projectDir: string | undefined;
-    if (typeof entry === 'string') paths = [entry];
-    else if (entry && typeof entry === 'object' && !Array.isArray(entry)) {
-      const e = entry as Record<string, unknown>;
-      const unknown = Object.keys(e).find((k) => !['path', 'env_file', 'project_directory'].includes(k));
-      if (unknown) fail(`unknown include key "${unknown}"${didYouMean(unknown, ['path', 'env_file', 'project_directory'])}`);
-      paths = typeof e.path === 'string' ? [e.path] : Array.isArray(e.path) ? e.path.map(String) : fail('an include entry needs a "path"');
-      envFiles = typeof e.env_file === 'string' ? [e.env_file] : Array.isArray(e.env_file) ? e.env_file.map(String) : [];
-      projectDir = typeof e.project_directory === 'string' ? e.project_directory : undefined;
-    } else return fail('an include entry is a path or a mapping with "path"');
-    const home = project.environment.HOME ?? '/';
-    for (const p of paths) {
-      const file = resolveHostPath(p, project.dir, home);
-      if ((options.chain ?? []).includes(file)) fail(`include cycle: ${[...(options.chain ?? []), file].join(' → ')}`);
-      const displayFile = displayPath(file, options.cwd ?? process.cwd());
-      const text = readProjectFile(file, displayFile, project.positions.locate(at), renderPath(at));
-      let variables = project.variables;
-      if (envFiles.length > 0) {
-        const extra: Record<string, string | undefined> = Object.create(null);
-        for (const ef of envFiles) {
-          const efPath = resolveHostPath(ef, project.dir, home);
-          const parsed = parseEnvFile(readProjectFile(efPath, displayPath(efPath, options.cwd ?? process.cwd()), project.positions.locate(at)), (n) => ownValue(project.environment, n));
-          for (const [k, v] of parsed.entries) extra[k] = v;
-        }
-        variables = Object.assign(extra, Object.fromEntries(Object.entries(project.environment).filter(([, v]) => v !== undefined)));
-      }
-      const inner = parseCompose(text, projectDir ? path.join(resolveHostPath(projectDir, project.dir, home), path.basename(file)) : file, displayFile, {
-        ...options,
-        variables,
-      });
-      for (const [name, svc] of Object.entries(inner.services)) {
-        if (name in project.services) fail(`service "${name}" from ${displayFile} is already defined`);
-        project.services[name] = svc;
-        project.origins[name] = inner.origins[name]!;
-        if (inner.mergeTags.reset[name]) project.mergeTags.reset[name] = inner.mergeTags.reset[name];
-        if (inner.mergeTags.override[name]) project.mergeTags.override[name] = inner.mergeTags.override[name];
-      }
-      for (const key of ['volumes', 'networks', 'secrets', 'configs'] as const) {
-        project.project[key] = Object.assign(Object.create(null), inner.project[key], project.project[key]);
-      }
-    }
-  });
 }
 
 /** Compose's default project name: the directory name, lower-cased, only [a-z0-9_-], not starting with `_` or `-`. */
