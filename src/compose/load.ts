@@ -6,7 +6,7 @@ import type { ServiceInput } from '../engine/engine.js';
 import type { ImageConfig } from '../image/config.js';
 import { parseEnvFile } from './interpolate.js';
 import { interpolateTree } from './interpolate-tree.js';
-import { keyPolicy, NESTED_POLICIES, SERVICE_KEYS } from './keys.js';
+import { checkServiceKeys } from './check-keys.js';
 import { checkProjectName, checkServiceName } from './names.js';
 import { PositionIndex } from './positions.js';
 import { readSideFile } from './side-files.js';
@@ -230,7 +230,7 @@ function normaliseService(project: ComposeProject, name: string, diagnostics: Di
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new CtnrError('SERVICE_INVALID', 'a service must be a mapping', { path: base, location: origin.positions.locate(base) });
   }
-  checkKeys(raw, base, origin, project.allowUnsupported, diagnostics);
+  checkServiceKeys(raw, base, origin, project.allowUnsupported, diagnostics);
   const parsed = serviceSchema.safeParse(raw);
   if (!parsed.success) throw zodToError(parsed.error, base, origin.positions, raw);
   const service = parsed.data as unknown as Service;
@@ -337,48 +337,6 @@ function mergeValue(p: unknown, v: unknown): unknown {
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-/** The key policy of keys.ts: unknown keys and refused keys are errors; ignored keys are noted. */
-function checkKeys(raw: Record<string, unknown>, base: Array<string | number>, origin: ComposeFile, allowUnsupported: boolean, diagnostics: Diagnostic[]): void {
-  const ignored: string[] = [];
-  for (const key of Object.keys(raw)) {
-    if (key.startsWith('x-')) continue;
-    const policy = keyPolicy(key);
-    const at = [...base, key];
-    if (!policy) {
-      throw new CtnrError('SERVICE_INVALID', `unknown key "${key}"${didYouMean(key, SERVICE_KEYS)}`, { path: at, location: origin.positions.locate(at) });
-    }
-    if (policy.class === 'refused') refuse(key, policy.note, at, origin, allowUnsupported, diagnostics);
-    if (policy.class === 'ignored') ignored.push(`${key} (${policy.note})`);
-  }
-  // Nested rows: `deploy.resources.reservations.devices` etc.
-  for (const policy of NESTED_POLICIES) {
-    const segs = policy.key.split('.');
-    let v: unknown = raw;
-    for (const s of segs) v = isPlainObject(v) ? v[s] : undefined;
-    if (v === undefined || v === null) continue;
-    const at = [...base, ...segs];
-    if (policy.class === 'refused') refuse(policy.key, policy.note, at, origin, allowUnsupported, diagnostics);
-    if (policy.class === 'ignored') ignored.push(`${policy.key} (${policy.note})`);
-  }
-  if (ignored.length > 0) {
-    diagnostics.push({
-      level: 'warning',
-      code: 'KEY_IGNORED',
-      message: `ignored: ${ignored.join('; ')}`,
-      path: renderPath(base),
-      location: origin.positions.locate(base),
-    });
-  }
-}
-
-function refuse(key: string, note: string, at: Array<string | number>, origin: ComposeFile, allow: boolean, diagnostics: Diagnostic[]): void {
-  const message = `"${key}" is not supported by ctnr: ${note}`;
-  if (!allow) {
-    throw new CtnrError('KEY_UNSUPPORTED', `${message} (--allow-unsupported turns this into a warning)`, { path: at, location: origin.positions.locate(at) });
-  }
-  diagnostics.push({ level: 'warning', code: 'KEY_UNSUPPORTED', message: `${message}; left out`, path: renderPath(at), location: origin.positions.locate(at) });
 }
 
 /** Named volumes, networks, secrets and configs must be declared at the top level, as compose requires. */
