@@ -6,16 +6,15 @@ import type { ServiceInput } from '../engine/engine.js';
 import type { ImageConfig } from '../image/config.js';
 import { parseEnvFile } from './interpolate.js';
 import { interpolateTree } from './interpolate-tree.js';
-import { checkServiceKeys } from './check-keys.js';
 import { checkProjectName, checkServiceName } from './names.js';
 import { PositionIndex } from './positions.js';
 import { readSideFile } from './side-files.js';
-import { serviceSchema, type Service } from './service.js';
+import type { Service } from './service.js';
 import { moveExtensions } from './extensions.js';
 import { mergeSecurityOpts } from './security-opt.js';
-import { zodToError } from './issues.js';
+import { normaliseOwnService } from './normalise.js';
 import { ownValue, projectVariables } from './dotenv.js';
-import { displayPath, readProjectFile, resolveHostPath, resolveServicePaths } from './files.js';
+import { displayPath, readProjectFile, resolveHostPath } from './files.js';
 import { KEY_LIKE, parseComposeYaml } from './yaml.js';
 import type { ComposeFile, ComposeProject, LoadOptions } from './compose-project.js';
 import { applyIncludes } from './include.js';
@@ -226,16 +225,7 @@ function putEnv(env: Map<string, string>, k: string, v: string): void {
 function normaliseService(project: ComposeProject, name: string, diagnostics: Diagnostic[], chain: readonly string[]): Service {
   const origin = project.origins[name] ?? project;
   const base = ['services', name];
-  const raw = project.services[name];
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new CtnrError('SERVICE_INVALID', 'a service must be a mapping', { path: base, location: origin.positions.locate(base) });
-  }
-  checkServiceKeys(raw, base, origin, project.allowUnsupported, diagnostics);
-  const parsed = serviceSchema.safeParse(raw);
-  if (!parsed.success) throw zodToError(parsed.error, base, origin.positions, raw);
-  const service = parsed.data as unknown as Service;
-  resolveServicePaths(service, origin.dir, project.environment.HOME ?? '/');
-  checkReferences(service, project, origin, base);
+  const service = normaliseOwnService(project, name, diagnostics);
 
   if (!service.extends) return service;
   const ext = service.extends;
@@ -337,27 +327,4 @@ function mergeValue(p: unknown, v: unknown): unknown {
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-/** Named volumes, networks, secrets and configs must be declared at the top level, as compose requires. */
-function checkReferences(service: Service, project: ComposeProject, origin: ComposeFile, base: string[]): void {
-  const fail = (what: string, name: string, table: Readonly<Record<string, unknown>>, segs: Array<string | number>) => {
-    throw new CtnrError('SERVICE_INVALID', `${what} "${name}" is not declared in the top-level "${what}s:" table${didYouMean(name, Object.keys(table))}`, {
-      path: [...base, ...segs],
-      location: origin.positions.locate([...base, ...segs]),
-    });
-  };
-  const t = project.project;
-  service.volumes?.forEach((v, i) => {
-    if (v.type === 'volume' && v.source !== undefined && !(v.source in t.volumes)) fail('volume', v.source, t.volumes, ['volumes', i]);
-  });
-  if (service.networks) {
-    for (const n of Object.keys(service.networks)) if (n !== 'default' && !(n in t.networks)) fail('network', n, t.networks, ['networks', n]);
-  }
-  service.secrets?.forEach((s, i) => {
-    if (!(s.source in t.secrets)) fail('secret', s.source, t.secrets, ['secrets', i]);
-  });
-  service.configs?.forEach((c, i) => {
-    if (!(c.source in t.configs)) fail('config', c.source, t.configs, ['configs', i]);
-  });
 }
