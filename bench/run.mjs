@@ -30,7 +30,8 @@ async function measureThirdParty() {
   const path = await import('node:path');
   const { fileURLToPath } = await import('node:url');
   const { createEngine } = await import('../dist/src/create-engine.js');
-  const { loadComposeFile, selectService } = await import('../dist/src/compose/load.js');
+  const { loadComposeFile } = await import('../dist/src/compose/load.js');
+  const { selectService } = await import('../dist/src/compose/select.js');
   const { defaultPreset } = await import('../dist/presets/default.js');
   const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const { input } = selectService(loadComposeFile(path.join(repo, 'bench/fixture/compose.yaml')), 'api');

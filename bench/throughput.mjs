@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine } from '../dist/src/create-engine.js';
-import { loadComposeFile, selectService } from '../dist/src/compose/load.js';
+import { loadComposeFile } from '../dist/src/compose/load.js';
+import { selectService } from '../dist/src/compose/select.js';
 import { defaultPreset } from '../dist/presets/default.js';
 import { buildDirect } from './baseline.mjs';
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { createEngine, type Engine, type Result, type ServiceInput } from './create-engine.js';
-import { loadComposeFile, selectService, type ComposeProject } from './compose/load.js';
+import { loadComposeFile, type ComposeProject } from './compose/load.js';
+import { selectService } from './compose/select.js';
 import { loadConfig, resolvePresetRefs, type LoadedConfig } from './config/load.js';
 import { createEnv } from './linux/env.js';
 import type { Diagnostic, Env, Preset } from './engine/types.js';

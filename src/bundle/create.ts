@@ -3,7 +3,7 @@ import path from 'node:path';
 import { CtnrError } from '../engine/errors.js';
 import { readImageConfigFile, type ImageConfig } from '../image/config.js';
 import { imageSettings, runService, type LoadedProject, type ServiceRun } from '../project.js';
-import { selectService } from '../compose/load.js';
+import { selectService } from '../compose/select.js';
 import { copyRootfs } from '../image/rootfs.js';
 import { mountOverlayRootfs, overlaySupported } from './rootfs-mount.js';
 import type { StoredImage } from '../image/store.js';

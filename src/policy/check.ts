@@ -1,4 +1,4 @@
-import { activeServiceNames } from '../compose/load.js';
+import { activeServiceNames } from '../compose/select.js';
 import { CtnrError, didYouMean, formatError, isCtnrError } from '../engine/errors.js';
 import { runService, type LoadedProject } from '../project.js';
 import type { ImageConfig } from '../image/config.js';

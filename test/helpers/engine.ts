@@ -1,6 +1,7 @@
 import { createEngine, type Result } from '../../src/create-engine.js';
 import { defaultPreset } from '../../presets/default.js';
-import { parseCompose, selectService } from '../../src/compose/load.js';
+import { parseCompose } from '../../src/compose/load.js';
+import { selectService } from '../../src/compose/select.js';
 import type { Env, Plugin, Preset } from '../../src/engine/types.js';
 import type { ImageConfig } from '../../src/image/config.js';
 import { expectValidSpec } from './schema.js';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseCompose, selectService } from '../../src/compose/load.js';
+import { parseCompose } from '../../src/compose/load.js';
+import { selectService } from '../../src/compose/select.js';
 import { SERVICE_KEYS } from '../../src/compose/keys.js';
 import { createEngine } from '../../src/create-engine.js';
 import { isCtnrError } from '../../src/engine/errors.js';

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { activeServiceNames } from '../../compose/load.js';
+import { activeServiceNames } from '../../compose/select.js';
 import { CtnrError, didYouMean, escapeControls, formatError, isCtnrError } from '../../engine/errors.js';
 import type { LoadedProject } from '../../project.js';
 import type { Diagnostic } from '../../engine/types.js';

@@ -1,4 +1,4 @@
-import { activeServiceNames } from '../../compose/load.js';
+import { activeServiceNames } from '../../compose/select.js';
 import { prepareContainer } from '../../runtime/launch.js';
 import { startOrder } from '../../runtime/order.js';
 import { createProgress } from '../../runtime/progress.js';

@@ -1,7 +1,8 @@
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadComposeFile, selectService } from '../../../src/compose/load.js';
+import { loadComposeFile } from '../../../src/compose/load.js';
+import { selectService } from '../../../src/compose/select.js';
 import { createEngine } from '../../../src/create-engine.js';
 import { defaultPreset } from '../../../presets/default.js';
 import { formatError, isCtnrError, type CtnrError } from '../../../src/engine/errors.js';

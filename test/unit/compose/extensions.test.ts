@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCompose, selectService } from '../../../src/compose/load.js';
+import { parseCompose } from '../../../src/compose/load.js';
+import { selectService } from '../../../src/compose/select.js';
 import type { Service } from '../../../src/engine/service.js';
 
 /** The loader's side of the Service contract: `extensions` (the service's x-* keys) and the parsed `security_opt`. */

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { activeServiceNames, loadComposeFile, parseCompose, selectService, type LoadOptions } from '../../../src/compose/load.js';
+import { loadComposeFile, parseCompose, type LoadOptions } from '../../../src/compose/load.js';
+import { activeServiceNames, selectService } from '../../../src/compose/select.js';
 import { interpolate, parseEnvFile } from '../../../src/compose/interpolate.js';
 import { formatError, type CtnrError } from '../../../src/engine/errors.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCompose, selectService } from '../../../src/compose/load.js';
+import { parseCompose } from '../../../src/compose/load.js';
+import { selectService } from '../../../src/compose/select.js';
 import { formatError, type CtnrError } from '../../../src/engine/errors.js';
 import type { Service } from '../../../src/compose/service.js';
 

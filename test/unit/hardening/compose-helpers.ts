@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
-import { loadComposeFile, selectService, type SelectedService } from '../../../src/compose/load.js';
+import { loadComposeFile } from '../../../src/compose/load.js';
+import { selectService, type SelectedService } from '../../../src/compose/select.js';
 import { formatError, isCtnrError } from '../../../src/engine/errors.js';
 
 /** A temp folder per test file; `write` puts a compose file (and side files) in a fresh subfolder. */

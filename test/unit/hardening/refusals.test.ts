@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadComposeFile, selectService } from '../../../src/compose/load.js';
+import { loadComposeFile } from '../../../src/compose/load.js';
+import { selectService } from '../../../src/compose/select.js';
 import { composeDir, failure } from './compose-helpers.js';
 
 /**

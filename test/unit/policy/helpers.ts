@@ -1,5 +1,6 @@
 import { createEngine } from '../../../src/create-engine.js';
-import { parseCompose, selectService } from '../../../src/compose/load.js';
+import { parseCompose } from '../../../src/compose/load.js';
+import { selectService } from '../../../src/compose/select.js';
 import { buildReport, evaluateService, grantedExemptions, policyError, policyWarnings } from '../../../src/policy/evaluate.js';
 import type { Exemption } from '../../../src/policy/settings.js';
 import type { Env, Plugin, Preset } from '../../../src/engine/types.js';

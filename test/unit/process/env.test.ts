@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testPluginYaml } from '../../helpers/engine.js';
-import { parseCompose, selectService } from '../../../src/compose/load.js';
+import { parseCompose } from '../../../src/compose/load.js';
+import { selectService } from '../../../src/compose/select.js';
 import { envPlugin } from '../../../plugins/process/env.js';
 
 const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
