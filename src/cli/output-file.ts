@@ -1,4 +1,5 @@
 import { chmodSync, chownSync, closeSync, fsyncSync, lstatSync, openSync, readlinkSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, type Stats } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { CtnrError } from '../engine/errors.js';
 import { describeErrno, errnoCode } from '../linux/errno.js';
@@ -66,6 +67,12 @@ function writeThrough(target: string, file: string, data: string): void {
 }
 
 function replaceRegular(target: string, file: string, data: string, old: Stats | undefined): void {
+  const tmp = writeTemporary(target, file, data, old, true);
+  renameOver(tmp, target, file);
+}
+
+/** The sibling temporary file a regular target is written to, then renamed over it. */
+function writeTemporary(target: string, file: string, data: string, old: Stats | undefined, sync: boolean): string {
   const dir = path.dirname(target);
   const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}-${Math.random().toString(36).slice(2, 10)}.tmp`);
   let created = false;
@@ -77,22 +84,100 @@ function replaceRegular(target: string, file: string, data: string, old: Stats |
       const buf = Buffer.from(data, 'utf8');
       let off = 0;
       while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-      fsyncSync(fd);
+      if (sync) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
     if (old) keepOwnerAndMode(tmp, old);
-    renameSync(tmp, target);
-    created = false;
+    return tmp;
   } catch (err) {
-    if (created) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        /* already gone */
-      }
-    }
+    if (created) removeQuietly(tmp);
     throw outputError(file, errnoOf(err), err);
+  }
+}
+
+function renameOver(tmp: string, target: string, file: string): void {
+  try {
+    renameSync(tmp, target);
+  } catch (err) {
+    removeQuietly(tmp);
+    throw outputError(file, errnoOf(err), err);
+  }
+}
+
+function removeQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    /* already gone */
+  }
+}
+
+/**
+ * Many output files at once (`ctnr spec --all -o DIR`), with the same guarantees as writeOutputFile: each
+ * regular file is written to a temporary sibling and renamed over its target, and no rename happens before the
+ * data is on disk. The difference is the cost: instead of one fsync per file (about 2 ms each on a VM disk, so
+ * 2 s for 1,000 specs) the batch flushes its files' filesystem once (`sync -f`, one syncfs) before renaming
+ * them all; where that is unavailable it falls back to fsync per file. Devices and FIFOs are written through
+ * at once, as a redirect would.
+ */
+export class OutputBatch {
+  private pending: Array<{ tmp: string; target: string; file: string }> = [];
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  add(file: string, data: string): void {
+    const target = followSymlinks(file);
+    const st = statOrUndefined(target, file);
+    if (st?.isDirectory()) throw outputError(file, 'EISDIR');
+    if (st && !st.isFile()) return writeThrough(target, file, data);
+    this.pending.push({ tmp: writeTemporary(target, file, data, st, false), target, file });
+  }
+
+  /** Make the pending files durable, rename them into place, and return them (as given) in the order added. */
+  flush(): string[] {
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      makeDurable(batch.map((p) => p.tmp));
+    } catch (err) {
+      for (const p of batch) removeQuietly(p.tmp);
+      throw outputError(batch[0]!.file, errnoOf(err), err);
+    }
+    const done: string[] = [];
+    for (const [i, p] of batch.entries()) {
+      try {
+        renameOver(p.tmp, p.target, p.file);
+      } catch (err) {
+        for (const rest of batch.slice(i + 1)) removeQuietly(rest.tmp);
+        throw err;
+      }
+      done.push(p.file);
+    }
+    return done;
+  }
+
+  /** Remove what is pending (a failed run leaves no temporary files behind). */
+  discard(): void {
+    for (const p of this.pending) removeQuietly(p.tmp);
+    this.pending = [];
+  }
+}
+
+function makeDurable(files: readonly string[]): void {
+  if (files.length === 0) return;
+  const dirs = [...new Set(files.map((f) => path.dirname(f)))];
+  const synced = dirs.every((dir) => spawnSync('sync', ['-f', dir], { stdio: 'ignore' }).status === 0);
+  if (synced) return;
+  for (const f of files) {
+    const fd = openSync(f, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   }
 }
 

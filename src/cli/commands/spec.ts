@@ -3,6 +3,7 @@ import { CtnrError } from '../../engine/errors.js';
 import { servicePolicy } from '../../policy/apply.js';
 import { runService } from '../../project.js';
 import { printDiagnostics, specJson, writeFileAtomic } from '../output.js';
+import { OutputBatch } from '../output-file.js';
 import { forEachService, requireOutputDir, selectServices } from './batch.js';
 import { generate, open, type CommonOptions } from './common.js';
 
@@ -32,21 +33,36 @@ async function specOne(service: string, opts: SpecOptions): Promise<void> {
  * One `DIR/<service>.json` per service, in one process: the compose file is parsed and the engine built once.
  * A service that fails is reported (with its location) and skipped, never leaving a file; exit 1 at the end.
  */
+/** Specs written per filesystem sync in a batch. */
+const OUTPUT_GROUP = 256;
+
 async function specBatch(names: string[], opts: SpecOptions): Promise<void> {
   const what = opts.all ? 'spec --all' : 'spec with several services';
   const dir = requireOutputDir(opts.output, what);
   if (opts.report) throw new CtnrError('USAGE', `--report takes one service (use \`ctnr check --report FILE\` for several)`);
   const project = await open(opts);
   const services = selectServices(project, names);
-  const failed = await forEachService(project, services, async (service, print) => {
-    const run = await runService(project, service);
-    print(run.diagnostics);
-    const policy = servicePolicy(project, run.result);
-    printDiagnostics(policy.warnings);
-    if (policy.error) throw policy.error;
-    const file = path.join(dir, `${service}.json`);
-    writeFileAtomic(file, specJson(run.result.spec, Boolean(opts.compact)));
-    process.stdout.write(file + '\n');
-  });
+  // Files are made durable and renamed into place in groups (one filesystem sync per group, not one fsync per
+  // file); each name is printed once its file is in place.
+  const output = new OutputBatch();
+  const publish = () => {
+    const done = output.flush();
+    if (done.length > 0) process.stdout.write(done.join('\n') + '\n');
+  };
+  let failed: number;
+  try {
+    failed = await forEachService(project, services, async (service, print) => {
+      const run = await runService(project, service);
+      print(run.diagnostics);
+      const policy = servicePolicy(project, run.result);
+      printDiagnostics(policy.warnings);
+      if (policy.error) throw policy.error;
+      output.add(path.join(dir, `${service}.json`), specJson(run.result.spec, Boolean(opts.compact)));
+      if (output.size >= OUTPUT_GROUP) publish();
+    });
+    publish();
+  } finally {
+    output.discard();
+  }
   if (failed > 0) process.exitCode = 1;
 }
