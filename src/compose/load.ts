@@ -1,22 +1,25 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { CtnrError, didYouMean } from '../engine/errors.js';
-import type { Diagnostic, Project } from '../engine/types.js';
-import { interpolateTree } from './interpolate-tree.js';
-import { checkProjectName, checkServiceName } from './names.js';
-import { PositionIndex } from './positions.js';
-import { ownValue, projectVariables } from './dotenv.js';
-import { displayPath, readProjectFile, resolveHostPath } from './files.js';
-import { KEY_LIKE, parseComposeYaml } from './yaml.js';
+import { CtnrError } from '../engine/errors.js';
 import type { ComposeFile, ComposeProject, LoadOptions } from './compose-project.js';
+import { ownValue, projectVariables } from './dotenv.js';
+import { displayPath, readProjectFile } from './files.js';
 import { applyIncludes } from './include.js';
+import { interpolateTree } from './interpolate-tree.js';
+import { readTopLevel } from './top-level.js';
+import { parseComposeYaml } from './yaml.js';
+
+/*
+ * Loading a compose file, one job per module: yaml.ts (parse, compose's tags, bounds) → dotenv.ts (the variables)
+ * → interpolate-tree.ts → top-level.ts (keys, services, tables, name) → include.ts (other files' services).
+ * A loaded project's services are checked one at a time when selected: select.ts (selection, env_file,
+ * label_file) over extends.ts (`extends`) over normalise.ts (key policy in check-keys.ts, schema, zod issues
+ * in issues.ts).
+ */
 
 export type { ComposeFile, ComposeProject, LoadOptions } from './compose-project.js';
 
 export const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
-
-/** Top-level keys of a compose file (compose-spec), besides `x-*` extensions. */
-const TOP_LEVEL_KEYS = ['version', 'name', 'include', 'services', 'networks', 'volumes', 'secrets', 'configs', 'models'];
 
 export function findComposeFile(cwd: string): string {
   for (const name of DEFAULT_COMPOSE_FILES) {
@@ -26,6 +29,7 @@ export function findComposeFile(cwd: string): string {
   throw new CtnrError('COMPOSE_NOT_FOUND', `no compose file found in ${cwd} (looked for ${DEFAULT_COMPOSE_FILES.join(', ')}); pass -f FILE`);
 }
 
+/** Load `fileArg` (relative to `options.cwd`), or the first of DEFAULT_COMPOSE_FILES found in the cwd. */
 export function loadComposeFile(fileArg: string | undefined, options: LoadOptions = {}): ComposeProject {
   const cwd = options.cwd ?? process.cwd();
   const file = fileArg ? path.resolve(cwd, fileArg) : findComposeFile(cwd);
@@ -34,63 +38,21 @@ export function loadComposeFile(fileArg: string | undefined, options: LoadOption
   return parseCompose(readProjectFile(file, displayFile, undefined, undefined, false), file, displayFile, options);
 }
 
+/** One compose file's text as a project: its services raw (interpolated), its tables, its included files' services. */
 export function parseCompose(text: string, file: string, displayFile: string, options: LoadOptions = {}): ComposeProject {
   const { raw, positions, mergeTags } = parseComposeYaml(text, displayFile);
   const dir = path.dirname(file);
   const environment = options.environment ?? process.env;
   const variables = options.variables ?? projectVariables(dir, options);
   const top = interpolateTree(raw, (n) => ownValue(variables, n), [], positions) as Record<string, unknown>;
-  const diagnostics: Diagnostic[] = [];
-
-  for (const key of Object.keys(top)) {
-    if (TOP_LEVEL_KEYS.includes(key) || key.startsWith('x-')) continue;
-    // A file that is not a compose file at all (`extends: {file: /etc/shadow}`) must not have its text echoed.
-    if (!KEY_LIKE.test(key)) throw new CtnrError('COMPOSE_INVALID', `not a compose file: its first key is not a compose key (expected ${TOP_LEVEL_KEYS.join(', ')})`, { location: positions.locate([key]) });
-    throw new CtnrError('COMPOSE_INVALID', `unknown top-level key "${key}"${didYouMean(key, TOP_LEVEL_KEYS)}`, { path: key, location: positions.locate([key]) });
-  }
-  if (top.version !== undefined) {
-    // As docker compose: the key is obsolete; say so once instead of failing or dropping it silently.
-    diagnostics.push({ level: 'warning', code: 'KEY_IGNORED', message: 'the top-level "version" is obsolete and ignored', path: 'version', location: positions.locate(['version']) });
-  }
-  const services = top.services ?? (top.include !== undefined ? {} : undefined);
-  if (services === undefined || services === null || typeof services !== 'object' || Array.isArray(services)) {
-    throw new CtnrError('COMPOSE_INVALID', '"services" must be a mapping of service names to services', {
-      path: 'services',
-      location: positions.locate(['services']),
-    });
-  }
-  const table = (key: string): Record<string, unknown> => {
-    const v = top[key];
-    if (v === undefined || v === null) return Object.create(null) as Record<string, unknown>;
-    if (typeof v !== 'object' || Array.isArray(v)) {
-      throw new CtnrError('COMPOSE_INVALID', `"${key}" must be a mapping`, { path: key, location: positions.locate([key]) });
-    }
-    // `x-*` entries are extensions, not declarations.
-    return nullProto(Object.entries(v).filter(([k]) => !k.startsWith('x-')));
-  };
-  const name = projectName(top.name, dir, positions);
+  const { name, services, project, diagnostics } = readTopLevel(top, dir, environment.HOME ?? '/', positions);
   const self: ComposeFile = { file, displayFile, dir, positions };
-  // Service names are user keys: maps without a prototype keep `__proto__` and have no `toString`.
-  const serviceMap: Record<string, Record<string, unknown>> = Object.create(null);
   const origins: Record<string, ComposeFile> = Object.create(null);
-  for (const [k, v] of Object.entries(services as Record<string, unknown>)) {
-    if (k.startsWith('x-')) continue;
-    checkServiceName(k, { path: ['services', k], location: positions.locate(['services', k]) });
-    serviceMap[k] = v as Record<string, unknown>;
-    origins[k] = self;
-  }
-  const home = environment.HOME ?? '/';
-  const project: Project = {
-    name,
-    volumes: table('volumes'),
-    networks: table('networks'),
-    secrets: resolveFileTable(table('secrets'), dir, home),
-    configs: resolveFileTable(table('configs'), dir, home),
-  };
+  for (const k of Object.keys(services)) origins[k] = self;
   const result: ComposeProject = {
     ...self,
     name,
-    services: serviceMap,
+    services,
     origins,
     mergeTags,
     project,
@@ -102,34 +64,4 @@ export function parseCompose(text: string, file: string, displayFile: string, op
   };
   if (top.include !== undefined) applyIncludes(result, top.include, { ...options, chain: [...(options.chain ?? []), file] }, parseCompose);
   return result;
-}
-
-/** `name:` (checked with compose's rule), else the directory name made into one. */
-function projectName(value: unknown, dir: string, positions: PositionIndex): string {
-  if (value === undefined || value === null || value === '') return projectNameFromDir(dir);
-  const where = { path: 'name', location: positions.locate(['name']) };
-  if (typeof value !== 'string') throw new CtnrError('NAME_INVALID', 'the project "name" must be a string', where);
-  checkProjectName(value, where);
-  return value;
-}
-
-/** An object without a prototype holding these entries (user-chosen keys: `__proto__` is kept as a key). */
-function nullProto<T>(entries: Iterable<readonly [string, T]>): Record<string, T> {
-  const out = Object.create(null) as Record<string, T>;
-  for (const [k, v] of entries) out[k] = v;
-  return out;
-}
-
-/** Top-level secrets/configs `file:` entries become absolute (relative to their compose file). */
-function resolveFileTable(t: Record<string, unknown>, dir: string, home: string): Record<string, unknown> {
-  const out: Record<string, unknown> = Object.create(null);
-  for (const [k, v] of Object.entries(t)) {
-    out[k] = v && typeof v === 'object' && typeof (v as { file?: unknown }).file === 'string' ? { ...v, file: resolveHostPath((v as { file: string }).file, dir, home) } : v;
-  }
-  return out;
-}
-
-/** Compose's default project name: the directory name, lower-cased, only [a-z0-9_-], not starting with `_` or `-`. */
-export function projectNameFromDir(dir: string): string {
-  return path.basename(dir).toLowerCase().replace(/[^a-z0-9_-]/g, '').replace(/^[_-]+/, '') || 'default';
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadComposeFile, projectNameFromDir } from '../../../src/compose/load.js';
+import { loadComposeFile } from '../../../src/compose/load.js';
+import { projectNameFromDir } from '../../../src/compose/top-level.js';
 import { selectService } from '../../../src/compose/select.js';
 import { CtnrError, escapeControls, formatError } from '../../../src/engine/errors.js';
 import { composeDir, failure, load } from './compose-helpers.js';
