@@ -9,10 +9,14 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(REPO, 'bin/ctnr.mjs');
 const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 25);
 
+// bench/projects/: the same service without a config, and with README's ctnr.config.ts (`import … from 'ctnr'`
+// plus a relative .ts plugin). `key` names the figures the summary line reports.
+const PROJECTS = path.join(REPO, 'bench/projects');
 const variants = [
   { name: 'node -e 0', args: ['-e', '0'], cwd: REPO },
-  { name: 'ctnr spec (no config)', args: [CLI, 'spec', 'web'], cwd: path.join(REPO, 'test/fixtures/cli/spec-basic') },
-  { name: 'ctnr spec (ctnr.config.ts + relative .ts plugin)', args: [CLI, 'spec', 'web'], cwd: path.join(REPO, 'test/fixtures/cli/spec-ts-plugin') },
+  { name: 'ctnr spec (no config)', key: 'cold', args: [CLI, 'spec', 'web'], cwd: path.join(PROJECTS, 'plain') },
+  { name: "ctnr spec (README's ctnr.config.ts + .ts plugin)", key: 'tsconfig', args: [CLI, 'spec', 'web'], cwd: path.join(PROJECTS, 'readme-config') },
+  { name: 'ctnr --version', args: [CLI, '--version'], cwd: REPO },
 ];
 // The image config from the image store (`image:` of a stored image) next to today's --image-config FILE path.
 const img = makeImageFixture(CLI);
@@ -42,7 +46,7 @@ export function measureCold() {
     for (const k of order) times[k].push(once(variants[k]));
   }
   const base = median(times[0]);
-  return variants.map((v, k) => ({ name: v.name, medianMs: median(times[k]), overNodeMs: median(times[k]) - base }));
+  return variants.map((v, k) => ({ name: v.name, key: v.key, medianMs: median(times[k]), overNodeMs: median(times[k]) - base }));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,8 +1,10 @@
-// `npm run bench`: pipeline throughput against the hand-written baseline, and the CLI's cold start next to
-// bare node, measured in one run. Targets (not asserted): pipeline ≥ 20,000 services/s on one core and
-// ≤ 1.5× the baseline's time; `ctnr spec` cold ≤ node + 80 ms without a config, ≤ node + 120 ms with a .ts config.
+// `npm run bench`: pipeline throughput against the hand-written baseline, the CLI's cold start next to bare
+// node, and `spec --all` over 1,000 and 5,000 services, measured in one run; the last line sums it up for
+// machines. Targets (issue 14, not asserted): ratio ≤ 1.5; cold ≤ node + 80 ms without a config, ≤ node + 120 ms
+// with README's .ts config; 1,000 services < 1 s and < 200 MB.
 import { measureThroughput } from './throughput.mjs';
 import { measureCold } from './cold.mjs';
+import { measureBatch } from './batch.mjs';
 
 const t = await measureThroughput();
 const ratio = t.baseline / t.pipeline;
@@ -19,6 +21,17 @@ for (const r of cold) console.log(`  ${r.name.padEnd(52)} ${r.medianMs.toFixed(1
 console.log('large compose file (loading it; the time should double with the services, not quadruple):');
 const { measureLargeFile } = await import('./large-file.mjs');
 for (const r of await measureLargeFile()) console.log(`  ${String(r.services).padStart(6)} services (${(r.bytes / 1e6).toFixed(1)} MB)  ${r.ms.toFixed(0).padStart(7)} ms`);
+console.log('batch: `ctnr spec --all -o DIR`, one process (median wall time and peak RSS):');
+const batch = measureBatch();
+for (const r of batch) console.log(`  ${String(r.services).padStart(6)} services  ${r.ms.toFixed(0).padStart(6)} ms  ${r.rssMb.toFixed(0).padStart(5)} MB  target (1,000) < 1000 ms, < 200 MB`);
+
+// One machine-readable line, last: medians of interleaved runs (issue 14).
+const coldOf = (key) => cold.find((r) => r.key === key).overNodeMs;
+const b1000 = batch.find((r) => r.services === 1000);
+console.log(
+  `bench: ratio=${ratio.toFixed(2)} cold_ms=${coldOf('cold').toFixed(0)} tsconfig_ms=${coldOf('tsconfig').toFixed(0)} ` +
+    `batch1000_ms=${b1000.ms.toFixed(0)} batch1000_rss_mb=${b1000.rssMb.toFixed(0)}`,
+);
 
 /**
  * Plugins from outside ctnr's presets see `ctx.spec` through read-only views and have their values copied
