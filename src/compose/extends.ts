@@ -7,7 +7,11 @@ import { normaliseOwnService } from './normalise.js';
 import { mergeSecurityOpts } from './security-opt.js';
 import type { Service } from './service.js';
 
-/** Key policy + schema + paths + references for one service, with its `extends` chain merged in. */
+/**
+ * One service normalised (normaliseOwnService), with its `extends` chain merged in: the parent, from this project
+ * or from `extends.file` (read with parseCompose), is normalised the same way and the child merged over it
+ * (mergeServices), then the child's `!reset` and `!override` keys applied. `chain` holds `file#service` ids above.
+ */
 export function normaliseWithExtends(project: ComposeProject, name: string, diagnostics: Diagnostic[], chain: readonly string[]): Service {
   const origin = project.origins[name] ?? project;
   const base = ['services', name];
