@@ -37,6 +37,8 @@ export interface TestPluginResult {
   violations: Result['violations'];
   /** Bundle files the plugin declared. */
   files: Result['files'];
+  /** Host directories the plugin asked the bundle writer to create (absolute paths). */
+  hostDirs: Result['hostDirs'];
 }
 
 /**
@@ -76,10 +78,11 @@ export async function testPlugin(plugin: Plugin, options: TestPluginOptions = {}
       errors: [],
       violations: result.violations,
       files: result.files,
+      hostDirs: result.hostDirs,
     };
   } catch (err) {
     if (!isCtnrError(err)) throw err;
-    return { spec: undefined, ops: [], diagnostics: [], errors: [err], violations: [], files: [] };
+    return { spec: undefined, ops: [], diagnostics: [], errors: [err], violations: [], files: [], hostDirs: [] };
   }
 }
 

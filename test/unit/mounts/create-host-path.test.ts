@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testPluginYaml } from '../../helpers/engine.js';
-import { pluginHostDirs } from '../../helpers/plugin-table-b.js';
 import { volumesPlugin } from '../../../plugins/mounts/volumes.js';
 import { planMountSources } from '../../../src/bundle/writer.js';
 import { writeBundle } from '../../../src/bundle/writer.js';
@@ -18,7 +17,7 @@ describe('ctnr:volumes: bind sources that do not exist yet', () => {
     const service = { volumes: [`${missing}:/data`] };
     const r = await testPluginYaml(volumesPlugin(), service, { dir: tmp });
     expect(r.spec!.mounts!.find((m) => m.destination === '/data')!.source).toBe(missing);
-    expect(await pluginHostDirs(volumesPlugin(), service, { dir: tmp })).toEqual([{ path: missing, plugin: 'ctnr:volumes' }]);
+    expect((await testPluginYaml(volumesPlugin(), service, { dir: tmp })).hostDirs).toEqual([{ path: missing, plugin: 'ctnr:volumes' }]);
     expect(existsSync(missing)).toBe(false);
   });
 
@@ -29,7 +28,7 @@ describe('ctnr:volumes: bind sources that do not exist yet', () => {
     expect(errors[0]!.message).toContain(`bind source ${missing} does not exist`);
     const ok = { volumes: [{ type: 'bind', source: missing, target: '/data', bind: { create_host_path: true } }] };
     expect((await testPluginYaml(volumesPlugin(), ok, { dir: tmp })).errors).toEqual([]);
-    expect((await pluginHostDirs(volumesPlugin(), ok, { dir: tmp })).map((d) => d.path)).toEqual([missing]);
+    expect((await testPluginYaml(volumesPlugin(), ok, { dir: tmp })).hostDirs.map((d) => d.path)).toEqual([missing]);
   });
 });
 
