@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { normaliseCapability, sortCapabilities } from '../linux/capabilities.js';
 import { pointer } from '../engine/patch.js';
-import type { Service } from '../compose/service.js';
-import type { PortMapping } from '../compose/types.js';
+import type { PortMapping, Service } from '../engine/service.js';
 import type { ReadonlySpec } from '../spec/types.js';
 import type { Env, TraceEntry } from '../engine/types.js';
 
