@@ -2,7 +2,7 @@
 // direct mutation of the base spec (containerd SpecOpts style) — no patches, no trace, no hooks, no checks.
 // It reads the same normalised service the engine gets and calls the same seccomp data builder, so the ratio
 // measures what the plugin pipeline itself costs. bench/throughput.mjs checks both produce equal JSON.
-import { createBaseSpec } from '../dist/src/spec/base.js';
+import { createBaseSpec } from '../dist/presets/engines/docker-base.js';
 import { defaultSeccomp } from '../dist/src/linux/seccomp/default.js';
 
 const BIND = ['rbind', 'rprivate'];
