@@ -13,9 +13,9 @@ export const ROOTFS_DIR = 'rootfs';
 /** Why `p` cannot be a bundle file path, or undefined. */
 export function bundlePathProblem(p: unknown): string | undefined {
   if (typeof p !== 'string' || p === '') return 'needs a path';
-  if (p.startsWith('/') || p.split('/').some((s) => s === '..' || s === '' || s === '.')) return 'path must be relative, without "..", "." or empty segments';
-  const first = p.split('/')[0];
-  if (p === CONFIG_FILE || p === METADATA_FILE || first === ROOTFS_DIR) return 'path is reserved';
+  const segs = p.split('/');
+  for (const s of segs) if (s === '..' || s === '' || s === '.') return 'path must be relative, without "..", "." or empty segments';
+  if (p === CONFIG_FILE || p === METADATA_FILE || segs[0] === ROOTFS_DIR) return 'path is reserved';
   return undefined;
 }
 

@@ -1,7 +1,7 @@
 import { AsyncSeriesHook } from 'tapable';
 import type { Operation } from 'fast-json-patch';
 import { CtnrError, isCtnrError, renderPath } from './errors.js';
-import { applyOpInPlace, checkOpShape, copyValue, lookup, opError, resolveOp, splitPointer } from './patch.js';
+import { applyOpInPlace, applyResolved, checkOpShape, copyValue, lookup, opError, resolveOp, splitPointer } from './patch.js';
 import { jsonClone, Owners } from './trace.js';
 import { createViews, type ViewSet } from './readonly.js';
 import { BASE_OWNER, CTNR_ANNOTATION_PREFIX, CTNR_PLUGIN_PREFIX } from './reserved.js';
@@ -91,6 +91,9 @@ interface RunState {
   diagnostics: Diagnostic[];
   files: Map<string, BundleFile & { plugin: string }>;
   hostDirs: Map<string, string>;
+  /** The plugin running now, and the one context every plugin of this service gets. */
+  current: Current;
+  ctx: MutableContext;
 }
 
 
@@ -132,7 +135,10 @@ export function createEngine(options: EngineOptions): Engine {
         diagnostics: [],
         files: new Map(),
         hostDirs: new Map(),
+        current: { planned: undefined as unknown as PlannedPlugin, stage: '', errors: undefined },
+        ctx: undefined as unknown as MutableContext,
       };
+      state.ctx = createContext(state, state.current);
       // The compiled plan: a flat walk over the planned plugins. apply() may return ops or a promise of them;
       // only a thenable is awaited, so synchronous plugins cost one call each and no promise.
       for (const stage of plan.stages) {
@@ -185,7 +191,24 @@ function viewsOf(state: RunState): ViewSet {
   return (state.views ??= createViews((what) => (state.violation ??= what)));
 }
 
-function makeContext(state: RunState, planned: PlannedPlugin, stage: string, errors: CtnrError[]): PluginContext {
+/** The plugin being run: the context's warn/error and the engine's checks report against it. */
+interface Current {
+  planned: PlannedPlugin;
+  stage: string;
+  /** Errors it reported through ctx.error (made on the first one). */
+  errors: CtnrError[] | undefined;
+}
+
+/** The context plugins see, writable by the engine: one per service, its per-plugin fields set before each call. */
+type MutableContext = { -readonly [K in keyof PluginContext]: PluginContext[K] };
+
+/**
+ * One context per service (not one per plugin call): the service's fields are set once, and `spec`, `trace`
+ * and `options` are set before each plugin runs. A plugin that returns a promise is awaited before the next one
+ * starts, so its context does not change under it while it runs. warn/error/ownerOf are closures, so plugins
+ * may destructure them.
+ */
+function createContext(state: RunState, cur: Current): MutableContext {
   const { input, source } = state;
   const where = (path: string | ReadonlyArray<string | number> | undefined) => {
     if (path === undefined) return {};
@@ -198,26 +221,44 @@ function makeContext(state: RunState, planned: PlannedPlugin, stage: string, err
     project: state.project,
     source,
     image: input.image,
-    spec: planned.builtin ? state.doc : viewsOf(state).view(state.doc),
+    spec: state.doc,
     env: state.env,
-    options: planned.plugin.options,
-    trace: planned.builtin ? state.trace : viewsOf(state).view(state.trace),
+    options: undefined,
+    trace: state.trace,
     files: state.files,
     ownerOf: (ptr) => state.owners.ownerOf(splitPointer(ptr)),
     warn(message, path, code) {
       const w = where(path);
-      state.diagnostics.push({ level: 'warning', code: code ?? 'WARN', message, plugin: planned.plugin.name, ...w });
+      state.diagnostics.push({ level: 'warning', code: code ?? 'WARN', message, plugin: cur.planned.plugin.name, ...w });
     },
     error(message, path, code) {
       const w = where(path);
-      errors.push(new CtnrError((code as any) ?? 'SERVICE_INVALID', message, {
+      (cur.errors ??= []).push(new CtnrError((code as any) ?? 'SERVICE_INVALID', message, {
         ...w,
-        plugin: planned.plugin.name,
-        stage,
-        presetChain: planned.presetChain,
+        plugin: cur.planned.plugin.name,
+        stage: cur.stage,
+        presetChain: cur.planned.presetChain,
       }));
     },
   };
+}
+
+/** Point the service's context at `planned`: ctnr's own plugins see the spec itself, others read-only views. */
+function enter(state: RunState, planned: PlannedPlugin, stage: string): MutableContext {
+  const cur = state.current;
+  cur.planned = planned;
+  cur.stage = stage;
+  cur.errors = undefined;
+  const ctx = state.ctx;
+  ctx.options = planned.plugin.options;
+  if (planned.builtin) {
+    ctx.spec = state.doc;
+    ctx.trace = state.trace;
+  } else {
+    ctx.spec = viewsOf(state).view(state.doc);
+    ctx.trace = viewsOf(state).view(state.trace);
+  }
+  return ctx;
 }
 
 /** Give an error thrown inside a plugin its plugin name, stage, preset chain and source location. */
@@ -296,8 +337,7 @@ function withTimeout<T>(promise: PromiseLike<T>, ms: number, planned: PlannedPlu
 
 /** Run one mutator; returns a promise only when its apply() did (the common synchronous case stays synchronous). */
 function runMutator(state: RunState, stage: string, planned: PlannedPlugin, strict: boolean, timeoutMs: number): Promise<void> | undefined {
-  const errors: CtnrError[] = [];
-  const ctx = makeContext(state, planned, stage, errors);
+  const ctx = enter(state, planned, stage);
   const before = strict ? JSON.stringify(state.doc) : '';
   state.violation = undefined;
   let result: PluginOutput | Promise<PluginOutput>;
@@ -308,17 +348,17 @@ function runMutator(state: RunState, stage: string, planned: PlannedPlugin, stri
   }
   if (result && typeof (result as Promise<unknown>).then === 'function') {
     return withTimeout(result as Promise<PluginOutput>, planned.plugin.timeoutMs ?? timeoutMs, planned, stage, 'apply').then(
-      (out) => applyOutput(state, stage, planned, strict, before, errors, out),
+      (out) => applyOutput(state, stage, planned, strict, before, out),
       (err) => {
         throw failure(err, state, planned, stage);
       },
     );
   }
-  applyOutput(state, stage, planned, strict, before, errors, result as PluginOutput);
+  applyOutput(state, stage, planned, strict, before, result as PluginOutput);
   return undefined;
 }
 
-function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, strict: boolean, before: string, errors: CtnrError[], result: PluginOutput): void {
+function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, strict: boolean, before: string, result: PluginOutput): void {
   const plugin = planned.plugin;
   if (state.violation !== undefined) throw mutationError(state, planned, stage);
   if (strict && JSON.stringify(state.doc) !== before) {
@@ -326,7 +366,7 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
       plugin: plugin.name, stage, presetChain: planned.presetChain,
     });
   }
-  if (errors.length > 0) failWith(errors);
+  if (state.current.errors !== undefined) failWith(state.current.errors);
   const output = result as PluginOutput;
   const list = (Array.isArray(output) ? output : (output as { ops?: readonly Operation[] })?.ops ?? []) as readonly Operation[];
   if (!Array.isArray(output)) {
@@ -361,7 +401,8 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
       throw new CtnrError('OP_INVALID', `op ${i} is malformed: ${bad.message}`, { plugin: plugin.name, ...info });
     }
     // The engine's own record of the op: changing the op object afterwards changes nothing in the trace.
-    const op = ownOp(given, planned, i, info);
+    // ctnr's own plugins build fresh ops and never touch them again (strict mode holds their tests to it).
+    const op = planned.builtin ? given : ownOp(given, planned, i, info);
     if ((op.op === 'move' || op.op === 'copy') && lookup(state.doc, op.from) === undefined) {
       throw opError(plugin.name, i, op, `"from" ${op.from} does not exist`, info);
     }
@@ -387,13 +428,19 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
     if (op.op === 'move') state.owners.touch(splitPointer(op.from), true);
     const value = (op as { value?: unknown }).value;
     const shared = value !== null && typeof value === 'object' && Object.isFrozen(value);
-    try {
-      // Frozen values are shared data (a profile, a default list): the document gets its own copy.
-      applyOpInPlace(state.doc, shared ? ({ ...op, value: jsonClone(value) } as Operation) : op);
-    } catch (err) {
-      throw opError(plugin.name, i, op, (err as Error).message.split('\n')[0]!, info);
+    // Frozen values are shared data (a profile, a default list): the document gets its own copy.
+    if (op.op === 'add' || op.op === 'replace' || op.op === 'remove') {
+      applyResolved(op.op, resolved, shared ? jsonClone(value) : value);
+    } else {
+      try {
+        applyOpInPlace(state.doc, op);
+      } catch (err) {
+        throw opError(plugin.name, i, op, (err as Error).message.split('\n')[0]!, info);
+      }
     }
     const entry: TraceEntry = { plugin: plugin.name, stage, presetChain: planned.presetChain, op, pointer: resolved.pointer };
+    const source = (given as { source?: unknown }).source;
+    if (typeof source === 'string' && source !== '') entry.source = source;
     if (resolved.existed) {
       const overrode = prior?.plugin ?? BASE_OWNER;
       if (overrode !== plugin.name) entry.overrode = overrode;
@@ -482,8 +529,7 @@ function withPlugin(file: BundleFile, plugin: string): BundleFile & { plugin: st
 }
 
 async function runValidator(state: RunState, stage: string, planned: PlannedPlugin, timeoutMs: number): Promise<readonly Violation[]> {
-  const errors: CtnrError[] = [];
-  const ctx = makeContext(state, planned, stage, errors);
+  const ctx = enter(state, planned, stage);
   state.violation = undefined;
   let result: readonly Violation[];
   try {
@@ -495,7 +541,7 @@ async function runValidator(state: RunState, stage: string, planned: PlannedPlug
     throw failure(err, state, planned, stage);
   }
   if (state.violation !== undefined) throw mutationError(state, planned, stage);
-  if (errors.length > 0) failWith(errors);
+  if (state.current.errors !== undefined) failWith(state.current.errors);
   if (!Array.isArray(result)) {
     throw new CtnrError('PLUGIN_FAILED', 'validate() must return an array of violations', {
       plugin: planned.plugin.name, stage, presetChain: planned.presetChain,

@@ -73,6 +73,9 @@ export interface ResolvedOp {
   /** Decoded segments of `pointer` (with `-` resolved to the index); shared, not to be modified. */
   segs: readonly string[];
   existed: boolean;
+  /** The object or array the op changes, and the key or index in it (what applyResolved writes to). */
+  parent: Record<string, unknown> | unknown[];
+  key: string | number;
 }
 
 export function resolveOp(doc: unknown, op: Operation): ResolvedOp | string {
@@ -93,16 +96,35 @@ export function resolveOp(doc: unknown, op: Operation): ResolvedOp | string {
   if (Array.isArray(parent)) {
     if (adds && last === '-') {
       const resolved = [...segs.slice(0, -1), String(parent.length)];
-      return { pointer: path.slice(0, path.lastIndexOf('/') + 1) + parent.length, segs: resolved, existed: false };
+      return { pointer: path.slice(0, path.lastIndexOf('/') + 1) + parent.length, segs: resolved, existed: false, parent, key: parent.length };
     }
     if (!isIndex(last)) return `${path}: "${last}" is not an array index`;
     const idx = Number(last);
-    if (adds) return idx <= parent.length ? { pointer: path, segs, existed: false } : `${path}: index ${idx} is past the end (length ${parent.length})`;
-    return idx < parent.length ? { pointer: path, segs, existed: true } : `${path}: index ${idx} does not exist (length ${parent.length})`;
+    if (adds) return idx <= parent.length ? { pointer: path, segs, existed: false, parent, key: idx } : `${path}: index ${idx} is past the end (length ${parent.length})`;
+    return idx < parent.length ? { pointer: path, segs, existed: true, parent, key: idx } : `${path}: index ${idx} does not exist (length ${parent.length})`;
   }
   const existed = Object.hasOwn(parent, last);
   if (!adds && !existed) return `${path} does not exist`;
-  return { pointer: path, segs, existed };
+  return { pointer: path, segs, existed, parent, key: last };
+}
+
+/**
+ * Apply an `add`, `replace` or `remove` at the place resolveOp found (RFC 6902 semantics: `add` inserts into an
+ * array, `replace` overwrites, `remove` deletes or splices), without walking the pointer again.
+ */
+export function applyResolved(op: 'add' | 'replace' | 'remove', at: ResolvedOp, value: unknown): void {
+  const { parent, key } = at;
+  if (Array.isArray(parent)) {
+    const idx = key as number;
+    if (op === 'add') {
+      if (idx === parent.length) parent.push(value);
+      else parent.splice(idx, 0, value);
+    } else if (op === 'replace') parent[idx] = value;
+    else parent.splice(idx, 1);
+    return;
+  }
+  if (op === 'remove') delete parent[key as string];
+  else parent[key as string] = value;
 }
 
 function isIndex(seg: string): boolean {
