@@ -1,12 +1,20 @@
-// Bundle the CLI: one module graph to read and parse instead of hundreds keeps `ctnr spec` cold start close
-// to bare node. Commands are imported lazily (src/cli/register/*.ts), so with splitting each command's code
-// sits in its own chunk and `ctnr spec` never parses `ctnr run`'s. jiti stays external: it is loaded only for
-// .ts configs. zod's 40 message locales are replaced by the English one the CLI uses (a third of zod's size).
-// A second entry, dist/unpack-child.mjs, is the rootless layer unpacker that src/image/unpack-userns.ts runs inside
+// Bundle the CLI in two parts, so a cold start reads and compiles as little as possible:
+// - dist/cli-body.cjs: the CLI proper (src/cli/run.ts and everything it imports), one CommonJS file. dist/cli.mjs
+//   compiles it through vm.Script with V8's code cache (src/cli/code-cache.ts): Node 20 can cache the code of a
+//   script but not of ES modules. Lazily imported modules (commands, cosmiconfig, the API for a config's
+//   `import 'ctnr'`) are bundled as functions that run on first use, so `ctnr spec` runs none of `ctnr run`'s
+//   module code, and V8 compiles none of it. jiti stays external: it is loaded only for code configs.
+//   zod's 40 message locales are replaced by the English one the CLI uses (a third of zod's size).
+// - dist/cli.mjs: the entry bin/ctnr.mjs runs. Only node's own modules, the root help (taken from commander
+//   here, and checked against it at every width) and the body's hash: `--version` and `--help` load nothing else.
+// A third entry, dist/unpack-child.mjs, is the rootless layer unpacker that src/image/unpack-userns.ts runs inside
 // a user namespace; @napi-rs/xattr stays external: it loads a native module of the platform's own package.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const zodEnglishOnly = {
   name: 'zod-english-only',
@@ -23,21 +31,50 @@ const zodEnglishOnly = {
   },
 };
 
-rmSync('dist/cli', { recursive: true, force: true });
-await build({
-  entryPoints: { cli: 'src/cli.ts', 'unpack-child': 'src/image/unpack-child.ts' },
-  outdir: 'dist',
-  outExtension: { '.js': '.mjs' },
-  chunkNames: 'cli/[name]-[hash]',
+const common = {
   bundle: true,
-  splitting: true,
   platform: 'node',
-  format: 'esm',
   target: 'node20',
   minify: process.env.CTNR_NO_MINIFY ? false : true,
   legalComments: 'none',
+  logLevel: 'warning',
+};
+
+// dist/cli/ held the chunks of the earlier split ESM build.
+rmSync('dist/cli', { recursive: true, force: true });
+
+const BODY = 'cli-body.cjs';
+await build({
+  ...common,
+  entryPoints: ['src/cli/run.ts'],
+  outfile: `dist/${BODY}`,
+  format: 'cjs',
   external: ['jiti', '@napi-rs/xattr'],
   plugins: [zodEnglishOnly],
+  // src/cli/code-cache.ts passes the body's own URL under this name.
+  define: { 'import.meta.url': '__ctnrImportMetaUrl' },
+});
+
+const bodyFile = path.resolve('dist', BODY);
+const hash = createHash('sha256').update(readFileSync(bodyFile)).digest('hex').slice(0, 16);
+// The root help and the command names, from the program itself (cliBuildInfo checks the help layout).
+globalThis.__ctnrImportMetaUrl = pathToFileURL(bodyFile).href;
+const { help, commands } = createRequire(import.meta.url)(bodyFile).cliBuildInfo();
+delete globalThis.__ctnrImportMetaUrl;
+
+await build({
+  ...common,
+  entryPoints: ['src/cli.ts'],
+  outfile: 'dist/cli.mjs',
+  format: 'esm',
+  define: { CTNR_CLI_BUILD: JSON.stringify({ body: BODY, hash, help, commands }) },
+});
+
+await build({
+  ...common,
+  entryPoints: ['src/image/unpack-child.ts'],
+  outfile: 'dist/unpack-child.mjs',
+  format: 'esm',
+  external: ['@napi-rs/xattr'],
   banner: { js: "import { createRequire as __ctnrCreateRequire } from 'node:module'; const require = __ctnrCreateRequire(import.meta.url);" },
-  logLevel: 'warning',
 });

@@ -1,17 +1,82 @@
-import { config as zodConfig } from 'zod';
-import { main } from './cli/main.js';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CliBody } from './cli/code-cache.js';
+import { formatHelp, type HelpModel } from './cli/help-text.js';
 import { exitQuietlyOnClosedPipe } from './cli/pipe.js';
-import { provideHostModules } from './config/load.js';
+import { escapeControls } from './engine/errors.js';
+import { VERSION } from './version.js';
+
+/**
+ * The `ctnr` command's entry (dist/cli.mjs): only node's own modules. `--version` and `--help` are answered here;
+ * every other command runs the CLI proper, dist/cli-body.cjs (src/cli/run.ts), through V8's code cache
+ * (src/cli/code-cache.ts). scripts/bundle-cli.mjs fills in CTNR_CLI_BUILD.
+ */
+declare const CTNR_CLI_BUILD:
+  | {
+      /** The body's file name beside this one, and a hash of its contents. */
+      body: string;
+      hash: string;
+      /** The root command's help, from commander at build time. */
+      help: HelpModel;
+      /** Command names (and aliases) → their subcommands' names: the code cache keeps a file per command. */
+      commands: Record<string, string[]>;
+    }
+  | undefined;
 
 // A CLI run parses each schema once: zod's JIT (it compiles a parser per object schema with new Function on
-// first use) costs ~20 ms of a cold start and never pays off here. Library users keep the JIT.
-zodConfig({ jitless: true });
-
-// `import … from 'ctnr'` in a config or plugin gets this very copy, loaded only when a code config is found.
-provideHostModules(async () => {
-  const [api, kit] = await Promise.all([import('./index.js'), import('./plugin-kit/index.js')]);
-  return { ctnr: api, 'ctnr/plugin': kit };
-});
+// first use) costs ~20 ms of a cold start and never pays off here. zod reads its config from this global when
+// it loads, so zod itself is not loaded for it. Library users keep the JIT.
+((globalThis as { __zod_globalConfig?: Record<string, unknown> }).__zod_globalConfig ??= {}).jitless = true;
 
 exitQuietlyOnClosedPipe();
-process.exitCode = await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const build = typeof CTNR_CLI_BUILD === 'undefined' ? undefined : CTNR_CLI_BUILD;
+process.exitCode = answerHere(argv) ?? (await runBody(argv));
+
+/** `ctnr --version`, `ctnr --help` (`-h`, `help`) and `ctnr` alone, as commander prints them. */
+function answerHere(args: string[]): number | undefined {
+  const [only] = args;
+  if (args.length > 1) return undefined;
+  if (only === '--version' || only === '-V') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (!build) return undefined;
+  if (only === '--help' || only === '-h' || only === 'help') {
+    process.stdout.write(formatHelp(build.help, helpWidth(process.stdout)));
+    return 0;
+  }
+  if (only === undefined) {
+    // commander: no command → the help on stderr (exit 0 in ctnr), escaped like every error.
+    process.stderr.write(escapeControls(formatHelp(build.help, helpWidth(process.stderr))));
+    return 0;
+  }
+  return undefined;
+}
+
+/** commander's width: the terminal's columns, 80 when not a terminal. */
+function helpWidth(stream: NodeJS.WriteStream): number {
+  return (stream.isTTY ? stream.columns : undefined) ?? 80;
+}
+
+async function runBody(args: string[]): Promise<number> {
+  if (!build) {
+    // Unbundled (tsc's dist/src, a source checkout): the modules themselves.
+    const entry = './cli/run.js';
+    return ((await import(entry)) as CliBody).run(args);
+  }
+  const { loadBody } = await import('./cli/code-cache.js');
+  const file = path.join(path.dirname(fileURLToPath(import.meta.url)), build.body);
+  const loaded = loadBody(file, build.hash, cacheKey(args, build.commands));
+  const code = await loaded.body.run(args);
+  if (code === 0) loaded.save();
+  return code;
+}
+
+/** The command a run's code cache is kept under: `spec`, `bundle-create`, …; `other` for anything else. */
+function cacheKey(args: string[], commands: Record<string, string[]>): string {
+  const [first, second] = args;
+  if (first === undefined || !Object.hasOwn(commands, first)) return 'other';
+  const subcommands = commands[first]!;
+  return second !== undefined && subcommands.includes(second) ? `${first}-${second}` : first;
+}

@@ -1,0 +1,134 @@
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+
+/**
+ * The CLI proper (dist/cli-body.cjs, one CommonJS file) compiled through `vm.Script` with V8's code cache.
+ *
+ * Node 20 has no compile cache for modules (`module.enableCompileCache` came in 22.1), and compiling the
+ * bundle is most of a cold start: V8 parses the file, then compiles every function on its first call. A
+ * `vm.Script` takes `cachedData`, so after a successful run the code V8 compiled (the lazily compiled functions
+ * too, `script.createCachedData()` after the run) is stored in `$XDG_CACHE_HOME/ctnr/` (`~/.cache/ctnr/`), one
+ * file per bundle hash, Node version, node flags and command, and the next run deserializes it instead of
+ * compiling. V8 checks the cache against its own version and flags and rejects a mismatch; the bundle hash in
+ * the name covers the source. A cache file is used only when it belongs to this user and nobody else can write
+ * it (code from it runs as this process), and written only into a directory of this user's.
+ *
+ * A cache is written when there was none (or V8 rejected it), and rewritten when a run compiled noticeably more
+ * code than the run that wrote it (`ctnr spec --help` first, then `ctnr spec web`; a first config file), so it
+ * converges on what the command uses. `CTNR_NO_CODE_CACHE=1` turns it off.
+ */
+export interface CliBody {
+  run(argv: string[]): Promise<number>;
+}
+
+export interface LoadedBody {
+  body: CliBody;
+  /** Call after a successful run: stores the compiled code when the cache is missing, stale or too small. */
+  save(): void;
+}
+
+/** Header: a magic string, then the heap's bytecode size when the cache was written (a float64). */
+const MAGIC = 'ctnr-v8\n';
+const HEADER = MAGIC.length + 8;
+/** Rewrite when a run ends with this much more bytecode than the run that wrote the cache. */
+const GROWTH = 1.1;
+
+export function loadBody(file: string, hash: string, key: string): LoadedBody {
+  const source = readFileSync(file, 'utf8');
+  const cacheFile = cachePath(hash, key);
+  const cached = cacheFile ? readCache(cacheFile) : undefined;
+  const url = pathToFileURL(file).href;
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __ctnrImportMetaUrl) {${source}\n})`, {
+    filename: file,
+    ...(cached ? { cachedData: cached.data } : {}),
+    // jiti and a config's own dynamic imports go through Node's loader, as in any module.
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  const module = { exports: {} as CliBody };
+  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, path.dirname(file), url);
+  return {
+    body: module.exports,
+    save() {
+      if (!cacheFile) return;
+      const bytecode = v8.getHeapCodeStatistics().bytecode_and_metadata_size;
+      if (cached && !script.cachedDataRejected && bytecode <= cached.bytecode * GROWTH) return;
+      writeCache(cacheFile, hash, script, bytecode);
+    },
+  };
+}
+
+/** `<cache dir>/cli-<bundle hash>-<node version>-<arch>[-<node flags hash>]-<command>.v8`, or none when off. */
+function cachePath(hash: string, key: string): string | undefined {
+  if (process.env.CTNR_NO_CODE_CACHE) return undefined;
+  const xdg = process.env.XDG_CACHE_HOME;
+  let base: string;
+  try {
+    base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache');
+  } catch {
+    return undefined;
+  }
+  // V8 rejects a cache made under other flags: runs with and without NODE_OPTIONS keep a file each.
+  const flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join('\0');
+  const flagPart = flags === '' ? '' : `-${fnv1a(flags)}`;
+  return path.join(base, 'ctnr', `cli-${hash}-${process.version}-${process.arch}${flagPart}-${key}.v8`);
+}
+
+function readCache(file: string): { data: Buffer; bytecode: number } | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.uid !== process.geteuid?.() || (st.mode & 0o022) !== 0 || st.size <= HEADER) return undefined;
+    const buf = readFileSync(fd);
+    if (buf.toString('latin1', 0, MAGIC.length) !== MAGIC) return undefined;
+    return { data: buf.subarray(HEADER), bytecode: buf.readDoubleLE(MAGIC.length) };
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function writeCache(file: string, hash: string, script: vm.Script, bytecode: number): void {
+  const dir = path.dirname(file);
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (statSync(dir).uid !== process.geteuid?.()) return;
+    const header = Buffer.alloc(HEADER);
+    header.write(MAGIC, 0, 'latin1');
+    header.writeDoubleLE(bytecode, MAGIC.length);
+    writeFileSync(tmp, Buffer.concat([header, script.createCachedData()]), { mode: 0o600 });
+    renameSync(tmp, file);
+    // Caches of other builds of the CLI are dead weight once this one is written.
+    for (const name of readdirSync(dir)) {
+      if (name.startsWith('cli-') && !name.startsWith(`cli-${hash}-`)) removeQuietly(path.join(dir, name));
+    }
+  } catch {
+    // A cache is an optimisation: a read-only home or a full disk only means the next run compiles again.
+    removeQuietly(tmp);
+  }
+}
+
+function removeQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    /* gone already, or never written */
+  }
+}
+
+/** 32-bit FNV-1a, hex: a short stable name for a string (no crypto needed at startup). */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
