@@ -4,6 +4,7 @@ import { loadComposeFile, type ComposeProject } from './compose/load.js';
 import { selectService } from './compose/select.js';
 import { loadConfig, resolvePresetRefs, type LoadedConfig } from './config/load.js';
 import { createEnv } from './linux/env.js';
+import { DEFAULT_CDI_SPEC_DIRS } from './linux/cdi/read.js';
 import type { Diagnostic, Env, Preset } from './engine/types.js';
 import { resolveImageConfig, type ImageConfig, type ImageSources } from './image/config.js';
 import type { ProjectImageSettings } from './image/for-service.js';
@@ -70,6 +71,9 @@ export async function openProject(options: ProjectOptions = {}): Promise<LoadedP
     ...(config.config.dataDir ? { dataDir: path.resolve(configDir, config.config.dataDir) } : {}),
     // ctnr:init's explicit binary; --init-path (options.env) wins.
     ...(config.config.init?.path ? { initPath: path.resolve(configDir, config.config.init.path) } : {}),
+    // ctnr:cdi's spec directories: CTNR_CDI_SPEC_DIRS (colon-separated), else the config's cdi.specDirs, else
+    // /etc/cdi and /var/run/cdi. (An Env built by hand has none: no host CDI spec is read behind its back.)
+    ...cdiSpecDirs(config.config.cdi?.specDirs, configDir),
     ...options.env,
   });
   const imageSources: ImageSources = {
@@ -87,6 +91,12 @@ export async function openProject(options: ProjectOptions = {}): Promise<LoadedP
     ...(options.onPullProgress ? { onProgress: options.onPullProgress } : {}),
   };
   return { compose, config, engine, env, imageSources, images };
+}
+
+function cdiSpecDirs(fromConfig: readonly string[] | undefined, configDir: string): { cdiSpecDirs?: readonly string[] } {
+  const fromEnv = process.env.CTNR_CDI_SPEC_DIRS;
+  if (fromEnv !== undefined && fromEnv !== '') return { cdiSpecDirs: fromEnv.split(':').filter(Boolean).map((d) => path.resolve(d)) };
+  return { cdiSpecDirs: fromConfig ? fromConfig.map((d) => path.resolve(configDir, d)) : DEFAULT_CDI_SPEC_DIRS };
 }
 
 export async function engineFromConfig(config: LoadedConfig, dir: string, extraPresets: readonly string[] = [], strict = false): Promise<Engine> {

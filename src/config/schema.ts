@@ -72,6 +72,8 @@ export const configSchema = z.strictObject({
   init: z.strictObject({ path: z.string().min(1).optional() }).optional(),
   /** Project-level policy exemptions (each with a reason), applied to every validator's violations. */
   policy: z.strictObject({ exemptions: z.array(exemptionSchema).optional() }).optional(),
+  /** CDI spec directories, later ones winning (relative to the config file); default `/etc/cdi`, `/var/run/cdi` (docs/cdi.md). */
+  cdi: z.strictObject({ specDirs: z.array(z.string().min(1)).optional() }).optional(),
 });
 
 export interface CtnrConfig {
@@ -85,4 +87,5 @@ export interface CtnrConfig {
   dataDir?: string;
   init?: { path?: string };
   policy?: { exemptions?: Exemption[] };
+  cdi?: { specDirs?: string[] };
 }

@@ -68,6 +68,11 @@ export interface Env {
   /** The host's resolv.conf, which the container's /etc/resolv.conf is made from unless `dns*` replace it. Default `/etc/resolv.conf`. */
   hostResolvConf?: string;
   /**
+   * CDI spec directories, later ones winning. `openProject` (the CLI) sets `CTNR_CDI_SPEC_DIRS`, else ctnr.config
+   * `cdi.specDirs`, else `/etc/cdi`, `/var/run/cdi`; absent, ctnr:cdi reads none (every CDI name is unknown).
+   */
+  cdiSpecDirs?: readonly string[];
+  /**
    * Values that a preset (or the code that builds an engine) passes to its own plugins, by a name of its own
    * (`acme.registryMirror`). ctnr reads nothing here; a plugin must check what it reads.
    */
@@ -112,6 +117,11 @@ export interface TraceEntry {
   pointer: string;
   /** The plugin whose value this op replaced or removed (`ctnr:base` for the base spec). */
   overrode?: string;
+  /**
+   * Where the plugin took the value from when not from the compose file (ctnr:cdi: the CDI spec file and the
+   * key in it): the op's own `source` member, a string, which applying the op ignores (RFC 6902 §4).
+   */
+  source?: string;
 }
 
 export interface PluginContext<Options = unknown> {

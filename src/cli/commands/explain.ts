@@ -4,7 +4,7 @@ import { generate, type CommonOptions } from './common.js';
 
 function describe(t: TraceEntry): string {
   const value = 'value' in t.op ? ' ' + JSON.stringify((t.op as { value: unknown }).value) : '';
-  const over = t.overrode ? ` (overrode ${t.overrode})` : '';
+  const over = (t.overrode ? ` (overrode ${t.overrode})` : '') + (t.source ? ` from ${t.source}` : '');
   // Pointers and values carry compose keys and values: escaped (JSON.stringify leaves C1 controls raw).
   return escapeControls(`${t.op.op} ${t.pointer}${value.length > 120 ? value.slice(0, 117) + '...' : value}  by ${t.plugin} [${t.stage}; ${t.presetChain.join(' › ')}]${over}`, true);
 }
