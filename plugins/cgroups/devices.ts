@@ -19,10 +19,11 @@ export function devicesPlugin() {
     stage: 'cgroups',
     apply({ service, spec, env, error }) {
       const list = service.devices ?? [];
-      if (list.length === 0) return [];
+      if (!list.some((d) => !('cdi' in d))) return [];
       const devices: Device[] = [];
       const rules: DeviceRule[] = [];
       list.forEach((d, i) => {
+        if ('cdi' in d) return; // a CDI device name: ctnr:cdi's
         let st;
         try {
           st = statSync(d.source);

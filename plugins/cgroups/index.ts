@@ -1,5 +1,6 @@
 import type { Plugin } from '../../src/engine/types.js';
 import { blkioPlugin } from './blkio.js';
+import { cdiPlugin } from './cdi.js';
 import { cgroupMountPlugin, type CgroupMountOptions } from './cgroup-mount.js';
 import { cgroupNamespacePlugin } from './cgroup-namespace.js';
 import { cgroupsPathPlugin } from './cgroups-path.js';
@@ -13,7 +14,7 @@ export interface CgroupsStageOptions {
   cgroupMount?: CgroupMountOptions;
 }
 
-/** The cgroups stage: resource limits, devices and their rules, cgroup path, namespace and mount. */
+/** The cgroups stage: resource limits, devices and their rules, CDI devices, cgroup path, namespace and mount. */
 export function cgroupsPlugins(options: CgroupsStageOptions = {}): Plugin[] {
   return [
     memoryPlugin(),
@@ -22,6 +23,7 @@ export function cgroupsPlugins(options: CgroupsStageOptions = {}): Plugin[] {
     blkioPlugin(),
     devicesPlugin(),
     deviceCgroupRulesPlugin(),
+    cdiPlugin(),
     cgroupsPathPlugin(),
     cgroupNamespacePlugin(),
     cgroupMountPlugin(options.cgroupMount),

@@ -36,6 +36,8 @@ import type {
   VolumeMount,
 } from './types.js';
 import { parseBool, parseBytes, parseDuration } from './units.js';
+import type { CdiDeviceRef, DeviceRequest } from '../engine/service-types.js';
+import { looksQualified, parseQualifiedName } from '../linux/cdi/names.js';
 
 /**
  * The compose service as plugins see it: every compose-spec service key validated, short syntax turned into
@@ -347,8 +349,13 @@ const tmpfs = z
 const devices = z.array(
   z.union([
     parsed(z.string(), parseDeviceShort),
-    obj({ source: z.string(), target: z.string().optional(), permissions: z.string().optional() }).transform((v, ctx): DeviceMapping => {
+    obj({ source: z.string(), target: z.string().optional(), permissions: z.string().optional() }).transform((v, ctx): DeviceMapping | CdiDeviceRef => {
       try {
+        if (looksQualified(v.source)) {
+          parseQualifiedName(v.source);
+          if (v.target !== undefined || v.permissions !== undefined) throw new Error(`"${v.source}" is a CDI device: its spec file says where it goes and with which permissions (no "target" or "permissions")`);
+          return { cdi: v.source };
+        }
         return checkDevice({ source: v.source, target: v.target ?? v.source, permissions: v.permissions ?? 'rwm' }, v.source);
       } catch (e) {
         ctx.addIssue({ code: 'custom', message: (e as Error).message, input: v });
@@ -383,11 +390,50 @@ const healthcheck = obj({
 });
 
 const limitResources = obj({ cpus: cpuCount.optional(), memory: bytes.optional(), pids: int.optional() });
+/**
+ * A device request (`gpus:` entries, `deploy.resources.reservations.devices`; compose-spec `devices`): `count`
+ * is a positive number or `'all'` (`all`, `-1`), not with `device_ids`; `driver: cdi` takes `device_ids` that
+ * are CDI device names. What ctnr does with a request is ctnr:cdi's (docs/cdi.md).
+ */
+const deviceCount = parsed(z.union([z.number(), z.string()]), (v): number | 'all' => {
+  const t = String(v).trim();
+  if (t === 'all' || t === '-1') return 'all';
+  if (/^\d+$/.test(t) && Number(t) >= 1 && Number(t) <= MAX_EXACT) return Number(t);
+  throw new Error(`${JSON.stringify(v)} is not a device count (a positive number, or all)`);
+});
+
+const deviceRequest = obj({
+  capabilities: listOfStrings.optional(),
+  count: deviceCount.optional(),
+  device_ids: listOfStrings.optional(),
+  driver: z.string().optional(),
+  options: dict.optional(),
+}).transform((v, ctx): DeviceRequest => {
+  const out: DeviceRequest = {};
+  if (v.capabilities !== undefined) out.capabilities = v.capabilities;
+  if (v.count !== undefined) out.count = v.count;
+  if (v.count !== undefined && v.device_ids !== undefined) ctx.addIssue({ code: 'custom', message: 'count and device_ids exclude each other (device_ids says which, count how many)', path: ['count'], input: v });
+  if (v.driver === 'cdi') {
+    if (v.device_ids === undefined || v.device_ids.length === 0) ctx.addIssue({ code: 'custom', message: 'driver cdi needs device_ids: the CDI device names (VENDOR/CLASS=NAME)', path: ['driver'], input: v });
+    v.device_ids?.forEach((id, i) => {
+      try {
+        parseQualifiedName(id);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message, path: ['device_ids', i], input: id });
+      }
+    });
+  }
+  if (v.device_ids !== undefined) out.device_ids = v.device_ids;
+  if (v.driver !== undefined) out.driver = v.driver;
+  if (v.options !== undefined) out.options = v.options;
+  return out;
+});
+
 const reservationResources = obj({
   cpus: cpuCount.optional(),
   memory: bytes.optional(),
   generic_resources: z.array(z.unknown()).optional(),
-  devices: z.array(z.record(z.string(), z.unknown())).optional(),
+  devices: z.array(deviceRequest).optional(),
 });
 
 const deploy = z.union([
@@ -575,7 +621,7 @@ export const serviceShape = {
   deploy: deploy.optional(),
   cgroup: z.enum(['host', 'private']).optional(),
   cgroup_parent: z.string().optional(),
-  gpus: z.union([z.literal('all'), z.array(z.record(z.string(), z.unknown()))]).optional(),
+  gpus: z.union([z.array(deviceRequest), z.literal('all')]).optional(),
   // namespaces, network
   network_mode: namespaceMode('a network mode').optional(),
   networks: networks.optional(),

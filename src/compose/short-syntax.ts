@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
 import type { DeviceMapping, ExtraHost, PortMapping, TmpfsMount, VolumeMount } from './types.js';
 import { parseBytes } from './units.js';
+import type { CdiDeviceRef } from '../engine/service-types.js';
+import { looksQualified, parseQualifiedName } from '../linux/cdi/names.js';
 
 /**
  * Compose short syntax → long form, following the compose-spec text and compose-go's parsers. Each parser
@@ -188,8 +190,15 @@ export function extraHost(host: string, rawIp: string, whole = `${host}=${rawIp}
 
 const PERMS = /^[rwm]{1,3}$/;
 
-/** `SRC[:DST[:PERMS]]`; `SRC:PERMS` when the second field is a permission set (docker's rule). */
-export function parseDeviceShort(input: string): DeviceMapping {
+/**
+ * `SRC[:DST[:PERMS]]`; `SRC:PERMS` when the second field is a permission set (docker's rule). A CDI device name
+ * (`vendor.com/class=name`, which may hold `:`) is taken whole, as docker's CLI does.
+ */
+export function parseDeviceShort(input: string): DeviceMapping | CdiDeviceRef {
+  if (looksQualified(input)) {
+    parseQualifiedName(input); // throws, saying what is wrong with the name
+    return { cdi: input };
+  }
   const parts = input.split(':');
   if (parts.length > 3 || parts.some((p) => p === '')) throw new Error(`"${input}" is not a device (expected SOURCE[:TARGET[:PERMISSIONS]])`);
   const source = parts[0]!;
@@ -206,7 +215,7 @@ export function parseDeviceShort(input: string): DeviceMapping {
 }
 
 export function checkDevice(d: DeviceMapping, whole: string): DeviceMapping {
-  if (!d.source.startsWith('/')) throw new Error(`"${whole}": device "${d.source}" must be an absolute path (CDI names are not supported)`);
+  if (!d.source.startsWith('/')) throw new Error(`"${whole}": device "${d.source}" must be an absolute path or a CDI device name (VENDOR/CLASS=NAME)`);
   if (!d.target.startsWith('/')) throw new Error(`"${whole}": container path "${d.target}" must be absolute`);
   if (!PERMS.test(d.permissions) || new Set(d.permissions).size !== d.permissions.length) {
     throw new Error(`"${whole}": permissions "${d.permissions}" must be a subset of rwm`);

@@ -51,6 +51,29 @@ export interface DeviceMapping {
   permissions: string;
 }
 
+/**
+ * A `devices:` entry that names a CDI device (`vendor.com/class=name`, short or long syntax `source:`) rather
+ * than a host path: `ctnr:cdi` resolves it against the CDI spec files (docs/cdi.md).
+ */
+export interface CdiDeviceRef {
+  /** The fully-qualified CDI device name, as written. */
+  cdi: string;
+}
+
+/**
+ * A device request: a `gpus:` list entry or a `deploy.resources.reservations.devices` entry (compose-spec
+ * `devices`). ctnr honours them through CDI (docs/cdi.md): `driver: cdi` with `device_ids` naming CDI devices,
+ * or a request for GPUs (`gpus:`, or `capabilities` holding `gpu`) from the CDI spec whose class is `gpu`.
+ */
+export interface DeviceRequest {
+  capabilities?: string[];
+  /** How many devices; `'all'` for `all` or `-1`. Absent with no `device_ids`: all of them. */
+  count?: number | 'all';
+  device_ids?: string[];
+  driver?: string;
+  options?: Record<string, string>;
+}
+
 /** One `extra_hosts` entry: `ip` may be `host-gateway` (resolved by the plugin from `env.hostGateway`). */
 export interface ExtraHost {
   host: string;
@@ -75,7 +98,7 @@ export interface ResourceSpec {
 export interface DeployResources {
   limits?: ResourceSpec;
   /** `memory` in bytes. */
-  reservations?: { cpus?: number; memory?: number; generic_resources?: unknown[]; devices?: Array<Record<string, unknown>> };
+  reservations?: { cpus?: number; memory?: number; generic_resources?: unknown[]; devices?: DeviceRequest[] };
 }
 
 /** `deploy.restart_policy`: `delay` and `window` in nanoseconds. */

@@ -1,8 +1,10 @@
 import type {
   BlkioConfig,
   DependsOn,
+  CdiDeviceRef,
   Deploy,
   DeviceMapping,
+  DeviceRequest,
   EnvFile,
   ExtendsRef,
   ExtraHost,
@@ -21,8 +23,10 @@ export type {
   BlkioConfig,
   DependsOn,
   Deploy,
+  CdiDeviceRef,
   DeployResources,
   DeviceMapping,
+  DeviceRequest,
   EnvFile,
   ExtendsRef,
   ExtraHost,
@@ -95,7 +99,8 @@ export interface Service {
   tmpfs?: readonly TmpfsMount[];
   /** Bytes. */
   shm_size?: number;
-  devices?: readonly DeviceMapping[];
+  /** Host device nodes, and CDI devices by name (`{ cdi: 'vendor.com/class=name' }`, read by ctnr:cdi). */
+  devices?: ReadonlyArray<DeviceMapping | CdiDeviceRef>;
   /** `TYPE MAJOR:MINOR ACCESS` rules, as written. */
   device_cgroup_rules?: readonly string[];
   secrets?: readonly FileReference[];
@@ -132,7 +137,8 @@ export interface Service {
   deploy?: Deploy;
   cgroup?: 'host' | 'private';
   cgroup_parent?: string;
-  gpus?: 'all' | ReadonlyArray<Readonly<Record<string, unknown>>>;
+  /** GPUs from the CDI spec whose class is `gpu` (ctnr:cdi). */
+  gpus?: 'all' | readonly DeviceRequest[];
 
   // ------------------------------------------------------------------------- namespaces and network
   /** `""` (unset), a word (`host`, `none`, `bridge`), `service:NAME` or `container:ID`. */

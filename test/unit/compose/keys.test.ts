@@ -40,7 +40,7 @@ describe('key policy', () => {
     ['deploy.resources.limits', 'mapped'],
     ['restart', 'carried'], ['depends_on', 'carried'],
     ['build', 'ignored'], ['develop', 'ignored'], ['pull_policy', 'ignored'],
-    ['volumes_from', 'refused'], ['gpus', 'refused'],
+    ['volumes_from', 'refused'], ['gpus', 'mapped'],
   ])('%s is %s', (key, cls) => {
     expect(KEY_POLICY.find((p) => p.key === key)?.class).toBe(cls);
   });

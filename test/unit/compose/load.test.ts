@@ -244,10 +244,10 @@ describe('key policy', () => {
     { key: 'priviledged: true', message: 'compose.yaml:4:5 services.s.priviledged: unknown key "priviledged" (did you mean "privileged"?)' },
     { key: 'enviroment: {}', message: 'compose.yaml:4:5 services.s.enviroment: unknown key "enviroment" (did you mean "environment"?)' },
     { key: 'volumes_from: [other]', message: 'compose.yaml:4:5 services.s.volumes_from: "volumes_from" is not supported by ctnr: sharing mounts of another container needs that container\'s state (--allow-unsupported turns this into a warning)' },
-    { key: 'gpus: all', message: 'compose.yaml:4:5 services.s.gpus: "gpus" is not supported by ctnr: GPU access needs a device plugin (--allow-unsupported turns this into a warning)' },
+    { key: 'storage_opt: {size: 1G}', message: 'compose.yaml:4:5 services.s.storage_opt: "storage_opt" is not supported by ctnr: storage driver options do not apply to a rootfs directory (--allow-unsupported turns this into a warning)' },
     {
-      key: 'deploy: {resources: {reservations: {devices: [{capabilities: [gpu]}]}}}',
-      message: 'compose.yaml:4:41 services.s.deploy.resources.reservations.devices: "deploy.resources.reservations.devices" is not supported by ctnr: GPU / device reservations need a device plugin (--allow-unsupported turns this into a warning)',
+      key: 'deploy: {resources: {reservations: {generic_resources: [{discrete_resource_spec: {kind: gpu, value: 1}}]}}}',
+      message: 'compose.yaml:4:41 services.s.deploy.resources.reservations.generic_resources: "deploy.resources.reservations.generic_resources" is not supported by ctnr: swarm generic resources (--allow-unsupported turns this into a warning)',
     },
   ])('$key', ({ key, message }) => {
     const err = errorOf(() => selectService(parse(`services:\n  s:\n    image: x\n    ${key}\n`), 's'));
@@ -255,9 +255,9 @@ describe('key policy', () => {
   });
 
   it('--allow-unsupported turns refusals into warnings', () => {
-    const { diagnostics } = selectService(parse('services:\n  s:\n    image: x\n    gpus: all\n', { allowUnsupported: true }), 's');
+    const { diagnostics } = selectService(parse('services:\n  s:\n    image: x\n    storage_opt: {size: 1G}\n', { allowUnsupported: true }), 's');
     expect(diagnostics).toEqual([
-      { level: 'warning', code: 'KEY_UNSUPPORTED', message: '"gpus" is not supported by ctnr: GPU access needs a device plugin; left out', path: 'services.s.gpus', location: { file: 'compose.yaml', line: 4, col: 5 } },
+      { level: 'warning', code: 'KEY_UNSUPPORTED', message: '"storage_opt" is not supported by ctnr: storage driver options do not apply to a rootfs directory; left out', path: 'services.s.storage_opt', location: { file: 'compose.yaml', line: 4, col: 5 } },
     ]);
   });
 
