@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { CtnrError, renderPath } from '../engine/errors.js';
@@ -24,30 +25,31 @@ const SEARCH_PLACES = [
 ];
 
 /**
- * Find the config from `startDir` upward (cosmiconfig's `project` strategy: stops at the first directory
- * with a package.json). `.ts`/`.mts` go through jiti, loaded only when such a file is found: it handles
- * relative `.ts` imports on Node 20 and never touches the TypeScript compiler (PACKAGES.md §2).
+ * Find the config from `startDir` upward, as cosmiconfig's `project` search does (in each directory the search
+ * places in order; a missing, empty or `undefined` config is skipped; the walk stops after the first directory
+ * with a package.json or package.yaml), but with a directory listing per directory instead of a read per place,
+ * and without loading cosmiconfig: most projects have no config, and cosmiconfig with its dependencies is a
+ * good part of a cold start. A file that is there is loaded by cosmiconfig (`explorer.load`), with its loaders
+ * and `$import`. `.ts`/`.mts` go through jiti, loaded only when such a file is found: it handles relative `.ts`
+ * imports on Node 20 and never touches the TypeScript compiler (PACKAGES.md §2).
  */
 export async function loadConfig(startDir: string, explicitFile?: string): Promise<LoadedConfig> {
-  // cosmiconfig is CommonJS: node gives it named exports, the bundled CLI's lazy chunk only a default.
-  const mod = (await import('cosmiconfig')) as typeof import('cosmiconfig') & { default?: typeof import('cosmiconfig') };
-  const cosmiconfig = mod.cosmiconfig ?? mod.default!.cosmiconfig;
-  const codeLoader = async (file: string) => (await importModule(file, true)) as unknown;
-  const yamlLoader = async (_file: string, content: string) => {
-    const { parse } = await import('yaml');
-    return parse(content);
-  };
-  const explorer = cosmiconfig('ctnr', {
-    searchStrategy: 'project',
-    searchPlaces: SEARCH_PLACES,
-    // Every code config goes through jiti: .ts needs it, and it works where `import()` does not (the CLI's
-    // startup snapshot has no dynamic-import callback).
-    loaders: { '.ts': codeLoader, '.mts': codeLoader, '.js': codeLoader, '.mjs': codeLoader, '.cjs': codeLoader, '.yaml': yamlLoader, '.yml': yamlLoader },
-    cache: false,
-  });
-  let found: { config: unknown; filepath: string; isEmpty?: boolean } | null;
+  let found: { config: unknown; filepath: string; isEmpty?: boolean } | null = null;
   try {
-    found = explicitFile ? await explorer.load(path.resolve(explicitFile)) : await explorer.search(startDir);
+    if (explicitFile) found = await (await explorer()).load(path.resolve(explicitFile));
+    else {
+      for (const file of candidateFiles(path.resolve(startDir))) {
+        try {
+          found = await (await explorer()).load(file);
+        } catch (err) {
+          // cosmiconfig's search skips a place it cannot read (gone since the listing, a directory, no access).
+          if (SKIPPED_READ_ERRORS.has((err as NodeJS.ErrnoException).code ?? '')) continue;
+          throw err;
+        }
+        if (found && !found.isEmpty) break;
+        found = null;
+      }
+    }
   } catch (err) {
     const file = explicitFile ?? (err as { filepath?: string }).filepath ?? 'ctnr config';
     throw new CtnrError('CONFIG_INVALID', `cannot load: ${(err as Error).message.split('\n')[0]}`, {
@@ -59,6 +61,101 @@ export async function loadConfig(startDir: string, explicitFile?: string): Promi
   const label = path.basename(found.filepath) === 'package.json' ? 'package.json#ctnr' : path.basename(found.filepath);
   const config = validateConfig(found.config ?? {}, label);
   return { config, file: found.filepath, label };
+}
+
+const SKIPPED_READ_ERRORS = new Set(['ENOENT', 'EISDIR', 'ENOTDIR', 'EACCES']);
+
+/**
+ * The files cosmiconfig's search would load, in its order: each directory from `dir` up, its search places
+ * that exist (a package.json only when it has a `ctnr` key), up to the first directory with a package file.
+ */
+function* candidateFiles(dir: string): Generator<string> {
+  for (;;) {
+    const names = directoryNames(dir);
+    if (names) {
+      for (const place of SEARCH_PLACES) {
+        if (!names.has(place)) continue;
+        const file = path.join(dir, place);
+        if (place !== 'package.json' || packageJsonMayHaveConfig(file)) yield file;
+      }
+    }
+    if (names ? names.has('package.json') || names.has('package.yaml') : hasPackageFile(dir)) return;
+    const parent = path.dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
+  }
+}
+
+/** The entries of `dir`; undefined when it is not a directory, or cannot be listed (then each place is tried). */
+function directoryNames(dir: string): Set<string> | undefined {
+  try {
+    return new Set(readdirSync(dir));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return new Set();
+    if (code === 'EACCES' && isDirectory(dir)) return new Set([...SEARCH_PLACES, 'package.yaml'].filter((name) => exists(path.join(dir, name))));
+    throw err;
+  }
+}
+
+/**
+ * A package.json object without a `ctnr` key is no config (cosmiconfig reads it and moves on); anything else
+ * (unreadable, not JSON, not an object) is left to cosmiconfig, to load or to fail with its own error.
+ */
+function packageJsonMayHaveConfig(file: string): boolean {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return true;
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return true;
+  return (json as Record<string, unknown>).ctnr != null;
+}
+
+function hasPackageFile(dir: string): boolean {
+  return exists(path.join(dir, 'package.json')) || exists(path.join(dir, 'package.yaml'));
+}
+
+function exists(file: string): boolean {
+  try {
+    statSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+type Explorer = ReturnType<typeof import('cosmiconfig').cosmiconfig>;
+let explorerInstance: Explorer | undefined;
+
+/** cosmiconfig with ctnr's loaders, loaded on first use (a config file was found, or named with -c). */
+async function explorer(): Promise<Explorer> {
+  if (explorerInstance) return explorerInstance;
+  // cosmiconfig is CommonJS: node gives it named exports, the bundled CLI's lazy chunk only a default.
+  const mod = (await import('cosmiconfig')) as typeof import('cosmiconfig') & { default?: typeof import('cosmiconfig') };
+  const cosmiconfig = mod.cosmiconfig ?? mod.default!.cosmiconfig;
+  const codeLoader = async (file: string) => (await importModule(file, true)) as unknown;
+  const yamlLoader = async (_file: string, content: string) => {
+    const { parse } = await import('yaml');
+    return parse(content);
+  };
+  explorerInstance = cosmiconfig('ctnr', {
+    searchStrategy: 'project',
+    searchPlaces: SEARCH_PLACES,
+    // Every code config goes through jiti: .ts needs it, and it works where `import()` does not.
+    loaders: { '.ts': codeLoader, '.mts': codeLoader, '.js': codeLoader, '.mjs': codeLoader, '.cjs': codeLoader, '.yaml': yamlLoader, '.yml': yamlLoader },
+    cache: false,
+  });
+  return explorerInstance;
 }
 
 export function validateConfig(raw: unknown, label: string): CtnrConfig {

@@ -89,3 +89,73 @@ describe('config errors name the file and the key path', () => {
     expect(formatError(err)).toMatch(/ctnr.config.json: presets\[0\]: preset "defualt" is neither a built-in preset \(default/);
   });
 });
+
+/**
+ * loadConfig walks up by itself and hands only found files to cosmiconfig: what it finds must be what
+ * cosmiconfig's own `project` search (the way ctnr searched before) finds, skips included.
+ */
+describe('config discovery matches cosmiconfig search', () => {
+  const PLACES = ['package.json', 'ctnr.config.ts', 'ctnr.config.mts', 'ctnr.config.js', 'ctnr.config.mjs', 'ctnr.config.json', 'ctnr.config.yaml', 'ctnr.config.yml'];
+  async function reference(dir: string): Promise<{ file?: string; error?: boolean }> {
+    const { cosmiconfig } = await import('cosmiconfig');
+    const { importModule } = await import('../../../src/config/load.js');
+    const { parse } = await import('yaml');
+    const code = async (file: string) => importModule(file, true);
+    const explorer = cosmiconfig('ctnr', {
+      searchStrategy: 'project',
+      searchPlaces: PLACES,
+      loaders: { '.ts': code, '.mts': code, '.js': code, '.mjs': code, '.cjs': code, '.yaml': (_f: string, c: string) => parse(c), '.yml': (_f: string, c: string) => parse(c) },
+      cache: false,
+    });
+    try {
+      const found = await explorer.search(dir);
+      return found ? { file: found.filepath } : {};
+    } catch {
+      return { error: true };
+    }
+  }
+  async function ours(dir: string): Promise<{ file?: string; error?: boolean }> {
+    try {
+      const loaded = await loadConfig(dir);
+      return loaded.file ? { file: loaded.file } : {};
+    } catch (err) {
+      if (!isCtnrError(err) || err.code !== 'CONFIG_INVALID') throw err;
+      return { error: true };
+    }
+  }
+  /** A tree under a fresh directory; `start` is where the search begins. No package.json unless given. */
+  function tree(files: Record<string, string | null>): string {
+    const dir = mkdtempSync(path.join(root, 't-'));
+    // The walk must not leave the tree: its root is a project root.
+    writeFileSync(path.join(dir, 'package.json'), '{}');
+    for (const [name, content] of Object.entries(files)) {
+      const file = path.join(dir, name);
+      if (content === null) mkdirSync(file, { recursive: true });
+      else {
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, content);
+      }
+    }
+    return dir;
+  }
+  const json = '{"disable":["ctnr:cwd"]}';
+
+  it.each<{ what: string; files: Record<string, string | null>; start: string }>([
+    { what: 'package.json without a ctnr key, ctnr.config.yaml beside it', files: { 'a/package.json': '{"name":"a"}', 'a/ctnr.config.yaml': 'disable: [ctnr:cwd]\n' }, start: 'a' },
+    { what: "package.json's ctnr key before ctnr.config.ts", files: { 'a/package.json': `{"ctnr":${json}}`, 'a/ctnr.config.json': json }, start: 'a' },
+    { what: 'a null ctnr key is no config', files: { 'a/package.json': '{"ctnr":null}', 'a/ctnr.config.json': json }, start: 'a' },
+    { what: 'an empty file is skipped', files: { 'a/ctnr.config.mjs': '  \n', 'a/ctnr.config.json': json }, start: 'a' },
+    { what: 'a config that loads as null is skipped', files: { 'a/ctnr.config.yaml': '~\n', 'a/ctnr.config.yml': 'disable: [ctnr:cwd]\n' }, start: 'a' },
+    { what: 'a directory named like a config is skipped', files: { 'a/ctnr.config.ts': null, 'a/ctnr.config.json': json }, start: 'a' },
+    { what: 'upward through directories without a package file', files: { 'ctnr.config.json': json, 'a/b/c/.keep': '' }, start: 'a/b/c' },
+    { what: 'an empty config below, the real one above', files: { 'ctnr.config.json': json, 'a/ctnr.config.json': '', 'a/b/.keep': '' }, start: 'a/b' },
+    { what: 'a package.json stops the walk', files: { 'ctnr.config.json': json, 'a/package.json': '{}', 'a/b/.keep': '' }, start: 'a/b' },
+    { what: 'a package.yaml stops the walk', files: { 'ctnr.config.json': json, 'a/package.yaml': 'name: a\n', 'a/b/.keep': '' }, start: 'a/b' },
+    { what: 'a malformed package.json fails', files: { 'a/package.json': '{"name":', 'a/ctnr.config.json': json }, start: 'a' },
+    { what: 'a malformed config fails', files: { 'a/ctnr.config.json': '{"disable":' }, start: 'a' },
+    { what: 'nothing found', files: { 'a/b/.keep': '' }, start: 'a/b' },
+  ])('$what', async ({ files, start }) => {
+    const dir = path.join(tree(files), start);
+    expect(await ours(dir)).toEqual(await reference(dir));
+  });
+});
