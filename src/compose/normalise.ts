@@ -2,14 +2,15 @@ import { CtnrError, didYouMean } from '../engine/errors.js';
 import type { Diagnostic } from '../engine/types.js';
 import { checkServiceKeys } from './check-keys.js';
 import type { ComposeFile, ComposeProject } from './compose-project.js';
+import { fastService } from './fast-service.js';
 import { resolveServicePaths } from './files.js';
 import { zodToError } from './issues.js';
 import { serviceSchema, type Service } from './service.js';
 
 /**
- * One service as written in its file, without its `extends` parent: key policy, schema, host paths made absolute,
- * references to the top-level tables. `extends` is left on the service for extends.ts. Errors are located in the
- * file the service was written in.
+ * One service as written in its file, without its `extends` parent: key policy, schema (or its fast path for the
+ * common shapes), host paths made absolute, references to the top-level tables. `extends` is left on the service for
+ * extends.ts. Errors are located in the file the service was written in.
  */
 export function normaliseOwnService(project: ComposeProject, name: string, diagnostics: Diagnostic[]): Service {
   const origin = project.origins[name] ?? project;
@@ -19,9 +20,14 @@ export function normaliseOwnService(project: ComposeProject, name: string, diagn
     throw new CtnrError('SERVICE_INVALID', 'a service must be a mapping', { path: base, location: origin.positions.locate(base) });
   }
   checkServiceKeys(raw, base, origin, project.allowUnsupported, diagnostics);
-  const parsed = serviceSchema.safeParse(raw);
-  if (!parsed.success) throw zodToError(parsed.error, base, origin.positions, raw);
-  const service = parsed.data as unknown as Service;
+  // Common shapes without zod (fast-service.ts); the schema decides everything else and words every error.
+  let fields = fastService(raw);
+  if (fields === undefined) {
+    const parsed = serviceSchema.safeParse(raw);
+    if (!parsed.success) throw zodToError(parsed.error, base, origin.positions, raw);
+    fields = parsed.data;
+  }
+  const service = fields as unknown as Service;
   resolveServicePaths(service, origin.dir, project.environment.HOME ?? '/');
   checkReferences(service, project, origin, base);
   return service;

@@ -1,0 +1,430 @@
+import type { z } from 'zod';
+import { mountTargetProblem } from './mount-targets.js';
+import { CONTAINER_NAME } from './names.js';
+import { bool, dict, environmentSchema, serviceShape, type ServiceFields } from './service.js';
+import { splitShellWords } from './shellwords.js';
+import { parsePortShort, parseVolumeShort } from './short-syntax.js';
+import { isSignal } from './signals.js';
+import { parseBool } from './units.js';
+
+/*
+ * A valid service need not pay for zod. fastService reads the common shapes of the common keys (strings, lists of
+ * strings, short syntax, `KEY: value` maps) and produces exactly what `serviceSchema.safeParse` produces for them:
+ * the same values, the same key order, the same prototypes. On anything else (a long form, a value to coerce, an
+ * invalid value, a key it does not know) it answers `undefined` and the loader runs the zod schema, which stays the
+ * source of truth: it decides every service the fast path does not, and it writes every error message.
+ *
+ * Each converter mirrors one key's schema in service.ts, calling the same parsers (short-syntax.ts, shellwords.ts,
+ * …). A converter is used only while its key's schema still has the structure it was written for: FINGERPRINTS
+ * holds a hash of that structure (types, checks, enum values, object keys; no function text, so the minified
+ * bundle agrees), and a key whose schema changed falls back to zod. test/unit/compose/fast-service.test.ts fails
+ * then, and compares both paths on the corpus and on tables of values for every key.
+ */
+
+/** Not a shape this path knows: let zod decide. */
+const BAIL: unique symbol = Symbol('bail');
+type Bail = typeof BAIL;
+type Convert = (v: unknown) => unknown;
+
+// ------------------------------------------------------------------------------------------ shapes
+
+const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+/** zod's `scalar` (string, finite number, boolean) or null. */
+const isScalarOrNull = (v: unknown): v is string | number | boolean | null => v === null || typeof v === 'string' || typeof v === 'boolean' || isNumber(v);
+
+const string: Convert = (v) => (typeof v === 'string' ? v : BAIL);
+
+const strings: Convert = (v) => {
+  if (!Array.isArray(v)) return BAIL;
+  for (const s of v) if (typeof s !== 'string') return BAIL;
+  return v.slice();
+};
+
+/** `bool`: a boolean, or a string strconv.ParseBool takes. */
+const boolean: Convert = (v) => {
+  if (typeof v === 'boolean') return v;
+  if (typeof v !== 'string') return BAIL;
+  try {
+    return parseBool(v);
+  } catch {
+    return BAIL;
+  }
+};
+
+/** `command` / `entrypoint`: words, a list (numbers as strings), or null. */
+const command: Convert = (v) => {
+  if (v === null) return null;
+  if (typeof v === 'string') {
+    try {
+      return splitShellWords(v);
+    } catch {
+      return BAIL;
+    }
+  }
+  if (!Array.isArray(v)) return BAIL;
+  const out: string[] = [];
+  for (const w of v) {
+    if (typeof w === 'string') out.push(w);
+    else if (isNumber(w)) out.push(String(w));
+    else return BAIL;
+  }
+  return out;
+};
+
+/** `environment`: a map (null: from the environment) or `KEY=VALUE` lines → ordered entries, a later key moving to the end. */
+const environment: Convert = (v) => {
+  const entries = new Map<string, string | null>();
+  const put = (k: string, val: string | null) => {
+    entries.delete(k);
+    entries.set(k, val);
+  };
+  if (isMapping(v)) {
+    for (const k of Object.keys(v)) {
+      const val = v[k];
+      if (!isScalarOrNull(val)) return BAIL;
+      put(k, val === null ? null : String(val));
+    }
+  } else if (Array.isArray(v)) {
+    for (const item of v) {
+      if (typeof item !== 'string') return BAIL;
+      const eq = item.indexOf('=');
+      const key = eq < 0 ? item : item.slice(0, eq);
+      if (key === '' || /\s/.test(key)) return BAIL;
+      put(key, eq < 0 ? null : item.slice(eq + 1));
+    }
+  } else return BAIL;
+  return [...entries];
+};
+
+/** `list_or_dict` (labels, annotations, sysctls) → a prototype-less record of strings. */
+const listOrDict: Convert = (v) => {
+  const out = Object.create(null) as Record<string, string>;
+  if (isMapping(v)) {
+    for (const k of Object.keys(v)) {
+      const val = v[k];
+      if (k.trim() === '' || !isScalarOrNull(val)) return BAIL;
+      out[k] = val === null ? '' : String(val);
+    }
+  } else if (Array.isArray(v)) {
+    for (const item of v) {
+      if (typeof item !== 'string') return BAIL;
+      const eq = item.indexOf('=');
+      const key = (eq < 0 ? item : item.slice(0, eq)).trim();
+      if (key === '') return BAIL;
+      out[key] = eq < 0 ? '' : item.slice(eq + 1);
+    }
+  } else return BAIL;
+  return out;
+};
+
+/** Short-syntax ports (a range expands to several mappings). */
+const ports: Convert = (v) => {
+  if (!Array.isArray(v)) return BAIL;
+  const out: unknown[] = [];
+  for (const p of v) {
+    if (typeof p !== 'string' && !isNumber(p)) return BAIL;
+    try {
+      out.push(...parsePortShort(p));
+    } catch {
+      return BAIL;
+    }
+  }
+  return out;
+};
+
+/** Short-syntax volumes, on a target docker accepts. */
+const volumes: Convert = (v) => {
+  if (!Array.isArray(v)) return BAIL;
+  const out: unknown[] = [];
+  for (const s of v) {
+    if (typeof s !== 'string') return BAIL;
+    let m: { target: string };
+    try {
+      m = parseVolumeShort(s);
+    } catch {
+      return BAIL;
+    }
+    if (mountTargetProblem(m.target) !== undefined) return BAIL;
+    out.push(m);
+  }
+  return out;
+};
+
+const CONDITIONS = new Set(['service_started', 'service_healthy', 'service_completed_successfully']);
+const DEPENDS_KEYS = new Set(['condition', 'restart', 'required']);
+
+/** `depends_on`: names, or a map of `{condition, restart?, required?}` (required defaults to true). */
+const dependsOn: Convert = (v) => {
+  const out = Object.create(null) as Record<string, unknown>;
+  if (Array.isArray(v)) {
+    for (const n of v) {
+      if (typeof n !== 'string') return BAIL;
+      out[n] = { condition: 'service_started', required: true };
+    }
+    return out;
+  }
+  if (!isMapping(v)) return BAIL;
+  for (const name of Object.keys(v)) {
+    const d = v[name];
+    if (!isMapping(d) || Object.hasOwn(d, '__proto__')) return BAIL;
+    for (const k of Object.keys(d)) if (!DEPENDS_KEYS.has(k) && !k.startsWith('x-')) return BAIL;
+    if (typeof d.condition !== 'string' || !CONDITIONS.has(d.condition)) return BAIL;
+    const restart = d.restart === undefined ? undefined : boolean(d.restart);
+    const required = d.required === undefined ? undefined : boolean(d.required);
+    if (restart === BAIL || required === BAIL) return BAIL;
+    out[name] = { condition: d.condition, ...(restart !== undefined ? { restart } : {}), required: required ?? true };
+  }
+  return out;
+};
+
+/** `networks`: names, or a map whose entries are all null. */
+const networks: Convert = (v) => {
+  const out = Object.create(null) as Record<string, null>;
+  if (Array.isArray(v)) {
+    for (const n of v) {
+      if (typeof n !== 'string') return BAIL;
+      out[n] = null;
+    }
+    return out;
+  }
+  if (!isMapping(v)) return BAIL;
+  for (const n of Object.keys(v)) {
+    if (v[n] !== null) return BAIL;
+    out[n] = null;
+  }
+  return out;
+};
+
+/** `env_file`: a path or a list of paths (each required). */
+const envFile: Convert = (v) => {
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list)) return BAIL;
+  const out: unknown[] = [];
+  for (const p of list) {
+    if (typeof p !== 'string' || p === '') return BAIL;
+    out.push({ path: p, required: true });
+  }
+  return out;
+};
+
+const EXPOSED = /^\d+(-\d+)?(\/(tcp|udp|sctp))?$/;
+/** `expose`: ports as strings. */
+const expose: Convert = (v) => {
+  if (!Array.isArray(v)) return BAIL;
+  const out: string[] = [];
+  for (const p of v) {
+    const s = typeof p === 'string' ? p : Number.isSafeInteger(p) ? String(p) : undefined;
+    if (s === undefined || !EXPOSED.test(s)) return BAIL;
+    out.push(s);
+  }
+  return out;
+};
+
+/** A string or an integer, as a string (`user`, `stop_signal`), when `ok` accepts it. */
+const stringOrInt =
+  (ok: (s: string) => boolean): Convert =>
+  (v) => {
+    const s = typeof v === 'string' ? v : Number.isSafeInteger(v) ? String(v) : undefined;
+    return s !== undefined && ok(s) ? s : BAIL;
+  };
+
+const USER = /^[^\s:]+(:[^\s:]+)?$/;
+
+/** `secrets` / `configs`: names of top-level entries. */
+const fileRefs: Convert = (v) => {
+  if (!Array.isArray(v)) return BAIL;
+  const out: unknown[] = [];
+  for (const s of v) {
+    if (typeof s !== 'string') return BAIL;
+    out.push({ source: s });
+  }
+  return out;
+};
+
+// ------------------------------------------------------------------------------------------ the keys
+
+type Key = keyof typeof serviceShape;
+
+/**
+ * The keys this path converts, with the hash of their schema's structure (schemaFingerprint) when the converter
+ * was written. Keys of one kind share a converter.
+ */
+const CONVERTERS: ReadonlyArray<[Key, Convert, string]> = [
+  ['image', string, '5a2e343d'],
+  ['working_dir', string, '5a2e343d'],
+  ['restart', string, '5a2e343d'],
+  ['platform', string, '5a2e343d'],
+  ['pull_policy', string, '5a2e343d'],
+  ['hostname', string, '5a2e343d'],
+  ['domainname', string, '5a2e343d'],
+  ['ipc', string, '5a2e343d'],
+  ['uts', string, '5a2e343d'],
+  ['cgroup_parent', string, '5a2e343d'],
+  ['runtime', string, '5a2e343d'],
+  ['command', command, '87898545'],
+  ['entrypoint', command, '87898545'],
+  ['environment', environment, 'a6a84bc1'],
+  ['labels', listOrDict, 'a6a84bc1'],
+  ['annotations', listOrDict, 'a6a84bc1'],
+  ['sysctls', listOrDict, 'a6a84bc1'],
+  ['init', boolean, '84a8d0b0'],
+  ['privileged', boolean, '84a8d0b0'],
+  ['tty', boolean, '84a8d0b0'],
+  ['stdin_open', boolean, '84a8d0b0'],
+  ['read_only', boolean, '84a8d0b0'],
+  ['cap_add', strings, '9340ce3b'],
+  ['cap_drop', strings, '9340ce3b'],
+  ['profiles', strings, '9340ce3b'],
+  ['dns_opt', strings, '9340ce3b'],
+  ['ports', ports, '4bf0a926'],
+  ['volumes', volumes, '5f133883'],
+  ['depends_on', dependsOn, '9d400bf9'],
+  ['networks', networks, '9d400bf9'],
+  ['env_file', envFile, '9d09b005'],
+  ['expose', expose, 'ff74f7a7'],
+  ['user', stringOrInt((s) => s === '' || USER.test(s)), 'dc26e1eb'],
+  ['stop_signal', stringOrInt(isSignal), 'dc26e1eb'],
+  ['container_name', (v) => (typeof v === 'string' && CONTAINER_NAME.test(v) ? v : BAIL), '46ee495d'],
+  ['secrets', fileRefs, '4ce876b7'],
+  ['configs', fileRefs, '4ce876b7'],
+];
+
+/** The exported schemas some converters mirror: the key must still use that very schema. */
+const SAME_SCHEMA: Partial<Record<Key, z.ZodType>> = {
+  environment: environmentSchema,
+  labels: dict,
+  annotations: dict,
+  sysctls: dict,
+  init: bool,
+  privileged: bool,
+  tty: bool,
+  stdin_open: bool,
+  read_only: bool,
+};
+
+interface Table {
+  /** Converter and position in the schema's shape (zod's output follows the shape's key order). */
+  byKey: Map<string, { convert: Convert; index: number }>;
+  /** Keys of the schema whose converter is off (a changed schema): a service using one goes to zod. */
+  shapeKeys: Map<string, number>;
+}
+
+let table: Table | undefined;
+
+/** Keys with a converter. */
+export const CONVERTED_KEYS: readonly string[] = CONVERTERS.map(([k]) => k);
+
+/** Keys whose converter is in use (the others' schemas changed since their converter was written). */
+export function fastKeys(): string[] {
+  return [...tableOf().byKey.keys()];
+}
+
+function tableOf(): Table {
+  if (table) return table;
+  const shapeKeys = new Map(Object.keys(serviceShape).map((k, i) => [k, i]));
+  const byKey = new Map<string, { convert: Convert; index: number }>();
+  for (const [key, convert, hash] of CONVERTERS) {
+    const schema = serviceShape[key] as unknown as { unwrap?: () => unknown };
+    const same = SAME_SCHEMA[key];
+    if (same !== undefined && schema.unwrap?.() !== same) continue;
+    if (fingerprintHash(schemaFingerprint(schema)) !== hash) continue;
+    byKey.set(key, { convert, index: shapeKeys.get(key)! });
+  }
+  return (table = { byKey, shapeKeys });
+}
+
+/**
+ * A raw service (interpolated, its keys checked by check-keys.ts) normalised as the schema would normalise it, or
+ * undefined when this path does not know a key or a value of it (the schema decides then).
+ */
+export function fastService(raw: Record<string, unknown>): ServiceFields | undefined {
+  const { byKey, shapeKeys } = tableOf();
+  const known: Array<{ index: number; key: string; value: unknown }> = [];
+  const extra: string[] = [];
+  for (const key of Object.keys(raw)) {
+    const entry = byKey.get(key);
+    if (entry !== undefined) {
+      const value = entry.convert(raw[key]);
+      if (value === BAIL) return undefined;
+      known.push({ index: entry.index, key, value });
+    } else if (shapeKeys.has(key) || key === '__proto__') return undefined;
+    // `x-*` extensions: the schema keeps them as written.
+    else extra.push(key);
+  }
+  known.sort((a, b) => a.index - b.index);
+  const out: Record<string, unknown> = {};
+  for (const k of known) out[k.key] = k.value;
+  for (const k of extra) out[k] = raw[k];
+  return out as ServiceFields;
+}
+
+// ------------------------------------------------------------------------------------ fingerprints
+
+interface Def {
+  type: string;
+  checks?: Array<{ _zod: { def: Record<string, unknown> } }>;
+  innerType?: unknown;
+  element?: unknown;
+  options?: unknown[];
+  in?: unknown;
+  out?: unknown;
+  entries?: Record<string, unknown>;
+  values?: unknown[];
+  shape?: Record<string, unknown>;
+  catchall?: unknown;
+  keyType?: unknown;
+  valueType?: unknown;
+}
+
+/**
+ * A zod schema's structure as text: its types, unions, pipes, optional and nullable wrappers, object keys, enum and
+ * literal values, and its checks with their parameters. Transforms and refinements are only named (their code is
+ * not), so a converter also mirrors what they do; the test compares them with zod.
+ */
+export function schemaFingerprint(schema: unknown): string {
+  const d = (schema as { _zod: { def: Def } })._zod.def;
+  const checks = d.checks?.length
+    ? `[${d.checks
+        .map((c) => {
+          const { check, ...rest } = c._zod.def;
+          const params = Object.entries(rest)
+            .filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v))
+            .map(([k, v]) => `${k}=${String(v)}`);
+          return [check, ...params].join(':');
+        })
+        .join(',')}]`
+    : '';
+  const f = schemaFingerprint;
+  switch (d.type) {
+    case 'optional':
+    case 'nullable':
+      return `${d.type}(${f(d.innerType)})${checks}`;
+    case 'array':
+      return `array(${f(d.element)})${checks}`;
+    case 'union':
+      return `union(${d.options!.map(f).join(',')})${checks}`;
+    case 'pipe':
+      return `pipe(${f(d.in)},${f(d.out)})${checks}`;
+    case 'enum':
+      return `enum(${Object.values(d.entries!).join('|')})${checks}`;
+    case 'literal':
+      return `literal(${d.values!.map(String).join('|')})${checks}`;
+    case 'object':
+      return `object(${Object.keys(d.shape!).map((k) => `${k}:${f(d.shape![k])}`).join(',')}${d.catchall ? `,*:${f(d.catchall)}` : ''})${checks}`;
+    case 'record':
+      return `record(${f(d.keyType)},${f(d.valueType)})${checks}`;
+    default:
+      return `${d.type}${checks}`;
+  }
+}
+
+/** FNV-1a, 32 bits, as 8 hex digits. */
+export function fingerprintHash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
