@@ -3,7 +3,7 @@
 //   compiles it through vm.Script with V8's code cache (src/cli/code-cache.ts): Node 20 can cache the code of a
 //   script but not of ES modules. Lazily imported modules (commands, cosmiconfig, the API for a config's
 //   `import 'ctnr'`) are bundled as functions that run on first use, so `ctnr spec` runs none of `ctnr run`'s
-//   module code, and V8 compiles none of it. jiti stays external: it is loaded only for code configs.
+//   module code, and V8 compiles none of it (jiti, for code configs, included).
 //   zod's 40 message locales are replaced by the English one the CLI uses (a third of zod's size).
 // - dist/cli.mjs: the entry bin/ctnr.mjs runs. Only node's own modules, the root help (taken from commander
 //   here, and checked against it at every width) and the body's hash: `--version` and `--help` load nothing else.
@@ -31,6 +31,39 @@ const zodEnglishOnly = {
   },
 };
 
+// jiti goes into the body too, so its code is in the code cache with the rest (compiling it took ~10 ms of every
+// run with a code config). Its entry loads its TypeScript transform (babel, 1.5 MB, needed only when its own
+// transpile cache misses) from a path relative to itself: in the bundle, that path is taken from where the jiti
+// package is installed instead. The build fails if jiti's entry no longer looks as expected.
+const jitiInBody = {
+  name: 'jiti-in-body',
+  setup(b) {
+    const entry = createRequire(import.meta.url).resolve('jiti').replace(/jiti\.cjs$/, 'jiti.mjs');
+    b.onResolve({ filter: /^jiti$/ }, () => ({ path: entry }));
+    b.onLoad({ filter: /[\\/]jiti[\\/]lib[\\/]jiti\.mjs$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const babel = 'createRequire(import.meta.url)("../dist/babel.cjs")';
+      if (source.split(babel).length !== 2) throw new Error(`bundle-cli: ${args.path} no longer loads ${babel}; check how jiti finds its transform`);
+      const installed = 'createRequire(import.meta.url)(createRequire(import.meta.url).resolve("jiti").replace(/jiti\\.cjs$/, "../dist/babel.cjs"))';
+      return { contents: source.replace(babel, installed), resolveDir: path.dirname(args.path), loader: 'js' };
+    });
+  },
+};
+
+// The code cache is rewritten when a run initialises more of ctnr's modules than the run that wrote it
+// (src/cli/code-cache.ts): each of ctnr's own modules ends by counting itself. Only ctnr's modules: they all have
+// side effects anyway, where a call added to a package's module would keep esbuild from dropping it unused.
+const ownDirs = ['src', 'plugins', 'presets'].map((dir) => path.resolve(dir) + path.sep);
+const countModuleInits = {
+  name: 'count-module-inits',
+  setup(b) {
+    b.onLoad({ filter: /\.ts$/ }, (args) => {
+      if (!ownDirs.some((dir) => args.path.startsWith(dir))) return undefined;
+      return { contents: `${readFileSync(args.path, 'utf8')}\n;__ctnrModuleInit();\n`, loader: 'ts' };
+    });
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -49,9 +82,9 @@ await build({
   entryPoints: ['src/cli/run.ts'],
   outfile: `dist/${BODY}`,
   format: 'cjs',
-  external: ['jiti', '@napi-rs/xattr'],
-  plugins: [zodEnglishOnly],
-  // src/cli/code-cache.ts passes the body's own URL under this name.
+  external: ['@napi-rs/xattr'],
+  plugins: [zodEnglishOnly, jitiInBody, countModuleInits],
+  // src/cli/code-cache.ts passes the body's own URL under this name (and the module counter).
   define: { 'import.meta.url': '__ctnrImportMetaUrl' },
 });
 
@@ -68,8 +101,10 @@ writeFileSync(bodyFile, ascii);
 const hash = createHash('sha256').update(ascii).digest('hex').slice(0, 16);
 // The root help and the command names, from the program itself (cliBuildInfo checks the help layout).
 globalThis.__ctnrImportMetaUrl = pathToFileURL(bodyFile).href;
+globalThis.__ctnrModuleInit = () => {};
 const { help, commands } = createRequire(import.meta.url)(bodyFile).cliBuildInfo();
 delete globalThis.__ctnrImportMetaUrl;
+delete globalThis.__ctnrModuleInit;
 
 await build({
   ...common,

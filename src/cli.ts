@@ -73,8 +73,12 @@ async function runBody(args: string[]): Promise<number> {
   return code;
 }
 
-/** The command a run's code cache is kept under: `spec`, `bundle-create`, …; `other` for anything else. */
+/**
+ * The command a run's code cache is kept under: `spec`, `bundle-create`, …; `help` for a command's help (it
+ * compiles none of the command's code), `other` for anything else.
+ */
 function cacheKey(args: string[], commands: Record<string, string[]>): string {
+  if (args.includes('--help') || args.includes('-h') || args[0] === 'help') return 'help';
   const [first, second] = args;
   if (first === undefined || !Object.hasOwn(commands, first)) return 'other';
   const subcommands = commands[first]!;

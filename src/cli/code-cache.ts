@@ -3,7 +3,6 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import v8 from 'node:v8';
 import vm from 'node:vm';
 
 /**
@@ -13,14 +12,15 @@ import vm from 'node:vm';
  * bundle is most of a cold start: V8 parses the file, then compiles every function on its first call. A
  * `vm.Script` takes `cachedData`, so after a successful run the code V8 compiled (the lazily compiled functions
  * too, `script.createCachedData()` after the run) is stored in `$XDG_CACHE_HOME/ctnr/` (`~/.cache/ctnr/`), one
- * file per bundle hash, Node version, node flags and command, and the next run deserializes it instead of
- * compiling. V8 checks the cache against its own version and flags and rejects a mismatch; the bundle hash in
- * the name covers the source. A cache file is used only when it belongs to this user and nobody else can write
+ * file per bundle hash, Node version, install path with node flags, and command; the next run deserializes it
+ * instead of compiling. V8 checks the cache against its own version and flags and rejects a mismatch; the
+ * bundle hash in the name covers the source. A cache file is used only when it belongs to this user and nobody else can write
  * it (code from it runs as this process), and written only into a directory of this user's.
  *
- * A cache is written when there was none (or V8 rejected it), and rewritten when a run compiled noticeably more
- * code than the run that wrote it (`ctnr spec --help` first, then `ctnr spec web`; a first config file), so it
- * converges on what the command uses. `CTNR_NO_CODE_CACHE=1` turns it off.
+ * A cache is written when there was none (or V8 rejected it), and rewritten when a run initialised more of
+ * ctnr's modules than the run that wrote it (a first config file, `--image` …), so it converges on what the
+ * command uses: the build appends `__ctnrModuleInit()` to each of ctnr's own modules (scripts/bundle-cli.mjs),
+ * which counts. `CTNR_NO_CODE_CACHE=1` turns it off.
  */
 export interface CliBody {
   run(argv: string[]): Promise<number>;
@@ -32,38 +32,42 @@ export interface LoadedBody {
   save(): void;
 }
 
-/** Header: a magic string, then the heap's bytecode size when the cache was written (a float64). */
+/** Header: a magic string, then how many modules the run that wrote the cache initialised (a float64). */
 const MAGIC = 'ctnr-v8\n';
 const HEADER = MAGIC.length + 8;
-/** Rewrite when a run ends with this much more bytecode than the run that wrote the cache. */
-const GROWTH = 1.1;
+/** Other builds' caches not read for this long are removed (reads update atime, at least daily under relatime). */
+const STALE_MS = 7 * 24 * 3600 * 1000;
 
 export function loadBody(file: string, hash: string, key: string): LoadedBody {
   const source = readFileSync(file, 'utf8');
-  const cacheFile = cachePath(hash, key);
+  const cacheFile = cachePath(file, hash, key);
   const cached = cacheFile ? readCache(cacheFile) : undefined;
   const url = pathToFileURL(file).href;
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __ctnrImportMetaUrl) {${source}\n})`, {
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __ctnrImportMetaUrl, __ctnrModuleInit) {${source}\n})`, {
     filename: file,
     ...(cached ? { cachedData: cached.data } : {}),
     // jiti and a config's own dynamic imports go through Node's loader, as in any module.
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   const module = { exports: {} as CliBody };
-  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, path.dirname(file), url);
+  let modules = 0;
+  const moduleInit = () => void modules++;
+  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, path.dirname(file), url, moduleInit);
   return {
     body: module.exports,
     save() {
-      if (!cacheFile) return;
-      const bytecode = v8.getHeapCodeStatistics().bytecode_and_metadata_size;
-      if (cached && !script.cachedDataRejected && bytecode <= cached.bytecode * GROWTH) return;
-      writeCache(cacheFile, hash, script, bytecode);
+      if (!cacheFile || (cached && !script.cachedDataRejected && modules <= cached.modules)) return;
+      writeCache(cacheFile, hash, script, modules);
     },
   };
 }
 
-/** `<cache dir>/cli-<bundle hash>-<node version>-<arch>[-<node flags hash>]-<command>.v8`, or none when off. */
-function cachePath(hash: string, key: string): string | undefined {
+/**
+ * `<cache dir>/cli-<bundle hash>-<node version>-<arch>-<where, node flags>-<command>.v8`, or none when off. The
+ * bundle's path is part of the name: a script from the cache keeps the path it was compiled under in its stack
+ * traces, so two installs of one build keep a file each.
+ */
+function cachePath(file: string, hash: string, key: string): string | undefined {
   if (process.env.CTNR_NO_CODE_CACHE) return undefined;
   const xdg = process.env.XDG_CACHE_HOME;
   let base: string;
@@ -73,12 +77,11 @@ function cachePath(hash: string, key: string): string | undefined {
     return undefined;
   }
   // V8 rejects a cache made under other flags: runs with and without NODE_OPTIONS keep a file each.
-  const flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join('\0');
-  const flagPart = flags === '' ? '' : `-${fnv1a(flags)}`;
-  return path.join(base, 'ctnr', `cli-${hash}-${process.version}-${process.arch}${flagPart}-${key}.v8`);
+  const where = fnv1a([file, ...process.execArgv, process.env.NODE_OPTIONS ?? ''].join('\0'));
+  return path.join(base, 'ctnr', `cli-${hash}-${process.version}-${process.arch}-${where}-${key}.v8`);
 }
 
-function readCache(file: string): { data: Buffer; bytecode: number } | undefined {
+function readCache(file: string): { data: Buffer; modules: number } | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(file, 'r');
@@ -86,7 +89,7 @@ function readCache(file: string): { data: Buffer; bytecode: number } | undefined
     if (!st.isFile() || st.uid !== process.geteuid?.() || (st.mode & 0o022) !== 0 || st.size <= HEADER) return undefined;
     const buf = readFileSync(fd);
     if (buf.toString('latin1', 0, MAGIC.length) !== MAGIC) return undefined;
-    return { data: buf.subarray(HEADER), bytecode: buf.readDoubleLE(MAGIC.length) };
+    return { data: buf.subarray(HEADER), modules: buf.readDoubleLE(MAGIC.length) };
   } catch {
     return undefined;
   } finally {
@@ -94,7 +97,7 @@ function readCache(file: string): { data: Buffer; bytecode: number } | undefined
   }
 }
 
-function writeCache(file: string, hash: string, script: vm.Script, bytecode: number): void {
+function writeCache(file: string, hash: string, script: vm.Script, modules: number): void {
   const dir = path.dirname(file);
   const tmp = `${file}.${process.pid}.tmp`;
   try {
@@ -102,12 +105,20 @@ function writeCache(file: string, hash: string, script: vm.Script, bytecode: num
     if (statSync(dir).uid !== process.geteuid?.()) return;
     const header = Buffer.alloc(HEADER);
     header.write(MAGIC, 0, 'latin1');
-    header.writeDoubleLE(bytecode, MAGIC.length);
+    header.writeDoubleLE(modules, MAGIC.length);
     writeFileSync(tmp, Buffer.concat([header, script.createCachedData()]), { mode: 0o600 });
     renameSync(tmp, file);
-    // Caches of other builds of the CLI are dead weight once this one is written.
+    // Caches of other builds of the CLI (an upgrade, another install, another Node) are removed once unused
+    // for a week: two installs in use keep theirs.
+    const unusedSince = Date.now() - STALE_MS;
     for (const name of readdirSync(dir)) {
-      if (name.startsWith('cli-') && !name.startsWith(`cli-${hash}-`)) removeQuietly(path.join(dir, name));
+      if (!name.startsWith('cli-') || name.startsWith(`cli-${hash}-`)) continue;
+      const other = path.join(dir, name);
+      try {
+        if (statSync(other).atimeMs < unusedSince) removeQuietly(other);
+      } catch {
+        /* removed by another run */
+      }
     }
   } catch {
     // A cache is an optimisation: a read-only home or a full disk only means the next run compiles again.

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { CtnrError, renderPath } from '../engine/errors.js';
 import type { Preset } from '../engine/types.js';
-import { configSchema, presetSchema, type CtnrConfig } from './schema.js';
+import { configSchemas, type CtnrConfig } from './schema.js';
 
 export interface LoadedConfig {
   config: CtnrConfig;
@@ -159,7 +159,7 @@ async function explorer(): Promise<Explorer> {
 }
 
 export function validateConfig(raw: unknown, label: string): CtnrConfig {
-  const parsed = configSchema.safeParse(raw);
+  const parsed = configSchemas().configSchema.safeParse(raw);
   if (parsed.success) return parsed.data as CtnrConfig;
   const flat = parsed.error.issues.map((i) => mostSpecific(i));
   const issues = flat.map((i) => `${label}: ${renderPath(i.path as Array<string | number>) || '(root)'}: ${i.message}`);
@@ -206,7 +206,7 @@ export async function resolvePresetRefs(
     }
     let value: unknown = mod.default ?? mod;
     if (typeof value === 'function') value = (value as () => unknown)();
-    const parsed = presetSchema.safeParse(value);
+    const parsed = configSchemas().presetSchema.safeParse(value);
     if (!parsed.success) {
       throw new CtnrError('CONFIG_INVALID', `package "${ref}" does not export a preset: ${parsed.error.issues[0]!.message}`, {
         path: `presets[${i}]`,
@@ -257,7 +257,7 @@ export function provideHostModules(load: () => Promise<Record<string, unknown>>)
  */
 export async function importModule(file: string, defaultExport: boolean): Promise<unknown> {
   if (!jitiInstance) {
-    const { createJiti } = createRequire(import.meta.url)('jiti') as typeof import('jiti');
+    const { createJiti } = await import('jiti');
     const virtualModules = hostModules ? await hostModules() : undefined;
     jitiInstance = createJiti(import.meta.url, { moduleCache: false, fsCache: true, ...(virtualModules ? { virtualModules } : {}) });
   }

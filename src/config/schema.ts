@@ -2,79 +2,94 @@ import { z } from 'zod';
 import type { Plugin, Preset, StageDeclaration } from '../engine/types.js';
 import { exemptionSchema, type Exemption } from '../policy/settings.js';
 
-const fn = z.custom<(...args: any[]) => unknown>((v) => typeof v === 'function', { message: 'must be a function' });
-const names = z.array(z.string().min(1));
+/**
+ * The config file's schemas, built on first use (`configSchemas()`): most runs find no config file, and building
+ * some forty zod schemas at import would cost every run a few milliseconds for nothing.
+ */
+export function configSchemas(): ConfigSchemas {
+  return (schemas ??= buildSchemas());
+}
 
-export const stageDeclSchema = z.union([
-  z.string().min(1),
-  z.strictObject({ name: z.string().min(1), before: z.string().min(1).optional(), after: z.string().min(1).optional() }),
-]);
+type ConfigSchemas = ReturnType<typeof buildSchemas>;
+let schemas: ConfigSchemas | undefined;
 
-export const pluginSchema = z
-  .looseObject({
-    name: z.string().min(1, 'a plugin needs a name'),
-    stage: z.string().min(1, 'a plugin needs a stage'),
-    enforce: z.enum(['pre', 'post']).optional(),
-    before: names.optional(),
-    after: names.optional(),
-    apply: fn.optional(),
-    validate: fn.optional(),
-    /** Take the place of ctnr's plugin of the same name (required for a `ctnr:` name outside ctnr's presets). */
-    replace: z.boolean().optional(),
-    /** Milliseconds an async apply/validate may take (default 30 000). */
-    timeoutMs: z.union([z.number().int().positive(), z.literal(Infinity)]).optional(),
-  })
-  .refine((p) => p.apply !== undefined || p.validate !== undefined, { message: 'a plugin needs an "apply" or a "validate" function' });
+function buildSchemas() {
+  const fn = z.custom<(...args: any[]) => unknown>((v) => typeof v === 'function', { message: 'must be a function' });
+  const names = z.array(z.string().min(1));
 
-export const presetSchema: z.ZodType<Preset> = z.lazy(() =>
-  z.looseObject({
-    name: z.string().min(1, 'a preset needs a name'),
-    presets: z.array(presetSchema).optional(),
-    stages: z.array(stageDeclSchema).optional(),
+  const stageDeclSchema = z.union([
+    z.string().min(1),
+    z.strictObject({ name: z.string().min(1), before: z.string().min(1).optional(), after: z.string().min(1).optional() }),
+  ]);
+
+  const pluginSchema = z
+    .looseObject({
+      name: z.string().min(1, 'a plugin needs a name'),
+      stage: z.string().min(1, 'a plugin needs a stage'),
+      enforce: z.enum(['pre', 'post']).optional(),
+      before: names.optional(),
+      after: names.optional(),
+      apply: fn.optional(),
+      validate: fn.optional(),
+      /** Take the place of ctnr's plugin of the same name (required for a `ctnr:` name outside ctnr's presets). */
+      replace: z.boolean().optional(),
+      /** Milliseconds an async apply/validate may take (default 30 000). */
+      timeoutMs: z.union([z.number().int().positive(), z.literal(Infinity)]).optional(),
+    })
+    .refine((p) => p.apply !== undefined || p.validate !== undefined, { message: 'a plugin needs an "apply" or a "validate" function' });
+
+  const presetSchema: z.ZodType<Preset> = z.lazy(() =>
+    z.looseObject({
+      name: z.string().min(1, 'a preset needs a name'),
+      presets: z.array(presetSchema).optional(),
+      stages: z.array(stageDeclSchema).optional(),
+      plugins: z.array(pluginSchema).optional(),
+      disable: names.optional(),
+    }),
+  ) as unknown as z.ZodType<Preset>;
+
+  const imageMappingSchema = z.strictObject({
+    /** Root filesystem directory for this image. */
+    rootfs: z.string().min(1).optional(),
+    /** OCI image layout directory holding this image. */
+    layout: z.string().min(1).optional(),
+    /** OCI image config JSON file. */
+    config: z.string().min(1).optional(),
+  });
+
+  /** `host[:port][/path-prefix]`: a mirror's repositories live under the prefix. */
+  const mirrorSchema = z.string().regex(/^[a-zA-Z0-9.-]+(:[0-9]{1,5})?(\/[a-z0-9._\/-]+)?$/, 'is not host[:port][/path-prefix]');
+
+  const registrySettingsSchema = z.strictObject({
+    /** Tried in order before the registry itself. */
+    mirrors: z.array(mirrorSchema).optional(),
+    /** Plain HTTP (loopback registries use it anyway). */
+    insecure: z.boolean().optional(),
+  });
+
+  const configSchema = z.strictObject({
+    /** Presets by value or by name (a built-in preset name or an npm package). Default: `['default']`. */
+    presets: z.array(z.union([z.string().min(1), presetSchema])).optional(),
     plugins: z.array(pluginSchema).optional(),
+    stages: z.array(stageDeclSchema).optional(),
     disable: names.optional(),
-  }),
-) as unknown as z.ZodType<Preset>;
+    /** Image name → local rootfs / layout / config. */
+    images: z.record(z.string(), imageMappingSchema).optional(),
+    /** Registry host (`docker.io`, `registry.internal:5000`) → mirrors and transport. */
+    registries: z.record(z.string().min(1), registrySettingsSchema).optional(),
+    /** Default pull policy for services without `pull_policy` (always, missing, never, daily, weekly, every_<duration>). */
+    pullPolicy: z.string().min(1).optional(),
+    /** Where named volumes and bundles live. */
+    dataDir: z.string().min(1).optional(),
+    init: z.strictObject({ path: z.string().min(1).optional() }).optional(),
+    /** Project-level policy exemptions (each with a reason), applied to every validator's violations. */
+    policy: z.strictObject({ exemptions: z.array(exemptionSchema).optional() }).optional(),
+    /** CDI spec directories, later ones winning (relative to the config file); default `/etc/cdi`, `/var/run/cdi` (docs/cdi.md). */
+    cdi: z.strictObject({ specDirs: z.array(z.string().min(1)).optional() }).optional(),
+  });
 
-export const imageMappingSchema = z.strictObject({
-  /** Root filesystem directory for this image. */
-  rootfs: z.string().min(1).optional(),
-  /** OCI image layout directory holding this image. */
-  layout: z.string().min(1).optional(),
-  /** OCI image config JSON file. */
-  config: z.string().min(1).optional(),
-});
-
-/** `host[:port][/path-prefix]`: a mirror's repositories live under the prefix. */
-const mirrorSchema = z.string().regex(/^[a-zA-Z0-9.-]+(:[0-9]{1,5})?(\/[a-z0-9._\/-]+)?$/, 'is not host[:port][/path-prefix]');
-
-export const registrySettingsSchema = z.strictObject({
-  /** Tried in order before the registry itself. */
-  mirrors: z.array(mirrorSchema).optional(),
-  /** Plain HTTP (loopback registries use it anyway). */
-  insecure: z.boolean().optional(),
-});
-
-export const configSchema = z.strictObject({
-  /** Presets by value or by name (a built-in preset name or an npm package). Default: `['default']`. */
-  presets: z.array(z.union([z.string().min(1), presetSchema])).optional(),
-  plugins: z.array(pluginSchema).optional(),
-  stages: z.array(stageDeclSchema).optional(),
-  disable: names.optional(),
-  /** Image name → local rootfs / layout / config. */
-  images: z.record(z.string(), imageMappingSchema).optional(),
-  /** Registry host (`docker.io`, `registry.internal:5000`) → mirrors and transport. */
-  registries: z.record(z.string().min(1), registrySettingsSchema).optional(),
-  /** Default pull policy for services without `pull_policy` (always, missing, never, daily, weekly, every_<duration>). */
-  pullPolicy: z.string().min(1).optional(),
-  /** Where named volumes and bundles live. */
-  dataDir: z.string().min(1).optional(),
-  init: z.strictObject({ path: z.string().min(1).optional() }).optional(),
-  /** Project-level policy exemptions (each with a reason), applied to every validator's violations. */
-  policy: z.strictObject({ exemptions: z.array(exemptionSchema).optional() }).optional(),
-  /** CDI spec directories, later ones winning (relative to the config file); default `/etc/cdi`, `/var/run/cdi` (docs/cdi.md). */
-  cdi: z.strictObject({ specDirs: z.array(z.string().min(1)).optional() }).optional(),
-});
+  return { stageDeclSchema, pluginSchema, presetSchema, imageMappingSchema, registrySettingsSchema, configSchema };
+}
 
 export interface CtnrConfig {
   presets?: Array<string | Preset>;
