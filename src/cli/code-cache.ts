@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +15,9 @@ import vm from 'node:vm';
  * file per bundle hash, Node version, install path with node flags, and command; the next run deserializes it
  * instead of compiling. V8 checks the cache against its own version and flags and rejects a mismatch; the
  * bundle hash in the name covers the source. A cache file is used only when it belongs to this user and nobody else can write
- * it (code from it runs as this process), and written only into a directory of this user's.
+ * it (code from it runs as this process), and written only into a directory of this user's. V8 in Node 20 does
+ * not checksum a cache (a damaged one crashes the process), so a file is written whole (synced, then renamed
+ * into place) and carries its length and a checksum of every 64th byte, checked before V8 sees it.
  *
  * A cache is written when there was none (or V8 rejected it), and rewritten when a run initialised more of
  * ctnr's modules than the run that wrote it (a first config file, `--image` …), so it converges on what the
@@ -32,9 +34,12 @@ export interface LoadedBody {
   save(): void;
 }
 
-/** Header: a magic string, then how many modules the run that wrote the cache initialised (a float64). */
+/**
+ * Header: a magic string; how many modules the run that wrote the cache initialised (float64); the length of
+ * V8's data and a checksum of it (uint32 each).
+ */
 const MAGIC = 'ctnr-v8\n';
-const HEADER = MAGIC.length + 8;
+const HEADER = MAGIC.length + 16;
 /** Other builds' caches not read for this long are removed (reads update atime, at least daily under relatime). */
 const STALE_MS = 7 * 24 * 3600 * 1000;
 
@@ -89,7 +94,9 @@ function readCache(file: string): { data: Buffer; modules: number } | undefined 
     if (!st.isFile() || st.uid !== process.geteuid?.() || (st.mode & 0o022) !== 0 || st.size <= HEADER) return undefined;
     const buf = readFileSync(fd);
     if (buf.toString('latin1', 0, MAGIC.length) !== MAGIC) return undefined;
-    return { data: buf.subarray(HEADER), modules: buf.readDoubleLE(MAGIC.length) };
+    const data = buf.subarray(HEADER);
+    if (data.length !== buf.readUInt32LE(MAGIC.length + 8) || sampleChecksum(data) !== buf.readUInt32LE(MAGIC.length + 12)) return undefined;
+    return { data, modules: buf.readDoubleLE(MAGIC.length) };
   } catch {
     return undefined;
   } finally {
@@ -103,10 +110,20 @@ function writeCache(file: string, hash: string, script: vm.Script, modules: numb
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (statSync(dir).uid !== process.geteuid?.()) return;
+    const data = script.createCachedData();
     const header = Buffer.alloc(HEADER);
     header.write(MAGIC, 0, 'latin1');
     header.writeDoubleLE(modules, MAGIC.length);
-    writeFileSync(tmp, Buffer.concat([header, script.createCachedData()]), { mode: 0o600 });
+    header.writeUInt32LE(data.length, MAGIC.length + 8);
+    header.writeUInt32LE(sampleChecksum(data), MAGIC.length + 12);
+    const fd = openSync(tmp, 'wx', 0o600);
+    try {
+      writeSync(fd, header);
+      writeSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, file);
     // Caches of other builds of the CLI (an upgrade, another install, another Node) are removed once unused
     // for a week: two installs in use keep theirs.
@@ -132,6 +149,18 @@ function removeQuietly(file: string): void {
   } catch {
     /* gone already, or never written */
   }
+}
+
+/**
+ * FNV-1a over every 64th byte (and the last): catches a file cut short, zeroed or overwritten in blocks, in a
+ * fraction of a millisecond (a full hash of the ~1 MB would cost more than it protects; node:crypto alone takes
+ * milliseconds to load).
+ */
+function sampleChecksum(data: Buffer): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < data.length; i += 64) h = Math.imul(h ^ data[i]!, 0x01000193);
+  if (data.length > 0) h = Math.imul(h ^ data[data.length - 1]!, 0x01000193);
+  return h >>> 0;
 }
 
 /** 32-bit FNV-1a, hex: a short stable name for a string (no crypto needed at startup). */

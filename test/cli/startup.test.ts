@@ -1,0 +1,118 @@
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkHelpLayout } from '../../src/cli/help-text.js';
+import { buildProgram } from '../../src/cli/main.js';
+import { VERSION } from '../../src/version.js';
+import { ctnr, project, requireBuild, SIMPLE, tempRoot } from './hardening-cli.js';
+
+/** commander's own root help, as it prints it when stdout is not a terminal (80 columns). */
+function commanderHelp(): string {
+  const program = buildProgram();
+  program.configureOutput({ getOutHelpWidth: () => undefined, getOutHasColors: () => false });
+  return program.helpInformation();
+}
+
+// dist/cli.mjs answers these without loading the CLI body or commander (src/cli.ts, src/cli/help-text.ts).
+describe('ctnr --version and --help without commander', () => {
+  const root = tempRoot('startup');
+  beforeAll(() => requireBuild());
+  afterAll(() => root.cleanup());
+
+  it.each([['--version'], ['-V']])('%s prints the version', (flag) => {
+    const r = ctnr(root.dir, [flag]);
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, `${VERSION}\n`, '']);
+  });
+
+  it.each([['--help'], ['-h'], ['help']])('%s prints commander’s root help on stdout', (arg) => {
+    const r = ctnr(root.dir, [arg]);
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, commanderHelp(), '']);
+  });
+
+  it('no arguments: the help on stderr, exit 0 (as commander did)', () => {
+    const r = ctnr(root.dir, []);
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, '', commanderHelp()]);
+  });
+
+  it("a command's help still comes from commander", () => {
+    const r = ctnr(root.dir, ['spec', '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: ctnr spec \[options\] \[service\.\.\.\]\n/);
+  });
+
+  it('the layout is commander’s at every width (what the build checks)', () => {
+    expect(() => checkHelpLayout(buildProgram())).not.toThrow();
+  });
+});
+
+describe('the code cache', () => {
+  const root = tempRoot('code-cache');
+  beforeAll(() => requireBuild());
+  afterAll(() => root.cleanup());
+  const cacheFiles = (home: string) => (existsSync(path.join(home, 'ctnr')) ? readdirSync(path.join(home, 'ctnr')).map((f) => path.join(home, 'ctnr', f)) : []);
+
+  it('is written after a successful run, private, used by the next run and not rewritten', () => {
+    const dir = project(root.dir, 'reuse', SIMPLE);
+    const env = { XDG_CACHE_HOME: path.join(root.dir, 'reuse-cache') };
+    const first = ctnr(dir, ['spec', 'web'], env);
+    expect(first.status).toBe(0);
+    const [file, ...more] = cacheFiles(env.XDG_CACHE_HOME);
+    expect(more).toEqual([]);
+    expect(path.basename(file!)).toMatch(/^cli-[0-9a-f]{16}-v\d+\.\d+\.\d+-[a-z0-9]+-[0-9a-f]{8}-spec\.v8$/);
+    expect(statSync(file!).mode & 0o777).toBe(0o600);
+    expect(statSync(path.dirname(file!)).mode & 0o777).toBe(0o700);
+    const written = readFileSync(file!);
+    const second = ctnr(dir, ['spec', 'web'], env);
+    expect([second.status, second.stdout, second.stderr]).toEqual([0, first.stdout, first.stderr]);
+    expect(readFileSync(file!).equals(written)).toBe(true);
+  });
+
+  it('a failed run writes none; CTNR_NO_CODE_CACHE turns it off', () => {
+    const dir = project(root.dir, 'off', SIMPLE);
+    const env = { XDG_CACHE_HOME: path.join(root.dir, 'off-cache') };
+    expect(ctnr(dir, ['spec', 'nope'], env).status).toBe(1);
+    expect(ctnr(dir, ['spec', 'web'], { ...env, CTNR_NO_CODE_CACHE: '1' }).status).toBe(0);
+    expect(cacheFiles(env.XDG_CACHE_HOME)).toEqual([]);
+  });
+
+  it('grows when a run uses more of ctnr (a code config after a run without one)', () => {
+    const plain = project(root.dir, 'grow-plain', SIMPLE);
+    const withConfig = project(root.dir, 'grow-config', SIMPLE, { 'ctnr.config.ts': "import { defineConfig } from 'ctnr';\nexport default defineConfig({ disable: ['ctnr:terminal'] });\n" });
+    const env = { XDG_CACHE_HOME: path.join(root.dir, 'grow-cache') };
+    expect(ctnr(plain, ['spec', 'web'], env).status).toBe(0);
+    const [file] = cacheFiles(env.XDG_CACHE_HOME);
+    const before = statSync(file!).size;
+    expect(ctnr(withConfig, ['spec', 'web'], env).status).toBe(0);
+    expect(statSync(file!).size).toBeGreaterThan(before);
+    const grown = readFileSync(file!);
+    expect(ctnr(plain, ['spec', 'web'], env).status).toBe(0);
+    expect(readFileSync(file!).equals(grown)).toBe(true);
+  });
+
+  it.each([
+    ['damaged in the middle', (b: Buffer) => b.fill(0x5a, 60_000, 60_400)],
+    ['cut short', (b: Buffer) => b.subarray(0, 100_000)],
+    ['not ctnr’s', (b: Buffer) => Buffer.concat([Buffer.from('garbage!'), b.subarray(8)])],
+  ])('a cache file %s is ignored and replaced', (_what, damage) => {
+    const dir = project(root.dir, `damaged-${_what.split(' ')[0]}`, SIMPLE);
+    const env = { XDG_CACHE_HOME: path.join(root.dir, `damaged-${_what.split(' ')[0]}-cache`) };
+    const good = ctnr(dir, ['spec', 'web'], env);
+    const [file] = cacheFiles(env.XDG_CACHE_HOME);
+    writeFileSync(file!, damage(readFileSync(file!)));
+    const r = ctnr(dir, ['spec', 'web'], env);
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, good.stdout, good.stderr]);
+    expect(ctnr(dir, ['spec', 'web'], env).stdout).toBe(good.stdout);
+  });
+
+  it('a cache file others can write is not used', () => {
+    const dir = project(root.dir, 'shared-perms', SIMPLE);
+    const env = { XDG_CACHE_HOME: path.join(root.dir, 'perms-cache') };
+    const good = ctnr(dir, ['spec', 'web'], env);
+    const [file] = cacheFiles(env.XDG_CACHE_HOME);
+    chmodSync(file!, 0o666);
+    const r = ctnr(dir, ['spec', 'web'], env);
+    expect([r.status, r.stdout]).toEqual([0, good.stdout]);
+    // Not read, so written anew (a cache that was used is left alone).
+    expect(statSync(file!).mode & 0o777).toBe(0o600);
+  });
+});
