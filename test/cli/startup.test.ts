@@ -9,7 +9,7 @@ import { ctnr, project, requireBuild, SIMPLE, tempRoot } from './hardening-cli.j
 /** commander's own root help, as it prints it when stdout is not a terminal (80 columns). */
 function commanderHelp(): string {
   const program = buildProgram();
-  program.configureOutput({ getOutHelpWidth: () => undefined, getOutHasColors: () => false });
+  program.configureOutput({ getOutHelpWidth: () => 80, getOutHasColors: () => false });
   return program.helpInformation();
 }
 
