@@ -1,7 +1,10 @@
 import { CtnrError, didYouMean, renderPath } from '../engine/errors.js';
 import type { Diagnostic } from '../engine/types.js';
 import type { ComposeFile } from './compose-project.js';
-import { keyPolicy, NESTED_POLICIES, SERVICE_KEYS } from './keys.js';
+import { keyPolicy, NESTED_POLICIES, SERVICE_KEYS, type KeyPolicy } from './keys.js';
+
+/** NESTED_POLICIES with their key paths split once. */
+let nested: Array<{ policy: KeyPolicy; segs: string[] }> | undefined;
 
 /** The key policy of keys.ts: unknown keys and refused keys are errors; ignored keys are noted. */
 export function checkServiceKeys(raw: Record<string, unknown>, base: Array<string | number>, origin: ComposeFile, allowUnsupported: boolean, diagnostics: Diagnostic[]): void {
@@ -9,16 +12,16 @@ export function checkServiceKeys(raw: Record<string, unknown>, base: Array<strin
   for (const key of Object.keys(raw)) {
     if (key.startsWith('x-')) continue;
     const policy = keyPolicy(key);
-    const at = [...base, key];
     if (!policy) {
+      const at = [...base, key];
       throw new CtnrError('SERVICE_INVALID', `unknown key "${key}"${didYouMean(key, SERVICE_KEYS)}`, { path: at, location: origin.positions.locate(at) });
     }
-    if (policy.class === 'refused') refuse(key, policy.note, at, origin, allowUnsupported, diagnostics);
+    if (policy.class === 'refused') refuse(key, policy.note, [...base, key], origin, allowUnsupported, diagnostics);
     if (policy.class === 'ignored') ignored.push(`${key} (${policy.note})`);
   }
   // Nested rows: `deploy.resources.reservations.devices` etc.
-  for (const policy of NESTED_POLICIES) {
-    const segs = policy.key.split('.');
+  nested ??= NESTED_POLICIES.map((policy) => ({ policy, segs: policy.key.split('.') }));
+  for (const { policy, segs } of nested) {
     let v: unknown = raw;
     for (const s of segs) v = isPlainObject(v) ? v[s] : undefined;
     if (v === undefined || v === null) continue;

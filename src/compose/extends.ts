@@ -8,9 +8,16 @@ import { mergeSecurityOpts } from './security-opt.js';
 import type { Service } from './service.js';
 
 /**
+ * The files `extends.file` named, parsed once per project: a batch of services extending one file reads and
+ * parses it once, and every service of the project sees the same parent file.
+ */
+const extendedFiles = new WeakMap<ComposeProject, Map<string, ComposeProject>>();
+
+/**
  * One service normalised (normaliseOwnService), with its `extends` chain merged in: the parent, from this project
- * or from `extends.file` (read with parseCompose), is normalised the same way and the child merged over it
- * (mergeServices), then the child's `!reset` and `!override` keys applied. `chain` holds `file#service` ids above.
+ * or from `extends.file` (read with parseCompose, once per project), is normalised the same way and the child
+ * merged over it (mergeServices), then the child's `!reset` and `!override` keys applied. `chain` holds
+ * `file#service` ids above.
  */
 export function normaliseWithExtends(project: ComposeProject, name: string, diagnostics: Diagnostic[], chain: readonly string[]): Service {
   const origin = project.origins[name] ?? project;
@@ -28,12 +35,19 @@ export function normaliseWithExtends(project: ComposeProject, name: string, diag
   let parentProject = project;
   if (ext.file !== undefined) {
     const file = resolveHostPath(ext.file, origin.dir, project.environment.HOME ?? '/');
-    const display = displayPath(file, process.cwd());
-    parentProject = parseCompose(readProjectFile(file, display, origin.positions.locate(at), renderPath(at)), file, display, {
-      environment: project.environment,
-      variables: project.variables,
-      allowUnsupported: project.allowUnsupported,
-    });
+    let files = extendedFiles.get(project);
+    if (files === undefined) extendedFiles.set(project, (files = new Map()));
+    let parsed = files.get(file);
+    if (parsed === undefined) {
+      const display = displayPath(file, process.cwd());
+      parsed = parseCompose(readProjectFile(file, display, origin.positions.locate(at), renderPath(at)), file, display, {
+        environment: project.environment,
+        variables: project.variables,
+        allowUnsupported: project.allowUnsupported,
+      });
+      files.set(file, parsed);
+    }
+    parentProject = parsed;
   }
   if (parentProject.services[ext.service] === undefined) {
     const names = Object.keys(parentProject.services);
