@@ -1,6 +1,10 @@
 // Cold start of `ctnr spec` (one service, without and with a .ts config) next to bare `node -e 0`, measured
 // in the same run, interleaved and shuffled so machine noise hits all three alike. Wall time per process.
+// The CLI keeps V8's code cache in $XDG_CACHE_HOME/ctnr (src/cli/code-cache.ts): the bench gives it a fresh
+// directory, which the warm-up run fills, and measures the first-run cost too (CTNR_NO_CODE_CACHE=1).
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeImageFixture } from './image-fixture.mjs';
@@ -16,7 +20,9 @@ const variants = [
   { name: 'node -e 0', args: ['-e', '0'], cwd: REPO },
   { name: 'ctnr spec (no config)', key: 'cold', args: [CLI, 'spec', 'web'], cwd: path.join(PROJECTS, 'plain') },
   { name: "ctnr spec (README's ctnr.config.ts + .ts plugin)", key: 'tsconfig', args: [CLI, 'spec', 'web'], cwd: path.join(PROJECTS, 'readme-config') },
+  { name: 'ctnr spec (no config, no code cache)', args: [CLI, 'spec', 'web'], cwd: path.join(PROJECTS, 'plain'), env: { CTNR_NO_CODE_CACHE: '1' } },
   { name: 'ctnr --version', args: [CLI, '--version'], cwd: REPO },
+  { name: 'ctnr --help', args: [CLI, '--help'], cwd: REPO },
 ];
 // The image config from the image store (`image:` of a stored image) next to today's --image-config FILE path.
 const img = makeImageFixture(CLI);
@@ -25,9 +31,13 @@ variants.push(
   { name: 'ctnr spec (image from the store)', args: [CLI, 'spec', 'web', '--pull', 'never', '--data-dir', img.dataDir], cwd: img.dir },
 );
 
+const cacheHome = mkdtempSync(path.join(os.tmpdir(), 'ctnr-bench-cache-'));
+process.on('exit', () => rmSync(cacheHome, { recursive: true, force: true }));
+
 function once(v) {
+  const env = { ...process.env, XDG_CACHE_HOME: cacheHome, ...v.env };
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, v.args, { cwd: v.cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(process.execPath, v.args, { cwd: v.cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${v.name} failed: ${r.stderr}`);
   return ms;
@@ -39,7 +49,7 @@ const median = (xs) => {
 };
 
 export function measureCold() {
-  for (const v of variants) once(v); // warm the page cache and jiti's transpile cache
+  for (const v of variants) once(v); // warm the page cache, jiti's transpile cache and the code cache
   const times = variants.map(() => []);
   for (let i = 0; i < RUNS; i++) {
     const order = variants.map((_, k) => k).sort(() => Math.random() - 0.5);
