@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createEngine, type Engine, type Result, type ServiceInput } from './create-engine.js';
 import { loadComposeFile, type ComposeProject } from './compose/load.js';
-import { selectService } from './compose/select.js';
+import { selectService, type SelectedService } from './compose/select.js';
 import { loadConfig, resolvePresetRefs, type LoadedConfig } from './config/load.js';
 import { createEnv } from './linux/env.js';
 import { DEFAULT_CDI_SPEC_DIRS } from './linux/cdi/read.js';
@@ -138,9 +138,11 @@ export async function runService(project: LoadedProject, name: string, image?: I
   let resolved = image ?? (project.imageSources ? await resolveImageConfig(project.imageSources, typeof imageName === 'string' ? imageName : undefined, project.env.arch) : undefined);
   let env = project.env;
   const fallback: Diagnostic[] = [];
+  let selected: SelectedService | undefined;
   if (!image && !resolved && project.compose.services[name] !== undefined) {
     // `image:` after extends and interpolation, with the service's pull_policy, platform and user.
-    const keys = selectService(project.compose, name).input.service as { image?: unknown; user?: unknown; group_add?: unknown };
+    selected = selectService(project.compose, name);
+    const keys = selected.input.service as { image?: unknown; user?: unknown; group_add?: unknown };
     if (typeof keys.image === 'string' && !hasLocalImageSource(project, name, keys.image)) {
       // The image from the store (pulled per its pull policy): its config, and its root filesystem only where a
       // user or group name must be resolved against the image's /etc/passwd and /etc/group.
@@ -158,7 +160,10 @@ export async function runService(project: LoadedProject, name: string, image?: I
       }
     }
   }
-  const { input, diagnostics } = selectService(project.compose, name, resolved);
+  // The service selected for its image is the one that runs (selecting it again normalised it twice); the image
+  // config found for it joins it as selectService would have put it.
+  const { input, diagnostics } = selected ?? selectService(project.compose, name, resolved);
+  if (selected && resolved) input.image = resolved;
   diagnostics.push(...fallback);
   // `environment:` secrets and configs read the loader's variables (process environment over `.env`), as compose.
   const result = await project.engine.run(input, { environment: project.compose.variables, ...env });
