@@ -6,7 +6,7 @@ import { CONTAINER_NAME, CONTAINER_NAME_RULE, HOST_NAME_RULE, isHostName } from 
 import { isSignal } from './signals.js';
 import { splitShellWords } from './shellwords.js';
 import { parseSecurityOpt } from './security-opt.js';
-import type { Service } from '../engine/service.js';
+import type { Service, ServiceHook } from '../engine/service.js';
 import {
   checkDevice,
   extraHost,
@@ -566,6 +566,26 @@ const namespaceMode = (what: string) =>
     if (!ok) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)} is not ${what} (a word such as host or none, service:NAME or container:ID)`, input: s });
   });
 
+/** A `post_start` / `pre_stop` entry: compose-spec `service_hook` (`command` required, words as for `command:`). */
+const serviceHook = obj({
+  command: command,
+  user: user.optional(),
+  privileged: bool.optional(),
+  working_dir: absolute('working_dir').optional(),
+  environment: environmentSchema.optional(),
+}).transform((v, ctx): ServiceHook => {
+  if (v.command === null || v.command === undefined || v.command.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'a hook needs a command', path: ['command'], input: v });
+    return z.NEVER;
+  }
+  const out: ServiceHook = { command: v.command };
+  if (v.user !== undefined) out.user = v.user;
+  if (v.privileged !== undefined) out.privileged = v.privileged;
+  if (v.working_dir !== undefined) out.working_dir = v.working_dir;
+  if (v.environment !== undefined) out.environment = v.environment;
+  return out;
+});
+
 // ------------------------------------------------------------------------------------ the service
 
 export const serviceShape = {
@@ -667,8 +687,8 @@ export const serviceShape = {
   runtime: z.string().optional(),
   isolation: z.string().optional(),
   credential_spec: z.record(z.string(), z.unknown()).optional(),
-  post_start: z.array(z.record(z.string(), z.unknown())).optional(),
-  pre_stop: z.array(z.record(z.string(), z.unknown())).optional(),
+  post_start: z.array(serviceHook).optional(),
+  pre_stop: z.array(serviceHook).optional(),
   pre_start: z.array(z.record(z.string(), z.unknown())).optional(),
   provider: z.record(z.string(), z.unknown()).optional(),
   models: z.union([listOfStrings, z.record(z.string(), z.unknown())]).optional(),

@@ -176,6 +176,20 @@ export interface ServiceNetwork {
   gw_priority?: number;
 }
 
+/**
+ * A `post_start` / `pre_stop` entry (compose-spec `service_hook`): a command run in the running container, as
+ * `docker exec` runs it. `command` is words (a string is split as a shell would); `environment` is ordered
+ * `[KEY, VALUE]` pairs over the container's, `null` for a `KEY` without a value.
+ */
+export interface ServiceHook {
+  command: string[];
+  /** `USER`, `UID`, `USER:GROUP` or `UID:GID` (default: the container's user). */
+  user?: string;
+  privileged?: boolean;
+  working_dir?: string;
+  environment?: Array<[string, string | null]>;
+}
+
 /** A service's `secrets:`/`configs:` entry; `source` names the top-level secret/config. */
 export interface FileReference {
   source: string;

@@ -13,6 +13,7 @@ import type {
   Logging,
   PortMapping,
   SecurityOpt,
+  ServiceHook,
   ServiceNetwork,
   TmpfsMount,
   Ulimit,
@@ -38,6 +39,7 @@ export type {
   RestartPolicy,
   SecurityOpt,
   SecurityOptKey,
+  ServiceHook,
   ServiceNetwork,
   TmpfsMount,
   Ulimit,
@@ -190,8 +192,10 @@ export interface Service {
   runtime?: string;
   isolation?: string;
   credential_spec?: Readonly<Record<string, unknown>>;
-  post_start?: ReadonlyArray<Readonly<Record<string, unknown>>>;
-  pre_stop?: ReadonlyArray<Readonly<Record<string, unknown>>>;
+  /** Commands run in the container once it started (`ctnr up`, `ctnr run`). */
+  post_start?: readonly ServiceHook[];
+  /** Commands run in the container before it is stopped (`ctnr down`, scaling down). */
+  pre_stop?: readonly ServiceHook[];
   pre_start?: ReadonlyArray<Readonly<Record<string, unknown>>>;
   provider?: Readonly<Record<string, unknown>>;
   models?: readonly string[] | Readonly<Record<string, unknown>>;

@@ -1,6 +1,6 @@
 import type { Operation } from 'fast-json-patch';
 import type { ZodType } from 'zod';
-import type { ReadonlySpec } from '../spec/types.js';
+import type { Mount, ReadonlySpec } from '../spec/types.js';
 import type { Service } from './service.js';
 import type { SourceLocation } from './errors.js';
 
@@ -59,6 +59,12 @@ export interface Env {
   kernelRelease?: string;
   /** Host pids of running containers, by service name or container id: `network_mode: service:NAME`, `ipc: container:ID`, … join their namespaces. */
   containerPids?: Readonly<Record<string, number>>;
+  /**
+   * Containers ctnr started that this one may refer to, by container id and (for the project's own) by service
+   * name (its first replica): `volumes_from` shares their mounts, `ipc: service:NAME` their /dev/shm,
+   * `external_links` must name one. `ctnr up`/`run` fill it from their records; absent, such references fail.
+   */
+  containers?: Readonly<Record<string, ContainerFacts>>;
   /** The container's id, for the last part of `linux.cgroupsPath` (default: the container name, or `PROJECT-SERVICE-1`). */
   containerId?: string;
   /** The host's address as containers see it: what `extra_hosts: NAME:host-gateway` resolves to. */
@@ -77,6 +83,19 @@ export interface Env {
    * (`acme.registryMirror`). ctnr reads nothing here; a plugin must check what it reads.
    */
   extra?: Readonly<Record<string, unknown>>;
+}
+
+/** What `env.containers` says about one container ctnr started. */
+export interface ContainerFacts {
+  id: string;
+  /** Host pid of its process, while it runs. */
+  pid?: number;
+  /** Its `ipc` mode as written (`shareable`, `private`, `host`, …; "" when unset). */
+  ipc?: string;
+  /** Host directory holding its /dev/shm (an `ipc: shareable` container's), which joiners bind. */
+  shm?: string;
+  /** Its volumes and binds, sources absolute: what `volumes_from` shares. */
+  mounts?: readonly Mount[];
 }
 
 /** Where a service came from: lets plugins resolve relative paths and point errors at lines. */
