@@ -28,7 +28,6 @@ declare const CTNR_CLI_BUILD:
 // it loads, so zod itself is not loaded for it. Library users keep the JIT.
 ((globalThis as { __zod_globalConfig?: Record<string, unknown> }).__zod_globalConfig ??= {}).jitless = true;
 
-exitQuietlyOnClosedPipe();
 const argv = process.argv.slice(2);
 const build = typeof CTNR_CLI_BUILD === 'undefined' ? undefined : CTNR_CLI_BUILD;
 process.exitCode = answerHere(argv) ?? (await runBody(argv));
@@ -37,21 +36,19 @@ process.exitCode = answerHere(argv) ?? (await runBody(argv));
 function answerHere(args: string[]): number | undefined {
   const [only] = args;
   if (args.length > 1) return undefined;
-  if (only === '--version' || only === '-V') {
-    process.stdout.write(`${VERSION}\n`);
-    return 0;
-  }
+  if (only === '--version' || only === '-V') return write(process.stdout, `${VERSION}\n`);
   if (!build) return undefined;
-  if (only === '--help' || only === '-h' || only === 'help') {
-    process.stdout.write(formatHelp(build.help, helpWidth(process.stdout)));
-    return 0;
-  }
-  if (only === undefined) {
-    // commander: no command → the help on stderr (exit 0 in ctnr), escaped like every error.
-    process.stderr.write(escapeControls(formatHelp(build.help, helpWidth(process.stderr))));
-    return 0;
-  }
+  if (only === '--help' || only === '-h' || only === 'help') return write(process.stdout, formatHelp(build.help, helpWidth(process.stdout)));
+  // commander: no command → the help on stderr (exit 0 in ctnr), escaped like every error.
+  if (only === undefined) return write(process.stderr, escapeControls(formatHelp(build.help, helpWidth(process.stderr))));
   return undefined;
+}
+
+/** Only the stream written to is set up (a stream is a socket to create for a pipe). */
+function write(stream: NodeJS.WriteStream, text: string): number {
+  exitQuietlyOnClosedPipe([stream]);
+  stream.write(text);
+  return 0;
 }
 
 /** commander's width: the terminal's columns, 80 when not a terminal. */
@@ -60,6 +57,7 @@ function helpWidth(stream: NodeJS.WriteStream): number {
 }
 
 async function runBody(args: string[]): Promise<number> {
+  exitQuietlyOnClosedPipe();
   if (!build) {
     // Unbundled (tsc's dist/src, a source checkout): the modules themselves.
     const entry = './cli/run.js';

@@ -57,7 +57,7 @@ export function loadBody(file: string, hash: string, key: string): LoadedBody {
   const module = { exports: {} as CliBody };
   let modules = 0;
   const moduleInit = () => void modules++;
-  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, path.dirname(file), url, moduleInit);
+  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, lazyBuiltins(createRequire(file)), module, file, path.dirname(file), url, moduleInit);
   return {
     body: module.exports,
     save() {
@@ -65,6 +65,53 @@ export function loadBody(file: string, hash: string, key: string): LoadedBody {
       writeCache(cacheFile, hash, script, modules);
     },
   };
+}
+
+/**
+ * Node modules the bundle imports at module level but uses on few paths, each several milliseconds to load
+ * (child_process brings net and dgram): commander needs child_process only for executable subcommands,
+ * ctnr:volumes crypto only to name anonymous volumes. They are loaded on first use.
+ */
+const LAZY_BUILTINS = new Set(['node:child_process', 'child_process', 'node:crypto', 'crypto']);
+
+/**
+ * `require` for the body, with LAZY_BUILTINS as stand-ins that load the module on first use. A property read
+ * goes to the module itself; anything that looks at the object as a whole (keys, descriptors, prototype)
+ * first copies the module's properties onto the stand-in, so it answers as the module would.
+ */
+function lazyBuiltins(real: NodeJS.Require): NodeJS.Require {
+  const standIns = new Map<string, object>();
+  const lazyRequire = (id: string): unknown => {
+    if (!LAZY_BUILTINS.has(id)) return real(id);
+    let standIn = standIns.get(id);
+    if (!standIn) {
+      let loaded: Record<PropertyKey, unknown> | undefined;
+      const load = () => (loaded ??= real(id) as Record<PropertyKey, unknown>);
+      const target: object = {};
+      let copied = false;
+      const whole = () => {
+        if (!copied) {
+          Object.defineProperties(target, Object.getOwnPropertyDescriptors(load()));
+          Object.setPrototypeOf(target, Object.getPrototypeOf(load()));
+          copied = true;
+        }
+        return target;
+      };
+      standIn = new Proxy(target, {
+        get: (_t, key) => load()[key],
+        set: (_t, key, value) => Reflect.set(load(), key, value) && Reflect.set(whole(), key, value),
+        has: (_t, key) => key in load(),
+        ownKeys: () => Reflect.ownKeys(whole()),
+        getOwnPropertyDescriptor: (_t, key) => Reflect.getOwnPropertyDescriptor(whole(), key),
+        defineProperty: (_t, key, descriptor) => Reflect.defineProperty(load(), key, descriptor) && Reflect.defineProperty(whole(), key, descriptor),
+        deleteProperty: (_t, key) => Reflect.deleteProperty(load(), key) && Reflect.deleteProperty(whole(), key),
+        getPrototypeOf: () => Reflect.getPrototypeOf(whole()),
+      });
+      standIns.set(id, standIn);
+    }
+    return standIn;
+  };
+  return Object.assign(lazyRequire, { resolve: real.resolve, cache: real.cache, main: real.main, extensions: real.extensions }) as NodeJS.Require;
 }
 
 /**
