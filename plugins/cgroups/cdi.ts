@@ -19,8 +19,8 @@ interface Wanted {
 }
 
 /**
- * CDI devices (docs/cdi.md): the CDI names in `devices:`, the `deploy.resources.reservations.devices` entries
- * with `driver: cdi` (their `device_ids`), and GPU requests (`gpus:`, reservations whose `capabilities` hold
+ * CDI devices (docs/cdi.md): the CDI names in `devices:`, the `gpus:` and `deploy.resources.reservations.devices`
+ * entries with `driver: cdi` (their `device_ids`), and GPU requests (`gpus:`, reservations whose `capabilities` hold
  * `gpu`) taken from the CDI spec whose class is `gpu`, resolved against the CDI spec files of `env.cdiSpecDirs`
  * (the CLI's default: `/etc/cdi`, `/var/run/cdi`; none when the Env names none). Their `containerEdits` are
  * applied as CDI applies them, in CDI's order (each spec file's common edits the first time one of its devices
@@ -51,11 +51,17 @@ export function cdiPlugin() {
       });
       const gpu: Array<{ request: DeviceRequest; at: KeyPath }> = [];
       const reservations = service.deploy?.resources?.reservations?.devices ?? [];
+      const cdiNames = (request: DeviceRequest, at: KeyPath) => (request.device_ids ?? []).forEach((id, j) => named.push({ qualified: id, at: [...at, 'device_ids', j] }));
       if (service.gpus === 'all') gpu.push({ request: { count: 'all' }, at: ['gpus'] });
-      else (service.gpus ?? []).forEach((request, i) => gpu.push({ request, at: ['gpus', i] }));
+      else {
+        (service.gpus ?? []).forEach((request, i) => {
+          if (request.driver === 'cdi') cdiNames(request, ['gpus', i]);
+          else gpu.push({ request, at: ['gpus', i] });
+        });
+      }
       reservations.forEach((request, i) => {
         const at = ['deploy', 'resources', 'reservations', 'devices', i];
-        if (request.driver === 'cdi') (request.device_ids ?? []).forEach((id, j) => named.push({ qualified: id, at: [...at, 'device_ids', j] }));
+        if (request.driver === 'cdi') cdiNames(request, at);
         else if (request.capabilities?.includes('gpu')) gpu.push({ request, at });
         else {
           ctx.error(

@@ -289,6 +289,12 @@ describe.skipIf(!existsSync('/dev/null'))('ctnr:cdi', () => {
       expect(envOf(r)).toEqual(env);
     });
 
+    it('a gpus: entry with driver cdi names CDI devices of any kind', async () => {
+      const r = await cdi({ gpus: [{ driver: 'cdi', device_ids: ['v.com/c=a'] }] }, [specDir({ 'v.json': specOf('v.com/c', ['a']) })]);
+      expect(r.errors).toEqual([]);
+      expect(envOf(r)).toEqual(['DEV_a=1']);
+    });
+
     it('deploy reservations: capabilities [gpu] is a GPU request; driver cdi names devices', async () => {
       const d = specDir({ 'nvidia.yaml': specOf('nvidia.com/gpu', ['0', '1']), 'v.json': specOf('v.com/c', ['a']) });
       const r = await cdi({ deploy: { resources: { reservations: { devices: [{ capabilities: ['gpu'], count: 1 }, { driver: 'cdi', capabilities: ['gpu'], device_ids: ['v.com/c=a'] }] } } } }, [d]);
