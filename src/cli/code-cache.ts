@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,8 +16,9 @@ import vm from 'node:vm';
  * instead of compiling. V8 checks the cache against its own version and flags and rejects a mismatch; the
  * bundle hash in the name covers the source. A cache file is used only when it belongs to this user and nobody else can write
  * it (code from it runs as this process), and written only into a directory of this user's. V8 in Node 20 does
- * not checksum a cache (a damaged one crashes the process), so a file is written whole (synced, then renamed
- * into place) and carries its length and a checksum of every 64th byte, checked before V8 sees it.
+ * not checksum a cache (a damaged one crashes the process), so a file is written whole (to a temporary file,
+ * then renamed into place; not synced, which would cost more than the run) and carries its length and a
+ * checksum of every 64th byte, checked before V8 sees it: a file cut short or zeroed by a crash is rewritten.
  *
  * A cache is written when there was none (or V8 rejected it), and rewritten when a run initialised more of
  * ctnr's modules than the run that wrote it (a first config file, `--image` …), so it converges on what the
@@ -165,21 +166,21 @@ function writeCache(file: string, hash: string, script: vm.Script, modules: numb
     header.writeUInt32LE(sampleChecksum(data), MAGIC.length + 12);
     const fd = openSync(tmp, 'wx', 0o600);
     try {
-      writeSync(fd, header);
-      writeSync(fd, data);
-      fsyncSync(fd);
+      writeFileSync(fd, header);
+      writeFileSync(fd, data);
     } finally {
       closeSync(fd);
     }
     renameSync(tmp, file);
     // Caches of other builds of the CLI (an upgrade, another install, another Node) are removed once unused
-    // for a week: two installs in use keep theirs.
-    const unusedSince = Date.now() - STALE_MS;
+    // for a week: two installs in use keep theirs. A temporary file an hour old was left by a killed run.
+    const now = Date.now();
     for (const name of readdirSync(dir)) {
-      if (!name.startsWith('cli-') || name.startsWith(`cli-${hash}-`)) continue;
+      if (!name.startsWith('cli-')) continue;
       const other = path.join(dir, name);
       try {
-        if (statSync(other).atimeMs < unusedSince) removeQuietly(other);
+        const st = statSync(other);
+        if (name.endsWith('.tmp') ? st.mtimeMs < now - 3600_000 : !name.startsWith(`cli-${hash}-`) && st.atimeMs < now - STALE_MS) removeQuietly(other);
       } catch {
         /* removed by another run */
       }

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkHelpLayout } from '../../src/cli/help-text.js';
@@ -102,6 +102,25 @@ describe('the code cache', () => {
     const r = ctnr(dir, ['spec', 'web'], env);
     expect([r.status, r.stdout, r.stderr]).toEqual([0, good.stdout, good.stderr]);
     expect(ctnr(dir, ['spec', 'web'], env).stdout).toBe(good.stdout);
+  });
+
+  it("other builds' caches go when unused for a week, and temporary files a killed run left after an hour", () => {
+    const dir = project(root.dir, 'stale', SIMPLE);
+    const home = path.join(root.dir, 'stale-cache');
+    const other = (name: string, daysAgo: number) => {
+      const file = path.join(home, 'ctnr', name);
+      writeFileSync(file, 'x');
+      const when = new Date(Date.now() - daysAgo * 24 * 3600 * 1000);
+      utimesSync(file, when, when);
+      return file;
+    };
+    mkdirSync(path.join(home, 'ctnr'), { recursive: true, mode: 0o700 });
+    const old = other('cli-0000000000000000-v20.0.0-x64-00000000-spec.v8', 8);
+    const recent = other('cli-1111111111111111-v20.0.0-x64-00000000-spec.v8', 2);
+    const leftover = other('cli-2222222222222222-v20.0.0-x64-00000000-spec.v8.123.tmp', 0.1);
+    const unrelated = other('notes.txt', 30);
+    expect(ctnr(dir, ['spec', 'web'], { XDG_CACHE_HOME: home }).status).toBe(0);
+    expect([old, recent, leftover, unrelated].map(existsSync)).toEqual([false, true, false, true]);
   });
 
   it('a cache file others can write is not used', () => {
