@@ -2,12 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { PortMapping, ServiceNetwork } from '../../src/engine/service.js';
+import type { PortMapping, Service, ServiceNetwork } from '../../src/engine/service.js';
 import { HOST_NAME_RULE, isHostName } from '../../src/compose/names.js';
 import { definePlugin } from '../../src/engine/define.js';
 import { pluginOptions } from '../../src/engine/options.js';
 import { ops } from '../../src/engine/patch.js';
-import { conflistSchema, NETWORK_SETTINGS_FILE, SAFE_NAME, type NetworkAttachment, type NetworkSettings, type PortForward } from '../../src/network/settings.js';
+import { parseLink } from '../../src/network/links.js';
+import { conflistSchema, NETWORK_SETTINGS_FILE, SAFE_NAME, type Link, type NetworkAttachment, type NetworkSettings, type PortForward } from '../../src/network/settings.js';
 import type { Operation } from '../../src/engine/types.js';
 
 const optionsSchema = z.strictObject({
@@ -113,6 +114,30 @@ function appendHook(spec: any, kind: 'createRuntime' | 'prestart' | 'poststop', 
   out.push(ops.add(`${kindPath}/-`, hook));
 }
 
+/** A unicast MAC address as docker takes it (`:` or `-` between the six bytes, any case). */
+const MAC = /^[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$/;
+
+/**
+ * The service's MAC addresses, normalised (`aa:bb:cc:dd:ee:ff`): `''` for `mac_address`, else the network key
+ * (`networks.NAME.mac_address`). A value that is not a unicast MAC address is a located error.
+ */
+function macAddresses(service: Service, error: (m: string, p: Array<string | number>) => void): Map<string, string> {
+  const out = new Map<string, string>();
+  const check = (value: string, key: string, at: Array<string | number>) => {
+    const v = value.trim();
+    if (!MAC.test(v)) return error(`mac_address "${value}" is not a MAC address (six hex bytes: 02:42:ac:11:00:02)`, at);
+    const mac = v.toLowerCase().replace(/-/g, ':');
+    if (parseInt(mac.slice(0, 2), 16) & 1) return error(`mac_address "${value}" is a multicast address (the first byte must be even)`, at);
+    if (mac === '00:00:00:00:00:00') return error(`mac_address "${value}" is the all-zero address`, at);
+    out.set(key, mac);
+  };
+  if (service.mac_address !== undefined && service.mac_address !== '') check(service.mac_address, '', ['mac_address']);
+  for (const [key, conf] of Object.entries(service.networks ?? {})) {
+    if (conf?.mac_address !== undefined && conf.mac_address !== '') check(conf.mac_address, key, ['networks', key, 'mac_address']);
+  }
+  return out;
+}
+
 /**
  * The network hook: for a service with a network namespace of its own (not `network_mode: none/host/
  * service:/container:`), write the service's network settings into the bundle (`ctnr/network.json`) and add
@@ -127,11 +152,33 @@ export function networkHookPlugin(options: NetworkHookOptions = {}) {
     stage: 'hooks',
     options: opts,
     apply({ service, serviceName, spec, env, project, error, warn }) {
+      const links: Link[] = [];
+      for (const kind of ['links', 'external_links'] as const) {
+        (service[kind] ?? []).forEach((entry, i) => {
+          const link = parseLink(entry, kind);
+          if (typeof link === 'string') return error(link, [kind, i]);
+          // A container other than this project's must be one ctnr started (when the caller says which those are).
+          if ('container' in link && env.containers !== undefined && env.containers[link.container] === undefined) {
+            return error(`container "${link.container}" is not a container ctnr started (ctnr ps lists them)`, [kind, i]);
+          }
+          links.push(link);
+        });
+      }
       const mode = service.network_mode;
-      if (mode === 'none' || mode === 'host' || mode?.startsWith('service:') || mode?.startsWith('container:')) return [];
       const netns = spec.linux?.namespaces?.find((n) => n.type === 'network');
       // No namespace: host networking. A path: joining another container's namespace, set up by its hook.
-      if (!netns || netns.path) return [];
+      const ownNetwork = !(mode === 'none' || mode === 'host' || mode?.startsWith('service:') || mode?.startsWith('container:')) && netns !== undefined && !netns.path;
+      if (links.length > 0 && (!ownNetwork || env.rootless)) {
+        const kind = (service.links ?? []).length > 0 ? 'links' : 'external_links';
+        const why = env.rootless ? 'rootless containers each get a network of their own (slirp4netns)' : `network_mode "${mode ?? 'host'}" gives it no network of its own`;
+        error(`${kind} need the service on a compose network, where the linked container is too: ${why}`, [kind]);
+        return [];
+      }
+      const macs = macAddresses(service, error);
+      if (!ownNetwork) {
+        if (macs.size > 0) error(`mac_address needs a network of the service's own (network_mode "${mode ?? 'host'}" gives it none)`, service.mac_address !== undefined ? ['mac_address'] : ['networks']);
+        return [];
+      }
 
       const command = opts.command ?? (() => {
         const entry = ctnrEntryPoint();
@@ -148,6 +195,13 @@ export function networkHookPlugin(options: NetworkHookOptions = {}) {
         ? Object.keys(declared).sort((a, b) => (declared[b]?.priority ?? 0) - (declared[a]?.priority ?? 0) || (a < b ? -1 : a > b ? 1 : 0))
         : ['default'];
       const networks: NetworkAttachment[] = [];
+      // compose: the service-level mac_address belongs to the first network (by priority) unless that one has its
+      // own, which must then be the same.
+      const serviceMac = macs.get('');
+      const mainMac = keys[0] !== undefined ? macs.get(keys[0]) : undefined;
+      if (serviceMac !== undefined && mainMac !== undefined && serviceMac !== mainMac) {
+        error(`the service-level mac_address should have the same value as network ${keys[0]} (${mainMac}), whose mac_address it sets`, ['mac_address']);
+      }
       keys.forEach((key, i) => {
         const conf = declared?.[key] ?? undefined;
         const top = (project.networks[key] ?? undefined) as TopNetwork;
@@ -177,6 +231,8 @@ export function networkHookPlugin(options: NetworkHookOptions = {}) {
         }
         const attachment: NetworkAttachment = { key, name, interface: ifName, aliases, internal: top?.internal === true, external: Boolean(top?.external) };
         if (conf?.ipv4_address) attachment.ipv4Address = conf.ipv4_address;
+        const mac = macs.get(key) ?? (i === 0 ? serviceMac : undefined);
+        if (mac !== undefined) attachment.mac = mac;
         if (subnet) attachment.subnet = subnet;
         if (given) attachment.config = { ...given, name };
         networks.push(attachment);
@@ -219,6 +275,7 @@ export function networkHookPlugin(options: NetworkHookOptions = {}) {
         ports,
       };
       if (hostsFile) settings.hostsFile = hostsFile;
+      if (links.length > 0) settings.links = links;
       // One line: the hook reads it, and indenting it costs more per service than the rest of this plugin.
       files.push({ path: NETWORK_SETTINGS_FILE, content: JSON.stringify(settings) + '\n', mode: 0o644 });
 

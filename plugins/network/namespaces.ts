@@ -1,8 +1,15 @@
 import { definePlugin } from '../../src/engine/define.js';
 import { ops } from '../../src/engine/patch.js';
-import type { Operation } from '../../src/engine/types.js';
+import type { BundleFile, Operation } from '../../src/engine/types.js';
 import type { Namespace } from '../../src/spec/types.js';
+import { mountIndex } from '../../src/spec/mounts.js';
 import { isProblem, parseMode, type NamespaceWant } from '../../src/network/modes.js';
+
+/** Bundle-relative directory an `ipc: shareable` container's /dev/shm is bound from (`ctnr up`/`run` mount a tmpfs on it). */
+export const SHM_DIR = 'ctnr/shm';
+/** What the tmpfs on SHM_DIR is mounted with: `{ "shm": { "dir": SHM_DIR, "options": [...] } }`. */
+export const IPC_FILE = 'ctnr/ipc.json';
+const SHM_BIND_OPTIONS = ['rbind', 'rprivate', 'nosuid', 'nodev', 'noexec'];
 
 type Owned = 'network' | 'ipc' | 'pid' | 'uts';
 const PROC_NAME: Record<Owned, string> = { network: 'net', ipc: 'ipc', pid: 'pid', uts: 'uts' };
@@ -13,7 +20,10 @@ const PROC_NAME: Record<Owned, string> = { network: 'net', ipc: 'ipc', pid: 'pid
  * - `network_mode`: `host` → no network namespace; `none`, `bridge`, `default` (or `networks:`) → a new one
  *   (`none` gets only loopback; a network hook adds interfaces to the others); `service:NAME` / `container:ID`
  *   → join that container's namespace by path;
- * - `ipc`: `private`/`shareable` → new, `host`, `none` → new without /dev/shm, `service:`/`container:` → join;
+ * - `ipc`: `private` → new; `shareable` → new, and /dev/shm becomes a bind of the bundle's SHM_DIR (the tmpfs it
+ *   was, mounted there by the launcher: IPC_FILE says how) so that others can share it; `host`; `none` → new without
+ *   /dev/shm; `service:`/`container:` → join, and when `env.containers` knows the other container, bind its /dev/shm
+ *   too (docker's rule: only a shareable container, or one that shares another's, can be joined);
  * - `pid`: `host`, `service:`/`container:`; `uts`: `host`;
  * - `userns_mode`: only `host` (docker's one per-container value), which is what a rootful container has anyway;
  *   rootless user namespaces are the rootless stage's job.
@@ -101,11 +111,29 @@ export function namespacesPlugin() {
       }
 
       // docker's `ipc: none`: a private IPC namespace and no /dev/shm at all.
+      const files: BundleFile[] = [];
+      const shm = mountIndex(spec.mounts, '/dev/shm');
       if (ipcNone) {
-        const shm = (spec.mounts ?? []).findIndex((m) => m.destination === '/dev/shm');
         if (shm >= 0) out.push(ops.remove(`/mounts/${shm}`));
+      } else if (service.ipc?.trim() === 'shareable' && shm >= 0 && spec.mounts![shm]!.type === 'tmpfs') {
+        // The tmpfs moves to the host (the bundle), where a joiner can bind it too.
+        const options = (spec.mounts![shm]!.options ?? []).filter((o) => o !== 'ro' && o !== 'rw');
+        out.push(ops.replace(`/mounts/${shm}`, { destination: '/dev/shm', type: 'bind', source: SHM_DIR, options: [...SHM_BIND_OPTIONS] }));
+        files.push({ path: SHM_DIR, kind: 'directory', mode: 0o1777 });
+        files.push({ path: IPC_FILE, content: JSON.stringify({ shm: { dir: SHM_DIR, options } }) + '\n', mode: 0o644 });
+      } else {
+        const w = want.get('ipc');
+        const facts = w?.kind === 'join' ? env.containers?.[w.ref] : undefined;
+        if (w?.kind === 'join' && facts !== undefined) {
+          if (facts.shm !== undefined) {
+            const bind = { destination: '/dev/shm', type: 'bind', source: facts.shm, options: [...SHM_BIND_OPTIONS] };
+            out.push(shm >= 0 ? ops.replace(`/mounts/${shm}`, bind) : spec.mounts === undefined ? ops.add('/mounts', [bind]) : ops.add('/mounts/-', bind));
+          } else if (facts.ipc !== 'host') {
+            error(`ipc "${w.refKind}:${w.ref}": the IPC namespace of ${w.refKind === 'service' ? `service ${w.ref}` : `container ${w.ref}`} (${facts.id}) is private: give it ipc: shareable to share it (docker's rule)`, ['ipc']);
+          }
+        }
       }
-      return out;
+      return files.length > 0 ? { ops: out, files } : out;
     },
   });
 }

@@ -65,6 +65,8 @@ export interface DefaultConfOptions {
   ipamDir: string;
   internal: boolean;
   firewall: boolean;
+  /** The container asks for a MAC address: bridge takes it as `runtimeConfig.mac` (capability `mac`, CNI plugins ≥ 1.0). */
+  mac?: boolean;
 }
 
 export function defaultConflist(o: DefaultConfOptions): Conflist {
@@ -77,7 +79,7 @@ export function defaultConflist(o: DefaultConfOptions): Conflist {
       ipMasq: !o.internal,
       // A container must reach itself through its own published port.
       hairpinMode: true,
-      capabilities: { ips: true },
+      capabilities: o.mac ? { ips: true, mac: true } : { ips: true },
       ipam: {
         type: 'host-local',
         dataDir: o.ipamDir,

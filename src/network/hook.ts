@@ -1,12 +1,12 @@
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { CtnrError } from '../engine/errors.js';
-import { addNetworkList, CniError, delNetworkList, findPlugin, resultAddresses, type CniInvocation } from './cni.js';
+import { addNetworkList, CniError, delNetworkList, findPlugin, resultAddresses, type CniInvocation, type CniResult } from './cni.js';
 import { allocateSubnet, bridgeName, defaultConflist, ipamDirOf, parseCidr, type Cidr } from './default-conf.js';
 import { realHostOps, type HostOps } from './host.js';
-import { editInPlace, renderBlock, replaceBlock } from './hosts.js';
+import { editInPlace, renderBlock, renderLinksBlock, replaceBlock, replaceLinksBlock, type HostsEntry } from './hosts.js';
 import { withLock } from './lock.js';
-import { conflistSchema, readSettings, type Conflist, type NetworkAttachment, type NetworkSettings } from './settings.js';
+import { conflistSchema, readSettings, type Conflist, type Link, type NetworkAttachment, type NetworkSettings } from './settings.js';
 import { slirpDown, slirpUp } from './slirp.js';
 import { ensureNetworksDir, listStates, lockFile, networksDir, readState, writeState, type Endpoint, type NetworkState } from './state.js';
 
@@ -110,6 +110,7 @@ function chooseConfig(settings: NetworkSettings, att: NetworkAttachment, state: 
     ipamDir: managed.ipamDir,
     internal: att.internal,
     firewall: findPlugin('firewall', settings.cniPath) !== undefined,
+    ...(att.mac ? { mac: true } : {}),
   });
   return { config, managed };
 }
@@ -130,6 +131,53 @@ function refreshHosts(state: NetworkState, warn: (m: string) => void, gone?: str
   }
 }
 
+/** How a link is written in the compose file, for messages. */
+function linkText(link: Link): string {
+  return 'service' in link ? `links "${link.service}:${link.alias}"` : `external_links "${link.container}:${link.alias}"`;
+}
+
+/**
+ * The addresses the links of container `id` resolve to: for each link, every container it names (the containers
+ * of a service of the same project, or the container with that id) on a network `id` is on, the first such network
+ * (by name) giving the address. Returns the entries and the links no container answered.
+ */
+function linkEntries(states: readonly NetworkState[], id: string): { entries: HostsEntry[]; unresolved: Link[] } {
+  const mine = states.filter((s) => s.endpoints[id] !== undefined);
+  const own = mine[0]?.endpoints[id];
+  const links = mine.map((s) => s.endpoints[id]!.links).find((l) => l !== undefined && l.length > 0) ?? [];
+  const entries: HostsEntry[] = [];
+  const unresolved: Link[] = [];
+  for (const link of links) {
+    const seen = new Set<string>();
+    for (const s of mine) {
+      for (const t of Object.values(s.endpoints).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+        if (t.id === id || seen.has(t.id)) continue;
+        if ('service' in link ? t.project !== own!.project || t.service !== link.service : t.id !== link.container) continue;
+        seen.add(t.id);
+        for (const address of t.addresses) entries.push({ address, names: [link.alias] });
+      }
+    }
+    if (seen.size === 0) unresolved.push(link);
+  }
+  return { entries, unresolved };
+}
+
+/** Rewrite the links block of every container with links (a linked container came, went or moved). */
+function refreshLinks(dataDir: string, warn: (m: string) => void): void {
+  const states = listStates(dataDir);
+  const ids = new Set<string>();
+  for (const s of states) for (const ep of Object.values(s.endpoints)) if (ep.links && ep.links.length > 0) ids.add(ep.id);
+  for (const id of [...ids].sort()) {
+    const file = states.map((s) => s.endpoints[id]?.hostsFile).find((f) => f !== undefined);
+    if (!file || !existsSync(file)) continue;
+    try {
+      editInPlace(file, (c) => replaceLinksBlock(c, renderLinksBlock(linkEntries(states, id).entries)));
+    } catch (err) {
+      warn(`cannot update ${file}: ${(err as Error).message}`);
+    }
+  }
+}
+
 function runtimeConfigFor(index: number, ports: NetworkSettings['ports'], chosen: Chosen, att: NetworkAttachment): Record<string, unknown> {
   const rc: Record<string, unknown> = {};
   // Published ports go to one network only (the first): portmap on two networks would DNAT the same host
@@ -142,11 +190,26 @@ function runtimeConfigFor(index: number, ports: NetworkSettings['ports'], chosen
       ...(p.hostIP ? { hostIP: p.hostIP } : {}),
     }));
   }
+  if (att.mac) rc.mac = att.mac;
   if (att.ipv4Address) {
     const prefix = chosen.managed ? parseCidr(chosen.managed.subnet)!.prefix : undefined;
     rc.ips = [att.ipv4Address.includes('/') ? att.ipv4Address : `${att.ipv4Address}/${prefix ?? 32}`];
   }
   return rc;
+}
+
+/**
+ * The MAC the result gives the container's interface must be the one asked for: a CNI config whose plugins do
+ * not take `runtimeConfig.mac` (no `capabilities: {mac: true}`) gives a random one, which must not pass silently.
+ * A result that names no MAC is taken at its word.
+ */
+function checkMac(result: CniResult, att: NetworkAttachment, config: Conflist): void {
+  const iface = (result.interfaces as Array<{ name?: unknown; mac?: unknown; sandbox?: unknown }> | undefined)?.find((i) => i?.name === att.interface && typeof i.sandbox === 'string' && i.sandbox !== '');
+  if (typeof iface?.mac !== 'string' || iface.mac.toLowerCase() === att.mac) return;
+  throw new CniError(
+    `network ${att.name}: ${att.interface} got MAC ${iface.mac.toLowerCase()}, not the mac_address ${att.mac}: the CNI config ${config.name} has no plugin taking it (the bridge plugin with "capabilities": {"mac": true}, or tuning)`,
+    config.plugins.length - 1,
+  );
 }
 
 /** CNI_PATH for an endpoint recorded before endpoints kept theirs, when no bundle says (the plugin's default and CNI's). */
@@ -175,6 +238,7 @@ function detach(dataDir: string, cniPath: readonly string[] | undefined, network
   }
   writeState(dataDir, state);
   refreshHosts(state, warn, ep.hostsFile);
+  refreshLinks(dataDir, warn);
   return errors;
 }
 
@@ -206,6 +270,7 @@ export async function networkUp(oci: OciState, opts: HookOptions = {}): Promise<
         let result;
         try {
           result = addNetworkList(chosen.config, inv, runtimeConfig);
+          if (att.mac) checkMac(result, att, chosen.config);
         } catch (err) {
           // CNI spec: after a failed ADD the runtime runs DEL for the whole list, so the plugins that did
           // succeed release what they made.
@@ -232,6 +297,7 @@ export async function networkUp(oci: OciState, opts: HookOptions = {}): Promise<
           addresses: resultAddresses(result),
           names: att.aliases,
           ...(hostsFile ? { hostsFile } : {}),
+          ...(settings.links && settings.links.length > 0 ? { links: settings.links } : {}),
           cniPath: settings.cniPath,
           config: chosen.config,
           runtimeConfig,
@@ -243,6 +309,16 @@ export async function networkUp(oci: OciState, opts: HookOptions = {}): Promise<
         attached.push(att.name);
         refreshHosts(state, warn);
       });
+      if (settings.links && settings.links.length > 0) {
+        // Every link must name a container on one of this container's networks (docker refuses a link it cannot
+        // reach, too); the linked services were started first (links are dependencies).
+        const { unresolved } = linkEntries(listStates(settings.dataDir), oci.id);
+        if (unresolved.length > 0) {
+          const networks = settings.networks.map((n) => n.name).join(', ');
+          throw new CtnrError('RUNTIME_FAILED', `${settings.service}: ${unresolved.map(linkText).join(', ')}: no such container on the networks of ${oci.id} (${networks}); start it on one of them first`);
+        }
+      }
+      refreshLinks(settings.dataDir, warn);
     } catch (err) {
       // Undo the networks attached so far, newest first; the hook then fails and the runtime stops.
       for (const name of attached.reverse()) for (const e of detach(settings.dataDir, settings.cniPath, name, oci.id, host, warn)) warn(e);

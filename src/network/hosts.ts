@@ -15,6 +15,25 @@ export interface HostsEntry {
 const begin = (network: string) => `# ctnr network ${network}: begin`;
 const end = (network: string) => `# ctnr network ${network}: end`;
 
+/**
+ * The block of a container's own `links`/`external_links`: each alias on the linked container's address. It is
+ * per container (another container on the same network does not get it), so it is not a network's block; its
+ * marker cannot collide with one (a network name has no spaces).
+ */
+const LINKS_BEGIN = '# ctnr links: begin';
+const LINKS_END = '# ctnr links: end';
+
+/** The links block: one line per address, in the order given (names deduplicated); undefined when empty. */
+export function renderLinksBlock(entries: readonly HostsEntry[]): string | undefined {
+  const lines = entries.filter((e) => e.names.length > 0).map((e) => `${e.address}\t${[...new Set(e.names)].join(' ')}`);
+  return lines.length === 0 ? undefined : [LINKS_BEGIN, ...lines, LINKS_END].join('\n') + '\n';
+}
+
+/** `content` with its links block replaced by `block` (appended when absent; removed when undefined). */
+export function replaceLinksBlock(content: string, block: string | undefined): string {
+  return replaceMarked(content, LINKS_BEGIN, LINKS_END, block);
+}
+
 /** The block for `network`: one line per address, sorted, names in the order given (deduplicated). */
 export function renderBlock(network: string, entries: readonly HostsEntry[]): string {
   const lines = [...entries]
@@ -33,16 +52,20 @@ function compareAddresses(a: string, b: string): number {
 
 /** `content` with the block of `network` replaced by `block` (appended when absent; removed when undefined). */
 export function replaceBlock(content: string, network: string, block: string | undefined): string {
+  return replaceMarked(content, begin(network), end(network), block);
+}
+
+function replaceMarked(content: string, first: string, last: string, block: string | undefined): string {
   const lines = content.split('\n');
   const out: string[] = [];
   let skipping = false;
   for (const line of lines) {
-    if (line === begin(network)) {
+    if (line === first) {
       skipping = true;
       continue;
     }
     if (skipping) {
-      if (line === end(network)) skipping = false;
+      if (line === last) skipping = false;
       continue;
     }
     out.push(line);

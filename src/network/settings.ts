@@ -47,12 +47,24 @@ export const attachmentSchema = z.strictObject({
   /** compose `external: true`: the CNI config must exist (project config or config dir); never built in. */
   external: z.boolean(),
   ipv4Address: z.string().optional(),
+  /** `mac_address` of this attachment (the service-level one goes to its first network), `aa:bb:cc:dd:ee:ff`. */
+  mac: z.string().regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/).optional(),
   /** Subnet from the top-level `ipam.config[0].subnet`, if any (else one is allocated from the pool). */
   subnet: z.string().optional(),
   /** A conflist given in the project config (the plugin's `networks` option). */
   config: conflistSchema.optional(),
 });
 export type NetworkAttachment = z.infer<typeof attachmentSchema>;
+
+/**
+ * One `links` (`service`) or `external_links` (`container`) entry: `alias` resolves in this container's
+ * /etc/hosts to the linked container's address on a network both are on.
+ */
+export const linkSchema = z.union([
+  z.strictObject({ alias: z.string().min(1), service: z.string().regex(SAFE_NAME) }),
+  z.strictObject({ alias: z.string().min(1), container: z.string().regex(SAFE_NAME) }),
+]);
+export type Link = z.infer<typeof linkSchema>;
 
 export const settingsSchema = z.strictObject({
   version: z.literal(1),
@@ -71,6 +83,8 @@ export const settingsSchema = z.strictObject({
   networks: z.array(attachmentSchema),
   /** Published ports; they go to the first network (portmap), or to slirp4netns's port forwarding. */
   ports: z.array(portSchema),
+  /** `links` and `external_links`, in that order. */
+  links: z.array(linkSchema).optional(),
 });
 export type NetworkSettings = z.infer<typeof settingsSchema>;
 

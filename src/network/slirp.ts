@@ -98,7 +98,10 @@ export async function slirpUp(oci: OciState, settings: NetworkSettings): Promise
   const socket = path.join(dir, `${oci.id}.sock`);
   rmSync(socket, { force: true });
   const log = openSync(path.join(dir, `${oci.id}.log`), 'w', 0o600);
-  const child = spawn(bin, ['--configure', '--mtu=65520', '--disable-host-loopback', `--api-socket=${socket}`, '--ready-fd=3', String(oci.pid), 'tap0'], {
+  // The service's MAC (its first network's mac_address) goes to tap0, the one interface slirp4netns gives it.
+  const mac = settings.networks[0]?.mac;
+  const args = ['--configure', '--mtu=65520', '--disable-host-loopback', ...(mac ? [`--macaddress=${mac}`] : []), `--api-socket=${socket}`, '--ready-fd=3', String(oci.pid), 'tap0'];
+  const child = spawn(bin, args, {
     detached: true,
     stdio: ['ignore', log, log, 'pipe'],
     env: { PATH: PLUGIN_PATH },

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync
 import path from 'node:path';
 import { CtnrError } from '../engine/errors.js';
 import type { CniResult } from './cni.js';
-import type { Conflist } from './settings.js';
+import type { Conflist, Link } from './settings.js';
 
 /**
  * Per-network state under `<dataDir>/networks/`: `<network>.json` lists the containers attached to the
@@ -24,6 +24,8 @@ export interface Endpoint {
   names: string[];
   /** Absolute path of the container's hosts file, when it has one. */
   hostsFile?: string;
+  /** The container's `links`/`external_links`: its hosts file gets a block resolving them (hook.ts refreshLinks). */
+  links?: Link[];
   /** CNI_PATH at ADD, so DEL finds the same plugins without the bundle (absent in states written before it). */
   cniPath?: string[];
   config: Conflist;

@@ -3,10 +3,12 @@ import { createBundle, type CreatedBundle } from '../bundle/create.js';
 import { bundlesDir } from '../bundle/store.js';
 import { STOP_GRACE_PERIOD_ANNOTATION } from '../spec/annotations.js';
 import { CtnrError } from '../engine/errors.js';
+import type { Env } from '../engine/types.js';
 import type { LoadedProject } from '../project.js';
 import { cleanupContainer, DEFAULT_STOP_GRACE_NS, stopSignalOf } from './run.js';
 import { ociVersionFor, type Runtime } from './select.js';
 import { OCI_VERSION } from '../spec/version.js';
+import { mountShm } from './shm.js';
 import { queryState, readRecord, runRoot, runtimeRoot, type ContainerRecord } from './state.js';
 
 export interface PrepareOptions {
@@ -21,12 +23,23 @@ export interface PrepareOptions {
   removeBundle: boolean;
   progress?: (step: string) => void;
   warn?: (message: string) => void;
+  /** Values for this container's pipeline on top of the project's (`containers`, `containerPids`; `containerId` is set here). */
+  env?: Partial<Env>;
+  /** Its number among the service's replicas, when there are several. */
+  replica?: number;
 }
 
 /** `io.ctnr.stop-grace-period` (decimal ns, written by the annotations stage), when present and valid. */
 function gracePeriodOf(spec: { annotations?: Record<string, string> }): number | undefined {
   const raw = spec.annotations?.[STOP_GRACE_PERIOD_ANNOTATION];
   return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
+}
+
+/** The host directory bound at /dev/shm, when it is one. */
+function shmSource(spec: { mounts?: ReadonlyArray<{ destination: string; type?: string; source?: string; options?: readonly string[] }> }): string | undefined {
+  const m = [...(spec.mounts ?? [])].reverse().find((x) => path.posix.normalize(x.destination) === '/dev/shm');
+  const bind = m?.type === 'bind' || (m?.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+  return bind && m?.source !== undefined && path.isAbsolute(m.source) ? m.source : undefined;
 }
 
 /** Container ids runc and crun accept. */
@@ -52,7 +65,10 @@ export async function prepareContainer(project: LoadedProject, service: string, 
   const dir = path.join(bundlesDir(project.env.dataDir), id);
   const version = ociVersionFor(opts.runtime, OCI_VERSION);
   if (version !== undefined && project.env.ociVersion === undefined) project.env.ociVersion = version;
-  const bundle = await createBundle(project, service, {
+  // This container's own view of the environment: its id (cgroups path, a replica's hostname) and the other
+  // containers it may refer to.
+  const own: LoadedProject = { ...project, env: { ...project.env, ...opts.env, containerId: id } };
+  const bundle = await createBundle(own, service, {
     dir,
     force: true,
     ...(opts.rootfs ? { rootfs: opts.rootfs } : {}),
@@ -74,5 +90,12 @@ export async function prepareContainer(project: LoadedProject, service: string, 
     ...(opts.detached ? { log: path.join(bundle.dir, 'ctnr.log') } : {}),
     dataDir: project.env.dataDir,
   };
+  if (opts.replica !== undefined) record.replica = opts.replica;
+  const ipc = (bundle.run.input.service as { ipc?: unknown }).ipc;
+  record.ipc = typeof ipc === 'string' ? ipc.trim() : '';
+  // Its /dev/shm on the host: its own (ipc: shareable, mounted now), or the one it binds (another's, or a host
+  // directory): a container joining its IPC namespace binds it too.
+  const shm = mountShm(bundle.dir) ?? shmSource(bundle.spec);
+  if (shm !== undefined) record.shm = shm;
   return { record, bundle };
 }

@@ -1,23 +1,59 @@
+import type { SourceLocation } from '../engine/errors.js';
 import { CtnrError } from '../engine/errors.js';
+import { linkedServices } from '../network/links.js';
+import { parseVolumesFrom } from '../../plugins/mounts/volumes-from.js';
 
-/** `depends_on` of a raw or normalised service: list form (`[db]`) or map form (`{db: {condition: …}}`). */
+type KeyPath = Array<string | number>;
+
+/**
+ * The services `service` needs started before it, as compose derives them: `depends_on` (list or map form),
+ * `links`, `volumes_from` services, and `service:NAME` in `network_mode`, `ipc` and `pid`. Each with the key path
+ * that names it (below the service), for errors. Works on a raw or a normalised service.
+ */
+export function dependencyRefs(service: unknown): Array<{ name: string; at: KeyPath }> {
+  const s = (service ?? {}) as Record<string, unknown>;
+  const out: Array<{ name: string; at: KeyPath }> = [];
+  const deps = s.depends_on;
+  if (Array.isArray(deps)) for (const d of deps) if (typeof d === 'string') out.push({ name: d, at: ['depends_on'] });
+  if (deps && typeof deps === 'object' && !Array.isArray(deps)) for (const d of Object.keys(deps)) out.push({ name: d, at: ['depends_on', d] });
+  if (Array.isArray(s.links)) {
+    s.links.forEach((l, i) => {
+      const [name] = linkedServices([l]);
+      if (name !== undefined) out.push({ name, at: ['links', i] });
+    });
+  }
+  if (Array.isArray(s.volumes_from)) {
+    s.volumes_from.forEach((v, i) => {
+      const ref = typeof v === 'string' ? parseVolumesFrom(v) : undefined;
+      if (ref !== undefined && typeof ref !== 'string' && ref.kind === 'service') out.push({ name: ref.name, at: ['volumes_from', i] });
+    });
+  }
+  for (const key of ['network_mode', 'ipc', 'pid']) {
+    const v = s[key];
+    if (typeof v === 'string' && v.trim().startsWith('service:')) out.push({ name: v.trim().slice('service:'.length).trim(), at: [key] });
+  }
+  return out;
+}
+
+/** The names of dependencyRefs, each once. */
 export function dependencies(service: unknown): string[] {
-  const deps = (service as { depends_on?: unknown } | null | undefined)?.depends_on;
-  if (Array.isArray(deps)) return deps.filter((d): d is string => typeof d === 'string');
-  if (deps && typeof deps === 'object') return Object.keys(deps);
-  return [];
+  return [...new Set(dependencyRefs(service).map((r) => r.name))];
 }
 
 /**
  * The services to start for `selected` (all when empty), with everything they depend on, dependencies
  * first. Ties keep the compose file's order, so the result is deterministic. Unknown names and cycles are
- * errors naming the services involved.
+ * errors naming the services involved (located when `locate` can say where a key path is).
  */
-export function startOrder(services: Readonly<Record<string, unknown>>, selected: readonly string[]): string[] {
+export function startOrder(services: Readonly<Record<string, unknown>>, selected: readonly string[], locate?: (path: KeyPath) => SourceLocation | undefined): string[] {
   const names = Object.keys(services);
   for (const s of selected) {
     if (!(s in services)) throw new CtnrError('SERVICE_NOT_FOUND', `no service "${s}" (services: ${names.join(', ') || 'none'})`);
   }
+  const where = (path: KeyPath) => {
+    const location = locate?.(path);
+    return location ? { path, location } : { path };
+  };
   const roots = selected.length > 0 ? selected : names;
   const out: string[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
@@ -26,17 +62,19 @@ export function startOrder(services: Readonly<Record<string, unknown>>, selected
     if (st === 'done') return;
     if (st === 'visiting') {
       const cycle = [...chain.slice(chain.indexOf(name)), name];
-      throw new CtnrError('SERVICE_INVALID', `depends_on cycle: ${cycle.join(' → ')}`, { path: ['services', name, 'depends_on'] });
+      throw new CtnrError('SERVICE_INVALID', `dependency cycle: ${cycle.join(' → ')} (through depends_on, links, volumes_from or service: modes)`, where(['services', name]));
     }
     state.set(name, 'visiting');
-    // Dependencies in compose-file order, not in the order they were listed, for a stable result.
-    const deps = dependencies(services[name]);
-    for (const d of deps) {
-      if (!(d in services)) {
-        throw new CtnrError('SERVICE_INVALID', `depends on "${d}", which is not a service of this file`, { path: ['services', name, 'depends_on'] });
+    const refs = dependencyRefs(services[name]);
+    for (const r of refs) {
+      if (!(r.name in services)) {
+        const what = r.at[0] === 'depends_on' ? 'depends on' : `${r.at[0]} names`;
+        throw new CtnrError('SERVICE_INVALID', `${what} "${r.name}", which is not a service of this file`, where(['services', name, ...r.at]));
       }
     }
-    for (const d of names.filter((n) => deps.includes(n))) visit(d, [...chain, name]);
+    // Dependencies in compose-file order, not in the order they were listed, for a stable result.
+    const deps = new Set(refs.map((r) => r.name));
+    for (const d of names.filter((n) => deps.has(n))) visit(d, [...chain, name]);
     state.set(name, 'done');
     out.push(name);
   };

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { removeBundleTree } from '../bundle/rootfs-mount.js';
 import { CtnrError } from '../engine/errors.js';
 import { releaseNetwork, removeEmptyCgroups } from './leftovers.js';
+import { unmountShm } from './shm.js';
 import { removeRecord, queryState, writeRecord, type ContainerRecord } from './state.js';
 
 export const STOP_SIGNAL_ANNOTATION = 'org.opencontainers.image.stopSignal';
@@ -58,6 +59,7 @@ export async function cleanupContainer(rec: ContainerRecord, warn: (m: string) =
   runtimeCmd(rec, ['delete', '--force', rec.id]);
   await releaseNetwork(rec, warn);
   removeEmptyCgroups(rec.id, rec.bundle);
+  unmountShm(rec.bundle, warn);
   removeRecord(rec.id, path.dirname(rec.root));
   if (rec.removeBundle) removeBundleTree(rec.bundle);
 }

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Mount } from '../spec/types.js';
 import type { Runtime } from './select.js';
 
 /**
@@ -39,6 +40,14 @@ export interface ContainerRecord {
   log?: string;
   /** The data dir the bundle was made with: its network state lets a cleanup work without the bundle. */
   dataDir?: string;
+  /** Its number among the service's replicas (`deploy.replicas`/`scale` above 1). */
+  replica?: number;
+  /** The service's `ipc` mode as written ("" when unset). */
+  ipc?: string;
+  /** Host directory of its /dev/shm (`ipc: shareable`), mounted as a tmpfs while it exists. */
+  shm?: string;
+  /** Its volumes and binds, sources absolute: what `volumes_from` shares. */
+  mounts?: Mount[];
 }
 
 function recordsDir(root: string): string {

@@ -33,7 +33,13 @@ async function dataDirOf(composeDir: string, opts: DownOptions): Promise<string>
  */
 export async function downCommand(services: string[], opts: DownOptions): Promise<void> {
   const compose = loadComposeFile(opts.file);
-  const order = startOrder(compose.services, []);
+  // Stopping needs no valid references: a service naming one that is gone must not keep the others running.
+  let order: string[];
+  try {
+    order = startOrder(compose.services, []);
+  } catch {
+    order = Object.keys(compose.services);
+  }
   const rank = (s: string) => {
     const i = order.indexOf(s);
     return i < 0 ? Number.MAX_SAFE_INTEGER : i;

@@ -1,3 +1,4 @@
+import { knownContainers } from '../../runtime/facts.js';
 import { prepareContainer } from '../../runtime/launch.js';
 import { createProgress } from '../../runtime/progress.js';
 import { withProjectLock } from '../../runtime/project-lock.js';
@@ -35,8 +36,10 @@ export async function runCommand(service: string, command: string[], opts: RunOp
     const progress = createProgress();
     let prepared;
     try {
+      const known = knownContainers(project.compose.name);
       prepared = await prepareContainer(project, service, {
         runtime,
+        env: { containerPids: known.pids, containers: known.containers },
         ...(opts.name ? { id: opts.name } : {}),
         ...(opts.rootfs ? { rootfs: opts.rootfs } : {}),
         ...(opts.image ? { image: opts.image } : {}),

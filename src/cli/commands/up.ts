@@ -1,4 +1,5 @@
 import { activeServiceNames } from '../../compose/select.js';
+import { knownContainers } from '../../runtime/facts.js';
 import { prepareContainer } from '../../runtime/launch.js';
 import { startOrder } from '../../runtime/order.js';
 import { createProgress } from '../../runtime/progress.js';
@@ -18,7 +19,9 @@ export async function upCommand(services: string[], opts: BundleSourceOptions & 
   if (runtimeNote) note(runtimeNote);
   const project = await openForBundles(opts);
   // Without names, only the services of the active profiles start (compose's rule); named ones always do.
-  const order = startOrder(project.compose.services, services.length > 0 ? services : activeServiceNames(project.compose));
+  const compose = project.compose;
+  const locate = (p: Array<string | number>) => (compose.origins[String(p[1])] ?? compose).positions.locate(p);
+  const order = startOrder(compose.services, services.length > 0 ? services : activeServiceNames(compose), locate);
   await lockProject(project.compose.name, async () => {
     for (const service of order) {
       const id = `${project.compose.name}-${service}`;
@@ -30,7 +33,10 @@ export async function upCommand(services: string[], opts: BundleSourceOptions & 
       }
       const progress = createProgress();
       try {
+        // The containers started so far (this loop's too): links, volumes_from and service: modes refer to them.
+        const known = knownContainers(project.compose.name);
         const { record, bundle } = await prepareContainer(project, service, {
+          env: { containerPids: known.pids, containers: known.containers },
           runtime,
           ...(opts.rootfs ? { rootfs: opts.rootfs } : {}),
           ...(opts.image ? { image: opts.image } : {}),

@@ -83,8 +83,6 @@ export const EXPECTED_REFUSALS: Record<string, RefusalReason> = {
   'docker+compose/pkg/e2e/testdata/TestSecretFromEnv/compose.yaml': 'missing-file',
   'docker+compose/pkg/e2e/testdata/TestSecretFromInclude/compose.yaml': 'missing-file',
   // refused-key: a runtime-affecting key ctnr does not honour yet (keys.ts: refused): error, never a silent drop
-  'compose-spec+compose-go/embedded/loader/loader_test.go.23.yaml#web': 'refused-key',
-  'compose-spec+compose-go/embedded/loader/loader_test.go.25.yaml#web': 'refused-key',
   'compose-spec+compose-go/embedded/loader/loader_test.go.97.yaml#web': 'refused-key',
   'compose-spec+compose-go/embedded/loader/loader_test.go.97.yaml#worker': 'refused-key',
   'compose-spec+compose-go/loader/testdata/compose-test-with-version.yaml#web': 'refused-key',
@@ -93,9 +91,6 @@ export const EXPECTED_REFUSALS: Record<string, RefusalReason> = {
   'docker+compose/pkg/e2e/testdata/TestDependsOnMultipleProviders/compose.yaml#provider1': 'refused-key',
   'docker+compose/pkg/e2e/testdata/TestDependsOnMultipleProviders/compose.yaml#provider2': 'refused-key',
   'docker+compose/pkg/e2e/testdata/TestLocalComposeConfigNoConsistency/compose.yaml#incomplete': 'refused-key',
-  'docker+compose/pkg/e2e/testdata/TestMacAddress/compose.yaml#test': 'refused-key',
-  'docker+compose/pkg/e2e/testdata/TestNetworkAliases/compose.yaml#container1': 'refused-key',
-  'docker+compose/pkg/e2e/testdata/TestNetworkLinks/compose.yaml#container2': 'refused-key',
   'docker+compose/pkg/e2e/testdata/TestNoDepsVolumeFrom/compose.yaml#app': 'refused-key',
   'docker+compose/pkg/e2e/testdata/TestPostStartAndPreStopHook/compose.yaml#sample': 'refused-key',
   'docker+compose/pkg/e2e/testdata/TestPostStartAndPreStopHook/compose.yaml#test': 'refused-key',
@@ -120,7 +115,6 @@ export const EXPECTED_REFUSALS: Record<string, RefusalReason> = {
   'docker+compose/pkg/e2e/testdata/TestProviderRawSetEnvOverridesInheritedEnvMapForm/compose.yaml#secrets': 'refused-key',
   'docker+compose/pkg/e2e/testdata/TestProviderRawSetEnvOverridesUserEnv/compose.yaml#secrets': 'refused-key',
   'docker+compose/pkg/e2e/testdata/TestProviderStopHook/compose.yaml#provider': 'refused-key',
-  'docker+compose/pkg/e2e/testdata/TestUpNoDeps/compose.yaml#foo': 'refused-key',
   'docker+compose/pkg/e2e/testdata/TestUpStopWithLogsMixed/compose.yaml#service2': 'refused-key',
   // missing-variable: a ${VAR:?err} or an environment: secret/config whose variable is unset in the test environment
   'docker+compose/pkg/e2e/testdata/TestConfigFromEnv/compose.yaml#from_env': 'missing-variable',
