@@ -2,13 +2,21 @@ import { definePlugin } from '../../src/engine/define.js';
 import { lookup, ops } from '../../src/engine/patch.js';
 import type { Operation } from '../../src/engine/types.js';
 import { namespaceState } from '../../src/network/spec-facts.js';
+import type { Service } from '../../src/engine/service.js';
+
+/** How many containers `ctnr up` starts for a service: `scale`, else `deploy.replicas`, else 1 (compose's GetScale). */
+export function scaleOf(service: Pick<Service, 'scale' | 'deploy'>): number {
+  return service.scale ?? service.deploy?.replicas ?? 1;
+}
 
 /** The kernel's limit for both names (__NEW_UTS_LEN). */
 const UTS_MAX = 64;
 const NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
 
 /**
- * `hostname` (default: the service name, as compose does) and `domainname` → `hostname` / `domainname`. They
+ * `hostname` (default: the service name; for one of several replicas (`scale`/`deploy.replicas` above 1) its
+ * container id, `env.containerId` (`<project>-<service>-<n>`), so replicas tell themselves apart as docker's do)
+ * and `domainname` → `hostname` / `domainname`. They
  * need a UTS namespace: with `uts: host` setting either is an error. With host networking and no `hostname`,
  * none is set, so the container shows the host's name (docker's behaviour).
  */
@@ -17,7 +25,7 @@ export function hostnamePlugin() {
     name: 'ctnr:hostname',
     stage: 'network',
     after: ['ctnr:namespaces'],
-    apply({ service, serviceName, spec, error }) {
+    apply({ service, serviceName, spec, env, error }) {
       const uts = namespaceState(spec, 'uts');
       const out: Operation[] = [];
       const check = (key: 'hostname' | 'domainname', value: string) => {
@@ -35,7 +43,10 @@ export function hostnamePlugin() {
         return out;
       }
       let hostname = service.hostname;
-      if (hostname === undefined && namespaceState(spec, 'network') !== 'host') hostname = serviceName.slice(0, UTS_MAX);
+      if (hostname === undefined && namespaceState(spec, 'network') !== 'host') {
+        const replica = scaleOf(service) > 1 && typeof env.containerId === 'string' && env.containerId !== '';
+        hostname = (replica ? env.containerId! : serviceName).slice(0, UTS_MAX);
+      }
       if (hostname !== undefined && check('hostname', hostname)) out.push(ops.set(spec, '/hostname', hostname));
       if (service.domainname !== undefined && service.domainname !== '' && check('domainname', service.domainname)) {
         out.push(ops.set(spec, '/domainname', service.domainname));
