@@ -1,6 +1,7 @@
-// `ctnr spec --all -o DIR` over one file of N services, in one process: wall time and peak RSS (the child's
-// own maxRSS, reported by a preload at exit). Medians of interleaved runs of 1,000 and 5,000 services, so
-// the per-service cost (linear or not) shows next to the total.
+// `ctnr spec --all -o DIR` over one file of N services, in one process, and `ctnr spec SERVICE` of the last service
+// of the largest file: wall time, CPU time (user + system) and peak RSS (the child's own, reported by a preload at
+// exit). Medians of interleaved runs, so the per-service cost (linear or not) shows next to the total. On a shared,
+// loaded machine wall times vary with the load; compare CPU times.
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -18,42 +19,58 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-export function measureBatch(sizes = [1000, 5000]) {
+/**
+ * Rows `{ services, what, ms, cpuMs, rssMb }`: `what` is `all` (spec --all -o DIR, one row per size, in the order
+ * given) or, with `one`, `one` (spec of the last service of the largest file, a last row).
+ */
+export function measureBatch(sizes = [1000, 5000], { one = false } = {}) {
   const root = mkdtempSync(path.join(os.tmpdir(), 'ctnr-bench-batch-'));
   try {
-    const cases = sizes.map((n) => {
+    const projects = sizes.map((n) => {
       const dir = path.join(root, `p${n}`);
       mkdirSync(dir);
       writeFileSync(path.join(dir, 'package.json'), '{ "private": true }\n');
       // No `image:`: the bench measures generation, not registry lookups (each service names its command).
       writeFileSync(path.join(dir, 'compose.yaml'), largeCompose(n).replaceAll('    image: busybox\n', ''));
-      return { n, dir, ms: [], rss: [] };
+      return { n, dir };
     });
+    const largest = projects[projects.length - 1];
+    const cases = [
+      ...projects.map((p) => ({ ...p, what: 'all', args: ['spec', '--all', '-o', path.join(p.dir, 'out'), '--compact'] })),
+      ...(one ? [{ ...largest, what: 'one', args: ['spec', `svc-${largest.n - 1}`, '--compact'] }] : []),
+    ].map((c) => ({ ...c, ms: [], cpu: [], rss: [] }));
     const once = (c) => {
       const out = path.join(c.dir, 'out');
       rmSync(out, { recursive: true, force: true });
       mkdirSync(out);
       const rssFile = path.join(c.dir, 'rss');
       const t0 = process.hrtime.bigint();
-      const r = spawnSync(process.execPath, ['--import', RSS_PROBE, CLI, 'spec', '--all', '-o', out, '--compact'], {
+      const r = spawnSync(process.execPath, ['--import', RSS_PROBE, '--', CLI, ...c.args], {
         cwd: c.dir, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CTNR_BENCH_RSS_FILE: rssFile },
       });
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (r.status !== 0) throw new Error(`spec --all (${c.n} services) failed: ${r.stderr}`);
-      const written = readdirSync(out).length;
-      if (written !== c.n) throw new Error(`spec --all wrote ${written} specs for ${c.n} services`);
+      if (r.status !== 0) throw new Error(`ctnr ${c.args.join(' ')} (${c.n} services) failed: ${r.stderr}`);
+      if (c.what === 'all') {
+        const written = readdirSync(out).length;
+        if (written !== c.n) throw new Error(`spec --all wrote ${written} specs for ${c.n} services`);
+      }
+      const [rssKb, cpuUs] = readFileSync(rssFile, 'utf8').split(' ').map(Number);
       c.ms.push(ms);
-      c.rss.push(Number(readFileSync(rssFile, 'utf8')) / 1024);
+      c.cpu.push(cpuUs / 1000);
+      c.rss.push(rssKb / 1024);
     };
-    for (const c of cases) once(c); // warm the page cache
-    for (const c of cases) (c.ms.length = 0), (c.rss.length = 0);
+    for (const c of cases) once(c); // warm the page cache and the CLI's code cache
+    for (const c of cases) (c.ms.length = 0), (c.cpu.length = 0), (c.rss.length = 0);
     for (let i = 0; i < RUNS; i++) for (const c of [...cases].sort(() => Math.random() - 0.5)) once(c);
-    return cases.map((c) => ({ services: c.n, ms: median(c.ms), rssMb: median(c.rss) }));
+    return cases.map((c) => ({ services: c.n, what: c.what, ms: median(c.ms), cpuMs: median(c.cpu), rssMb: median(c.rss) }));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const r of measureBatch()) console.log(`${String(r.services).padStart(6)} services  ${r.ms.toFixed(0).padStart(6)} ms  ${r.rssMb.toFixed(0).padStart(5)} MB peak RSS`);
+  for (const r of measureBatch(undefined, { one: true })) {
+    const what = r.what === 'all' ? 'spec --all -o DIR' : `spec svc-${r.services - 1}`;
+    console.log(`${String(r.services).padStart(6)} services  ${what.padEnd(18)} ${r.ms.toFixed(0).padStart(6)} ms wall  ${r.cpuMs.toFixed(0).padStart(6)} ms CPU  ${r.rssMb.toFixed(0).padStart(5)} MB peak RSS`);
+  }
 }
