@@ -11,9 +11,9 @@ import { printDiagnostics, red } from '../output.js';
  * anything is written, with the same hint as `check`.
  */
 export function selectServices(project: LoadedProject, names: readonly string[]): string[] {
-  const all = Object.keys(project.compose.services);
   for (const name of names) {
-    if (!all.includes(name)) {
+    if (!Object.hasOwn(project.compose.services, name)) {
+      const all = Object.keys(project.compose.services);
       throw new CtnrError('SERVICE_NOT_FOUND', `no service "${name}" in ${project.compose.displayFile}${didYouMean(name, all)} (services: ${all.join(', ') || 'none'})`);
     }
   }
