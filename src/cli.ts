@@ -7,9 +7,10 @@ import { escapeControls } from './engine/errors.js';
 import { VERSION } from './version.js';
 
 /**
- * The `ctnr` command's entry (dist/cli.mjs): only node's own modules. `--version` and `--help` are answered here;
- * every other command runs the CLI proper, dist/cli-body.cjs (src/cli/run.ts), through V8's code cache
- * (src/cli/code-cache.ts). scripts/bundle-cli.mjs fills in CTNR_CLI_BUILD.
+ * The `ctnr` command's entry (dist/cli.mjs): node's own modules and a few small ones of ctnr's, nothing from
+ * node_modules. `--version` and `--help` are answered here; every other command runs the CLI proper,
+ * dist/cli-body.cjs (src/cli/run.ts), through V8's code cache (src/cli/code-cache.ts). scripts/bundle-cli.mjs
+ * fills in CTNR_CLI_BUILD; unbundled (tsc's dist/src), src/cli/run.ts is imported as it is.
  */
 declare const CTNR_CLI_BUILD:
   | {
