@@ -38,8 +38,10 @@ export default defineConfig({
           // A worker runs its files one after another in one process and one module graph (no new process and
           // no re-import of src/ per file: a third less CPU, the runtime-spec validator built once per worker).
           // So a unit file leaves nothing behind: env vars and spies restored, process.exitCode reset, no
-          // vi.mock, no changing an object another module exported, no process.chdir.
+          // vi.mock, no changing an object another module exported, no process.chdir. The guard fails a file that
+          // leaves env vars, the cwd, the umask, process.exitCode or a stdout/stderr spy changed (and puts them back).
           isolate: false,
+          setupFiles: ['./test/helpers/isolation-guard.ts'],
         },
       },
       {
