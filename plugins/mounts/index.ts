@@ -8,8 +8,9 @@ import { volumesPlugin } from './volumes.js';
 import { secretsPlugin } from './secrets.js';
 import { configsPlugin } from './configs.js';
 import { imageVolumesPlugin } from './image-volumes.js';
+import { volumesFromPlugin } from './volumes-from.js';
 
-/** The mounts stage: root read-only, /dev/shm size, masked paths, the user's tmpfs and volumes, secrets and configs, the image's volumes. */
+/** The mounts stage: root read-only, /dev/shm size, masked paths, the user's tmpfs and volumes, volumes_from, secrets and configs, the image's volumes. */
 export function mountsPlugins(): Plugin[] {
-  return [readOnlyPlugin(), shmSizePlugin(), maskedPathsPlugin(), tmpfsPlugin(), volumesPlugin(), secretsPlugin(), configsPlugin(), imageVolumesPlugin(), mountOrderPlugin()];
+  return [readOnlyPlugin(), shmSizePlugin(), maskedPathsPlugin(), tmpfsPlugin(), volumesPlugin(), volumesFromPlugin(), secretsPlugin(), configsPlugin(), imageVolumesPlugin(), mountOrderPlugin()];
 }

@@ -51,6 +51,7 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   m('healthcheck', 'carried to an annotation'),
   // mounts
   m('volumes', 'mounts (bind, named volume, tmpfs)'),
+  m('volumes_from', 'SERVICE / service:SERVICE / container:ID [:ro|:rw]: its volumes and binds, resolved by ctnr up / run'),
   m('tmpfs', 'tmpfs mounts'),
   m('shm_size', '/dev/shm size'),
   m('devices', 'linux.devices + device cgroup rules; CDI names (vendor.com/class=name) through CDI specs'),
@@ -130,7 +131,6 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   i('cpu_percent', 'Windows only'),
   i('runtime', 'pick the runtime when running the bundle (runc/crun)'),
   // runtime-affecting, not honoured yet
-  r('volumes_from', 'sharing mounts of another container needs that container\'s state'),
   m('oom_kill_disable', 'linux.resources.memory.disableOOMKiller (cgroup v1 memory.oom_control; ignored by cgroup v2)'),
   r('storage_opt', 'storage driver options do not apply to a rootfs directory'),
   m('gpus', 'CDI devices of the CDI spec whose class is gpu (nvidia.com/gpu, …)'),

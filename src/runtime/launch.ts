@@ -9,6 +9,9 @@ import { cleanupContainer, DEFAULT_STOP_GRACE_NS, stopSignalOf } from './run.js'
 import { ociVersionFor, type Runtime } from './select.js';
 import { OCI_VERSION } from '../spec/version.js';
 import { mountShm } from './shm.js';
+import { VOLUME_PLUGINS } from '../../plugins/mounts/volumes-from.js';
+import type { Mount } from '../spec/types.js';
+import type { TraceEntry } from '../engine/types.js';
 import { queryState, readRecord, runRoot, runtimeRoot, type ContainerRecord } from './state.js';
 
 export interface PrepareOptions {
@@ -33,6 +36,25 @@ export interface PrepareOptions {
 function gracePeriodOf(spec: { annotations?: Record<string, string> }): number | undefined {
   const raw = spec.annotations?.[STOP_GRACE_PERIOD_ANNOTATION];
   return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
+}
+
+/**
+ * The container's volumes and binds (what `volumes_from` shares): the final spec's bind mounts at the destinations
+ * the volume plugins wrote (their own, image VOLUMEs, and what it got through volumes_from itself), sources made
+ * absolute (anonymous volumes live in the bundle).
+ */
+export function volumeMounts(mounts: readonly Mount[], trace: readonly TraceEntry[], bundleDir: string): Mount[] {
+  const dests = new Set<string>();
+  for (const t of trace) {
+    if (!VOLUME_PLUGINS.includes(t.plugin) || !t.pointer.startsWith('/mounts') || (t.op.op !== 'add' && t.op.op !== 'replace')) continue;
+    const value = (t.op as { value?: unknown }).value;
+    for (const m of Array.isArray(value) ? value : [value]) {
+      if (m && typeof m === 'object' && typeof (m as Mount).destination === 'string') dests.add(path.posix.normalize((m as Mount).destination));
+    }
+  }
+  return mounts
+    .filter((m) => dests.has(path.posix.normalize(m.destination)) && m.type !== 'tmpfs' && m.source !== undefined)
+    .map((m) => ({ ...m, source: path.resolve(bundleDir, m.source!), ...(m.options ? { options: [...m.options] } : {}) }));
 }
 
 /** The host directory bound at /dev/shm, when it is one. */
@@ -97,5 +119,7 @@ export async function prepareContainer(project: LoadedProject, service: string, 
   // directory): a container joining its IPC namespace binds it too.
   const shm = mountShm(bundle.dir) ?? shmSource(bundle.spec);
   if (shm !== undefined) record.shm = shm;
+  const mounts = volumeMounts(bundle.spec.mounts ?? [], bundle.run.result.trace, bundle.dir);
+  if (mounts.length > 0) record.mounts = mounts;
   return { record, bundle };
 }

@@ -85,13 +85,10 @@ export const EXPECTED_REFUSALS: Record<string, RefusalReason> = {
   // refused-key: a runtime-affecting key ctnr does not honour yet (keys.ts: refused): error, never a silent drop
   'compose-spec+compose-go/embedded/loader/loader_test.go.97.yaml#web': 'refused-key',
   'compose-spec+compose-go/embedded/loader/loader_test.go.97.yaml#worker': 'refused-key',
-  'compose-spec+compose-go/loader/testdata/compose-test-with-version.yaml#web': 'refused-key',
-  'compose-spec+compose-go/loader/testdata/extends/depends_on.yaml#with_volumes_from': 'refused-key',
   'docker+compose/pkg/e2e/testdata/TestComposeModel/compose.yaml#test': 'refused-key',
   'docker+compose/pkg/e2e/testdata/TestDependsOnMultipleProviders/compose.yaml#provider1': 'refused-key',
   'docker+compose/pkg/e2e/testdata/TestDependsOnMultipleProviders/compose.yaml#provider2': 'refused-key',
   'docker+compose/pkg/e2e/testdata/TestLocalComposeConfigNoConsistency/compose.yaml#incomplete': 'refused-key',
-  'docker+compose/pkg/e2e/testdata/TestNoDepsVolumeFrom/compose.yaml#app': 'refused-key',
   'docker+compose/pkg/e2e/testdata/TestPostStartAndPreStopHook/compose.yaml#sample': 'refused-key',
   'docker+compose/pkg/e2e/testdata/TestPostStartAndPreStopHook/compose.yaml#test': 'refused-key',
   'docker+compose/pkg/e2e/testdata/TestPostStartHookInError/compose.yaml#test': 'refused-key',
@@ -121,7 +118,11 @@ export const EXPECTED_REFUSALS: Record<string, RefusalReason> = {
   'docker+compose/pkg/e2e/testdata/TestSecretFromEnv/child/compose.yaml#included': 'missing-variable',
   'docker+compose/pkg/e2e/testdata/TestSecretFromInclude/child/compose.yaml#included': 'missing-variable',
   'docker+compose/pkg/e2e/testdata/TestUpImageID/compose.yaml': 'missing-variable',
-  // needs-other-container: network_mode/ipc service:X or container:X needs that container running (the caller passes its pid)
+  // needs-other-container: network_mode/ipc service:X or container:X needs that container running (the caller passes its pid);
+  // volumes_from needs its mounts (ctnr up / run pass them)
+  'compose-spec+compose-go/loader/testdata/compose-test-with-version.yaml#web': 'needs-other-container',
+  'compose-spec+compose-go/loader/testdata/extends/depends_on.yaml#with_volumes_from': 'needs-other-container',
+  'docker+compose/pkg/e2e/testdata/TestNoDepsVolumeFrom/compose.yaml#app': 'needs-other-container',
   'compose-spec+compose-go/embedded/loader/loader_test.go.83.yaml#redis': 'needs-other-container',
   'compose-spec+compose-go/loader/testdata/extends/depends_on.yaml#with_ipc': 'needs-other-container',
   'compose-spec+compose-go/loader/testdata/extends/depends_on.yaml#with_network_mode': 'needs-other-container',

@@ -35,7 +35,7 @@ export function reasonOf(err: CtnrError): RefusalReason {
   if (/ENOENT|not found|does not exist/.test(m) && !/external volume/.test(m)) return 'missing-file';
   if (err.code === 'KEY_UNSUPPORTED') return 'refused-key';
   if (/required variable|environment variable \w+ is not set/.test(m)) return 'missing-variable';
-  if (/has no known running process|network_mode and networks/.test(m)) return 'needs-other-container';
+  if (/has no known running process|network_mode and networks|known once it runs/.test(m)) return 'needs-other-container';
   if (err.plugin) return 'plugin-refused';
   if (/duplicate key|multiple documents|Merge sources|Excessive alias/.test(m)) return 'invalid-yaml';
   return 'invalid-compose';

@@ -40,7 +40,8 @@ describe('key policy', () => {
     ['deploy.resources.limits', 'mapped'],
     ['restart', 'carried'], ['depends_on', 'carried'],
     ['build', 'ignored'], ['develop', 'ignored'], ['pull_policy', 'ignored'],
-    ['volumes_from', 'refused'], ['gpus', 'mapped'],
+    ['volumes_from', 'mapped'], ['gpus', 'mapped'], ['links', 'mapped'], ['external_links', 'mapped'], ['mac_address', 'mapped'],
+    ['scale', 'mapped'], ['deploy.replicas', 'mapped'], ['storage_opt', 'refused'],
   ])('%s is %s', (key, cls) => {
     expect(KEY_POLICY.find((p) => p.key === key)?.class).toBe(cls);
   });
