@@ -153,6 +153,11 @@ export interface Plugin<Options = any> {
    * from configs and presets not shipped with ctnr, so that nothing takes a ctnr plugin's name by accident.
    */
   readonly replace?: boolean;
+  /**
+   * The mutator reads only `ctx.spec` (and `ctx.env`), never `ctx.service`: it also runs on a spec that did not
+   * come from a compose file (ctnr-runtime's spec mode, docs/runtime.md), where the others are left out.
+   */
+  readonly anySpec?: boolean;
   /** Mutator: returns RFC 6902 ops against the current spec. Never mutates `ctx.spec`. */
   apply?(ctx: PluginContext<Options>): PluginOutput | Promise<PluginOutput>;
   /** Validator: runs after every mutator, sees the final spec and the trace. */
