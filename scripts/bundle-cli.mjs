@@ -4,6 +4,8 @@
 // .ts configs. zod's 40 message locales are replaced by the English one the CLI uses (a third of zod's size).
 // A second entry, dist/unpack-child.mjs, is the rootless layer unpacker that src/image/unpack-userns.ts runs inside
 // a user namespace; @napi-rs/xattr stays external: it loads a native module of the platform's own package.
+// A third, dist/ctnr-runtime.mjs, is the OCI runtime wrapper (bin/ctnr-runtime.mjs, docs/runtime.md); its
+// pipeline for `create` sits in a lazy chunk, so the commands it only hands over load almost nothing.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
@@ -25,7 +27,7 @@ const zodEnglishOnly = {
 
 rmSync('dist/cli', { recursive: true, force: true });
 await build({
-  entryPoints: { cli: 'src/cli.ts', 'unpack-child': 'src/image/unpack-child.ts' },
+  entryPoints: { cli: 'src/cli.ts', 'unpack-child': 'src/image/unpack-child.ts', 'ctnr-runtime': 'src/runtime-shim/entry.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   chunkNames: 'cli/[name]-[hash]',

@@ -62,7 +62,7 @@ describe('exemption selectors', () => {
 });
 
 describe('Kubernetes identity from annotations', () => {
-  it.each([
+  it.each<{ name: string; annotations: Record<string, string>; expected: object }>([
     {
       name: 'containerd CRI',
       annotations: {

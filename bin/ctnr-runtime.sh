@@ -1,0 +1,67 @@
+# Sourced by bin/ctnr-runtime.mjs ("$0" is that file, or a link to it); POSIX sh (dash).
+#
+# ctnr-runtime speaks runc's command line and always ends in `exec` of the real runtime with the original
+# arguments, so the runtime keeps this process's pid, every inherited file descriptor, its signals and its exit
+# status. Without a runtime config that is all: no node start, the real runtime at once. With one, node runs
+# first (the pipeline for create/run, else reading which runtime the config names) and writes the runtime to
+# exec on fd 9; when node fails (a refused container, a broken config) its exit status is ours.
+# The config lookup mirrors src/runtime-shim/locate.ts: keep the two in step.
+
+ctnr_self=$(readlink -f -- "$0")
+
+# Is there a runtime config? (Which one, and whether it loads, is node's business.)
+ctnr_has_config() {
+  [ -n "${CTNR_RUNTIME_CONFIG:-}" ] && return 0
+  if [ "$(id -u)" = 0 ] && [ -z "${_CONTAINERS_ROOTLESS_UID:-}" ]; then
+    ctnr_dir=/etc/ctnr
+  else
+    ctnr_dir="${XDG_CONFIG_HOME:-${HOME:-}/.config}/ctnr"
+  fi
+  for ctnr_ext in json yaml yml mjs js ts; do
+    [ -e "$ctnr_dir/runtime.config.$ctnr_ext" ] && return 0
+  done
+  return 1
+}
+
+# ctnr_found := the first executable $1 on PATH, then in the system directories (engines start runtimes with a
+# short PATH, and Debian's runc is in /usr/sbin).
+ctnr_which() {
+  ctnr_ifs=$IFS
+  IFS=:
+  for ctnr_d in $PATH /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
+    if [ -n "$ctnr_d" ] && [ -f "$ctnr_d/$1" ] && [ -x "$ctnr_d/$1" ]; then
+      IFS=$ctnr_ifs
+      ctnr_found="$ctnr_d/$1"
+      return 0
+    fi
+  done
+  IFS=$ctnr_ifs
+  return 1
+}
+
+if ! ctnr_has_config; then
+  for ctnr_name in runc crun; do
+    ctnr_which "$ctnr_name" || continue
+    if [ "$(readlink -f -- "$ctnr_found")" = "$ctnr_self" ]; then
+      echo "ctnr: $ctnr_found is ctnr-runtime itself: install the real runtime (runc or crun) there" >&2
+      exit 1
+    fi
+    exec "$ctnr_found" "$@"
+  done
+  echo "ctnr: no OCI runtime found: install runc or crun" >&2
+  exit 1
+fi
+
+ctnr_node=${CTNR_NODE:-}
+if [ -z "$ctnr_node" ] && ctnr_which node; then ctnr_node=$ctnr_found; fi
+if [ -z "$ctnr_node" ]; then
+  echo "ctnr: node not found on PATH (set CTNR_NODE to its path)" >&2
+  exit 1
+fi
+# node's stdout goes to our stderr; fd 9 carries the runtime's path back.
+ctnr_runtime=$(CTNR_RUNTIME_HANDOVER_FD=9 CTNR_RUNTIME_SELF="$ctnr_self" "$ctnr_node" -- "$ctnr_self" "$@" 9>&1 1>&2) || exit $?
+if [ -z "$ctnr_runtime" ]; then
+  echo "ctnr: internal error: no runtime to hand over to" >&2
+  exit 1
+fi
+exec "$ctnr_runtime" "$@"
