@@ -44,6 +44,8 @@ export interface RuntimeArgs {
   containerId?: string;
   /** `exec --process FILE`. */
   processFile?: string;
+  /** `--preserve-fds N` of `create`/`run`/`exec`: descriptors 3… the container gets besides stdio and LISTEN_FDS. */
+  preserveFds?: number;
   /** Why the arguments cannot be read safely (a `create` that would have to be guessed); the command fails. */
   problem?: string;
 }
@@ -117,6 +119,7 @@ function readCreate(args: readonly string[], out: RuntimeArgs): void {
     if (flag.name === 'bundle' || flag.name === 'b') out.bundle = value;
     else if (flag.name === 'config' || flag.name === 'f') out.configFile = value;
     else if (flag.name === 'pid-file') out.pidFile = value;
+    else if (flag.name === 'preserve-fds') out.preserveFds = count(value);
   }
 }
 
@@ -133,7 +136,12 @@ function readExec(args: readonly string[], out: RuntimeArgs): void {
     const value = flag.inline ?? args[++i];
     if (flag.name === 'process' || flag.name === 'p') out.processFile = value;
     else if (flag.name === 'pid-file') out.pidFile = value;
+    else if (flag.name === 'preserve-fds') out.preserveFds = count(value);
   }
+}
+
+function count(value: string | undefined): number | undefined {
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
 }
 
 /** Whether the subcommand creates a container from a bundle (the only ones the pipeline runs for). */

@@ -10,21 +10,24 @@ import { readdirSync, readFileSync, writeSync } from 'node:fs';
  */
 export const HANDOVER_FD_ENV = 'CTNR_RUNTIME_HANDOVER_FD';
 
-export function handover(runtime: string, argv: readonly string[]): void {
+export function handover(runtime: string, argv: readonly string[], preserveFds = 0): void {
   const fd = process.env[HANDOVER_FD_ENV];
   if (fd && /^\d+$/.test(fd)) {
     writeSync(Number(fd), runtime);
     return;
   }
-  runChild(runtime, argv);
+  runChild(runtime, argv, preserveFds);
 }
 
 /**
- * Descriptors above 2 this process inherited (no close-on-exec flag): the ones an engine passes on purpose
- * (`--preserve-fds`, socket activation). Node opens its own with close-on-exec.
+ * Descriptors above 2 to pass on: 3 … 2+LISTEN_FDS+`--preserve-fds` (what the runtime hands the container), and
+ * any other this process inherited without close-on-exec. (Node marks some inherited descriptors close-on-exec
+ * itself, so the flag alone would lose a preserved one.)
  */
-function inheritedFds(): number[] {
+function inheritedFds(preserveFds: number): number[] {
   const out: number[] = [];
+  const listen = Number(process.env.LISTEN_FDS);
+  const wanted = 3 + (Number.isSafeInteger(listen) && listen > 0 ? listen : 0) + preserveFds;
   let names: string[];
   try {
     names = readdirSync('/proc/self/fd');
@@ -37,7 +40,7 @@ function inheritedFds(): number[] {
     try {
       const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
       // O_CLOEXEC is 02000000 (octal) on Linux.
-      if (flags !== undefined && (parseInt(flags, 8) & 0o2000000) === 0) out.push(fd);
+      if (fd < wanted || (flags !== undefined && (parseInt(flags, 8) & 0o2000000) === 0)) out.push(fd);
     } catch {
       // closed meanwhile (the directory listing's own descriptor)
     }
@@ -47,8 +50,8 @@ function inheritedFds(): number[] {
 
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
 
-function runChild(runtime: string, argv: readonly string[]): void {
-  const extra = inheritedFds();
+function runChild(runtime: string, argv: readonly string[], preserveFds: number): void {
+  const extra = inheritedFds(preserveFds);
   const stdio: StdioOptions = ['inherit', 'inherit', 'inherit'];
   const top = extra.length > 0 ? extra[extra.length - 1]! : 2;
   for (let fd = 3; fd <= top; fd++) (stdio as unknown[]).push(extra.includes(fd) ? fd : 'ignore');

@@ -24,7 +24,7 @@ export async function readRaw(file: string): Promise<unknown> {
     } catch (err) {
       throw new CtnrError('CONFIG_INVALID', `cannot read: ${(err as Error).message}`, { location: { file }, cause: err });
     }
-    return ext === '.json' ? parseJson(file, text) : await parseYaml(file, text);
+    return ext === '.json' ? await parseJson(file, text) : await parseYaml(file, text);
   }
   if (!['.mjs', '.js', '.cjs', '.ts', '.mts'].includes(ext)) {
     throw new CtnrError('CONFIG_INVALID', 'a runtime config is .json, .yaml, .mjs, .js or .ts', { location: { file } });
@@ -51,30 +51,35 @@ async function importDefault(file: string): Promise<unknown> {
   return jiti.import(file, { default: true });
 }
 
-function parseJson(file: string, text: string): unknown {
+async function parseJson(file: string, text: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (err) {
-    // V8 says "… at position N": point at the line.
-    const message = (err as Error).message;
-    const at = /position (\d+)/.exec(message);
-    const location: { file: string; line?: number; col?: number } = { file };
-    if (at) {
-      const before = text.slice(0, Number(at[1]));
-      location.line = before.split('\n').length;
-      location.col = before.length - before.lastIndexOf('\n');
-    }
-    throw new CtnrError('CONFIG_INVALID', `not valid JSON: ${message}`, { location, cause: err });
+    // Node 20 gives a position for some errors and quotes the text for others (`Unexpected token '}', "{…" is
+    // not valid JSON`): the message up to the quote, and the line from the position, else from the YAML parser
+    // (JSON is YAML), which points at the same place.
+    const message = (err as Error).message.split('\n')[0]!.replace(/, ".*$/, '');
+    const at = /at position (\d+)/.exec(message);
+    const before = at ? text.slice(0, Number(at[1])) : undefined;
+    const pos = before !== undefined
+      ? { line: before.split('\n').length, col: before.length - before.lastIndexOf('\n') }
+      : (await yamlParser())(text).errors[0]?.linePos?.[0];
+    throw new CtnrError('CONFIG_INVALID', `not valid JSON: ${message}`, { location: { file, ...(pos ? { line: pos.line, col: pos.col } : {}) }, cause: err });
   }
 }
 
+/** yaml is CommonJS: node gives it named exports, a lazy chunk of the bundle only a default (as cosmiconfig in src/config/load.ts). */
+async function yamlParser(): Promise<typeof import('yaml').parseDocument> {
+  const mod = (await import('yaml')) as typeof import('yaml') & { default?: typeof import('yaml') };
+  return mod.parseDocument ?? mod.default!.parseDocument;
+}
+
 async function parseYaml(file: string, text: string): Promise<unknown> {
-  const { parseDocument } = await import('yaml');
-  const doc = parseDocument(text, { merge: true, prettyErrors: false });
+  const doc = (await yamlParser())(text, { merge: true });
   const first = doc.errors[0];
   if (first) {
     const pos = first.linePos?.[0];
-    throw new CtnrError('CONFIG_INVALID', `not valid YAML: ${first.message.split('\n')[0]}`, {
+    throw new CtnrError('CONFIG_INVALID', `not valid YAML: ${first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`, {
       location: { file, ...(pos ? { line: pos.line, col: pos.col } : {}) },
     });
   }

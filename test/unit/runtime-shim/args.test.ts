@@ -23,7 +23,7 @@ describe('parseRuntimeArgs', () => {
     { name: 'single-dash long options (Go flags)', argv: ['-root', '/r', '-log', '/l', 'create', '-bundle', '/b', 'web'], expected: { log: '/l', command: 'create', bundle: '/b', containerId: 'web' } },
     { name: "crun's attached short value and --config", argv: ['create', '-b/b', '-fother.json', 'web'], expected: { command: 'create', bundle: '/b', configFile: 'other.json', containerId: 'web' } },
     { name: "crun's --config=", argv: ['create', '--config=spec.json', 'web'], expected: { command: 'create', configFile: 'spec.json', containerId: 'web' } },
-    { name: 'value flags are not the id', argv: ['create', '--console-socket', '/s', '--preserve-fds', '2', 'web'], expected: { command: 'create', containerId: 'web' } },
+    { name: 'value flags are not the id', argv: ['create', '--console-socket', '/s', '--preserve-fds', '2', 'web'], expected: { command: 'create', preserveFds: 2, containerId: 'web' } },
     { name: 'unknown global switch', argv: ['--debug', '--weird', 'create', 'web'], expected: { command: 'create', containerId: 'web' } },
     { name: '-- before the id', argv: ['create', '-b', '/b', '--', '-odd-id'], expected: { command: 'create', bundle: '/b', containerId: '-odd-id' } },
     { name: 'abbreviated --bundle is refused (crun would take it)', argv: ['create', '--bund', '/x', 'web'], expected: { command: 'create', containerId: '/x', problem: 'option --bund abbreviates --bundle: give it in full' } },
