@@ -9,16 +9,22 @@
 
 ctnr_self=$(readlink -f -- "$0")
 
-# Is there a runtime config? (Which one, and whether it loads, is node's business.)
+# Is there a runtime config? ctnr_config := its path. (Whether it is the only one and loads is node's business.)
 ctnr_has_config() {
-  [ -n "${CTNR_RUNTIME_CONFIG:-}" ] && return 0
+  if [ -n "${CTNR_RUNTIME_CONFIG:-}" ]; then
+    ctnr_config=$CTNR_RUNTIME_CONFIG
+    return 0
+  fi
   if [ "$(id -u)" = 0 ] && [ -z "${_CONTAINERS_ROOTLESS_UID:-}" ]; then
     ctnr_dir=/etc/ctnr
   else
     ctnr_dir="${XDG_CONFIG_HOME:-${HOME:-}/.config}/ctnr"
   fi
   for ctnr_ext in json yaml yml mjs js ts; do
-    [ -e "$ctnr_dir/runtime.config.$ctnr_ext" ] && return 0
+    if [ -e "$ctnr_dir/runtime.config.$ctnr_ext" ]; then
+      ctnr_config="$ctnr_dir/runtime.config.$ctnr_ext"
+      return 0
+    fi
   done
   return 1
 }
@@ -42,6 +48,7 @@ ctnr_which() {
 if ! ctnr_has_config; then
   for ctnr_name in runc crun; do
     ctnr_which "$ctnr_name" || continue
+    [ -n "${CTNR_RUNTIME_DEBUG:-}" ] && echo "ctnr-runtime: no config: exec $ctnr_found" >&2
     if [ "$(readlink -f -- "$ctnr_found")" = "$ctnr_self" ]; then
       echo "ctnr: $ctnr_found is ctnr-runtime itself: install the real runtime (runc or crun) there" >&2
       exit 1
@@ -58,8 +65,25 @@ if [ -z "$ctnr_node" ]; then
   echo "ctnr: node not found on PATH (set CTNR_NODE to its path)" >&2
   exit 1
 fi
+# A JSON or YAML config can start from the startup snapshot `npm run build` made (src/runtime-shim/snapshot.ts),
+# if this node is the one that built it (path, then size:mtime:inode, as scripts/bundle-cli.mjs wrote them).
+ctnr_blob="${ctnr_self%/bin/*}/dist/ctnr-runtime.blob"
+ctnr_snapshot=
+case $ctnr_config in
+  *.json | *.yaml | *.yml)
+    if [ -f "$ctnr_blob" ] && [ -f "$ctnr_blob.node" ] && { read -r ctnr_built_node && read -r ctnr_built_stat; } < "$ctnr_blob.node" \
+      && [ "$ctnr_built_stat" = "$(stat -L -c '%s:%Y:%i' -- "$ctnr_node" 2>/dev/null)" ]; then
+      ctnr_snapshot=1
+    fi
+    ;;
+esac
+[ -n "${CTNR_RUNTIME_DEBUG:-}" ] && echo "ctnr-runtime: config $ctnr_config: node${ctnr_snapshot:+ from the startup snapshot}" >&2
 # node's stdout goes to our stderr; fd 9 carries the runtime's path back.
-ctnr_runtime=$(CTNR_RUNTIME_HANDOVER_FD=9 CTNR_RUNTIME_SELF="$ctnr_self" "$ctnr_node" -- "$ctnr_self" "$@" 9>&1 1>&2) || exit $?
+if [ -n "$ctnr_snapshot" ]; then
+  ctnr_runtime=$(CTNR_RUNTIME_HANDOVER_FD=9 CTNR_RUNTIME_SELF="$ctnr_self" "$ctnr_node" --snapshot-blob "$ctnr_blob" -- "$@" 9>&1 1>&2) || exit $?
+else
+  ctnr_runtime=$(CTNR_RUNTIME_HANDOVER_FD=9 CTNR_RUNTIME_SELF="$ctnr_self" "$ctnr_node" -- "$ctnr_self" "$@" 9>&1 1>&2) || exit $?
+fi
 if [ -z "$ctnr_runtime" ]; then
   echo "ctnr: internal error: no runtime to hand over to" >&2
   exit 1

@@ -4,10 +4,13 @@
 // .ts configs. zod's 40 message locales are replaced by the English one the CLI uses (a third of zod's size).
 // A second entry, dist/unpack-child.mjs, is the rootless layer unpacker that src/image/unpack-userns.ts runs inside
 // a user namespace; @napi-rs/xattr stays external: it loads a native module of the platform's own package.
-// A third, dist/ctnr-runtime.mjs, is the OCI runtime wrapper (bin/ctnr-runtime.mjs, docs/runtime.md); its
-// pipeline for `create` sits in a lazy chunk, so the commands it only hands over load almost nothing.
+// dist/ctnr-runtime.mjs, the OCI runtime wrapper (bin/ctnr-runtime.mjs, docs/runtime.md), is a build of its
+// own: sharing chunks with the CLI cut its `create` path into some twenty files, and loading those cost more
+// than parsing one. Its pipeline sits in one lazy chunk (dist/runtime/), so the commands it only hands over load
+// almost nothing.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { rmSync, statSync, realpathSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 const zodEnglishOnly = {
@@ -27,7 +30,7 @@ const zodEnglishOnly = {
 
 rmSync('dist/cli', { recursive: true, force: true });
 await build({
-  entryPoints: { cli: 'src/cli.ts', 'unpack-child': 'src/image/unpack-child.ts', 'ctnr-runtime': 'src/runtime-shim/entry.ts' },
+  entryPoints: { cli: 'src/cli.ts', 'unpack-child': 'src/image/unpack-child.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   chunkNames: 'cli/[name]-[hash]',
@@ -43,3 +46,53 @@ await build({
   banner: { js: "import { createRequire as __ctnrCreateRequire } from 'node:module'; const require = __ctnrCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+
+rmSync('dist/runtime', { recursive: true, force: true });
+await build({
+  entryPoints: { 'ctnr-runtime': 'src/runtime-shim/entry.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'runtime/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  minify: process.env.CTNR_NO_MINIFY ? false : true,
+  legalComments: 'none',
+  external: ['jiti', '@napi-rs/xattr'],
+  plugins: [zodEnglishOnly],
+  banner: { js: "import { createRequire as __ctnrCreateRequire } from 'node:module'; const require = __ctnrCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+
+// A V8 startup snapshot of ctnr-runtime for JSON/YAML configs (src/runtime-shim/snapshot.ts): one CommonJS file
+// (a snapshot entry may require only node's own modules), run by `node --build-snapshot`. It fits only the node
+// that built it, so beside it goes that node's path and size:mtime:inode, which bin/ctnr-runtime.sh compares
+// before using it. Without a snapshot (an older node, a failed build) ctnr-runtime takes the ordinary path.
+const blob = 'dist/ctnr-runtime.blob';
+rmSync(blob, { force: true });
+rmSync(`${blob}.node`, { force: true });
+await build({
+  entryPoints: { snapshot: 'src/runtime-shim/snapshot.ts' },
+  outdir: 'dist/runtime',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  minify: process.env.CTNR_NO_MINIFY ? false : true,
+  legalComments: 'none',
+  external: ['jiti', '@napi-rs/xattr'],
+  plugins: [zodEnglishOnly],
+  logLevel: 'error',
+});
+const snap = spawnSync(process.execPath, ['--snapshot-blob', blob, '--build-snapshot', 'dist/runtime/snapshot.cjs'], { encoding: 'utf8' });
+if (snap.status === 0) {
+  const node = realpathSync(process.execPath);
+  const st = statSync(node);
+  writeFileSync(`${blob}.node`, `${node}\n${st.size}:${Math.floor(st.mtimeMs / 1000)}:${st.ino}\n${process.version}\n`);
+} else {
+  rmSync(blob, { force: true });
+  console.warn(`ctnr-runtime: no startup snapshot (it only makes create faster): ${(snap.stderr || snap.error?.message || '').split('\n').find((l) => l.trim()) ?? 'node --build-snapshot failed'}`);
+}

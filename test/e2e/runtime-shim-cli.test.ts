@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildBusyboxRootfs } from '../helpers/rootfs.js';
@@ -154,6 +154,48 @@ describe.skipIf(!built)('ctnr-runtime hands over unchanged', () => {
     const r = await shim(['create', 'c5'], { CTNR_RUNTIME_CONFIG: path.join(dir, 'missing.json') });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^ctnr: .*missing\.json: CTNR_RUNTIME_CONFIG names .* which does not exist/);
+  });
+});
+
+const hasSnapshot = existsSync(path.join(REPO, 'dist/ctnr-runtime.blob'));
+if (built && !hasSnapshot && IN_CI) throw new Error('dist/ctnr-runtime.blob missing in CI (npm run build makes it)');
+
+describe.skipIf(!hasSnapshot)('the startup snapshot (JSON and YAML configs)', () => {
+  it.each([
+    { config: 'snap.json', content: JSON.stringify({ presets: ['baseline'], runtime: 'FAKE' }), path: 'node from the startup snapshot' },
+    { config: 'snap.yaml', content: 'presets: [baseline]\nruntime: FAKE\n', path: 'node from the startup snapshot' },
+    { config: 'snap.mjs', content: 'export default { presets: ["baseline"], runtime: "FAKE" };', path: 'node\n' },
+  ])('$config: $path, same result', async ({ config: name, content, path: how }) => {
+    const cfg = config(name, content.replace('FAKE', fake));
+    clear();
+    const state = await shim(['state', 'c6'], { CTNR_RUNTIME_CONFIG: cfg, CTNR_RUNTIME_DEBUG: '1' });
+    expect(state.stderr).toBe(`ctnr-runtime: config ${cfg}: ${how.trim()}\nruntime stderr\n`);
+    expect(ran()).toBe(true);
+    // a refusal from the snapshot reads the same
+    const bundle = path.join(dir, `bundle-${name}`);
+    mkdirSync(bundle, { recursive: true });
+    writeFileSync(path.join(bundle, 'config.json'), JSON.stringify({ ociVersion: '1.0.2', process: { user: { uid: 0, gid: 0 }, cwd: '/', args: ['sh'] }, root: { path: 'rootfs' }, linux: { namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }], seccomp: { defaultAction: 'SCMP_ACT_ERRNO' } }, mounts: [{ destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['rw'] }] }));
+    clear();
+    const refused = await shim(['create', '--bundle', bundle, 'c6'], { CTNR_RUNTIME_CONFIG: cfg });
+    expect(refused.status).toBe(1);
+    expect(ran()).toBe(false);
+    expect(refused.stderr).toMatch(/^ctnr: policy baseline: privileged: privileged containers are not allowed \(\/sys is mounted writable at \/mounts\/0\/options\)\nctnr: policy baseline: procMount:/);
+  });
+
+  it('a snapshot built by another node is not used', async () => {
+    // a copy of the package whose snapshot names another node binary
+    const pkg = path.join(dir, 'pkg');
+    mkdirSync(path.join(pkg, 'bin'), { recursive: true });
+    mkdirSync(path.join(pkg, 'dist'), { recursive: true });
+    for (const f of ['ctnr-runtime.mjs', 'ctnr-runtime.sh']) writeFileSync(path.join(pkg, 'bin', f), readFileSync(path.join(REPO, 'bin', f)));
+    chmodSync(path.join(pkg, 'bin/ctnr-runtime.mjs'), 0o755);
+    for (const f of ['ctnr-runtime.mjs', 'runtime', 'ctnr-runtime.blob']) symlinkSync(path.join(REPO, 'dist', f), path.join(pkg, 'dist', f));
+    writeFileSync(path.join(pkg, 'dist/ctnr-runtime.blob.node'), '/usr/bin/node\n1:2:3\nv0.0.0\n');
+    const cfg = config('other.json', { presets: ['baseline'], runtime: fake });
+    clear();
+    const r = spawnSync(path.join(pkg, 'bin/ctnr-runtime.mjs'), ['state', 'c7'], { encoding: 'utf8', env: { PATH: process.env.PATH, CTNR_RUNTIME_CONFIG: cfg, CTNR_RUNTIME_DEBUG: '1' } });
+    expect(r.stderr).toBe(`ctnr-runtime: config ${cfg}: node\nruntime stderr\n`);
+    expect(ran()).toBe(true);
   });
 });
 
