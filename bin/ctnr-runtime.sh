@@ -1,13 +1,12 @@
-# Sourced by bin/ctnr-runtime.mjs ("$0" is that file, or a link to it); POSIX sh (dash).
+# Sourced by bin/ctnr-runtime.mjs, which sets ctnr_self to its own path (links resolved); POSIX sh (dash).
 #
 # ctnr-runtime speaks runc's command line and always ends in `exec` of the real runtime with the original
 # arguments, so the runtime keeps this process's pid, every inherited file descriptor, its signals and its exit
 # status. Without a runtime config that is all: no node start, the real runtime at once. With one, node runs
 # first (the pipeline for create/run, else reading which runtime the config names) and writes the runtime to
 # exec on fd 9; when node fails (a refused container, a broken config) its exit status is ours.
-# The config lookup mirrors src/runtime-shim/locate.ts: keep the two in step.
-
-ctnr_self=$(readlink -f -- "$0")
+# The config lookup mirrors src/runtime-shim/locate.ts: keep the two in step. Every command an engine runs passes
+# through here, so it forks nothing it can do with builtins (`test -ef`, `read`).
 
 # Is there a runtime config? ctnr_config := its path. (Whether it is the only one and loads is node's business.)
 ctnr_has_config() {
@@ -15,7 +14,11 @@ ctnr_has_config() {
     ctnr_config=$CTNR_RUNTIME_CONFIG
     return 0
   fi
-  if [ "$(id -u)" = 0 ] && [ -z "${_CONTAINERS_ROOTLESS_UID:-}" ]; then
+  ctnr_uid=
+  while read -r ctnr_key ctnr_real ctnr_effective ctnr_rest; do
+    if [ "$ctnr_key" = Uid: ]; then ctnr_uid=$ctnr_effective; break; fi
+  done < /proc/self/status
+  if [ "$ctnr_uid" = 0 ] && [ -z "${_CONTAINERS_ROOTLESS_UID:-}" ]; then
     ctnr_dir=/etc/ctnr
   else
     ctnr_dir="${XDG_CONFIG_HOME:-${HOME:-}/.config}/ctnr"
@@ -49,7 +52,7 @@ if ! ctnr_has_config; then
   for ctnr_name in runc crun; do
     ctnr_which "$ctnr_name" || continue
     [ -n "${CTNR_RUNTIME_DEBUG:-}" ] && echo "ctnr-runtime: no config: exec $ctnr_found" >&2
-    if [ "$(readlink -f -- "$ctnr_found")" = "$ctnr_self" ]; then
+    if [ "$ctnr_found" -ef "$ctnr_self" ]; then
       echo "ctnr: $ctnr_found is ctnr-runtime itself: install the real runtime (runc or crun) there" >&2
       exit 1
     fi
@@ -65,14 +68,14 @@ if [ -z "$ctnr_node" ]; then
   echo "ctnr: node not found on PATH (set CTNR_NODE to its path)" >&2
   exit 1
 fi
-# A JSON or YAML config can start from the startup snapshot `npm run build` made (src/runtime-shim/snapshot.ts),
-# if this node is the one that built it (path, then size:mtime:inode, as scripts/bundle-cli.mjs wrote them).
-ctnr_blob="${ctnr_self%/bin/*}/dist/ctnr-runtime.blob"
+# A JSON, YAML or .mjs config can start from the startup snapshot `npm run build` made (src/runtime-shim/snapshot.ts),
+# if this node is the file that built it and has not changed since (an upgrade replaces or touches it).
+ctnr_blob="${ctnr_self%/*}/../dist/ctnr-runtime.blob"
 ctnr_snapshot=
 case $ctnr_config in
-  *.json | *.yaml | *.yml)
-    if [ -f "$ctnr_blob" ] && [ -f "$ctnr_blob.node" ] && { read -r ctnr_built_node && read -r ctnr_built_stat; } < "$ctnr_blob.node" \
-      && [ "$ctnr_built_stat" = "$(stat -L -c '%s:%Y:%i' -- "$ctnr_node" 2>/dev/null)" ]; then
+  *.json | *.yaml | *.yml | *.mjs)
+    if [ -f "$ctnr_blob" ] && [ -f "$ctnr_blob.node" ] && read -r ctnr_built_node < "$ctnr_blob.node" \
+      && [ "$ctnr_node" -ef "$ctnr_built_node" ] && [ "$ctnr_blob" -nt "$ctnr_built_node" ]; then
       ctnr_snapshot=1
     fi
     ;;

@@ -9,7 +9,7 @@
 // than parsing one. Its pipeline sits in one lazy chunk (dist/runtime/), so the commands it only hands over load
 // almost nothing.
 import { build } from 'esbuild';
-import { rmSync, statSync, realpathSync, writeFileSync } from 'node:fs';
+import { rmSync, realpathSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
@@ -66,10 +66,10 @@ await build({
   logLevel: 'warning',
 });
 
-// A V8 startup snapshot of ctnr-runtime for JSON/YAML configs (src/runtime-shim/snapshot.ts): one CommonJS file
+// A V8 startup snapshot of ctnr-runtime for JSON, YAML and .mjs configs (src/runtime-shim/snapshot.ts): one CommonJS file
 // (a snapshot entry may require only node's own modules), run by `node --build-snapshot`. It fits only the node
-// that built it, so beside it goes that node's path and size:mtime:inode, which bin/ctnr-runtime.sh compares
-// before using it. Without a snapshot (an older node, a failed build) ctnr-runtime takes the ordinary path.
+// that built it, so beside it goes that node's path: bin/ctnr-runtime.sh uses the snapshot when the node it
+// runs is that file (test -ef) and older than the snapshot. Without a snapshot (an older node, a failed build) ctnr-runtime takes the ordinary path.
 const blob = 'dist/ctnr-runtime.blob';
 rmSync(blob, { force: true });
 rmSync(`${blob}.node`, { force: true });
@@ -89,9 +89,7 @@ await build({
 });
 const snap = spawnSync(process.execPath, ['--snapshot-blob', blob, '--build-snapshot', 'dist/runtime/snapshot.cjs'], { encoding: 'utf8' });
 if (snap.status === 0) {
-  const node = realpathSync(process.execPath);
-  const st = statSync(node);
-  writeFileSync(`${blob}.node`, `${node}\n${st.size}:${Math.floor(st.mtimeMs / 1000)}:${st.ino}\n${process.version}\n`);
+  writeFileSync(`${blob}.node`, `${realpathSync(process.execPath)}\n${process.version}\n`);
 } else {
   rmSync(blob, { force: true });
   console.warn(`ctnr-runtime: no startup snapshot (it only makes create faster): ${(snap.stderr || snap.error?.message || '').split('\n').find((l) => l.trim()) ?? 'node --build-snapshot failed'}`);

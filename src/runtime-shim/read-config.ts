@@ -31,13 +31,33 @@ export async function readRaw(file: string): Promise<unknown> {
   }
   try {
     // jiti itself takes ~200 ms to load here: an .mjs file (plain ESM) does not need it.
-    let value = ext === '.mjs' ? ((await import(pathToFileURL(file).href)) as { default?: unknown }).default : await importDefault(file);
+    let value = ext === '.mjs' ? await importEsm(file) : await importDefault(file);
     if (typeof value === 'function') value = await (value as (api: unknown) => unknown)((await import('./api.js')).runtimeApi);
     return value;
   } catch (err) {
     if (isCtnrError(err)) throw err;
     throw new CtnrError('CONFIG_INVALID', `cannot load: ${(err as Error)?.message?.split('\n')[0] ?? String(err)}`, { location: { file }, cause: err });
   }
+}
+
+/**
+ * An ES module's default export through require(esm) (Node ≥ 20.19): synchronous, and it works in the startup
+ * snapshot, which has no dynamic import(). A module with top-level await needs import(): fine outside the snapshot.
+ */
+async function importEsm(file: string): Promise<unknown> {
+  let mod: { default?: unknown };
+  try {
+    mod = createRequire(file)(file) as { default?: unknown };
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_REQUIRE_ASYNC_MODULE') throw err;
+    try {
+      mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    } catch (inner) {
+      if ((inner as { code?: string }).code !== 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING') throw inner;
+      throw new CtnrError('CONFIG_INVALID', 'uses top-level await, which ctnr-runtime cannot load from its startup snapshot: await inside the exported function instead', { location: { file } });
+    }
+  }
+  return mod.default;
 }
 
 let jiti: { import(id: string, opts?: { default?: boolean }): Promise<unknown> } | undefined;

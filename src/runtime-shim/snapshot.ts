@@ -5,14 +5,15 @@ import { main } from './main.js';
 import './create.js';
 import './read-config.js';
 import './config.js';
+import './api.js';
 import '../../presets/baseline.js';
 import '../../presets/restricted.js';
 
 /**
  * The entry of dist/ctnr-runtime.blob, a V8 startup snapshot `npm run build` makes for the node that built it
  * (scripts/bundle-cli.mjs). bin/ctnr-runtime.sh starts `node --snapshot-blob dist/ctnr-runtime.blob -- ARGS…`
- * for a JSON or YAML config when that node is the one it was built with: node then skips loading ~40 modules.
- * Module configs (.mjs, .ts) take the ordinary path: a snapshot has no dynamic import() for them.
+ * for a JSON, YAML or .mjs config when that node is the one it was built with: node then skips loading ~40
+ * modules. An .mjs config loads through require(esm); .js and .ts configs need jiti and take the ordinary path.
  * Nothing at module level may read the machine or the process: it would be frozen into the snapshot.
  */
 startupSnapshot.setDeserializeMainFunction(async () => {
