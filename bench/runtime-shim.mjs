@@ -66,6 +66,8 @@ export function measureRuntimeShim() {
       { key: 'state-mjs', name: 'ctnr-runtime state, .mjs config', cmd: SHIM, config: fix },
     ];
     const errFile = path.join(dir, 'stderr');
+    const cpuFile = path.join(dir, 'cpu');
+    const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
     const once = (v) => {
       const id = `ctnr-bench-${process.pid}-${++n}`;
       // a cgroup of its own per container (podman's path would be shared by all of them)
@@ -74,15 +76,18 @@ export function measureRuntimeShim() {
       const args = v.create ? ['create', '--bundle', bundle, id] : ['state', 'ctnr-bench-none'];
       // stderr to a file: the container's init inherits it, and a pipe would stay open until the container is deleted
       const err = openSync(errFile, 'w');
+      // /usr/bin/time reports the CPU the command and its children used: steadier than wall time on a busy machine.
+      const [cmd, argv] = TIME ? [TIME, ['-f', '%U %S', '-o', cpuFile, v.cmd, ...args]] : [v.cmd, args];
       const t0 = process.hrtime.bigint();
-      const r = spawnSync(v.cmd, args, { env, stdio: ['ignore', 'ignore', err] });
+      const r = spawnSync(cmd, argv, { env, stdio: ['ignore', 'ignore', err] });
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       closeSync(err);
+      const cpu = TIME ? readFileSync(cpuFile, 'utf8').trim().split('\n').pop().split(' ').reduce((a, x) => a + Number(x) * 1000, 0) : NaN;
       if (v.create) {
         spawnSync(runc, ['delete', '--force', id], { stdio: 'ignore' });
         if (r.status !== 0) throw new Error(`${v.name} failed: ${readFileSync(errFile, 'utf8')}`);
       }
-      return ms;
+      return { ms, cpu };
     };
     for (const v of variants) once(v); // warm the page cache
     const times = variants.map(() => []);
@@ -90,10 +95,13 @@ export function measureRuntimeShim() {
       const order = variants.map((_, k) => k).sort(() => Math.random() - 0.5);
       for (const k of order) times[k].push(once(variants[k]));
     }
-    const rows = variants.map((v, k) => ({ key: v.key, name: v.name, medianMs: median(times[k]) }));
-    const of = (key) => rows.find((r) => r.key === key).medianMs;
-    for (const r of rows) r.overMs = r.key.startsWith('state') || r.key === 'runc-state' ? r.medianMs - of('runc-state') : r.medianMs - of('runc');
-    return { rows };
+    const rows = variants.map((v, k) => ({ key: v.key, name: v.name, medianMs: median(times[k].map((t) => t.ms)), cpuMs: median(times[k].map((t) => t.cpu)) }));
+    const ref = (r) => rows.find((x) => x.key === (r.key.startsWith('state') || r.key === 'runc-state' ? 'runc-state' : 'runc'));
+    for (const r of rows) {
+      r.overMs = r.medianMs - ref(r).medianMs;
+      r.overCpuMs = r.cpuMs - ref(r).cpuMs;
+    }
+    return { rows, load: os.loadavg()[0] };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -106,9 +114,12 @@ export function printRuntimeShim(result) {
     return;
   }
   for (const r of result.rows) {
-    const over = r.key === 'runc' || r.key === 'runc-state' ? '' : `  (+${r.overMs.toFixed(1)} ms over ${r.key.startsWith('state') ? 'runc state' : 'runc create'})`;
-    console.log(`  ${r.name.padEnd(52)} ${r.medianMs.toFixed(1).padStart(7)} ms${over}`);
+    const base = r.key === 'runc' || r.key === 'runc-state';
+    const over = base ? '' : `  (+${r.overMs.toFixed(1)} ms over ${r.key.startsWith('state') ? 'runc state' : 'runc create'})`;
+    const cpu = Number.isNaN(r.cpuMs) ? '' : `  cpu ${r.cpuMs.toFixed(0).padStart(4)} ms${base ? '' : ` (+${r.overCpuMs.toFixed(0)})`}`;
+    console.log(`  ${r.name.padEnd(52)} ${r.medianMs.toFixed(1).padStart(7)} ms${over}${cpu}`);
   }
+  console.log(`  (load average ${result.load.toFixed(1)} while measuring: wall times grow with it, cpu times much less)`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) printRuntimeShim(measureRuntimeShim());

@@ -8,16 +8,21 @@
 # The config lookup mirrors src/runtime-shim/locate.ts: keep the two in step. Every command an engine runs passes
 # through here, so it forks nothing it can do with builtins (`test -ef`, `read`).
 
+# The effective uid, without forking id(1).
+ctnr_uid=
+while read -r ctnr_key ctnr_real ctnr_effective ctnr_rest; do
+  if [ "$ctnr_key" = Uid: ]; then
+    ctnr_uid=$ctnr_effective
+    break
+  fi
+done < /proc/self/status
+
 # Is there a runtime config? ctnr_config := its path. (Whether it is the only one and loads is node's business.)
 ctnr_has_config() {
   if [ -n "${CTNR_RUNTIME_CONFIG:-}" ]; then
     ctnr_config=$CTNR_RUNTIME_CONFIG
     return 0
   fi
-  ctnr_uid=
-  while read -r ctnr_key ctnr_real ctnr_effective ctnr_rest; do
-    if [ "$ctnr_key" = Uid: ]; then ctnr_uid=$ctnr_effective; break; fi
-  done < /proc/self/status
   if [ "$ctnr_uid" = 0 ] && [ -z "${_CONTAINERS_ROOTLESS_UID:-}" ]; then
     ctnr_dir=/etc/ctnr
   else
@@ -61,6 +66,46 @@ if ! ctnr_has_config; then
   echo "ctnr: no OCI runtime found: install runc or crun" >&2
   exit 1
 fi
+
+# The subcommand, past the global options (those taking a value as in src/runtime-shim/args.ts: keep in step).
+ctnr_cmd=
+ctnr_skip=
+for ctnr_arg in "$@"; do
+  if [ -n "$ctnr_skip" ]; then
+    ctnr_skip=
+    continue
+  fi
+  case $ctnr_arg in
+    --log | -log | --log-format | -log-format | --log-level | -log-level | --root | -root | --criu | -criu | \
+      --rootless | -rootless | --cgroup-manager | -cgroup-manager) ctnr_skip=1 ;;
+    -*) ;;
+    *)
+      ctnr_cmd=$ctnr_arg
+      break
+      ;;
+  esac
+done
+
+# Commands ctnr-runtime only hands over need nothing of the config but its runtime, which node remembers in a
+# cache file (src/runtime-shim/handover-cache.ts): while that file is ours, newer than the config and names it,
+# exec the runtime it names without starting node. Never for create or run, nor for a command this does not know.
+if [ -n "${XDG_RUNTIME_DIR:-}" ]; then
+  ctnr_cache=$XDG_RUNTIME_DIR/ctnr/runtime-handover
+elif [ "$ctnr_uid" = 0 ] && [ -z "${_CONTAINERS_ROOTLESS_UID:-}" ]; then
+  ctnr_cache=/run/ctnr/runtime-handover
+else
+  ctnr_cache=
+fi
+case $ctnr_cmd in
+  state | start | kill | delete | exec | ps | events | pause | resume | update | features | list | checkpoint | restore | spec | '')
+    if [ -n "$ctnr_cache" ] && [ -f "$ctnr_cache" ] && [ -O "$ctnr_cache" ] && [ "$ctnr_cache" -nt "$ctnr_config" ] \
+      && { read -r ctnr_cached_config && read -r ctnr_cached_runtime; } < "$ctnr_cache" \
+      && [ "$ctnr_cached_config" = "$ctnr_config" ] && [ -x "$ctnr_cached_runtime" ]; then
+      [ -n "${CTNR_RUNTIME_DEBUG:-}" ] && echo "ctnr-runtime: config $ctnr_config: exec $ctnr_cached_runtime (remembered)" >&2
+      exec "$ctnr_cached_runtime" "$@"
+    fi
+    ;;
+esac
 
 ctnr_node=${CTNR_NODE:-}
 if [ -z "$ctnr_node" ] && ctnr_which node; then ctnr_node=$ctnr_found; fi

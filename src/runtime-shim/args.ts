@@ -9,8 +9,8 @@
  * anywhere before `--`.
  */
 
-/** Global options that take a value (runc and crun together). */
-const GLOBAL_VALUE = new Set(['log', 'log-format', 'log-level', 'root', 'criu', 'rootless', 'cgroup-manager']);
+/** Global options that take a value (runc and crun together). bin/ctnr-runtime.sh skips the same ones. */
+export const GLOBAL_VALUE: ReadonlySet<string> = new Set(['log', 'log-format', 'log-level', 'root', 'criu', 'rootless', 'cgroup-manager']);
 
 /** Subcommand options that take a value, per subcommand group (runc's and crun's together). */
 const CREATE_VALUE = new Set(['bundle', 'b', 'console-socket', 'pid-file', 'preserve-fds', 'config', 'f']);
@@ -86,6 +86,11 @@ export function parseRuntimeArgs(argv: readonly string[]): RuntimeArgs {
   const rest = argv.slice(i + 1);
   if (out.command === 'create' || out.command === 'run') readCreate(rest, out);
   else if (out.command === 'exec') readExec(rest, out);
+  else if (!(SUBCOMMANDS as readonly string[]).includes(out.command) && rest.some((a) => a === 'create' || a === 'run')) {
+    // A global option this parser does not know took a value, and what looks like the subcommand is that value:
+    // the runtime may read `create` where this reads something else. Refuse rather than skip the pipeline.
+    out.problem = `cannot tell the subcommand: "${out.command}" is not one, and a later argument is create or run (a global option this wrapper does not know?)`;
+  }
   return out;
 }
 

@@ -1,7 +1,8 @@
 import { createsContainer, parseRuntimeArgs } from './args.js';
 import { handover } from './handover.js';
 import { findRuntimeConfig, resolveRuntime } from './locate.js';
-import { formatError } from './errors.js';
+import { CtnrError, formatError } from './errors.js';
+import { rememberRuntime } from './handover-cache.js';
 import { report, type LogTarget } from './log.js';
 
 /**
@@ -14,6 +15,7 @@ export async function main(argv: readonly string[], self: readonly string[]): Pr
   const log: LogTarget = { ...(args.log ? { log: args.log } : {}), ...(args.logFormat ? { logFormat: args.logFormat } : {}) };
   let runtime: string | undefined;
   try {
+    if (args.problem && !createsContainer(args)) throw new CtnrError('USAGE', args.problem);
     const configFile = findRuntimeConfig();
     if (configFile === undefined) {
       runtime = resolveRuntime(undefined, { self });
@@ -24,6 +26,7 @@ export async function main(argv: readonly string[], self: readonly string[]): Pr
       const { readRuntimeName } = await import('./read-config.js');
       runtime = resolveRuntime(await readRuntimeName(configFile), { configFile, self });
     }
+    if (configFile !== undefined && runtime !== undefined) rememberRuntime(configFile, runtime);
   } catch (err) {
     report(log, 'error', formatError(err).split('\n'), true);
     return 1;

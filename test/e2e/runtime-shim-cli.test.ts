@@ -21,8 +21,11 @@ if (!built && IN_CI) throw new Error('dist/ctnr-runtime.mjs missing in CI (npm t
 let dir: string;
 let fake: string;
 let report: string;
+let runDir: string;
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'ctnr-shim-cli-'));
+  runDir = path.join(dir, 'run');
+  mkdirSync(runDir, { mode: 0o700 });
   report = path.join(dir, 'report');
   fake = path.join(dir, 'fake-runtime');
   // Reports its arguments (one per line), pid and a marker variable; writes to fd 3 when open; exits FAKE_EXIT.
@@ -50,7 +53,8 @@ function shim(args: readonly string[], env: Record<string, string | undefined>, 
   return new Promise((resolve) => {
     const cmd = viaNode ? process.execPath : SHIM;
     const argv = viaNode ? ['--', SHIM, ...args] : [...args];
-    const child = spawn(cmd, argv, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    // Its own runtime directory: the handover cache of these tests stays out of /run/ctnr.
+    const child = spawn(cmd, argv, { env: { PATH: process.env.PATH, XDG_RUNTIME_DIR: runDir, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let fd3 = '';
@@ -154,6 +158,44 @@ describe.skipIf(!built)('ctnr-runtime hands over unchanged', () => {
     const r = await shim(['create', 'c5'], { CTNR_RUNTIME_CONFIG: path.join(dir, 'missing.json') });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^ctnr: .*missing\.json: CTNR_RUNTIME_CONFIG names .* which does not exist/);
+  });
+});
+
+describe.skipIf(!built)('the handover cache: commands that only hand over skip node', () => {
+  it('state: node once, then the remembered runtime until the config changes; create always runs the pipeline', async () => {
+    rmSync(path.join(runDir, 'ctnr'), { recursive: true, force: true });
+    const cfg = config('cached.mjs', `export default { runtime: ${JSON.stringify(fake)} };`);
+    const debug = { CTNR_RUNTIME_CONFIG: cfg, CTNR_RUNTIME_DEBUG: '1' };
+    const first = await shim(['--root', '/r', 'state', 'c8'], debug);
+    expect(first.stderr).toMatch(/^ctnr-runtime: config .*cached\.mjs: node/);
+    expect(readFileSync(path.join(runDir, 'ctnr/runtime-handover'), 'utf8')).toBe(`${cfg}\n${fake}\n`);
+    clear();
+    const second = await shim(['--root', '/r', 'state', 'c8'], debug);
+    expect(second.stderr).toBe(`ctnr-runtime: config ${cfg}: exec ${fake} (remembered)\nruntime stderr\n`);
+    expect(readFileSync(`${report}.args`, 'utf8')).toBe('--root\n/r\nstate\nc8\n');
+    expect(Number(readFileSync(`${report}.pid`, 'utf8'))).toBe(second.pid);
+    // a changed config is read again
+    writeFileSync(cfg, `export default { runtime: ${JSON.stringify(fake)} }; // edited`);
+    expect((await shim(['state', 'c8'], debug)).stderr).toMatch(/^ctnr-runtime: config .*: node/);
+    // create and run never take the cache
+    const bundle = path.join(dir, 'bundle-cached');
+    mkdirSync(bundle, { recursive: true });
+    writeFileSync(path.join(bundle, 'config.json'), '{"ociVersion":"1.0.2"}');
+    for (const command of ['create', 'run']) {
+      const r = await shim(['--log-format', 'json', command, '--bundle', bundle, 'c8'], debug);
+      expect(r.stderr).toMatch(/^ctnr-runtime: config .*: node/);
+    }
+    // a cache naming another config is not used
+    writeFileSync(path.join(runDir, 'ctnr/runtime-handover'), `/elsewhere/runtime.config.json\n${fake}\n`);
+    expect((await shim(['state', 'c8'], debug)).stderr).toMatch(/^ctnr-runtime: config .*: node/);
+  });
+
+  it('a subcommand that cannot be told (an unknown global option took a value before create) is refused', async () => {
+    clear();
+    const r = await shim(['--frobnicate', 'x', 'create', '--bundle', dir, 'c9'], { CTNR_RUNTIME_CONFIG: config('any.json', { runtime: fake }) });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('ctnr: cannot tell the subcommand: "x" is not one, and a later argument is create or run');
+    expect(ran()).toBe(false);
   });
 });
 

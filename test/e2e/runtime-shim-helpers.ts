@@ -85,13 +85,15 @@ export function buildImageTarball(file: string): void {
 
 /**
  * The script an engine runs as its runtime: sets CTNR_RUNTIME_CONFIG (the engines start runtimes with an almost
- * empty environment) and runs bin/ctnr-runtime.mjs. For `create` it also keeps copies, in `saveDir/<id>/`, of
+ * empty environment) and XDG_RUNTIME_DIR (for the handover cache) and runs bin/ctnr-runtime.mjs. For `create` it also keeps copies, in `saveDir/<id>/`, of
  * the bundle's config.json before and after and of ctnr-trace.json (containerd removes the bundle with the task).
  */
 export function writeWrapper(file: string, config: string | undefined, saveDir: string): void {
   const lines = [
     '#!/bin/sh',
     config ? `export CTNR_RUNTIME_CONFIG='${config}'` : 'unset CTNR_RUNTIME_CONFIG',
+    // the handover cache of the tests stays out of /run/ctnr
+    `export XDG_RUNTIME_DIR='${saveDir}'`,
     'bundle=.; prev=; create=; for a in "$@"; do case "$prev" in --bundle|-b) bundle=$a;; esac; [ "$a" = create ] && create=1; prev=$a; id=$a; done',
     'if [ -n "$create" ]; then',
     `  d='${saveDir}'/$id; mkdir -p "$d"; cp "$bundle/config.json" "$d/before.json"`,

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createsContainer, parseRuntimeArgs, type RuntimeArgs } from '../../../src/runtime-shim/args.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createsContainer, GLOBAL_VALUE, parseRuntimeArgs, type RuntimeArgs } from '../../../src/runtime-shim/args.js';
+import { REPO } from '../../helpers/shared.js';
 
 describe('parseRuntimeArgs', () => {
   it.each<{ name: string; argv: string[]; expected: RuntimeArgs }>([
@@ -32,6 +35,12 @@ describe('parseRuntimeArgs', () => {
     { name: 'exec: what follows the id is the command', argv: ['exec', '-t', 'web', 'sh', '-c', '--bundle'], expected: { command: 'exec', containerId: 'web' } },
     { name: 'state', argv: ['--root', '/r', 'state', 'web'], expected: { command: 'state' } },
     { name: '--version alone', argv: ['--version'], expected: {} },
+    {
+      name: 'an unknown global option with a value hides create: refused',
+      argv: ['--frobnicate', 'x', 'create', 'web'],
+      expected: { command: 'x', problem: 'cannot tell the subcommand: "x" is not one, and a later argument is create or run (a global option this wrapper does not know?)' },
+    },
+    { name: 'a known subcommand with create further on is fine', argv: ['exec', 'web', 'npm', 'run', 'build'], expected: { command: 'exec', containerId: 'web' } },
     { name: 'nothing', argv: [], expected: {} },
   ])('$name', ({ argv, expected }) => {
     expect(parseRuntimeArgs(argv)).toEqual(expected);
@@ -46,4 +55,12 @@ describe('parseRuntimeArgs', () => {
   ] as const)('createsContainer(%s) = %s', (command, expected) => {
     expect(createsContainer(command === undefined ? {} : { command })).toBe(expected);
   });
+});
+
+it('bin/ctnr-runtime.sh skips the same global options with values as the parser (it finds the subcommand for the cache)', () => {
+  const sh = readFileSync(path.join(REPO, 'bin/ctnr-runtime.sh'), 'utf8');
+  const pattern = /case \$ctnr_arg in\n([\s\S]*?)\) ctnr_skip=1/.exec(sh)![1]!;
+  const names = new Set(pattern.split(/[|\\\s]+/).filter(Boolean).map((n) => n.replace(/^--?/, '')));
+  expect([...names].sort()).toEqual([...GLOBAL_VALUE].sort());
+  for (const n of GLOBAL_VALUE) expect(pattern).toContain(`--${n} | -${n}`);
 });
