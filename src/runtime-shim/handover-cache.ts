@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isRootless, type Environment } from './locate.js';
 import { writeAtomic } from './write.js';
@@ -25,7 +25,9 @@ export function rememberRuntime(configFile: string, runtime: string, env: Enviro
     // Only a directory of our own that nobody else can write: the script execs what this file names.
     const st = lstatSync(dir);
     if (!st.isDirectory() || st.uid !== process.geteuid?.() || (st.mode & 0o022) !== 0) return;
-    writeAtomic(file, `${configFile}\n${runtime}\n`, { mode: 0o600, uid: st.uid, gid: st.gid });
+    const content = `${configFile}\n${runtime}\n`;
+    if (existsSync(file) && readFileSync(file, 'utf8') === content && statSync(file).mtimeMs > statSync(configFile).mtimeMs) return;
+    writeAtomic(file, content, { mode: 0o600, uid: st.uid, gid: st.gid }, false);
   } catch {
     // read-only /run, a full disk: no cache
   }
