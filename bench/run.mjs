@@ -19,6 +19,9 @@ for (const r of cold) console.log(`  ${r.name.padEnd(52)} ${r.medianMs.toFixed(1
 console.log('large compose file (loading it; the time should double with the services, not quadruple):');
 const { measureLargeFile } = await import('./large-file.mjs');
 for (const r of await measureLargeFile()) console.log(`  ${String(r.services).padStart(6)} services (${(r.bytes / 1e6).toFixed(1)} MB)  ${r.ms.toFixed(0).padStart(7)} ms`);
+// ctnr-runtime create against runc create (issue 18; root, runc and busybox, else it says why it skipped).
+const { measureRuntimeShim, printRuntimeShim } = await import('./runtime-shim.mjs');
+printRuntimeShim(measureRuntimeShim());
 
 /**
  * Plugins from outside ctnr's presets see `ctx.spec` through read-only views and have their values copied

@@ -28,12 +28,15 @@ const RESTRICTED_FIX = `export default ({ restrictedPreset, op }) => ({
 
 const REFUSAL = 'ctnr: policy baseline: privileged: privileged containers are not allowed';
 
+/** baseline in warn mode: findings reported, the container runs. */
+const WARN = `export default ({ baselinePreset }) => ({ presets: [baselinePreset({ mode: 'warn' })], runtime: 'runc' });\n`;
+
 interface Setup {
   dir: string;
   tarball: string;
   saveDir: string;
-  /** Wrapper script per config: baseline, fix, none. */
-  runtimes: Record<'baseline' | 'fix' | 'none', string>;
+  /** Wrapper script per config: baseline, fix, warn, none. */
+  runtimes: Record<'baseline' | 'fix' | 'warn' | 'none', string>;
 }
 
 function setup(prefix: string): Setup {
@@ -44,13 +47,16 @@ function setup(prefix: string): Setup {
   mkdirSync(configs);
   writeFileSync(path.join(configs, 'baseline.json'), JSON.stringify(BASELINE));
   writeFileSync(path.join(configs, 'fix.mjs'), RESTRICTED_FIX);
+  writeFileSync(path.join(configs, 'warn.mjs'), WARN);
   const saveDir = path.join(dir, 'saved');
   mkdirSync(saveDir);
   const runtimes = {
     baseline: path.join(dir, 'ctnr-runtime-baseline'),
     fix: path.join(dir, 'ctnr-runtime-fix'),
+    warn: path.join(dir, 'ctnr-runtime-warn'),
     none: path.join(dir, 'ctnr-runtime-none'),
   };
+  writeWrapper(runtimes.warn, path.join(configs, 'warn.mjs'), saveDir);
   writeWrapper(runtimes.baseline, path.join(configs, 'baseline.json'), saveDir);
   writeWrapper(runtimes.fix, path.join(configs, 'fix.mjs'), saveDir);
   writeWrapper(runtimes.none, undefined, saveDir);
@@ -78,7 +84,7 @@ describe.skipIf(!engineAvailable('runtime-shim podman e2e', ['podman', 'conmon',
   let podman: Podman;
   beforeAll(() => {
     s = setup('ctnr-shim-podman-');
-    podman = new Podman(path.join(s.dir, 'podman'), { 'ctnr-runtime': s.runtimes.baseline, 'ctnr-fix': s.runtimes.fix, 'ctnr-none': s.runtimes.none });
+    podman = new Podman(path.join(s.dir, 'podman'), { 'ctnr-runtime': s.runtimes.baseline, 'ctnr-fix': s.runtimes.fix, 'ctnr-warn': s.runtimes.warn, 'ctnr-none': s.runtimes.none });
     const load = podman.run(['load', '--input', s.tarball]);
     expect(load.stderr + load.stdout).toContain(IMAGE);
     expect(load.status).toBe(0);
@@ -102,6 +108,19 @@ describe.skipIf(!engineAvailable('runtime-shim podman e2e', ['podman', 'conmon',
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('hello from the container');
+  });
+
+  it('baseline warn: --privileged runs, the warnings go where the runtime\'s stderr goes (the container log)', () => {
+    const r = run('ctnr-warn', ['--name', 'shim-warn', '--privileged', IMAGE, 'echo', 'ran anyway']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('ran anyway');
+    const logs = podman.run(['logs', 'shim-warn']);
+    expect(logs.stdout + logs.stderr).toContain(REFUSAL);
+    const id = podman.run(['inspect', '--format', '{{.Id}}', 'shim-warn']).stdout.trim();
+    const { before, after, trace } = saved(s.saveDir, id);
+    expect(after.equals(before)).toBe(true); // warnings change nothing
+    expect(trace.policy.summary.warn).toBeGreaterThan(0);
+    podman.run(['rm', '--force', 'shim-warn']);
   });
 
   it('podman exec and podman stop go through to runc', () => {
