@@ -47,9 +47,40 @@ export function violationLines(violations: readonly PolicyViolation[]): PolicyLi
   }
   return [...groups.values()].map((list) => {
     const { validator, control, mode } = list[0]!;
-    const details = list.map((v) => `${v.message}${v.pointer ? ` at ${v.pointer}` : ''}`).join('; ');
+    const details = findings(list).join('; ');
     const summary = SUMMARY[control];
     const text = summary ? `policy ${policyName(validator)}: ${control}: ${summary} (${details})` : `policy ${policyName(validator)}: ${control}: ${details}`;
     return { mode, text };
+  });
+}
+
+/**
+ * The findings of one control as text. The capability controls report each set alike ("bounding set has X",
+ * "effective set has X", …): those become one finding naming the sets, so a refusal stays readable where an engine
+ * shows it (a pod's events).
+ */
+function findings(list: readonly PolicyViolation[]): string[] {
+  const out: string[] = [];
+  const sets = new Map<string, string[]>();
+  for (const v of list) {
+    const m = /^(\w+) set has (.*)$/s.exec(v.message);
+    if (m && v.pointer.startsWith('/process/capabilities/')) {
+      const same = sets.get(m[2]!);
+      if (same) {
+        same.push(m[1]!);
+        continue;
+      }
+      const named = [m[1]!];
+      sets.set(m[2]!, named);
+      out.push(`\u0000${m[2]}`);
+      continue;
+    }
+    out.push(`${v.message}${v.pointer ? ` at ${v.pointer}` : ''}`);
+  }
+  return out.map((t) => {
+    if (!t.startsWith('\u0000')) return t;
+    const rest = t.slice(1);
+    const named = sets.get(rest)!;
+    return `${named.join(', ')} set${named.length > 1 ? 's have' : ' has'} ${rest} at /process/capabilities`;
   });
 }

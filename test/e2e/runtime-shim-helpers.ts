@@ -172,10 +172,9 @@ export class Podman {
     }));
   }
 
-  /** Remove every container and the storage (vfs: plain directories). */
+  /** Remove every container, then the storage (vfs: plain directories; a container's /dev/shm is a mount). */
   cleanup(): void {
     this.run(['rm', '--all', '--force', '--time', '0']);
-    this.run(['system', 'reset', '--force']);
     unmountUnder(this.dir);
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -63,6 +63,19 @@ describe('violation lines', () => {
     ]);
   });
 
+  it('capability sets with the same finding are named together', () => {
+    const extra = 'CAP_SYS_ADMIN (beyond the PSS baseline set)';
+    expect(violationLines([
+      v('capabilities', `bounding set has ${extra}`, '/process/capabilities/bounding'),
+      v('capabilities', `effective set has ${extra}`, '/process/capabilities/effective'),
+      v('capabilities', 'ambient set has CAP_NET_RAW (beyond the PSS baseline set)', '/process/capabilities/ambient'),
+      v('capabilities', `permitted set has ${extra}`, '/process/capabilities/permitted'),
+    ])).toEqual([{
+      mode: 'enforce',
+      text: `policy baseline: capabilities: capabilities beyond the baseline set are not allowed (bounding, effective, permitted sets have ${extra} at /process/capabilities; ambient set has CAP_NET_RAW (beyond the PSS baseline set) at /process/capabilities)`,
+    }]);
+  });
+
   it.each([
     ['ctnr:policy-baseline', 'baseline'],
     ['ctnr:policy-restricted', 'restricted'],
