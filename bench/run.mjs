@@ -21,6 +21,10 @@ for (const r of cold) console.log(`  ${r.name.padEnd(52)} ${r.medianMs.toFixed(1
 console.log('large compose file (loading it; the time should double with the services, not quadruple):');
 const { measureLargeFile } = await import('./large-file.mjs');
 for (const r of await measureLargeFile()) console.log(`  ${String(r.services).padStart(6)} services (${(r.bytes / 1e6).toFixed(1)} MB)  ${r.ms.toFixed(0).padStart(7)} ms`);
+// ctnr-runtime create against runc create (issue 18; root, runc and busybox, else it says why it skipped).
+const { measureRuntimeShim, printRuntimeShim } = await import('./runtime-shim.mjs');
+printRuntimeShim(measureRuntimeShim());
+
 console.log('batch: `ctnr spec --all -o DIR`, one process (median wall time and peak RSS):');
 const batch = measureBatch();
 for (const r of batch) console.log(`  ${String(r.services).padStart(6)} services  ${r.ms.toFixed(0).padStart(6)} ms  ${r.rssMb.toFixed(0).padStart(5)} MB  target (1,000) < 1000 ms, < 200 MB`);

@@ -3,6 +3,7 @@ import { pluginOptions } from '../../src/engine/options.js';
 import { ops } from '../../src/engine/patch.js';
 import { RESTRICTED_CAPABILITIES } from '../../src/policy/controls.js';
 import { fixApplies, fixOptionsSchema, type FixOptions } from '../../src/policy/fix.js';
+import { serviceSubject } from '../../src/policy/subject.js';
 
 /**
  * Restricted `fix: true`: keep only CAP_NET_BIND_SERVICE in every capability set (PSS restricted "drop ALL").
@@ -17,9 +18,11 @@ export function policyFixCapabilitiesPlugin(options: FixOptions = {}) {
     stage: 'process',
     enforce: 'post',
     options: opts,
-    apply({ spec, serviceName }) {
+    // reads only the spec: runs in ctnr-runtime's spec mode too
+    anySpec: true,
+    apply({ spec, service, serviceName }) {
       const caps = spec.process?.capabilities;
-      if (!caps || !fixApplies(opts, serviceName, 'capabilitiesRestricted')) return [];
+      if (!caps || !fixApplies(opts, serviceSubject(serviceName, service.image, spec.annotations), 'capabilitiesRestricted')) return [];
       const next: Record<string, string[]> = {};
       let changed = false;
       for (const [set, list] of Object.entries(caps)) {

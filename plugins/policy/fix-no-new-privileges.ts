@@ -2,6 +2,7 @@ import { definePlugin } from '../../src/engine/define.js';
 import { pluginOptions } from '../../src/engine/options.js';
 import { ops } from '../../src/engine/patch.js';
 import { fixApplies, fixOptionsSchema, type FixOptions } from '../../src/policy/fix.js';
+import { serviceSubject } from '../../src/policy/subject.js';
 
 /**
  * Restricted `fix: true`: `process.noNewPrivileges = true` (PSS allowPrivilegeEscalation: false), even over
@@ -14,9 +15,11 @@ export function policyFixNoNewPrivilegesPlugin(options: FixOptions = {}) {
     stage: 'process',
     enforce: 'post',
     options: opts,
-    apply({ spec, serviceName }) {
+    // reads only the spec: runs in ctnr-runtime's spec mode too
+    anySpec: true,
+    apply({ spec, service, serviceName }) {
       if (!spec.process || spec.process.noNewPrivileges === true) return [];
-      if (!fixApplies(opts, serviceName, 'allowPrivilegeEscalation')) return [];
+      if (!fixApplies(opts, serviceSubject(serviceName, service.image, spec.annotations), 'allowPrivilegeEscalation')) return [];
       return [ops.set(spec, '/process/noNewPrivileges', true)];
     },
   });

@@ -2,6 +2,7 @@ import { definePlugin } from '../../src/engine/define.js';
 import { pluginOptions } from '../../src/engine/options.js';
 import { ops } from '../../src/engine/patch.js';
 import { fixApplies, fixOptionsSchema, type FixOptions } from '../../src/policy/fix.js';
+import { serviceSubject } from '../../src/policy/subject.js';
 
 /**
  * Restricted `fix: true` with `readOnlyRoot: true`: `root.readonly = true`. Last in the mounts stage, after
@@ -14,8 +15,10 @@ export function policyFixReadOnlyRootPlugin(options: FixOptions = {}) {
     stage: 'mounts',
     enforce: 'post',
     options: opts,
-    apply({ spec, serviceName }) {
-      if (spec.root?.readonly === true || !fixApplies(opts, serviceName, 'readOnlyRootFilesystem')) return [];
+    // reads only the spec: runs in ctnr-runtime's spec mode too
+    anySpec: true,
+    apply({ spec, service, serviceName }) {
+      if (spec.root?.readonly === true || !fixApplies(opts, serviceSubject(serviceName, service.image, spec.annotations), 'readOnlyRootFilesystem')) return [];
       if (!spec.root) return [ops.add('/root', { path: 'rootfs', readonly: true })];
       return [ops.set(spec, '/root/readonly', true)];
     },

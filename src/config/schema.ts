@@ -33,6 +33,8 @@ function buildSchemas() {
       validate: fn.optional(),
       /** Take the place of ctnr's plugin of the same name (required for a `ctnr:` name outside ctnr's presets). */
       replace: z.boolean().optional(),
+      /** The mutator reads only the spec: it also runs in ctnr-runtime's spec mode (docs/runtime.md). */
+      anySpec: z.boolean().optional(),
       /** Milliseconds an async apply/validate may take (default 30 000). */
       timeoutMs: z.union([z.number().int().positive(), z.literal(Infinity)]).optional(),
     })

@@ -83,6 +83,37 @@ export interface Env {
    * (`acme.registryMirror`). ctnr reads nothing here; a plugin must check what it reads.
    */
   extra?: Readonly<Record<string, unknown>>;
+  /**
+   * ctnr-runtime's spec mode (docs/runtime.md): the container an engine (podman, containerd, a kubelet) asked the
+   * runtime to create, with the annotations it put on the spec. Absent when generating from a compose file.
+   */
+  container?: RuntimeContainer;
+  /** ctnr-runtime's spec mode: host directories the engine binds its own files from (a hostPath policy allows them). */
+  engineManagedDirs?: readonly string[];
+}
+
+/** A container as ctnr-runtime sees it (`env.container`): what policy exemptions and plugins can match on. */
+export interface RuntimeContainer {
+  /** The id on the runtime's command line. */
+  id: string;
+  /** Kubernetes container name when the CRI says it, else the id. */
+  name: string;
+  bundle: string;
+  /** The spec's annotations as the engine wrote them (podman's io.podman.annotations.*, the CRI's io.kubernetes.cri.*, …). */
+  annotations: Readonly<Record<string, string>>;
+  kubernetes: KubernetesIdentity;
+}
+
+/** Who a container is in Kubernetes, read from the CRI's and CRI-O's annotations. */
+export interface KubernetesIdentity {
+  namespace?: string;
+  pod?: string;
+  container?: string;
+  image?: string;
+  /** The pod sandbox's id (engine-managed files of the pod live under a directory of that name). */
+  sandboxId?: string;
+  /** `container` or `sandbox` (the pause container). */
+  containerType?: string;
 }
 
 /** What `env.containers` says about one container ctnr started. */
@@ -225,8 +256,8 @@ export interface Plugin<Options = any> {
    */
   readonly async?: boolean;
   /**
-   * The plugin reads only `ctx.spec` (and the env), never `ctx.service`: it can run where there is no compose
-   * service, on a spec that came from elsewhere (ctnr-runtime's spec mode).
+   * The mutator reads only `ctx.spec` (and `ctx.env`), never `ctx.service`: it also runs on a spec that did not
+   * come from a compose file (ctnr-runtime's spec mode, docs/runtime.md), where the others are left out.
    */
   readonly anySpec?: boolean;
   /**

@@ -4,6 +4,7 @@ import { runService, type LoadedProject } from '../project.js';
 import type { ImageConfig } from '../image/config.js';
 import { projectExemptions } from './apply.js';
 import { buildReport, evaluateService, type PolicyReport, type ServicePolicy } from './evaluate.js';
+import { serviceSubject } from './subject.js';
 
 /**
  * Run the pipeline for every service (the active ones, or those named) and collect every validator's
@@ -28,7 +29,8 @@ export async function checkProject(project: LoadedProject, names: readonly strin
   for (const name of list) {
     try {
       const run = await runService(project, name, await options.image?.(name));
-      services.push(evaluateService(project.engine.plan, run.result, exemptions));
+      const subject = serviceSubject(name, run.input.service.image, run.result.spec.annotations);
+      services.push(evaluateService(project.engine.plan, run.result, exemptions, subject));
     } catch (err) {
       if (!isCtnrError(err)) throw err;
       services.push({ service: name, violations: [], error: { code: err.code, message: formatError(err) } });

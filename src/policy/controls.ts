@@ -191,7 +191,8 @@ export const CONTROLS: readonly Control[] = [
     pss: 'HostPath Volumes',
     checks: 'no bind mount has an absolute host source, except named volumes under the data dir, `allowedHostPaths`, the kernel filesystems a rootless spec binds in place, and binds made by the engine plugins in `engineBindPlugins` (the init binary, host /etc files).',
     check({ spec, env, options, trace }) {
-      const allowed = [env.dataDir, ...(options.allowedHostPaths ?? [])];
+      // env.engineManagedDirs: in spec mode, the directories the engine binds its own files from (src/runtime-shim/container.ts).
+      const allowed = [env.dataDir, ...(options.allowedHostPaths ?? []), ...(env.engineManagedDirs ?? [])];
       const engine = options.engineBindPlugins ?? DEFAULT_ENGINE_BIND_PLUGINS;
       const out: Finding[] = [];
       (spec.mounts ?? []).forEach((m, i) => {

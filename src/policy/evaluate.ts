@@ -3,6 +3,7 @@ import type { Result } from '../engine/engine.js';
 import type { Plan } from '../engine/plan.js';
 import type { Diagnostic } from '../engine/types.js';
 import { controlMode, findExemption, policyOf, type Exemption, type PolicyMode, type PolicySettings } from './settings.js';
+import type { ExemptionSubject } from './subject.js';
 
 /** An exemption as the report prints it: who granted it (a preset's plugin, or the config file). */
 export interface GrantedExemption extends Exemption {
@@ -56,14 +57,17 @@ export function grantedExemptions(plan: Plan, config: { exemptions?: readonly Ex
   return out;
 }
 
-/** Give each violation of one service its mode and exemption. */
-export function evaluateService(plan: Plan, result: Pick<Result, 'serviceName' | 'violations'>, exemptions: readonly GrantedExemption[]): ServicePolicy {
+/**
+ * Give each violation of one service its mode and exemption. `subject` is what exemptions are matched against
+ * (default: the service name alone; src/policy/subject.ts).
+ */
+export function evaluateService(plan: Plan, result: Pick<Result, 'serviceName' | 'violations'>, exemptions: readonly GrantedExemption[], subject: ExemptionSubject = { service: result.serviceName }): ServicePolicy {
   const settings = validatorSettings(plan);
   const violations: PolicyViolation[] = [];
   for (const v of result.violations) {
     const mode = controlMode(settings.get(v.validator), v.control);
     if (mode === 'off') continue;
-    const ex = findExemption(exemptions, result.serviceName, v.control, v.validator);
+    const ex = findExemption(exemptions, subject, v.control, v.validator);
     violations.push({
       control: v.control,
       mode,
@@ -72,16 +76,25 @@ export function evaluateService(plan: Plan, result: Pick<Result, 'serviceName' |
       message: v.message,
       ...(v.plugin ? { plugin: v.plugin } : {}),
       presetChain: v.presetChain,
-      ...(ex ? { exemption: { reason: ex.reason, from: ex.from } } : {}),
+      ...(ex ? { exemption: grantedBy(ex) } : {}),
     });
   }
   return { service: result.serviceName, violations };
 }
 
+/** The exemption a violation's `exemption` record came from (not enumerable: reports stay plain JSON). */
+const GRANTED = Symbol('granted');
+
+function grantedBy(ex: GrantedExemption): { reason: string; from: string } {
+  const record = { reason: ex.reason, from: ex.from };
+  Object.defineProperty(record, GRANTED, { value: ex, enumerable: false });
+  return record;
+}
+
 export function buildReport(services: ServicePolicy[], exemptions: readonly GrantedExemption[]): PolicyReport {
   const all = services.flatMap((s) => s.violations.map((v) => ({ service: s.service, v })));
   const live = all.filter((x) => !x.v.exemption);
-  const used = (e: GrantedExemption) => all.some((x) => x.v.exemption && x.service === e.service && x.v.control === e.control && (e.validator === undefined || e.validator === x.v.validator));
+  const used = (e: GrantedExemption) => all.some((x) => x.v.exemption !== undefined && (x.v.exemption as { [GRANTED]?: GrantedExemption })[GRANTED] === e);
   return {
     version: 1,
     services,

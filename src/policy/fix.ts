@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { controlMode, exemptionSchema, findExemption, POLICY_MODES, type PolicySettings } from './settings.js';
+import type { ExemptionSubject } from './subject.js';
 
 /** Options every fix plugin takes: the policy's modes and exemptions, so a fix never overrides an exemption. */
 export const fixOptionsSchema = z.strictObject({
@@ -8,7 +9,10 @@ export const fixOptionsSchema = z.strictObject({
 });
 export type FixOptions = z.input<typeof fixOptionsSchema>;
 
-/** A fix toward `control` applies unless the control is off or the service is exempt from it. */
-export function fixApplies(settings: Pick<PolicySettings, 'controls' | 'exemptions'>, service: string, control: string): boolean {
-  return controlMode(settings, control) !== 'off' && !findExemption(settings.exemptions ?? [], service, control);
+/**
+ * A fix toward `control` applies unless the control is off or the subject (a service name, or a container with
+ * its namespace, image and annotations) is exempt from it.
+ */
+export function fixApplies(settings: Pick<PolicySettings, 'controls' | 'exemptions'>, subject: string | ExemptionSubject, control: string): boolean {
+  return controlMode(settings, control) !== 'off' && !findExemption(settings.exemptions ?? [], subject, control);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { exemptionMatches, type ExemptionSubject } from './subject.js';
 
 /**
  * How a policy treats a violation of one control:
@@ -14,16 +15,27 @@ export type ControlMode = PolicyMode | 'off';
 /** A validator that declares no policy settings vetoes: a validator exists to stop a bad spec. */
 export const DEFAULT_MODE: PolicyMode = 'enforce';
 
-export const exemptionSchema = z.strictObject({
-  /** Service name as written in the compose file. */
-  service: z.string().min(1, 'an exemption names a service'),
-  /** Control id (`runAsNonRoot`, `capabilities`, …) as the validator reports it. */
-  control: z.string().min(1, 'an exemption names a control'),
-  /** Why this service may break the rule: required, printed in every report. */
-  reason: z.string({ message: 'an exemption needs a reason' }).trim().min(1, 'an exemption needs a reason'),
-  /** Only violations reported by this validator (default: any validator reporting that control). */
-  validator: z.string().min(1).optional(),
-});
+export const exemptionSchema = z
+  .strictObject({
+    /** Service name as written in the compose file (spec mode: the container's name, else its id). */
+    service: z.string().min(1, 'an exemption names a service').optional(),
+    /** Kubernetes namespace of the pod (spec mode, from the CRI's annotations). */
+    namespace: z.string().min(1).optional(),
+    /** Image reference; `*` matches any run of characters (`registry.internal/*`). */
+    image: z.string().min(1).optional(),
+    /** Annotations the spec must carry with exactly these values. */
+    annotations: z.record(z.string(), z.string()).optional(),
+    /** Control id (`runAsNonRoot`, `capabilities`, …) as the validator reports it. */
+    control: z.string().min(1, 'an exemption names a control'),
+    /** Why this service may break the rule: required, printed in every report. */
+    reason: z.string({ message: 'an exemption needs a reason' }).trim().min(1, 'an exemption needs a reason'),
+    /** Only violations reported by this validator (default: any validator reporting that control). */
+    validator: z.string().min(1).optional(),
+  })
+  .refine((e) => e.service !== undefined || e.namespace !== undefined || e.image !== undefined || (e.annotations !== undefined && Object.keys(e.annotations).length > 0), {
+    message: 'an exemption names a service, a namespace, an image or annotations',
+    path: ['service'],
+  });
 export type Exemption = z.output<typeof exemptionSchema>;
 
 export const policySettingsSchema = z.strictObject({
@@ -53,7 +65,11 @@ export function policyOf(options: unknown): PolicySettings | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-/** Is `service`'s violation of `control` (reported by `validator`) covered by one of `exemptions`? */
-export function findExemption<E extends Exemption>(exemptions: readonly E[], service: string, control: string, validator?: string): E | undefined {
-  return exemptions.find((e) => e.service === service && e.control === control && (e.validator === undefined || e.validator === validator));
+/**
+ * Is the violation of `control` (reported by `validator`) by `subject` — a service name, or a container with its
+ * namespace, image and annotations (src/policy/subject.ts) — covered by one of `exemptions`?
+ */
+export function findExemption<E extends Exemption>(exemptions: readonly E[], subject: string | ExemptionSubject, control: string, validator?: string): E | undefined {
+  const s = typeof subject === 'string' ? { service: subject } : subject;
+  return exemptions.find((e) => e.control === control && (e.validator === undefined || e.validator === validator) && exemptionMatches(e, s));
 }

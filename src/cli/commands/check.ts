@@ -48,11 +48,22 @@ export function renderReport(report: PolicyReport): string {
   if (report.exemptions.length > 0) {
     out += '\nexemptions:\n';
     for (const e of report.exemptions) {
-      out += `  ${escapeControls(`${e.service} ${e.control}: ${e.reason}`)} ${dim(escapeControls(`(from ${e.from}${e.used ? '' : ', matched nothing'})`))}\n`;
+      out += `  ${escapeControls(`${exemptionTarget(e)} ${e.control}: ${e.reason}`)} ${dim(escapeControls(`(from ${e.from}${e.used ? '' : ', matched nothing'})`))}\n`;
     }
   }
   const s = report.summary;
   const line = `${s.services} service(s), ${s.violations} violation(s): ${s.enforce} enforce, ${s.warn} warn, ${s.audit} audit, ${s.exempted} exempt${s.errors ? `; ${s.errors} service(s) failed to generate` : ''}`;
   out += `\n${s.enforce > 0 || s.errors > 0 ? red(line) : line}\n`;
   return out;
+}
+
+/** Who an exemption covers, as the selectors it gives (`web`, `namespace=ci image=registry/*`, …). */
+function exemptionTarget(e: { service?: string; namespace?: string; image?: string; annotations?: Record<string, string> }): string {
+  const parts = [
+    ...(e.service !== undefined ? [e.service] : []),
+    ...(e.namespace !== undefined ? [`namespace=${e.namespace}`] : []),
+    ...(e.image !== undefined ? [`image=${e.image}`] : []),
+    ...Object.entries(e.annotations ?? {}).map(([k, v]) => `${k}=${v}`),
+  ];
+  return parts.join(' ');
 }

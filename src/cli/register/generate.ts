@@ -29,8 +29,9 @@ export function registerGenerateCommands(program: Command): void {
     program
       .command('plan')
       .description('print the resolved stages and plugins, with the preset each came from')
-      .option('--json', 'machine-readable output'),
-  ).action(async (opts) => (await import('../commands/plan.js')).planCommand(opts));
+      .option('--json', 'machine-readable output')
+      .option('--runtime', "ctnr-runtime's plan over an engine's config.json: its runtime config (-c FILE, else as ctnr-runtime finds it) and which plugins run or are left out"),
+  ).action(async (opts) => (opts.runtime ? (await import('../../runtime-shim/plan.js')).runtimePlanCommand(opts) : (await import('../commands/plan.js')).planCommand(opts)));
 
   composeOptions(
     pullOptions(program

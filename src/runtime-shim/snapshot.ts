@@ -1,0 +1,23 @@
+import { startupSnapshot } from 'node:v8';
+import { main } from './main.js';
+// Loaded while the snapshot is built (main() would import them lazily): a `create` from the snapshot starts with
+// the pipeline, zod and the policy presets already in the heap instead of parsing and evaluating them.
+import './create.js';
+import './read-config.js';
+import './config.js';
+import './api.js';
+import '../../presets/baseline.js';
+import '../../presets/restricted.js';
+
+/**
+ * The entry of dist/ctnr-runtime.blob, a V8 startup snapshot `npm run build` makes for the node that built it
+ * (scripts/bundle-cli.mjs). bin/ctnr-runtime.sh starts `node --snapshot-blob dist/ctnr-runtime.blob -- ARGS…`
+ * for a JSON, YAML or .mjs config when that node is the one it was built with: node then skips loading ~40
+ * modules. An .mjs config loads through require(esm); .js and .ts configs need jiti and take the ordinary path.
+ * Nothing at module level may read the machine or the process: it would be frozen into the snapshot.
+ */
+startupSnapshot.setDeserializeMainFunction(async () => {
+  const self = process.env.CTNR_RUNTIME_SELF ? [process.env.CTNR_RUNTIME_SELF] : [];
+  const code = await main(process.argv.slice(1), self);
+  if (code !== 0) process.exitCode = code;
+});

@@ -1,0 +1,82 @@
+import path from 'node:path';
+import { resolvePresetRefs } from '../config/load.js';
+import { createEngine, type Engine, type Plan, type Preset, type Spec } from './lib.js';
+import type { RuntimeConfig } from './config.js';
+
+/**
+ * Spec mode: the pipeline starts from a config.json an engine wrote instead of a compose service. What runs:
+ * every validator (baseline, restricted, an organisation's), the mutators that declare `anySpec: true` (they
+ * read only `ctx.spec` and `ctx.env`; the restricted preset's fix plugins do) — and nothing else: a mutator that
+ * reads `ctx.service` would see an empty service and undo the engine's choices. Those are left out by name, the
+ * way `disable` leaves a plugin out, so ordering references to them drop as usual.
+ */
+
+/** The nine stages (presets/default.ts DEFAULT_STAGES; a test holds the two equal). Declared here so a config
+ * naming only `baseline` or `restricted` has the stages they place theirs after, without loading every plugin. */
+export const SPEC_MODE_STAGES = ['process', 'rootless', 'mounts', 'privileged', 'cgroups', 'annotations', 'seccomp', 'network', 'hooks'] as const;
+
+/** Presets a config may name as strings, loaded only when named (the default preset pulls in every plugin). */
+const BUILTIN_LOADERS: Record<string, () => Promise<() => Preset>> = {
+  default: async () => (await import('../../presets/default.js')).defaultPreset,
+  podman: async () => (await import('../../presets/engines/podman.js')).podmanPreset,
+  containerd: async () => (await import('../../presets/engines/containerd.js')).containerdPreset,
+  rootless: async () => (await import('../../presets/rootless.js')).rootlessPreset,
+  baseline: async () => (await import('../../presets/baseline.js')).baselinePreset,
+  restricted: async () => (await import('../../presets/restricted.js')).restrictedPreset,
+};
+
+async function builtinPresets(refs: ReadonlyArray<string | Preset>): Promise<Record<string, () => Preset>> {
+  const out: Record<string, () => Preset> = {};
+  for (const name of Object.keys(BUILTIN_LOADERS)) {
+    out[name] = () => {
+      throw new Error(`built-in preset ${name} was not loaded`); // never called: every named one is loaded below
+    };
+  }
+  for (const ref of refs) {
+    if (typeof ref !== 'string') continue;
+    const name = BUILTIN_LOADERS[ref] ? ref : ref.replace(/^ctnr:(preset-)?/, '');
+    const load = BUILTIN_LOADERS[name];
+    if (load) out[name] = await load();
+  }
+  return out;
+}
+
+export interface LeftOut {
+  name: string;
+  stage: string;
+  presetChain: readonly string[];
+}
+
+export interface SpecModeEngine {
+  engine: Engine;
+  /** Mutators not run in spec mode (they need a compose service), in plan order. */
+  leftOut: LeftOut[];
+  /** The plan with every mutator, before leaving any out (what `ctnr plan --runtime` compares against). */
+  full: Plan;
+}
+
+/**
+ * The engine for spec mode from a runtime config. `baseSpec` gives the spec the first plugin sees: the engine's
+ * config.json (its values are owned by `ctnr:base` in the trace).
+ */
+export async function specModeEngine(rc: RuntimeConfig, baseSpec: () => Spec): Promise<SpecModeEngine> {
+  const c = rc.config;
+  const declared = c.presets ?? [];
+  const presets = await resolvePresetRefs(declared, path.dirname(rc.file), rc.file, await builtinPresets(declared));
+  const stages: Preset = { name: 'ctnr:runtime-stages', stages: [...SPEC_MODE_STAGES] };
+  const options = {
+    name: rc.file,
+    presets: [stages, ...presets],
+    plugins: c.plugins ?? [],
+    stages: c.stages ?? [],
+  };
+  const full = createEngine({ ...options, disable: c.disable ?? [], baseSpec }).plan;
+  const leftOut: LeftOut[] = [];
+  for (const stage of full.stages) {
+    for (const p of stage.plugins) {
+      if (p.plugin.anySpec !== true) leftOut.push({ name: p.plugin.name, stage: stage.name, presetChain: p.presetChain });
+    }
+  }
+  const engine = createEngine({ ...options, disable: [...(c.disable ?? []), ...leftOut.map((p) => p.name)], baseSpec });
+  return { engine, leftOut, full };
+}
