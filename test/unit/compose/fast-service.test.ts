@@ -120,11 +120,13 @@ describe('the fast path of the service schema', () => {
 
   for (const jitless of [false, true]) {
     describe(jitless ? 'zod without its JIT (as the CLI runs it)' : 'zod with its JIT', () => {
+      let before: boolean | undefined;
       beforeAll(() => {
+        before = z.config().jitless;
         z.config({ jitless });
       });
       afterAll(() => {
-        z.config({ jitless: false });
+        z.config({ jitless: before });
       });
 
       it.each(CONVERTED_KEYS)('%s: every value of the table agrees with zod or goes to zod', (key) => {
