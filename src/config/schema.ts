@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Plugin, Preset, StageDeclaration } from '../engine/types.js';
 import { exemptionSchema, type Exemption } from '../policy/settings.js';
+import { pluginShapeProblem } from '../engine/plan.js';
 
 /**
  * The config file's schemas, built on first use (`configSchemas()`): most runs find no config file, and building
@@ -14,7 +15,6 @@ type ConfigSchemas = ReturnType<typeof buildSchemas>;
 let schemas: ConfigSchemas | undefined;
 
 function buildSchemas() {
-  const fn = z.custom<(...args: any[]) => unknown>((v) => typeof v === 'function', { message: 'must be a function' });
   const names = z.array(z.string().min(1));
 
   const stageDeclSchema = z.union([
@@ -22,23 +22,11 @@ function buildSchemas() {
     z.strictObject({ name: z.string().min(1), before: z.string().min(1).optional(), after: z.string().min(1).optional() }),
   ]);
 
-  const pluginSchema = z
-    .looseObject({
-      name: z.string().min(1, 'a plugin needs a name'),
-      stage: z.string().min(1, 'a plugin needs a stage'),
-      enforce: z.enum(['pre', 'post']).optional(),
-      before: names.optional(),
-      after: names.optional(),
-      apply: fn.optional(),
-      validate: fn.optional(),
-      /** Take the place of ctnr's plugin of the same name (required for a `ctnr:` name outside ctnr's presets). */
-      replace: z.boolean().optional(),
-      /** The mutator reads only the spec: it also runs in ctnr-runtime's spec mode (docs/runtime.md). */
-      anySpec: z.boolean().optional(),
-      /** Milliseconds an async apply/validate may take (default 30 000). */
-      timeoutMs: z.union([z.number().int().positive(), z.literal(Infinity)]).optional(),
-    })
-    .refine((p) => p.apply !== undefined || p.validate !== undefined, { message: 'a plugin needs an "apply" or a "validate" function' });
+  // The engine's own rules (src/engine/plan.ts), so a config's plugin and a preset's are judged alike.
+  const pluginSchema = z.custom<Plugin>().superRefine((v, ctx) => {
+    const problem = pluginShapeProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem.message, path: problem.key ? [problem.key] : [], input: v });
+  });
 
   const presetSchema: z.ZodType<Preset> = z.lazy(() =>
     z.looseObject({

@@ -181,35 +181,47 @@ function addStage(stages: StageSlot[], decl: StageDeclaration, chain: readonly s
   stages.splice(decl.before ? at : at + 1, 0, { name: decl.name, presetChain: chain });
 }
 
-function checkPluginShape(plugin: Plugin, chain: readonly string[]): void {
-  const where = { presetChain: chain };
-  if (!plugin || typeof plugin !== 'object') throw new CtnrError('PLUGIN_INVALID', 'a plugin must be an object', where);
-  if (typeof plugin.name !== 'string' || plugin.name === '') {
-    throw new CtnrError('PLUGIN_INVALID', 'a plugin needs a non-empty "name"', where);
+/** What is wrong with a plugin's shape, and under which key (undefined: nothing). */
+export interface PluginShapeProblem {
+  message: string;
+  key?: string;
+}
+
+/**
+ * The rules for a plugin object, in one place: the engine applies them to every planned plugin, and the config
+ * schema (src/config/schema.ts) to the plugins a config file lists, so both say the same thing.
+ */
+export function pluginShapeProblem(plugin: unknown): PluginShapeProblem | undefined {
+  if (!plugin || typeof plugin !== 'object') return { message: 'a plugin must be an object' };
+  const p = plugin as Record<string, unknown>;
+  if (typeof p.name !== 'string' || p.name === '') return { message: 'a plugin needs a non-empty "name"', key: 'name' };
+  if (typeof p.stage !== 'string' || p.stage === '') return { message: 'a plugin needs a "stage"', key: 'stage' };
+  if (typeof p.apply !== 'function' && typeof p.validate !== 'function') return { message: 'a plugin needs an "apply" or a "validate" function' };
+  for (const key of ['apply', 'validate'] as const) {
+    if (p[key] !== undefined && typeof p[key] !== 'function') return { message: `"${key}" must be a function`, key };
   }
-  const named = { plugin: plugin.name, presetChain: chain };
-  if (typeof plugin.stage !== 'string' || plugin.stage === '') {
-    throw new CtnrError('PLUGIN_INVALID', 'a plugin needs a "stage"', named);
-  }
-  if (typeof plugin.apply !== 'function' && typeof plugin.validate !== 'function') {
-    throw new CtnrError('PLUGIN_INVALID', 'a plugin needs an "apply" or a "validate" function', named);
-  }
-  if (plugin.enforce !== undefined && plugin.enforce !== 'pre' && plugin.enforce !== 'post') {
-    throw new CtnrError('PLUGIN_INVALID', `"enforce" must be "pre" or "post", not ${JSON.stringify(plugin.enforce)}`, named);
+  if (p.enforce !== undefined && p.enforce !== 'pre' && p.enforce !== 'post') {
+    return { message: `"enforce" must be "pre" or "post", not ${JSON.stringify(p.enforce)}`, key: 'enforce' };
   }
   for (const key of ['before', 'after'] as const) {
-    const v = plugin[key];
-    if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))) {
-      throw new CtnrError('PLUGIN_INVALID', `"${key}" must be a list of plugin names`, named);
-    }
+    const v = p[key];
+    if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === ''))) return { message: `"${key}" must be a list of plugin names`, key };
   }
-  if (plugin.replace !== undefined && typeof plugin.replace !== 'boolean') {
-    throw new CtnrError('PLUGIN_INVALID', `"replace" must be true or false, not ${JSON.stringify(plugin.replace)}`, named);
+  for (const key of ['replace', 'anySpec'] as const) {
+    if (p[key] !== undefined && typeof p[key] !== 'boolean') return { message: `"${key}" must be true or false, not ${JSON.stringify(p[key])}`, key };
   }
-  const t = plugin.timeoutMs;
+  const t = p.timeoutMs;
   if (t !== undefined && !(typeof t === 'number' && t > 0 && (Number.isSafeInteger(t) || t === Infinity))) {
-    throw new CtnrError('PLUGIN_INVALID', `"timeoutMs" must be a positive whole number of milliseconds (or Infinity), not ${JSON.stringify(t)}`, named);
+    return { message: `"timeoutMs" must be a positive whole number of milliseconds (or Infinity), not ${JSON.stringify(t)}`, key: 'timeoutMs' };
   }
+  return undefined;
+}
+
+function checkPluginShape(plugin: Plugin, chain: readonly string[]): void {
+  const problem = pluginShapeProblem(plugin);
+  if (problem === undefined) return;
+  const named = typeof plugin?.name === 'string' && plugin.name !== '' ? { plugin: plugin.name, presetChain: chain } : { presetChain: chain };
+  throw new CtnrError('PLUGIN_INVALID', problem.message, named);
 }
 
 /**
