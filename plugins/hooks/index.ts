@@ -1,4 +1,5 @@
 import type { Plugin } from '../../src/engine/types.js';
+import { lifecyclePlugin } from './lifecycle.js';
 import { networkHookPlugin, type NetworkHookOptions } from './network-hook.js';
 
 export interface HooksStageOptions {
@@ -7,5 +8,5 @@ export interface HooksStageOptions {
 
 /** The hooks stage's plugins as the default preset registers them. */
 export function hooksPlugins(options: HooksStageOptions = {}): Plugin[] {
-  return [networkHookPlugin(options.networkHook)];
+  return [networkHookPlugin(options.networkHook), lifecyclePlugin()];
 }

@@ -48,6 +48,8 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   m('read_only', 'root.readonly'),
   m('stop_signal', 'annotation org.opencontainers.image.stopSignal'),
   m('stop_grace_period', 'annotation (ns) for the runner'),
+  m('post_start', 'commands run in the container once it started (ctnr up / run, with the runtime\'s exec)'),
+  m('pre_stop', 'commands run in the container before ctnr down stops it (a failure keeps it running)'),
   m('healthcheck', 'carried to an annotation'),
   // mounts
   m('volumes', 'mounts (bind, named volume, tmpfs)'),
@@ -134,10 +136,8 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   m('oom_kill_disable', 'linux.resources.memory.disableOOMKiller (cgroup v1 memory.oom_control; ignored by cgroup v2)'),
   r('storage_opt', 'storage driver options do not apply to a rootfs directory'),
   m('gpus', 'CDI devices of the CDI spec whose class is gpu (nvidia.com/gpu, …)'),
-  r('post_start', 'lifecycle hooks are not implemented'),
-  r('pre_stop', 'lifecycle hooks are not implemented'),
   // Newer than the compose-spec schema ctnr was written against; real files use it.
-  r('pre_start', 'lifecycle hooks are not implemented'),
+  r('pre_start', 'a hook container of its own before the service starts (compose): not implemented'),
   r('provider', 'the service is not a container'),
   r('models', 'model runner integration is not implemented'),
   r('use_api_socket', 'mounting the docker API socket is not supported'),

@@ -74,6 +74,8 @@ export interface ForegroundOptions {
   interactive?: boolean;
   /** process.terminal of the spec: the runtime needs our terminal and our process group. */
   terminal?: boolean;
+  /** Called once the container runs (the runtime says so), beside it; awaited before cleanup. */
+  afterStart?: () => Promise<void>;
   /** Notes for the user (stop signal fallback, escalation to SIGKILL). */
   note?: (message: string) => void;
 }
@@ -123,6 +125,18 @@ export async function runForeground(rec: ContainerRecord, opts: ForegroundOption
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Wait for the runtime to report the container running (not before: `runtime exec` needs it), then hand over.
+  let watcher: NodeJS.Timeout | undefined;
+  let after: Promise<void> | undefined;
+  if (opts.afterStart) {
+    const watch = () => {
+      if (exited) return;
+      const st = queryState(rec);
+      if (st?.status === 'running') after = opts.afterStart!();
+      else watcher = setTimeout(watch, 50);
+    };
+    watcher = setTimeout(watch, 50);
+  }
   try {
     return await new Promise<number>((resolve, reject) => {
       child.on('error', (err) => reject(new CtnrError('RUNTIME_FAILED', `cannot start ${rec.runtime.path}: ${err.message}`)));
@@ -136,8 +150,10 @@ export async function runForeground(rec: ContainerRecord, opts: ForegroundOption
   } finally {
     clearTimeout(killTimer);
     clearTimeout(retry);
+    clearTimeout(watcher);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await after;
     await cleanupContainer(rec, opts.note);
   }
 }

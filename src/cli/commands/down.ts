@@ -2,19 +2,22 @@ import path from 'node:path';
 import { loadComposeFile } from '../../compose/load.js';
 import { loadConfig } from '../../config/load.js';
 import { createEnv } from '../../linux/env.js';
-import { CtnrError } from '../../engine/errors.js';
+import { CtnrError, formatError } from '../../engine/errors.js';
+import { runLifecycleHooks } from '../../runtime/lifecycle.js';
 import { releaseEndpoints } from '../../network/hook.js';
 import { bundlesDir } from '../../bundle/store.js';
 import { removeEmptyCgroups } from '../../runtime/leftovers.js';
 import { startOrder } from '../../runtime/order.js';
 import { stopContainer } from '../../runtime/run.js';
-import { listRecords, runRoot } from '../../runtime/state.js';
+import { listRecords, queryState, runRoot } from '../../runtime/state.js';
 import { lockProject, note } from './run.js';
 
 export interface DownOptions {
   file?: string;
   config?: string;
   dataDir?: string;
+  /** commander's `--no-hooks`: false skips pre_stop hooks. */
+  hooks?: boolean;
 }
 
 /** --data-dir, else the config's dataDir (relative to the config file), else the default. */
@@ -51,7 +54,21 @@ export async function downCommand(services: string[], opts: DownOptions): Promis
       .filter((r) => r.project === compose.name && wanted(r.service))
       // Reverse start order; containers of services no longer in the file go first.
       .sort((a, b) => rank(b.service) - rank(a.service) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    // pre_stop hooks run in a running container before it is stopped; one that fails keeps that container running
+    // (compose's rule: the hook may guard data) and down reports it at the end.
+    const kept = new Set<string>();
+    const hookErrors: string[] = [];
+    const locate = (p: Array<string | number>) => (compose.origins[String(p[1])] ?? compose).positions.locate(p);
     for (const rec of records) {
+      if (opts.hooks !== false && queryState(rec)?.status === 'running') {
+        try {
+          await runLifecycleHooks(rec, 'pre_stop', { locate, output: (line) => process.stderr.write(`${line}\n`) });
+        } catch (err) {
+          kept.add(rec.id);
+          hookErrors.push(`${formatError(err)} (${rec.id} keeps running)`);
+          continue;
+        }
+      }
       await stopContainer(rec, note);
       process.stdout.write(`${rec.id} removed\n`);
     }
@@ -59,12 +76,15 @@ export async function downCommand(services: string[], opts: DownOptions): Promis
     // the network state still lists for it is left over. Records name their data dir; the config names the rest.
     const errors: string[] = [];
     for (const dir of new Set([dataDir, ...records.flatMap((r) => (r.dataDir ? [r.dataDir] : []))])) {
-      const released = releaseEndpoints(dir, (ep) => ep.project === compose.name && wanted(ep.service), { warn: note });
+      const released = releaseEndpoints(dir, (ep) => ep.project === compose.name && wanted(ep.service) && !kept.has(ep.id), { warn: note });
       errors.push(...released.errors);
       for (const id of released.ids) {
         removeEmptyCgroups(id, path.join(bundlesDir(dir), id));
         process.stdout.write(`${id} network released\n`);
       }
+    }
+    if (hookErrors.length > 0) {
+      throw new CtnrError('RUNTIME_FAILED', `pre_stop hooks failed: ${kept.size} container(s) of project ${compose.name} keep running`, { details: [...hookErrors, ...errors] });
     }
     if (errors.length > 0) throw new CtnrError('RUNTIME_FAILED', `releasing the network of project ${compose.name} left errors`, { details: errors });
   });

@@ -1,5 +1,7 @@
 import { activeServiceNames, selectService } from '../../compose/select.js';
+import { isCtnrError } from '../../engine/errors.js';
 import { knownContainers } from '../../runtime/facts.js';
+import { runLifecycleHooks } from '../../runtime/lifecycle.js';
 import { prepareContainer } from '../../runtime/launch.js';
 import { startOrder } from '../../runtime/order.js';
 import { createProgress } from '../../runtime/progress.js';
@@ -26,11 +28,13 @@ export async function upCommand(services: string[], opts: BundleSourceOptions & 
   // Without names, only the services of the active profiles start (compose's rule); named ones always do.
   const order = startOrder(compose.services, services.length > 0 ? services : activeServiceNames(compose), locate);
   // Every service's replica count is checked before anything starts.
+  const hookOptions = { locate, output: (line: string) => process.stderr.write(`${line}\n`) };
   const plan = order.map((service) => ({ service, ids: replicaIds(compose.name, service, selectService(compose, service).input.service, locate) }));
   await lockProject(compose.name, async () => {
     for (const { service, ids } of plan) {
       let printed = false;
       for (const rec of listRecords(runRoot()).filter((r) => r.project === compose.name && r.service === service && !ids.includes(r.id))) {
+        if (queryState(rec)?.status === 'running') await runLifecycleHooks(rec, 'pre_stop', hookOptions);
         await stopContainer(rec, note);
         process.stdout.write(`${rec.id} removed\n`);
       }
@@ -43,6 +47,7 @@ export async function upCommand(services: string[], opts: BundleSourceOptions & 
         }
         const label = ids.length > 1 ? `${service} #${index + 1}` : service;
         const progress = createProgress();
+        let started;
         try {
           // The containers started so far (this loop's too): links, volumes_from and service: modes refer to them.
           const known = knownContainers(compose.name);
@@ -64,8 +69,17 @@ export async function upCommand(services: string[], opts: BundleSourceOptions & 
           printed = true;
           progress.step(`${label}: starting with ${runtime.name}`);
           await startDetached({ ...record, log: record.log! }, note);
+          started = record;
         } finally {
           progress.done();
+        }
+        try {
+          await runLifecycleHooks(started, 'post_start', hookOptions);
+        } catch (err) {
+          // As compose: the container keeps running, and up stops here with the hook's failure.
+          process.stdout.write(`${id} started\n`);
+          if (isCtnrError(err)) err.details = [...(err.details ?? []), `${id} keeps running (ctnr down stops it)`];
+          throw err;
         }
         process.stdout.write(`${id} started\n`);
       }

@@ -39,7 +39,8 @@ export function registerRunCommands(program: Command): void {
       .command('down')
       .description('stop and remove the containers started for this compose file (default: all of its services)')
       .argument('[services...]', 'only these services')
-      .option('--data-dir <dir>', 'data dir whose network state lists what to release (default: the config\'s, else /var/lib/ctnr)'),
+      .option('--data-dir <dir>', 'data dir whose network state lists what to release (default: the config\'s, else /var/lib/ctnr)')
+      .option('--no-hooks', 'stop without running the services\' pre_stop hooks (one that fails keeps its container running)'),
   ).action(async (services, opts) => (await import('../commands/down.js')).downCommand(services, opts));
 
   program

@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { CtnrError, type SourceLocation } from '../engine/errors.js';
+import { LIFECYCLE_FILE, type Lifecycle, type LifecycleKind } from '../../plugins/hooks/lifecycle.js';
+import type { ContainerRecord } from './state.js';
+
+/**
+ * `post_start` / `pre_stop`: the processes ctnr:lifecycle wrote into the bundle, run one after the other in the
+ * container with `runtime exec --process FILE ID`, as compose runs them with docker exec: post_start once the
+ * container started (up, run), pre_stop before it is stopped (down, up scaling down). The first that fails (exit
+ * status other than 0, or the runtime cannot exec) stops the rest and is reported with the service, the hook's
+ * index and the end of its output (stderr, else stdout: compose's choice).
+ */
+
+export interface HookRunOptions {
+  /** Where `services.<service>.<kind>[i]` is written (the error's location). */
+  locate?: (path: Array<string | number>) => SourceLocation | undefined;
+  /** Each line a hook prints (prefixed with the container and the hook), for the user. */
+  output?: (line: string) => void;
+}
+
+/** The hooks of `kind` a bundle has (none when it has no lifecycle file). */
+export function lifecycleHooks(bundle: string, kind: LifecycleKind): NonNullable<Lifecycle[LifecycleKind]> {
+  const file = path.join(bundle, LIFECYCLE_FILE);
+  if (!existsSync(file)) return [];
+  try {
+    const list = (JSON.parse(readFileSync(file, 'utf8')) as Lifecycle)[kind];
+    return Array.isArray(list) ? list : [];
+  } catch {
+    throw new CtnrError('RUNTIME_FAILED', `${file} is not valid JSON`);
+  }
+}
+
+/** The last lines of a hook's output, as compose keeps them (10 lines, 2 KiB). */
+function tail(text: string): string {
+  const lines = text.trimEnd().split('\n').slice(-10).join('\n');
+  return lines.length > 2048 ? lines.slice(-2048) : lines;
+}
+
+function execOnce(rec: Pick<ContainerRecord, 'id' | 'runtime' | 'root'>, processFile: string, onLine: (line: string) => void): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; error?: Error }> {
+  return new Promise((resolve) => {
+    const child = spawn(rec.runtime.path, ['--root', rec.root, 'exec', '--process', processFile, rec.id], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let partial = '';
+    const feed = (d: Buffer, into: 'out' | 'err') => {
+      const s = d.toString('utf8');
+      if (into === 'out') stdout += s;
+      else stderr += s;
+      partial += s;
+      const lines = partial.split('\n');
+      partial = lines.pop()!;
+      for (const l of lines) onLine(l);
+    };
+    child.stdout.on('data', (d: Buffer) => feed(d, 'out'));
+    child.stderr.on('data', (d: Buffer) => feed(d, 'err'));
+    child.on('error', (error) => resolve({ status: null, signal: null, stdout, stderr, error }));
+    child.on('close', (status, signal) => {
+      if (partial !== '') onLine(partial);
+      resolve({ status, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Run the `kind` hooks of container `rec` (of service `rec.service`); throws on the first failure. */
+export async function runLifecycleHooks(rec: Pick<ContainerRecord, 'id' | 'runtime' | 'root' | 'bundle' | 'service'>, kind: LifecycleKind, opts: HookRunOptions = {}): Promise<void> {
+  const hooks = lifecycleHooks(rec.bundle, kind);
+  for (const [i, process] of hooks.entries()) {
+    const file = path.join(rec.bundle, 'ctnr', `exec-${kind}-${i}.json`);
+    writeFileSync(file, JSON.stringify(process) + '\n', { mode: 0o600 });
+    let r;
+    try {
+      r = await execOnce(rec, file, (line) => opts.output?.(`${rec.id} ${kind}[${i}]: ${line}`));
+    } finally {
+      rmSync(file, { force: true });
+    }
+    if (r.status === 0) continue;
+    const at = ['services', rec.service, kind, i];
+    const location = opts.locate?.(at);
+    const how = r.error ? `could not run: ${r.error.message}` : r.signal ? `was killed by ${r.signal}` : `exited with status ${r.status}`;
+    const out = tail(r.stderr) || tail(r.stdout);
+    throw new CtnrError('RUNTIME_FAILED', `${kind} hook of ${rec.id} ${how}${out ? `: ${out}` : ''}`, location ? { path: at, location } : { path: at });
+  }
+}
