@@ -6,6 +6,7 @@ import { cleanDestination, mergeMountOptions, octal, placeMount, TMPFS_DEFAULT_O
 import type { VolumeMount } from '../../src/engine/service.js';
 import type { Mount } from '../../src/spec/types.js';
 import type { BundleFile, Env, Operation, PluginContext, Project } from '../../src/engine/types.js';
+import { volumesRoot } from '../../src/linux/data-dir.js';
 
 /** Docker's volume-name rule; it also keeps a name from walking out of `<dataDir>/volumes`. */
 const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -15,7 +16,7 @@ export const ANONYMOUS_VOLUME_DIR = 'volumes';
 
 /** Directory of a named volume on the host: `<dataDir>/volumes/<name>`, shared by every service of a project. */
 export function namedVolumeDir(env: Pick<Env, 'dataDir'>, name: string): string {
-  return path.join(env.dataDir, 'volumes', name);
+  return path.join(volumesRoot(env.dataDir), name);
 }
 
 /** `/var/lib/mysql` → `volumes/anon-var-lib-mysql-1a2b3c4d`: readable, and unique per target. */

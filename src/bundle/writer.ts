@@ -9,6 +9,7 @@ import type { BundleFile } from '../engine/types.js';
 import type { BundleMetadata } from './metadata.js';
 
 import { bundlePathProblem, CONFIG_FILE, METADATA_FILE } from '../engine/bundle-files.js';
+import { volumesRoot } from '../linux/data-dir.js';
 
 export { CONFIG_FILE, METADATA_FILE };
 
@@ -201,7 +202,7 @@ export interface MountSourcePlan {
  * - any other missing source is an error (docker would create it; compose users expect the error).
  */
 export function planMountSources(spec: Spec, bundleDir: string, dataDir: string, declared: ReadonlySet<string>, hostDirs: ReadonlySet<string> = new Set()): MountSourcePlan {
-  const volumesRoot = path.join(path.resolve(dataDir), 'volumes');
+  const volumes = volumesRoot(path.resolve(dataDir));
   const out: MountSourcePlan = { volumes: [], bundleDirs: [] };
   (spec.mounts ?? []).forEach((m, i) => {
     if (!isBind(m) || m.source === undefined || m.source === '') return;
@@ -214,7 +215,7 @@ export function planMountSources(spec: Spec, bundleDir: string, dataDir: string,
       return;
     }
     const norm = path.normalize(src);
-    if (inside(norm, volumesRoot)) {
+    if (inside(norm, volumes)) {
       if (!existsSync(norm)) out.volumes.push(norm);
       return;
     }

@@ -6,6 +6,7 @@ import { parseImageConfig, type ImageConfig } from './config.js';
 import { chainIds, hasherFor, isDigest, matchesDigest, parseDigest } from './digest.js';
 import { withLock } from './lock.js';
 import type { Descriptor, Manifest, PullProgress } from './types.js';
+import { imagesRoot } from '../linux/data-dir.js';
 
 /**
  * The local image store, content-addressed under `<data-dir>/images` and shared by every bundle:
@@ -58,7 +59,7 @@ export interface StoredImage {
 export type BlobOpener = (offset: number) => Promise<{ stream: Readable; offset: number }>;
 
 export function imagesDir(dataDir: string): string {
-  return path.join(dataDir, 'images');
+  return imagesRoot(dataDir);
 }
 
 export class ImageStore {
