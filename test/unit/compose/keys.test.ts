@@ -46,3 +46,13 @@ describe('key policy', () => {
     expect(KEY_POLICY.find((p) => p.key === key)?.class).toBe(cls);
   });
 });
+
+describe('the README says which keys are still refused', () => {
+  it('its "Still refused:" list is the table\'s refused rows', () => {
+    const readme = readFileSync(path.join(__dirname, '../../../README.md'), 'utf8');
+    const line = /Still refused: (.*?`)\./.exec(readme.replace(/\n\s*/g, ' '))?.[1];
+    expect(line).toBeDefined();
+    const listed = [...line!.matchAll(/`([^`]+)`/g)].map((m) => m[1]).sort();
+    expect(listed).toEqual(KEY_POLICY.filter((p) => p.class === 'refused').map((p) => p.key).sort());
+  });
+});
