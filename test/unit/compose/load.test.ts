@@ -243,7 +243,7 @@ describe('key policy', () => {
   it.each([
     { key: 'priviledged: true', message: 'compose.yaml:4:5 services.s.priviledged: unknown key "priviledged" (did you mean "privileged"?)' },
     { key: 'enviroment: {}', message: 'compose.yaml:4:5 services.s.enviroment: unknown key "enviroment" (did you mean "environment"?)' },
-    { key: 'volumes_from: [other]', message: 'compose.yaml:4:5 services.s.volumes_from: "volumes_from" is not supported by ctnr: sharing mounts of another container needs that container\'s state (--allow-unsupported turns this into a warning)' },
+    { key: 'use_api_socket: true', message: 'compose.yaml:4:5 services.s.use_api_socket: "use_api_socket" is not supported by ctnr: mounting the docker API socket is not supported (--allow-unsupported turns this into a warning)' },
     { key: 'storage_opt: {size: 1G}', message: 'compose.yaml:4:5 services.s.storage_opt: "storage_opt" is not supported by ctnr: storage driver options do not apply to a rootfs directory (--allow-unsupported turns this into a warning)' },
     {
       key: 'deploy: {resources: {reservations: {generic_resources: [{discrete_resource_spec: {kind: gpu, value: 1}}]}}}',
