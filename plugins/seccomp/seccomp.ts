@@ -2,6 +2,7 @@ import { describeErrno } from '../../src/linux/errno.js';
 import { READ_REASONS, readRegularFile } from '../../src/linux/read-file.js';
 import path from 'node:path';
 import { definePlugin } from '../../src/engine/define.js';
+import { CtnrError } from '../../src/engine/errors.js';
 import { lookup, ops } from '../../src/engine/patch.js';
 import type { Operation } from '../../src/engine/types.js';
 import type { Seccomp } from '../../src/spec/types.js';
@@ -11,6 +12,14 @@ import { targetKernel, type SeccompTarget } from '../../src/linux/seccomp/match.
 
 /** Values of `seccomp=` that are not file paths. */
 const BUILTIN = new Set(['default', 'builtin', 'unconfined']);
+
+export interface SeccompOptions {
+  /**
+   * The default profile for a target (no `seccomp=`, or `seccomp=default`), in place of ctnr's: an engine preset
+   * gives its engine's (presets/engines/seccomp.ts). Called with the FINAL bounding set, like ctnr's.
+   */
+  defaultProfile?: (target: SeccompTarget) => Seccomp;
+}
 
 /**
  * `linux.seccomp`, docker semantics:
@@ -25,7 +34,11 @@ const BUILTIN = new Set(['default', 'builtin', 'unconfined']);
  * `env.kernelRelease` (`uname -r` of the host that will run the bundle) decides `minKernel` rules; it defaults to
  * this host's release, which is right when the bundle runs where it is generated.
  */
-export function seccompPlugin() {
+export function seccompPlugin(options: SeccompOptions = {}) {
+  if (options.defaultProfile !== undefined && typeof options.defaultProfile !== 'function') {
+    throw new CtnrError('PLUGIN_OPTIONS', 'options.defaultProfile: must be a function (target) => profile', { plugin: 'ctnr:seccomp' });
+  }
+  const defaultProfile = options.defaultProfile ?? defaultSeccomp;
   return definePlugin({
     name: 'ctnr:seccomp',
     stage: 'seccomp',
@@ -41,12 +54,12 @@ export function seccompPlugin() {
       };
       let value: Seccomp | undefined;
       if (!opt) {
-        value = service.privileged ? undefined : defaultSeccomp(target);
+        value = service.privileged ? undefined : defaultProfile(target);
       } else if (opt.value === '') {
         error('seccomp needs a value: seccomp=unconfined, seccomp=default or seccomp=PATH to a profile file', ['security_opt', opt.index]);
         return [];
       } else if (BUILTIN.has(opt.value)) {
-        value = opt.value === 'unconfined' ? undefined : defaultSeccomp(target);
+        value = opt.value === 'unconfined' ? undefined : defaultProfile(target);
       } else {
         value = loadProfile(opt.value, source.dir, target, (msg) => error(msg, ['security_opt', opt.index]));
         if (!value) return [];
