@@ -1,6 +1,7 @@
 import type { Preset } from '../src/engine/types.js';
 import { defaultPreset } from './default.js';
 import { podmanPreset } from './engines/podman.js';
+import { dockerPreset } from './engines/docker-preset.js';
 import { containerdPreset } from './engines/containerd.js';
 import { rootlessPreset } from './rootless.js';
 import { baselinePreset } from './baseline.js';
@@ -12,6 +13,7 @@ import { restrictedPreset } from './restricted.js';
  */
 export const BUILTIN_PRESETS: Record<string, () => Preset> = {
   default: () => defaultPreset(),
+  docker: () => dockerPreset(),
   podman: () => podmanPreset(),
   containerd: () => containerdPreset(),
   rootless: () => rootlessPreset(),
@@ -19,4 +21,4 @@ export const BUILTIN_PRESETS: Record<string, () => Preset> = {
   restricted: () => restrictedPreset(),
 };
 
-export { defaultPreset, podmanPreset, containerdPreset, rootlessPreset, baselinePreset, restrictedPreset };
+export { defaultPreset, dockerPreset, podmanPreset, containerdPreset, rootlessPreset, baselinePreset, restrictedPreset };

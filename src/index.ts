@@ -19,7 +19,7 @@ export type { Service } from './compose/service.js';
 export type { ImageConfig } from './image/config.js';
 export { defaultPreset, DEFAULT_STAGES } from '../presets/default.js';
 export { BUILTIN_PRESETS } from '../presets/index.js';
-export { podmanPreset, containerdPreset, rootlessPreset, baselinePreset, restrictedPreset } from '../presets/index.js';
+export { dockerPreset, podmanPreset, containerdPreset, rootlessPreset, baselinePreset, restrictedPreset } from '../presets/index.js';
 export { policyValidator, type PolicyOptions } from './policy/validator.js';
 export { CONTROLS, type Control, type Finding } from './policy/controls.js';
 export { servicePolicy } from './policy/apply.js';

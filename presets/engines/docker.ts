@@ -2,10 +2,11 @@ import type { DeviceRule } from '../../src/spec/types.js';
 
 /**
  * Docker's defaults (moby 29, PEERS.md §3), the values the podman and containerd presets replace with their
- * engine's. Docker needs no preset of its own: these lists are what the base spec (src/spec/base.ts) is built
- * from, so the default preset *is* docker's pipeline. In traces and `ctnr explain` the base spec's values are
- * owned by `ctnr:base` ("overrode ctnr:base"); writing them with `docker:*` plugins, as podman's and
- * containerd's are, would add an entry per value to every trace, so they stay in the base spec.
+ * engine's. These lists are what the base spec (presets/engines/docker-base.ts) is built from, so the default
+ * preset starts from docker's values; in traces and `ctnr explain` the base spec's values are owned by
+ * `ctnr:base` ("overrode ctnr:base"). The `docker` preset (docker-preset.ts) goes further: it reproduces what
+ * dockerd itself writes, version by version (docs/presets.md "Parity with the engines"). This module holds data
+ * only: ctnr:capabilities imports it, so it must not import the plugins.
  */
 
 /** Docker's 14 default capabilities (moby `caps.DefaultCapabilities`), in docker's order. */
@@ -20,6 +21,12 @@ export const DOCKER_MASKED_PATHS: readonly string[] = Object.freeze([
   '/proc/acpi', '/proc/asound', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats',
   '/proc/sched_debug', '/proc/scsi', '/proc/timer_list', '/proc/timer_stats', '/sys/devices/virtual/powercap',
   '/sys/firmware',
+]);
+
+/** Docker 20.10's masked paths (moby v20.10.24 `oci/defaults.go`): no /proc/interrupts, no powercap yet. */
+export const DOCKER_20_MASKED_PATHS: readonly string[] = Object.freeze([
+  '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware',
 ]);
 
 export const DOCKER_READONLY_PATHS: readonly string[] = Object.freeze([
@@ -37,3 +44,22 @@ export const DOCKER_DEVICE_RULES: readonly Readonly<DeviceRule>[] = Object.freez
   { allow: true, type: 'c', major: 5, minor: 1, access: 'rwm' },
   { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' },
 ] as DeviceRule[]);
+
+/**
+ * Docker 20.10's capability list for `privileged` (moby v20.10.24 `oci/caps/utils.go`): every capability up to
+ * CAP_AUDIT_READ; it leaves out CAP_PERFMON, CAP_BPF and CAP_CHECKPOINT_RESTORE because the runc of its day
+ * did not know them. Docker 29 takes the daemon's own capabilities (`caps.GetAllCapabilities` →
+ * containerd's `cap.Current`), which is what ctnr:privileged does with the host's bounding set.
+ */
+export const DOCKER_20_PRIVILEGED_CAPS: readonly string[] = Object.freeze([
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID',
+  'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN',
+  'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE',
+  'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME',
+  'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP',
+  'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ',
+]);
+
+/** The docker versions the docker preset (presets/engines/docker-preset.ts) reproduces: 20 (20.10, Debian 12's docker.io) and 29 (current). */
+export type DockerVersion = 20 | 29;
+export const DOCKER_VERSIONS: readonly DockerVersion[] = [20, 29];

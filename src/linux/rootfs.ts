@@ -40,6 +40,8 @@ export interface PasswdEntry {
   name: string;
   uid: number;
   gid: number;
+  /** The home directory field (engines set `HOME` from it). */
+  home: string;
 }
 
 export interface GroupEntry {
@@ -69,7 +71,7 @@ export function readPasswd(rootfs: string): PasswdEntry[] | undefined {
     if (line.startsWith('#')) continue;
     const f = line.split(':');
     if (f.length < 7 || !ID.test(f[2]!) || !ID.test(f[3]!)) continue;
-    out.push({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]) });
+    out.push({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5]! });
   }
   return out;
 }

@@ -39,18 +39,26 @@ const PRESETS = { docker: defaultPreset, podman: podmanPreset, containerd: conta
 describe('engine presets match the engines\' documented defaults', () => {
   it.each(Object.keys(DOCS) as Array<keyof typeof DOCS>)('%s', async (engine) => {
     const doc = DOCS[engine];
-    const { spec } = await runServiceYaml({ image: 'busybox' }, { presets: [PRESETS[engine]()] });
+    const { spec, files } = await runServiceYaml({ image: 'busybox' }, { presets: [PRESETS[engine]()] });
     const c = spec.process!.capabilities!;
     for (const set of ['bounding', 'effective', 'permitted'] as const) expect([...c[set]!].sort(), set).toEqual(doc.caps);
     expect([...spec.linux!.maskedPaths!].sort()).toEqual([...doc.masked].sort());
     expect([...spec.linux!.readonlyPaths!].sort()).toEqual([...doc.readonly].sort());
     expect(spec.process!.noNewPrivileges ?? false).toBe(doc.noNewPrivileges);
     expect(spec.linux!.resources?.pids?.limit).toBe(doc.pids);
-    // /dev/shm: every engine mounts a 64 MiB tmpfs nosuid,noexec,nodev,mode=1777.
+    // /dev/shm: every engine mounts a 64 MiB tmpfs nosuid,noexec,nodev,mode=1777 (podman on the host, bound into
+    // the container: the bundle's ctnr/shm, which ctnr/ipc.json tells the launcher to mount).
     const shm = spec.mounts!.find((m) => m.destination === '/dev/shm')!;
-    expect(shm.type).toBe('tmpfs');
-    expect(shm.options).toEqual(expect.arrayContaining(['nosuid', 'noexec', 'nodev', 'mode=1777']));
-    expect(shm.options!.find((o) => o.startsWith('size='))).toMatch(/^size=(65536k|67108864)$/);
+    expect(shm.options).toEqual(expect.arrayContaining(['nosuid', 'noexec', 'nodev']));
+    let tmpfsOptions = shm.options!;
+    if (engine === 'podman') {
+      expect(shm).toMatchObject({ type: 'bind', source: 'ctnr/shm' });
+      tmpfsOptions = JSON.parse(files.find((f) => f.path === 'ctnr/ipc.json')!.content!).shm.options;
+    } else {
+      expect(shm.type).toBe('tmpfs');
+    }
+    expect(tmpfsOptions).toEqual(expect.arrayContaining(['nosuid', 'noexec', 'nodev', 'mode=1777']));
+    expect(tmpfsOptions.find((o) => o.startsWith('size='))).toMatch(/^size=(65536k|67108864)$/);
   });
 
   it('podman: umask 0022', async () => {
