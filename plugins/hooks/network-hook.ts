@@ -158,7 +158,7 @@ export function networkHookPlugin(options: NetworkHookOptions = {}) {
           const link = parseLink(entry, kind);
           if (typeof link === 'string') return error(link, [kind, i]);
           // A container other than this project's must be one ctnr started (when the caller says which those are).
-          if ('container' in link && env.containers !== undefined && env.containers[link.container] === undefined) {
+          if ('container' in link && env.containers !== undefined && env.containers[link.container]?.id !== link.container) {
             return error(`container "${link.container}" is not a container ctnr started (ctnr ps lists them)`, [kind, i]);
           }
           links.push(link);

@@ -49,6 +49,8 @@ describe('ctnr:network-hook: links and external_links', () => {
   it.each([
     [{ links: ['db', 'a:b:c'] }, {}, 'services.svc.links[1]', /"a:b:c" is not SERVICE\[:ALIAS\]/],
     [{ external_links: ['ghost'] }, { containers: { other: { id: 'other' } } }, 'services.svc.external_links[0]', /container "ghost" is not a container ctnr started \(ctnr ps lists them\)/],
+    // A service name is no container id: env.containers lists a project's services by name too.
+    [{ external_links: ['db'] }, { containers: { db: { id: 'p-db' } } }, 'services.svc.external_links[0]', /container "db" is not a container ctnr started/],
     [{ links: ['db'], network_mode: 'host' }, {}, 'services.svc.links', /links need the service on a compose network.*network_mode "host"/],
     [{ external_links: ['x'], network_mode: 'none' }, {}, 'services.svc.external_links', /network_mode "none"/],
     [{ links: ['db'] }, { rootless: true, uid: 1000, gid: 1000 }, 'services.svc.links', /rootless containers each get a network of their own/],
