@@ -93,7 +93,7 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   // namespaces and network
   m('network_mode', 'network namespace (none, host, bridge via CNI/slirp)'),
   m('networks', 'network attachment'),
-  m('ipc', 'ipc namespace'),
+  m('ipc', 'ipc namespace: private, shareable (its /dev/shm a tmpfs on the host), host, none, service:NAME / container:ID (joins a shareable one)'),
   m('pid', 'pid namespace'),
   m('uts', 'uts namespace'),
   m('userns_mode', 'user namespace'),
