@@ -23,7 +23,11 @@ export interface DockerPresetOptions {
    * Linux ≥ 5.12; `runc features` lists `rro`), else `ro`. Default true; ignored for version 20.
    */
   recursiveReadOnly?: boolean;
-  /** Docker 29 adds a time namespace on Linux ≥ 5.6; runc < 1.2 does not know them. Default true; ignored for version 20. */
+  /**
+   * Docker 29 gives every container a time namespace on Linux ≥ 5.6 (and ships a runc that knows them). Default
+   * false: runc < 1.2 (Debian 12's 1.1.5) refuses a spec with one (`namespace {"time" ""} does not exist`), so
+   * the preset leaves it out unless asked. Ignored for version 20.
+   */
   timeNamespace?: boolean;
 }
 
@@ -63,7 +67,7 @@ export function dockerPreset(options: DockerPresetOptions = {}): Preset {
       docker20PrivilegedCapsPlugin(),
       docker20ZeroResourcesPlugin(),
     );
-  } else if (options.timeNamespace !== false) {
+  } else if (options.timeNamespace === true) {
     plugins.push(dockerTimeNamespacePlugin());
   }
   return definePreset({ name: 'ctnr:preset-docker', presets: [defaultPreset()], plugins });

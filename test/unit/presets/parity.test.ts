@@ -222,16 +222,23 @@ describe('what differs between engine versions (from the engines\' source; docs/
     ['privileged: CAP_BPF', async (p: Preset) => (await spec(p, 'privileged')).process!.capabilities!.bounding!.includes('CAP_BPF'), false, true],
     ['cpu shares written as 0', async (p: Preset) => (await spec(p, 'plain')).linux!.resources!.cpu?.shares, 0, undefined],
     ['a read-only bind', async (p: Preset) => at(await spec(p, 'bind-ro'), '/data')!.options, ['rbind', 'ro', 'rprivate'], ['rbind', 'rro', 'rprivate']],
-    ['a time namespace (Linux 6)', async (p: Preset) => (await spec(p, 'plain')).linux!.namespaces!.some((n) => n.type === 'time'), false, true],
   ] as const)('docker: %s', async (_what, get, v20, v29) => {
     expect(await get(docker(20))).toEqual(v20);
     expect(await get(docker(29))).toEqual(v29);
   });
 
-  it('docker 29 options: recursiveReadOnly and timeNamespace off, a kernel without time namespaces', async () => {
+  it.each([
+    // options, kernel → a time namespace
+    [{}, '6.1.0', false],
+    [{ timeNamespace: true }, '6.1.0', true],
+    [{ timeNamespace: true }, '5.4.0', false],
+  ])('docker 29 %j on Linux %s: a time namespace %s', async (options, kernelRelease, want) => {
+    expect((await spec(docker(29, options), 'plain', { kernelRelease })).linux!.namespaces!.some((n) => n.type === 'time')).toBe(want);
+    expect((await spec(docker(20, options), 'plain', { kernelRelease })).linux!.namespaces!.some((n) => n.type === 'time')).toBe(false);
+  });
+
+  it('docker 29 with recursiveReadOnly: false writes ro', async () => {
     expect(at(await spec(docker(29, { recursiveReadOnly: false }), 'bind-ro'), '/data')!.options).toEqual(['rbind', 'ro', 'rprivate']);
-    expect((await spec(docker(29, { timeNamespace: false }), 'plain')).linux!.namespaces!.some((n) => n.type === 'time')).toBe(false);
-    expect((await spec(docker(29), 'plain', { kernelRelease: '5.4.0' })).linux!.namespaces!.some((n) => n.type === 'time')).toBe(false);
   });
 
   it.each([
