@@ -8,9 +8,11 @@
 //   node scripts/parity/generate.mjs [--engine podman|docker] [case ...]
 //
 // Output: test/fixtures/parity/<engine>/<case>.json (the engine's config.json with the run's ids and temporary
-// paths replaced by placeholders, see scrub()), and test/fixtures/parity/versions.json.
+// paths replaced by placeholders, see scrub()), and test/fixtures/parity/versions.json. Needs the repository's
+// node_modules (`npm ci`: the yaml parser). Podman fills the environment and some mounts from Go maps, so their order
+// changes from one generation to the next; the comparison does not depend on it (compare.ts keys them).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, openSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +79,7 @@ function buildImageTar() {
 function hostPaths() {
   mkdirSync(path.join(HOST_DIR, 'src'), { recursive: true });
   writeFileSync(path.join(HOST_DIR, 'token'), 'parity-secret\n');
+  cleanups.push(() => rmSync(HOST_DIR, { recursive: true, force: true }));
 }
 
 /**
@@ -284,7 +287,7 @@ function writeVersions() {
   const file = path.join(FIXTURES, 'versions.json');
   const previous = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   const versions = {
-    about: 'What the fixtures in podman/ and docker/ were generated with (scripts/parity-gen.sh), and the facts of the generating host the presets read (kernel, limits, bounding set, init binaries).',
+    about: 'What the fixtures in podman/ and docker/ were generated with (scripts/parity-gen.sh), and facts of the generating host: test/unit/presets/parity.test.ts gives the presets its kernel, arch, pid_max, rlimits and bounding set, and compares the engines\' values as that host applies them.',
     engines: {
       ...previous.engines,
       ...(engines.includes('podman') ? {
@@ -310,7 +313,6 @@ function writeVersions() {
       pidMax: Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8').trim()),
       rlimits: { RLIMIT_NOFILE: limits('Max open files'), RLIMIT_NPROC: limits('Max processes') },
       capabilities: capabilities(),
-      init: { docker: '/usr/bin/docker-init', podman: '/usr/libexec/podman/catatonit' },
     },
   };
   writeFileSync(file, `${JSON.stringify(versions, null, 2)}\n`);

@@ -278,6 +278,22 @@ describe('what differs between engine versions (from the engines\' source; docs/
   });
 });
 
+describe('rootless', () => {
+  // An unprivileged runtime cannot lower its oom score or set groups its user namespace does not map: the docker
+  // preset leaves both to ctnr's rootless handling, and podman's rlimits are clamped to the user's limits.
+  it.each([
+    ['docker', 'plain'],
+    ['podman', 'plain'],
+    ['docker', 'privileged'],
+    ['podman', 'read-only'],
+  ] as const)('%s %s: a valid spec in a user namespace, no oomScoreAdj', async (engine, name) => {
+    const { spec } = await run(engine, name, { env: { rootless: true, uid: 1000, gid: 1000 } });
+    expect(spec.linux!.namespaces!.some((n) => n.type === 'user')).toBe(true);
+    expect(spec.process!.oomScoreAdj).toBeUndefined();
+    expect((await run(engine, name)).spec.process!.oomScoreAdj).toBe(engine === 'docker' ? 0 : undefined);
+  });
+});
+
 it('the generator\'s scrubbing left no run-specific value in the fixtures', () => {
   for (const engine of ENGINES) {
     for (const name of casesOf(engine)) {
