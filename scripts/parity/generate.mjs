@@ -21,7 +21,6 @@ import { translate } from './translate.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURES = path.join(REPO, 'test/fixtures/parity');
-const HOST_DIR = '/tmp/ctnr-parity'; // the corpus's host paths (bind sources, secret files)
 const IMAGE = 'parity:1';
 const NAME_PREFIX = 'ctnr-parity-';
 
@@ -76,11 +75,6 @@ function buildImageTar() {
   return tar;
 }
 
-function hostPaths() {
-  mkdirSync(path.join(HOST_DIR, 'src'), { recursive: true });
-  writeFileSync(path.join(HOST_DIR, 'token'), 'parity-secret\n');
-  cleanups.push(() => rmSync(HOST_DIR, { recursive: true, force: true }));
-}
 
 /**
  * Replace what changes from run to run with placeholders: the container id (and its 12-character prefix),
@@ -323,7 +317,6 @@ function writeVersions() {
 let failed = false;
 try {
   if (process.getuid() !== 0) throw new Error('run as root (scripts/parity-gen.sh)');
-  hostPaths();
   const tar = buildImageTar();
   for (const engine of engines) {
     if (onlyCases.length === 0) rmSync(path.join(FIXTURES, engine), { recursive: true, force: true });

@@ -1,3 +1,5 @@
+import path from 'node:path';
+
 // Compose service → the engine's own `create` flags, for the parity corpus (test/fixtures/parity/compose.yaml).
 // Only the keys the corpus uses are translated; any other key is an error, so a new corpus case cannot be
 // generated with a key silently left out. What docker compose sends through the API is given with the CLI flag
@@ -66,14 +68,16 @@ export function translate(name, svc, ctx) {
   if (take('read_only')) flags.push('--read-only');
   for (const t of list(take('tmpfs'))) flags.push('--tmpfs', t);
   if (take('shm_size') !== undefined) flags.push('--shm-size', String(svc.shm_size));
+  // Host paths relative to the compose file resolve against its directory, as compose resolves them.
+  const hostPath = (p) => (p.startsWith('/') ? p : path.resolve(ctx.dir, p));
   for (const v of list(take('volumes'))) {
     if (typeof v === 'string') {
       const [source, target, mode] = v.split(':');
       if (target === undefined) flags.push('-v', source); // anonymous volume
-      else if (source.startsWith('/')) flags.push('-v', v); // short-syntax bind: compose keeps it a bind (Binds)
+      else if (source.startsWith('/') || source.startsWith('.')) flags.push('-v', [hostPath(source), target, ...(mode ? [mode] : [])].join(':')); // short-syntax bind: compose keeps it a bind (Binds)
       else flags.push('--mount', `type=volume,source=${project}_${source},target=${target}${mode === 'ro' ? ',readonly' : ''}`);
     } else if (v.type === 'bind') {
-      flags.push('--mount', `type=bind,source=${v.source},target=${v.target}${v.read_only ? ',readonly' : ''}`);
+      flags.push('--mount', `type=bind,source=${hostPath(v.source)},target=${v.target}${v.read_only ? ',readonly' : ''}`);
     } else if (v.type === 'tmpfs') {
       flags.push('--mount', `type=tmpfs,target=${v.target}${v.tmpfs?.size !== undefined ? `,tmpfs-size=${v.tmpfs.size}` : ''}`);
     } else {
@@ -84,7 +88,7 @@ export function translate(name, svc, ctx) {
     const secret = typeof s === 'string' ? s : s.source;
     const file = ctx.top.secrets?.[secret]?.file;
     if (!file) throw new Error(`${name}: secret ${secret} has no file`);
-    flags.push('--mount', `type=bind,source=${file},target=/run/secrets/${secret},readonly`);
+    flags.push('--mount', `type=bind,source=${hostPath(file)},target=/run/secrets/${secret},readonly`);
   }
 
   // resources
