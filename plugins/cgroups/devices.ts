@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { statSync } from 'node:fs';
 import { definePlugin } from '../../src/engine/define.js';
 import { allowsAllDevices } from './device-rules.js';
@@ -29,6 +30,12 @@ export function devicesPlugin() {
           st = statSync(d.source);
         } catch {
           error(`device ${d.source} does not exist on this host`, ['devices', i]);
+          return;
+        }
+        // A directory's device nodes are found by walking it; only /dev holds them. `/` (or `//`) would walk the
+        // whole host, and hand the container every device node left in any image or bind on it.
+        if (st.isDirectory() && !isUnderDev(d.source)) {
+          error(`${d.source} is a directory outside /dev: only a directory under /dev (e.g. /dev/snd) maps the device nodes in it`, ['devices', i]);
           return;
         }
         const found = st.isDirectory() ? listDevices(d.source, d.target) : [deviceFromStats(st, d.target)].filter((x): x is Device => x !== undefined);
@@ -64,4 +71,10 @@ export function devicesPlugin() {
       return out;
     },
   });
+}
+
+/** `/dev/snd`, `/dev/dri/` — not `/dev` itself (every device of the host), not `/devices`, not `/dev/../etc`. */
+function isUnderDev(source: string): boolean {
+  const norm = path.posix.normalize(source);
+  return norm.startsWith('/dev/') && norm.length > '/dev/'.length;
 }

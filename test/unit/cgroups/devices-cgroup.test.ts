@@ -39,6 +39,11 @@ describe.skipIf(!existsSync('/dev/null') || !existsSync('/dev/net/tun'))('ctnr:d
   it.each([
     { device: '/dev/does-not-exist', msg: 'does not exist on this host' },
     { device: '/etc/hostname:/dev/x', msg: 'is not a device' },
+    // Walking a directory outside /dev would walk the host (the fuzzer's `//` took seconds and mapped every node).
+    { device: '//', msg: 'is a directory outside /dev' },
+    { device: '/:/dev/all', msg: 'is a directory outside /dev' },
+    { device: '/dev', msg: 'is a directory outside /dev' },
+    { device: '/dev/../etc:/dev/etc', msg: 'is a directory outside /dev' },
   ])('refuses $device', async ({ device, msg }) => {
     const { errors } = await testPluginYaml(devicesPlugin(), { devices: ['/dev/null', device] });
     expect(errors).toMatchObject([{ code: 'SERVICE_INVALID', plugin: 'ctnr:devices', path: 'services.svc.devices[1]' }]);
