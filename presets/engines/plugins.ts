@@ -6,6 +6,7 @@ import type { BundleFile, Env, Operation, Plugin, PluginContext } from '../../sr
 import type { Service, VolumeMount } from '../../src/engine/service.js';
 import { readGroup, readPasswd } from '../../src/linux/rootfs.js';
 import { namespaceState } from '../../src/network/spec-facts.js';
+import { hostBoundingSet } from '../../src/linux/env.js';
 import { hostFact, type HostFacts } from './host.js';
 
 /**
@@ -321,10 +322,14 @@ export function hostShmPlugin(name: string, options: readonly string[]): Plugin 
   });
 }
 
-/** Whether the runtime can set an rlimit above the host's hard limit: root with CAP_SYS_RESOURCE. */
+/**
+ * Whether the runtime can set an rlimit above the host's hard limit: root with CAP_SYS_RESOURCE in the host's
+ * bounding set (`env.hostCapabilities`, else this process's, as for the other host facts).
+ */
 export function canRaiseLimits(env: Pick<Env, 'rootless' | 'hostCapabilities'>): boolean {
   if (env.rootless) return false;
-  return env.hostCapabilities === undefined || env.hostCapabilities.includes('CAP_SYS_RESOURCE');
+  const caps = env.hostCapabilities ?? hostBoundingSet();
+  return caps === undefined || caps.includes('CAP_SYS_RESOURCE');
 }
 
 export interface RlimitDefault {
