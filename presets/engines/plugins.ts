@@ -139,7 +139,12 @@ export interface UserMountTargets {
   configs: Set<string>;
 }
 
+/** Per service object: the mount-option plugins ask once per mount. */
+const targetsCache = new WeakMap<object, UserMountTargets>();
+
 export function userMountTargets(service: Readonly<Service>): UserMountTargets {
+  const cached = targetsCache.get(service);
+  if (cached) return cached;
   const out: UserMountTargets = { binds: new Map(), volumes: new Map(), anonymous: new Map(), tmpfs: new Set(), secrets: new Set(), configs: new Set() };
   for (const v of service.volumes ?? []) {
     const target = cleanDestination(v.target);
@@ -156,12 +161,13 @@ export function userMountTargets(service: Readonly<Service>): UserMountTargets {
     const target = c.target ?? `/${c.source}`;
     out.configs.add(cleanDestination(target.startsWith('/') ? target : `/${target}`));
   }
+  targetsCache.set(service, out);
   return out;
 }
 
 /**
  * Give mounts an engine's option list: `options(mount, ctx)` returns the new list for a mount it handles, or
- * undefined to leave the mount alone. One plugin per engine concern (`docker:etc-files`, `podman:tmpfs`), placed
+ * undefined to leave the mount alone. One plugin per engine concern (`docker:etc-files`, `podman:user-mounts`), placed
  * after the ctnr plugin that wrote the mounts.
  */
 export function mountOptionsPlugin(
