@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { definePlugin } from '../../src/engine/define.js';
 import { ops } from '../../src/engine/patch.js';
 import type { BundleFile, Operation, Plugin, PluginContext } from '../../src/engine/types.js';
@@ -5,7 +6,6 @@ import { mergeMountOptions, mountIndex } from '../../src/spec/mounts.js';
 import { namespaceState } from '../../src/network/spec-facts.js';
 import { readPasswd } from '../../src/linux/rootfs.js';
 import { IPC_FILE, SHM_DIR } from '../../plugins/network/namespaces.js';
-import os from 'node:os';
 import { normaliseSignal } from '../../plugins/annotations/stop-signal.js';
 import { hostFact, type HostFacts } from './host.js';
 import { generatedHostname, mountOptionsPlugin, userMountTargets } from './plugins.js';
@@ -63,7 +63,8 @@ export function podmanShmPlugin(): Plugin {
       const at = mountIndex(spec.mounts, '/dev/shm');
       if (at < 0) return [];
       const m = spec.mounts![at]!;
-      if (userMountTargets(service).tmpfs.has('/dev/shm') || userMountTargets(service).binds.has('/dev/shm')) return [];
+      const own = userMountTargets(service);
+      if (own.tmpfs.has('/dev/shm') || own.binds.has('/dev/shm') || own.volumes.has('/dev/shm')) return [];
       if (service.ipc?.trim() === 'host') {
         return [ops.replace(`/mounts/${at}`, { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: [...SHM_BIND] })];
       }
