@@ -1,4 +1,5 @@
 import type { DeviceRule } from '../../src/spec/types.js';
+import { ALL_CAPABILITIES } from '../../src/linux/capabilities.js';
 
 /**
  * Docker's defaults (moby 29, PEERS.md §3), the values the podman and containerd presets replace with their
@@ -51,14 +52,10 @@ export const DOCKER_DEVICE_RULES: readonly Readonly<DeviceRule>[] = Object.freez
  * did not know them. Docker 29 takes the daemon's own capabilities (`caps.GetAllCapabilities` →
  * containerd's `cap.Current`), which is what ctnr:privileged does with the host's bounding set.
  */
-export const DOCKER_20_PRIVILEGED_CAPS: readonly string[] = Object.freeze([
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID',
-  'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN',
-  'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE',
-  'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME',
-  'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP',
-  'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ',
-]);
+export const DOCKER_20_PRIVILEGED_CAPS: readonly string[] = Object.freeze(
+  // The kernel's list up to CAP_AUDIT_READ (37): the three after it came with Linux 5.8/5.9.
+  ALL_CAPABILITIES.slice(0, ALL_CAPABILITIES.indexOf('CAP_AUDIT_READ') + 1),
+);
 
 /** The docker versions the docker preset (presets/engines/docker-preset.ts) reproduces: 20 (20.10, Debian 12's docker.io) and 29 (current). */
 export type DockerVersion = 20 | 29;

@@ -27,11 +27,8 @@ export interface RunOptions {
   allowUnsupported?: boolean;
 }
 
-/**
- * Run one service given as a compose-file fragment (`{ image: …, user: … }`) through the default preset in
- * strict mode (a plugin that mutates instead of returning ops fails), validating the spec against the schema.
- */
-export async function runServiceYaml(service: Record<string, unknown>, options: RunOptions = {}): Promise<Result> {
+/** The fragment as service `svc` of a compose file in `options.dir`, loaded and selected as the CLI would. */
+function loadFragment(service: Record<string, unknown>, options: RunOptions) {
   const doc = { ...options.top, services: { svc: { command: ['true'], ...service } } };
   const dir = options.dir ?? '/tmp/ctnr-test-project';
   // Pretty JSON is YAML too, one key per line, so errors point at distinct lines.
@@ -40,6 +37,15 @@ export async function runServiceYaml(service: Record<string, unknown>, options: 
     ...(options.allowUnsupported ? { allowUnsupported: true } : {}),
   });
   const { input } = selectService(project, 'svc', options.image);
+  return { project, input, dir };
+}
+
+/**
+ * Run one service given as a compose-file fragment (`{ image: …, user: … }`) through the default preset in
+ * strict mode (a plugin that mutates instead of returning ops fails), validating the spec against the schema.
+ */
+export async function runServiceYaml(service: Record<string, unknown>, options: RunOptions = {}): Promise<Result> {
+  const { project, input } = loadFragment(service, options);
   const engine = createEngine({
     presets: options.presets ?? [defaultPreset()],
     plugins: options.plugins ?? [],
@@ -61,13 +67,7 @@ export async function runServiceYaml(service: Record<string, unknown>, options: 
  * apply: give `env` to testPlugin).
  */
 export function loadServiceYaml(service: Record<string, unknown>, options: RunOptions = {}): Required<Pick<TestPluginOptions, 'name' | 'service' | 'project' | 'source'>> & Pick<TestPluginOptions, 'image' | 'env'> {
-  const doc = { ...options.top, services: { svc: { command: ['true'], ...service } } };
-  const dir = options.dir ?? '/tmp/ctnr-test-project';
-  const project = parseCompose(JSON.stringify(doc, null, 2), `${dir}/compose.yaml`, 'compose.yaml', {
-    ...(options.environment ? { environment: options.environment } : {}),
-    ...(options.allowUnsupported ? { allowUnsupported: true } : {}),
-  });
-  const { input } = selectService(project, 'svc', options.image);
+  const { project, input, dir } = loadFragment(service, options);
   return {
     name: input.name,
     service: input.service,
