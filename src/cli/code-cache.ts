@@ -44,7 +44,22 @@ const HEADER = MAGIC.length + 16;
 /** Other builds' caches not read for this long are removed (reads update atime, at least daily under relatime). */
 const STALE_MS = 7 * 24 * 3600 * 1000;
 
+/**
+ * Node 20 calls `vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER` experimental and prints a warning the first time a
+ * dynamic import goes through it (loading a `.mjs` config): that is ctnr's implementation detail, not something
+ * the user did, so that one warning is dropped. Every other warning is printed as before.
+ */
+function quietLoaderWarning(): void {
+  const emit = process.emitWarning;
+  process.emitWarning = function (this: NodeJS.Process, warning: string | Error, ...rest: unknown[]) {
+    const text = typeof warning === 'string' ? warning : warning?.message;
+    if (typeof text === 'string' && text.includes('USE_MAIN_CONTEXT_DEFAULT_LOADER')) return;
+    return (emit as (...a: unknown[]) => void).call(this, warning, ...rest);
+  } as typeof process.emitWarning;
+}
+
 export function loadBody(file: string, hash: string, key: string): LoadedBody {
+  quietLoaderWarning();
   const source = readFileSync(file, 'utf8');
   const cacheFile = cachePath(file, hash, key);
   const cached = cacheFile ? readCache(cacheFile) : undefined;

@@ -194,8 +194,11 @@ export interface PluginShapeProblem {
 export function pluginShapeProblem(plugin: unknown): PluginShapeProblem | undefined {
   if (!plugin || typeof plugin !== 'object') return { message: 'a plugin must be an object' };
   const p = plugin as Record<string, unknown>;
-  if (typeof p.name !== 'string' || p.name === '') return { message: 'a plugin needs a non-empty "name"', key: 'name' };
-  if (typeof p.stage !== 'string' || p.stage === '') return { message: 'a plugin needs a "stage"', key: 'stage' };
+  for (const key of ['name', 'stage'] as const) {
+    const v = p[key];
+    if (v === undefined || v === '') return { message: key === 'name' ? 'a plugin needs a non-empty "name"' : 'a plugin needs a "stage"', key };
+    if (typeof v !== 'string') return { message: `"${key}" must be a non-empty string, not ${JSON.stringify(v) ?? typeof v}`, key };
+  }
   if (typeof p.apply !== 'function' && typeof p.validate !== 'function') return { message: 'a plugin needs an "apply" or a "validate" function' };
   for (const key of ['apply', 'validate'] as const) {
     if (p[key] !== undefined && typeof p[key] !== 'function') return { message: `"${key}" must be a function`, key };
