@@ -48,6 +48,7 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   m('read_only', 'root.readonly'),
   m('stop_signal', 'annotation org.opencontainers.image.stopSignal'),
   m('stop_grace_period', 'annotation (ns) for the runner'),
+  m('pre_start', 'commands run before ctnr up starts the service, each in a one-off container made from it (a failure stops the service)'),
   m('post_start', 'commands run in the container once it started (ctnr up / run, with the runtime\'s exec)'),
   m('pre_stop', 'commands run in the container before ctnr down stops it (a failure keeps it running)'),
   m('healthcheck', 'carried to an annotation'),
@@ -137,7 +138,6 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   r('storage_opt', 'storage driver options do not apply to a rootfs directory'),
   m('gpus', 'CDI devices of the CDI spec whose class is gpu (nvidia.com/gpu, …)'),
   // Newer than the compose-spec schema ctnr was written against; real files use it.
-  r('pre_start', 'a hook container of its own before the service starts (compose): not implemented'),
   r('provider', 'the service is not a container'),
   r('models', 'model runner integration is not implemented'),
   r('use_api_socket', 'mounting the docker API socket is not supported'),

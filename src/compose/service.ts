@@ -566,14 +566,18 @@ const namespaceMode = (what: string) =>
     if (!ok) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)} is not ${what} (a word such as host or none, service:NAME or container:ID)`, input: s });
   });
 
-/** A `post_start` / `pre_stop` entry: compose-spec `service_hook` (`command` required, words as for `command:`). */
-const serviceHook = obj({
+const hookFields = {
   command: command,
   user: user.optional(),
   privileged: bool.optional(),
   working_dir: absolute('working_dir').optional(),
   environment: environmentSchema.optional(),
-}).transform((v, ctx): ServiceHook => {
+};
+
+function hookOut(
+  v: { command?: string[] | null; user?: string | undefined; privileged?: boolean | undefined; working_dir?: string | undefined; environment?: Array<[string, string | null]> | undefined },
+  ctx: z.RefinementCtx,
+): ServiceHook | typeof z.NEVER {
   if (v.command === null || v.command === undefined || v.command.length === 0) {
     ctx.addIssue({ code: 'custom', message: 'a hook needs a command', path: ['command'], input: v });
     return z.NEVER;
@@ -583,6 +587,23 @@ const serviceHook = obj({
   if (v.privileged !== undefined) out.privileged = v.privileged;
   if (v.working_dir !== undefined) out.working_dir = v.working_dir;
   if (v.environment !== undefined) out.environment = v.environment;
+  return out;
+}
+
+/** A `post_start` / `pre_stop` entry: compose-spec `service_hook` (`command` required, words as for `command:`). */
+const serviceHook = obj(hookFields).transform((v, ctx): ServiceHook => hookOut(v, ctx));
+
+/**
+ * A `pre_start` entry: a `service_hook` with compose's `image` (the hook container's, default the service's) and
+ * `per_replica` (only false: compose refuses true too).
+ */
+const preStartHook = obj({ ...hookFields, image: z.string().min(1).optional(), per_replica: bool.optional() }).transform((v, ctx): ServiceHook => {
+  if (v.per_replica === true) {
+    ctx.addIssue({ code: 'custom', message: 'per_replica is not supported (compose runs pre_start once per service); remove it or set it to false', path: ['per_replica'], input: v });
+    return z.NEVER;
+  }
+  const out = hookOut(v, ctx);
+  if (out !== z.NEVER && v.image !== undefined) out.image = v.image;
   return out;
 });
 
@@ -689,7 +710,7 @@ export const serviceShape = {
   credential_spec: z.record(z.string(), z.unknown()).optional(),
   post_start: z.array(serviceHook).optional(),
   pre_stop: z.array(serviceHook).optional(),
-  pre_start: z.array(z.record(z.string(), z.unknown())).optional(),
+  pre_start: z.array(preStartHook).optional(),
   provider: z.record(z.string(), z.unknown()).optional(),
   models: z.union([listOfStrings, z.record(z.string(), z.unknown())]).optional(),
   use_api_socket: bool.optional(),

@@ -177,8 +177,8 @@ export interface ServiceNetwork {
 }
 
 /**
- * A `post_start` / `pre_stop` entry (compose-spec `service_hook`): a command run in the running container, as
- * `docker exec` runs it. `command` is words (a string is split as a shell would); `environment` is ordered
+ * A `pre_start` / `post_start` / `pre_stop` entry (compose-spec `service_hook`): a command run in the running
+ * container, as `docker exec` runs it (pre_start: in a container of its own made from the service, before it). `command` is words (a string is split as a shell would); `environment` is ordered
  * `[KEY, VALUE]` pairs over the container's, `null` for a `KEY` without a value.
  */
 export interface ServiceHook {
@@ -188,6 +188,8 @@ export interface ServiceHook {
   privileged?: boolean;
   working_dir?: string;
   environment?: Array<[string, string | null]>;
+  /** `pre_start` only: the hook container's image (default: the service's). */
+  image?: string;
 }
 
 /** A service's `secrets:`/`configs:` entry; `source` names the top-level secret/config. */

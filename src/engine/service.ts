@@ -196,7 +196,8 @@ export interface Service {
   post_start?: readonly ServiceHook[];
   /** Commands run in the container before it is stopped (`ctnr down`, scaling down). */
   pre_stop?: readonly ServiceHook[];
-  pre_start?: ReadonlyArray<Readonly<Record<string, unknown>>>;
+  /** Commands run before the container starts, each in a container of its own made from the service (`ctnr up`). */
+  pre_start?: readonly ServiceHook[];
   provider?: Readonly<Record<string, unknown>>;
   models?: readonly string[] | Readonly<Record<string, unknown>>;
   use_api_socket?: boolean;

@@ -1,8 +1,10 @@
 import { activeServiceNames, selectService } from '../../compose/select.js';
 import { isCtnrError } from '../../engine/errors.js';
+import type { ServiceHook } from '../../engine/service.js';
 import { knownContainers } from '../../runtime/facts.js';
 import { runLifecycleHooks } from '../../runtime/lifecycle.js';
 import { prepareContainer } from '../../runtime/launch.js';
+import { runPreStartHooks } from '../../runtime/pre-start.js';
 import { startOrder } from '../../runtime/order.js';
 import { createProgress } from '../../runtime/progress.js';
 import { replicaIds } from '../../runtime/replicas.js';
@@ -29,14 +31,41 @@ export async function upCommand(services: string[], opts: BundleSourceOptions & 
   const order = startOrder(compose.services, services.length > 0 ? services : activeServiceNames(compose), locate);
   // Every service's replica count is checked before anything starts.
   const hookOptions = { locate, output: (line: string) => process.stderr.write(`${line}\n`) };
-  const plan = order.map((service) => ({ service, ids: replicaIds(compose.name, service, selectService(compose, service).input.service, locate) }));
+  const plan = order.map((service) => {
+    const input = selectService(compose, service).input.service;
+    return { service, ids: replicaIds(compose.name, service, input, locate), preStart: (input as { pre_start?: readonly ServiceHook[] }).pre_start ?? [] };
+  });
   await lockProject(compose.name, async () => {
-    for (const { service, ids } of plan) {
+    for (const { service, ids, preStart } of plan) {
       let printed = false;
       for (const rec of listRecords(runRoot()).filter((r) => r.project === compose.name && r.service === service && !ids.includes(r.id))) {
         if (queryState(rec)?.status === 'running') await runLifecycleHooks(rec, 'pre_stop', hookOptions);
         await stopContainer(rec, note);
         process.stdout.write(`${rec.id} removed\n`);
+      }
+      // pre_start, as compose: once for the service, only when none of its containers runs (each hook in a
+      // container of its own, removed afterwards); a failure stops up before the service starts.
+      const running = ids.some((id) => {
+        const rec = readRecord(id, runRoot());
+        const st = rec ? queryState(rec) : undefined;
+        return st !== undefined && st.status !== 'stopped';
+      });
+      if (preStart.length > 0 && !running) {
+        const progress = createProgress();
+        try {
+          const known = knownContainers(compose.name);
+          await runPreStartHooks(project, service, preStart, {
+            runtime,
+            env: { containerPids: known.pids, containers: known.containers },
+            ...(opts.rootfs ? { rootfs: opts.rootfs } : {}),
+            ...(opts.image ? { image: opts.image } : {}),
+            progress: (s) => progress.step(`${service} pre_start: ${s}`),
+            warn: note,
+            ...hookOptions,
+          });
+        } finally {
+          progress.done();
+        }
       }
       for (const [index, id] of ids.entries()) {
         const existing = readRecord(id, runRoot());
