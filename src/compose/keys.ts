@@ -80,7 +80,7 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   m('deploy.resources.reservations.cpus', 'linux.resources.cpu.shares'),
   m('deploy.resources.reservations.memory', 'linux.resources.memory.reservation'),
   m('deploy.resources.reservations.devices', 'CDI devices: driver cdi + device_ids, or capabilities [gpu] from the CDI spec of class gpu'),
-  r('deploy.resources.reservations.generic_resources', 'swarm generic resources'),
+  r('deploy.resources.reservations.generic_resources', 'swarm generic resources: a swarm node advertises them, and ctnr has no swarm'),
   m('deploy.replicas', 'ctnr up starts that many containers, <project>-<service>-<n> (as scale)'),
   c('deploy.restart_policy', 'metadata for a supervisor'),
   c('deploy.labels', 'swarm service labels (not container labels)'),
@@ -139,8 +139,8 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   m('gpus', 'CDI devices of the CDI spec whose class is gpu (nvidia.com/gpu, …)'),
   // Newer than the compose-spec schema ctnr was written against; real files use it.
   r('provider', 'the service is not a container'),
-  r('models', 'model runner integration is not implemented'),
-  r('use_api_socket', 'mounting the docker API socket is not supported'),
+  r('models', 'it hands the service a model served by Docker Model Runner, an engine service ctnr does not have'),
+  r('use_api_socket', 'it mounts the API socket and credentials of the Docker engine; ctnr has no engine API to give a container'),
 ];
 
 const BY_KEY = new Map(KEY_POLICY.map((p) => [p.key, p]));

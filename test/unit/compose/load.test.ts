@@ -243,11 +243,11 @@ describe('key policy', () => {
   it.each([
     { key: 'priviledged: true', message: 'compose.yaml:4:5 services.s.priviledged: unknown key "priviledged" (did you mean "privileged"?)' },
     { key: 'enviroment: {}', message: 'compose.yaml:4:5 services.s.enviroment: unknown key "enviroment" (did you mean "environment"?)' },
-    { key: 'use_api_socket: true', message: 'compose.yaml:4:5 services.s.use_api_socket: "use_api_socket" is not supported by ctnr: mounting the docker API socket is not supported (--allow-unsupported turns this into a warning)' },
+    { key: 'use_api_socket: true', message: 'compose.yaml:4:5 services.s.use_api_socket: "use_api_socket" is not supported by ctnr: it mounts the API socket and credentials of the Docker engine; ctnr has no engine API to give a container (--allow-unsupported turns this into a warning)' },
     { key: 'storage_opt: {size: 1G}', message: 'compose.yaml:4:5 services.s.storage_opt: "storage_opt" is not supported by ctnr: storage driver options do not apply to a rootfs directory (--allow-unsupported turns this into a warning)' },
     {
       key: 'deploy: {resources: {reservations: {generic_resources: [{discrete_resource_spec: {kind: gpu, value: 1}}]}}}',
-      message: 'compose.yaml:4:41 services.s.deploy.resources.reservations.generic_resources: "deploy.resources.reservations.generic_resources" is not supported by ctnr: swarm generic resources (--allow-unsupported turns this into a warning)',
+      message: 'compose.yaml:4:41 services.s.deploy.resources.reservations.generic_resources: "deploy.resources.reservations.generic_resources" is not supported by ctnr: swarm generic resources: a swarm node advertises them, and ctnr has no swarm (--allow-unsupported turns this into a warning)',
     },
   ])('$key', ({ key, message }) => {
     const err = errorOf(() => selectService(parse(`services:\n  s:\n    image: x\n    ${key}\n`), 's'));
