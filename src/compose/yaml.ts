@@ -3,6 +3,7 @@ import { CtnrError } from '../engine/errors.js';
 import { MAX_SCALAR_BYTES } from './bounds.js';
 import { checkNodes } from './duplicates.js';
 import { PositionIndex } from './positions.js';
+import { LEGACY_OCTAL } from '../linux/yaml-octal.js';
 
 /**
  * Compose's merge tags: `!reset` removes a value (also one inherited through `extends`), `!override`
@@ -18,18 +19,6 @@ const COMPOSE_TAGS: Tags = [
   { tag: '!override', collection: 'map', nodeClass: YAMLMap, identify: () => false, resolve: (n: YAMLMap) => n },
 ] as unknown as Tags;
 
-/**
- * `mode: 0440` means octal in compose files (docker compose's YAML reader takes a leading 0 as octal, and the
- * compose docs write modes that way); YAML 1.2 would read 440. It goes before the core int tag.
- */
-const LEGACY_OCTAL = {
-  identify: (v: unknown) => typeof v === 'number',
-  default: true,
-  tag: 'tag:yaml.org,2002:int',
-  format: 'OCT',
-  test: /^0[0-7]+$/,
-  resolve: (s: string) => parseInt(s, 8),
-} as unknown as Tags[number];
 
 /** Service keys tagged `!reset` / `!override`, per service name. */
 export interface MergeTags {

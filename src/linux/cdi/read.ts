@@ -1,11 +1,12 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Tags } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { renderPath } from '../../engine/errors.js';
 import { describeErrno, errnoCode } from '../errno.js';
 import { READ_REASONS, readRegularFile } from '../read-file.js';
 import { qualifiedName } from './names.js';
 import { cdiSpecSchema, type CdiSpec } from './schema.js';
+import { LEGACY_OCTAL } from '../yaml-octal.js';
 
 /**
  * Finding and reading CDI spec files (container-device-interface `pkg/cdi` spec-dirs.go, spec.go, cache.go):
@@ -112,17 +113,6 @@ export function readCdiSpecDirs(dirs: readonly string[] = DEFAULT_CDI_SPEC_DIRS)
   return { dirs, specs, devices, conflicts, problems };
 }
 
-/**
- * `mode: 0660` is octal in CDI's YAML reader (YAML 1.1 rules); YAML 1.2 would read 660. Before the core int tag.
- */
-const LEGACY_OCTAL = {
-  identify: (v: unknown) => typeof v === 'number',
-  default: true,
-  tag: 'tag:yaml.org,2002:int',
-  format: 'OCT',
-  test: /^0[0-7]+$/,
-  resolve: (s: string) => parseInt(s, 8),
-} as unknown as Tags[number];
 
 /** One spec file, parsed and checked. */
 export function readCdiSpecFile(file: string): { spec: CdiSpec } | { problem: CdiProblem } {
