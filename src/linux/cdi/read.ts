@@ -139,7 +139,7 @@ export function readCdiSpecFile(file: string): { spec: CdiSpec } | { problem: Cd
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { problem: { file, line: 1, col: 1, message: 'a CDI spec is a mapping with cdiVersion, kind and devices' } };
   }
-  const result = cdiSpecSchema.safeParse(raw);
+  const result = cdiSpecSchema().safeParse(raw);
   if (result.success) return { spec: result.data };
   const issues = result.error.issues;
   const first = issues[0]!;
