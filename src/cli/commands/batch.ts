@@ -36,7 +36,7 @@ export function requireOutputDir(dir: string | undefined, what: string): string 
 /**
  * Run `each` for every service: a user error (CtnrError) is reported on stderr with the service's name and the
  * others still run; a bug propagates. Loader diagnostics (shared by every service) are printed once.
- * Returns the number of failed services; the caller sets the exit code.
+ * Returns the number of failed services; the caller reports the count (reportFailureCount) and sets the exit code.
  */
 export async function forEachService(
   project: LoadedProject,
@@ -53,9 +53,18 @@ export async function forEachService(
     } catch (err) {
       if (!isCtnrError(err)) throw err;
       failed++;
-      process.stderr.write(`${red('error')}: ${escapeControls(`service ${service}: `)}${formatError(err)}\n`);
+      reportServiceFailure(service, err);
     }
   }
-  if (failed > 0) process.stderr.write(`${red('error')}: ${failed} of ${services.length} service(s) failed\n`);
   return failed;
+}
+
+/** `error: service web: …` on stderr. */
+export function reportServiceFailure(service: string, err: CtnrError): void {
+  process.stderr.write(`${red('error')}: ${escapeControls(`service ${service}: `)}${formatError(err)}\n`);
+}
+
+/** The closing line of a batch with failures (the caller sets the exit code). */
+export function reportFailureCount(failed: number, of: number): void {
+  if (failed > 0) process.stderr.write(`${red('error')}: ${failed} of ${of} service(s) failed\n`);
 }

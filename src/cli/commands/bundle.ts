@@ -10,7 +10,7 @@ import { listRecords, queryState } from '../../runtime/state.js';
 import { printDiagnostics } from '../output.js';
 import { table } from '../format.js';
 import type { Diagnostic } from '../../engine/types.js';
-import { forEachService, selectServices } from './batch.js';
+import { forEachService, reportFailureCount, selectServices } from './batch.js';
 
 export type BundleSourceOptions = CommonOptions;
 
@@ -49,6 +49,7 @@ export async function bundleCreateCommand(args: string[], opts: BundleCreateOpti
   if (!opts.all && services.length === 1) return createOne(project, services[0]!, dir, opts, printDiagnostics);
   const selected = selectServices(project, services);
   const failed = await forEachService(project, selected, (service, print) => createOne(project, service, undefined, opts, print));
+  reportFailureCount(failed, selected.length);
   if (failed > 0) process.exitCode = 1;
 }
 

@@ -4,7 +4,7 @@ import { servicePolicy } from '../../policy/apply.js';
 import { runService } from '../../project.js';
 import { printDiagnostics, specJson, writeFileAtomic } from '../output.js';
 import { OutputBatch } from '../output-file.js';
-import { forEachService, requireOutputDir, selectServices } from './batch.js';
+import { forEachService, reportFailureCount, reportServiceFailure, requireOutputDir, selectServices } from './batch.js';
 import { generate, open, type CommonOptions } from './common.js';
 
 export type SpecOptions = CommonOptions & { output?: string; compact?: boolean; report?: string; all?: boolean };
@@ -29,40 +29,61 @@ async function specOne(service: string, opts: SpecOptions): Promise<void> {
   else process.stdout.write(json);
 }
 
-/**
- * One `DIR/<service>.json` per service, in one process: the compose file is parsed and the engine built once.
- * A service that fails is reported (with its location) and skipped, never leaving a file; exit 1 at the end.
- */
 /** Specs written per filesystem sync in a batch. */
 const OUTPUT_GROUP = 256;
 
+/**
+ * One `DIR/<service>.json` per service, in one process: the compose file is parsed and the engine built once.
+ * A service that fails is reported (with its location) and skipped, never leaving a file; exit 1 at the end.
+ * Files are written while the next specs are generated, made durable and renamed into place in groups (one
+ * filesystem sync per group, not one fsync per file); each name is printed once its file is in place.
+ */
 async function specBatch(names: string[], opts: SpecOptions): Promise<void> {
   const what = opts.all ? 'spec --all' : 'spec with several services';
   const dir = requireOutputDir(opts.output, what);
   if (opts.report) throw new CtnrError('USAGE', `--report takes one service (use \`ctnr check --report FILE\` for several)`);
   const project = await open(opts);
   const services = selectServices(project, names);
-  // Files are made durable and renamed into place in groups (one filesystem sync per group, not one fsync per
-  // file); each name is printed once its file is in place.
   const output = new OutputBatch();
+  const serviceOf = new Map<string, string>();
+  let failed = 0;
+  let landing: Promise<void> = Promise.resolve();
+  // The previous group is synced and renamed while this one is written; its names print in order.
   const publish = () => {
-    const done = output.flush();
-    if (done.length > 0) process.stdout.write(done.join('\n') + '\n');
+    const flushed = output.flush();
+    landing = landing.then(async () => {
+      const done: string[] = [];
+      for (const f of await flushed) {
+        if (f.error === undefined) done.push(f.file);
+        else {
+          failed++;
+          reportServiceFailure(serviceOf.get(f.file)!, f.error);
+        }
+      }
+      if (done.length > 0) process.stdout.write(done.join('\n') + '\n');
+    });
   };
-  let failed: number;
   try {
-    failed = await forEachService(project, services, async (service, print) => {
+    failed += await forEachService(project, services, async (service, print) => {
       const run = await runService(project, service);
       print(run.diagnostics);
       const policy = servicePolicy(project, run.result);
       printDiagnostics(policy.warnings);
       if (policy.error) throw policy.error;
-      output.add(path.join(dir, `${service}.json`), specJson(run.result.spec, Boolean(opts.compact)));
-      if (output.size >= OUTPUT_GROUP) publish();
+      const file = path.join(dir, `${service}.json`);
+      serviceOf.set(file, service);
+      const wait = output.add(file, specJson(run.result.spec, Boolean(opts.compact)));
+      if (wait) await wait;
+      if (output.size >= OUTPUT_GROUP) {
+        await landing; // at most one group waits for its sync while the next is written
+        publish();
+      }
     });
     publish();
+    await landing;
   } finally {
-    output.discard();
+    await output.discard();
   }
+  reportFailureCount(failed, services.length);
   if (failed > 0) process.exitCode = 1;
 }
