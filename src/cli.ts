@@ -67,7 +67,7 @@ async function runBody(args: string[]): Promise<number> {
   const { loadBody } = await import('./cli/code-cache.js');
   const file = path.join(path.dirname(fileURLToPath(import.meta.url)), build.body);
   const loaded = loadBody(file, build.hash, cacheKey(args, build.commands));
-  const code = await loaded.body.run(args);
+  const code = await loaded.body.run(args, { hash: build.hash });
   if (code === 0) loaded.save();
   return code;
 }

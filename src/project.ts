@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { createEngine, type Engine, type Result, type ServiceInput } from './create-engine.js';
 import { loadComposeFile, type ComposeProject } from './compose/load.js';
+import type { ComposeCache } from './compose/parse-cache.js';
 import { selectService, type SelectedService } from './compose/select.js';
 import { loadConfig, resolvePresetRefs, type LoadedConfig } from './config/load.js';
 import { createEnv } from './linux/env.js';
@@ -37,6 +38,8 @@ export interface ProjectOptions {
   platform?: string;
   /** Pull progress events (a CLI draws them). */
   onPullProgress?: (e: PullProgress) => void;
+  /** Parsed compose files kept between runs (the CLI's: src/compose/parse-cache.ts). */
+  composeCache?: ComposeCache;
 }
 
 export interface LoadedProject {
@@ -63,6 +66,7 @@ export async function openProject(options: ProjectOptions = {}): Promise<LoadedP
     ...(options.envFile ? { envFile: options.envFile } : {}),
     profiles: options.profiles ?? [],
     allowUnsupported: options.allowUnsupported ?? false,
+    ...(options.composeCache ? { cache: options.composeCache } : {}),
   });
   const config = await loadConfig(compose.dir, options.configFile);
   const engine = await engineFromConfig(config, compose.dir, options.presets ?? [], options.strict);

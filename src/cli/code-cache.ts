@@ -26,7 +26,8 @@ import vm from 'node:vm';
  * which counts. `CTNR_NO_CODE_CACHE=1` turns it off.
  */
 export interface CliBody {
-  run(argv: string[]): Promise<number>;
+  /** `build`: the bundle's hash (what the caches of its results are kept under). */
+  run(argv: string[], build?: { hash: string }): Promise<number>;
 }
 
 export interface LoadedBody {

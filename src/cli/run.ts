@@ -1,12 +1,14 @@
 import { provideHostModules } from '../config/load.js';
 import { checkHelpLayout, helpModel, type HelpModel } from './help-text.js';
 import { buildProgram, main } from './main.js';
+import { setCliBuild } from './compose-cache.js';
 
 /**
  * The CLI proper: scripts/bundle-cli.mjs bundles this module as dist/cli-body.cjs, which src/cli.ts (dist/cli.mjs)
  * loads for every command it does not answer itself (`--version`, `--help`).
  */
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], build?: { hash: string }): Promise<number> {
+  setCliBuild(build?.hash);
   // `import … from 'ctnr'` in a config or plugin gets this very copy, loaded only when a code config is found.
   provideHostModules(async () => {
     const [api, kit] = await Promise.all([import('../index.js'), import('../plugin-kit/index.js')]);

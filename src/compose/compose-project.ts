@@ -2,6 +2,7 @@ import type { Diagnostic, Project } from '../engine/types.js';
 import type { VariableOptions } from './dotenv.js';
 import type { PositionIndex } from './positions.js';
 import type { MergeTags } from './yaml.js';
+import type { ComposeCache } from './parse-cache.js';
 
 /*
  * What the loader takes and returns. loadComposeFile/parseCompose (load.ts) build a ComposeProject; include.ts
@@ -47,4 +48,6 @@ export interface LoadOptions extends VariableOptions {
   variables?: Readonly<Record<string, string | undefined>>;
   /** Files being loaded above this one (include/extends cycles). */
   chain?: readonly string[];
+  /** Parsed files kept between runs (the CLI's, src/compose/parse-cache.ts); none by default. */
+  cache?: ComposeCache;
 }

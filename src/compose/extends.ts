@@ -40,7 +40,7 @@ export function normaliseWithExtends(project: ComposeProject, name: string, diag
     let parsed = files.get(file);
     if (parsed === undefined) {
       const display = displayPath(file, process.cwd());
-      parsed = parseCompose(readProjectFile(file, display, origin.positions.locate(at), renderPath(at)), file, display, {
+      parsed = parseCompose(readProjectFile(file, display, () => origin.positions.locate(at), renderPath(at)), file, display, {
         environment: project.environment,
         variables: project.variables,
         allowUnsupported: project.allowUnsupported,

@@ -13,15 +13,16 @@ export function displayPath(file: string, cwd: string): string {
 
 /**
  * A compose or env file's text. Files a compose file names (extends, include, their env files) must be regular
- * files of bounded size (see readRegularFile): a hostile file must not make ctnr read /dev/zero or wait on a FIFO.
+ * files of bounded size (see readRegularFile): a hostile file must not make ctnr read /dev/zero or wait on a FIFO. `at` says
+ * where the file is named, asked only for an error.
  */
-export function readProjectFile(file: string, displayFile: string, at?: SourceLocation, keyPath?: string, regularOnly = true): string {
+export function readProjectFile(file: string, displayFile: string, at?: () => SourceLocation, keyPath?: string, regularOnly = true): string {
   try {
     return regularOnly ? readRegularFile(file) : readFileSync(file, 'utf8');
   } catch (err) {
     const reason = regularOnly && READ_REASONS[errnoCode(err) ?? ''] ? describeErrno(err, READ_REASONS) : ((err as NodeJS.ErrnoException).code ?? (err as Error).message);
     throw new CtnrError('COMPOSE_NOT_FOUND', `cannot read ${displayFile}: ${reason}`, {
-      location: at ?? { file: displayFile },
+      location: at?.() ?? { file: displayFile },
       ...(keyPath ? { path: keyPath } : {}),
     });
   }

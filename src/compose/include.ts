@@ -33,13 +33,13 @@ export function applyIncludes(project: ComposeProject, include: unknown, options
       const file = resolveHostPath(p, project.dir, home);
       if ((options.chain ?? []).includes(file)) fail(`include cycle: ${[...(options.chain ?? []), file].join(' → ')}`);
       const displayFile = displayPath(file, options.cwd ?? process.cwd());
-      const text = readProjectFile(file, displayFile, project.positions.locate(at), renderPath(at));
+      const text = readProjectFile(file, displayFile, () => project.positions.locate(at), renderPath(at));
       let variables = project.variables;
       if (envFiles.length > 0) {
         const extra: Record<string, string | undefined> = Object.create(null);
         for (const ef of envFiles) {
           const efPath = resolveHostPath(ef, project.dir, home);
-          const parsed = parseEnvFile(readProjectFile(efPath, displayPath(efPath, options.cwd ?? process.cwd()), project.positions.locate(at)), (n) => ownValue(project.environment, n));
+          const parsed = parseEnvFile(readProjectFile(efPath, displayPath(efPath, options.cwd ?? process.cwd()), () => project.positions.locate(at)), (n) => ownValue(project.environment, n));
           for (const [k, v] of parsed.entries) extra[k] = v;
         }
         variables = Object.assign(extra, Object.fromEntries(Object.entries(project.environment).filter(([, v]) => v !== undefined)));

@@ -40,7 +40,7 @@ export function loadComposeFile(fileArg: string | undefined, options: LoadOption
 
 /** One compose file's text as a project: its services raw (interpolated), its tables, its included files' services. */
 export function parseCompose(text: string, file: string, displayFile: string, options: LoadOptions = {}): ComposeProject {
-  const { raw, positions, mergeTags } = parseComposeYaml(text, displayFile);
+  const { raw, positions, mergeTags } = parseComposeYaml(text, displayFile, options.cache);
   const dir = path.dirname(file);
   const environment = options.environment ?? process.env;
   const variables = options.variables ?? projectVariables(dir, options);

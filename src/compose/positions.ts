@@ -27,12 +27,13 @@ interface Entry {
  */
 export class PositionIndex {
   readonly file: string;
-  private readonly doc: Document;
+  private doc: Document | (() => Document);
   private readonly text: string;
   private lineStarts: number[] | undefined;
   private readonly entries = new WeakMap<YAMLMap, Map<string, Entry[]>>();
 
-  constructor(file: string, doc: Document, text: string) {
+  /** `doc` may be a function that parses the text: it is called the first time a path is located. */
+  constructor(file: string, doc: Document | (() => Document), text: string) {
     this.file = file;
     this.doc = doc;
     this.text = text;
@@ -40,6 +41,7 @@ export class PositionIndex {
 
   /** The closest location written for a path (walks up to the parent key when a leaf has none). */
   locate(path: ReadonlyArray<string | number>): SourceLocation {
+    if (typeof this.doc === 'function') this.doc = this.doc();
     const hit = this.search(this.doc.contents, path, 0);
     if (hit === undefined) return { file: this.file };
     const { line, col } = this.linePos(hit.offset);
@@ -103,7 +105,7 @@ export class PositionIndex {
       }
       const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
       for (const src of sources) {
-        const target = isAlias(src) ? src.resolve(this.doc) : src;
+        const target = isAlias(src) ? src.resolve(this.doc as Document) : src;
         if (!isMap(target)) continue;
         for (const inner of target.items) {
           if (!isScalar(inner.key)) continue;

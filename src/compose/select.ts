@@ -46,7 +46,7 @@ export function selectService(project: ComposeProject, name: string, image?: Ima
   // env_file entries first (in file order), then `environment:` overrides, as compose does.
   for (const [i, ef] of (service.env_file ?? []).entries()) {
     const at = [...base, 'env_file', i];
-    const text = readSideFile({ kind: 'env file', file: ef.path, required: ef.required, path: at, location: origin.positions.locate(at) });
+    const text = readSideFile({ kind: 'env file', file: ef.path, required: ef.required, path: at, locate: () => origin.positions.locate(at) });
     if (text === undefined) continue;
     const parsed = parseEnvFile(text, (n) => ownValue(project.environment, n));
     if (parsed.errors.length > 0) {
@@ -65,7 +65,7 @@ export function selectService(project: ComposeProject, name: string, image?: Ima
     const labels: Record<string, string> = Object.create(null);
     for (const [i, f] of service.label_file.entries()) {
       const at = [...base, 'label_file', i];
-      const text = readSideFile({ kind: 'label file', file: f, required: true, path: at, location: origin.positions.locate(at) })!;
+      const text = readSideFile({ kind: 'label file', file: f, required: true, path: at, locate: () => origin.positions.locate(at) })!;
       const parsed = parseEnvFile(text, () => undefined);
       if (parsed.errors.length > 0) {
         throw new CtnrError('SERVICE_INVALID', `${f}:${parsed.errors[0]!.line}: ${parsed.errors[0]!.message}`, { path: at, location: origin.positions.locate(at) });

@@ -14,11 +14,12 @@ export interface SideFileRef {
   /** `required: false` (env_file only): a missing file is skipped. A directory or unreadable file is still an error. */
   required: boolean;
   path: ReadonlyArray<string | number>;
-  location: SourceLocation;
+  /** Where the file is named (asked only when reading fails: finding it may mean parsing the compose file). */
+  locate: () => SourceLocation;
 }
 
 export function readSideFile(ref: SideFileRef): string | undefined {
-  const fail = (message: string, cause?: unknown) => new CtnrError('SERVICE_INVALID', message, { path: ref.path, location: ref.location, ...(cause ? { cause } : {}) });
+  const fail = (message: string, cause?: unknown) => new CtnrError('SERVICE_INVALID', message, { path: ref.path, location: ref.locate(), ...(cause ? { cause } : {}) });
   try {
     // A regular file only, and bounded: `env_file: /dev/zero` or a FIFO must not hang or exhaust memory.
     return readRegularFile(ref.file);

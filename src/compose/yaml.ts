@@ -3,6 +3,7 @@ import { CtnrError } from '../engine/errors.js';
 import { MAX_SCALAR_BYTES } from './bounds.js';
 import { checkNodes } from './duplicates.js';
 import { PositionIndex } from './positions.js';
+import type { ComposeCache } from './parse-cache.js';
 import { LEGACY_OCTAL } from '../linux/yaml-octal.js';
 
 /**
@@ -65,13 +66,13 @@ export interface ComposeYaml {
 /**
  * Parse a compose file's text: YAML errors, duplicate keys, oversized values, alias bombs and a document that is
  * not a mapping are COMPOSE_INVALID at their line and column in `displayFile`. Positions of keys are not
- * computed here: `positions` finds them in the parsed document when an error or a warning asks.
+ * computed here: `positions` finds them in the parsed document when an error or a warning asks. With a `cache`
+ * (src/compose/parse-cache.ts), a text parsed before is not parsed again unless a position is asked for.
  */
-export function parseComposeYaml(text: string, displayFile: string): ComposeYaml {
-  // uniqueKeys: false — yaml's own check is quadratic; checkNodes does the same check in linear time.
-  const doc = withPlainEnv(() =>
-    parseDocument(text, { merge: true, prettyErrors: false, uniqueKeys: false, customTags: (tags) => [LEGACY_OCTAL, ...tags, ...COMPOSE_TAGS] }),
-  );
+export function parseComposeYaml(text: string, displayFile: string, cache?: ComposeCache): ComposeYaml {
+  const kept = cache?.get(text);
+  if (kept) return { ...kept, positions: new PositionIndex(displayFile, () => parseYaml(text), text) };
+  const doc = parseYaml(text);
   const positions = new PositionIndex(displayFile, doc, text);
   const at = (offset: number) => ({ file: displayFile, ...positions.linePos(offset) });
   if (doc.errors.length > 0) {
@@ -99,7 +100,17 @@ export function parseComposeYaml(text: string, displayFile: string): ComposeYaml
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new CtnrError('COMPOSE_INVALID', 'a compose file must be a mapping with a "services" key', { location: { file: displayFile, line: 1, col: 1 } });
   }
-  return { raw: raw as Record<string, unknown>, positions, mergeTags: collectMergeTags(doc, raw as Record<string, unknown>) };
+  const parsed = { raw: raw as Record<string, unknown>, mergeTags: collectMergeTags(doc, raw as Record<string, unknown>) };
+  cache?.set(text, parsed);
+  return { ...parsed, positions };
+}
+
+/** The document as yaml parses it, with compose's tags; the same for positions found later. */
+function parseYaml(text: string): Document {
+  // uniqueKeys: false — yaml's own check is quadratic; checkNodes does the same check in linear time.
+  return withPlainEnv(() =>
+    parseDocument(text, { merge: true, prettyErrors: false, uniqueKeys: false, customTags: (tags) => [LEGACY_OCTAL, ...tags, ...COMPOSE_TAGS] }),
+  );
 }
 
 /**

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { openProject, runService, type LoadedProject, type ServiceRun } from '../../project.js';
 import { printDiagnostics } from '../output.js';
 import { pullProgress } from '../image/progress.js';
+import { cliComposeCache } from '../compose-cache.js';
 
 export interface CommonOptions {
   file?: string;
@@ -21,6 +22,7 @@ export interface CommonOptions {
 }
 
 export async function open(opts: CommonOptions): Promise<LoadedProject> {
+  const composeCache = cliComposeCache();
   return openProject({
     ...(opts.file ? { file: opts.file } : {}),
     ...(opts.config ? { configFile: opts.config } : {}),
@@ -33,6 +35,7 @@ export async function open(opts: CommonOptions): Promise<LoadedProject> {
     ...(opts.pull ? { pull: opts.pull } : {}),
     ...(opts.platform ? { platform: opts.platform } : {}),
     ...(pullProgress() ? { onPullProgress: pullProgress()! } : {}),
+    ...(composeCache ? { composeCache } : {}),
     env: {
       ...(opts.rootless !== undefined ? { rootless: opts.rootless } : {}),
       ...(opts.rootfs ? { rootfs: path.resolve(opts.rootfs) } : {}),

@@ -1,0 +1,90 @@
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { composeCache } from '../../../src/compose/parse-cache.js';
+import { parseComposeYaml, RESET } from '../../../src/compose/yaml.js';
+
+/** A compose text long enough to be kept (short files are parsed every time). */
+const padded = (yaml: string) => `${yaml}\n# ${'-'.repeat(600)}\n`;
+
+const RESETS = padded(`services:
+  web:
+    image: nginx
+    ports: !reset []
+    environment:
+      KEEP: "1"
+      DROP: !reset null
+    command: !override ["a", "b"]
+  constructor:
+    image: busybox
+`);
+
+describe('the cache of parsed compose files (src/compose/parse-cache.ts)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'ctnr-parse-cache-')), 'compose');
+  });
+  afterEach(() => rmSync(path.dirname(dir), { recursive: true, force: true }));
+
+  it('gives back what the parse gave, !reset markers, merge tags and all, and locates keys by parsing again', () => {
+    const first = parseComposeYaml(RESETS, 'compose.yaml', composeCache(dir, 'b1'));
+    const [entry, ...others] = readdirSync(dir);
+    expect(others).toEqual([]);
+    expect(entry).toMatch(/^compose-b1-[0-9a-f]{16}\.json$/);
+    expect(statSync(path.join(dir, entry!)).mode & 0o777).toBe(0o600);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+
+    const again = parseComposeYaml(RESETS, 'compose.yaml', composeCache(dir, 'b1'));
+    expect(again.raw).toEqual(first.raw);
+    const web = (again.raw.services as Record<string, Record<string, unknown>>).web!;
+    expect(web.ports).toBe(RESET);
+    expect((web.environment as Record<string, unknown>).DROP).toBe(RESET);
+    expect({ ...again.mergeTags.reset }).toEqual({ web: ['ports'] });
+    expect({ ...again.mergeTags.override }).toEqual({ web: ['command'] });
+    // Service names index these tables: nothing inherited answers for a service called "constructor".
+    expect(again.mergeTags.reset.constructor).toBeUndefined();
+    expect(again.positions.locate(['services', 'web', 'command'])).toEqual(first.positions.locate(['services', 'web', 'command']));
+    expect(again.positions.locate(['services', 'web', 'command'])).toEqual({ file: 'compose.yaml', line: 8, col: 5 });
+  });
+
+  it.each([
+    ['another text (one character changed)', (t: string) => t.replace('nginx', 'nginy'), 'b1'],
+    ['another build of ctnr', (t: string) => t, 'b2'],
+  ])('is not used for %s', (_what, change, build) => {
+    parseComposeYaml(RESETS, 'compose.yaml', composeCache(dir, 'b1'));
+    const cache = composeCache(dir, build);
+    expect(cache.get(change(RESETS))).toBeUndefined();
+  });
+
+  it.each([
+    ['YAML aliases (a shared value would come back as two copies)', padded('x-env: &env {A: "1"}\nservices:\n  a: {image: x, environment: *env}\n  b: {image: x, environment: *env}\n')],
+    ['.inf, which JSON cannot write', padded('services:\n  a: {image: x}\nx-n: .inf\n')],
+    ['a short file (parsing it costs less than reading an entry)', 'services:\n  a: {image: x}\n'],
+  ])('keeps nothing for %s', (_what, text) => {
+    const parsed = parseComposeYaml(text, 'compose.yaml', composeCache(dir, 'b1'));
+    expect(parsed.raw.services).toBeTruthy();
+    expect(readdirSync(path.dirname(dir)).includes('compose') ? readdirSync(dir) : []).toEqual([]);
+  });
+
+  it('ignores an entry others may write, and one that is not JSON', () => {
+    const cache = composeCache(dir, 'b1');
+    parseComposeYaml(RESETS, 'compose.yaml', cache);
+    const entry = path.join(dir, readdirSync(dir)[0]!);
+    chmodSync(entry, 0o666);
+    expect(cache.get(RESETS)).toBeUndefined();
+    chmodSync(entry, 0o600);
+    expect(cache.get(RESETS)).toBeDefined();
+    writeFileSync(entry, '{"text": ');
+    expect(cache.get(RESETS)).toBeUndefined();
+  });
+
+  it("removes other builds' entries unread for a week when it writes one, and keeps its own", () => {
+    parseComposeYaml(RESETS, 'compose.yaml', composeCache(dir, 'old'));
+    const old = path.join(dir, readdirSync(dir)[0]!);
+    const weekAgo = new Date(Date.now() - 8 * 24 * 3600 * 1000);
+    utimesSync(old, weekAgo, weekAgo);
+    parseComposeYaml(RESETS.replace('nginx', 'httpd'), 'compose.yaml', composeCache(dir, 'new'));
+    expect(readdirSync(dir).map((n) => n.split('-')[1])).toEqual(['new']);
+  });
+});
