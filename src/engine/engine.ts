@@ -392,6 +392,8 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
       plugin: plugin.name, stage, presetChain: planned.presetChain,
     });
   }
+  // Most plugins change nothing for most services: that costs no more than the checks above.
+  if (list.length === 0) return;
   const info = { stage, presetChain: planned.presetChain };
   const writesCtnrAnnotations = plugin.name.startsWith(CTNR_PLUGIN_PREFIX);
   for (let i = 0; i < list.length; i++) {
@@ -424,10 +426,20 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
       }
       continue;
     }
-    const prior = state.owners.touch(resolved.segs, true);
     if (op.op === 'move') state.owners.touch(splitPointer(op.from), true);
     const value = (op as { value?: unknown }).value;
     const shared = value !== null && typeof value === 'object' && Object.isFrozen(value);
+    const entry: TraceEntry = { plugin: plugin.name, stage, presetChain: planned.presetChain, op, pointer: resolved.pointer };
+    const source = (given as { source?: unknown }).source;
+    if (typeof source === 'string' && source !== '') entry.source = source;
+    const sharesValue = (op.op === 'add' || op.op === 'replace') && value !== null && typeof value === 'object' && !shared;
+    // One walk down the trie, before the document changes: the previous owner (and a snapshot of any earlier
+    // value this op changes inside), then this entry.
+    const prior = state.owners.claim(resolved.segs, entry, resolved.existed, sharesValue);
+    if (resolved.existed) {
+      const overrode = prior?.plugin ?? BASE_OWNER;
+      if (overrode !== plugin.name) entry.overrode = overrode;
+    }
     // Frozen values are shared data (a profile, a default list): the document gets its own copy.
     if (op.op === 'add' || op.op === 'replace' || op.op === 'remove') {
       applyResolved(op.op, resolved, shared ? jsonClone(value) : value);
@@ -438,15 +450,6 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
         throw opError(plugin.name, i, op, (err as Error).message.split('\n')[0]!, info);
       }
     }
-    const entry: TraceEntry = { plugin: plugin.name, stage, presetChain: planned.presetChain, op, pointer: resolved.pointer };
-    const source = (given as { source?: unknown }).source;
-    if (typeof source === 'string' && source !== '') entry.source = source;
-    if (resolved.existed) {
-      const overrode = prior?.plugin ?? BASE_OWNER;
-      if (overrode !== plugin.name) entry.overrode = overrode;
-    }
-    const sharesValue = (op.op === 'add' || op.op === 'replace') && value !== null && typeof value === 'object' && !shared;
-    state.owners.set(resolved.segs, entry, resolved.existed, sharesValue);
     state.trace.push(entry);
   }
 }

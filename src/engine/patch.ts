@@ -46,20 +46,28 @@ export function checkOpShape(op: unknown, index: number): OpProblem | undefined 
   if (!op || typeof op !== 'object') return { index, message: 'an op must be an object' };
   const o = op as Record<string, unknown>;
   if (typeof o.op !== 'string' || !OPS.has(o.op)) return { index, message: `unknown op ${JSON.stringify(o.op)}` };
-  for (const key of ['path', ...(o.op === 'move' || o.op === 'copy' ? ['from'] : [])]) {
-    const ptr = o[key];
-    if (typeof ptr !== 'string' || (ptr !== '' && !ptr.startsWith('/'))) {
-      return { index, message: `"${key}" must be a JSON pointer starting with "/", got ${JSON.stringify(ptr)}` };
-    }
-    // The root of the document is the engine's: replacing it would leave every earlier trace entry pointing
-    // at values that are gone (fast-json-patch does not even apply it in place).
-    if (ptr === '') return { index, message: `"${key}" "" is the whole document, which no op may target` };
-    const bad = FORBIDDEN_SEGMENT.exec(ptr);
-    if (bad) return { index, message: `"${key}" ${ptr} has forbidden segment "${bad[1]}"` };
-  }
+  const bad = pointerProblem('path', o.path) ?? (o.op === 'move' || o.op === 'copy' ? pointerProblem('from', o.from) : undefined);
+  if (bad !== undefined) return { index, message: bad };
   if ((o.op === 'add' || o.op === 'replace' || o.op === 'test') && o.value === undefined) {
     return { index, message: `"${o.op}" needs a value` };
   }
+  return undefined;
+}
+
+/** Pointers already found well-formed: plugins write the same few for every service (bounded). */
+const goodPointers = new Set<string>();
+
+function pointerProblem(key: string, ptr: unknown): string | undefined {
+  if (typeof ptr === 'string' && goodPointers.has(ptr)) return undefined;
+  if (typeof ptr !== 'string' || (ptr !== '' && !ptr.startsWith('/'))) {
+    return `"${key}" must be a JSON pointer starting with "/", got ${JSON.stringify(ptr)}`;
+  }
+  // The root of the document is the engine's: replacing it would leave every earlier trace entry pointing
+  // at values that are gone (fast-json-patch does not even apply it in place).
+  if (ptr === '') return `"${key}" "" is the whole document, which no op may target`;
+  const bad = FORBIDDEN_SEGMENT.exec(ptr);
+  if (bad) return `"${key}" ${ptr} has forbidden segment "${bad[1]}"`;
+  if (goodPointers.size < 4096) goodPointers.add(ptr);
   return undefined;
 }
 

@@ -35,18 +35,34 @@ export class Owners {
     return owner;
   }
 
-  /** Record `entry` as the writer of `segs`; `replaced`: the value there is new, so forget what was below. */
-  set(segs: readonly string[], entry: TraceEntry, replaced: boolean, sharesValue: boolean): void {
+  /**
+   * Record `entry` as the writer of `segs` and return the previous owner (as `touch` with snapshots would):
+   * `replaced`: the value there is new, so forget what was below; `sharesValue`: the entry's value is in the
+   * document by reference (snapshot it before a later op changes something inside it).
+   */
+  claim(segs: readonly string[], entry: TraceEntry, replaced: boolean, sharesValue: boolean): TraceEntry | undefined {
     let node = this.root;
-    for (const seg of segs) {
+    let owner = node.entry;
+    const last = segs.length - 1;
+    for (let i = 0; i <= last; i++) {
       node.kids ??= new Map();
+      const seg = segs[i]!;
       let next = node.kids.get(seg);
       if (!next) node.kids.set(seg, (next = {}));
       node = next;
+      const held = node.entry;
+      if (held) {
+        owner = held;
+        // Only ancestors are changed in place by this op; the target itself is replaced, not edited.
+        if (i < last && this.aliased.delete(held)) {
+          held.op = { ...held.op, value: jsonClone((held.op as { value: unknown }).value) } as Operation;
+        }
+      }
     }
     if (replaced) delete node.kids;
     node.entry = entry;
     if (sharesValue) this.aliased.add(entry);
+    return owner;
   }
 
   ownerOf(segs: readonly string[]): string | undefined {
