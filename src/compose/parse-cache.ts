@@ -14,7 +14,8 @@ import { RESET, type MergeTags } from './yaml.js';
  * another version of ctnr may parse differently). Only data that JSON gives back exactly is kept: a file with
  * YAML aliases (shared values), `.inf`/`.nan` or `-0` is parsed every time. Entries are private files (0600 in
  * a 0700 directory of this user's), written whole to a temporary name and renamed; one owned by someone else
- * or writable by others is ignored. Entries not read for a week are removed when another is written.
+ * or writable by others is ignored. When an entry is written, those not read for a week go, and the least recently
+ * read beyond 256.
  */
 export interface ComposeCache {
   get(text: string): ParsedCompose | undefined;
@@ -30,6 +31,7 @@ export interface ParsedCompose {
 const MIN_TEXT = 512;
 const MAX_DEPTH = 256;
 const STALE_MS = 7 * 24 * 3600 * 1000;
+const MAX_ENTRIES = 256;
 
 interface Entry {
   text: string;
@@ -53,7 +55,7 @@ export function composeCache(dir: string, build: string): ComposeCache {
       if (text.length < MIN_TEXT) return;
       const resets = jsonExactResets(parsed.raw);
       if (resets === undefined) return;
-      writeEntry(dir, fileOf(text), build, { text, resets, mergeTags: parsed.mergeTags, raw: parsed.raw });
+      writeEntry(dir, fileOf(text), { text, resets, mergeTags: parsed.mergeTags, raw: parsed.raw });
     },
   };
 }
@@ -86,7 +88,7 @@ function fromEntry(entry: Entry): ParsedCompose | undefined {
   return { raw, mergeTags: { reset: table(entry.mergeTags.reset ?? {}), override: table(entry.mergeTags.override ?? {}) } };
 }
 
-function writeEntry(dir: string, file: string, build: string, entry: Entry): void {
+function writeEntry(dir: string, file: string, entry: Entry): void {
   const tmp = `${file}.${process.pid}-${Math.random().toString(36).slice(2, 10)}.tmp`;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -98,19 +100,26 @@ function writeEntry(dir: string, file: string, build: string, entry: Entry): voi
     removeQuietly(tmp);
     return; // a cache that cannot be written is only slower
   }
-  removeStale(dir, build);
+  removeStale(dir);
 }
 
-/** Other builds' entries not read for a week, and temporary files an hour old (a killed run's). */
-function removeStale(dir: string, build: string): void {
+/**
+ * Entries not read for a week (an edited file leaves its old text's entry behind), and past MAX_ENTRIES the least
+ * recently read ones; temporary files an hour old (a killed run's). Reads update atime at least daily (relatime).
+ */
+function removeStale(dir: string): void {
   const now = Date.now();
   try {
+    const kept: Array<{ file: string; atimeMs: number }> = [];
     for (const name of readdirSync(dir)) {
       if (!name.startsWith('compose-')) continue;
       const file = path.join(dir, name);
       const st = statSync(file);
-      if (name.endsWith('.tmp') ? st.mtimeMs < now - 3600_000 : !name.startsWith(`compose-${build}-`) && st.atimeMs < now - STALE_MS) removeQuietly(file);
+      if (name.endsWith('.tmp') ? st.mtimeMs < now - 3600_000 : st.atimeMs < now - STALE_MS) removeQuietly(file);
+      else if (!name.endsWith('.tmp')) kept.push({ file, atimeMs: st.atimeMs });
     }
+    kept.sort((a, b) => b.atimeMs - a.atimeMs);
+    for (const old of kept.slice(MAX_ENTRIES)) removeQuietly(old.file);
   } catch {
     /* another run is cleaning up too */
   }

@@ -79,12 +79,29 @@ describe('the cache of parsed compose files (src/compose/parse-cache.ts)', () =>
     expect(cache.get(RESETS)).toBeUndefined();
   });
 
-  it("removes other builds' entries unread for a week when it writes one, and keeps its own", () => {
+  it('removes entries unread for a week when it writes one (an edited file leaves its old entry), and keeps the rest', () => {
     parseComposeYaml(RESETS, 'compose.yaml', composeCache(dir, 'old'));
-    const old = path.join(dir, readdirSync(dir)[0]!);
+    parseComposeYaml(RESETS.replace('nginx', 'caddy'), 'compose.yaml', composeCache(dir, 'new'));
+    const [stale] = readdirSync(dir).filter((n) => n.startsWith('compose-old-'));
     const weekAgo = new Date(Date.now() - 8 * 24 * 3600 * 1000);
-    utimesSync(old, weekAgo, weekAgo);
+    utimesSync(path.join(dir, stale!), weekAgo, weekAgo);
     parseComposeYaml(RESETS.replace('nginx', 'httpd'), 'compose.yaml', composeCache(dir, 'new'));
-    expect(readdirSync(dir).map((n) => n.split('-')[1])).toEqual(['new']);
+    expect(readdirSync(dir).map((n) => n.split('-')[1])).toEqual(['new', 'new']);
+  });
+
+  it('keeps at most 256 entries, dropping the least recently read', () => {
+    const cache = composeCache(dir, 'b1');
+    const text = (i: number) => RESETS.replace('nginx', `nginx-${i}`);
+    const hourAgo = new Date(Date.now() - 3600_000);
+    for (let i = 0; i < 256; i++) {
+      parseComposeYaml(text(i), 'compose.yaml', cache);
+      if (i === 0) for (const n of readdirSync(dir)) utimesSync(path.join(dir, n), hourAgo, hourAgo);
+    }
+    expect(readdirSync(dir)).toHaveLength(256);
+    parseComposeYaml(text(256), 'compose.yaml', cache);
+    expect(readdirSync(dir)).toHaveLength(256);
+    expect(cache.get(text(0))).toBeUndefined();
+    expect(cache.get(text(1))).toBeDefined();
+    expect(cache.get(text(256))).toBeDefined();
   });
 });
