@@ -1,6 +1,5 @@
-import { chmodSync, chownSync, closeSync, fsyncSync, lstatSync, openSync, readdirSync, readlinkSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, type Stats } from 'node:fs';
+import { chmodSync, chownSync, close, closeSync, fsyncSync, lstatSync, open, openSync, readdirSync, readlinkSync, renameSync, statSync, unlinkSync, write, writeFileSync, writeSync, type Stats } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { writeFile as writeFileAsync } from 'node:fs/promises';
 import path from 'node:path';
 import { CtnrError } from '../engine/errors.js';
 import { describeErrno, errnoCode } from '../linux/errno.js';
@@ -262,17 +261,42 @@ function temporaryName(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}-${Math.random().toString(36).slice(2, 10)}.tmp`);
 }
 
-async function writeTemporaryAsync(tmp: string, file: string, data: string, old: Stats | undefined): Promise<CtnrError | undefined> {
-  try {
+/**
+ * Write `data` to the new file `tmp` from the thread pool (open `wx`, write, close: one callback each, no
+ * promise or FileHandle per step); settles with undefined or the error, never rejects.
+ */
+function writeTemporaryAsync(tmp: string, file: string, data: string, old: Stats | undefined): Promise<CtnrError | undefined> {
+  return new Promise((settle) => {
+    const failed = (err: unknown, created: boolean) => {
+      // Only what we created: a name that existed (EEXIST) is not ours.
+      if (created) removeQuietly(tmp);
+      settle(outputError(file, errnoOf(err), err));
+    };
     // `wx`: never reuse (or follow) something already at the temporary name.
-    await writeFileAsync(tmp, data, { flag: 'wx', mode: 0o666 });
-    if (old) keepOwnerAndMode(tmp, old);
-    return undefined;
-  } catch (err) {
-    // Not after EEXIST: what is at that name is not ours.
-    if (errnoOf(err) !== 'EEXIST') removeQuietly(tmp);
-    return outputError(file, errnoOf(err), err);
-  }
+    open(tmp, 'wx', 0o666, (err, fd) => {
+      if (err) return failed(err, false);
+      const buf = Buffer.from(data, 'utf8');
+      const writeFrom = (off: number): void => {
+        if (off >= buf.length) {
+          close(fd, (closeErr) => {
+            if (closeErr) return failed(closeErr, true);
+            try {
+              if (old) keepOwnerAndMode(tmp, old);
+            } catch (modeErr) {
+              return failed(modeErr, true);
+            }
+            settle(undefined);
+          });
+          return;
+        }
+        write(fd, buf, off, buf.length - off, null, (writeErr, n) => {
+          if (writeErr) return close(fd, () => failed(writeErr, true));
+          writeFrom(off + n);
+        });
+      };
+      writeFrom(0);
+    });
+  });
 }
 
 async function makeDurable(files: readonly string[]): Promise<void> {
