@@ -81,6 +81,12 @@ const common = {
 // dist/cli/ held the chunks of the earlier split ESM build.
 rmSync('dist/cli', { recursive: true, force: true });
 
+// The compose loader's fast path (src/compose/fast-service.ts) uses a converter only while its key's schema has the
+// structure the converter was written for; checking that builds the service schemas (some 900 zod schemas), which
+// a `ctnr spec` whose services all take the fast path never needs otherwise. The check is made here, on the same
+// sources, and its answer built into the body (CTNR_FAST_SERVICE).
+const fastService = await checkFastService();
+
 const BODY = 'cli-body.cjs';
 await build({
   ...common,
@@ -90,7 +96,7 @@ await build({
   external: ['@napi-rs/xattr'],
   plugins: [zodEnglishOnly, jitiInBody, countModuleInits],
   // src/cli/code-cache.ts passes the body's own URL under this name (and the module counter).
-  define: { 'import.meta.url': '__ctnrImportMetaUrl' },
+  define: { 'import.meta.url': '__ctnrImportMetaUrl', CTNR_FAST_SERVICE: JSON.stringify(fastService) },
 });
 
 const bodyFile = path.resolve('dist', BODY);
@@ -174,4 +180,14 @@ if (snap.status === 0) {
 } else {
   rmSync(blob, { force: true });
   console.warn(`ctnr-runtime: no startup snapshot (it only makes create faster): ${(snap.stderr || snap.error?.message || '').split('\n').find((l) => l.trim()) ?? 'node --build-snapshot failed'}`);
+}
+
+/** `checkConverters()` of src/compose/fast-service.ts, run on a bundle of that module made for the purpose. */
+async function checkFastService() {
+  const { outputFiles } = await build({ ...common, minify: false, entryPoints: ['src/compose/fast-service.ts'], format: 'cjs', write: false, plugins: [zodEnglishOnly] });
+  const module = { exports: {} };
+  new Function('module', 'exports', 'require', outputFiles[0].text)(module, module.exports, createRequire(import.meta.url));
+  const check = module.exports.checkConverters();
+  if (!Array.isArray(check?.shapeKeys) || !Array.isArray(check?.fastKeys)) throw new Error('bundle-cli: checkConverters() of src/compose/fast-service.ts answered no key lists');
+  return check;
 }

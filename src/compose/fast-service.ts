@@ -1,7 +1,7 @@
-import type { z } from 'zod';
 import { mountTargetProblem } from './mount-targets.js';
 import { CONTAINER_NAME } from './names.js';
-import { bool, dict, environmentSchema, serviceShape, type ServiceFields } from './service.js';
+import { serviceSchemas, userMapParts, type ServiceFields, type ServiceShape } from './service.js';
+import { parseSecurityOpt } from './security-opt.js';
 import { splitShellWords } from './shellwords.js';
 import { parsePortShort, parseVolumeShort } from './short-syntax.js';
 import { isSignal } from './signals.js';
@@ -15,10 +15,15 @@ import { parseBool } from './units.js';
  * source of truth: it decides every service the fast path does not, and it writes every error message.
  *
  * Each converter mirrors one key's schema in service.ts, calling the same parsers (short-syntax.ts, shellwords.ts,
- * …). A converter is used only while its key's schema still has the structure it was written for: FINGERPRINTS
+ * …). A converter is used only while its key's schema still has the structure it was written for: CONVERTERS
  * holds a hash of that structure (types, checks, enum values, object keys; no function text, so the minified
  * bundle agrees), and a key whose schema changed falls back to zod. test/unit/compose/fast-service.test.ts fails
  * then, and compares both paths on the corpus and on tables of values for every key.
+ *
+ * Checking the hashes means building the service schemas (some 900 zod schemas), which a run whose services all
+ * take this path would otherwise never build: the CLI's bundle has the check's answer built in
+ * (CTNR_FAST_SERVICE, filled in by scripts/bundle-cli.mjs from these very sources), and only unbundled code (the
+ * API, tests) checks at first use.
  */
 
 /** Not a shape this path knows: let zod decide. */
@@ -242,9 +247,53 @@ const fileRefs: Convert = (v) => {
   return out;
 };
 
+/** `int`: a safe integer, or a string of digits (with a sign) read as a number. */
+const int = (v: unknown): number | Bail => {
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? v : BAIL;
+  if (typeof v !== 'string' || !/^[+-]?\d+$/.test(v.trim())) return BAIL;
+  return Number(v.trim());
+};
+
+const ULIMIT_NAME = /^[a-z]+$/;
+
+/** `ulimits`: lower-case names → a number (soft and hard alike) or `{soft, hard}` (`x-*` keys dropped). */
+const ulimits: Convert = (v) => {
+  if (!isMapping(v)) return BAIL;
+  const out = Object.create(null) as Record<string, { soft: number; hard: number }>;
+  for (const name of Object.keys(v)) {
+    if (!ULIMIT_NAME.test(name)) return BAIL;
+    const u = v[name];
+    if (isMapping(u)) {
+      if (Object.hasOwn(u, '__proto__')) return BAIL;
+      for (const k of Object.keys(u)) if (k !== 'soft' && k !== 'hard' && !k.startsWith('x-')) return BAIL;
+      const soft = int(u.soft);
+      const hard = int(u.hard);
+      if (soft === BAIL || hard === BAIL) return BAIL;
+      out[name] = { soft, hard };
+    } else {
+      const n = int(u);
+      if (n === BAIL) return BAIL;
+      out[name] = { soft: n, hard: n };
+    }
+  }
+  return out;
+};
+
+/** `security_opt`: strings, each parsed as the schema parses it (with its index). */
+const securityOpt: Convert = (v) => {
+  if (!Array.isArray(v)) return BAIL;
+  const out: unknown[] = [];
+  for (let i = 0; i < v.length; i++) {
+    const s: unknown = v[i];
+    if (typeof s !== 'string') return BAIL;
+    out.push(parseSecurityOpt(s, i));
+  }
+  return out;
+};
+
 // ------------------------------------------------------------------------------------------ the keys
 
-type Key = keyof typeof serviceShape;
+type Key = keyof ServiceShape;
 
 /**
  * The keys this path converts, with the hash of their schema's structure (schemaFingerprint) when the converter
@@ -264,10 +313,10 @@ const CONVERTERS: ReadonlyArray<[Key, Convert, string]> = [
   ['runtime', string, '5a2e343d'],
   ['command', command, '87898545'],
   ['entrypoint', command, '87898545'],
-  ['environment', environment, 'a6a84bc1'],
-  ['labels', listOrDict, 'a6a84bc1'],
-  ['annotations', listOrDict, 'a6a84bc1'],
-  ['sysctls', listOrDict, 'a6a84bc1'],
+  ['environment', environment, '65e9550b'],
+  ['labels', listOrDict, '64092329'],
+  ['annotations', listOrDict, '64092329'],
+  ['sysctls', listOrDict, '64092329'],
   ['init', boolean, '84a8d0b0'],
   ['privileged', boolean, '84a8d0b0'],
   ['tty', boolean, '84a8d0b0'],
@@ -278,9 +327,9 @@ const CONVERTERS: ReadonlyArray<[Key, Convert, string]> = [
   ['profiles', strings, '9340ce3b'],
   ['dns_opt', strings, '9340ce3b'],
   ['ports', ports, '4bf0a926'],
-  ['volumes', volumes, '5f133883'],
-  ['depends_on', dependsOn, '9d400bf9'],
-  ['networks', networks, '9d400bf9'],
+  ['volumes', volumes, 'ae96f5c7'],
+  ['depends_on', dependsOn, 'fffa6604'],
+  ['networks', networks, 'a4ea84eb'],
   ['env_file', envFile, '9d09b005'],
   ['expose', expose, 'ff74f7a7'],
   ['user', stringOrInt((s) => s === '' || USER.test(s)), 'dc26e1eb'],
@@ -288,19 +337,21 @@ const CONVERTERS: ReadonlyArray<[Key, Convert, string]> = [
   ['container_name', (v) => (typeof v === 'string' && CONTAINER_NAME.test(v) ? v : BAIL), '46ee495d'],
   ['secrets', fileRefs, '4ce876b7'],
   ['configs', fileRefs, '4ce876b7'],
+  ['ulimits', ulimits, 'aee33649'],
+  ['security_opt', securityOpt, 'fbce7ae4'],
 ];
 
-/** The exported schemas some converters mirror: the key must still use that very schema. */
-const SAME_SCHEMA: Partial<Record<Key, z.ZodType>> = {
-  environment: environmentSchema,
-  labels: dict,
-  annotations: dict,
-  sysctls: dict,
-  init: bool,
-  privileged: bool,
-  tty: bool,
-  stdin_open: bool,
-  read_only: bool,
+/** The shared schemas some converters mirror (by name in serviceSchemas()): the key must still use that very schema. */
+const SAME_SCHEMA: Partial<Record<Key, 'environmentSchema' | 'dict' | 'bool'>> = {
+  environment: 'environmentSchema',
+  labels: 'dict',
+  annotations: 'dict',
+  sysctls: 'dict',
+  init: 'bool',
+  privileged: 'bool',
+  tty: 'bool',
+  stdin_open: 'bool',
+  read_only: 'bool',
 };
 
 interface Table {
@@ -320,18 +371,39 @@ export function fastKeys(): string[] {
   return [...tableOf().byKey.keys()];
 }
 
+/** The check's answer in the CLI's bundle (scripts/bundle-cli.mjs); unbundled, checkConverters() runs on first use. */
+declare const CTNR_FAST_SERVICE: ConverterCheck | undefined;
+
+/** The service schema's keys in its order, and the keys whose converter still mirrors the key's schema. */
+export interface ConverterCheck {
+  shapeKeys: string[];
+  fastKeys: string[];
+}
+
 function tableOf(): Table {
   if (table) return table;
-  const shapeKeys = new Map(Object.keys(serviceShape).map((k, i) => [k, i]));
+  const checked = typeof CTNR_FAST_SERVICE === 'undefined' ? checkConverters() : CTNR_FAST_SERVICE;
+  const shapeKeys = new Map(checked.shapeKeys.map((k, i) => [k, i]));
   const byKey = new Map<string, { convert: Convert; index: number }>();
-  for (const [key, convert, hash] of CONVERTERS) {
-    const schema = serviceShape[key] as unknown as { unwrap?: () => unknown };
-    const same = SAME_SCHEMA[key];
-    if (same !== undefined && schema.unwrap?.() !== same) continue;
-    if (fingerprintHash(schemaFingerprint(schema)) !== hash) continue;
-    byKey.set(key, { convert, index: shapeKeys.get(key)! });
+  for (const [key, convert] of CONVERTERS) {
+    if (checked.fastKeys.includes(key) && shapeKeys.has(key)) byKey.set(key, { convert, index: shapeKeys.get(key)! });
   }
   return (table = { byKey, shapeKeys });
+}
+
+/** Compares every converter's hash with its key's schema as it is now (this builds the service schemas). */
+export function checkConverters(): ConverterCheck {
+  const schemas = serviceSchemas();
+  const { serviceShape } = schemas;
+  const fast: string[] = [];
+  for (const [key, , hash] of CONVERTERS) {
+    const schema = serviceShape[key] as unknown as { unwrap?: () => unknown };
+    const same = SAME_SCHEMA[key];
+    if (same !== undefined && schema.unwrap?.() !== schemas[same]) continue;
+    if (fingerprintHash(schemaFingerprint(schema)) !== hash) continue;
+    fast.push(key);
+  }
+  return { shapeKeys: Object.keys(serviceShape), fastKeys: fast };
 }
 
 /**
@@ -379,8 +451,9 @@ interface Def {
 
 /**
  * A zod schema's structure as text: its types, unions, pipes, optional and nullable wrappers, object keys, enum and
- * literal values, and its checks with their parameters. Transforms and refinements are only named (their code is
- * not), so a converter also mirrors what they do; the test compares them with zod.
+ * literal values, the value and key schemas of a userMap (service.ts), and its checks with their parameters.
+ * Transforms and refinements are only named (their code is not), so a converter also mirrors what they do; the
+ * test compares them with zod.
  */
 export function schemaFingerprint(schema: unknown): string {
   const d = (schema as { _zod: { def: Def } })._zod.def;
@@ -396,6 +469,8 @@ export function schemaFingerprint(schema: unknown): string {
         .join(',')}]`
     : '';
   const f = schemaFingerprint;
+  const map = userMapParts(schema);
+  if (map) return `userMap(${f(map.value)}${map.key ? `,${f(map.key)}` : ''})${checks}`;
   switch (d.type) {
     case 'optional':
     case 'nullable':

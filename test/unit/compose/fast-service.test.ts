@@ -5,8 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CONVERTED_KEYS, fastKeys, fastService, fingerprintHash, schemaFingerprint } from '../../../src/compose/fast-service.js';
 import { loadComposeFile } from '../../../src/compose/load.js';
-import { serviceSchema, serviceShape } from '../../../src/compose/service.js';
+import { serviceSchemas } from '../../../src/compose/service.js';
 import { REPO, SHARED, HAS_SHARED } from '../../helpers/shared.js';
+
+const { serviceSchema, serviceShape } = serviceSchemas();
 
 /**
  * The loader's fast path (src/compose/fast-service.ts) must give exactly what the zod schema gives, or step aside:
@@ -68,6 +70,10 @@ const VALUES: unknown[] = [
   { db: { condition: 'service_started', restart: 'maybe' } }, { db: { condition: 'service_started', required: null } }, { db: JSON.parse('{"condition": "service_started", "__proto__": 1}') },
   { front: null }, { front: { aliases: ['a'] } }, { front: null, back: null },
   { path: '.env' }, { source: 's' },
+  { nofile: 4096 }, { nofile: '1024', nproc: -1 }, { nofile: ' +7 ' }, { nofile: 1.5 }, { nofile: '1e3' }, { NOFILE: 1 }, { no_file: 1 }, { nofile: { soft: 1, hard: 2 } },
+  { nofile: { hard: '2', soft: 1 } }, { nofile: { soft: 1 } }, { nofile: { soft: 1, hard: 2, 'x-a': 1 } }, { nofile: { soft: 1, hard: 2, other: 1 } }, { nofile: null },
+  { nofile: { soft: 1, hard: Number.MAX_SAFE_INTEGER + 2 } }, { nofile: JSON.parse('{"soft": 1, "hard": 2, "__proto__": 3}') },
+  ['no-new-privileges'], ['seccomp=unconfined', 'label:disable', 'apparmor=x'], [' no-new-privileges:true '], ['UPPER=x', 'a=b=c', 'x\ny'],
 ];
 
 describe('the fast path of the service schema', () => {
