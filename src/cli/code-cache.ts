@@ -1,9 +1,12 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import vm from 'node:vm';
+
+// node's own modules through process.getBuiltinModule, not `import`: dist/cli.mjs is an ES module, and importing a
+// built-in module there makes node build its ES module facade, reading every export (node:fs's ReadStream and
+// promises getters load their modules): a few milliseconds of every run. node:os only when it is needed.
+const { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } = process.getBuiltinModule('node:fs');
+const { createRequire } = process.getBuiltinModule('node:module');
+const vm = process.getBuiltinModule('node:vm');
 
 /**
  * The CLI proper (dist/cli-body.cjs, one CommonJS file) compiled through `vm.Script` with V8's code cache.
@@ -141,7 +144,7 @@ function cachePath(file: string, hash: string, key: string): string | undefined 
   const xdg = process.env.XDG_CACHE_HOME;
   let base: string;
   try {
-    base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache');
+    base = xdg && path.isAbsolute(xdg) ? xdg : path.join(process.getBuiltinModule('node:os').homedir(), '.cache');
   } catch {
     return undefined;
   }
@@ -168,7 +171,7 @@ function readCache(file: string): { data: Buffer; modules: number } | undefined 
   }
 }
 
-function writeCache(file: string, hash: string, script: vm.Script, modules: number): void {
+function writeCache(file: string, hash: string, script: import('node:vm').Script, modules: number): void {
   const dir = path.dirname(file);
   const tmp = `${file}.${process.pid}.tmp`;
   try {
