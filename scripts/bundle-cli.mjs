@@ -80,6 +80,32 @@ function jitiResolveOnce(source, file) {
   return source;
 }
 
+// cosmiconfig reads JSON with parse-json, which loads its error reporting (@babel/code-frame, its identifier
+// tables, three more packages) before it parses anything, and cosmiconfig reads a package.json in the working
+// directory whenever it is loaded (its meta config). In the body, parse-json is a stand-in that returns
+// JSON.parse's answer, as parse-json does for valid JSON, and hands invalid JSON to parse-json itself for its error.
+const parseJsonOnError = {
+  name: 'parse-json-on-error',
+  setup(b) {
+    b.onResolve({ filter: /^parse-json$/ }, (args) => {
+      if (args.namespace === 'parse-json-stand-in') return undefined;
+      return { path: createRequire(path.join(args.resolveDir, 'noop.js')).resolve('parse-json'), namespace: 'parse-json-stand-in' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'parse-json-stand-in' }, (args) => ({
+      contents: `module.exports = function parseJson(string, reviver, filename) {
+  try {
+    return JSON.parse(string, typeof reviver === 'string' ? null : reviver);
+  } catch {
+    return require(${JSON.stringify(args.path)})(string, reviver, filename);
+  }
+};
+`,
+      resolveDir: path.dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
 // The code cache is rewritten when a run initialises more of ctnr's modules than the run that wrote it
 // (src/cli/code-cache.ts): each of ctnr's own modules ends by counting itself. Only ctnr's modules: they all have
 // side effects anyway, where a call added to a package's module would keep esbuild from dropping it unused.
@@ -119,9 +145,10 @@ await build({
   outfile: `dist/${BODY}`,
   format: 'cjs',
   external: ['@napi-rs/xattr'],
-  plugins: [zodEnglishOnly, jitiInBody, countModuleInits],
+  plugins: [zodEnglishOnly, jitiInBody, parseJsonOnError, countModuleInits],
   // src/cli/code-cache.ts passes the body's own URL under this name (and the module counter).
-  define: { 'import.meta.url': '__ctnrImportMetaUrl', CTNR_FAST_SERVICE: JSON.stringify(fastService) },
+  // A string (JSON): esbuild gives an object-valued define a module of its own, initialised from every module.
+  define: { 'import.meta.url': '__ctnrImportMetaUrl', CTNR_FAST_SERVICE: JSON.stringify(JSON.stringify(fastService)) },
 });
 
 const bodyFile = path.resolve('dist', BODY);

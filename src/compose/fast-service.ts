@@ -371,8 +371,8 @@ export function fastKeys(): string[] {
   return [...tableOf().byKey.keys()];
 }
 
-/** The check's answer in the CLI's bundle (scripts/bundle-cli.mjs); unbundled, checkConverters() runs on first use. */
-declare const CTNR_FAST_SERVICE: ConverterCheck | undefined;
+/** The check's answer in the CLI's bundle, as JSON (scripts/bundle-cli.mjs); unbundled, checkConverters() runs on first use. */
+declare const CTNR_FAST_SERVICE: string | undefined;
 
 /** The service schema's keys in its order, and the keys whose converter still mirrors the key's schema. */
 export interface ConverterCheck {
@@ -382,7 +382,7 @@ export interface ConverterCheck {
 
 function tableOf(): Table {
   if (table) return table;
-  const checked = typeof CTNR_FAST_SERVICE === 'undefined' ? checkConverters() : CTNR_FAST_SERVICE;
+  const checked = typeof CTNR_FAST_SERVICE === 'undefined' ? checkConverters() : (JSON.parse(CTNR_FAST_SERVICE) as ConverterCheck);
   const shapeKeys = new Map(checked.shapeKeys.map((k, i) => [k, i]));
   const byKey = new Map<string, { convert: Convert; index: number }>();
   for (const [key, convert] of CONVERTERS) {
