@@ -57,20 +57,23 @@ const jitiInBody = {
 };
 
 // jiti resolves `./plugins/motd.js` (README's config: the file is motd.ts) by trying 152 candidate URLs, each a
-// stat and a thrown error, before it tries the .ts name: some 15-30 ms of a run with that config. Two thirds of
-// the tries are repeats: each module condition set (for a relative specifier they change nothing) and each base
-// URL (the importing file, its directory and its node_modules give the same URL for `./x`) tries the same URLs
-// again. Within one jitiResolve call, a relative URL that was not found is now not tried again; the order of the
-// tries and the file found stay as they were. The build fails if jiti's code no longer looks as expected.
+// stat and a thrown error, before it tries the .ts name: some 15-30 ms of a run with that config. Three quarters
+// of the tries are repeats: each module condition set (for a relative specifier they change nothing) and each
+// base URL (the importing file, its directory and its node_modules give the same URL for `./x`) tries the same
+// URLs again. Most of the rest lie in directories that do not exist (`motd.js/index.ts`, and below the importing
+// file as if it were a directory). Within one jitiResolve call, a relative URL that was not found is not tried
+// again, and a file URL whose directory is not a directory is not found without trying (what moduleResolve would
+// conclude: its stat fails); the order of the tries and the file found stay as they were. The build fails if
+// jiti's code no longer looks as expected.
 function jitiResolveOnce(source, file) {
   const patches = [
     [
       'function jitiResolve(e,t,i){let n,a;',
-      'var __ctnrNotFound;function jitiResolve(e,t,i){const outer=__ctnrNotFound;__ctnrNotFound=new Set;try{return __ctnrJitiResolve(e,t,i)}finally{__ctnrNotFound=outer}}function __ctnrJitiResolve(e,t,i){let n,a;',
+      'var __ctnrNotFound,__ctnrNode;function jitiResolve(e,t,i){__ctnrNode??={url:require("node:url"),path:require("node:path"),fs:require("node:fs")};const outer=__ctnrNotFound;__ctnrNotFound={urls:new Set,dirs:new Map};try{return __ctnrJitiResolve(e,t,i)}finally{__ctnrNotFound=outer}}function __ctnrJitiResolve(e,t,i){let n,a;',
     ],
     [
       'function _tryModuleResolve(e,t,i){try{return moduleResolve(e,t,i)}catch(e){if(!jt.has(e?.code))throw e}}',
-      'function _tryModuleResolve(e,t,i){let k;if(__ctnrNotFound&&/^\\.{0,2}\\//.test(e))try{k=new URL(e,t).href}catch{}if(k!==void 0&&__ctnrNotFound.has(k))return;try{return moduleResolve(e,t,i)}catch(e){if(!jt.has(e?.code))throw e;k!==void 0&&__ctnrNotFound.add(k)}}',
+      'function _tryModuleResolve(e,t,i){let k,d;if(__ctnrNotFound&&/^\\.{0,2}\\//.test(e))try{const u=new URL(e,t);k=u.href;if(__ctnrNotFound.urls.has(k))return;if(u.protocol==="file:"&&!/%2f|%5c/i.test(u.pathname)){const p=__ctnrNode.url.fileURLToPath(u);p.endsWith("/")||(d=__ctnrNode.path.dirname(p))}}catch{}if(d!==void 0){let isDir=__ctnrNotFound.dirs.get(d);if(isDir===void 0){try{isDir=__ctnrNode.fs.statSync(d,{throwIfNoEntry:!1})?.isDirectory()??!1}catch{isDir=!1}__ctnrNotFound.dirs.set(d,isDir)}if(!isDir){__ctnrNotFound.urls.add(k);return}}try{return moduleResolve(e,t,i)}catch(e){if(!jt.has(e?.code))throw e;k!==void 0&&__ctnrNotFound.urls.add(k)}}',
     ],
   ];
   for (const [from, to] of patches) {
