@@ -1,10 +1,12 @@
+import { symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ctnr, project, requireBuild, SIMPLE, tempRoot } from './hardening-cli.js';
 
 /**
- * The CLI's bundled jiti skips relative URLs it already failed to find within one resolution
- * (scripts/bundle-cli.mjs, jitiResolveOnce): every import must still resolve to the file jiti itself picks.
+ * The CLI's bundled jiti skips relative URLs it already failed to find within one resolution, and those in a
+ * directory that is not there (scripts/bundle-cli.mjs, jitiResolveOnce): every import must still resolve to the
+ * file jiti itself picks (through a symlinked directory too).
  */
 const FILES: Record<string, string> = {
   'only-ts.ts': "export const name = 'only-ts.ts';",
@@ -20,8 +22,9 @@ import { name as b } from './both.js';
 import { name as c } from './bare';
 import { name as d } from './lib';
 import { name as e, up as f } from './plugins/deep.js';
+import { name as g } from './linked/up.js';
 
-export const found = [a, b, c, d, e, f].join(',');
+export const found = [a, b, c, d, e, f, g].join(',');
 export default {
   plugins: [{ name: 'acme:found', stage: 'process', apply: () => [{ op: 'add', path: '/process/env/-', value: 'FOUND=' + found }] }],
 };
@@ -35,9 +38,10 @@ describe("a config's relative imports", () => {
 
   it('resolve to the files jiti itself resolves them to', async () => {
     const dir = project(root.dir, 'imports', SIMPLE, FILES);
+    symlinkSync('shared', path.join(dir, 'linked'));
     const { createJiti } = await import('jiti');
     const direct = (await createJiti(import.meta.url, { moduleCache: false, fsCache: false }).import(path.join(dir, 'ctnr.config.ts'))) as { found: string };
-    expect(direct.found).toBe('only-ts.ts,both.js,bare.js,lib/index.ts,plugins/deep.ts,shared/up.ts');
+    expect(direct.found).toBe('only-ts.ts,both.js,bare.js,lib/index.ts,plugins/deep.ts,shared/up.ts,shared/up.ts');
     const spec = ctnr(dir, ['spec', 'web']);
     expect(spec.stderr).toBe('');
     expect(JSON.parse(spec.stdout).process.env).toContain(`FOUND=${direct.found}`);
