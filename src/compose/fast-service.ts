@@ -5,7 +5,7 @@ import { parseSecurityOpt } from './security-opt.js';
 import { splitShellWords } from './shellwords.js';
 import { parsePortShort, parseVolumeShort } from './short-syntax.js';
 import { isSignal } from './signals.js';
-import { parseBool } from './units.js';
+import { parseBool, parseBytes, parseDuration } from './units.js';
 
 /*
  * A valid service need not pay for zod. fastService reads the common shapes of the common keys (strings, lists of
@@ -291,6 +291,49 @@ const securityOpt: Convert = (v) => {
   return out;
 };
 
+/** `pid`: a string or null. */
+const stringOrNull: Convert = (v) => (v === null || typeof v === 'string' ? v : BAIL);
+
+/** `dns`, `dns_search`: a string (one entry) or a list of strings. */
+const stringOrList: Convert = (v) => (typeof v === 'string' ? [v] : strings(v));
+
+/** `bytes`: a finite number, or a size (`512m`), truncated to whole bytes, 0 to 2^53-1. */
+const bytes: Convert = (v) => {
+  if (typeof v !== 'number' && typeof v !== 'string') return BAIL;
+  if (typeof v === 'number' && !Number.isFinite(v)) return BAIL;
+  let n: number;
+  try {
+    n = parseBytes(v);
+  } catch {
+    return BAIL;
+  }
+  return n >= 0 && n <= Number.MAX_SAFE_INTEGER ? n : BAIL;
+};
+
+/** `duration`: a Go duration (`1m30s`) in nanoseconds; of numbers only 0. */
+const duration: Convert = (v) => {
+  if (v === 0) return 0;
+  if (typeof v !== 'string') return BAIL;
+  try {
+    return parseDuration(v);
+  } catch {
+    return BAIL;
+  }
+};
+
+/** `cpus`: a number, or a string that is one, from 0 up to the most docker's NanoCPUs holds exactly. */
+const cpus: Convert = (v) => {
+  let n: number;
+  if (typeof v === 'number') n = v;
+  else if (typeof v === 'string' && v.trim() !== '') n = Number(v.trim());
+  else return BAIL;
+  return Number.isFinite(n) && n >= 0 && n <= Math.floor(Number.MAX_SAFE_INTEGER / 1e9) ? n : BAIL;
+};
+
+const NAMESPACE_MODE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$|^(service|container):[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** `network_mode`: "", a word, `service:NAME` or `container:ID`, as written. */
+const namespaceMode: Convert = (v) => (typeof v === 'string' && (v === '' || NAMESPACE_MODE.test(v)) ? v : BAIL);
+
 // ------------------------------------------------------------------------------------------ the keys
 
 type Key = keyof ServiceShape;
@@ -339,10 +382,36 @@ const CONVERTERS: ReadonlyArray<[Key, Convert, string]> = [
   ['configs', fileRefs, '4ce876b7'],
   ['ulimits', ulimits, 'aee33649'],
   ['security_opt', securityOpt, 'fbce7ae4'],
+  ['userns_mode', string, '5a2e343d'],
+  ['mac_address', string, '5a2e343d'],
+  ['cpuset', string, '5a2e343d'],
+  ['isolation', string, '5a2e343d'],
+  ['pull_refresh_after', string, '5a2e343d'],
+  ['pid', stringOrNull, '7716b9d9'],
+  ['volumes_from', strings, '9340ce3b'],
+  ['device_cgroup_rules', strings, '9340ce3b'],
+  ['links', strings, '9340ce3b'],
+  ['external_links', strings, '9340ce3b'],
+  ['dns', stringOrList, '1424d315'],
+  ['dns_search', stringOrList, '1424d315'],
+  ['oom_kill_disable', boolean, '84a8d0b0'],
+  ['attach', boolean, '84a8d0b0'],
+  ['use_api_socket', boolean, '84a8d0b0'],
+  ['pids_limit', int, '9b61551c'],
+  ['cpu_shares', int, '9b61551c'],
+  ['cpu_quota', int, '9b61551c'],
+  ['cpu_period', int, '9b61551c'],
+  ['scale', int, '9b61551c'],
+  ['shm_size', bytes, '4272943c'],
+  ['mem_limit', bytes, '4272943c'],
+  ['mem_reservation', bytes, '4272943c'],
+  ['stop_grace_period', duration, '6a745183'],
+  ['cpus', cpus, '1aae545f'],
+  ['network_mode', namespaceMode, 'd58304e6'],
 ];
 
 /** The shared schemas some converters mirror (by name in serviceSchemas()): the key must still use that very schema. */
-const SAME_SCHEMA: Partial<Record<Key, 'environmentSchema' | 'dict' | 'bool'>> = {
+const SAME_SCHEMA: Partial<Record<Key, 'environmentSchema' | 'dict' | 'bool' | 'int' | 'bytes' | 'duration' | 'stringOrList'>> = {
   environment: 'environmentSchema',
   labels: 'dict',
   annotations: 'dict',
@@ -352,6 +421,20 @@ const SAME_SCHEMA: Partial<Record<Key, 'environmentSchema' | 'dict' | 'bool'>> =
   tty: 'bool',
   stdin_open: 'bool',
   read_only: 'bool',
+  oom_kill_disable: 'bool',
+  attach: 'bool',
+  use_api_socket: 'bool',
+  pids_limit: 'int',
+  cpu_shares: 'int',
+  cpu_quota: 'int',
+  cpu_period: 'int',
+  scale: 'int',
+  shm_size: 'bytes',
+  mem_limit: 'bytes',
+  mem_reservation: 'bytes',
+  stop_grace_period: 'duration',
+  dns: 'stringOrList',
+  dns_search: 'stringOrList',
 };
 
 interface Table {

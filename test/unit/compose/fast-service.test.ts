@@ -74,6 +74,8 @@ const VALUES: unknown[] = [
   { nofile: { hard: '2', soft: 1 } }, { nofile: { soft: 1 } }, { nofile: { soft: 1, hard: 2, 'x-a': 1 } }, { nofile: { soft: 1, hard: 2, other: 1 } }, { nofile: null },
   { nofile: { soft: 1, hard: Number.MAX_SAFE_INTEGER + 2 } }, { nofile: JSON.parse('{"soft": 1, "hard": 2, "__proto__": 3}') },
   ['no-new-privileges'], ['seccomp=unconfined', 'label:disable', 'apparmor=x'], [' no-new-privileges:true '], ['UPPER=x', 'a=b=c', 'x\ny'],
+  -0, 0.5, -0.5, 9007199, 9007199.5, 9007200, 1e300, '512m', '1.5g', '1gb', '2KiB', '1b', '1ib', '10 k', ' 64M ', '-1', '-1m', '1e3', ' 2 ', '0.5', '9007199', '9007200',
+  '99999999999999999999', '1m30s', '500ms', '1.5h', '-1s', '+0', '-0', '10', '1h1', '\u00b5s', '3\u00b5s', 'none', 'container:abc', ' host', 'service:', 'bridge-1',
 ];
 
 describe('the fast path of the service schema', () => {
