@@ -334,6 +334,45 @@ const NAMESPACE_MODE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$|^(service|container):[A-Za-
 /** `network_mode`: "", a word, `service:NAME` or `container:ID`, as written. */
 const namespaceMode: Convert = (v) => (typeof v === 'string' && (v === '' || NAMESPACE_MODE.test(v)) ? v : BAIL);
 
+const HEALTHCHECK_KEYS = new Set(['disable', 'interval', 'retries', 'test', 'timeout', 'start_period', 'start_interval']);
+const HEALTHCHECK_OUT = ['interval', 'timeout', 'start_period', 'start_interval', 'retries'] as const;
+
+/**
+ * `healthcheck`: its keys (`x-*` dropped), a test string run through the shell or a list starting with NONE, CMD
+ * or CMD-SHELL, durations and retries; `disable` true, or a NONE test, disables it.
+ */
+const healthcheck: Convert = (v) => {
+  if (!isMapping(v) || Object.hasOwn(v, '__proto__')) return BAIL;
+  const f: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) {
+    if (!HEALTHCHECK_KEYS.has(k)) {
+      if (k.startsWith('x-')) continue;
+      return BAIL;
+    }
+    const val = v[k];
+    let c: unknown;
+    if (k === 'disable') c = boolean(val);
+    else if (k === 'retries') {
+      c = int(val);
+      if (c !== BAIL && (c as number) < 0) c = BAIL;
+    } else if (k === 'test') c = typeof val === 'string' ? val : strings(val);
+    else c = duration(val);
+    if (c === BAIL) return BAIL;
+    f[k] = c;
+  }
+  const out: Record<string, unknown> = {};
+  let test: string[] | undefined;
+  if (f.test !== undefined) {
+    test = typeof f.test === 'string' ? ['CMD-SHELL', f.test] : (f.test as string[]);
+    if (!['NONE', 'CMD', 'CMD-SHELL'].includes(test[0] ?? '')) return BAIL;
+    out.test = test;
+  }
+  for (const k of HEALTHCHECK_OUT) if (f[k] !== undefined) out[k] = f[k];
+  if (f.disable === true || test?.[0] === 'NONE') out.disable = true;
+  else if (f.disable === false) out.disable = false;
+  return out;
+};
+
 // ------------------------------------------------------------------------------------------ the keys
 
 type Key = keyof ServiceShape;
@@ -408,6 +447,7 @@ const CONVERTERS: ReadonlyArray<[Key, Convert, string]> = [
   ['stop_grace_period', duration, '6a745183'],
   ['cpus', cpus, '1aae545f'],
   ['network_mode', namespaceMode, 'd58304e6'],
+  ['healthcheck', healthcheck, '60899af0'],
 ];
 
 /** The shared schemas some converters mirror (by name in serviceSchemas()): the key must still use that very schema. */
