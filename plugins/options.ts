@@ -3,7 +3,7 @@ import { pluginOptions } from '../src/engine/options.js';
 
 /**
  * A plugin factory's option check with its schema built on first use: the default preset calls every factory,
- * mostly without options, and the schemas built at import (some ninety zod schemas in all) cost every `ctnr spec`
+ * mostly without options, and the schemas built at import (some eighty zod schemas in all) cost every `ctnr spec`
  * before any plugin ran. No options at all (`undefined`, or `{}` with no keys of any kind) need no schema: each
  * schema given here is an object of optional keys without defaults, which makes `{}` of them, as
  * test/unit/plugins/options.test.ts checks for every one.
