@@ -373,6 +373,26 @@ const healthcheck: Convert = (v) => {
   return out;
 };
 
+/** `build`: a context path, or a mapping (kept as written, in a plain object: zod's record of unknown values). */
+const build: Convert = (v) => {
+  if (typeof v === 'string') return v;
+  if (!isMapping(v) || Object.hasOwn(v, '__proto__')) return BAIL;
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== null && proto !== Object.prototype) return BAIL;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) out[k] = v[k];
+  return out;
+};
+
+/** `extends`: a service name, or `{service, file?}` (`x-*` keys dropped). */
+const extendsRef: Convert = (v) => {
+  if (typeof v === 'string') return { service: v };
+  if (!isMapping(v) || Object.hasOwn(v, '__proto__')) return BAIL;
+  for (const k of Object.keys(v)) if (k !== 'service' && k !== 'file' && !k.startsWith('x-')) return BAIL;
+  if (typeof v.service !== 'string' || (v.file !== undefined && typeof v.file !== 'string')) return BAIL;
+  return v.file !== undefined ? { service: v.service, file: v.file } : { service: v.service };
+};
+
 // ------------------------------------------------------------------------------------------ the keys
 
 type Key = keyof ServiceShape;
@@ -448,6 +468,8 @@ const CONVERTERS: ReadonlyArray<[Key, Convert, string]> = [
   ['cpus', cpus, '1aae545f'],
   ['network_mode', namespaceMode, 'd58304e6'],
   ['healthcheck', healthcheck, '60899af0'],
+  ['build', build, '965c57e0'],
+  ['extends', extendsRef, '75478182'],
 ];
 
 /** The shared schemas some converters mirror (by name in serviceSchemas()): the key must still use that very schema. */

@@ -78,6 +78,8 @@ const VALUES: unknown[] = [
   { test: 'curl -f http://localhost', interval: '30s', retries: 3 }, { test: ['CMD', 'true'], timeout: '5s', start_period: '1m', start_interval: '1s' }, { test: ['NONE'] },
   { disable: true }, { disable: 'false', test: 'x' }, { disable: false, test: ['NONE'] }, { test: [] }, { test: ['BAD'] }, { interval: 5 }, { interval: 0, retries: '3' },
   { retries: -1 }, { retries: 1.5 }, { test: 'x', 'x-a': 1 }, { test: 'x', other: 1 }, { test: 'x', interval: null }, { test: ['CMD-SHELL', 'true', 1] }, { test: null },
+  { service: 'web' }, { service: 'web', file: 'base.yaml' }, { service: 'web', file: 3 }, { service: 'web', 'x-a': 1 }, { service: 'web', other: 1 }, { file: 'x.yaml' },
+  { context: '.', dockerfile: 'Dockerfile', args: { A: '1' } }, { 2: 'b', 1: 'a', z: null }, new Date(0), [{ context: '.' }],
   '99999999999999999999', '1m30s', '500ms', '1.5h', '-1s', '+0', '-0', '10', '1h1', '\u00b5s', '3\u00b5s', 'none', 'container:abc', ' host', 'service:', 'bridge-1',
 ];
 
