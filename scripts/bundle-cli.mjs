@@ -52,6 +52,60 @@ const jitiInBody = {
       const installed = 'createRequire(import.meta.url)(createRequire(import.meta.url).resolve("jiti").replace(/jiti\\.cjs$/, "../dist/babel.cjs"))';
       return { contents: source.replace(babel, installed), resolveDir: path.dirname(args.path), loader: 'js' };
     });
+    b.onLoad({ filter: /[\\/]jiti[\\/]dist[\\/]jiti\.cjs$/ }, (args) => ({ contents: jitiResolveOnce(readFileSync(args.path, 'utf8'), args.path), loader: 'js' }));
+  },
+};
+
+// jiti resolves `./plugins/motd.js` (README's config: the file is motd.ts) by trying 152 candidate URLs, each a
+// stat and a thrown error, before it tries the .ts name: some 15-30 ms of a run with that config. Three quarters
+// of the tries are repeats: each module condition set (for a relative specifier they change nothing) and each
+// base URL (the importing file, its directory and its node_modules give the same URL for `./x`) tries the same
+// URLs again. Most of the rest lie in directories that do not exist (`motd.js/index.ts`, and below the importing
+// file as if it were a directory). Within one jitiResolve call, a relative URL that was not found is not tried
+// again, and a file URL whose directory is not a directory is not found without trying (what moduleResolve would
+// conclude: its stat fails); the order of the tries and the file found stay as they were. The build fails if
+// jiti's code no longer looks as expected.
+function jitiResolveOnce(source, file) {
+  const patches = [
+    [
+      'function jitiResolve(e,t,i){let n,a;',
+      'var __ctnrNotFound,__ctnrNode;function jitiResolve(e,t,i){__ctnrNode??={url:require("node:url"),path:require("node:path"),fs:require("node:fs")};const outer=__ctnrNotFound;__ctnrNotFound={urls:new Set,dirs:new Map};try{return __ctnrJitiResolve(e,t,i)}finally{__ctnrNotFound=outer}}function __ctnrJitiResolve(e,t,i){let n,a;',
+    ],
+    [
+      'function _tryModuleResolve(e,t,i){try{return moduleResolve(e,t,i)}catch(e){if(!jt.has(e?.code))throw e}}',
+      'function _tryModuleResolve(e,t,i){let k,d;if(__ctnrNotFound&&/^\\.{0,2}\\//.test(e))try{const u=new URL(e,t);k=u.href;if(__ctnrNotFound.urls.has(k))return;if(u.protocol==="file:"&&!/%2f|%5c/i.test(u.pathname)){const p=__ctnrNode.url.fileURLToPath(u);p.endsWith("/")||(d=__ctnrNode.path.dirname(p))}}catch{}if(d!==void 0){let isDir=__ctnrNotFound.dirs.get(d);if(isDir===void 0){try{isDir=__ctnrNode.fs.statSync(d,{throwIfNoEntry:!1})?.isDirectory()??!1}catch{isDir=!1}__ctnrNotFound.dirs.set(d,isDir)}if(!isDir){__ctnrNotFound.urls.add(k);return}}try{return moduleResolve(e,t,i)}catch(e){if(!jt.has(e?.code))throw e;k!==void 0&&__ctnrNotFound.urls.add(k)}}',
+    ],
+  ];
+  for (const [from, to] of patches) {
+    if (source.split(from).length !== 2) throw new Error(`bundle-cli: ${file} no longer has \`${from.slice(0, 40)}…\`; check how jiti resolves relative imports`);
+    source = source.replace(from, to);
+  }
+  return source;
+}
+
+// cosmiconfig reads JSON with parse-json, which loads its error reporting (@babel/code-frame, its identifier
+// tables, three more packages) before it parses anything, and cosmiconfig reads a package.json in the working
+// directory whenever it is loaded (its meta config). In the body, parse-json is a stand-in that returns
+// JSON.parse's answer, as parse-json does for valid JSON, and hands invalid JSON to parse-json itself for its error.
+const parseJsonOnError = {
+  name: 'parse-json-on-error',
+  setup(b) {
+    b.onResolve({ filter: /^parse-json$/ }, (args) => {
+      if (args.namespace === 'parse-json-stand-in') return undefined;
+      return { path: createRequire(path.join(args.resolveDir, 'noop.js')).resolve('parse-json'), namespace: 'parse-json-stand-in' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'parse-json-stand-in' }, (args) => ({
+      contents: `module.exports = function parseJson(string, reviver, filename) {
+  try {
+    return JSON.parse(string, typeof reviver === 'string' ? null : reviver);
+  } catch {
+    return require(${JSON.stringify(args.path)})(string, reviver, filename);
+  }
+};
+`,
+      resolveDir: path.dirname(args.path),
+      loader: 'js',
+    }));
   },
 };
 
@@ -81,6 +135,12 @@ const common = {
 // dist/cli/ held the chunks of the earlier split ESM build.
 rmSync('dist/cli', { recursive: true, force: true });
 
+// The compose loader's fast path (src/compose/fast-service.ts) uses a converter only while its key's schema has the
+// structure the converter was written for; checking that builds the service schemas (some 900 zod schemas), which
+// a `ctnr spec` whose services all take the fast path never needs otherwise. The check is made here, on the same
+// sources, and its answer built into the body (CTNR_FAST_SERVICE).
+const fastService = await checkFastService();
+
 const BODY = 'cli-body.cjs';
 await build({
   ...common,
@@ -88,9 +148,10 @@ await build({
   outfile: `dist/${BODY}`,
   format: 'cjs',
   external: ['@napi-rs/xattr'],
-  plugins: [zodEnglishOnly, jitiInBody, countModuleInits],
+  plugins: [zodEnglishOnly, jitiInBody, parseJsonOnError, countModuleInits],
   // src/cli/code-cache.ts passes the body's own URL under this name (and the module counter).
-  define: { 'import.meta.url': '__ctnrImportMetaUrl' },
+  // A string (JSON): esbuild gives an object-valued define a module of its own, initialised from every module.
+  define: { 'import.meta.url': '__ctnrImportMetaUrl', CTNR_FAST_SERVICE: JSON.stringify(JSON.stringify(fastService)) },
 });
 
 const bodyFile = path.resolve('dist', BODY);
@@ -174,4 +235,14 @@ if (snap.status === 0) {
 } else {
   rmSync(blob, { force: true });
   console.warn(`ctnr-runtime: no startup snapshot (it only makes create faster): ${(snap.stderr || snap.error?.message || '').split('\n').find((l) => l.trim()) ?? 'node --build-snapshot failed'}`);
+}
+
+/** `checkConverters()` of src/compose/fast-service.ts, run on a bundle of that module made for the purpose. */
+async function checkFastService() {
+  const { outputFiles } = await build({ ...common, minify: false, entryPoints: ['src/compose/fast-service.ts'], format: 'cjs', write: false, plugins: [zodEnglishOnly] });
+  const module = { exports: {} };
+  new Function('module', 'exports', 'require', outputFiles[0].text)(module, module.exports, createRequire(import.meta.url));
+  const check = module.exports.checkConverters();
+  if (!Array.isArray(check?.shapeKeys) || !Array.isArray(check?.fastKeys)) throw new Error('bundle-cli: checkConverters() of src/compose/fast-service.ts answered no key lists');
+  return check;
 }

@@ -1,14 +1,16 @@
 import { z } from 'zod';
 import { definePlugin } from '../../src/engine/define.js';
 import { mountIndex } from '../../src/spec/mounts.js';
-import { pluginOptions } from '../../src/engine/options.js';
 import { ops } from '../../src/engine/patch.js';
+import { lazyOptions } from '../options.js';
 
-const optionsSchema = z.strictObject({
-  /** `auto` (default): read-only, read-write for privileged services (docker); or force `ro`/`rw`, or `none`. */
-  mode: z.enum(['auto', 'ro', 'rw', 'none']).optional(),
-});
-export type CgroupMountOptions = z.input<typeof optionsSchema>;
+const optionsSchema = () =>
+  z.strictObject({
+    /** `auto` (default): read-only, read-write for privileged services (docker); or force `ro`/`rw`, or `none`. */
+    mode: z.enum(['auto', 'ro', 'rw', 'none']).optional(),
+  });
+export type CgroupMountOptions = z.input<ReturnType<typeof optionsSchema>>;
+const checkOptions = lazyOptions('ctnr:cgroup-mount', optionsSchema);
 
 /**
  * `/sys/fs/cgroup` as docker mounts it: `cgroup` filesystem, `nosuid,noexec,nodev,relatime`, read-only unless
@@ -17,7 +19,7 @@ export type CgroupMountOptions = z.input<typeof optionsSchema>;
  * /sys/fs/cgroup is left alone.
  */
 export function cgroupMountPlugin(options: CgroupMountOptions = {}) {
-  const opts = pluginOptions('ctnr:cgroup-mount', optionsSchema, options);
+  const opts = checkOptions(options);
   return definePlugin({
     name: 'ctnr:cgroup-mount',
     stage: 'cgroups',

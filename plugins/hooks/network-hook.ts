@@ -5,27 +5,29 @@ import { z } from 'zod';
 import type { PortMapping, Service, ServiceNetwork } from '../../src/engine/service.js';
 import { HOST_NAME_RULE, isHostName } from '../../src/compose/names.js';
 import { definePlugin } from '../../src/engine/define.js';
-import { pluginOptions } from '../../src/engine/options.js';
 import { ops } from '../../src/engine/patch.js';
 import { parseLink } from '../../src/network/links.js';
-import { conflistSchema, NETWORK_SETTINGS_FILE, SAFE_NAME, type Link, type NetworkAttachment, type NetworkSettings, type PortForward } from '../../src/network/settings.js';
+import { networkSchemas, NETWORK_SETTINGS_FILE, SAFE_NAME, type Link, type NetworkAttachment, type NetworkSettings, type PortForward } from '../../src/network/settings.js';
 import type { Operation } from '../../src/engine/types.js';
+import { lazyOptions } from '../options.js';
 
-const optionsSchema = z.strictObject({
-  /** Absolute argv prefix running the ctnr CLI (default: this node binary + ctnr's bin/ctnr.mjs). */
-  command: z.array(z.string().min(1)).min(1).refine((a) => path.isAbsolute(a[0]!), 'the first element must be an absolute path').optional(),
-  /** CNI plugin directories (CNI_PATH). */
-  cniPath: z.array(z.string().refine((p) => path.isAbsolute(p), 'must be absolute')).min(1).optional(),
-  /** Directory of CNI network configs looked up by network name. */
-  confDir: z.string().refine((p) => path.isAbsolute(p), 'must be absolute').optional(),
-  /** Where the built-in config takes one /24 per compose network from. */
-  subnetPool: z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, 'an IPv4 CIDR').optional(),
-  /** Project CNI configs by compose network key (their `name` becomes the CNI network name). */
-  networks: z.record(z.string(), conflistSchema).optional(),
-  /** Seconds the runtime gives each hook. */
-  timeout: z.number().int().positive().optional(),
-});
-export type NetworkHookOptions = z.input<typeof optionsSchema>;
+const optionsSchema = () =>
+  z.strictObject({
+    /** Absolute argv prefix running the ctnr CLI (default: this node binary + ctnr's bin/ctnr.mjs). */
+    command: z.array(z.string().min(1)).min(1).refine((a) => path.isAbsolute(a[0]!), 'the first element must be an absolute path').optional(),
+    /** CNI plugin directories (CNI_PATH). */
+    cniPath: z.array(z.string().refine((p) => path.isAbsolute(p), 'must be absolute')).min(1).optional(),
+    /** Directory of CNI network configs looked up by network name. */
+    confDir: z.string().refine((p) => path.isAbsolute(p), 'must be absolute').optional(),
+    /** Where the built-in config takes one /24 per compose network from. */
+    subnetPool: z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, 'an IPv4 CIDR').optional(),
+    /** Project CNI configs by compose network key (their `name` becomes the CNI network name). */
+    networks: z.record(z.string(), networkSchemas().conflistSchema).optional(),
+    /** Seconds the runtime gives each hook. */
+    timeout: z.number().int().positive().optional(),
+  });
+export type NetworkHookOptions = z.input<ReturnType<typeof optionsSchema>>;
+const checkOptions = lazyOptions('ctnr:network-hook', optionsSchema);
 
 export const DEFAULT_CNI_PATH = ['/usr/lib/cni'];
 export const DEFAULT_CONF_DIR = '/etc/cni/net.d';
@@ -146,7 +148,7 @@ function macAddresses(service: Service, error: (m: string, p: Array<string | num
  * Hooks other plugins or the user added stay, in order; ours are appended.
  */
 export function networkHookPlugin(options: NetworkHookOptions = {}) {
-  const opts = pluginOptions('ctnr:network-hook', optionsSchema, options);
+  const opts = checkOptions(options);
   return definePlugin({
     name: 'ctnr:network-hook',
     stage: 'hooks',

@@ -1,22 +1,24 @@
 import { z } from 'zod';
 import { definePlugin } from '../../src/engine/define.js';
-import { pluginOptions } from '../../src/engine/options.js';
 import { ops, pointer } from '../../src/engine/patch.js';
 import type { Operation } from '../../src/engine/types.js';
 import { namespaceState } from '../../src/network/spec-facts.js';
 import { kernelAtLeast, targetKernel } from '../../src/linux/seccomp/match.js';
+import { lazyOptions } from '../options.js';
 
 /** IPC-namespaced sysctls (docker's list, the kernel's ipc_namespace fields). */
 const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
 
-const optionsSchema = z.strictObject({
-  /**
-   * docker (20.10+) sets these in every private network namespace unless the service does: any user may ping
-   * (ICMP echo sockets) and bind ports below 1024 — harmless inside a namespace of their own. Default true.
-   */
-  networkDefaults: z.boolean().optional(),
-});
-export type SysctlsOptions = z.input<typeof optionsSchema>;
+const optionsSchema = () =>
+  z.strictObject({
+    /**
+     * docker (20.10+) sets these in every private network namespace unless the service does: any user may ping
+     * (ICMP echo sockets) and bind ports below 1024 — harmless inside a namespace of their own. Default true.
+     */
+    networkDefaults: z.boolean().optional(),
+  });
+export type SysctlsOptions = z.input<ReturnType<typeof optionsSchema>>;
+const checkOptions = lazyOptions('ctnr:sysctls', optionsSchema);
 
 /**
  * `sysctls` → `linux.sysctl`, only for sysctls the container's own namespaces isolate: `net.*` (network
@@ -27,7 +29,7 @@ export type SysctlsOptions = z.input<typeof optionsSchema>;
  * `domainname` (set by ctnr:hostname) is also written as `kernel.domainname`, which runc < 1.2 needs.
  */
 export function sysctlsPlugin(options: SysctlsOptions = {}) {
-  const opts = pluginOptions('ctnr:sysctls', optionsSchema, options);
+  const opts = checkOptions(options);
   return definePlugin({
     name: 'ctnr:sysctls',
     stage: 'network',

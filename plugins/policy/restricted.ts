@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { controlsOf } from '../../src/policy/controls.js';
 import { policyValidator, type PolicyOptions } from '../../src/policy/validator.js';
-import { pluginOptions } from '../../src/engine/options.js';
+import { lazyOptions } from '../options.js';
 
 export interface RestrictedPolicyOptions extends PolicyOptions {
   /** Also require a read-only root filesystem (control `readOnlyRootFilesystem`). */
   readOnlyRoot?: boolean;
 }
 
-const extraSchema = z.looseObject({ readOnlyRoot: z.boolean().optional() });
+const checkOptions = lazyOptions('ctnr:policy-restricted', () => z.looseObject({ readOnlyRoot: z.boolean().optional() }));
 
 /**
  * Validator for the controls PSS "restricted" adds on top of baseline (the restricted preset runs both):
@@ -16,7 +16,7 @@ const extraSchema = z.looseObject({ readOnlyRoot: z.boolean().optional() });
  * NET_BIND_SERVICE, and — with `readOnlyRoot: true` — a read-only root filesystem.
  */
 export function restrictedPolicyPlugin(options: RestrictedPolicyOptions = {}) {
-  const { readOnlyRoot, ...rest } = pluginOptions('ctnr:policy-restricted', extraSchema, options) as RestrictedPolicyOptions;
+  const { readOnlyRoot, ...rest } = checkOptions(options) as RestrictedPolicyOptions;
   const controls = controlsOf('restricted').filter((c) => readOnlyRoot === true || c.id !== 'readOnlyRootFilesystem');
   return policyValidator({ name: 'ctnr:policy-restricted', controls }, rest);
 }

@@ -2,22 +2,24 @@ import { z } from 'zod';
 import { ALL_CAPABILITIES } from '../../src/linux/capabilities.js';
 import { definePlugin } from '../../src/engine/define.js';
 import { listDevices } from '../../src/linux/devices.js';
-import { pluginOptions } from '../../src/engine/options.js';
 import { ops } from '../../src/engine/patch.js';
 import type { Device } from '../../src/spec/types.js';
 import type { Operation } from '../../src/engine/types.js';
+import { lazyOptions } from '../options.js';
 
-const optionsSchema = z.strictObject({
-  /**
-   * Add the host's device nodes to `linux.devices`: `auto` (default) when the environment describes the host
-   * that runs the bundle (`env.hostCapabilities` is known, as `createEnv` sets it); `always`; `never`
-   * (containerd's `privileged_without_host_devices`).
-   */
-  hostDevices: z.enum(['auto', 'always', 'never']).optional(),
-  /** Where host devices are listed from (tests point it elsewhere). */
-  devDir: z.string().optional(),
-});
-export type PrivilegedOptions = z.input<typeof optionsSchema>;
+const optionsSchema = () =>
+  z.strictObject({
+    /**
+     * Add the host's device nodes to `linux.devices`: `auto` (default) when the environment describes the host
+     * that runs the bundle (`env.hostCapabilities` is known, as `createEnv` sets it); `always`; `never`
+     * (containerd's `privileged_without_host_devices`).
+     */
+    hostDevices: z.enum(['auto', 'always', 'never']).optional(),
+    /** Where host devices are listed from (tests point it elsewhere). */
+    devDir: z.string().optional(),
+  });
+export type PrivilegedOptions = z.input<ReturnType<typeof optionsSchema>>;
+const checkOptions = lazyOptions('ctnr:privileged', optionsSchema);
 
 /**
  * `privileged: true` with docker's semantics, as one plugin that replaces whole values so no earlier
@@ -36,7 +38,7 @@ export type PrivilegedOptions = z.input<typeof optionsSchema>;
  * the seccomp stage leaves seccomp unconfined unless the user chose a profile.
  */
 export function privilegedPlugin(options: PrivilegedOptions = {}) {
-  const opts = pluginOptions('ctnr:privileged', optionsSchema, options);
+  const opts = checkOptions(options);
   return definePlugin({
     name: 'ctnr:privileged',
     stage: 'privileged',

@@ -1,20 +1,22 @@
 import { z } from 'zod';
 import { ALL_CAPABILITIES, normaliseCapability, sortCapabilities } from '../../src/linux/capabilities.js';
 import { definePlugin } from '../../src/engine/define.js';
-import { pluginOptions } from '../../src/engine/options.js';
 import { ops } from '../../src/engine/patch.js';
 import { DOCKER_DEFAULT_CAPS } from '../../presets/engines/docker.js';
+import { lazyOptions } from '../options.js';
 
-const optionsSchema = z.strictObject({
-  /** The default set before cap_add/cap_drop (docker's 14 unless a preset says otherwise). */
-  defaults: z.array(z.string()).optional(),
-  /**
-   * Podman's rule: a non-root user keeps the caps it was explicitly given (cap_add) through exec, as
-   * ambient caps. Docker (the default) gives a non-root user an empty effective/permitted set.
-   */
-  ambientForNonRoot: z.boolean().optional(),
-});
-export type CapabilitiesOptions = z.input<typeof optionsSchema>;
+const optionsSchema = () =>
+  z.strictObject({
+    /** The default set before cap_add/cap_drop (docker's 14 unless a preset says otherwise). */
+    defaults: z.array(z.string()).optional(),
+    /**
+     * Podman's rule: a non-root user keeps the caps it was explicitly given (cap_add) through exec, as
+     * ambient caps. Docker (the default) gives a non-root user an empty effective/permitted set.
+     */
+    ambientForNonRoot: z.boolean().optional(),
+  });
+export type CapabilitiesOptions = z.input<ReturnType<typeof optionsSchema>>;
+const checkOptions = lazyOptions('ctnr:capabilities', optionsSchema);
 
 /**
  * `cap_add` / `cap_drop` with docker's rules (`TweakCapabilities`): `add ALL` = every cap minus drops;
@@ -23,7 +25,7 @@ export type CapabilitiesOptions = z.input<typeof optionsSchema>;
  * here: the privileged stage owns it.
  */
 export function capabilitiesPlugin(options: CapabilitiesOptions = {}) {
-  const opts = pluginOptions('ctnr:capabilities', optionsSchema, options);
+  const opts = checkOptions(options);
   const defaults = (opts.defaults ?? DOCKER_DEFAULT_CAPS).map((c) => {
     const n = normaliseCapability(c);
     if (!n || n === 'ALL') throw new Error(`ctnr:capabilities: unknown default capability "${c}"`);

@@ -2,23 +2,26 @@ import path from 'node:path';
 import { z } from 'zod';
 import { definePlugin } from '../../src/engine/define.js';
 import { checkInitBinary, findInitBinary, INIT_DIRS, INIT_NAMES, type InitProblem } from '../../src/linux/init/find.js';
-import { pluginOptions } from '../../src/engine/options.js';
 import { ops } from '../../src/engine/patch.js';
 import type { Operation } from '../../src/engine/types.js';
+import { lazyOptions } from '../options.js';
 
 /** Where the init binary appears inside the container: docker's path, so tools that look for it find it. */
 export const INIT_DESTINATION = '/sbin/docker-init';
 
-const absolute = z.string().refine((p) => path.posix.isAbsolute(p), { message: 'must be an absolute path' });
-const optionsSchema = z.strictObject({
-  /** Binary names to search for, in order (default: tini, tini-static, catatonit, docker-init). */
-  names: z.array(z.string().min(1).refine((n) => !n.includes('/'), { message: 'must be a file name, not a path' })).optional(),
-  /** Directories searched after PATH (default: the engines' libexec directories, see src/linux/init/find.ts). */
-  dirs: z.array(absolute).optional(),
-  /** Where the binary is bound inside the container. */
-  destination: absolute.optional(),
-});
-export type InitOptions = z.input<typeof optionsSchema>;
+const optionsSchema = () => {
+  const absolute = z.string().refine((p) => path.posix.isAbsolute(p), { message: 'must be an absolute path' });
+  return z.strictObject({
+    /** Binary names to search for, in order (default: tini, tini-static, catatonit, docker-init). */
+    names: z.array(z.string().min(1).refine((n) => !n.includes('/'), { message: 'must be a file name, not a path' })).optional(),
+    /** Directories searched after PATH (default: the engines' libexec directories, see src/linux/init/find.ts). */
+    dirs: z.array(absolute).optional(),
+    /** Where the binary is bound inside the container. */
+    destination: absolute.optional(),
+  });
+};
+export type InitOptions = z.input<ReturnType<typeof optionsSchema>>;
+const checkOptions = lazyOptions('ctnr:init', optionsSchema);
 
 const STATIC_HINT = 'use a static build instead (Debian/Ubuntu: the tini-static package, /usr/bin/tini-static)';
 
@@ -45,7 +48,7 @@ function explain(file: string, problem: InitProblem): string {
  * container's namespace) it would not be pid 1, so the key is ignored with a warning, as docker does silently.
  */
 export function initPlugin(options: InitOptions = {}) {
-  const opts = pluginOptions('ctnr:init', optionsSchema, options);
+  const opts = checkOptions(options);
   const destination = opts.destination ?? INIT_DESTINATION;
   return definePlugin({
     name: 'ctnr:init',

@@ -1,24 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { definePlugin } from '../../src/engine/define.js';
-import { pluginOptions } from '../../src/engine/options.js';
 import { ops } from '../../src/engine/patch.js';
 import type { IdMapping, Mount } from '../../src/spec/types.js';
 import type { Operation, PluginContext } from '../../src/engine/types.js';
+import { lazyOptions } from '../options.js';
 
-const optionsSchema = z.strictObject({
-  /**
-   * `auto` (default): map the user's subordinate ranges from /etc/subuid and /etc/subgid after its own id,
-   * the way rootless podman maps (container 0 = the user, 1… = the ranges; runc sets them up through
-   * newuidmap/newgidmap), or only the user's own id when it has none; `never`: always the single id.
-   */
-  subids: z.enum(['auto', 'never']).optional(),
-  subuidFile: z.string().optional(),
-  subgidFile: z.string().optional(),
-  /** Host passwd, to find the user's name (subordinate ranges are usually listed by name). */
-  passwdFile: z.string().optional(),
-});
-export type RootlessOptions = z.input<typeof optionsSchema>;
+const optionsSchema = () =>
+  z.strictObject({
+    /**
+     * `auto` (default): map the user's subordinate ranges from /etc/subuid and /etc/subgid after its own id,
+     * the way rootless podman maps (container 0 = the user, 1… = the ranges; runc sets them up through
+     * newuidmap/newgidmap), or only the user's own id when it has none; `never`: always the single id.
+     */
+    subids: z.enum(['auto', 'never']).optional(),
+    subuidFile: z.string().optional(),
+    subgidFile: z.string().optional(),
+    /** Host passwd, to find the user's name (subordinate ranges are usually listed by name). */
+    passwdFile: z.string().optional(),
+  });
+export type RootlessOptions = z.input<ReturnType<typeof optionsSchema>>;
+const checkOptions = lazyOptions('ctnr:rootless', optionsSchema);
 
 interface Range {
   start: number;
@@ -84,7 +86,7 @@ const mapped = (list: readonly IdMapping[], id: number) => list.some((m) => id >
  *   `oom_score_adj` (only privileged processes may lower it).
  */
 export function rootlessPlugin(options: RootlessOptions = {}) {
-  const opts = pluginOptions('ctnr:rootless', optionsSchema, options);
+  const opts = checkOptions(options);
   return definePlugin({
     name: 'ctnr:rootless',
     stage: 'rootless',

@@ -1,11 +1,11 @@
-import type { z } from 'zod';
 import { mountTargetProblem } from './mount-targets.js';
 import { CONTAINER_NAME } from './names.js';
-import { bool, dict, environmentSchema, serviceShape, type ServiceFields } from './service.js';
+import { serviceSchemas, userMapParts, type ServiceFields, type ServiceShape } from './service.js';
+import { parseSecurityOpt } from './security-opt.js';
 import { splitShellWords } from './shellwords.js';
 import { parsePortShort, parseVolumeShort } from './short-syntax.js';
 import { isSignal } from './signals.js';
-import { parseBool } from './units.js';
+import { parseBool, parseBytes, parseDuration } from './units.js';
 
 /*
  * A valid service need not pay for zod. fastService reads the common shapes of the common keys (strings, lists of
@@ -15,10 +15,15 @@ import { parseBool } from './units.js';
  * source of truth: it decides every service the fast path does not, and it writes every error message.
  *
  * Each converter mirrors one key's schema in service.ts, calling the same parsers (short-syntax.ts, shellwords.ts,
- * …). A converter is used only while its key's schema still has the structure it was written for: FINGERPRINTS
+ * …). A converter is used only while its key's schema still has the structure it was written for: CONVERTERS
  * holds a hash of that structure (types, checks, enum values, object keys; no function text, so the minified
  * bundle agrees), and a key whose schema changed falls back to zod. test/unit/compose/fast-service.test.ts fails
  * then, and compares both paths on the corpus and on tables of values for every key.
+ *
+ * Checking the hashes means building the service schemas (some 900 zod schemas), which a run whose services all
+ * take this path would otherwise never build: the CLI's bundle has the check's answer built in
+ * (CTNR_FAST_SERVICE, filled in by scripts/bundle-cli.mjs from these very sources), and only unbundled code (the
+ * API, tests) checks at first use.
  */
 
 /** Not a shape this path knows: let zod decide. */
@@ -242,9 +247,155 @@ const fileRefs: Convert = (v) => {
   return out;
 };
 
+/** `int`: a safe integer, or a string of digits (with a sign) read as a number. */
+const int = (v: unknown): number | Bail => {
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? v : BAIL;
+  if (typeof v !== 'string' || !/^[+-]?\d+$/.test(v.trim())) return BAIL;
+  return Number(v.trim());
+};
+
+const ULIMIT_NAME = /^[a-z]+$/;
+
+/** `ulimits`: lower-case names → a number (soft and hard alike) or `{soft, hard}` (`x-*` keys dropped). */
+const ulimits: Convert = (v) => {
+  if (!isMapping(v)) return BAIL;
+  const out = Object.create(null) as Record<string, { soft: number; hard: number }>;
+  for (const name of Object.keys(v)) {
+    if (!ULIMIT_NAME.test(name)) return BAIL;
+    const u = v[name];
+    if (isMapping(u)) {
+      if (Object.hasOwn(u, '__proto__')) return BAIL;
+      for (const k of Object.keys(u)) if (k !== 'soft' && k !== 'hard' && !k.startsWith('x-')) return BAIL;
+      const soft = int(u.soft);
+      const hard = int(u.hard);
+      if (soft === BAIL || hard === BAIL) return BAIL;
+      out[name] = { soft, hard };
+    } else {
+      const n = int(u);
+      if (n === BAIL) return BAIL;
+      out[name] = { soft: n, hard: n };
+    }
+  }
+  return out;
+};
+
+/** `security_opt`: strings, each parsed as the schema parses it (with its index). */
+const securityOpt: Convert = (v) => {
+  if (!Array.isArray(v)) return BAIL;
+  const out: unknown[] = [];
+  for (let i = 0; i < v.length; i++) {
+    const s: unknown = v[i];
+    if (typeof s !== 'string') return BAIL;
+    out.push(parseSecurityOpt(s, i));
+  }
+  return out;
+};
+
+/** `pid`: a string or null. */
+const stringOrNull: Convert = (v) => (v === null || typeof v === 'string' ? v : BAIL);
+
+/** `dns`, `dns_search`: a string (one entry) or a list of strings. */
+const stringOrList: Convert = (v) => (typeof v === 'string' ? [v] : strings(v));
+
+/** `bytes`: a finite number, or a size (`512m`), truncated to whole bytes, 0 to 2^53-1. */
+const bytes: Convert = (v) => {
+  if (typeof v !== 'number' && typeof v !== 'string') return BAIL;
+  if (typeof v === 'number' && !Number.isFinite(v)) return BAIL;
+  let n: number;
+  try {
+    n = parseBytes(v);
+  } catch {
+    return BAIL;
+  }
+  return n >= 0 && n <= Number.MAX_SAFE_INTEGER ? n : BAIL;
+};
+
+/** `duration`: a Go duration (`1m30s`) in nanoseconds; of numbers only 0. */
+const duration: Convert = (v) => {
+  if (v === 0) return 0;
+  if (typeof v !== 'string') return BAIL;
+  try {
+    return parseDuration(v);
+  } catch {
+    return BAIL;
+  }
+};
+
+/** `cpus`: a number, or a string that is one, from 0 up to the most docker's NanoCPUs holds exactly. */
+const cpus: Convert = (v) => {
+  let n: number;
+  if (typeof v === 'number') n = v;
+  else if (typeof v === 'string' && v.trim() !== '') n = Number(v.trim());
+  else return BAIL;
+  return Number.isFinite(n) && n >= 0 && n <= Math.floor(Number.MAX_SAFE_INTEGER / 1e9) ? n : BAIL;
+};
+
+const NAMESPACE_MODE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$|^(service|container):[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** `network_mode`: "", a word, `service:NAME` or `container:ID`, as written. */
+const namespaceMode: Convert = (v) => (typeof v === 'string' && (v === '' || NAMESPACE_MODE.test(v)) ? v : BAIL);
+
+const HEALTHCHECK_KEYS = new Set(['disable', 'interval', 'retries', 'test', 'timeout', 'start_period', 'start_interval']);
+const HEALTHCHECK_OUT = ['interval', 'timeout', 'start_period', 'start_interval', 'retries'] as const;
+
+/**
+ * `healthcheck`: its keys (`x-*` dropped), a test string run through the shell or a list starting with NONE, CMD
+ * or CMD-SHELL, durations and retries; `disable` true, or a NONE test, disables it.
+ */
+const healthcheck: Convert = (v) => {
+  if (!isMapping(v) || Object.hasOwn(v, '__proto__')) return BAIL;
+  const f: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) {
+    if (!HEALTHCHECK_KEYS.has(k)) {
+      if (k.startsWith('x-')) continue;
+      return BAIL;
+    }
+    const val = v[k];
+    let c: unknown;
+    if (k === 'disable') c = boolean(val);
+    else if (k === 'retries') {
+      c = int(val);
+      if (c !== BAIL && (c as number) < 0) c = BAIL;
+    } else if (k === 'test') c = typeof val === 'string' ? val : strings(val);
+    else c = duration(val);
+    if (c === BAIL) return BAIL;
+    f[k] = c;
+  }
+  const out: Record<string, unknown> = {};
+  let test: string[] | undefined;
+  if (f.test !== undefined) {
+    test = typeof f.test === 'string' ? ['CMD-SHELL', f.test] : (f.test as string[]);
+    if (!['NONE', 'CMD', 'CMD-SHELL'].includes(test[0] ?? '')) return BAIL;
+    out.test = test;
+  }
+  for (const k of HEALTHCHECK_OUT) if (f[k] !== undefined) out[k] = f[k];
+  if (f.disable === true || test?.[0] === 'NONE') out.disable = true;
+  else if (f.disable === false) out.disable = false;
+  return out;
+};
+
+/** `build`: a context path, or a mapping (kept as written, in a plain object: zod's record of unknown values). */
+const build: Convert = (v) => {
+  if (typeof v === 'string') return v;
+  if (!isMapping(v) || Object.hasOwn(v, '__proto__')) return BAIL;
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== null && proto !== Object.prototype) return BAIL;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) out[k] = v[k];
+  return out;
+};
+
+/** `extends`: a service name, or `{service, file?}` (`x-*` keys dropped). */
+const extendsRef: Convert = (v) => {
+  if (typeof v === 'string') return { service: v };
+  if (!isMapping(v) || Object.hasOwn(v, '__proto__')) return BAIL;
+  for (const k of Object.keys(v)) if (k !== 'service' && k !== 'file' && !k.startsWith('x-')) return BAIL;
+  if (typeof v.service !== 'string' || (v.file !== undefined && typeof v.file !== 'string')) return BAIL;
+  return v.file !== undefined ? { service: v.service, file: v.file } : { service: v.service };
+};
+
 // ------------------------------------------------------------------------------------------ the keys
 
-type Key = keyof typeof serviceShape;
+type Key = keyof ServiceShape;
 
 /**
  * The keys this path converts, with the hash of their schema's structure (schemaFingerprint) when the converter
@@ -264,10 +415,10 @@ const CONVERTERS: ReadonlyArray<[Key, Convert, string]> = [
   ['runtime', string, '5a2e343d'],
   ['command', command, '87898545'],
   ['entrypoint', command, '87898545'],
-  ['environment', environment, 'a6a84bc1'],
-  ['labels', listOrDict, 'a6a84bc1'],
-  ['annotations', listOrDict, 'a6a84bc1'],
-  ['sysctls', listOrDict, 'a6a84bc1'],
+  ['environment', environment, '65e9550b'],
+  ['labels', listOrDict, '64092329'],
+  ['annotations', listOrDict, '64092329'],
+  ['sysctls', listOrDict, '64092329'],
   ['init', boolean, '84a8d0b0'],
   ['privileged', boolean, '84a8d0b0'],
   ['tty', boolean, '84a8d0b0'],
@@ -278,9 +429,9 @@ const CONVERTERS: ReadonlyArray<[Key, Convert, string]> = [
   ['profiles', strings, '9340ce3b'],
   ['dns_opt', strings, '9340ce3b'],
   ['ports', ports, '4bf0a926'],
-  ['volumes', volumes, '5f133883'],
-  ['depends_on', dependsOn, '9d400bf9'],
-  ['networks', networks, '9d400bf9'],
+  ['volumes', volumes, 'ae96f5c7'],
+  ['depends_on', dependsOn, 'fffa6604'],
+  ['networks', networks, 'a4ea84eb'],
   ['env_file', envFile, '9d09b005'],
   ['expose', expose, 'ff74f7a7'],
   ['user', stringOrInt((s) => s === '' || USER.test(s)), 'dc26e1eb'],
@@ -288,19 +439,64 @@ const CONVERTERS: ReadonlyArray<[Key, Convert, string]> = [
   ['container_name', (v) => (typeof v === 'string' && CONTAINER_NAME.test(v) ? v : BAIL), '46ee495d'],
   ['secrets', fileRefs, '4ce876b7'],
   ['configs', fileRefs, '4ce876b7'],
+  ['ulimits', ulimits, 'aee33649'],
+  ['security_opt', securityOpt, 'fbce7ae4'],
+  ['userns_mode', string, '5a2e343d'],
+  ['mac_address', string, '5a2e343d'],
+  ['cpuset', string, '5a2e343d'],
+  ['isolation', string, '5a2e343d'],
+  ['pull_refresh_after', string, '5a2e343d'],
+  ['pid', stringOrNull, '7716b9d9'],
+  ['volumes_from', strings, '9340ce3b'],
+  ['device_cgroup_rules', strings, '9340ce3b'],
+  ['links', strings, '9340ce3b'],
+  ['external_links', strings, '9340ce3b'],
+  ['dns', stringOrList, '1424d315'],
+  ['dns_search', stringOrList, '1424d315'],
+  ['oom_kill_disable', boolean, '84a8d0b0'],
+  ['attach', boolean, '84a8d0b0'],
+  ['use_api_socket', boolean, '84a8d0b0'],
+  ['pids_limit', int, '9b61551c'],
+  ['cpu_shares', int, '9b61551c'],
+  ['cpu_quota', int, '9b61551c'],
+  ['cpu_period', int, '9b61551c'],
+  ['scale', int, '9b61551c'],
+  ['shm_size', bytes, '4272943c'],
+  ['mem_limit', bytes, '4272943c'],
+  ['mem_reservation', bytes, '4272943c'],
+  ['stop_grace_period', duration, '6a745183'],
+  ['cpus', cpus, '1aae545f'],
+  ['network_mode', namespaceMode, 'd58304e6'],
+  ['healthcheck', healthcheck, '60899af0'],
+  ['build', build, '965c57e0'],
+  ['extends', extendsRef, '75478182'],
 ];
 
-/** The exported schemas some converters mirror: the key must still use that very schema. */
-const SAME_SCHEMA: Partial<Record<Key, z.ZodType>> = {
-  environment: environmentSchema,
-  labels: dict,
-  annotations: dict,
-  sysctls: dict,
-  init: bool,
-  privileged: bool,
-  tty: bool,
-  stdin_open: bool,
-  read_only: bool,
+/** The shared schemas some converters mirror (by name in serviceSchemas()): the key must still use that very schema. */
+const SAME_SCHEMA: Partial<Record<Key, 'environmentSchema' | 'dict' | 'bool' | 'int' | 'bytes' | 'duration' | 'stringOrList'>> = {
+  environment: 'environmentSchema',
+  labels: 'dict',
+  annotations: 'dict',
+  sysctls: 'dict',
+  init: 'bool',
+  privileged: 'bool',
+  tty: 'bool',
+  stdin_open: 'bool',
+  read_only: 'bool',
+  oom_kill_disable: 'bool',
+  attach: 'bool',
+  use_api_socket: 'bool',
+  pids_limit: 'int',
+  cpu_shares: 'int',
+  cpu_quota: 'int',
+  cpu_period: 'int',
+  scale: 'int',
+  shm_size: 'bytes',
+  mem_limit: 'bytes',
+  mem_reservation: 'bytes',
+  stop_grace_period: 'duration',
+  dns: 'stringOrList',
+  dns_search: 'stringOrList',
 };
 
 interface Table {
@@ -320,18 +516,39 @@ export function fastKeys(): string[] {
   return [...tableOf().byKey.keys()];
 }
 
+/** The check's answer in the CLI's bundle, as JSON (scripts/bundle-cli.mjs); unbundled, checkConverters() runs on first use. */
+declare const CTNR_FAST_SERVICE: string | undefined;
+
+/** The service schema's keys in its order, and the keys whose converter still mirrors the key's schema. */
+export interface ConverterCheck {
+  shapeKeys: string[];
+  fastKeys: string[];
+}
+
 function tableOf(): Table {
   if (table) return table;
-  const shapeKeys = new Map(Object.keys(serviceShape).map((k, i) => [k, i]));
+  const checked = typeof CTNR_FAST_SERVICE === 'undefined' ? checkConverters() : (JSON.parse(CTNR_FAST_SERVICE) as ConverterCheck);
+  const shapeKeys = new Map(checked.shapeKeys.map((k, i) => [k, i]));
   const byKey = new Map<string, { convert: Convert; index: number }>();
-  for (const [key, convert, hash] of CONVERTERS) {
-    const schema = serviceShape[key] as unknown as { unwrap?: () => unknown };
-    const same = SAME_SCHEMA[key];
-    if (same !== undefined && schema.unwrap?.() !== same) continue;
-    if (fingerprintHash(schemaFingerprint(schema)) !== hash) continue;
-    byKey.set(key, { convert, index: shapeKeys.get(key)! });
+  for (const [key, convert] of CONVERTERS) {
+    if (checked.fastKeys.includes(key) && shapeKeys.has(key)) byKey.set(key, { convert, index: shapeKeys.get(key)! });
   }
   return (table = { byKey, shapeKeys });
+}
+
+/** Compares every converter's hash with its key's schema as it is now (this builds the service schemas). */
+export function checkConverters(): ConverterCheck {
+  const schemas = serviceSchemas();
+  const { serviceShape } = schemas;
+  const fast: string[] = [];
+  for (const [key, , hash] of CONVERTERS) {
+    const schema = serviceShape[key] as unknown as { unwrap?: () => unknown };
+    const same = SAME_SCHEMA[key];
+    if (same !== undefined && schema.unwrap?.() !== schemas[same]) continue;
+    if (fingerprintHash(schemaFingerprint(schema)) !== hash) continue;
+    fast.push(key);
+  }
+  return { shapeKeys: Object.keys(serviceShape), fastKeys: fast };
 }
 
 /**
@@ -379,8 +596,9 @@ interface Def {
 
 /**
  * A zod schema's structure as text: its types, unions, pipes, optional and nullable wrappers, object keys, enum and
- * literal values, and its checks with their parameters. Transforms and refinements are only named (their code is
- * not), so a converter also mirrors what they do; the test compares them with zod.
+ * literal values, the value and key schemas of a userMap (service.ts), and its checks with their parameters.
+ * Transforms and refinements are only named (their code is not), so a converter also mirrors what they do; the
+ * test compares them with zod.
  */
 export function schemaFingerprint(schema: unknown): string {
   const d = (schema as { _zod: { def: Def } })._zod.def;
@@ -396,6 +614,8 @@ export function schemaFingerprint(schema: unknown): string {
         .join(',')}]`
     : '';
   const f = schemaFingerprint;
+  const map = userMapParts(schema);
+  if (map) return `userMap(${f(map.value)}${map.key ? `,${f(map.key)}` : ''})${checks}`;
   switch (d.type) {
     case 'optional':
     case 'nullable':

@@ -5,7 +5,7 @@ import type { ComposeFile, ComposeProject } from './compose-project.js';
 import { fastService } from './fast-service.js';
 import { resolveServicePaths } from './files.js';
 import { zodToError } from './issues.js';
-import { serviceSchema, type Service } from './service.js';
+import { serviceSchemas, type Service } from './service.js';
 
 /**
  * One service as written in its file, without its `extends` parent: key policy, schema (or its fast path for the
@@ -23,7 +23,7 @@ export function normaliseOwnService(project: ComposeProject, name: string, diagn
   // Common shapes without zod (fast-service.ts); the schema decides everything else and words every error.
   let fields = fastService(raw);
   if (fields === undefined) {
-    const parsed = serviceSchema.safeParse(raw);
+    const parsed = serviceSchemas().serviceSchema.safeParse(raw);
     if (!parsed.success) throw zodToError(parsed.error, base, origin.positions, raw);
     fields = parsed.data;
   }

@@ -20,26 +20,38 @@ export type FileOrigin =
   | { from: 'environment'; variable: string }
   | { from: 'content'; content: string };
 
-const common = {
-  file: z.string().min(1).optional(),
-  environment: z.string().min(1).optional(),
-  external: z.union([z.boolean(), z.object({ name: z.string().optional() }).loose()]).optional(),
-  // Store-side metadata: accepted, changes nothing for a local bundle.
-  name: z.string().optional(),
-  labels: z.union([z.record(z.string(), z.unknown()), z.array(z.string())]).optional(),
-  template_driver: z.string().optional(),
-};
+/** The entry schemas, built on first use: a project without top-level secrets or configs needs none of them. */
+function entrySchemas(): EntrySchemas {
+  return (schemas ??= buildSchemas());
+}
 
-const secretEntry = z.strictObject({
-  ...common,
-  driver: z.string().optional(),
-  driver_opts: z.record(z.string(), z.unknown()).optional(),
-});
+type EntrySchemas = ReturnType<typeof buildSchemas>;
+let schemas: EntrySchemas | undefined;
 
-const configEntry = z.strictObject({
-  ...common,
-  content: z.string().optional(),
-});
+function buildSchemas() {
+  const common = {
+    file: z.string().min(1).optional(),
+    environment: z.string().min(1).optional(),
+    external: z.union([z.boolean(), z.object({ name: z.string().optional() }).loose()]).optional(),
+    // Store-side metadata: accepted, changes nothing for a local bundle.
+    name: z.string().optional(),
+    labels: z.union([z.record(z.string(), z.unknown()), z.array(z.string())]).optional(),
+    template_driver: z.string().optional(),
+  };
+
+  const secretEntry = z.strictObject({
+    ...common,
+    driver: z.string().optional(),
+    driver_opts: z.record(z.string(), z.unknown()).optional(),
+  });
+
+  const configEntry = z.strictObject({
+    ...common,
+    content: z.string().optional(),
+  });
+
+  return { secretEntry, configEntry };
+}
 
 export type ParsedEntry = { ok: true; origin: FileOrigin } | { ok: false; message: string; key?: string };
 
@@ -57,6 +69,7 @@ export function parseTopLevelEntry(kind: SecretKind, key: string, raw: unknown, 
   if (raw === null || raw === undefined || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, message: `${name} must be a mapping with ${kind === 'secret' ? '"file" or "environment"' : '"file", "environment" or "content"'}` };
   }
+  const { secretEntry, configEntry } = entrySchemas();
   const parsed = (kind === 'secret' ? secretEntry : configEntry).safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -69,7 +82,7 @@ export function parseTopLevelEntry(kind: SecretKind, key: string, raw: unknown, 
     // zod's own wording names types, never the offending value.
     return { ok: false, message: `${name}${at ? `.${at}` : ''}: ${issue.message.replace(/^Invalid input: /, '')}`, ...(at ? { key: at.split('.')[0]! } : {}) };
   }
-  const e = parsed.data as z.infer<typeof configEntry> & z.infer<typeof secretEntry>;
+  const e = parsed.data as z.infer<EntrySchemas['configEntry']> & z.infer<EntrySchemas['secretEntry']>;
   if (e.external !== undefined && e.external !== false) {
     return {
       ok: false,

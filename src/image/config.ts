@@ -7,19 +7,25 @@ import type { ImageConfig } from './types.js';
 
 export type { ImageConfig };
 
-const set = z.record(z.string(), z.looseObject({})).nullable();
-const configSchema = z.looseObject({
-  User: z.string().optional(),
-  Env: z.array(z.string().regex(/^[^=]+=/s, 'is not KEY=VALUE')).nullable().optional(),
-  Entrypoint: z.array(z.string()).nullable().optional(),
-  Cmd: z.array(z.string()).nullable().optional(),
-  WorkingDir: z.string().optional(),
-  // An image is untrusted input: its stop signal reaches the runtime's kill, so it must be a real signal.
-  StopSignal: z.string().refine((v) => v === '' || isSignal(v), 'is not a signal name or number').optional(),
-  ExposedPorts: set.optional(),
-  Labels: z.record(z.string(), z.string()).nullable().optional(),
-  Volumes: set.optional(),
-});
+/** The image config's schema, built on first use: a service without an image config needs none of it. */
+const configSchema = () => (built ??= buildConfigSchema());
+let built: ReturnType<typeof buildConfigSchema> | undefined;
+
+function buildConfigSchema() {
+  const set = z.record(z.string(), z.looseObject({})).nullable();
+  return z.looseObject({
+    User: z.string().optional(),
+    Env: z.array(z.string().regex(/^[^=]+=/s, 'is not KEY=VALUE')).nullable().optional(),
+    Entrypoint: z.array(z.string()).nullable().optional(),
+    Cmd: z.array(z.string()).nullable().optional(),
+    WorkingDir: z.string().optional(),
+    // An image is untrusted input: its stop signal reaches the runtime's kill, so it must be a real signal.
+    StopSignal: z.string().refine((v) => v === '' || isSignal(v), 'is not a signal name or number').optional(),
+    ExposedPorts: set.optional(),
+    Labels: z.record(z.string(), z.string()).nullable().optional(),
+    Volumes: set.optional(),
+  });
+}
 
 /**
  * Validate an image config: either the whole image config document (`{architecture, os, config: {…}}`) or
@@ -31,7 +37,7 @@ export function parseImageConfig(doc: unknown, origin: string): ImageConfig {
   if (!isObj(doc)) throw new CtnrError('IMAGE_INVALID', `${origin}: an image config must be a JSON object`);
   const whole = isObj(doc.config) || 'rootfs' in doc || 'architecture' in doc;
   const config = whole ? (doc.config ?? {}) : doc;
-  const parsed = configSchema.safeParse(config);
+  const parsed = configSchema().safeParse(config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new CtnrError('IMAGE_INVALID', `${origin}: ${renderPath([...(whole ? ['config'] : []), ...(issue.path as Array<string | number>)])}: ${issue.message}`);

@@ -6,7 +6,7 @@ import { allocateSubnet, bridgeName, defaultConflist, ipamDirOf, parseCidr, type
 import { realHostOps, type HostOps } from './host.js';
 import { editInPlace, renderBlock, renderLinksBlock, replaceBlock, replaceLinksBlock, type HostsEntry } from './hosts.js';
 import { withLock } from './lock.js';
-import { conflistSchema, readSettings, type Conflist, type Link, type NetworkAttachment, type NetworkSettings } from './settings.js';
+import { networkSchemas, readSettings, type Conflist, type Link, type NetworkAttachment, type NetworkSettings } from './settings.js';
 import { slirpDown, slirpUp } from './slirp.js';
 import { ensureNetworksDir, listStates, lockFile, networksDir, readState, writeState, type Endpoint, type NetworkState } from './state.js';
 
@@ -70,7 +70,7 @@ export function confFromDir(dir: string, name: string): Conflist | undefined {
       const { cniVersion, name: n, ...plugin } = doc;
       return { cniVersion, name: n, plugins: [plugin] };
     })();
-    const parsed = conflistSchema.safeParse(list);
+    const parsed = networkSchemas().conflistSchema.safeParse(list);
     if (!parsed.success) throw new CtnrError('RUNTIME_FAILED', `${path.join(dir, f)}: not a usable CNI config: ${parsed.error.issues[0]!.message}`);
     return parsed.data;
   }

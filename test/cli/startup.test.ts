@@ -2,7 +2,8 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkHelpLayout } from '../../src/cli/help-text.js';
-import { buildProgram } from '../../src/cli/main.js';
+import { Command } from 'commander';
+import { buildProgram, COMMAND_GROUPS } from '../../src/cli/main.js';
 import { VERSION } from '../../src/version.js';
 import { ctnr, project, requireBuild, SIMPLE, tempRoot } from './hardening-cli.js';
 
@@ -42,6 +43,24 @@ describe('ctnr --version and --help without commander', () => {
 
   it('the layout is commander’s at every width (what the build checks)', () => {
     expect(() => checkHelpLayout(buildProgram())).not.toThrow();
+  });
+});
+
+// buildProgram(argv) registers only the group of the command a command line starts with.
+describe('command groups', () => {
+  const names = (program: Command) => program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+
+  it.each(COMMAND_GROUPS.map((g) => [g.commands.join(' '), g] as const))('the group of %s registers exactly those commands', (_names, group) => {
+    const program = new Command('ctnr');
+    group.register(program);
+    expect(names(program).sort()).toEqual([...group.commands].sort());
+  });
+
+  it('every command is in one group; a command line starting with one gets its group, anything else every command', () => {
+    const all = names(buildProgram()).filter((n) => n !== 'help');
+    expect(all.sort()).toEqual(COMMAND_GROUPS.flatMap((g) => g.commands).sort());
+    for (const group of COMMAND_GROUPS) for (const name of group.commands) expect(names(buildProgram([name, 'x'])).sort()).toEqual([...group.commands].sort());
+    for (const argv of [[], ['--help'], ['help', 'spec'], ['nope'], ['-x', 'spec']]) expect(names(buildProgram(argv)).filter((n) => n !== 'help').sort()).toEqual(all);
   });
 });
 

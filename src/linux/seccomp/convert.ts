@@ -12,55 +12,72 @@ const ARCHES = [
 ] as const;
 const FLAGS = ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] as const;
 
-const uint32 = z.number().int().min(0).max(0xffffffff);
-const uint64 = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-/** `null` where docker's Go structs marshal an empty slice; treated as absent. */
-const nullable = <T extends z.ZodType>(t: T) => t.nullable().optional();
-
-const filter = z.object({
-  caps: nullable(z.array(z.string())),
-  arches: nullable(z.array(z.string())),
-  minKernel: nullable(z.string().regex(/^\d+(\.\d+){0,2}$/, 'is not a kernel version (e.g. 4.8)')),
-});
-
-const syscall = z.object({
-  name: z.string().min(1).optional(),
-  names: nullable(z.array(z.string().min(1))),
-  action: z.enum(ACTIONS),
-  errnoRet: uint32.optional(),
-  args: nullable(z.array(z.object({ index: uint32, value: uint64, valueTwo: uint64.optional(), op: z.enum(OPERATORS) }))),
-  includes: nullable(filter),
-  excludes: nullable(filter),
-  // Engine extras with no OCI meaning (docker's comment, containers/common's errno names) are dropped.
-  comment: z.string().optional(),
-  errno: z.string().optional(),
-}).superRefine((s, ctx) => {
-  if (s.name !== undefined && s.names) ctx.addIssue({ code: 'custom', message: 'has both "name" and "names"' });
-  if (s.name === undefined && !s.names?.length) ctx.addIssue({ code: 'custom', message: 'needs "names" (a non-empty list)' });
-});
-
 /**
  * A seccomp profile file: an OCI `LinuxSeccomp` object, or a docker/podman-format profile (a superset: `archMap`,
  * per-rule `includes`/`excludes`, `comment`, string errno names). Unknown keys are ignored, as docker does.
+ *
+ * The schema (some ninety zod schemas) is built on first use: only a profile file (`security_opt: seccomp=FILE`) and
+ * the engine presets' profiles are parsed with it, and building it at import cost every `ctnr spec`. `parse` and
+ * `safeParse` are the schema's own.
  */
-export const seccompFileSchema = z.object({
-  defaultAction: z.enum(ACTIONS),
-  defaultErrnoRet: uint32.optional(),
-  defaultErrno: z.string().optional(),
-  architectures: nullable(z.array(z.enum(ARCHES))),
-  archMap: nullable(z.array(z.object({ architecture: z.enum(ARCHES), subArchitectures: nullable(z.array(z.enum(ARCHES))) }))),
-  flags: nullable(z.array(z.enum(FLAGS))),
-  listenerPath: z.string().optional(),
-  listenerMetadata: z.string().optional(),
-  syscalls: nullable(z.array(syscall)),
-}).superRefine((p, ctx) => {
-  if (p.architectures?.length && p.archMap?.length) {
-    ctx.addIssue({ code: 'custom', message: 'has both "architectures" and "archMap" (use one)', path: ['archMap'] });
-  }
-});
+export const seccompFileSchema: Pick<SeccompFileSchema, 'parse' | 'safeParse'> = {
+  parse: (...args) => schemas().fileSchema.parse(...args),
+  safeParse: (...args) => schemas().fileSchema.safeParse(...args),
+};
 
-export type SeccompFile = z.output<typeof seccompFileSchema>;
-type Filter = z.output<typeof filter>;
+let built: ReturnType<typeof buildSchemas> | undefined;
+const schemas = () => (built ??= buildSchemas());
+
+function buildSchemas() {
+  const uint32 = z.number().int().min(0).max(0xffffffff);
+  const uint64 = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+  /** `null` where docker's Go structs marshal an empty slice; treated as absent. */
+  const nullable = <T extends z.ZodType>(t: T) => t.nullable().optional();
+
+  const filter = z.object({
+    caps: nullable(z.array(z.string())),
+    arches: nullable(z.array(z.string())),
+    minKernel: nullable(z.string().regex(/^\d+(\.\d+){0,2}$/, 'is not a kernel version (e.g. 4.8)')),
+  });
+
+  const syscall = z.object({
+    name: z.string().min(1).optional(),
+    names: nullable(z.array(z.string().min(1))),
+    action: z.enum(ACTIONS),
+    errnoRet: uint32.optional(),
+    args: nullable(z.array(z.object({ index: uint32, value: uint64, valueTwo: uint64.optional(), op: z.enum(OPERATORS) }))),
+    includes: nullable(filter),
+    excludes: nullable(filter),
+    // Engine extras with no OCI meaning (docker's comment, containers/common's errno names) are dropped.
+    comment: z.string().optional(),
+    errno: z.string().optional(),
+  }).superRefine((s, ctx) => {
+    if (s.name !== undefined && s.names) ctx.addIssue({ code: 'custom', message: 'has both "name" and "names"' });
+    if (s.name === undefined && !s.names?.length) ctx.addIssue({ code: 'custom', message: 'needs "names" (a non-empty list)' });
+  });
+
+  const fileSchema = z.object({
+    defaultAction: z.enum(ACTIONS),
+    defaultErrnoRet: uint32.optional(),
+    defaultErrno: z.string().optional(),
+    architectures: nullable(z.array(z.enum(ARCHES))),
+    archMap: nullable(z.array(z.object({ architecture: z.enum(ARCHES), subArchitectures: nullable(z.array(z.enum(ARCHES))) }))),
+    flags: nullable(z.array(z.enum(FLAGS))),
+    listenerPath: z.string().optional(),
+    listenerMetadata: z.string().optional(),
+    syscalls: nullable(z.array(syscall)),
+  }).superRefine((p, ctx) => {
+    if (p.architectures?.length && p.archMap?.length) {
+      ctx.addIssue({ code: 'custom', message: 'has both "architectures" and "archMap" (use one)', path: ['archMap'] });
+    }
+  });
+
+  return { fileSchema, filter };
+}
+
+type SeccompFileSchema = ReturnType<typeof buildSchemas>['fileSchema'];
+export type SeccompFile = z.output<SeccompFileSchema>;
+type Filter = z.output<ReturnType<typeof buildSchemas>['filter']>;
 
 /** Docker's rule: every listed cap must be in the bounding set, the target arch must be listed, kernel ≥ minKernel. */
 function included(f: Filter | null | undefined, t: SeccompTarget): boolean {

@@ -5,8 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CONVERTED_KEYS, fastKeys, fastService, fingerprintHash, schemaFingerprint } from '../../../src/compose/fast-service.js';
 import { loadComposeFile } from '../../../src/compose/load.js';
-import { serviceSchema, serviceShape } from '../../../src/compose/service.js';
+import { serviceSchemas } from '../../../src/compose/service.js';
 import { REPO, SHARED, HAS_SHARED } from '../../helpers/shared.js';
+
+const { serviceSchema, serviceShape } = serviceSchemas();
 
 /**
  * The loader's fast path (src/compose/fast-service.ts) must give exactly what the zod schema gives, or step aside:
@@ -68,6 +70,17 @@ const VALUES: unknown[] = [
   { db: { condition: 'service_started', restart: 'maybe' } }, { db: { condition: 'service_started', required: null } }, { db: JSON.parse('{"condition": "service_started", "__proto__": 1}') },
   { front: null }, { front: { aliases: ['a'] } }, { front: null, back: null },
   { path: '.env' }, { source: 's' },
+  { nofile: 4096 }, { nofile: '1024', nproc: -1 }, { nofile: ' +7 ' }, { nofile: 1.5 }, { nofile: '1e3' }, { NOFILE: 1 }, { no_file: 1 }, { nofile: { soft: 1, hard: 2 } },
+  { nofile: { hard: '2', soft: 1 } }, { nofile: { soft: 1 } }, { nofile: { soft: 1, hard: 2, 'x-a': 1 } }, { nofile: { soft: 1, hard: 2, other: 1 } }, { nofile: null },
+  { nofile: { soft: 1, hard: Number.MAX_SAFE_INTEGER + 2 } }, { nofile: JSON.parse('{"soft": 1, "hard": 2, "__proto__": 3}') },
+  ['no-new-privileges'], ['seccomp=unconfined', 'label:disable', 'apparmor=x'], [' no-new-privileges:true '], ['UPPER=x', 'a=b=c', 'x\ny'],
+  -0, 0.5, -0.5, 9007199, 9007199.5, 9007200, 1e300, '512m', '1.5g', '1gb', '2KiB', '1b', '1ib', '10 k', ' 64M ', '-1', '-1m', '1e3', ' 2 ', '0.5', '9007199', '9007200',
+  { test: 'curl -f http://localhost', interval: '30s', retries: 3 }, { test: ['CMD', 'true'], timeout: '5s', start_period: '1m', start_interval: '1s' }, { test: ['NONE'] },
+  { disable: true }, { disable: 'false', test: 'x' }, { disable: false, test: ['NONE'] }, { test: [] }, { test: ['BAD'] }, { interval: 5 }, { interval: 0, retries: '3' },
+  { retries: -1 }, { retries: 1.5 }, { test: 'x', 'x-a': 1 }, { test: 'x', other: 1 }, { test: 'x', interval: null }, { test: ['CMD-SHELL', 'true', 1] }, { test: null },
+  { service: 'web' }, { service: 'web', file: 'base.yaml' }, { service: 'web', file: 3 }, { service: 'web', 'x-a': 1 }, { service: 'web', other: 1 }, { file: 'x.yaml' },
+  { context: '.', dockerfile: 'Dockerfile', args: { A: '1' } }, { 2: 'b', 1: 'a', z: null }, new Date(0), [{ context: '.' }],
+  '99999999999999999999', '1m30s', '500ms', '1.5h', '-1s', '+0', '-0', '10', '1h1', '\u00b5s', '3\u00b5s', 'none', 'container:abc', ' host', 'service:', 'bridge-1',
 ];
 
 describe('the fast path of the service schema', () => {
@@ -112,7 +125,8 @@ describe('the fast path of the service schema', () => {
   });
 
   it('keys and shapes it does not know go to zod', () => {
-    expect(fastService(loaderShaped({ image: 'x', healthcheck: { test: 'true' } }) as Record<string, unknown>)).toBeUndefined();
+    expect(fastService(loaderShaped({ image: 'x', extra_hosts: ['db:10.0.0.2'] }) as Record<string, unknown>)).toBeUndefined();
+    expect(fastService(loaderShaped({ image: 'x', healthcheck: { test: 'true', interval: null } }) as Record<string, unknown>)).toBeUndefined();
     expect(fastService(loaderShaped({ ports: [{ target: 80 }] }) as Record<string, unknown>)).toBeUndefined();
     expect(fastService(loaderShaped({ privileged: 'maybe' }) as Record<string, unknown>)).toBeUndefined();
     expect(fastService(JSON.parse('{"__proto__": {"image": "x"}}') as Record<string, unknown>)).toBeUndefined();
@@ -143,7 +157,7 @@ describe('the fast path of the service schema', () => {
 
       it('generated services: the fast path agrees with zod whenever it answers', () => {
         const value = fc.oneof(fc.constantFrom(...VALUES), fc.jsonValue({ maxDepth: 3 }));
-        const key = fc.constantFrom(...CONVERTED_KEYS, 'x-ext', 'x-other', 'healthcheck');
+        const key = fc.constantFrom(...CONVERTED_KEYS, 'x-ext', 'x-other', 'extra_hosts');
         let fast = 0;
         fc.assert(
           fc.property(fc.dictionary(key, value, { maxKeys: 8 }), (service) => {

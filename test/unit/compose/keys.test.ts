@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KEY_POLICY, SERVICE_KEYS } from '../../../src/compose/keys.js';
-import { serviceShape } from '../../../src/compose/service.js';
+import { serviceSchemas } from '../../../src/compose/service.js';
 import { SHARED, sharedAvailable } from '../../helpers/shared.js';
 
 describe('key policy', () => {
@@ -12,7 +12,7 @@ describe('key policy', () => {
   });
 
   it('every top-level key of the policy has a schema, and every schema key a policy', () => {
-    expect([...SERVICE_KEYS].sort()).toEqual(Object.keys(serviceShape).sort());
+    expect([...SERVICE_KEYS].sort()).toEqual(Object.keys(serviceSchemas().serviceShape).sort());
   });
 
   it('dotted rows name real sub-keys below deploy', () => {

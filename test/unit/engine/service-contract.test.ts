@@ -35,8 +35,8 @@ const FILES: Record<string, string> = {
   'misspelt.mts': absoluteImports(FIXTURE, path.join(ROOT, 'test/types')),
   'spelt.mts': absoluteImports(FIXTURE, path.join(ROOT, 'test/types')).replaceAll('hostnme', 'hostname'),
   // The schema with a misspelt key, and with a key of another type than the contract's.
-  'schema-key.mts': swap(absoluteImports(SCHEMA, path.join(ROOT, 'src/compose')), '\n  hostname: z.string().optional(),', '\n  hostnme: z.string().optional(),'),
-  'schema-type.mts': swap(absoluteImports(SCHEMA, path.join(ROOT, 'src/compose')), '\n  shm_size: bytes.optional(),', '\n  shm_size: z.string().optional(),'),
+  'schema-key.mts': swap(absoluteImports(SCHEMA, path.join(ROOT, 'src/compose')), '\n    hostname: z.string().optional(),', '\n    hostnme: z.string().optional(),'),
+  'schema-type.mts': swap(absoluteImports(SCHEMA, path.join(ROOT, 'src/compose')), '\n    shm_size: bytes.optional(),', '\n    shm_size: z.string().optional(),'),
   'env.mts': [
     `import type { PluginContext } from '${path.join(ROOT, 'src/engine/types.js')}';`,
     'export function read({ service, env }: PluginContext) {',

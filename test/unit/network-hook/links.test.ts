@@ -7,7 +7,7 @@ import { networkDown, networkUp, type OciState } from '../../../src/network/hook
 import type { HostOps } from '../../../src/network/host.js';
 import { renderLinksBlock, replaceLinksBlock } from '../../../src/network/hosts.js';
 import { parseLink } from '../../../src/network/links.js';
-import { settingsSchema, type NetworkSettings } from '../../../src/network/settings.js';
+import { networkSchemas, type NetworkSettings } from '../../../src/network/settings.js';
 import { readState } from '../../../src/network/state.js';
 import { testPluginYaml } from '../../helpers/engine.js';
 import { REPO } from '../../helpers/shared.js';
@@ -31,7 +31,7 @@ describe('links / external_links entries', () => {
 
 const settingsOf = (files: ReadonlyArray<{ path: string; content?: string }>) => {
   const f = files.find((x) => x.path === 'ctnr/network.json');
-  return f ? settingsSchema.parse(JSON.parse(f.content!)) : undefined;
+  return f ? networkSchemas().settingsSchema.parse(JSON.parse(f.content!)) : undefined;
 };
 
 describe('ctnr:network-hook: links and external_links', () => {

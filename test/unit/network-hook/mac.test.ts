@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { networkHookPlugin } from '../../../plugins/hooks/network-hook.js';
 import { networkUp } from '../../../src/network/hook.js';
 import type { HostOps } from '../../../src/network/host.js';
-import { settingsSchema, type NetworkSettings } from '../../../src/network/settings.js';
+import { networkSchemas, type NetworkSettings } from '../../../src/network/settings.js';
 import { readState } from '../../../src/network/state.js';
 import { testPluginYaml } from '../../helpers/engine.js';
 import { REPO } from '../../helpers/shared.js';
@@ -14,7 +14,7 @@ const plugin = () => networkHookPlugin({ command: ['/usr/bin/ctnr'] });
 const macs = async (service: Record<string, unknown>, top: Record<string, unknown> = {}) => {
   const r = await testPluginYaml(plugin(), service, { top });
   expect(r.errors).toEqual([]);
-  const s = settingsSchema.parse(JSON.parse(r.files.find((f) => f.path === 'ctnr/network.json')!.content!));
+  const s = networkSchemas().settingsSchema.parse(JSON.parse(r.files.find((f) => f.path === 'ctnr/network.json')!.content!));
   return Object.fromEntries(s.networks.map((n) => [n.key, n.mac]));
 };
 

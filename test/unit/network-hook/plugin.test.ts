@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ctnrEntryPoint, hookKindFor, HOOK_PATH, networkHookPlugin } from '../../../plugins/hooks/network-hook.js';
 import { definePlugin } from '../../../src/engine/define.js';
-import { settingsSchema, type NetworkSettings } from '../../../src/network/settings.js';
+import { networkSchemas, type NetworkSettings } from '../../../src/network/settings.js';
 import type { Result } from '../../../src/engine/engine.js';
 import { REPO } from '../../helpers/shared.js';
 import { composeError, runCompose } from '../mounts/compose.js';
@@ -10,7 +10,7 @@ const PROJECT = 'ctnr-test-project'; // the directory name runCompose uses
 
 function settingsOf(r: Result): NetworkSettings | undefined {
   const f = r.files.find((x) => x.path === 'ctnr/network.json');
-  return f ? settingsSchema.parse(JSON.parse(f.content!)) : undefined;
+  return f ? networkSchemas().settingsSchema.parse(JSON.parse(f.content!)) : undefined;
 }
 
 const hookArgs = (verb: string) => [process.execPath, `${REPO}/bin/ctnr.mjs`, 'hook', 'network', verb];
