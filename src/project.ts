@@ -10,8 +10,7 @@ import type { Diagnostic, Env, Preset } from './engine/types.js';
 import { resolveImageConfig, type ImageConfig, type ImageSources } from './image/config.js';
 import type { ProjectImageSettings } from './image/for-service.js';
 import type { PullProgress } from './image/types.js';
-import { BUILTIN_PRESETS } from '../presets/index.js';
-import { defaultPreset } from '../presets/default.js';
+import { BUILTIN_PRESET_LOADERS } from '../presets/builtin.js';
 
 export interface ProjectOptions {
   /** Compose file; default: compose.yaml & co. in `cwd`. */
@@ -105,9 +104,9 @@ function cdiSpecDirs(fromConfig: readonly string[] | undefined, configDir: strin
 
 export async function engineFromConfig(config: LoadedConfig, dir: string, extraPresets: readonly string[] = [], strict = false): Promise<Engine> {
   const base = config.file ? path.dirname(config.file) : dir;
-  const declared: Array<string | Preset> = config.config.presets ?? [defaultPreset()];
-  const presets = await resolvePresetRefs(declared, base, config.label, BUILTIN_PRESETS);
-  const extra = await resolvePresetRefs(extraPresets, dir, '--preset', BUILTIN_PRESETS);
+  const declared: Array<string | Preset> = config.config.presets ?? ['default'];
+  const presets = await resolvePresetRefs(declared, base, config.label, BUILTIN_PRESET_LOADERS);
+  const extra = await resolvePresetRefs(extraPresets, dir, '--preset', BUILTIN_PRESET_LOADERS);
   const c = config.config;
   return createEngine({
     name: config.label,

@@ -180,7 +180,7 @@ export async function resolvePresetRefs(
   refs: ReadonlyArray<string | Preset>,
   fromDir: string,
   label: string,
-  builtins: Record<string, () => Preset>,
+  builtins: Record<string, () => Preset | Promise<Preset>>,
 ): Promise<Preset[]> {
   const out: Preset[] = [];
   for (const [i, ref] of refs.entries()) {
@@ -190,7 +190,7 @@ export async function resolvePresetRefs(
     }
     const builtin = builtins[ref] ?? builtins[ref.replace(/^ctnr:(preset-)?/, '')];
     if (builtin) {
-      out.push(builtin());
+      out.push(await builtin());
       continue;
     }
     let mod: { default?: unknown };
