@@ -8,6 +8,7 @@ import './config.js';
 import './api.js';
 import '../../presets/baseline.js';
 import '../../presets/restricted.js';
+import { warmUp } from './warm.js';
 
 /**
  * The entry of dist/ctnr-runtime.blob, a V8 startup snapshot `npm run build` makes for the node that built it
@@ -20,4 +21,11 @@ startupSnapshot.setDeserializeMainFunction(async () => {
   const self = process.env.CTNR_RUNTIME_SELF ? [process.env.CTNR_RUNTIME_SELF] : [];
   const code = await main(process.argv.slice(1), self);
   if (code !== 0) process.exitCode = code;
+});
+
+// Run create's pipeline once now: the snapshot keeps the compiled code and the schemas it made. A warm-up that
+// fails fails the snapshot build (scripts/bundle-cli.mjs then builds none and says so).
+warmUp().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
 });
