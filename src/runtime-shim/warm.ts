@@ -1,18 +1,33 @@
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { config as zodConfig } from 'zod';
-import type { Env, Spec } from './lib.js';
+import { CtnrError, formatError, type Env, type Spec } from './lib.js';
 import { runtimeApi } from './api.js';
+import { createsContainer, parseRuntimeArgs } from './args.js';
 import { runtimeConfigOf } from './config.js';
 import { containerInfo, engineManagedDirs } from './container.js';
-import { judgeSpec } from './create.js';
+import { judgeSpec, prepareCreate } from './create.js';
+import { rememberRuntime } from './handover-cache.js';
+import { findRuntimeConfig } from './locate.js';
+import { report } from './log.js';
+import { writeAtomic } from './write.js';
 
 /**
  * Run `create`'s pipeline in memory while the startup snapshot is built (./snapshot.ts): the snapshot then holds
  * what a first run makes — the config schemas (zod builds them on first use, and each schema its parser on first
  * parse) and the compiled code of every function on the path — instead of each `create` making them again.
- * Nothing here reads the machine: the configs, the spec and the environment are made up, and nothing they lead
+ * The configs, the specs and the environment are made up; the file part runs in a temporary directory it removes
+ * (and never on the process's own environment: no handover cache of this machine is written). Nothing they lead
  * to is kept but code and schemas.
  */
 export async function warmUp(): Promise<void> {
+  await warmPipeline();
+  await warmFiles();
+}
+
+/** judgeSpec over a few configs (by name, by value, with an org plugin and exemptions) and specs (plain, privileged). */
+async function warmPipeline(): Promise<void> {
   zodConfig({ jitless: true }); // as prepareCreate: the warm parsers must be the ones a create uses
   const { op, restrictedPreset } = runtimeApi;
   const configs: unknown[] = [
@@ -38,6 +53,38 @@ export async function warmUp(): Promise<void> {
       JSON.stringify(judged.trace({ config: rc.file, runtime: '/usr/bin/runc', spec: '/warm/bundle/config.json' }), null, 2);
       JSON.stringify(judged.spec, null, 2);
     }
+  }
+}
+
+/** The file side of create and what main does around it: read the config and the bundle, write the spec, the trace, the log. */
+async function warmFiles(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ctnr-runtime-warm-'));
+  try {
+    const bundle = path.join(dir, 'bundle');
+    mkdirSync(bundle);
+    const configFile = path.join(dir, 'runtime.config.json');
+    writeFileSync(configFile, JSON.stringify({
+      // The plain spec's /srv/data bind is exempted (a trace is written), the privileged one is refused (a log is written).
+      presets: ['baseline'],
+      policy: { exemptions: [{ annotations: { 'io.container.manager': 'libpod' }, control: 'hostPathVolumes', reason: 'warm-up' }] },
+      runtime: process.execPath,
+    }));
+    const env = { PATH: '', XDG_RUNTIME_DIR: dir, CTNR_RUNTIME_CONFIG: configFile };
+    const log = path.join(dir, 'log.json');
+    for (const privileged of [false, true]) {
+      writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(warmSpec(privileged), null, 2) + '\n');
+      const argv = ['--log', log, '--log-format', 'json', 'create', '--bundle', bundle, '--pid-file', path.join(dir, 'pid'), '0'.repeat(64)];
+      const args = parseRuntimeArgs(argv);
+      const found = createsContainer(args) ? findRuntimeConfig(env, 0) : undefined;
+      const outcome = await prepareCreate({ args, configFile: found ?? configFile, self: [path.join(dir, 'self')], env, log: { log, logFormat: 'json', stderr: () => {} } });
+      if (outcome.runtime) rememberRuntime(configFile, outcome.runtime, env);
+    }
+    const spec = path.join(bundle, 'config.json');
+    const st = statSync(spec);
+    writeAtomic(spec, JSON.stringify(warmSpec(false)), { mode: st.mode, uid: st.uid, gid: st.gid });
+    report({ stderr: () => {} }, 'error', formatError(new CtnrError('CONFIG_INVALID', 'warm-up', { location: { file: configFile } })).split('\n'), true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
