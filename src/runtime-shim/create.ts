@@ -11,7 +11,7 @@ import { isRootless, resolveRuntime, type Environment } from './locate.js';
 import { report, type LogTarget } from './log.js';
 import { violationLines } from './messages.js';
 import { specModeEngine, type LeftOut } from './spec-mode.js';
-import { writeAtomic } from './write.js';
+import { writeAtomicAll } from './write.js';
 
 /** Beside config.json: every op with its plugin, stage and preset chain (docs/runtime.md, "Reading a trace"). */
 export const TRACE_FILE = 'ctnr-trace.json';
@@ -84,10 +84,13 @@ export async function prepareCreate(req: CreateRequest): Promise<CreateOutcome> 
     report(req.log, 'error', judged.enforced, true);
     return { changed: false };
   }
-  if (judged.changed) writeAtomic(specFile, format(judged.spec, text), stat);
+  // The new spec, then the trace beside it: both flushed before either replaces its file.
+  const writes = [];
+  if (judged.changed) writes.push({ file: specFile, content: format(judged.spec, text), like: stat });
   if (judged.changed || judged.violations > 0) {
-    writeAtomic(path.join(bundle, TRACE_FILE), JSON.stringify(judged.trace({ config: rc.file, runtime, spec: specFile }), null, 2) + '\n', stat);
+    writes.push({ file: path.join(bundle, TRACE_FILE), content: JSON.stringify(judged.trace({ config: rc.file, runtime, spec: specFile }), null, 2) + '\n', like: stat });
   }
+  if (writes.length > 0) await writeAtomicAll(writes);
   return { runtime, changed: judged.changed };
 }
 

@@ -11,7 +11,7 @@ import { judgeSpec, prepareCreate } from './create.js';
 import { rememberRuntime } from './handover-cache.js';
 import { findRuntimeConfig } from './locate.js';
 import { report } from './log.js';
-import { writeAtomic } from './write.js';
+import { writeAtomicAll } from './write.js';
 
 /**
  * Run `create`'s pipeline in memory while the startup snapshot is built (./snapshot.ts): the snapshot then holds
@@ -79,9 +79,11 @@ async function warmFiles(): Promise<void> {
       const outcome = await prepareCreate({ args, configFile: found ?? configFile, self: [path.join(dir, 'self')], env, log: { log, logFormat: 'json', stderr: () => {} } });
       if (outcome.runtime) rememberRuntime(configFile, outcome.runtime, env);
     }
+    // A changed spec and its trace (a JSON config cannot carry the fix plugins that change one).
     const spec = path.join(bundle, 'config.json');
     const st = statSync(spec);
-    writeAtomic(spec, JSON.stringify(warmSpec(false)), { mode: st.mode, uid: st.uid, gid: st.gid });
+    const like = { mode: st.mode, uid: st.uid, gid: st.gid };
+    await writeAtomicAll([{ file: spec, content: JSON.stringify(warmSpec(false)), like }, { file: path.join(bundle, 'ctnr-trace.json'), content: '{}\n', like }]);
     report({ stderr: () => {} }, 'error', formatError(new CtnrError('CONFIG_INVALID', 'warm-up', { location: { file: configFile } })).split('\n'), true);
   } finally {
     rmSync(dir, { recursive: true, force: true });
