@@ -1,6 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { config as zodConfig } from 'zod';
 import { CtnrError, formatError, type Env, type Spec } from './lib.js';
 import { runtimeApi } from './api.js';
@@ -84,6 +86,11 @@ async function warmFiles(): Promise<void> {
     const st = statSync(spec);
     const like = { mode: st.mode, uid: st.uid, gid: st.gid };
     await writeAtomicAll([{ file: spec, content: JSON.stringify(warmSpec(false)), like }, { file: path.join(bundle, 'ctnr-trace.json'), content: '{}\n', like }]);
+    // The first steps of loading an .mjs config, node's own code and pure (nothing is required: that would cache
+    // what this machine's file system says): the module object the config is required from, and its file URL.
+    const mjs = path.join(dir, 'runtime.config.mjs');
+    createRequire(mjs);
+    fileURLToPath(pathToFileURL(mjs).href);
     report({ stderr: () => {} }, 'error', formatError(new CtnrError('CONFIG_INVALID', 'warm-up', { location: { file: configFile } })).split('\n'), true);
   } finally {
     rmSync(dir, { recursive: true, force: true });
