@@ -1,4 +1,5 @@
 import { startupSnapshot } from 'node:v8';
+import { HANDOVER_FD_ENV } from './handover.js';
 import { main } from './main.js';
 // Loaded while the snapshot is built (main() would import them lazily): a `create` from the snapshot starts with
 // the pipeline, zod and the policy presets already in the heap instead of parsing and evaluating them.
@@ -20,6 +21,10 @@ import { warmUp } from './warm.js';
 startupSnapshot.setDeserializeMainFunction(async () => {
   const self = process.env.CTNR_RUNTIME_SELF ? [process.env.CTNR_RUNTIME_SELF] : [];
   const code = await main(process.argv.slice(1), self);
+  // Started by bin/ctnr-runtime.sh (the runtime named on the handover descriptor, the normal way), nothing is left
+  // to wait for: every write was synchronous or awaited. Exit now rather than tear the heap down first (a few ms of
+  // every create). Without that descriptor the runtime runs as a child, and the process waits for it.
+  if (process.env[HANDOVER_FD_ENV]) process.exit(code);
   if (code !== 0) process.exitCode = code;
 });
 
