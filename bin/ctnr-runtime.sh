@@ -114,12 +114,16 @@ if [ -z "$ctnr_node" ]; then
   exit 1
 fi
 # A JSON, YAML or .mjs config can start from the startup snapshot `npm run build` made (src/runtime-shim/snapshot.ts),
-# if this node is the file that built it and has not changed since (an upgrade replaces or touches it).
+# if this node is the file that built it and has not changed since (an upgrade replaces or touches it). Beside the
+# snapshot: that node's path, its version, and the V8 flags the snapshot was built with (node must get the same
+# ones, or V8 refuses the snapshot; scripts/bundle-cli.mjs writes them; none in a file without that line).
 ctnr_blob="${ctnr_self%/*}/../dist/ctnr-runtime.blob"
 ctnr_snapshot=
+ctnr_blob_flags=
 case $ctnr_config in
   *.json | *.yaml | *.yml | *.mjs)
-    if [ -f "$ctnr_blob" ] && [ -f "$ctnr_blob.node" ] && read -r ctnr_built_node < "$ctnr_blob.node" \
+    if [ -f "$ctnr_blob" ] && [ -f "$ctnr_blob.node" ] \
+      && { read -r ctnr_built_node && { read -r ctnr_built_version; read -r ctnr_blob_flags; :; }; } < "$ctnr_blob.node" \
       && [ "$ctnr_node" -ef "$ctnr_built_node" ] && [ "$ctnr_blob" -nt "$ctnr_built_node" ]; then
       ctnr_snapshot=1
     fi
@@ -128,7 +132,8 @@ esac
 [ -n "${CTNR_RUNTIME_DEBUG:-}" ] && echo "ctnr-runtime: config $ctnr_config: node${ctnr_snapshot:+ from the startup snapshot}" >&2
 # node's stdout goes to our stderr; fd 9 carries the runtime's path back.
 if [ -n "$ctnr_snapshot" ]; then
-  ctnr_runtime=$(CTNR_RUNTIME_HANDOVER_FD=9 CTNR_RUNTIME_SELF="$ctnr_self" "$ctnr_node" --snapshot-blob "$ctnr_blob" -- "$@" 9>&1 1>&2) || exit $?
+  # shellcheck disable=SC2086 # the flags are words (from our own build)
+  ctnr_runtime=$(CTNR_RUNTIME_HANDOVER_FD=9 CTNR_RUNTIME_SELF="$ctnr_self" "$ctnr_node" $ctnr_blob_flags --snapshot-blob "$ctnr_blob" -- "$@" 9>&1 1>&2) || exit $?
 else
   ctnr_runtime=$(CTNR_RUNTIME_HANDOVER_FD=9 CTNR_RUNTIME_SELF="$ctnr_self" "$ctnr_node" -- "$ctnr_self" "$@" 9>&1 1>&2) || exit $?
 fi

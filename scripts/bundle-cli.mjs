@@ -212,7 +212,11 @@ await build({
 // (a snapshot entry may require only node's own modules), run by `node --build-snapshot`. It fits only the node
 // that built it, so beside it goes that node's path: bin/ctnr-runtime.sh uses the snapshot when the node it
 // runs is that file (test -ef) and older than the snapshot. Without a snapshot (an older node, a failed build) ctnr-runtime takes the ordinary path.
+// The third line of that file holds the V8 flags the snapshot was built with: V8 refuses a snapshot under other
+// flags, so the script passes the same ones. No Sparkplug: a create runs for some 40 ms, and compiling its hot
+// functions to baseline code cost about 6 ms of them (and the warm-up's baseline code made the snapshot bigger).
 const blob = 'dist/ctnr-runtime.blob';
+const SNAPSHOT_V8_FLAGS = ['--no-sparkplug'];
 rmSync(blob, { force: true });
 rmSync(`${blob}.node`, { force: true });
 await build({
@@ -229,9 +233,9 @@ await build({
   plugins: [zodEnglishOnly],
   logLevel: 'error',
 });
-const snap = spawnSync(process.execPath, ['--snapshot-blob', blob, '--build-snapshot', 'dist/runtime/snapshot.cjs'], { encoding: 'utf8' });
+const snap = spawnSync(process.execPath, [...SNAPSHOT_V8_FLAGS, '--snapshot-blob', blob, '--build-snapshot', 'dist/runtime/snapshot.cjs'], { encoding: 'utf8' });
 if (snap.status === 0) {
-  writeFileSync(`${blob}.node`, `${realpathSync(process.execPath)}\n${process.version}\n`);
+  writeFileSync(`${blob}.node`, `${realpathSync(process.execPath)}\n${process.version}\n${SNAPSHOT_V8_FLAGS.join(' ')}\n`);
 } else {
   rmSync(blob, { force: true });
   console.warn(`ctnr-runtime: no startup snapshot (it only makes create faster): ${(snap.stderr || snap.error?.message || '').split('\n').find((l) => l.trim()) ?? 'node --build-snapshot failed'}`);

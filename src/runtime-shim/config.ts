@@ -17,7 +17,12 @@ export interface RuntimeConfig {
 
 /** Load and validate the whole config (create/run): the ctnr.config schema (zod) for everything but `runtime`. */
 export async function loadRuntimeConfig(file: string): Promise<RuntimeConfig> {
-  const { runtime, ...rest } = asObject(file, await readRaw(file));
+  return runtimeConfigOf(file, await readRaw(file));
+}
+
+/** Validate the raw value of `file` (what ./read-config.ts read from it). */
+export function runtimeConfigOf(file: string, raw: unknown): RuntimeConfig {
+  const { runtime, ...rest } = asObject(file, raw);
   const name = checkRuntime(file, runtime);
   const config = validateConfig(rest, file);
   return { file, config, ...(name !== undefined ? { runtime: name } : {}) };

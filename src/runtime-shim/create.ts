@@ -3,15 +3,15 @@ import path from 'node:path';
 import { config as zodConfig } from 'zod';
 import { createEnv } from '../linux/env.js';
 import { buildReport, evaluateService, grantedExemptions, type PolicyReport } from '../policy/evaluate.js';
-import { CtnrError, type Service, type Spec, type TraceEntry } from './lib.js';
+import { CtnrError, type Env, type Service, type Spec, type TraceEntry } from './lib.js';
 import type { RuntimeArgs } from './args.js';
-import { loadRuntimeConfig } from './config.js';
+import { loadRuntimeConfig, type RuntimeConfig } from './config.js';
 import { containerInfo, containerSubject, engineManagedDirs, type ContainerInfo } from './container.js';
 import { isRootless, resolveRuntime, type Environment } from './locate.js';
 import { report, type LogTarget } from './log.js';
 import { violationLines } from './messages.js';
 import { specModeEngine, type LeftOut } from './spec-mode.js';
-import { writeAtomic } from './write.js';
+import { writeAtomicAll } from './write.js';
 
 /** Beside config.json: every op with its plugin, stage and preset chain (docs/runtime.md, "Reading a trace"). */
 export const TRACE_FILE = 'ctnr-trace.json';
@@ -66,7 +66,6 @@ export async function prepareCreate(req: CreateRequest): Promise<CreateOutcome> 
   const bundle = path.resolve(req.cwd ?? process.cwd(), req.args.bundle ?? '.');
   const specFile = req.args.configFile ? path.resolve(bundle, req.args.configFile) : path.join(bundle, 'config.json');
   const { spec, text, stat } = readSpec(specFile);
-  const before = JSON.stringify(spec);
 
   const container = containerInfo(req.args.containerId ?? path.basename(bundle), bundle, spec);
   const rootfs = typeof spec.root?.path === 'string' ? path.resolve(bundle, spec.root.path) : undefined;
@@ -79,40 +78,69 @@ export async function prepareCreate(req: CreateRequest): Promise<CreateOutcome> 
     engineManagedDirs: engineManagedDirs(container, spec, req.args.pidFile),
   });
 
+  const judged = await judgeSpec(rc, spec, container, env);
+  report(req.log, 'warning', judged.warnings);
+  if (judged.enforced.length > 0) {
+    report(req.log, 'error', judged.enforced, true);
+    return { changed: false };
+  }
+  // The new spec, then the trace beside it: both flushed before either replaces its file.
+  const writes = [];
+  if (judged.changed) writes.push({ file: specFile, content: format(judged.spec, text), like: stat });
+  if (judged.changed || judged.violations > 0) {
+    writes.push({ file: path.join(bundle, TRACE_FILE), content: JSON.stringify(judged.trace({ config: rc.file, runtime, spec: specFile }), null, 2) + '\n', like: stat });
+  }
+  if (writes.length > 0) await writeAtomicAll(writes);
+  return { runtime, changed: judged.changed };
+}
+
+export interface Judgement {
+  /** The spec after the pipeline (the same object as the input when no plugin changed it). */
+  spec: Spec;
+  changed: boolean;
+  /** Plugin diagnostics and `warn` violations, one line each. */
+  warnings: string[];
+  /** `enforce` violations, one line per control: the container is refused when there is any. */
+  enforced: string[];
+  /** How many violations the policy report holds (exempted and audited ones too). */
+  violations: number;
+  trace(where: Pick<TraceFile, 'config' | 'runtime' | 'spec'>): TraceFile;
+}
+
+/**
+ * The pipeline over one spec, in memory: no file is read or written here (./snapshot.ts runs it while the
+ * startup snapshot is built, so a `create` finds its code compiled and its schemas made).
+ */
+export async function judgeSpec(rc: RuntimeConfig, spec: Spec, container: ContainerInfo, env: Env): Promise<Judgement> {
+  const before = JSON.stringify(spec);
   const { engine, leftOut } = await specModeEngine(rc, () => spec);
-  const result = await engine.run({ name: container.name, service: {} as Service, source: { dir: bundle, locate: () => undefined } }, env);
+  const result = await engine.run({ name: container.name, service: {} as Service, source: { dir: container.bundle, locate: () => undefined } }, env);
 
   const exemptions = grantedExemptions(engine.plan, { exemptions: rc.config.policy?.exemptions ?? [], label: rc.file });
   const policy = evaluateService(engine.plan, result, exemptions, containerSubject(container));
   const lines = violationLines(policy.violations);
-  const enforced = lines.filter((l) => l.mode === 'enforce').map((l) => l.text);
-  report(req.log, 'warning', [
-    ...result.diagnostics.map((d) => `${d.plugin ? `[${d.plugin}] ` : ''}${d.message}`),
-    ...lines.filter((l) => l.mode === 'warn').map((l) => l.text),
-  ]);
-  if (enforced.length > 0) {
-    report(req.log, 'error', enforced, true);
-    return { changed: false };
-  }
-
-  const after = JSON.stringify(result.spec);
-  const changed = after !== before;
-  if (changed) writeAtomic(specFile, format(result.spec, text), stat);
-  if (changed || policy.violations.length > 0) {
-    const trace: TraceFile = {
+  const changed = JSON.stringify(result.spec) !== before;
+  return {
+    spec: result.spec,
+    changed,
+    warnings: [
+      ...result.diagnostics.map((d) => `${d.plugin ? `[${d.plugin}] ` : ''}${d.message}`),
+      ...lines.filter((l) => l.mode === 'warn').map((l) => l.text),
+    ],
+    enforced: lines.filter((l) => l.mode === 'enforce').map((l) => l.text),
+    violations: policy.violations.length,
+    trace: (where) => ({
       version: 1,
-      container: { id: container.id, name: container.name, bundle, kubernetes: container.kubernetes },
-      config: rc.file,
-      runtime,
-      spec: specFile,
+      container: { id: container.id, name: container.name, bundle: container.bundle, kubernetes: container.kubernetes },
+      config: where.config,
+      runtime: where.runtime,
+      spec: where.spec,
       changed,
       trace: result.trace,
       leftOut,
       policy: buildReport([policy], exemptions),
-    };
-    writeAtomic(path.join(bundle, TRACE_FILE), JSON.stringify(trace, null, 2) + '\n', stat);
-  }
-  return { runtime, changed };
+    }),
+  };
 }
 
 function readSpec(file: string): { spec: Spec; text: string; stat: { mode: number; uid: number; gid: number } } {

@@ -1,4 +1,4 @@
-import { spawn, type StdioOptions } from 'node:child_process';
+import type { StdioOptions } from 'node:child_process';
 import { readdirSync, readFileSync, writeSync } from 'node:fs';
 
 /**
@@ -6,17 +6,18 @@ import { readdirSync, readFileSync, writeSync } from 'node:fs';
  * runtime on the file descriptor the script names, and the script `exec`s it with the original arguments: the
  * runtime then is this process (same pid, every inherited descriptor, signals, exit status). Started as
  * `node bin/ctnr-runtime.mjs …` there is no script to exec from, so the runtime runs as a child with the same
- * arguments, stdio and inherited descriptors, signals passed on, and its exit status becomes ours.
+ * arguments, stdio and inherited descriptors, signals passed on, and its exit status becomes ours. (node:child_process
+ * is loaded only then: it brings net, dgram and their bindings, which the startup snapshot would otherwise carry.)
  */
 export const HANDOVER_FD_ENV = 'CTNR_RUNTIME_HANDOVER_FD';
 
-export function handover(runtime: string, argv: readonly string[], preserveFds = 0): void {
+export async function handover(runtime: string, argv: readonly string[], preserveFds = 0): Promise<void> {
   const fd = process.env[HANDOVER_FD_ENV];
   if (fd && /^\d+$/.test(fd)) {
     writeSync(Number(fd), runtime);
     return;
   }
-  runChild(runtime, argv, preserveFds);
+  runChild((await import('node:child_process')).spawn, runtime, argv, preserveFds);
 }
 
 /**
@@ -50,7 +51,7 @@ function inheritedFds(preserveFds: number): number[] {
 
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
 
-function runChild(runtime: string, argv: readonly string[], preserveFds: number): void {
+function runChild(spawn: typeof import('node:child_process').spawn, runtime: string, argv: readonly string[], preserveFds: number): void {
   const extra = inheritedFds(preserveFds);
   const stdio: StdioOptions = ['inherit', 'inherit', 'inherit'];
   const top = extra.length > 0 ? extra[extra.length - 1]! : 2;

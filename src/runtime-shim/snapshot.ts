@@ -1,4 +1,5 @@
 import { startupSnapshot } from 'node:v8';
+import { HANDOVER_FD_ENV } from './handover.js';
 import { main } from './main.js';
 // Loaded while the snapshot is built (main() would import them lazily): a `create` from the snapshot starts with
 // the pipeline, zod and the policy presets already in the heap instead of parsing and evaluating them.
@@ -8,10 +9,11 @@ import './config.js';
 import './api.js';
 import '../../presets/baseline.js';
 import '../../presets/restricted.js';
+import { warmUp } from './warm.js';
 
 /**
  * The entry of dist/ctnr-runtime.blob, a V8 startup snapshot `npm run build` makes for the node that built it
- * (scripts/bundle-cli.mjs). bin/ctnr-runtime.sh starts `node --snapshot-blob dist/ctnr-runtime.blob -- ARGS…`
+ * (scripts/bundle-cli.mjs). bin/ctnr-runtime.sh starts `node --no-sparkplug --snapshot-blob dist/ctnr-runtime.blob -- ARGS…`
  * for a JSON, YAML or .mjs config when that node is the one it was built with: node then skips loading ~40
  * modules. An .mjs config loads through require(esm); .js and .ts configs need jiti and take the ordinary path.
  * Nothing at module level may read the machine or the process: it would be frozen into the snapshot.
@@ -19,5 +21,16 @@ import '../../presets/restricted.js';
 startupSnapshot.setDeserializeMainFunction(async () => {
   const self = process.env.CTNR_RUNTIME_SELF ? [process.env.CTNR_RUNTIME_SELF] : [];
   const code = await main(process.argv.slice(1), self);
+  // Started by bin/ctnr-runtime.sh (the runtime named on the handover descriptor, the normal way), nothing is left
+  // to wait for: every write was synchronous or awaited. Exit now rather than tear the heap down first (a few ms of
+  // every create). Without that descriptor the runtime runs as a child, and the process waits for it.
+  if (process.env[HANDOVER_FD_ENV]) process.exit(code);
   if (code !== 0) process.exitCode = code;
+});
+
+// Run create's pipeline once now: the snapshot keeps the compiled code and the schemas it made. A warm-up that
+// fails fails the snapshot build (scripts/bundle-cli.mjs then builds none and says so).
+warmUp().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
 });

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { resolvePresetRefs } from '../config/load.js';
-import { createEngine, type Engine, type Plan, type Preset, type Spec } from './lib.js';
+import { createEngine, resolvePlan, type Engine, type Plan, type Preset, type Spec } from './lib.js';
 import type { RuntimeConfig } from './config.js';
 
 /**
@@ -70,7 +70,8 @@ export async function specModeEngine(rc: RuntimeConfig, baseSpec: () => Spec): P
     plugins: c.plugins ?? [],
     stages: c.stages ?? [],
   };
-  const full = createEngine({ ...options, disable: c.disable ?? [], baseSpec }).plan;
+  // The plan alone (createEngine's own first step): this engine would never run.
+  const full = resolvePlan({ ...options, disable: c.disable ?? [] });
   const leftOut: LeftOut[] = [];
   for (const stage of full.stages) {
     for (const p of stage.plugins) {
