@@ -4,8 +4,9 @@ import { RESET, type MergeTags } from './yaml.js';
 
 /**
  * Parsed compose files kept between runs. Parsing YAML is most of what `ctnr spec` costs on a large file (the
- * `yaml` package needs about 0.2 ms per service, 1 s for a file of 5,000), and the same file is usually read
- * again and again: `spec web`, `spec api`, `check`. What is kept is a file's data as parsed, before
+ * `yaml` package needs about 0.2 ms per service, 1 s for a file of 5,000), and 6 ms of a cold start even for a
+ * file of one service (yaml's code runs cold); the same file is usually read again and again: `spec web`,
+ * `spec api`, `check`. What is kept is a file's data as parsed, before
  * interpolation (the environment may differ between runs), with its merge tags; positions are found by
  * parsing the text again, and only when an error or a warning needs one.
  *
@@ -27,8 +28,6 @@ export interface ParsedCompose {
   mergeTags: MergeTags;
 }
 
-/** Entries are not kept for files this small: parsing them costs less than reading an entry. */
-const MIN_TEXT = 512;
 const MAX_DEPTH = 256;
 const STALE_MS = 7 * 24 * 3600 * 1000;
 const MAX_ENTRIES = 256;
@@ -46,13 +45,11 @@ export function composeCache(dir: string, build: string): ComposeCache {
   const fileOf = (text: string) => path.join(dir, `compose-${build}-${textHash(text)}.json`);
   return {
     get(text) {
-      if (text.length < MIN_TEXT) return undefined;
       const entry = readEntry(fileOf(text));
       if (entry === undefined || entry.text !== text) return undefined;
       return fromEntry(entry);
     },
     set(text, parsed) {
-      if (text.length < MIN_TEXT) return;
       const resets = jsonExactResets(parsed.raw);
       if (resets === undefined) return;
       writeEntry(dir, fileOf(text), { text, resets, mergeTags: parsed.mergeTags, raw: parsed.raw });

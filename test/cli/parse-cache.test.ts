@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ctnr, project, requireBuild, tempRoot } from './hardening-cli.js';
 
-/** Enough services that the file is kept (short files are parsed every time), `web` among them. */
+/** Thirty services and `web`. */
 const services = (web: string) =>
   `services:\n${Array.from({ length: 30 }, (_, i) => `  svc-${i}:\n    command: ["sleep", "${i}"]\n    environment:\n      N: "\${N:-${i}}"\n`).join('')}  web:\n${web}`;
 
