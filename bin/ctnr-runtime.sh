@@ -88,7 +88,8 @@ done
 
 # Commands ctnr-runtime only hands over need nothing of the config but its runtime, which node remembers in a
 # cache file (src/runtime-shim/handover-cache.ts): while that file is ours, newer than the config and names it,
-# exec the runtime it names without starting node. Never for create or run, nor for a command this does not know.
+# exec the runtime it names without starting node. Never for create, run or exec (node judges an exec's process),
+# nor for a command this does not know.
 if [ -n "${XDG_RUNTIME_DIR:-}" ]; then
   ctnr_cache=$XDG_RUNTIME_DIR/ctnr/runtime-handover
 elif [ "$ctnr_uid" = 0 ] && [ -z "${_CONTAINERS_ROOTLESS_UID:-}" ]; then
@@ -97,7 +98,7 @@ else
   ctnr_cache=
 fi
 case $ctnr_cmd in
-  state | start | kill | delete | exec | ps | events | pause | resume | update | features | list | checkpoint | restore | spec | '')
+  state | start | kill | delete | ps | events | pause | resume | update | features | list | checkpoint | restore | spec | '')
     if [ -n "$ctnr_cache" ] && [ -f "$ctnr_cache" ] && [ -O "$ctnr_cache" ] && [ "$ctnr_cache" -nt "$ctnr_config" ] \
       && { read -r ctnr_cached_config && read -r ctnr_cached_runtime; } < "$ctnr_cache" \
       && [ "$ctnr_cached_config" = "$ctnr_config" ] && [ -x "$ctnr_cached_runtime" ]; then

@@ -210,7 +210,7 @@ export function pluginShapeProblem(plugin: unknown): PluginShapeProblem | undefi
     const v = p[key];
     if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === ''))) return { message: `"${key}" must be a list of plugin names`, key };
   }
-  for (const key of ['replace', 'anySpec'] as const) {
+  for (const key of ['replace', 'anySpec', 'exec'] as const) {
     if (p[key] !== undefined && typeof p[key] !== 'boolean') return { message: `"${key}" must be true or false, not ${JSON.stringify(p[key])}`, key };
   }
   const t = p.timeoutMs;

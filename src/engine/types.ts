@@ -261,6 +261,11 @@ export interface Plugin<Options = any> {
    */
   readonly anySpec?: boolean;
   /**
+   * Validator: also judges the processes `ctnr-runtime exec --process FILE` starts in a running container, on the
+   * container's config.json with `process` replaced by that one (docs/runtime.md). Others judge containers only.
+   */
+  readonly exec?: boolean;
+  /**
    * Milliseconds an async `apply`/`validate` may take before the service fails with PLUGIN_TIMEOUT naming this
    * plugin (default: the engine's `pluginTimeoutMs`, 30 000).
    */

@@ -67,6 +67,8 @@ export function policyValidator(def: PolicyValidatorDefinition, options: PolicyO
     name: def.name,
     stage: def.stage ?? 'policy',
     options: opts,
+    // A process started by exec is held to the same controls as the container's own (privileged, capabilities…).
+    exec: true,
     validate({ spec, service, env, trace, options: o }) {
       const out = [];
       for (const control of def.controls) {

@@ -64,10 +64,11 @@ function readFlag(arg: string): Flag | undefined {
   return { name: body };
 }
 
-export function parseRuntimeArgs(argv: readonly string[]): RuntimeArgs {
-  const out: RuntimeArgs = {};
+/** The global options before the subcommand: where they end (the subcommand's index), `--log`, `--log-format`. */
+function readGlobals(argv: readonly string[]): { end: number; log?: string; logFormat?: string } {
+  const out: { end: number; log?: string; logFormat?: string } = { end: 0 };
   let i = 0;
-  // Global options up to the subcommand. An unknown one is taken as a switch: the real runtime refuses it.
+  // An unknown option is taken as a switch: the real runtime refuses it.
   for (; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
@@ -81,6 +82,21 @@ export function parseRuntimeArgs(argv: readonly string[]): RuntimeArgs {
     if (flag.name === 'log') out.log = value;
     else if (flag.name === 'log-format') out.logFormat = value;
   }
+  out.end = i;
+  return out;
+}
+
+/** The global options as given (`--root DIR --log FILE …`): another command of the runtime needs the same. */
+export function globalOptions(argv: readonly string[]): string[] {
+  return argv.slice(0, readGlobals(argv).end).filter((a) => a !== '--');
+}
+
+export function parseRuntimeArgs(argv: readonly string[]): RuntimeArgs {
+  const out: RuntimeArgs = {};
+  const globals = readGlobals(argv);
+  if (globals.log !== undefined) out.log = globals.log;
+  if (globals.logFormat !== undefined) out.logFormat = globals.logFormat;
+  const i = globals.end;
   if (i >= argv.length) return out;
   out.command = argv[i]!;
   const rest = argv.slice(i + 1);

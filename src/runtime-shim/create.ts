@@ -111,9 +111,9 @@ export interface Judgement {
  * The pipeline over one spec, in memory: no file is read or written here (./snapshot.ts runs it while the
  * startup snapshot is built, so a `create` finds its code compiled and its schemas made).
  */
-export async function judgeSpec(rc: RuntimeConfig, spec: Spec, container: ContainerInfo, env: Env): Promise<Judgement> {
+export async function judgeSpec(rc: RuntimeConfig, spec: Spec, container: ContainerInfo, env: Env, judging: 'container' | 'exec' = 'container'): Promise<Judgement> {
   const before = JSON.stringify(spec);
-  const { engine, leftOut } = await specModeEngine(rc, () => spec);
+  const { engine, leftOut } = await specModeEngine(rc, () => spec, judging);
   const result = await engine.run({ name: container.name, service: {} as Service, source: { dir: container.bundle, locate: () => undefined } }, env);
 
   const exemptions = grantedExemptions(engine.plan, { exemptions: rc.config.policy?.exemptions ?? [], label: rc.file });
@@ -143,7 +143,7 @@ export async function judgeSpec(rc: RuntimeConfig, spec: Spec, container: Contai
   };
 }
 
-function readSpec(file: string): { spec: Spec; text: string; stat: { mode: number; uid: number; gid: number } } {
+export function readSpec(file: string, what = "the bundle's spec"): { spec: Spec; text: string; stat: { mode: number; uid: number; gid: number } } {
   let text: string;
   let stat: { mode: number; uid: number; gid: number };
   try {
@@ -151,22 +151,22 @@ function readSpec(file: string): { spec: Spec; text: string; stat: { mode: numbe
     const s = statSync(file);
     stat = { mode: s.mode, uid: s.uid, gid: s.gid };
   } catch (err) {
-    throw new CtnrError('BUNDLE_FAILED', `cannot read the bundle's spec: ${(err as Error).message}`, { location: { file }, cause: err });
+    throw new CtnrError('BUNDLE_FAILED', `cannot read ${what}: ${(err as Error).message}`, { location: { file }, cause: err });
   }
   let spec: unknown;
   try {
     spec = JSON.parse(text);
   } catch (err) {
-    throw new CtnrError('BUNDLE_FAILED', `the bundle's spec is not JSON: ${(err as Error).message}`, { location: { file }, cause: err });
+    throw new CtnrError('BUNDLE_FAILED', `${what} is not JSON: ${(err as Error).message}`, { location: { file }, cause: err });
   }
   if (!spec || typeof spec !== 'object' || Array.isArray(spec)) {
-    throw new CtnrError('BUNDLE_FAILED', "the bundle's spec is not a JSON object", { location: { file } });
+    throw new CtnrError('BUNDLE_FAILED', `${what} is not a JSON object`, { location: { file } });
   }
   return { spec: spec as Spec, text, stat };
 }
 
 /** The new spec in the old file's layout: one line if it was one line, else indented as it was. */
-function format(spec: Spec, original: string): string {
+export function format(spec: unknown, original: string): string {
   const indent = /^\{\r?\n([ \t]+)"/.exec(original)?.[1];
   const body = indent === undefined ? JSON.stringify(spec) : JSON.stringify(spec, null, indent);
   return original.endsWith('\n') ? body + '\n' : body;

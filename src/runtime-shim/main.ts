@@ -7,8 +7,9 @@ import { report, type LogTarget } from './log.js';
 
 /**
  * ctnr-runtime: an OCI runtime command line (runc's) in front of the real runtime. `create` and `run` run the
- * configured pipeline over the bundle's config.json first (./create.ts, loaded only for them); every other
- * command only needs to know which runtime to hand over to. The arguments are never changed.
+ * configured pipeline over the bundle's config.json first (./create.ts, loaded only for them), `exec --process`
+ * over the process it starts (./exec.ts); every other command only needs to know which runtime to hand over to.
+ * The arguments are never changed.
  */
 export async function main(argv: readonly string[], self: readonly string[]): Promise<number> {
   const args = parseRuntimeArgs(argv);
@@ -22,6 +23,9 @@ export async function main(argv: readonly string[], self: readonly string[]): Pr
     } else if (createsContainer(args)) {
       const { prepareCreate } = await import('./create.js');
       runtime = (await prepareCreate({ args, configFile, self, log })).runtime;
+    } else if (args.command === 'exec' && args.processFile !== undefined) {
+      const { prepareExec } = await import('./exec.js');
+      runtime = (await prepareExec({ argv, args, configFile, self, log })).runtime;
     } else {
       const { readRuntimeName } = await import('./read-config.js');
       runtime = resolveRuntime(await readRuntimeName(configFile), { configFile, self });

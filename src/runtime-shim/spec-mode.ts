@@ -57,9 +57,10 @@ export interface SpecModeEngine {
 
 /**
  * The engine for spec mode from a runtime config. `baseSpec` gives the spec the first plugin sees: the engine's
- * config.json (its values are owned by `ctnr:base` in the trace).
+ * config.json (its values are owned by `ctnr:base` in the trace). `judging: 'exec'`: that spec carries the process
+ * of an exec, and only the validators that declare `exec` run (with the same mutators as for a container).
  */
-export async function specModeEngine(rc: RuntimeConfig, baseSpec: () => Spec): Promise<SpecModeEngine> {
+export async function specModeEngine(rc: RuntimeConfig, baseSpec: () => Spec, judging: 'container' | 'exec' = 'container'): Promise<SpecModeEngine> {
   const c = rc.config;
   const declared = c.presets ?? [];
   const presets = await resolvePresetRefs(declared, path.dirname(rc.file), rc.file, await builtinPresets(declared));
@@ -78,6 +79,8 @@ export async function specModeEngine(rc: RuntimeConfig, baseSpec: () => Spec): P
       if (p.plugin.anySpec !== true) leftOut.push({ name: p.plugin.name, stage: stage.name, presetChain: p.presetChain });
     }
   }
-  const engine = createEngine({ ...options, disable: [...(c.disable ?? []), ...leftOut.map((p) => p.name)], baseSpec });
+  // Judging an exec's process: only the validators that declare they judge those (Plugin.exec).
+  const notForExec = judging === 'exec' ? full.stages.flatMap((s) => s.validators.filter((p) => p.plugin.exec !== true).map((p) => p.plugin.name)) : [];
+  const engine = createEngine({ ...options, disable: [...(c.disable ?? []), ...leftOut.map((p) => p.name), ...notForExec], baseSpec });
   return { engine, leftOut, full };
 }

@@ -123,7 +123,7 @@ describe.skipIf(!engineAvailable('runtime-shim podman e2e', ['podman', 'conmon',
     podman.run(['rm', '--force', 'shim-warn']);
   });
 
-  it('podman exec and podman stop go through to runc', () => {
+  it('podman exec and podman stop go through to runc; an exec --privileged is refused', () => {
     // PID 1 ignores SIGTERM without a handler: this one exits on it, so `stop` shows the kill went through.
     const started = run('ctnr-runtime', ['--detach', '--name', 'shim-exec', IMAGE, 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done']);
     expect(started.stderr).toBe('');
@@ -131,6 +131,11 @@ describe.skipIf(!engineAvailable('runtime-shim podman e2e', ['podman', 'conmon',
     const exec = podman.run(['--runtime', 'ctnr-runtime', 'exec', 'shim-exec', 'sh', '-c', 'echo exec says $((6 * 7))']);
     expect(exec.stderr).toBe('');
     expect(exec.stdout.trim()).toBe('exec says 42');
+    // The exec's process is judged too: all capabilities (`exec --privileged`) are refused, and podman says why.
+    const privileged = podman.run(['--runtime', 'ctnr-runtime', 'exec', '--privileged', 'shim-exec', 'echo', 'should not run']);
+    expect(privileged.status).not.toBe(0);
+    expect(privileged.stderr).toContain('ctnr: policy baseline: capabilities: ');
+    expect(privileged.stdout).not.toContain('should not run');
     const stop = podman.run(['--runtime', 'ctnr-runtime', 'stop', '--time', '10', 'shim-exec']);
     expect(stop.stderr).toBe('');
     expect(stop.status).toBe(0);

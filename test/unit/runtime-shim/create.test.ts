@@ -200,6 +200,7 @@ describe('create in spec mode', () => {
     { name: 'an unknown preset', config: ['runtime.config.json', '{"presets":["baselin"]}'], code: 'CONFIG_INVALID', message: 'preset "baselin" is neither a built-in preset' },
     { name: 'a plugin that throws', config: ['runtime.config.mjs', 'export default { plugins: [{ name: "acme:bad", stage: "process", anySpec: true, apply() { throw new Error("oops"); } }], runtime: "/bin/true" };'], code: 'PLUGIN_FAILED', message: 'plugin threw: oops' },
     { name: 'a plugin with a bad anySpec', config: ['runtime.config.json', '{"plugins":[{"name":"acme:x","stage":"process","anySpec":"yes","apply":1}]}'], code: 'CONFIG_INVALID', message: '' },
+    { name: 'a validator with a bad exec', config: ['runtime.config.mjs', 'export default { plugins: [{ name: "acme:x", stage: "process", exec: "yes", validate: () => [] }], runtime: "/bin/true" };'], code: 'CONFIG_INVALID', message: '"exec" must be true or false, not "yes"' },
     { name: 'a runtime that is not there', config: ['runtime.config.mjs', 'export default { runtime: "/nope/runc" };'], code: 'CONFIG_INVALID', message: 'is not an executable file' },
   ] as const)('$name: fails (closed) with a located error, the bundle untouched', async ({ config, code, message }) => {
     const err = await failure(() => create({ config: [...config], spec: PODMAN }));
