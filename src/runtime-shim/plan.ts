@@ -14,8 +14,8 @@ export interface RuntimePlanOptions {
 
 /**
  * `ctnr plan --runtime`: what ctnr-runtime runs over an engine's config.json (spec mode) — the runtime config it
- * finds, the runtime it hands over to, and per stage the plugins that run (validators, `anySpec` mutators) and
- * the mutators left out because they read the compose service.
+ * finds, the runtime it hands over to, and per stage the plugins that run (validators, and whether they also
+ * judge `exec` processes; `anySpec` mutators) and the mutators left out because they read the compose service.
  */
 export async function runtimePlanCommand(opts: RuntimePlanOptions): Promise<void> {
   const file = opts.config ? path.resolve(opts.config) : findRuntimeConfig();
@@ -36,7 +36,7 @@ export async function runtimePlanCommand(opts: RuntimePlanOptions): Promise<void
     from: s.presetChain.join(' › '),
     plugins: [
       ...s.plugins.map((p) => ({ name: p.plugin.name, kind: 'mutator', from: p.presetChain.join(' › ') })),
-      ...s.validators.map((p) => ({ name: p.plugin.name, kind: 'validator', from: p.presetChain.join(' › ') })),
+      ...s.validators.map((p) => ({ name: p.plugin.name, kind: 'validator', exec: p.plugin.exec === true, from: p.presetChain.join(' › ') })),
     ],
   }));
   const out = leftOut.map((p) => ({ name: p.name, stage: p.stage, from: p.presetChain.join(' › ') }));
@@ -48,7 +48,10 @@ export async function runtimePlanCommand(opts: RuntimePlanOptions): Promise<void
   stages.forEach((s, i) => {
     lines.push(`${i + 1}. ${s.stage}  ${dim(`(${s.from})`)}`);
     if (s.plugins.length === 0) lines.push('     (no plugins)');
-    for (const p of s.plugins) lines.push(`   - ${p.name}${p.kind === 'validator' ? ' [validator]' : ''}  ${dim(`from ${p.from}`)}`);
+    for (const p of s.plugins) {
+      const kind = 'exec' in p ? (p.exec ? ' [validator, also of exec processes]' : ' [validator]') : '';
+      lines.push(`   - ${p.name}${kind}  ${dim(`from ${p.from}`)}`);
+    }
   });
   if (out.length > 0) {
     lines.push('left out (they read the compose service; a plugin that reads only the spec declares `anySpec: true`):');

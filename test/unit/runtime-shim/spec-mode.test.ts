@@ -104,12 +104,12 @@ describe('ctnr plan --runtime', () => {
     expect(json.config).toBe(file);
     expect(json.runtime).toBe('/bin/true');
     expect(json.stages.map((s: { stage: string }) => s.stage)).toEqual([...DEFAULT_STAGES, 'policy']);
-    expect(json.stages.at(-1).plugins).toEqual([{ name: 'ctnr:policy-baseline', kind: 'validator', from: `${file} › ctnr:preset-baseline` }]);
+    expect(json.stages.at(-1).plugins).toEqual([{ name: 'ctnr:policy-baseline', kind: 'validator', exec: true, from: `${file} › ctnr:preset-baseline` }]);
     expect(json.leftOut).toContainEqual({ name: 'ctnr:capabilities', stage: 'process', from: `${file} › ctnr:preset-default` });
     out = '';
     await runtimePlanCommand({ config: file });
     expect(out).toContain(`config: ${file}\nruntime: /bin/true\n`);
-    expect(out).toContain('- ctnr:policy-baseline [validator]');
+    expect(out).toContain('- ctnr:policy-baseline [validator, also of exec processes]');
     expect(out).toMatch(/left out \(they read the compose service; .*\):\n {3}- ctnr:oci-version \[process\]/);
   });
 });
