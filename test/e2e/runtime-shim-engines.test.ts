@@ -210,6 +210,24 @@ describe.skipIf(!engineAvailable('runtime-shim containerd e2e', ['containerd', '
     expectFixed(facts(r.stdout), trace);
   });
 
+  it('restricted fix: a task exec gets the same fixes as the container (containerd builds it from its own copy of the spec)', () => {
+    const started = containerd.ctr(['run', '--detach', '--seccomp', '--annotation', 'com.acme/allow-root=true', '--runc-binary', s.runtimes.fix, IMAGE, 'shim-fix-exec', 'sleep', '600']);
+    expect(started.stderr).toBe('');
+    expect(started.status).toBe(0);
+    try {
+      const r = containerd.ctr(['task', 'exec', '--exec-id', 'probe', 'shim-fix-exec', 'sh', '-c', PROBE]);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const out = facts(r.stdout);
+      expect(out.CapBnd).toBe('0000000000000400'); // CAP_NET_BIND_SERVICE only
+      expect(out.NoNewPrivs).toBe('1');
+    } finally {
+      containerd.ctr(['task', 'kill', '--signal', 'SIGKILL', 'shim-fix-exec']);
+      containerd.ctr(['task', 'delete', '--force', 'shim-fix-exec']);
+      containerd.ctr(['container', 'delete', 'shim-fix-exec']);
+    }
+  });
+
   it('no config: config.json stays byte-identical and the container runs', () => {
     const r = containerd.ctr(['run', '--rm', '--runc-binary', s.runtimes.none, IMAGE, 'shim-none', 'sh', '-c', PROBE]);
     expect(r.stderr).toBe('');
