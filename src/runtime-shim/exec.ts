@@ -2,23 +2,17 @@ import path from 'node:path';
 import { config as zodConfig } from 'zod';
 import { createEnv } from '../linux/env.js';
 import { CtnrError, type Spec } from './lib.js';
-import { globalOptions, type RuntimeArgs } from './args.js';
+import { globalOptions } from './args.js';
 import { loadRuntimeConfig } from './config.js';
 import { containerInfo, engineManagedDirs } from './container.js';
-import { format, judgeSpec, readSpec } from './create.js';
-import { isRootless, resolveRuntime, type Environment } from './locate.js';
-import { report, type LogTarget } from './log.js';
+import { format, judgeSpec, readSpec, type CreateRequest } from './create.js';
+import { isRootless, resolveRuntime } from './locate.js';
+import { report } from './log.js';
 import { writeAtomic } from './write.js';
 
-export interface ExecRequest {
+export interface ExecRequest extends CreateRequest {
   /** The arguments as the engine gave them (the global options are passed on to `state`). */
   argv: readonly string[];
-  args: RuntimeArgs;
-  configFile: string;
-  self?: readonly string[];
-  cwd?: string;
-  env?: Environment;
-  log: LogTarget;
 }
 
 /**
