@@ -121,8 +121,8 @@ function removeQuietly(file: string): void {
  * - instead of one fsync per file (about 2 ms each, so 2 s for 1,000 specs) a group's filesystem is flushed once
  *   (`sync -f`, one syncfs) before its files are renamed; where that is unavailable it falls back to fsync per
  *   file. One group is flushed while the next is being written.
- * What can be checked at once is (a directory at the target, a missing parent): `add` throws that error. A
- * write that fails later is reported by `flush` for its file; the other files of the group still land.
+ * A problem found at once (a directory at the target, a missing parent) is thrown by `add`; a write that fails
+ * later is reported by `flush` for its file, and the other files of the group still land.
  * Devices and FIFOs are written through at once, as a redirect would.
  */
 export class OutputBatch {
