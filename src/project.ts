@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createEngine, type Engine, type Result, type ServiceInput } from './create-engine.js';
 import { loadComposeFile, type ComposeProject } from './compose/load.js';
-import type { ComposeCache } from './compose/parse-cache.js';
+import type { ComposeCache } from './compose/yaml.js';
 import { selectService, type SelectedService } from './compose/select.js';
 import { loadConfig, resolvePresetRefs, type LoadedConfig } from './config/load.js';
 import { createEnv } from './linux/env.js';

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { composeCache, type ComposeCache } from '../compose/parse-cache.js';
+import { composeCache } from '../compose/parse-cache.js';
+import type { ComposeCache } from '../compose/yaml.js';
 import { ctnrCacheDir } from './cache-home.js';
 
 /** The hash of the running CLI bundle (src/cli.ts passes it to run()); unbundled there is none, and no cache. */

@@ -2,7 +2,7 @@ import type { Diagnostic, Project } from '../engine/types.js';
 import type { VariableOptions } from './dotenv.js';
 import type { PositionIndex } from './positions.js';
 import type { MergeTags } from './yaml.js';
-import type { ComposeCache } from './parse-cache.js';
+import type { ComposeCache } from './yaml.js';
 
 /*
  * What the loader takes and returns. loadComposeFile/parseCompose (load.ts) build a ComposeProject; include.ts

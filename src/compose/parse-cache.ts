@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { RESET, type MergeTags } from './yaml.js';
+import { RESET, type ComposeCache, type MergeTags, type ParsedCompose } from './yaml.js';
 
 /**
  * Parsed compose files kept between runs. Parsing YAML is most of what `ctnr spec` costs on a large file (the
@@ -18,15 +18,6 @@ import { RESET, type MergeTags } from './yaml.js';
  * or writable by others is ignored. When an entry is written, those not read for a week go, and the least recently
  * read beyond 256.
  */
-export interface ComposeCache {
-  get(text: string): ParsedCompose | undefined;
-  set(text: string, parsed: ParsedCompose): void;
-}
-
-export interface ParsedCompose {
-  raw: Record<string, unknown>;
-  mergeTags: MergeTags;
-}
 
 const MAX_DEPTH = 256;
 const STALE_MS = 7 * 24 * 3600 * 1000;

@@ -3,7 +3,6 @@ import { CtnrError } from '../engine/errors.js';
 import { MAX_SCALAR_BYTES } from './bounds.js';
 import { checkNodes } from './duplicates.js';
 import { PositionIndex } from './positions.js';
-import type { ComposeCache } from './parse-cache.js';
 import { LEGACY_OCTAL } from '../linux/yaml-octal.js';
 
 /**
@@ -46,6 +45,18 @@ function collectMergeTags(doc: Document, raw: Record<string, unknown>): MergeTag
     }
   }
   return out;
+}
+
+/** Parsed files kept between runs: the loader's side of src/compose/parse-cache.ts (which implements it). */
+export interface ComposeCache {
+  get(text: string): ParsedCompose | undefined;
+  set(text: string, parsed: ParsedCompose): void;
+}
+
+/** A compose file as parsed, before interpolation: what a cache keeps. */
+export interface ParsedCompose {
+  raw: Record<string, unknown>;
+  mergeTags: MergeTags;
 }
 
 /** What a key of a compose file looks like; anything else is not echoed in errors (it may be a secret's text). */
