@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { isCtnrError } from '../../src/engine/errors.js';
+import { ctnrFailure } from '../helpers/errors.js';
 import { findCredentials, type Credentials } from '../../src/image/auth.js';
 import { choosePlatform, parsePlatform } from '../../src/image/platform.js';
 import { parseReference } from '../../src/image/reference.js';
@@ -30,16 +30,6 @@ async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** The CtnrError a promise rejects with (fails the test when it resolves). */
-async function failure(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    if (!isCtnrError(err)) throw err;
-    return err;
-  }
-  throw new Error('expected a CtnrError');
-}
 
 /** Secrets that must never appear in an error message. */
 function expectNoSecrets(message: string) {
@@ -142,14 +132,14 @@ describe.skipIf(!registryAvailable('registry e2e tests'))('registry client', () 
 
     it('a missing tag or repository is IMAGE_NOT_FOUND naming the reference and the location', async () => {
       await reg.pushImage('ns/app', 'v1', { layers: [layer] });
-      const tag = await failure(openSource(parseReference(`${reg.host}/ns/app:nope`), fast));
+      const tag = await ctnrFailure(openSource(parseReference(`${reg.host}/ns/app:nope`), fast));
       expect(tag.code).toBe('IMAGE_NOT_FOUND');
       expect(tag.message).toBe(`cannot pull ${reg.host}/ns/app:nope: ${reg.host}/ns/app: tag "nope" not found (404: MANIFEST_UNKNOWN manifest unknown)`);
-      const repo = await failure(openSource(parseReference(`${reg.host}/no/such:v1`), fast));
+      const repo = await ctnrFailure(openSource(parseReference(`${reg.host}/no/such:v1`), fast));
       expect(repo.code).toBe('IMAGE_NOT_FOUND');
       expect(repo.message).toBe(`cannot pull ${reg.host}/no/such:v1: ${reg.host}/no/such: tag "v1" not found (404: MANIFEST_UNKNOWN manifest unknown)`);
       const { source } = await openSource(parseReference(`${reg.host}/ns/app:v1`), fast);
-      const blob = await failure(source.openBlob({ mediaType: MEDIA.ociLayerGzip, digest: sha256('nothing'), size: 7 }));
+      const blob = await ctnrFailure(source.openBlob({ mediaType: MEDIA.ociLayerGzip, digest: sha256('nothing'), size: 7 }));
       expect(blob.code).toBe('IMAGE_NOT_FOUND');
       expect(blob.message).toContain(`cannot pull ${reg.host}/ns/app:v1: ${reg.host}/ns/app: blob ${sha256('nothing')} not found`);
     });
@@ -178,13 +168,13 @@ describe.skipIf(!registryAvailable('registry e2e tests'))('registry client', () 
     });
 
     it('without credentials: REGISTRY_AUTH saying how to log in', async () => {
-      const err = await failure(openSource(ref(), { ...fast, credentials: creds(undefined) }));
+      const err = await ctnrFailure(openSource(ref(), { ...fast, credentials: creds(undefined) }));
       expect(err.code).toBe('REGISTRY_AUTH');
       expect(err.message).toBe(`cannot pull ${reg.host}/team/app:v1: ${reg.host}/team/app: authentication required (401) and no credentials found for ${reg.host}; log in with: ctnr login ${reg.host}`);
     });
 
     it('wrong password: REGISTRY_AUTH without the password', async () => {
-      const err = await failure(openSource(ref(), { ...fast, credentials: creds({ username: 'alice', password: 'wrong-password' }) }));
+      const err = await ctnrFailure(openSource(ref(), { ...fast, credentials: creds({ username: 'alice', password: 'wrong-password' }) }));
       expect(err.code).toBe('REGISTRY_AUTH');
       expect(err.message).toBe(`cannot pull ${reg.host}/team/app:v1: ${reg.host}/team/app: ${reg.host} rejected the credentials (401)`);
       expectNoSecrets(err.message);
@@ -219,14 +209,14 @@ describe.skipIf(!registryAvailable('registry e2e tests'))('registry client', () 
       const home = isolatedEnv('broken');
       mkdirSync(path.join(home, '.docker'));
       writeFileSync(path.join(home, '.docker/config.json'), '{"auths": {');
-      const err = await failure(openSource(ref(), fast));
+      const err = await ctnrFailure(openSource(ref(), fast));
       expect(err.code).toBe('REGISTRY_AUTH');
       expect(err.message).toContain(`credentials file ${path.join(home, '.docker/config.json')} is not valid JSON`);
     });
 
     it('checkLogin accepts the right password and refuses a wrong one', async () => {
       await checkLogin(reg.host, ALICE, fast);
-      const err = await failure(checkLogin(reg.host, { username: 'alice', password: 'wrong-password' }, fast));
+      const err = await ctnrFailure(checkLogin(reg.host, { username: 'alice', password: 'wrong-password' }, fast));
       expect(err.code).toBe('REGISTRY_AUTH');
       expect(err.message).toBe(`login to ${reg.host} failed: ${reg.host} rejected the credentials (401)`);
     });
@@ -278,23 +268,23 @@ describe.skipIf(!registryAvailable('registry e2e tests'))('registry client', () 
       expect(reg.token!.requests).toHaveLength(2);
       // Twice in a row is not refreshed again: the user gets the error.
       reg.token!.invalidateNext(2);
-      const err = await failure(openSource(parseReference(`${reg.host}/public/app:v1`), { ...fast, credentials: creds(undefined) }));
+      const err = await ctnrFailure(openSource(parseReference(`${reg.host}/public/app:v1`), { ...fast, credentials: creds(undefined) }));
       expect(err.code).toBe('REGISTRY_AUTH');
       expect(reg.token!.requests).toHaveLength(4);
     });
 
     it('insufficient_scope: REGISTRY_AUTH saying so, after one retry', async () => {
-      const anonymous = await failure(openSource(parseReference(`${reg.host}/private/app:v1`), { ...fast, credentials: creds(undefined) }));
+      const anonymous = await ctnrFailure(openSource(parseReference(`${reg.host}/private/app:v1`), { ...fast, credentials: creds(undefined) }));
       expect(anonymous.code).toBe('REGISTRY_AUTH');
       expect(anonymous.message).toBe(`cannot pull ${reg.host}/private/app:v1: ${reg.host}/private/app: access denied (insufficient_scope for repository:private/app:pull): the repository does not exist or it needs credentials (ctnr login ${reg.host})`);
-      const bob = await failure(openSource(parseReference(`${reg.host}/private/app:v1`), { ...fast, credentials: creds({ username: 'bob', password: 'builder' }) }));
+      const bob = await ctnrFailure(openSource(parseReference(`${reg.host}/private/app:v1`), { ...fast, credentials: creds({ username: 'bob', password: 'builder' }) }));
       expect(bob.message).toContain('access denied (insufficient_scope for repository:private/app:pull): the repository does not exist or these credentials may not pull it');
       expect(reg.token!.requests).toHaveLength(4);
       expectNoSecrets(bob.message);
     });
 
     it('a wrong password is refused by the token server: REGISTRY_AUTH', async () => {
-      const err = await failure(openSource(parseReference(`${reg.host}/private/app:v1`), { ...fast, credentials: creds({ username: 'alice', password: 'wrong-password' }) }));
+      const err = await ctnrFailure(openSource(parseReference(`${reg.host}/private/app:v1`), { ...fast, credentials: creds({ username: 'alice', password: 'wrong-password' }) }));
       expect(err.code).toBe('REGISTRY_AUTH');
       expect(err.message).toMatch(/: the token service 127\.0\.0\.1:\d+ rejected the credentials for 127\.0\.0\.1:\d+ \(401\)$/);
       expectNoSecrets(err.message);
@@ -327,7 +317,7 @@ describe.skipIf(!registryAvailable('registry e2e tests'))('registry client', () 
     it('checkLogin follows the bearer challenge', async () => {
       await checkLogin(reg.host, ALICE, fast);
       await checkLogin(reg.host, { identityToken: 'refresh-alice' }, fast);
-      const err = await failure(checkLogin(reg.host, { username: 'alice', password: 'wrong-password' }, fast));
+      const err = await ctnrFailure(checkLogin(reg.host, { username: 'alice', password: 'wrong-password' }, fast));
       expect(err.code).toBe('REGISTRY_AUTH');
       expect(err.message).toMatch(new RegExp(`^login to ${reg.host} failed: the token service .* rejected the credentials`));
     });
@@ -374,7 +364,7 @@ describe.skipIf(!registryAvailable('registry e2e tests'))('registry client', () 
     it('when every location fails, one error lists each with its reason (the registry\'s failure decides the code)', async () => {
       const dead = `127.0.0.1:${await closedPort()}`;
       const registries = { [upstream.host]: { mirrors: [dead, `${mirror.host}/m`] } };
-      const err = await failure(openSource(parseReference(`${upstream.host}/ns/nowhere:v1`), { ...fast, registries }));
+      const err = await ctnrFailure(openSource(parseReference(`${upstream.host}/ns/nowhere:v1`), { ...fast, registries }));
       expect(err.code).toBe('IMAGE_NOT_FOUND');
       expect(err.message).toBe(
         `cannot pull ${upstream.host}/ns/nowhere:v1: mirror ${dead}/ns/nowhere: connection refused by ${dead}; ` +
@@ -408,13 +398,13 @@ describe('registry failures', () => {
   it('a closed port is REGISTRY_FAILED at once', async () => {
     const host = `127.0.0.1:${await closedPort()}`;
     const started = Date.now();
-    const err = await failure(openSource(parseReference(`${host}/x:1`)));
+    const err = await ctnrFailure(openSource(parseReference(`${host}/x:1`)));
     expect(Date.now() - started).toBeLessThan(3000);
     expect(err).toMatchObject({ code: 'REGISTRY_FAILED', message: `cannot pull ${host}/x:1: ${host}/x: connection refused by ${host}` });
   });
 
   it('a name that does not resolve is REGISTRY_FAILED (DNS)', async () => {
-    const err = await failure(openSource(parseReference('registry.invalid/x:1'), fast));
+    const err = await ctnrFailure(openSource(parseReference('registry.invalid/x:1'), fast));
     expect(err.code).toBe('REGISTRY_FAILED');
     expect(err.message).toMatch(/^cannot pull registry\.invalid\/x:1: registry\.invalid\/x: cannot resolve registry\.invalid \(DNS: (ENOTFOUND|EAI_AGAIN)\)$/);
   });
@@ -422,7 +412,7 @@ describe('registry failures', () => {
   it('a registry that does not answer fails within the timeout', async () => {
     fake = await startFakeServer(() => {}); // never answers
     const started = Date.now();
-    const err = await failure(openSource(parseReference(`${fake.host}/x:1`), { ...fast, timeoutMs: 300 }));
+    const err = await ctnrFailure(openSource(parseReference(`${fake.host}/x:1`), { ...fast, timeoutMs: 300 }));
     expect(Date.now() - started).toBeLessThan(3000);
     expect(err).toMatchObject({ code: 'REGISTRY_FAILED', message: `cannot pull ${fake.host}/x:1: ${fake.host}/x: no answer from ${fake.host} within 300 ms` });
   });
@@ -433,7 +423,7 @@ describe('registry failures', () => {
     expect(ok.requests.filter((r) => r.startsWith('GET /v2/x/'))).toHaveLength(3);
     await ok.stop();
     const bad = await fakeRegistry((_n, res) => res.writeHead(502, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNAVAILABLE","message":"backend down"}]}'));
-    const err = await failure(openSource(parseReference(`${bad.host}/x:1`), fast));
+    const err = await ctnrFailure(openSource(parseReference(`${bad.host}/x:1`), fast));
     expect(err).toMatchObject({ code: 'REGISTRY_FAILED', message: `cannot pull ${bad.host}/x:1: ${bad.host}/x: server error 502 Bad Gateway: UNAVAILABLE backend down (4 attempts)` });
     expect(bad.requests.filter((r) => r.startsWith('GET /v2/x/'))).toHaveLength(4);
   });
@@ -448,12 +438,12 @@ describe('registry failures', () => {
   it('429 with a Retry-After beyond the bound, or every time, is said to be rate limiting', async () => {
     const long = await fakeRegistry((_n, res) => res.writeHead(429, { 'retry-after': '3600' }).end());
     const started = Date.now();
-    const err = await failure(openSource(parseReference(`${long.host}/x:1`), fast));
+    const err = await ctnrFailure(openSource(parseReference(`${long.host}/x:1`), fast));
     expect(Date.now() - started).toBeLessThan(2000);
     expect(err).toMatchObject({ code: 'REGISTRY_FAILED', message: `cannot pull ${long.host}/x:1: ${long.host}/x: rate limited (429 Too Many Requests; the registry asks to wait 3600 s, longer than the 60 s we wait)` });
     await long.stop();
     const always = await fakeRegistry((_n, res) => res.writeHead(429).end());
-    const err2 = await failure(openSource(parseReference(`${always.host}/x:1`), fast));
+    const err2 = await ctnrFailure(openSource(parseReference(`${always.host}/x:1`), fast));
     expect(err2.message).toBe(`cannot pull ${always.host}/x:1: ${always.host}/x: rate limited (429 Too Many Requests, 5 attempts)`);
     expect(always.requests.filter((r) => r.startsWith('GET /v2/x/'))).toHaveLength(5);
   });
@@ -461,13 +451,13 @@ describe('registry failures', () => {
   it('a token service that is down is named in the error', async () => {
     const down = `127.0.0.1:${await closedPort()}`;
     fake = await startFakeServer((_req, res) => res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${down}/token",service="s"` }).end());
-    const err = await failure(openSource(parseReference(`${fake.host}/x:1`), fast));
+    const err = await ctnrFailure(openSource(parseReference(`${fake.host}/x:1`), fast));
     expect(err).toMatchObject({ code: 'REGISTRY_FAILED', message: `cannot pull ${fake.host}/x:1: ${fake.host}/x: getting a token from ${down}: connection refused by ${down}` });
   });
 
   it('403 is REGISTRY_AUTH', async () => {
     const srv = await fakeRegistry((_n, res) => res.writeHead(403, { 'content-type': 'application/json' }).end('{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}'));
-    expect(await failure(openSource(parseReference(`${srv.host}/x:1`), fast))).toMatchObject({
+    expect(await ctnrFailure(openSource(parseReference(`${srv.host}/x:1`), fast))).toMatchObject({
       code: 'REGISTRY_AUTH',
       message: `cannot pull ${srv.host}/x:1: ${srv.host}/x: access to tag "1" forbidden (403: DENIED requested access to the resource is denied)`,
     });
@@ -476,7 +466,7 @@ describe('registry failures', () => {
   it('a manifest whose bytes do not match the digest asked for is IMAGE_DIGEST', async () => {
     const srv = await fakeRegistry((_n, res) => sendManifest(res, Buffer.from(`${manifest.toString()} `)));
     const wanted = sha256(manifest);
-    const err = await failure(openSource(parseReference(`${srv.host}/x@${wanted}`), fast));
+    const err = await ctnrFailure(openSource(parseReference(`${srv.host}/x@${wanted}`), fast));
     expect(err.code).toBe('IMAGE_DIGEST');
     expect(err.message).toBe(`cannot pull ${srv.host}/x@${wanted}: ${srv.host}/x sent a manifest whose digest is ${sha256(`${manifest.toString()} `)}, not the ${wanted} asked for`);
   });
@@ -603,7 +593,7 @@ describe.skipIf(ownAddress === undefined || !registryAvailable('TLS tests', ['op
     spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=untrusted', '-keyout', path.join(dir, 'tls.key'), '-out', path.join(dir, 'tls.crt')]);
     const server = https.createServer({ key: readFileSync(path.join(dir, 'tls.key')), cert: readFileSync(path.join(dir, 'tls.crt')) }, (_req, res) => res.writeHead(200).end('{}'));
     fake = await listen(server);
-    const err = await failure(openSource(parseReference(`${fake.host}/x:1`), fast));
+    const err = await ctnrFailure(openSource(parseReference(`${fake.host}/x:1`), fast));
     expect(err.code).toBe('REGISTRY_FAILED');
     expect(err.message).toMatch(new RegExp(`^cannot pull ${fake.host}/x:1: ${fake.host}/x: TLS failure with ${fake.host}: DEPTH_ZERO_SELF_SIGNED_CERT \\(if it uses a private CA, give its certificate to Node with NODE_EXTRA_CA_CERTS=FILE\\)$`));
   });
@@ -615,7 +605,7 @@ describe.skipIf(ownAddress === undefined || !registryAvailable('TLS tests', ['op
       res.writeHead(200, { 'content-type': MEDIA.ociManifest }).end('{"schemaVersion":2,"config":{},"layers":[]}');
     });
     fake = await listen(server);
-    const err = await failure(openSource(parseReference(`${fake.host}/x:1`), fast));
+    const err = await ctnrFailure(openSource(parseReference(`${fake.host}/x:1`), fast));
     expect(err.message).toMatch(/TLS failure with .*: ERR_SSL_WRONG_VERSION_NUMBER \(if it only speaks plain HTTP, set "insecure": true for it under registries in the ctnr config\)$/);
     const ok = await openSource(parseReference(`${fake.host}/x:1`), { ...fast, registries: { [fake.host]: { insecure: true } } });
     expect(ok.manifest.mediaType).toBe(MEDIA.ociManifest);

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { prepareCreate, TRACE_FILE, type TraceFile } from '../../../src/runtime-shim/create.js';
 import { parseRuntimeArgs } from '../../../src/runtime-shim/args.js';
-import { isCtnrError, type CtnrError } from '../../../src/engine/errors.js';
 import { expectValidSpec } from '../../helpers/schema.js';
 import { REPO } from '../../helpers/shared.js';
+import { ctnrFailure } from '../../helpers/errors.js';
 
 /** config.json files podman 4.3 wrote on this machine (paths moved to podman's defaults): a plain container and --privileged. */
 const PODMAN = readFileSync(path.join(REPO, 'test/fixtures/runtime-shim/podman-config.json'), 'utf8');
@@ -46,15 +46,6 @@ async function create(c: Case) {
   return { outcome, after, trace, stderr, logEntries, bundle };
 }
 
-async function failure(fn: () => Promise<unknown>): Promise<CtnrError> {
-  try {
-    await fn();
-  } catch (err) {
-    if (isCtnrError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a CtnrError');
-}
 
 const REFUSAL = 'ctnr: policy baseline: privileged: privileged containers are not allowed';
 
@@ -203,7 +194,7 @@ describe('create in spec mode', () => {
     { name: 'a validator with a bad exec', config: ['runtime.config.mjs', 'export default { plugins: [{ name: "acme:x", stage: "process", exec: "yes", validate: () => [] }], runtime: "/bin/true" };'], code: 'CONFIG_INVALID', message: '"exec" must be true or false, not "yes"' },
     { name: 'a runtime that is not there', config: ['runtime.config.mjs', 'export default { runtime: "/nope/runc" };'], code: 'CONFIG_INVALID', message: 'is not an executable file' },
   ] as const)('$name: fails (closed) with a located error, the bundle untouched', async ({ config, code, message }) => {
-    const err = await failure(() => create({ config: [...config], spec: PODMAN }));
+    const err = await ctnrFailure(() => create({ config: [...config], spec: PODMAN }));
     expect(err.code).toBe(code);
     expect(err.message).toContain(message);
     if (code === 'CONFIG_INVALID') expect(err.location?.file).toBe(path.join(dir, config[0]));
@@ -214,13 +205,13 @@ describe('create in spec mode', () => {
     { spec: '{"ociVersion": ', message: "the bundle's spec is not JSON" },
     { spec: '[1]', message: "the bundle's spec is not a JSON object" },
   ])('a bundle spec that is not a JSON object: BUNDLE_FAILED ($message)', async ({ spec, message }) => {
-    const err = await failure(() => create({ config: ['runtime.config.json', '{"presets":["baseline"]}'], spec }));
+    const err = await ctnrFailure(() => create({ config: ['runtime.config.json', '{"presets":["baseline"]}'], spec }));
     expect(err.code).toBe('BUNDLE_FAILED');
     expect(err.message).toContain(message);
   });
 
   it('an abbreviated --bundle is a usage error before anything is read', async () => {
-    const err = await failure(() => prepareCreate({ args: parseRuntimeArgs(['create', '--bund', dir, 'x']), configFile: '/nonexistent', log: {} }));
+    const err = await ctnrFailure(() => prepareCreate({ args: parseRuntimeArgs(['create', '--bund', dir, 'x']), configFile: '/nonexistent', log: {} }));
     expect(err.code).toBe('USAGE');
   });
 });

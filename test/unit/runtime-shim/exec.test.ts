@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { prepareExec } from '../../../src/runtime-shim/exec.js';
 import { parseRuntimeArgs } from '../../../src/runtime-shim/args.js';
-import { isCtnrError } from '../../../src/engine/errors.js';
+import { ctnrFailure } from '../../helpers/errors.js';
 import { REPO } from '../../helpers/shared.js';
 
 /** config.json files podman 4.3 wrote: a plain container, and --privileged (its process is what `exec --privileged` gets). */
@@ -99,7 +99,7 @@ describe('ctnr-runtime exec --process: the validators that declare exec judge th
   });
 
   it('fails closed when the runtime does not know the container', async () => {
-    const err = await exec(BASELINE, PLAIN_PROCESS, { stateFails: true }).then(() => undefined, (e: unknown) => e);
-    expect(isCtnrError(err) && err.message).toBe(`exec: cannot find container ${ID}'s bundle: container does not exist`);
+    const err = await ctnrFailure(() => exec(BASELINE, PLAIN_PROCESS, { stateFails: true }));
+    expect(err.message).toBe(`exec: cannot find container ${ID}'s bundle: container does not exist`);
   });
 });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { configDir, findRuntimeConfig, isRootless, resolveRuntime, which } from '../../../src/runtime-shim/locate.js';
 import { readRuntimeName } from '../../../src/runtime-shim/read-config.js';
-import { isCtnrError, type CtnrError } from '../../../src/engine/errors.js';
+import { ctnrFailure } from '../../helpers/errors.js';
 
 let dir: string;
 beforeEach(() => {
@@ -12,15 +12,6 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function failure(fn: () => unknown): Promise<CtnrError> {
-  try {
-    await fn();
-  } catch (err) {
-    if (isCtnrError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a CtnrError');
-}
 
 describe('where the runtime config lives', () => {
   it.each([
@@ -47,7 +38,7 @@ describe('where the runtime config lives', () => {
     mkdirSync(path.join(dir, 'ctnr'));
     writeFileSync(path.join(dir, 'ctnr', 'runtime.config.json'), '{}');
     writeFileSync(path.join(dir, 'ctnr', 'runtime.config.ts'), '');
-    const err = await failure(() => findRuntimeConfig({ XDG_CONFIG_HOME: dir }, 1000));
+    const err = await ctnrFailure(() => findRuntimeConfig({ XDG_CONFIG_HOME: dir }, 1000));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toContain('runtime.config.json');
     expect(err.message).toContain('runtime.config.ts');
@@ -57,7 +48,7 @@ describe('where the runtime config lives', () => {
     const file = path.join(dir, 'mine.json');
     writeFileSync(file, '{}');
     expect(findRuntimeConfig({ CTNR_RUNTIME_CONFIG: file }, 0)).toBe(file);
-    const err = await failure(() => findRuntimeConfig({ CTNR_RUNTIME_CONFIG: path.join(dir, 'gone.json') }, 0));
+    const err = await ctnrFailure(() => findRuntimeConfig({ CTNR_RUNTIME_CONFIG: path.join(dir, 'gone.json') }, 0));
     expect(err.code).toBe('CONFIG_NOT_FOUND');
   });
 });
@@ -86,7 +77,7 @@ describe('which runtime', () => {
     { wanted: 'no-such-runtime', message: '"no-such-runtime" is not on PATH' },
     { wanted: '/no/such/runtime', message: 'is not an executable file' },
   ])('$wanted: an error naming the config', async ({ wanted, message }) => {
-    const err = await failure(() => resolveRuntime(wanted, { configFile: '/etc/ctnr/runtime.config.json', env: { PATH: dir } }));
+    const err = await ctnrFailure(() => resolveRuntime(wanted, { configFile: '/etc/ctnr/runtime.config.json', env: { PATH: dir } }));
     expect(err.message).toContain(message);
     expect(err.path).toBe('runtime');
     expect(err.location?.file).toBe('/etc/ctnr/runtime.config.json');
@@ -95,7 +86,7 @@ describe('which runtime', () => {
   it('ctnr-runtime itself (through a link) is refused: it would call itself', async () => {
     const self = exe('ctnr-runtime.mjs');
     symlinkSync(self, path.join(dir, 'runc'));
-    const err = await failure(() => resolveRuntime('runc', { env: { PATH: dir }, self: [self] }));
+    const err = await ctnrFailure(() => resolveRuntime('runc', { env: { PATH: dir }, self: [self] }));
     expect(err.message).toContain('is ctnr-runtime itself');
   });
 });
@@ -121,7 +112,7 @@ describe('the runtime key alone (commands that only hand over)', () => {
     { file: 'cfg.toml', text: '', message: 'a runtime config is .json, .yaml, .mjs, .js or .ts', line: undefined },
   ])('$file: a located error', async ({ file, text, message, line }) => {
     writeFileSync(path.join(dir, file), text);
-    const err = await failure(() => readRuntimeName(path.join(dir, file)));
+    const err = await ctnrFailure(() => readRuntimeName(path.join(dir, file)));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toContain(message);
     expect(err.location?.file).toBe(path.join(dir, file));
