@@ -13,3 +13,14 @@ export async function ctnrFailure(work: (() => unknown) | PromiseLike<unknown>):
   }
   throw new Error('expected a CtnrError');
 }
+
+/** The CtnrError `fn` throws, synchronously (see ctnrFailure). */
+export function thrownCtnrError(fn: () => unknown): CtnrError {
+  try {
+    fn();
+  } catch (err) {
+    if (isCtnrError(err)) return err;
+    throw err;
+  }
+  throw new Error('expected a CtnrError');
+}

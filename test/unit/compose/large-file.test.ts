@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadComposeFile, parseCompose, type LoadOptions } from '../../../src/compose/load.js';
 import { selectService } from '../../../src/compose/select.js';
 import { formatError, type CtnrError } from '../../../src/engine/errors.js';
+import { thrownCtnrError } from '../../helpers/errors.js';
 
 /**
  * What the loader's shortcuts for large files (positions found on demand, one check walk, the fast path of the
@@ -33,14 +34,6 @@ function parse(lines: string[], options: LoadOptions = {}) {
   return parseCompose(lines.join('\n') + '\n', '/proj/compose.yaml', 'compose.yaml', { environment: {}, ...options });
 }
 
-function errorOf(fn: () => unknown): CtnrError {
-  try {
-    fn();
-  } catch (e) {
-    return e as CtnrError;
-  }
-  throw new Error('expected an error');
-}
 
 describe(`problems at the end of a file of ${N} services`, () => {
   // Problems a service has (the others still load), near the end, in one file parsed once.
@@ -49,17 +42,17 @@ describe(`problems at the end of a file of ${N} services`, () => {
   const p = parse(lines);
 
   it('a schema error names its file:line:col and key path', () => {
-    expect(formatError(errorOf(() => selectService(p, `svc-${N - 2}`)))).toBe(
+    expect(formatError(thrownCtnrError(() => selectService(p, `svc-${N - 2}`)))).toBe(
       `compose.yaml:${lineOf(lines, PROBLEMS[N - 2]!)}:13 services.svc-${N - 2}.ports[0]: "80:x" is not a port mapping (expected [IP:][HOST[-HOST]:]CONTAINER[-CONTAINER][/PROTO])`,
     );
   });
 
   it('a value only zod reads (no fast path) is worded and located by zod', () => {
-    expect(formatError(errorOf(() => selectService(p, `svc-${N - 3}`)))).toBe(`compose.yaml:${lineOf(lines, PROBLEMS[N - 3]!)}:5 services.svc-${N - 3}.privileged: "perhaps" is not a boolean (expected true or false)`);
+    expect(formatError(thrownCtnrError(() => selectService(p, `svc-${N - 3}`)))).toBe(`compose.yaml:${lineOf(lines, PROBLEMS[N - 3]!)}:5 services.svc-${N - 3}.privileged: "perhaps" is not a boolean (expected true or false)`);
   });
 
   it('an unknown key names its line', () => {
-    expect(formatError(errorOf(() => selectService(p, `svc-${N - 4}`)))).toBe(`compose.yaml:${lineOf(lines, PROBLEMS[N - 4]!)}:5 services.svc-${N - 4}.imagee: unknown key "imagee" (did you mean "image"?)`);
+    expect(formatError(thrownCtnrError(() => selectService(p, `svc-${N - 4}`)))).toBe(`compose.yaml:${lineOf(lines, PROBLEMS[N - 4]!)}:5 services.svc-${N - 4}.imagee: unknown key "imagee" (did you mean "image"?)`);
   });
 
   it('the other services load', () => {
@@ -87,30 +80,30 @@ describe(`problems that fail a file of ${N} services, in its last service`, () =
 
   it('a missing required variable fails the whole file, whichever service is selected (compose interpolates the whole file)', () => {
     const last = ['    user: ${NOBODY:?set NOBODY}'];
-    expect(formatError(errorOf(() => parse(services(last))))).toBe(`compose.yaml:${at(last)}:5 services.${LAST}.user: required variable NOBODY is missing a value: set NOBODY`);
+    expect(formatError(thrownCtnrError(() => parse(services(last))))).toBe(`compose.yaml:${at(last)}:5 services.${LAST}.user: required variable NOBODY is missing a value: set NOBODY`);
   });
 
   it('a duplicate key is found, and named at its line', () => {
     const last = ['    image: alpine'];
-    expect(formatError(errorOf(() => parse(services(last))))).toBe(`compose.yaml:${at(last)}:5 duplicate key "image" (a key may appear once per mapping)`);
+    expect(formatError(thrownCtnrError(() => parse(services(last))))).toBe(`compose.yaml:${at(last)}:5 duplicate key "image" (a key may appear once per mapping)`);
   });
 
   it('a YAML error names its line', () => {
     const last = ['   bad: indent'];
-    const err = errorOf(() => parse(services(last)));
+    const err = thrownCtnrError(() => parse(services(last)));
     expect(err.code).toBe('COMPOSE_INVALID');
     expect(err.location).toEqual({ file: 'compose.yaml', line: at(last), col: expect.any(Number) });
   });
 
   it('an oversized value is refused at its line', () => {
     const last = [`    hostname: ${'x'.repeat((1 << 20) + 1)}`];
-    expect(errorOf(() => parse(services(last))).location).toEqual({ file: 'compose.yaml', line: at(last), col: 15 });
+    expect(thrownCtnrError(() => parse(services(last))).location).toEqual({ file: 'compose.yaml', line: at(last), col: 15 });
   });
 
   it('an invalid service name is located', () => {
     const lines = services();
     lines[lines.length - 2] = '  "bad name":';
-    expect(formatError(errorOf(() => parse(lines)))).toBe(
+    expect(formatError(thrownCtnrError(() => parse(lines)))).toBe(
       `compose.yaml:${lines.length - 1}:3 services["bad name"]: service name "bad name" is not valid: use letters, digits, "_", "." and "-", starting with a letter or digit (docker compose's rule)`,
     );
   });
@@ -121,7 +114,7 @@ describe('parsing', () => {
     const env = process.env;
     parse(services());
     expect(process.env).toBe(env);
-    errorOf(() => parse(['services: [']));
+    thrownCtnrError(() => parse(['services: [']));
     expect(process.env).toBe(env);
   });
 });
@@ -145,6 +138,6 @@ describe('extends from another file', () => {
     writeFileSync(path.join(dir, 'bad.yaml'), 'services:\n  base:\n    image: x\n    ports: ["80:x"]\n');
     writeFileSync(path.join(dir, 'compose.yaml'), 'services:\n  a: {extends: {file: bad.yaml, service: base}}\n  b: {extends: {file: bad.yaml, service: base}}\n');
     const p = loadComposeFile(path.join(dir, 'compose.yaml'), { environment: {} });
-    for (const s of ['a', 'b']) expect(formatError(errorOf(() => selectService(p, s)))).toMatch(/bad\.yaml:4:13 services\.base\.ports\[0\]: "80:x" is not a port mapping/);
+    for (const s of ['a', 'b']) expect(formatError(thrownCtnrError(() => selectService(p, s)))).toMatch(/bad\.yaml:4:13 services\.base\.ports\[0\]: "80:x" is not a port mapping/);
   });
 });

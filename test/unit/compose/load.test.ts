@@ -5,6 +5,7 @@ import { loadComposeFile, parseCompose, type LoadOptions } from '../../../src/co
 import { activeServiceNames, selectService } from '../../../src/compose/select.js';
 import { interpolate, parseEnvFile } from '../../../src/compose/interpolate.js';
 import { formatError, type CtnrError } from '../../../src/engine/errors.js';
+import { thrownCtnrError } from '../../helpers/errors.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/compose');
 
@@ -12,14 +13,6 @@ function parse(yaml: string, options: LoadOptions = {}) {
   return parseCompose(yaml, '/proj/compose.yaml', 'compose.yaml', { environment: {}, ...options });
 }
 
-function errorOf(fn: () => unknown): CtnrError {
-  try {
-    fn();
-  } catch (e) {
-    return e as CtnrError;
-  }
-  throw new Error('expected an error');
-}
 
 describe('interpolation', () => {
   const vars: Record<string, string> = { SET: 'value', EMPTY: '' };
@@ -71,7 +64,7 @@ describe('interpolation', () => {
   });
 
   it('a missing required variable is a located error naming it', () => {
-    const err = errorOf(() => parse('services:\n  s:\n    image: x\n    environment:\n      DB: ${DB_URL:?set DB_URL}\n'));
+    const err = thrownCtnrError(() => parse('services:\n  s:\n    image: x\n    environment:\n      DB: ${DB_URL:?set DB_URL}\n'));
     expect(formatError(err)).toBe('compose.yaml:5:7 services.s.environment.DB: required variable DB_URL is missing a value: set DB_URL');
   });
 
@@ -97,13 +90,13 @@ describe('interpolation', () => {
 
   it('the missing variable error from a file names the file and line', () => {
     // As in compose, the whole file is interpolated: a missing required variable fails every service of it.
-    const err = errorOf(() => loadComposeFile(path.join(FIXTURES, 'env/strict.yaml'), { environment: {}, cwd: FIXTURES }));
+    const err = thrownCtnrError(() => loadComposeFile(path.join(FIXTURES, 'env/strict.yaml'), { environment: {}, cwd: FIXTURES }));
     expect(formatError(err)).toBe('env/strict.yaml:3:5 services.strict.image: required variable REQUIRED_IMAGE is missing a value: set REQUIRED_IMAGE to the image to run');
   });
 
   it('a required env_file that is missing is a located error; required: false skips it', () => {
     const p = loadComposeFile(path.join(FIXTURES, 'env/compose.yaml'), { environment: {}, cwd: FIXTURES });
-    const err = errorOf(() => selectService(p, 'missing-env-file'));
+    const err = thrownCtnrError(() => selectService(p, 'missing-env-file'));
     expect(formatError(err)).toBe(
       `env/compose.yaml:14:5 services.missing-env-file.env_file[0]: env file ${path.join(FIXTURES, 'env/nope.env')} not found (set "required: false" to make it optional)`,
     );
@@ -159,7 +152,7 @@ describe('YAML anchors, aliases and merge keys', () => {
   });
 
   it('errors in a service locate the service line even for merged keys', () => {
-    const err = errorOf(() => selectService(parse(yaml), 'two'));
+    const err = thrownCtnrError(() => selectService(parse(yaml), 'two'));
     expect(formatError(err)).toBe('compose.yaml:15:14 services.two.ports[0]: "x" is not a port mapping (expected [IP:][HOST[-HOST]:]CONTAINER[-CONTAINER][/PROTO])');
   });
 
@@ -199,12 +192,12 @@ describe('extends', () => {
   });
 
   it('a cycle is a located error', () => {
-    const err = errorOf(() => selectService(loadComposeFile(file, { environment: {}, cwd: FIXTURES }), 'loop1'));
+    const err = thrownCtnrError(() => selectService(loadComposeFile(file, { environment: {}, cwd: FIXTURES }), 'loop1'));
     expect(formatError(err)).toBe('extends/compose.yaml:29:5 services.loop1.extends: extends cycle: loop1 → loop2 → loop1');
   });
 
   it('an unknown base service has a did-you-mean', () => {
-    const err = errorOf(() => selectService(parse('services:\n  base: {image: x}\n  s:\n    extends: bse\n'), 's'));
+    const err = thrownCtnrError(() => selectService(parse('services:\n  base: {image: x}\n  s:\n    extends: bse\n'), 's'));
     expect(formatError(err)).toBe('compose.yaml:4:5 services.s.extends: extends: no service "bse" in compose.yaml (did you mean "base"?)');
   });
 });
@@ -250,7 +243,7 @@ describe('key policy', () => {
       message: 'compose.yaml:4:41 services.s.deploy.resources.reservations.generic_resources: "deploy.resources.reservations.generic_resources" is not supported by ctnr: swarm generic resources: a swarm node advertises them, and ctnr has no swarm (--allow-unsupported turns this into a warning)',
     },
   ])('$key', ({ key, message }) => {
-    const err = errorOf(() => selectService(parse(`services:\n  s:\n    image: x\n    ${key}\n`), 's'));
+    const err = thrownCtnrError(() => selectService(parse(`services:\n  s:\n    image: x\n    ${key}\n`), 's'));
     expect(formatError(err)).toBe(message);
   });
 
@@ -275,6 +268,6 @@ describe('key policy', () => {
   });
 
   it('unknown top-level keys have a did-you-mean', () => {
-    expect(formatError(errorOf(() => parse('services: {}\nvolume: {}\n')))).toBe('compose.yaml:2:1 volume: unknown top-level key "volume" (did you mean "volumes"?)');
+    expect(formatError(thrownCtnrError(() => parse('services: {}\nvolume: {}\n')))).toBe('compose.yaml:2:1 volume: unknown top-level key "volume" (did you mean "volumes"?)');
   });
 });
