@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadComposeFile, parseCompose, type LoadOptions } from '../../../src/compose/load.js';
 import { selectService } from '../../../src/compose/select.js';
-import { formatError, type CtnrError } from '../../../src/engine/errors.js';
+import { formatError } from '../../../src/engine/errors.js';
 import { thrownCtnrError } from '../../helpers/errors.js';
 
 /**

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadComposeFile, parseCompose, type LoadOptions } from '../../../src/compose/load.js';
 import { activeServiceNames, selectService } from '../../../src/compose/select.js';
 import { interpolate, parseEnvFile } from '../../../src/compose/interpolate.js';
-import { formatError, type CtnrError } from '../../../src/engine/errors.js';
+import { formatError } from '../../../src/engine/errors.js';
 import { thrownCtnrError } from '../../helpers/errors.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/compose');
