@@ -65,11 +65,19 @@ function readEntry(file: string): Entry | undefined {
 
 function fromEntry(entry: Entry): ParsedCompose | undefined {
   const raw = entry.raw;
+  // Each path leads through the entry's own data to the marker's placeholder (an entry is this user's own file,
+  // but a prototype is never a place to write); one that does not makes the entry unusable.
+  const own = (node: any, seg: string | number): boolean => node !== null && typeof node === 'object' && seg !== '__proto__' && Object.hasOwn(node, seg);
   for (const at of entry.resets) {
+    if (!Array.isArray(at) || at.length === 0) return undefined;
     let parent: any = raw;
-    for (const seg of at.slice(0, -1)) parent = parent?.[seg];
-    if (parent === null || typeof parent !== 'object') return undefined;
-    parent[at[at.length - 1]!] = RESET;
+    for (const seg of at.slice(0, -1)) {
+      if (!own(parent, seg)) return undefined;
+      parent = parent[seg];
+    }
+    const last = at[at.length - 1]!;
+    if (!own(parent, last)) return undefined;
+    parent[last] = RESET;
   }
   // The tables are looked up by service name: no prototype behind them ("constructor" is a valid name).
   const table = (t: Record<string, string[]>) => Object.assign(Object.create(null) as Record<string, string[]>, t);

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -76,6 +76,22 @@ describe('the cache of parsed compose files (src/compose/parse-cache.ts)', () =>
     expect(cache.get(RESETS)).toBeDefined();
     writeFileSync(entry, '{"text": ');
     expect(cache.get(RESETS)).toBeUndefined();
+  });
+
+  it.each([
+    ['through a prototype', ['constructor', 'prototype', 'polluted']],
+    ['to a key the data does not have', ['services', 'web', 'nope']],
+    ['empty', []],
+  ])('ignores an entry whose !reset path leads %s, and writes nothing there', (_what, at) => {
+    const cache = composeCache(dir, 'b1');
+    parseComposeYaml(RESETS, 'compose.yaml', cache);
+    const entry = path.join(dir, readdirSync(dir)[0]!);
+    const json = JSON.parse(readFileSync(entry, 'utf8'));
+    json.resets = [at];
+    writeFileSync(entry, JSON.stringify(json));
+    expect(cache.get(RESETS)).toBeUndefined();
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect((Object.prototype as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   it('removes entries unread for a week when it writes one (an edited file leaves its old entry), and keeps the rest', () => {
