@@ -1,3 +1,4 @@
+import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import { config as zodConfig } from 'zod';
 import { createEnv } from '../linux/env.js';
@@ -34,6 +35,11 @@ export async function prepareExec(req: ExecRequest): Promise<{ runtime?: string 
   if (containerId === undefined) throw new CtnrError('USAGE', 'exec: no container id');
 
   const file = path.resolve(req.cwd ?? process.cwd(), processFile);
+  // Read once and maybe replaced: a FIFO would be emptied before the runtime reads it, and a rename would replace
+  // a symlink itself, not its target. Engines write a regular file.
+  if (!lstatSync(file, { throwIfNoEntry: false })?.isFile()) {
+    throw new CtnrError('BUNDLE_FAILED', `exec: the process file ${file} is not a regular file (ctnr-runtime reads it, and may rewrite it, before the runtime does)`);
+  }
   const proc = readSpec(file, 'the exec process');
   const bundle = bundleOf(runtime, globalOptions(req.argv), containerId);
   const { spec } = readSpec(path.join(bundle, 'config.json'));

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { prepareExec } from '../../../src/runtime-shim/exec.js';
@@ -25,7 +25,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
  * `exec --process FILE ID` with a runtime config (JSON: the runtime is added; .mjs: RUNTIME in its text is
  * replaced by the runtime's path); the "runtime" answers `state ID` with the bundle and records its arguments.
  */
-async function exec(config: [string, string], processText: string, opts: { stateFails?: boolean } = {}) {
+async function exec(config: [string, string], processText: string, opts: { stateFails?: boolean; processAsSymlink?: boolean } = {}) {
   const bundle = path.join(dir, 'bundle');
   mkdirSync(bundle, { recursive: true });
   writeFileSync(path.join(bundle, 'config.json'), PODMAN);
@@ -37,8 +37,10 @@ async function exec(config: [string, string], processText: string, opts: { state
   const configFile = path.join(dir, config[0]);
   writeFileSync(configFile, config[0].endsWith('.json') ? JSON.stringify({ runtime, ...JSON.parse(config[1]) }) : config[1].replace('RUNTIME', JSON.stringify(runtime)));
   const processFile = path.join(dir, 'process.json');
-  writeFileSync(processFile, processText);
-  chmodSync(processFile, 0o600);
+  const written = opts.processAsSymlink ? path.join(dir, 'real-process.json') : processFile;
+  writeFileSync(written, processText);
+  chmodSync(written, 0o600);
+  if (opts.processAsSymlink) symlinkSync(written, processFile);
   let stderr = '';
   const log = path.join(dir, 'log.json');
   const argv = ['--root', '/run/x', '--log', log, '--log-format', 'json', 'exec', '--process', processFile, '--detach', ID];
@@ -96,6 +98,12 @@ describe('ctnr-runtime exec --process: the validators that declare exec judge th
       plugins: [{ name: 'acme:containers-only', stage: 'process', validate: () => [{ message: 'never an exec', pointer: '/process' }] }],
     };`], PRIVILEGED_PROCESS);
     expect([r.outcome.runtime, r.stderr]).toEqual([r.runtime, '']);
+  });
+
+  it('refuses a process file that is not a regular file (a symlink would be replaced, a FIFO emptied)', async () => {
+    const err = await ctnrFailure(() => exec(BASELINE, PLAIN_PROCESS, { processAsSymlink: true }));
+    expect(err.message).toMatch(/^exec: the process file .*process\.json is not a regular file/);
+    expect(readFileSync(path.join(dir, 'real-process.json'), 'utf8')).toBe(PLAIN_PROCESS);
   });
 
   it('fails closed when the runtime does not know the container', async () => {
