@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ctnrCacheDir } from './cache-home.js';
 
 // node's own modules through process.getBuiltinModule, not `import`: dist/cli.mjs is an ES module, and importing a
 // built-in module there makes node build its ES module facade, reading every export (node:fs's ReadStream and
-// promises getters load their modules): a few milliseconds of every run. node:os only when it is needed.
+// promises getters load their modules): a few milliseconds of every run. node:os only when it is needed (./cache-home.ts).
 const { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } = process.getBuiltinModule('node:fs');
 const { createRequire } = process.getBuiltinModule('node:module');
 const vm = process.getBuiltinModule('node:vm');
@@ -142,16 +143,11 @@ function lazyBuiltins(real: NodeJS.Require): NodeJS.Require {
  */
 function cachePath(file: string, hash: string, key: string): string | undefined {
   if (process.env.CTNR_NO_CODE_CACHE) return undefined;
-  const xdg = process.env.XDG_CACHE_HOME;
-  let base: string;
-  try {
-    base = xdg && path.isAbsolute(xdg) ? xdg : path.join(process.getBuiltinModule('node:os').homedir(), '.cache');
-  } catch {
-    return undefined;
-  }
+  const dir = ctnrCacheDir();
+  if (dir === undefined) return undefined;
   // V8 rejects a cache made under other flags: runs with and without NODE_OPTIONS keep a file each.
   const where = fnv1a([file, ...process.execArgv, process.env.NODE_OPTIONS ?? ''].join('\0'));
-  return path.join(base, 'ctnr', `cli-${hash}-${process.version}-${process.arch}-${where}-${key}.v8`);
+  return path.join(dir, `cli-${hash}-${process.version}-${process.arch}-${where}-${key}.v8`);
 }
 
 function readCache(file: string): { data: Buffer; modules: number } | undefined {
