@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { resolvePresetRefs } from '../config/load.js';
+import { BUILTIN_PRESET_LOADERS } from '../../presets/builtin.js';
 import { createEngine, resolvePlan, type Engine, type Plan, type Preset, type Spec } from './lib.js';
 import type { RuntimeConfig } from './config.js';
 
@@ -14,32 +15,6 @@ import type { RuntimeConfig } from './config.js';
 /** The nine stages (presets/default.ts DEFAULT_STAGES; a test holds the two equal). Declared here so a config
  * naming only `baseline` or `restricted` has the stages they place theirs after, without loading every plugin. */
 export const SPEC_MODE_STAGES = ['process', 'rootless', 'mounts', 'privileged', 'cgroups', 'annotations', 'seccomp', 'network', 'hooks'] as const;
-
-/** Presets a config may name as strings, loaded only when named (the default preset pulls in every plugin). */
-const BUILTIN_LOADERS: Record<string, () => Promise<() => Preset>> = {
-  default: async () => (await import('../../presets/default.js')).defaultPreset,
-  podman: async () => (await import('../../presets/engines/podman.js')).podmanPreset,
-  containerd: async () => (await import('../../presets/engines/containerd.js')).containerdPreset,
-  rootless: async () => (await import('../../presets/rootless.js')).rootlessPreset,
-  baseline: async () => (await import('../../presets/baseline.js')).baselinePreset,
-  restricted: async () => (await import('../../presets/restricted.js')).restrictedPreset,
-};
-
-async function builtinPresets(refs: ReadonlyArray<string | Preset>): Promise<Record<string, () => Preset>> {
-  const out: Record<string, () => Preset> = {};
-  for (const name of Object.keys(BUILTIN_LOADERS)) {
-    out[name] = () => {
-      throw new Error(`built-in preset ${name} was not loaded`); // never called: every named one is loaded below
-    };
-  }
-  for (const ref of refs) {
-    if (typeof ref !== 'string') continue;
-    const name = BUILTIN_LOADERS[ref] ? ref : ref.replace(/^ctnr:(preset-)?/, '');
-    const load = BUILTIN_LOADERS[name];
-    if (load) out[name] = await load();
-  }
-  return out;
-}
 
 export interface LeftOut {
   name: string;
@@ -63,7 +38,8 @@ export interface SpecModeEngine {
 export async function specModeEngine(rc: RuntimeConfig, baseSpec: () => Spec, judging: 'container' | 'exec' = 'container'): Promise<SpecModeEngine> {
   const c = rc.config;
   const declared = c.presets ?? [];
-  const presets = await resolvePresetRefs(declared, path.dirname(rc.file), rc.file, await builtinPresets(declared));
+  // Named built-in presets load only when named (the default preset pulls in every plugin).
+  const presets = await resolvePresetRefs(declared, path.dirname(rc.file), rc.file, BUILTIN_PRESET_LOADERS);
   const stages: Preset = { name: 'ctnr:runtime-stages', stages: [...SPEC_MODE_STAGES] };
   const options = {
     name: rc.file,
