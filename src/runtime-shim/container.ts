@@ -1,6 +1,6 @@
 import type { RuntimeContainer } from '../engine/types.js';
 import path from 'node:path';
-import { kubernetesIdentity, type ExemptionSubject, type KubernetesIdentity } from '../policy/subject.js';
+import { kubernetesIdentity, type ExemptionSubject } from '../policy/subject.js';
 import type { Spec } from './lib.js';
 
 /**
