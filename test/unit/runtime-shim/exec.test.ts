@@ -6,6 +6,7 @@ import { prepareExec } from '../../../src/runtime-shim/exec.js';
 import { parseRuntimeArgs } from '../../../src/runtime-shim/args.js';
 import { ctnrFailure } from '../../helpers/errors.js';
 import { REPO } from '../../helpers/shared.js';
+import { expectValidSpec } from '../../helpers/schema.js';
 
 /** config.json files podman 4.3 wrote: a plain container, and --privileged (its process is what `exec --privileged` gets). */
 const PODMAN = readFileSync(path.join(REPO, 'test/fixtures/runtime-shim/podman-config.json'), 'utf8');
@@ -83,6 +84,8 @@ describe('ctnr-runtime exec --process: the validators that declare exec judge th
     expect(fixed.args).toEqual(JSON.parse(PLAIN_PROCESS).args);
     expect(r.after.startsWith('{\n  "')).toBe(true);
     expect(statSync(r.processFile).mode & 0o777).toBe(0o600);
+    // What the runtime runs: the container's spec with this process.
+    expectValidSpec({ ...JSON.parse(PODMAN), process: fixed });
   });
 
   it('restricted without fixes refuses the process as it refused the container', async () => {
