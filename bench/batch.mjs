@@ -2,17 +2,20 @@
 // of the largest file: wall time, CPU time (user + system) and peak RSS (the child's own, reported by a preload at
 // exit). Medians of interleaved runs, so the per-service cost (linear or not) shows next to the total. On a shared,
 // loaded machine wall times vary with the load; compare CPU times.
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { childEnv } from './child-env.mjs';
 import { largeCompose } from './large-file.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(REPO, 'bin/ctnr.mjs');
 const RSS_PROBE = path.join(REPO, 'bench/rss-probe.mjs');
 const RUNS = Number(process.env.BENCH_BATCH_RUNS ?? 5);
+/** Stands for the run's own output directory in a case's arguments. */
+const OUT = Symbol('output directory');
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -40,21 +43,31 @@ export function measureBatch(sizes = [1000, 5000], { one = false } = {}) {
     const largest = projects[projects.length - 1];
     const noParseCache = { CTNR_NO_PARSE_CACHE: '1' };
     const cases = [
-      ...projects.map((p) => ({ ...p, what: 'all', cached: true, args: ['spec', '--all', '-o', path.join(p.dir, 'out'), '--compact'] })),
-      { ...first, what: 'all', cached: false, env: noParseCache, args: ['spec', '--all', '-o', path.join(first.dir, 'out'), '--compact'] },
+      ...projects.map((p) => ({ ...p, what: 'all', cached: true, args: ['spec', '--all', '-o', OUT, '--compact'] })),
+      { ...first, what: 'all', cached: false, env: noParseCache, args: ['spec', '--all', '-o', OUT, '--compact'] },
       ...(one
         ? [true, false].map((cached) => ({ ...largest, what: 'one', cached, ...(cached ? {} : { env: noParseCache }), args: ['spec', `svc-${largest.n - 1}`, '--compact'] }))
         : []),
+      // The disk's share: as many empty files created in a fresh directory, by this process, one after another.
+      { ...first, what: 'disk' },
     ].map((c) => ({ ...c, ms: [], cpu: [], rss: [] }));
     const cacheHome = path.join(root, 'cache');
+    // Every run writes into a directory of its own, and all of them are removed at the end. Removing the last run's
+    // thousand files just before the next run timed the kernel instead of ctnr: ext4 without a journal (this VM's
+    // disk) skips inodes freed in the last minute when it allocates new ones, one inode-table read per skipped
+    // inode, which made creating each file cost up to 1 ms instead of some 25 µs.
+    let runs = 0;
     const once = (c) => {
-      const out = path.join(c.dir, 'out');
-      rmSync(out, { recursive: true, force: true });
+      const out = path.join(c.dir, `out-${++runs}`);
       mkdirSync(out);
+      if (c.what === 'disk') {
+        c.ms.push(createEmptyFiles(out, c.n));
+        return;
+      }
       const rssFile = path.join(c.dir, 'rss');
       const t0 = process.hrtime.bigint();
-      const r = spawnSync(process.execPath, ['--import', RSS_PROBE, '--', CLI, ...c.args], {
-        cwd: c.dir, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, XDG_CACHE_HOME: cacheHome, CTNR_BENCH_RSS_FILE: rssFile, ...c.env },
+      const r = spawnSync(process.execPath, ['--import', RSS_PROBE, '--', CLI, ...c.args.map((a) => (a === OUT ? out : a))], {
+        cwd: c.dir, stdio: ['ignore', 'ignore', 'pipe'], env: childEnv({ XDG_CACHE_HOME: cacheHome, CTNR_BENCH_RSS_FILE: rssFile, ...c.env }),
       });
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       if (r.status !== 0) throw new Error(`ctnr ${c.args.join(' ')} (${c.n} services) failed: ${r.stderr}`);
@@ -76,8 +89,16 @@ export function measureBatch(sizes = [1000, 5000], { one = false } = {}) {
   }
 }
 
+/** Milliseconds to create `n` empty files in `dir`. */
+function createEmptyFiles(dir, n) {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) closeSync(openSync(path.join(dir, `f${i}`), 'wx'));
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
 /** One line per row, as `npm run bench` prints them. */
 export function batchLine(r) {
+  if (r.what === 'disk') return `${String(r.services).padStart(6)} empty files created, one by one, in a fresh directory (the disk's share) ${r.ms.toFixed(0).padStart(6)} ms`;
   const what = r.what === 'all' ? 'spec --all -o DIR' : `spec svc-${r.services - 1}`;
   const target = r.what === 'all' ? (r.services === 1000 ? '  target < 1000 ms, < 200 MB' : '') : '  target < 500 ms';
   return `${String(r.services).padStart(6)} services  ${what.padEnd(18)} ${r.cached ? 'parse cached ' : 'parsed       '} ${r.ms.toFixed(0).padStart(6)} ms wall  ${r.cpuMs.toFixed(0).padStart(6)} ms CPU  ${r.rssMb.toFixed(0).padStart(5)} MB${target}`;

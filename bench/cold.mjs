@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { childEnv } from './child-env.mjs';
 import { makeImageFixture } from './image-fixture.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -35,7 +36,7 @@ const cacheHome = mkdtempSync(path.join(os.tmpdir(), 'ctnr-bench-cache-'));
 process.on('exit', () => rmSync(cacheHome, { recursive: true, force: true }));
 
 function once(v) {
-  const env = { ...process.env, XDG_CACHE_HOME: cacheHome, ...v.env };
+  const env = childEnv({ XDG_CACHE_HOME: cacheHome, ...v.env });
   const t0 = process.hrtime.bigint();
   const r = spawnSync(process.execPath, v.args, { cwd: v.cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
