@@ -21,7 +21,8 @@ export function envPlugin() {
       for (const item of image?.Env ?? []) put(item);
       if (service.tty && !entries.has('TERM')) entries.set('TERM', 'xterm');
       for (const [k, v] of service.environment ?? []) entries.set(k, v);
-      const env = [...entries].map(([k, v]) => `${k}=${v}`);
+      const env: string[] = [];
+      for (const [k, v] of entries) env.push(`${k}=${v}`);
       const current = spec.process?.env ?? [];
       if (env.length === current.length && env.every((e, i) => e === current[i])) return [];
       return [ops.set(spec, '/process/env', env)];

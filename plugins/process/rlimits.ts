@@ -13,10 +13,13 @@ export function rlimitsPlugin() {
     stage: 'process',
     apply({ service, spec, error }) {
       const ulimits = service.ulimits;
-      if (!ulimits || Object.keys(ulimits).length === 0) return [];
+      // One Object.keys for both questions: this runs for every service.
+      const names = ulimits ? Object.keys(ulimits) : [];
+      if (names.length === 0) return [];
       const byType = new Map<string, { type: string; soft: number; hard: number }>();
       for (const r of spec.process?.rlimits ?? []) byType.set(r.type, { ...r });
-      for (const [name, value] of Object.entries(ulimits)) {
+      for (const name of names) {
+        const value = ulimits![name]!;
         const key = name.toLowerCase();
         if (!RLIMITS.has(key)) {
           error(`unknown ulimit "${name}" (known: ${[...RLIMITS].join(', ')})`, ['ulimits', name]);
@@ -31,7 +34,8 @@ export function rlimitsPlugin() {
           error(`soft limit ${soft} is above hard limit ${hard}`, ['ulimits', name]);
           continue;
         }
-        byType.set(`RLIMIT_${key.toUpperCase()}`, { type: `RLIMIT_${key.toUpperCase()}`, hard, soft });
+        const type = `RLIMIT_${key.toUpperCase()}`;
+        byType.set(type, { type, hard, soft });
       }
       return [ops.set(spec, '/process/rlimits', [...byType.values()])];
     },

@@ -10,12 +10,17 @@ export const CONFIG_FILE = 'config.json';
 export const METADATA_FILE = 'ctnr.json';
 export const ROOTFS_DIR = 'rootfs';
 
+/** Paths already found good: plugins declare the same few files for every service (bounded). */
+const goodPaths = new Set<string>();
+
 /** Why `p` cannot be a bundle file path, or undefined. */
 export function bundlePathProblem(p: unknown): string | undefined {
   if (typeof p !== 'string' || p === '') return 'needs a path';
+  if (goodPaths.has(p)) return undefined;
   const segs = p.split('/');
   for (const s of segs) if (s === '..' || s === '' || s === '.') return 'path must be relative, without "..", "." or empty segments';
   if (p === CONFIG_FILE || p === METADATA_FILE || segs[0] === ROOTFS_DIR) return 'path is reserved';
+  if (goodPaths.size < 4096) goodPaths.add(p);
   return undefined;
 }
 

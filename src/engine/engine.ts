@@ -174,13 +174,31 @@ export function createEngine(options: EngineOptions): Engine {
         spec: state.doc,
         trace,
         diagnostics: state.diagnostics,
-        files: [...state.files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
-        hostDirs: [...state.hostDirs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([p, plugin]) => ({ path: p, plugin })),
+        files: sortedFiles(state.files),
+        hostDirs: sortedHostDirs(state.hostDirs),
         violations,
         blame: (ptr) => trace.filter((t) => related(t.pointer, ptr)),
       };
     },
   };
+}
+
+function sortedFiles(files: RunState['files']): Result['files'] {
+  const list = [...files.values()];
+  if (list.length > 1) list.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return list;
+}
+
+function sortedHostDirs(dirs: RunState['hostDirs']): Result['hostDirs'] {
+  const list: Result['hostDirs'] = [];
+  for (const [p, plugin] of dirs) list.push({ path: p, plugin });
+  if (list.length > 1) list.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return list;
+}
+
+/** A `..` segment in a `/`-separated path (the `includes` test first: most paths have no `..` at all). */
+function hasDotDotSegment(p: string): boolean {
+  return p.includes('..') && p.split('/').includes('..');
 }
 
 function related(a: string, b: string): boolean {
@@ -381,7 +399,7 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
       state.files.set(file.path, withPlugin(file, plugin.name));
     }
     for (const dir of (output as { hostDirs?: readonly string[] }).hostDirs ?? []) {
-      if (typeof dir !== 'string' || !dir.startsWith('/') || dir.split('/').includes('..')) {
+      if (typeof dir !== 'string' || !dir.startsWith('/') || hasDotDotSegment(dir)) {
         throw new CtnrError('OP_INVALID', `host directory ${JSON.stringify(dir)} must be an absolute path without ".."`, { plugin: plugin.name, stage, presetChain: planned.presetChain });
       }
       state.hostDirs.set(dir, plugin.name);

@@ -86,6 +86,26 @@ export interface ResolvedOp {
   key: string | number;
 }
 
+/**
+ * `/a/-` appending at `index` is `/a/<index>`: the concrete pointer and its segments, remembered per pointer and
+ * index (plugins append to the same few arrays, which reach the same lengths for every service; bounded).
+ */
+const appendTargets = new Map<string, Array<{ pointer: string; segs: readonly string[] }>>();
+const MAX_REMEMBERED_INDEX = 64;
+
+function appendTarget(path: string, segs: readonly string[], index: number): { pointer: string; segs: readonly string[] } {
+  let byIndex = appendTargets.get(path);
+  let at = byIndex?.[index];
+  if (at === undefined) {
+    at = { pointer: path.slice(0, path.lastIndexOf('/') + 1) + index, segs: [...segs.slice(0, -1), String(index)] };
+    if (index < MAX_REMEMBERED_INDEX) {
+      if (byIndex === undefined && appendTargets.size < 4096) appendTargets.set(path, (byIndex = []));
+      if (byIndex !== undefined) byIndex[index] = at;
+    }
+  }
+  return at;
+}
+
 export function resolveOp(doc: unknown, op: Operation): ResolvedOp | string {
   const path = op.path;
   if (path === '') return 'an op cannot target the whole document';
@@ -103,8 +123,8 @@ export function resolveOp(doc: unknown, op: Operation): ResolvedOp | string {
   const adds = op.op === 'add' || op.op === 'move' || op.op === 'copy';
   if (Array.isArray(parent)) {
     if (adds && last === '-') {
-      const resolved = [...segs.slice(0, -1), String(parent.length)];
-      return { pointer: path.slice(0, path.lastIndexOf('/') + 1) + parent.length, segs: resolved, existed: false, parent, key: parent.length };
+      const at = appendTarget(path, segs, parent.length);
+      return { pointer: at.pointer, segs: at.segs, existed: false, parent, key: parent.length };
     }
     if (!isIndex(last)) return `${path}: "${last}" is not an array index`;
     const idx = Number(last);

@@ -3,6 +3,8 @@ import type { TraceEntry } from './types.js';
 
 interface Node {
   entry?: TraceEntry;
+  /** `entry`'s value is in the document by reference (snapshot it before an op changes something inside it). */
+  aliased?: boolean;
   kids?: Map<string, Node>;
 }
 
@@ -16,7 +18,6 @@ interface Node {
  */
 export class Owners {
   private readonly root: Node = {};
-  private readonly aliased = new Set<TraceEntry>();
 
   /** Owner of `segs` (deepest recorded entry on the path), snapshotting aliased ancestors on the way. */
   touch(segs: readonly string[], snapshot: boolean): TraceEntry | undefined {
@@ -27,9 +28,7 @@ export class Owners {
       if (node?.entry) {
         owner = node.entry;
         // Only ancestors are changed in place by this op; the target itself is replaced, not edited.
-        if (snapshot && i < segs.length - 1 && this.aliased.delete(node.entry)) {
-          node.entry.op = { ...node.entry.op, value: jsonClone((node.entry.op as { value: unknown }).value) } as Operation;
-        }
+        if (snapshot && i < segs.length - 1 && node.aliased) snapshotValue(node);
       }
     }
     return owner;
@@ -54,20 +53,26 @@ export class Owners {
       if (held) {
         owner = held;
         // Only ancestors are changed in place by this op; the target itself is replaced, not edited.
-        if (i < last && this.aliased.delete(held)) {
-          held.op = { ...held.op, value: jsonClone((held.op as { value: unknown }).value) } as Operation;
-        }
+        if (i < last && node.aliased) snapshotValue(node);
       }
     }
-    if (replaced) delete node.kids;
+    // Assigned, not deleted: a deleted property would turn the node into a slow dictionary object.
+    if (replaced) node.kids = undefined;
     node.entry = entry;
-    if (sharesValue) this.aliased.add(entry);
+    node.aliased = sharesValue;
     return owner;
   }
 
   ownerOf(segs: readonly string[]): string | undefined {
     return this.touch(segs, false)?.plugin;
   }
+}
+
+/** Give the entry at `node` its own copy of the value it inserted, which an op is about to change in place. */
+function snapshotValue(node: Node): void {
+  const held = node.entry!;
+  held.op = { ...held.op, value: jsonClone((held.op as { value: unknown }).value) } as Operation;
+  node.aliased = false;
 }
 
 export function jsonClone<T>(value: T): T {
