@@ -156,7 +156,8 @@ export function createEngine(options: EngineOptions): Engine {
       const violations: Result['violations'] = [];
       for (const stage of plan.stages) {
         for (const planned of stage.validators) {
-          const found = await runValidator(state, stage.name, planned, timeoutMs);
+          const pending = runValidator(state, stage.name, planned, timeoutMs);
+          const found = Array.isArray(pending) ? pending : await pending;
           for (const v of found) {
             violations.push({
               ...v,
@@ -549,18 +550,28 @@ function withPlugin(file: BundleFile, plugin: string): BundleFile & { plugin: st
   return rec;
 }
 
-async function runValidator(state: RunState, stage: string, planned: PlannedPlugin, timeoutMs: number): Promise<readonly Violation[]> {
+/** Run one validator; its violations, or a promise of them only when its validate() returned a promise. */
+function runValidator(state: RunState, stage: string, planned: PlannedPlugin, timeoutMs: number): readonly Violation[] | Promise<readonly Violation[]> {
   const ctx = enter(state, planned, stage);
   state.violation = undefined;
-  let result: readonly Violation[];
+  let out: readonly Violation[] | PromiseLike<readonly Violation[]>;
   try {
-    const out = planned.plugin.validate!(ctx);
-    result = out && typeof (out as PromiseLike<unknown>).then === 'function'
-      ? await withTimeout(out as PromiseLike<readonly Violation[]>, planned.plugin.timeoutMs ?? timeoutMs, planned, stage, 'validate')
-      : (out as readonly Violation[]);
+    out = planned.plugin.validate!(ctx);
   } catch (err) {
     throw failure(err, state, planned, stage);
   }
+  if (out && typeof (out as PromiseLike<unknown>).then === 'function') {
+    return withTimeout(out as PromiseLike<readonly Violation[]>, planned.plugin.timeoutMs ?? timeoutMs, planned, stage, 'validate').then(
+      (result) => checkedViolations(state, planned, stage, result),
+      (err: unknown) => {
+        throw failure(err, state, planned, stage);
+      },
+    );
+  }
+  return checkedViolations(state, planned, stage, out as readonly Violation[]);
+}
+
+function checkedViolations(state: RunState, planned: PlannedPlugin, stage: string, result: readonly Violation[]): readonly Violation[] {
   if (state.violation !== undefined) throw mutationError(state, planned, stage);
   if (state.current.errors !== undefined) failWith(state.current.errors);
   if (!Array.isArray(result)) {
@@ -570,4 +581,3 @@ async function runValidator(state: RunState, stage: string, planned: PlannedPlug
   }
   return result;
 }
-
