@@ -105,7 +105,9 @@ function toMount(ctx: Ctx, v: VolumeMount, dest: string, where: Where, files: Bu
   if (selinux) warn(`SELinux relabelling (:${selinux}) is not applied: ctnr does not relabel host files`, where);
   switch (v.type) {
     case 'bind': {
-      const source = path.resolve(ctx.source.dir, v.source ?? '');
+      // An absolute source (what the loader makes of relative ones) only needs normalising, which
+      // cleanDestination does as path.resolve would, and remembers for the next service.
+      const source = v.source?.startsWith('/') ? cleanDestination(v.source) : path.resolve(ctx.source.dir, v.source ?? '');
       if (v.bind?.create_host_path === true) {
         // Like docker: the bundle writer creates the directory if it is missing when the bundle is written
         // (it checks then; a stat here would be stale by then anyway). Generating the spec writes nothing.
