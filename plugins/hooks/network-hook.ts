@@ -278,9 +278,8 @@ export function networkHookPlugin(options: NetworkHookOptions = {}) {
       };
       if (hostsFile) settings.hostsFile = hostsFile;
       if (links.length > 0) settings.links = links;
-      // One line: the hook reads it, and indenting it costs more per service than the rest of this plugin. Made
-      // when the bundle is written (`settings` is this call's own): `ctnr spec` never pays for it.
-      files.push({ path: NETWORK_SETTINGS_FILE, content: () => JSON.stringify(settings) + '\n', mode: 0o644 });
+      // One line: the hook reads it, and indenting it costs more per service than the rest of this plugin.
+      files.push({ path: NETWORK_SETTINGS_FILE, content: JSON.stringify(settings) + '\n', mode: 0o644 });
 
       const timeout = opts.timeout ?? 60;
       const hook = (verb: 'up' | 'down') => ({

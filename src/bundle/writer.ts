@@ -172,7 +172,7 @@ export function writeBundleFiles(root: string, files: readonly BundleFile[]): vo
         throw bundleError(`cannot copy ${f.copyFrom} into the bundle as ${rel}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, err);
       }
     } else {
-      writeFileSync(target, typeof f.content === 'function' ? f.content() : f.content!, { mode });
+      writeFileSync(target, f.content!, { mode });
     }
     chmodSync(target, mode);
     applyOwner(target, f);

@@ -29,7 +29,6 @@ export function bundleFileProblem(file: BundleFile): string | undefined {
   if (!file || typeof file !== 'object') return 'needs a path';
   const problem = bundlePathProblem(file.path);
   if (problem !== undefined) return problem;
-  if (file.content !== undefined && typeof file.content !== 'string' && typeof file.content !== 'function') return 'content must be text (a string, or a function that returns one)';
   const kind = file.kind ?? 'file';
   if (kind === 'file' && (file.content === undefined) === (file.copyFrom === undefined)) return 'a file needs exactly one of content or copyFrom';
   if (kind === 'directory' && (file.content !== undefined || file.copyFrom !== undefined)) return 'a directory has no content';

@@ -8,7 +8,7 @@ import { BASE_OWNER, CTNR_ANNOTATION_PREFIX, CTNR_PLUGIN_PREFIX } from './reserv
 import { bundleFileProblem } from './bundle-files.js';
 import { resolvePlan, type Plan, type PlannedPlugin } from './plan.js';
 import type { ReadonlySpec, Spec } from '../spec/types.js';
-import type { BundleFile, PlannedBundleFile, Diagnostic, ImageConfig, Service, Env, Plugin, PluginContext, PluginOutput, Preset, Project, ServiceSource, StageDeclaration, TraceEntry, Violation } from './types.js';
+import type { BundleFile, Diagnostic, ImageConfig, Service, Env, Plugin, PluginContext, PluginOutput, Preset, Project, ServiceSource, StageDeclaration, TraceEntry, Violation } from './types.js';
 import { parsePath } from './path.js';
 
 export interface EngineOptions {
@@ -52,7 +52,7 @@ export interface Result {
   trace: TraceEntry[];
   diagnostics: Diagnostic[];
   /** Files the bundle writer must create, sorted by path, each with the plugin that declared it. */
-  files: PlannedBundleFile[];
+  files: Array<BundleFile & { plugin: string }>;
   /** Host directories the bundle writer creates (mkdir -p) before checking bind sources, sorted. */
   hostDirs: Array<{ path: string; plugin: string }>;
   violations: Array<Violation & { validator: string; stage: string; presetChain: readonly string[] }>;
@@ -89,7 +89,7 @@ interface RunState {
   /** Who wrote what (src/owners.ts). */
   owners: Owners;
   diagnostics: Diagnostic[];
-  files: Map<string, PlannedBundleFile>;
+  files: Map<string, BundleFile & { plugin: string }>;
   hostDirs: Map<string, string>;
   /** The plugin running now, and the one context every plugin of this service gets. */
   current: Current;
@@ -397,7 +397,7 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
     for (const file of (output as { files?: readonly BundleFile[] }).files ?? []) {
       const problem = bundleFileProblem(file);
       if (problem) throw new CtnrError('OP_INVALID', `bundle file ${JSON.stringify(file?.path)}: ${problem}`, { plugin: plugin.name, stage, presetChain: planned.presetChain });
-      state.files.set(file.path, withPlugin(file, planned, stage));
+      state.files.set(file.path, withPlugin(file, plugin.name));
     }
     for (const dir of (output as { hostDirs?: readonly string[] }).hostDirs ?? []) {
       if (typeof dir !== 'string' || !dir.startsWith('/') || hasDotDotSegment(dir)) {
@@ -538,41 +538,16 @@ function sameCtnrEntries(a: unknown, b: unknown): boolean {
  * A bundle file record. Built field by field: plugins return files of many shapes, and an object spread over
  * them falls to V8's slow generic path (it was the engine's largest single cost per service).
  */
-function withPlugin(file: BundleFile, planned: PlannedPlugin, stage: string): PlannedBundleFile {
-  const rec: PlannedBundleFile = { path: file.path, plugin: planned.plugin.name };
+function withPlugin(file: BundleFile, plugin: string): BundleFile & { plugin: string } {
+  const rec: BundleFile & { plugin: string } = { path: file.path, plugin };
   if (file.kind !== undefined) rec.kind = file.kind;
-  if (typeof file.content === 'function') lazyContent(rec, file.content, planned, stage);
-  else if (file.content !== undefined) rec.content = file.content;
+  if (file.content !== undefined) rec.content = file.content;
   if (file.copyFrom !== undefined) rec.copyFrom = file.copyFrom;
   if (file.mode !== undefined) rec.mode = file.mode;
   if (file.uid !== undefined) rec.uid = file.uid;
   if (file.gid !== undefined) rec.gid = file.gid;
   if (file.secret !== undefined) rec.secret = file.secret;
   return rec;
-}
-
-/**
- * `rec.content` as a getter that calls `make` on first read and keeps its text; an error or a result that is not
- * text is the plugin's, named with its stage and preset chain.
- */
-function lazyContent(rec: PlannedBundleFile, make: () => string, planned: PlannedPlugin, stage: string): void {
-  let text: string | undefined;
-  Object.defineProperty(rec, 'content', {
-    enumerable: true,
-    configurable: true,
-    get(): string {
-      if (text !== undefined) return text;
-      const info = { plugin: planned.plugin.name, stage, presetChain: planned.presetChain };
-      let made: unknown;
-      try {
-        made = make();
-      } catch (err) {
-        throw new CtnrError('PLUGIN_FAILED', `bundle file ${JSON.stringify(rec.path)}: its content function threw: ${(err as Error)?.message ?? String(err)}`, { ...info, cause: err });
-      }
-      if (typeof made !== 'string') throw new CtnrError('PLUGIN_FAILED', `bundle file ${JSON.stringify(rec.path)}: its content function returned ${typeof made}, not text`, info);
-      return (text = made);
-    },
-  });
 }
 
 /** Run one validator; its violations, or a promise of them only when its validate() returned a promise. */

@@ -217,12 +217,8 @@ export interface BundleFile {
   path: string;
   /** `file` (default) with `content` or `copyFrom`, or `directory`. */
   kind?: 'file' | 'directory';
-  /**
-   * Text content, or a function that makes it: called at most once, when the content is first read (the bundle
-   * writer reads it; `ctnr spec` never does), so a file whose text costs something to build costs nothing there.
-   * It must return a string and use only what `apply` gave it (the spec may have changed since).
-   */
-  content?: string | (() => string);
+  /** Text content. */
+  content?: string;
   /** Copy the bytes of this host file at bundle time (never bind-mounted). */
   copyFrom?: string;
   /** Default 0o644 for files, 0o755 for directories. */
@@ -232,9 +228,6 @@ export interface BundleFile {
   /** Content is secret: never printed, traced or logged. */
   secret?: boolean;
 }
-
-/** A bundle file as the engine returns it (`Result.files`): its content is text, made on first read if it was a function. */
-export type PlannedBundleFile = Omit<BundleFile, 'content'> & { content?: string; plugin: string };
 
 /**
  * What `apply` may return: ops alone, or ops plus bundle files, plus host directories the bundle writer must

@@ -120,38 +120,6 @@ describe('trace', () => {
     expect(err.code).toBe('OP_INVALID');
     expect(err.message).toMatch(msg);
   });
-
-  it('refuses bundle file content that is neither text nor a function', async () => {
-    const err = await runError(stagePlugin('acme:files', () => ({ files: [{ path: 'f', content: 42 as unknown as string }] })));
-    expect(err.code).toBe('OP_INVALID');
-    expect(err.message).toMatch(/bundle file "f": content must be text/);
-  });
-
-  it('makes function content only when it is read, once', async () => {
-    let calls = 0;
-    const result = await engineWith(stagePlugin('acme:files', () => ({ files: [{ path: 'f', content: () => `made ${++calls}` }] }))).run(input, TEST_ENV);
-    expect(calls).toBe(0);
-    expect(result.files[0]!.content).toBe('made 1');
-    expect(result.files[0]!.content).toBe('made 1');
-    expect(calls).toBe(1);
-    expect(result.files).toEqual([{ path: 'f', plugin: 'acme:files', content: 'made 1' }]);
-  });
-
-  it.each([
-    { what: 'throws', make: () => { throw new Error('no disk'); }, msg: /bundle file "f": its content function threw: no disk/ },
-    { what: 'returns no text', make: () => 7, msg: /bundle file "f": its content function returned number, not text/ },
-  ])('names the plugin when function content $what', async ({ make, msg }) => {
-    const result = await engineWith(stagePlugin('acme:files', () => ({ files: [{ path: 'f', content: make as () => string }] }))).run(input, TEST_ENV);
-    let err: unknown;
-    try {
-      void result.files[0]!.content;
-    } catch (e) {
-      err = e;
-    }
-    expect(isCtnrError(err)).toBe(true);
-    expect(err).toMatchObject({ code: 'PLUGIN_FAILED', plugin: 'acme:files', stage: 'process', presetChain: ['test'] });
-    expect((err as Error).message).toMatch(msg);
-  });
 });
 
 describe('base spec', () => {
