@@ -11,12 +11,17 @@ export const ALL_CAPABILITIES: readonly string[] = Object.freeze([
 
 const KNOWN = new Set(ALL_CAPABILITIES);
 
+/** Names already normalised (services spell the same few capabilities; bounded). */
+const normalised = new Map<string, string | undefined>();
+
 /** `net_admin`, `NET_ADMIN`, `cap_net_admin` → `CAP_NET_ADMIN`; `all` → `ALL`; unknown → undefined. */
 export function normaliseCapability(name: string): string | undefined {
+  if (normalised.has(name)) return normalised.get(name);
   const upper = name.trim().toUpperCase();
-  if (upper === 'ALL') return 'ALL';
-  const full = upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
-  return KNOWN.has(full) ? full : undefined;
+  const full = upper === 'ALL' ? 'ALL' : upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
+  const known = full === 'ALL' || KNOWN.has(full) ? full : undefined;
+  if (normalised.size < 1024) normalised.set(name, known);
+  return known;
 }
 
 /** Parse a hex capability mask from /proc/<pid>/status (CapBnd) into names. */
