@@ -117,6 +117,8 @@ export function createEngine(options: EngineOptions): Engine {
   // stage's result. They are called only when something tapped them, so the per-service path pays nothing.
   const hooks: Record<string, AsyncSeriesHook<[StageEvent]>> = Object.create(null);
   for (const stage of plan.stages) hooks[stage.name] = new AsyncSeriesHook<[StageEvent]>(['event']);
+  const stages = plan.stages;
+  const stageHooks = stages.map((stage) => hooks[stage.name]!);
 
   return {
     plan,
@@ -140,13 +142,16 @@ export function createEngine(options: EngineOptions): Engine {
       };
       state.ctx = createContext(state, state.current);
       // The compiled plan: a flat walk over the planned plugins. apply() may return ops or a promise of them;
-      // only a thenable is awaited, so synchronous plugins cost one call each and no promise.
-      for (const stage of plan.stages) {
-        for (const planned of stage.plugins) {
-          const pending = runMutator(state, stage.name, planned, strict, timeoutMs);
+      // only a thenable is awaited, so synchronous plugins cost one call each and no promise. Indexed loops: in
+      // this async function a for-of over the arrays paid for the iterator protocol on every plugin.
+      for (let s = 0; s < stages.length; s++) {
+        const stage = stages[s]!;
+        const mutators = stage.plugins;
+        for (let i = 0; i < mutators.length; i++) {
+          const pending = runMutator(state, stage.name, mutators[i]!, strict, timeoutMs);
           if (pending !== undefined) await pending;
         }
-        const hook = hooks[stage.name]!;
+        const hook = stageHooks[s]!;
         if (hook.taps.length > 0) {
           // Its own views: a hook that tries to write gets a TypeError, and no plugin is blamed for it.
           const views = createViews(() => {});
