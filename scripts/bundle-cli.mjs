@@ -215,8 +215,13 @@ await build({
 // The third line of that file holds the V8 flags the snapshot was built with: V8 refuses a snapshot under other
 // flags, so the script passes the same ones. No Sparkplug: a create runs for some 40 ms, and compiling its hot
 // functions to baseline code cost about 6 ms of them (and the warm-up's baseline code made the snapshot bigger).
+// No rehashing: by default V8 gives every process a new hash seed, and a process started from a snapshot then
+// derives that seed's secrets and rehashes every string and hash table the snapshot holds (node's and ours)
+// before any code runs — some 7-9 ms of each create here. With --no-rehash-snapshot the seed is the one drawn at
+// random when the snapshot was built: a create keeps V8's seeded hashing, with one seed per build instead of one
+// per process.
 const blob = 'dist/ctnr-runtime.blob';
-const SNAPSHOT_V8_FLAGS = ['--no-sparkplug'];
+const SNAPSHOT_V8_FLAGS = ['--no-sparkplug', '--no-rehash-snapshot'];
 rmSync(blob, { force: true });
 rmSync(`${blob}.node`, { force: true });
 await build({

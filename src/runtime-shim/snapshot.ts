@@ -13,7 +13,7 @@ import { warmUp } from './warm.js';
 
 /**
  * The entry of dist/ctnr-runtime.blob, a V8 startup snapshot `npm run build` makes for the node that built it
- * (scripts/bundle-cli.mjs). bin/ctnr-runtime.sh starts `node --no-sparkplug --snapshot-blob dist/ctnr-runtime.blob -- ARGS…`
+ * (scripts/bundle-cli.mjs). bin/ctnr-runtime.sh starts `node --no-sparkplug --no-rehash-snapshot --snapshot-blob dist/ctnr-runtime.blob -- ARGS…`
  * for a JSON, YAML or .mjs config when that node is the one it was built with: node then skips loading ~40
  * modules. An .mjs config loads through require(esm); .js and .ts configs need jiti and take the ordinary path.
  * Nothing at module level may read the machine or the process: it would be frozen into the snapshot.
