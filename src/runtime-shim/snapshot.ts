@@ -19,6 +19,11 @@ import { warmUp } from './warm.js';
  * Nothing at module level may read the machine or the process: it would be frozen into the snapshot.
  */
 startupSnapshot.setDeserializeMainFunction(async () => {
+  // bin/ctnr-runtime.sh set glibc's tunables for this process alone (malloc in huge pages): glibc has read them.
+  if (process.env.CTNR_RUNTIME_TUNABLES) {
+    delete process.env.GLIBC_TUNABLES;
+    delete process.env.CTNR_RUNTIME_TUNABLES;
+  }
   const self = process.env.CTNR_RUNTIME_SELF ? [process.env.CTNR_RUNTIME_SELF] : [];
   const code = await main(process.argv.slice(1), self);
   // Started by bin/ctnr-runtime.sh (the runtime named on the handover descriptor, the normal way), nothing is left
