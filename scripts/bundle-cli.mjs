@@ -15,7 +15,7 @@
 // almost nothing.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -238,12 +238,93 @@ await build({
   plugins: [zodEnglishOnly],
   logLevel: 'error',
 });
-const snap = spawnSync(process.execPath, [...SNAPSHOT_V8_FLAGS, '--snapshot-blob', blob, '--build-snapshot', 'dist/runtime/snapshot.cjs'], { encoding: 'utf8' });
+const builtinsFile = `${blob}.builtins`;
+rmSync(builtinsFile, { force: true });
+const snap = spawnSync(process.execPath, [...SNAPSHOT_V8_FLAGS, '--snapshot-blob', blob, '--build-snapshot', 'dist/runtime/snapshot.cjs'], {
+  encoding: 'utf8',
+  env: { ...process.env, CTNR_SNAPSHOT_BUILTINS: builtinsFile },
+});
 if (snap.status === 0) {
+  pruneCodeCache(blob, builtinsFile);
   writeFileSync(`${blob}.node`, `${realpathSync(process.execPath)}\n${process.version}\n${SNAPSHOT_V8_FLAGS.join(' ')}\n`);
 } else {
   rmSync(blob, { force: true });
   console.warn(`ctnr-runtime: no startup snapshot (it only makes create faster): ${(snap.stderr || snap.error?.message || '').split('\n').find((l) => l.trim()) ?? 'node --build-snapshot failed'}`);
+}
+
+/**
+ * Node puts into every snapshot blob the code cache of all its own modules (2.6 MB of ctnr-runtime's 6 MB; node 20),
+ * and each start reads the whole blob and copies it twice before V8 starts: about 1.5 ms per MB here. The modules
+ * the snapshot's heap already holds (the snapshot entry wrote their names to `builtinsFile` while it was built)
+ * are never compiled again, so their entries are dropped; the others (node's ES module loader, which an .mjs
+ * config starts, and whatever a config imports) keep theirs. The code cache is the blob's last section (node's
+ * SnapshotData: magic, metadata, V8's startup data, isolate and environment data, then a vector of {id, bytes});
+ * it is found by parsing it so that it ends exactly at the end of the file. Anything unexpected leaves the blob as
+ * node wrote it, as does a pruned blob that does not start.
+ */
+function pruneCodeCache(blobFile, builtinsFile) {
+  const keep = (why) => console.warn(`ctnr-runtime: the snapshot keeps its full code cache (${why})`);
+  let loaded;
+  try {
+    loaded = new Set(readFileSync(builtinsFile, 'utf8').split('\n').filter(Boolean));
+  } catch (err) {
+    return keep(`no list of the modules it holds: ${err.message}`);
+  } finally {
+    rmSync(builtinsFile, { force: true });
+  }
+  const b = readFileSync(blobFile);
+  const u64 = (o) => (o + 8 <= b.length ? Number(b.readBigUInt64LE(o)) : NaN);
+  // The header: magic, type, node version, arch and platform (length-prefixed), V8's cache tag and flags, then
+  // V8's startup data (int32 size and bytes).
+  if (b.length < 16 || b.readUInt32LE(0) !== 0x0143da19) return keep('not the blob layout this build knows');
+  let o = 5;
+  for (let i = 0; i < 3; i++) o += 8 + u64(o);
+  o += 8;
+  if (!(o + 4 <= b.length)) return keep('not the blob layout this build knows');
+  o += 4 + b.readInt32LE(o);
+  /** The entries of a code cache vector starting at `at`, if one starts there and ends at the end of the blob. */
+  const parse = (at) => {
+    const count = u64(at);
+    if (!(count > 0 && count < 10000)) return undefined;
+    const entries = [];
+    let p = at + 8;
+    for (let i = 0; i < count; i++) {
+      const idLength = u64(p);
+      if (!(idLength > 0 && idLength < 256 && p + 8 + idLength <= b.length)) return undefined;
+      const id = b.toString('latin1', p + 8, p + 8 + idLength);
+      if (!/^[a-z0-9_./-]+$/i.test(id)) return undefined;
+      const size = u64(p + 8 + idLength);
+      const end = p + 16 + idLength + size;
+      if (!(end <= b.length)) return undefined;
+      entries.push({ id, bytes: b.subarray(p, end) });
+      p = end;
+    }
+    return p === b.length ? entries : undefined;
+  };
+  let start;
+  let entries;
+  for (let at = o; at < Math.min(b.length, o + (1 << 20)) && !entries; at++) {
+    entries = parse(at);
+    if (entries) start = at;
+  }
+  if (!entries) return keep('no code cache section found');
+  if (!entries.some((e) => loaded.has(e.id))) return keep('none of its modules are in the code cache');
+  const kept = entries.filter((e) => !loaded.has(e.id));
+  const count = Buffer.alloc(8);
+  count.writeBigUInt64LE(BigInt(kept.length));
+  const pruned = Buffer.concat([b.subarray(0, start), count, ...kept.map((e) => e.bytes)]);
+  writeFileSync(`${blobFile}.pruned`, pruned);
+  // The pruned blob must start: main() then fails closed on a config file that does not exist.
+  const missing = path.resolve('dist/runtime/no-such-runtime-config.json');
+  const check = spawnSync(process.execPath, [...SNAPSHOT_V8_FLAGS, '--snapshot-blob', `${blobFile}.pruned`, '--', 'state', 'x'], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', CTNR_RUNTIME_CONFIG: missing },
+  });
+  if (check.status !== 1 || !check.stderr.includes(missing)) {
+    rmSync(`${blobFile}.pruned`, { force: true });
+    return keep(`the pruned blob did not start: ${(check.stderr || check.error?.message || '').split('\n')[0]}`);
+  }
+  renameSync(`${blobFile}.pruned`, blobFile);
 }
 
 /** `checkConverters()` of src/compose/fast-service.ts, run on a bundle of that module made for the purpose. */
