@@ -20,7 +20,8 @@ import { warmUp } from './warm.js';
  * Nothing at module level may read the machine or the process: it would be frozen into the snapshot.
  */
 startupSnapshot.setDeserializeMainFunction(async () => {
-  // bin/ctnr-runtime.sh set glibc's tunables for this process alone (malloc in huge pages): glibc has read them.
+  // bin/ctnr-runtime.sh set glibc's tunables for this process alone (malloc's large buffers from its heap, in huge
+  // pages): glibc read them when the process started.
   if (process.env.CTNR_RUNTIME_TUNABLES) {
     delete process.env.GLIBC_TUNABLES;
     delete process.env.CTNR_RUNTIME_TUNABLES;
