@@ -234,6 +234,34 @@ describe.skipIf(!hasSnapshot)('the startup snapshot (JSON, YAML and .mjs configs
     expect(refused.stderr).toMatch(/^ctnr: policy baseline: privileged: privileged containers are not allowed \(\/sys is mounted writable at \/mounts\/0\/options\)\nctnr: policy baseline: procMount:/);
   });
 
+  it("create from the snapshot: the config and the runtime see the caller's environment (the malloc tunables were node's alone)", async () => {
+    // A runtime that writes down its environment, and a config module that writes down the one it was loaded in.
+    const envRuntime = path.join(dir, 'env-runtime');
+    writeFileSync(envRuntime, `#!/bin/sh\nenv > '${report}.runtime-env'\n`);
+    chmodSync(envRuntime, 0o755);
+    const seen = path.join(dir, 'config-env.json');
+    const cfg = config('env.mjs', `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(seen)}, JSON.stringify(process.env));\nexport default { runtime: ${JSON.stringify(envRuntime)} };`);
+    const bundle = path.join(dir, 'bundle-env');
+    mkdirSync(bundle, { recursive: true });
+    writeFileSync(path.join(bundle, 'config.json'), JSON.stringify({ ociVersion: '1.0.2', process: { user: { uid: 0, gid: 0 }, cwd: '/', args: ['sh'] }, root: { path: 'rootfs' } }));
+    const tunables = (env: Record<string, string>) => Object.keys(env).filter((k) => k.startsWith('GLIBC_') || k === 'CTNR_RUNTIME_TUNABLES');
+    const runtimeEnv = () => Object.fromEntries(readFileSync(`${report}.runtime-env`, 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+
+    const plain = await shim(['create', '--bundle', bundle, 'c10'], { CTNR_RUNTIME_CONFIG: cfg, CTNR_RUNTIME_DEBUG: '1' });
+    expect(plain.stderr).toBe(`ctnr-runtime: config ${cfg}: node from the startup snapshot\n`);
+    expect(plain.status).toBe(0);
+    expect(tunables(JSON.parse(readFileSync(seen, 'utf8')))).toEqual([]);
+    expect(tunables(runtimeEnv())).toEqual([]);
+
+    // the caller's own tunables: node runs with them, and they are passed on unchanged
+    const own = await shim(['create', '--bundle', bundle, 'c10'], { CTNR_RUNTIME_CONFIG: cfg, GLIBC_TUNABLES: 'glibc.malloc.check=0' });
+    expect(own.status).toBe(0);
+    expect(JSON.parse(readFileSync(seen, 'utf8')).GLIBC_TUNABLES).toBe('glibc.malloc.check=0');
+    expect(tunables(JSON.parse(readFileSync(seen, 'utf8')))).toEqual(['GLIBC_TUNABLES']);
+    expect(runtimeEnv().GLIBC_TUNABLES).toBe('glibc.malloc.check=0');
+    expect(tunables(runtimeEnv())).toEqual(['GLIBC_TUNABLES']);
+  });
+
   it('a snapshot built by another node is not used', async () => {
     // a copy of the package whose snapshot names another node binary
     const pkg = path.join(dir, 'pkg');
