@@ -212,16 +212,13 @@ await build({
 // (a snapshot entry may require only node's own modules), run by `node --build-snapshot`. It fits only the node
 // that built it, so beside it goes that node's path: bin/ctnr-runtime.sh uses the snapshot when the node it
 // runs is that file (test -ef) and older than the snapshot. Without a snapshot (an older node, a failed build) ctnr-runtime takes the ordinary path.
-// The third line of that file holds the V8 flags the snapshot was built with: V8 refuses a snapshot under other
-// flags, so the script passes the same ones. No Sparkplug: a create runs for some 40 ms, and compiling its hot
-// functions to baseline code cost about 6 ms of them (and the warm-up's baseline code made the snapshot bigger).
-// No rehashing: by default V8 gives every process a new hash seed, and a process started from a snapshot then
-// derives that seed's secrets and rehashes every string and hash table the snapshot holds (node's and ours)
-// before any code runs — some 7-9 ms of each create here. With --no-rehash-snapshot the seed is the one drawn at
-// random when the snapshot was built: a create keeps V8's seeded hashing, with one seed per build instead of one
-// per process.
+// The third line of that file holds the V8 flags the snapshot runs with: node refuses a snapshot under V8 flags
+// other than those in its header, so the script passes them. No Sparkplug: a create runs for some 40 ms, and
+// compiling its hot functions to baseline code cost about 6 ms of them (and the warm-up's baseline code made the
+// snapshot bigger). No rehashing (finishBlob): a create keeps the hash seed drawn when the snapshot was built.
 const blob = 'dist/ctnr-runtime.blob';
-const SNAPSHOT_V8_FLAGS = ['--no-sparkplug', '--no-rehash-snapshot'];
+const SNAPSHOT_V8_FLAGS = ['--no-sparkplug'];
+const RUN_ONLY_V8_FLAGS = ['--no-rehash-snapshot'];
 rmSync(blob, { force: true });
 rmSync(`${blob}.node`, { force: true });
 await build({
@@ -245,43 +242,75 @@ const snap = spawnSync(process.execPath, [...SNAPSHOT_V8_FLAGS, '--snapshot-blob
   env: { ...process.env, CTNR_SNAPSHOT_BUILTINS: builtinsFile },
 });
 if (snap.status === 0) {
-  pruneCodeCache(blob, builtinsFile);
-  writeFileSync(`${blob}.node`, `${realpathSync(process.execPath)}\n${process.version}\n${SNAPSHOT_V8_FLAGS.join(' ')}\n`);
+  const flags = finishBlob(blob, builtinsFile);
+  writeFileSync(`${blob}.node`, `${realpathSync(process.execPath)}\n${process.version}\n${flags.join(' ')}\n`);
 } else {
   rmSync(blob, { force: true });
   console.warn(`ctnr-runtime: no startup snapshot (it only makes create faster): ${(snap.stderr || snap.error?.message || '').split('\n').find((l) => l.trim()) ?? 'node --build-snapshot failed'}`);
 }
 
 /**
- * Node puts into every snapshot blob the code cache of all its own modules (2.6 MB of ctnr-runtime's 6 MB; node 20),
- * and each start reads the whole blob and copies it twice before V8 starts: about 1.5 ms per MB here. The modules
- * the snapshot's heap already holds (the snapshot entry wrote their names to `builtinsFile` while it was built)
- * are never compiled again, so their entries are dropped; the others (node's ES module loader, which an .mjs
- * config starts, and whatever a config imports) keep theirs. The code cache is the blob's last section (node's
- * SnapshotData: magic, metadata, V8's startup data, isolate and environment data, then a vector of {id, bytes});
- * it is found by parsing it so that it ends exactly at the end of the file. Anything unexpected leaves the blob as
- * node wrote it, as does a pruned blob that does not start.
+ * Two changes to the blob node wrote, each made only when the blob has the layout this build knows (node 20's
+ * SnapshotData: magic, metadata — node's version, arch and platform, length-prefixed, then V8's cache tag and
+ * flags —, V8's startup data, isolate and environment data, then the code cache, a vector of {id, bytes}), and
+ * kept only when the result starts (main() then fails closed on a config file that does not exist). Returns the
+ * V8 flags the blob runs with.
+ *
+ * - No rehashing. By default every process draws a new hash seed, and one started from a snapshot then derives
+ *   that seed's secrets and rehashes every string and hash table the snapshot holds, node's and ours, before any
+ *   code runs: 7-9 ms of each create here. V8's --no-rehash-snapshot skips that and keeps the seed in the snapshot;
+ *   it only decides what a process does when it starts from one, and changes nothing in what is serialized. But
+ *   node refuses a snapshot whose V8 flags differ from the process's (the cache tag in the header, a hash of V8's
+ *   version and flags). So the builder runs with rehashing, as any node process — it draws a random seed of its
+ *   own, which the snapshot keeps —, and the header gets the tag node computes under the run flags. (A builder run
+ *   with --no-rehash-snapshot would keep the seed baked into the node binary: the same in every copy of it.) A
+ *   create keeps V8's seeded hashing, with one seed per build instead of one per process.
+ * - The code cache of node's modules the heap already holds. Node puts the code cache of all its own modules into
+ *   every snapshot blob (2.6 MB of ctnr-runtime's 6 MB; node 20), and each start reads the whole blob and copies
+ *   it before V8 starts. The modules the snapshot holds (the snapshot entry wrote their names to `builtinsFile`
+ *   while it was built) are never compiled again: their entries are dropped. The others (node's ES module loader,
+ *   which an .mjs config starts, and whatever a config imports) keep theirs. The code cache is found by parsing it
+ *   so that it ends exactly at the end of the file.
  */
-function pruneCodeCache(blobFile, builtinsFile) {
-  const keep = (why) => console.warn(`ctnr-runtime: the snapshot keeps its full code cache (${why})`);
+function finishBlob(blobFile, builtinsFile) {
+  const warn = (what, why) => console.warn(`ctnr-runtime: the snapshot ${what} (${why})`);
   let loaded;
   try {
     loaded = new Set(readFileSync(builtinsFile, 'utf8').split('\n').filter(Boolean));
   } catch (err) {
-    return keep(`no list of the modules it holds: ${err.message}`);
+    warn('keeps its full code cache', `no list of the modules it holds: ${err.message}`);
   } finally {
     rmSync(builtinsFile, { force: true });
   }
   const b = readFileSync(blobFile);
   const u64 = (o) => (o + 8 <= b.length ? Number(b.readBigUInt64LE(o)) : NaN);
-  // The header: magic, type, node version, arch and platform (length-prefixed), V8's cache tag and flags, then
-  // V8's startup data (int32 size and bytes).
-  if (b.length < 16 || b.readUInt32LE(0) !== 0x0143da19) return keep('not the blob layout this build knows');
+  if (b.length < 16 || b.readUInt32LE(0) !== 0x0143da19) {
+    warn('is used as node wrote it', 'not the blob layout this build knows');
+    return SNAPSHOT_V8_FLAGS;
+  }
   let o = 5;
-  for (let i = 0; i < 3; i++) o += 8 + u64(o);
+  for (let i = 0; i < 3 && o < b.length; i++) o += 8 + u64(o);
+  const tagAt = o;
   o += 8;
-  if (!(o + 4 <= b.length)) return keep('not the blob layout this build knows');
+  if (!(o + 4 <= b.length)) {
+    warn('is used as node wrote it', 'not the blob layout this build knows');
+    return SNAPSHOT_V8_FLAGS;
+  }
   o += 4 + b.readInt32LE(o);
+  let out = b;
+  let flags = SNAPSHOT_V8_FLAGS;
+
+  const tag = (f) => Number(spawnSync(process.execPath, [...f, '-p', 'require("node:v8").cachedDataVersionTag()'], { encoding: 'utf8' }).stdout.trim());
+  const runFlags = [...SNAPSHOT_V8_FLAGS, ...RUN_ONLY_V8_FLAGS];
+  const [builtTag, runTag] = [tag(SNAPSHOT_V8_FLAGS), tag(runFlags)];
+  if (Number.isSafeInteger(builtTag) && Number.isSafeInteger(runTag) && b.readUInt32LE(tagAt) === builtTag) {
+    out = Buffer.from(b);
+    out.writeUInt32LE(runTag, tagAt);
+    flags = runFlags;
+  } else {
+    warn('rehashes when it starts', 'its header does not hold the tag this build expects');
+  }
+
   /** The entries of a code cache vector starting at `at`, if one starts there and ends at the end of the blob. */
   const parse = (at) => {
     const count = u64(at);
@@ -301,30 +330,38 @@ function pruneCodeCache(blobFile, builtinsFile) {
     }
     return p === b.length ? entries : undefined;
   };
-  let start;
-  let entries;
-  for (let at = o; at < Math.min(b.length, o + (1 << 20)) && !entries; at++) {
-    entries = parse(at);
-    if (entries) start = at;
+  if (loaded) {
+    let start;
+    let entries;
+    for (let at = o; at < Math.min(b.length, o + (1 << 20)) && !entries; at++) {
+      entries = parse(at);
+      if (entries) start = at;
+    }
+    if (!entries) warn('keeps its full code cache', 'no code cache section found');
+    else if (!entries.some((e) => loaded.has(e.id))) warn('keeps its full code cache', 'none of its modules are in it');
+    else {
+      const kept = entries.filter((e) => !loaded.has(e.id));
+      const count = Buffer.alloc(8);
+      count.writeBigUInt64LE(BigInt(kept.length));
+      out = Buffer.concat([out.subarray(0, start), count, ...kept.map((e) => e.bytes)]);
+    }
   }
-  if (!entries) return keep('no code cache section found');
-  if (!entries.some((e) => loaded.has(e.id))) return keep('none of its modules are in the code cache');
-  const kept = entries.filter((e) => !loaded.has(e.id));
-  const count = Buffer.alloc(8);
-  count.writeBigUInt64LE(BigInt(kept.length));
-  const pruned = Buffer.concat([b.subarray(0, start), count, ...kept.map((e) => e.bytes)]);
-  writeFileSync(`${blobFile}.pruned`, pruned);
-  // The pruned blob must start: main() then fails closed on a config file that does not exist.
+  if (out === b) return flags;
+
+  const candidate = `${blobFile}.new`;
+  writeFileSync(candidate, out);
   const missing = path.resolve('dist/runtime/no-such-runtime-config.json');
-  const check = spawnSync(process.execPath, [...SNAPSHOT_V8_FLAGS, '--snapshot-blob', `${blobFile}.pruned`, '--', 'state', 'x'], {
+  const check = spawnSync(process.execPath, [...flags, '--snapshot-blob', candidate, '--', 'state', 'x'], {
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', CTNR_RUNTIME_CONFIG: missing },
   });
   if (check.status !== 1 || !check.stderr.includes(missing)) {
-    rmSync(`${blobFile}.pruned`, { force: true });
-    return keep(`the pruned blob did not start: ${(check.stderr || check.error?.message || '').split('\n')[0]}`);
+    rmSync(candidate, { force: true });
+    warn('is used as node wrote it', `the changed blob did not start: ${(check.stderr || check.error?.message || '').split('\n')[0]}`);
+    return SNAPSHOT_V8_FLAGS;
   }
-  renameSync(`${blobFile}.pruned`, blobFile);
+  renameSync(candidate, blobFile);
+  return flags;
 }
 
 /** `checkConverters()` of src/compose/fast-service.ts, run on a bundle of that module made for the purpose. */
