@@ -139,7 +139,7 @@ if [ -n "$ctnr_snapshot" ]; then
     # cache) before V8 starts: page faults on fresh memory were a fifth of its CPU. glibc's malloc takes those
     # buffers from its heap instead of a new mapping each (mmap_threshold: 32 MB, the most it accepts), so a
     # freed one is reused, and asks for transparent huge pages for it (hugetlb=1, where the kernel gives them):
-    # 4500 page faults become 2800, some 8-12 ms of CPU here. Only in this subshell, never over the caller's own
+    # 5500 page faults become 2900, some 10 ms of CPU here. Only in this subshell, never over the caller's own
     # tunables; node takes both variables out of its environment before anything else runs
     # (src/runtime-shim/snapshot.ts), so the pipeline sees the environment as given.
     case $ctnr_cmd in
