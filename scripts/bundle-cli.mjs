@@ -235,14 +235,9 @@ await build({
   plugins: [zodEnglishOnly],
   logLevel: 'error',
 });
-const builtinsFile = `${blob}.builtins`;
-rmSync(builtinsFile, { force: true });
-const snap = spawnSync(process.execPath, [...SNAPSHOT_V8_FLAGS, '--snapshot-blob', blob, '--build-snapshot', 'dist/runtime/snapshot.cjs'], {
-  encoding: 'utf8',
-  env: { ...process.env, CTNR_SNAPSHOT_BUILTINS: builtinsFile },
-});
+const snap = spawnSync(process.execPath, [...SNAPSHOT_V8_FLAGS, '--snapshot-blob', blob, '--build-snapshot', 'dist/runtime/snapshot.cjs'], { encoding: 'utf8' });
 if (snap.status === 0) {
-  const flags = finishBlob(blob, builtinsFile);
+  const flags = finishBlob(blob);
   writeFileSync(`${blob}.node`, `${realpathSync(process.execPath)}\n${process.version}\n${flags.join(' ')}\n`);
 } else {
   rmSync(blob, { force: true });
@@ -250,118 +245,82 @@ if (snap.status === 0) {
 }
 
 /**
- * Two changes to the blob node wrote, each made only when the blob has the layout this build knows (node 20's
- * SnapshotData: magic, metadata — node's version, arch and platform, length-prefixed, then V8's cache tag and
- * flags —, V8's startup data, isolate and environment data, then the code cache, a vector of {id, bytes}), and
- * kept only when the result starts (main() then fails closed on a config file that does not exist). Returns the
- * V8 flags the blob runs with.
+ * No rehashing. By default every process draws a new hash seed, and one started from a snapshot then derives that
+ * seed's secrets and rehashes every string and hash table the snapshot holds, node's and ours, before any code
+ * runs: 7-9 ms of each create here. V8's --no-rehash-snapshot skips that and keeps the seed in the snapshot; it
+ * only decides what a process does when it starts from one, and changes nothing in what is serialized. But node
+ * refuses a snapshot whose V8 flags differ from the process's (the cache tag in the blob's header: a hash of V8's
+ * version and flags). So the builder runs with rehashing, as any node process — it draws a random seed of its own,
+ * which the snapshot keeps (a builder run with --no-rehash-snapshot would keep the seed baked into the node binary,
+ * the same in every copy of it) — and the header gets the tag node computes under the run flags. A create keeps
+ * V8's seeded hashing, with one seed per build instead of one per process.
  *
- * - No rehashing. By default every process draws a new hash seed, and one started from a snapshot then derives
- *   that seed's secrets and rehashes every string and hash table the snapshot holds, node's and ours, before any
- *   code runs: 7-9 ms of each create here. V8's --no-rehash-snapshot skips that and keeps the seed in the snapshot;
- *   it only decides what a process does when it starts from one, and changes nothing in what is serialized. But
- *   node refuses a snapshot whose V8 flags differ from the process's (the cache tag in the header, a hash of V8's
- *   version and flags). So the builder runs with rehashing, as any node process — it draws a random seed of its
- *   own, which the snapshot keeps —, and the header gets the tag node computes under the run flags. (A builder run
- *   with --no-rehash-snapshot would keep the seed baked into the node binary: the same in every copy of it.) A
- *   create keeps V8's seeded hashing, with one seed per build instead of one per process.
- * - The code cache of node's modules the heap already holds. Node puts the code cache of all its own modules into
- *   every snapshot blob (2.6 MB of ctnr-runtime's 6 MB; node 20), and each start reads the whole blob and copies
- *   it before V8 starts. The modules the snapshot holds (the snapshot entry wrote their names to `builtinsFile`
- *   while it was built) are never compiled again: their entries are dropped. The others (node's ES module loader,
- *   which an .mjs config starts, and whatever a config imports) keep theirs. The code cache is found by parsing it
- *   so that it ends exactly at the end of the file.
+ * The blob's last part, the code cache of node's own modules (2.6 MB of 6; node 20), goes too: V8 checks a code
+ * cache against the flags it was made under, and rejects all of it under the run flags (the modules the snapshot
+ * holds are never compiled again anyway; the few a create may compile, such as the ES module loader an .mjs config
+ * starts, compile from source). Every create reads and copies the whole blob before V8 starts.
+ *
+ * Both changes are made only in the layout this build knows (node 20's SnapshotData: magic, metadata — node's
+ * version, arch and platform, length-prefixed, then V8's cache tag and flags —, V8's startup data, isolate and
+ * environment data, then the code cache, a vector of {id, bytes}, found by parsing it to the end of the file), and
+ * kept only when the result starts (main() then fails closed on a config file that does not exist). Otherwise the
+ * blob stays as node wrote it, run with the flags it was built with. Returns the V8 flags the blob runs with.
  */
-function finishBlob(blobFile, builtinsFile) {
-  const warn = (what, why) => console.warn(`ctnr-runtime: the snapshot ${what} (${why})`);
-  let loaded;
-  try {
-    loaded = new Set(readFileSync(builtinsFile, 'utf8').split('\n').filter(Boolean));
-  } catch (err) {
-    warn('keeps its full code cache', `no list of the modules it holds: ${err.message}`);
-  } finally {
-    rmSync(builtinsFile, { force: true });
-  }
+function finishBlob(blobFile) {
+  const asBuilt = (why) => {
+    console.warn(`ctnr-runtime: the snapshot rehashes when it starts (${why})`);
+    return SNAPSHOT_V8_FLAGS;
+  };
   const b = readFileSync(blobFile);
   const u64 = (o) => (o + 8 <= b.length ? Number(b.readBigUInt64LE(o)) : NaN);
-  if (b.length < 16 || b.readUInt32LE(0) !== 0x0143da19) {
-    warn('is used as node wrote it', 'not the blob layout this build knows');
-    return SNAPSHOT_V8_FLAGS;
-  }
+  if (b.length < 16 || b.readUInt32LE(0) !== 0x0143da19) return asBuilt('not the blob layout this build knows');
   let o = 5;
   for (let i = 0; i < 3 && o < b.length; i++) o += 8 + u64(o);
   const tagAt = o;
   o += 8;
-  if (!(o + 4 <= b.length)) {
-    warn('is used as node wrote it', 'not the blob layout this build knows');
-    return SNAPSHOT_V8_FLAGS;
-  }
+  if (!(o + 4 <= b.length)) return asBuilt('not the blob layout this build knows');
   o += 4 + b.readInt32LE(o);
-  let out = b;
-  let flags = SNAPSHOT_V8_FLAGS;
 
   const tag = (f) => Number(spawnSync(process.execPath, [...f, '-p', 'require("node:v8").cachedDataVersionTag()'], { encoding: 'utf8' }).stdout.trim());
   const runFlags = [...SNAPSHOT_V8_FLAGS, ...RUN_ONLY_V8_FLAGS];
   const [builtTag, runTag] = [tag(SNAPSHOT_V8_FLAGS), tag(runFlags)];
-  if (Number.isSafeInteger(builtTag) && Number.isSafeInteger(runTag) && b.readUInt32LE(tagAt) === builtTag) {
-    out = Buffer.from(b);
-    out.writeUInt32LE(runTag, tagAt);
-    flags = runFlags;
-  } else {
-    warn('rehashes when it starts', 'its header does not hold the tag this build expects');
+  if (!(Number.isSafeInteger(builtTag) && Number.isSafeInteger(runTag) && b.readUInt32LE(tagAt) === builtTag)) {
+    return asBuilt('its header does not hold the tag this build expects');
   }
 
-  /** The entries of a code cache vector starting at `at`, if one starts there and ends at the end of the blob. */
-  const parse = (at) => {
+  /** Whether a code cache vector starting at `at` ends exactly at the end of the blob. */
+  const codeCacheAt = (at) => {
     const count = u64(at);
-    if (!(count > 0 && count < 10000)) return undefined;
-    const entries = [];
+    if (!(count > 0 && count < 10000)) return false;
     let p = at + 8;
     for (let i = 0; i < count; i++) {
       const idLength = u64(p);
-      if (!(idLength > 0 && idLength < 256 && p + 8 + idLength <= b.length)) return undefined;
-      const id = b.toString('latin1', p + 8, p + 8 + idLength);
-      if (!/^[a-z0-9_./-]+$/i.test(id)) return undefined;
-      const size = u64(p + 8 + idLength);
-      const end = p + 16 + idLength + size;
-      if (!(end <= b.length)) return undefined;
-      entries.push({ id, bytes: b.subarray(p, end) });
-      p = end;
+      if (!(idLength > 0 && idLength < 256 && p + 8 + idLength <= b.length)) return false;
+      if (!/^[a-z0-9_./-]+$/i.test(b.toString('latin1', p + 8, p + 8 + idLength))) return false;
+      p += 16 + idLength + u64(p + 8 + idLength);
+      if (!(p <= b.length)) return false;
     }
-    return p === b.length ? entries : undefined;
+    return p === b.length;
   };
-  if (loaded) {
-    let start;
-    let entries;
-    for (let at = o; at < Math.min(b.length, o + (1 << 20)) && !entries; at++) {
-      entries = parse(at);
-      if (entries) start = at;
-    }
-    if (!entries) warn('keeps its full code cache', 'no code cache section found');
-    else if (!entries.some((e) => loaded.has(e.id))) warn('keeps its full code cache', 'none of its modules are in it');
-    else {
-      const kept = entries.filter((e) => !loaded.has(e.id));
-      const count = Buffer.alloc(8);
-      count.writeBigUInt64LE(BigInt(kept.length));
-      out = Buffer.concat([out.subarray(0, start), count, ...kept.map((e) => e.bytes)]);
-    }
-  }
-  if (out === b) return flags;
+  let start = o;
+  while (start < Math.min(b.length, o + (1 << 20)) && !codeCacheAt(start)) start++;
+  if (!codeCacheAt(start)) return asBuilt('no code cache found where this build expects it');
 
+  const out = Buffer.concat([b.subarray(0, start), Buffer.alloc(8)]); // an empty vector
+  out.writeUInt32LE(runTag, tagAt);
   const candidate = `${blobFile}.new`;
   writeFileSync(candidate, out);
   const missing = path.resolve('dist/runtime/no-such-runtime-config.json');
-  const check = spawnSync(process.execPath, [...flags, '--snapshot-blob', candidate, '--', 'state', 'x'], {
+  const check = spawnSync(process.execPath, [...runFlags, '--snapshot-blob', candidate, '--', 'state', 'x'], {
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', CTNR_RUNTIME_CONFIG: missing },
   });
   if (check.status !== 1 || !check.stderr.includes(missing)) {
     rmSync(candidate, { force: true });
-    warn('is used as node wrote it', `the changed blob did not start: ${(check.stderr || check.error?.message || '').split('\n')[0]}`);
-    return SNAPSHOT_V8_FLAGS;
+    return asBuilt(`the changed blob did not start: ${(check.stderr || check.error?.message || '').split('\n')[0]}`);
   }
   renameSync(candidate, blobFile);
-  return flags;
+  return runFlags;
 }
 
 /** `checkConverters()` of src/compose/fast-service.ts, run on a bundle of that module made for the purpose. */

@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { startupSnapshot } from 'node:v8';
 import { HANDOVER_FD_ENV } from './handover.js';
 import { main } from './main.js';
@@ -33,13 +32,6 @@ startupSnapshot.setDeserializeMainFunction(async () => {
   // every create). Without that descriptor the runtime runs as a child, and the process waits for it.
   if (process.env[HANDOVER_FD_ENV]) process.exit(code);
   if (code !== 0) process.exitCode = code;
-});
-
-// The build asks which of node's own modules the heap holds (scripts/bundle-cli.mjs then drops their code cache
-// from the blob: they are never compiled again). Read when the snapshot is written, at build time only.
-startupSnapshot.addSerializeCallback(() => {
-  const out = process.env.CTNR_SNAPSHOT_BUILTINS;
-  if (out) writeFileSync(out, (process as unknown as { moduleLoadList: string[] }).moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length)).join('\n') + '\n');
 });
 
 // Run create's pipeline once now: the snapshot keeps the compiled code and the schemas it made. A warm-up that
