@@ -135,7 +135,7 @@ esac
 if [ -n "$ctnr_snapshot" ]; then
   # shellcheck disable=SC2086 # the flags are words (from our own build)
   ctnr_runtime=$(
-    # For create and run, node first reads the 3.4 MB snapshot into memory and copies it before V8 starts: page
+    # For create and run, node first reads the 3.5 MB snapshot into memory and copies it before V8 starts: page
     # faults on fresh memory were a large part of its CPU. glibc's malloc takes those
     # buffers from its heap instead of a new mapping each (mmap_threshold: 32 MB, the most it accepts), so a
     # freed one is reused, and asks for transparent huge pages for it (hugetlb=1, where the kernel gives them):

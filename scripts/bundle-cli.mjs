@@ -255,16 +255,18 @@ if (snap.status === 0) {
  * the same in every copy of it) — and the header gets the tag node computes under the run flags. A create keeps
  * V8's seeded hashing, with one seed per build instead of one per process.
  *
- * The blob's last part, the code cache of node's own modules (2.6 MB of 6; node 20), goes too: V8 checks a code
- * cache against the flags it was made under, and rejects all of it under the run flags (the modules the snapshot
- * holds are never compiled again anyway; the few a create may compile, such as the ES module loader an .mjs config
- * starts, compile from source). Every create reads and copies the whole blob before V8 starts.
+ * The blob's last part, the code cache of node's own modules (2.6 MB of 6; node 20), is replaced: V8 checks a code
+ * cache against the flags it was made under, and would reject all of it under the run flags, and every create
+ * reads and copies the whole blob before V8 starts. The modules the snapshot holds are never compiled again; of
+ * the others, a create compiles node's ES module loader (for an .mjs config): its entries (70 kB) come from a
+ * throwaway snapshot built under the run flags, where V8 accepts them. Any other module a config imports compiles
+ * from source.
  *
- * Both changes are made only in the layout this build knows (node 20's SnapshotData: magic, metadata — node's
- * version, arch and platform, length-prefixed, then V8's cache tag and flags —, V8's startup data, isolate and
- * environment data, then the code cache, a vector of {id, bytes}, found by parsing it to the end of the file), and
- * kept only when the result starts (main() then fails closed on a config file that does not exist). Otherwise the
- * blob stays as node wrote it, run with the flags it was built with. Returns the V8 flags the blob runs with.
+ * All this only in the layout this build knows (node 20's SnapshotData: magic, metadata — node's version, arch and
+ * platform, length-prefixed, then V8's cache tag and flags —, V8's startup data, isolate and environment data,
+ * then the code cache, a vector of {id, bytes}, found by parsing it to the end of the file), and kept only when the
+ * result starts (main() then fails closed on a config file that does not exist). Otherwise the blob stays as node
+ * wrote it, run with the flags it was built with. Returns the V8 flags the blob runs with.
  */
 function finishBlob(blobFile) {
   const asBuilt = (why) => {
@@ -272,42 +274,33 @@ function finishBlob(blobFile) {
     return SNAPSHOT_V8_FLAGS;
   };
   const b = readFileSync(blobFile);
-  const u64 = (o) => (o + 8 <= b.length ? Number(b.readBigUInt64LE(o)) : NaN);
-  if (b.length < 16 || b.readUInt32LE(0) !== 0x0143da19) return asBuilt('not the blob layout this build knows');
-  let o = 5;
-  for (let i = 0; i < 3 && o < b.length; i++) o += 8 + u64(o);
-  const tagAt = o;
-  o += 8;
-  if (!(o + 4 <= b.length)) return asBuilt('not the blob layout this build knows');
-  o += 4 + b.readInt32LE(o);
-
+  const ours = blobLayout(b);
+  if (!ours) return asBuilt('not the blob layout this build knows');
   const tag = (f) => Number(spawnSync(process.execPath, [...f, '-p', 'require("node:v8").cachedDataVersionTag()'], { encoding: 'utf8' }).stdout.trim());
   const runFlags = [...SNAPSHOT_V8_FLAGS, ...RUN_ONLY_V8_FLAGS];
   const [builtTag, runTag] = [tag(SNAPSHOT_V8_FLAGS), tag(runFlags)];
-  if (!(Number.isSafeInteger(builtTag) && Number.isSafeInteger(runTag) && b.readUInt32LE(tagAt) === builtTag)) {
+  if (!(Number.isSafeInteger(builtTag) && Number.isSafeInteger(runTag) && b.readUInt32LE(ours.tagAt) === builtTag)) {
     return asBuilt('its header does not hold the tag this build expects');
   }
 
-  /** Whether a code cache vector starting at `at` ends exactly at the end of the blob. */
-  const codeCacheAt = (at) => {
-    const count = u64(at);
-    if (!(count > 0 && count < 10000)) return false;
-    let p = at + 8;
-    for (let i = 0; i < count; i++) {
-      const idLength = u64(p);
-      if (!(idLength > 0 && idLength < 256 && p + 8 + idLength <= b.length)) return false;
-      if (!/^[a-z0-9_./-]+$/i.test(b.toString('latin1', p + 8, p + 8 + idLength))) return false;
-      p += 16 + idLength + u64(p + 8 + idLength);
-      if (!(p <= b.length)) return false;
-    }
-    return p === b.length;
-  };
-  let start = o;
-  while (start < Math.min(b.length, o + (1 << 20)) && !codeCacheAt(start)) start++;
-  if (!codeCacheAt(start)) return asBuilt('no code cache found where this build expects it');
+  // The ES module loader's code cache, made under the run flags (nothing else of that snapshot is used).
+  let esm = [];
+  const throwaway = `${blobFile}.run-flags`;
+  try {
+    writeFileSync(`${throwaway}.cjs`, '');
+    const made = spawnSync(process.execPath, [...runFlags, '--snapshot-blob', throwaway, '--build-snapshot', `${throwaway}.cjs`], { encoding: 'utf8' });
+    const theirs = made.status === 0 ? blobLayout(readFileSync(throwaway)) : undefined;
+    esm = theirs?.codeCache.filter((e) => e.id.startsWith('internal/modules/esm/')) ?? [];
+  } finally {
+    rmSync(throwaway, { force: true });
+    rmSync(`${throwaway}.cjs`, { force: true });
+  }
+  if (esm.length === 0) console.warn('ctnr-runtime: the snapshot has no code cache for node\'s ES module loader (an .mjs config compiles it)');
 
-  const out = Buffer.concat([b.subarray(0, start), Buffer.alloc(8)]); // an empty vector
-  out.writeUInt32LE(runTag, tagAt);
+  const count = Buffer.alloc(8);
+  count.writeBigUInt64LE(BigInt(esm.length));
+  const out = Buffer.concat([b.subarray(0, ours.codeCacheAt), count, ...esm.map((e) => e.bytes)]);
+  out.writeUInt32LE(runTag, ours.tagAt);
   const candidate = `${blobFile}.new`;
   writeFileSync(candidate, out);
   const missing = path.resolve('dist/runtime/no-such-runtime-config.json');
@@ -321,6 +314,44 @@ function finishBlob(blobFile) {
   }
   renameSync(candidate, blobFile);
   return runFlags;
+}
+
+/**
+ * Where a node 20 snapshot blob (`b`) holds V8's cache tag, and its code cache: the offset where that vector
+ * starts and its entries ({ id, bytes }: the whole serialized entry); undefined if `b` is not laid out that way.
+ */
+function blobLayout(b) {
+  const u64 = (o) => (o + 8 <= b.length ? Number(b.readBigUInt64LE(o)) : NaN);
+  if (b.length < 16 || b.readUInt32LE(0) !== 0x0143da19) return undefined;
+  let o = 5;
+  for (let i = 0; i < 3 && o < b.length; i++) o += 8 + u64(o);
+  const tagAt = o;
+  o += 8;
+  if (!(o + 4 <= b.length)) return undefined;
+  o += 4 + b.readInt32LE(o);
+  /** The entries of a code cache vector starting at `at`, if one starts there and ends at the end of the blob. */
+  const entriesAt = (at) => {
+    const n = u64(at);
+    if (!(n > 0 && n < 10000)) return undefined;
+    const entries = [];
+    let p = at + 8;
+    for (let i = 0; i < n; i++) {
+      const idLength = u64(p);
+      if (!(idLength > 0 && idLength < 256 && p + 8 + idLength <= b.length)) return undefined;
+      const id = b.toString('latin1', p + 8, p + 8 + idLength);
+      if (!/^[a-z0-9_./-]+$/i.test(id)) return undefined;
+      const end = p + 16 + idLength + u64(p + 8 + idLength);
+      if (!(end <= b.length)) return undefined;
+      entries.push({ id, bytes: b.subarray(p, end) });
+      p = end;
+    }
+    return p === b.length ? entries : undefined;
+  };
+  for (let at = o; at < Math.min(b.length, o + (1 << 20)); at++) {
+    const codeCache = entriesAt(at);
+    if (codeCache) return { tagAt, codeCacheAt: at, codeCache };
+  }
+  return undefined;
 }
 
 /** `checkConverters()` of src/compose/fast-service.ts, run on a bundle of that module made for the purpose. */
