@@ -136,12 +136,12 @@ if [ -n "$ctnr_snapshot" ]; then
   # shellcheck disable=SC2086 # the flags are words (from our own build)
   ctnr_runtime=$(
     # For create and run, node first reads the 3.5 MB snapshot into memory and copies it before V8 starts: page
-    # faults on fresh memory were a large part of its CPU. glibc's malloc takes those
-    # buffers from its heap instead of a new mapping each (mmap_threshold: 32 MB, the most it accepts), so a
-    # freed one is reused, and asks for transparent huge pages for it (hugetlb=1, where the kernel gives them):
-    # 4900 page faults become 2900, some 5-7 ms of CPU here. Only in this subshell, never over the caller's own
-    # tunables; node takes both variables out of its environment before anything else runs
-    # (src/runtime-shim/snapshot.ts), so the pipeline sees the environment as given.
+    # faults on fresh memory were a large part of its CPU. glibc's malloc takes those buffers from its heap instead
+    # of a new mapping each (mmap_threshold: 32 MB, the most it accepts), so a freed one is reused, and asks for
+    # transparent huge pages for it (hugetlb=1, where the kernel gives them): 4900 page faults become 2900, some
+    # 5-7 ms of CPU here. Only in this subshell, never over the caller's own tunables; node takes both variables
+    # out of its environment before anything else runs (src/runtime-shim/snapshot.ts), so the pipeline sees the
+    # environment as given.
     case $ctnr_cmd in
       create | run)
         if [ -z "${GLIBC_TUNABLES+set}" ]; then
