@@ -139,7 +139,8 @@ if [ -n "$ctnr_snapshot" ]; then
     # faults on fresh memory were a large part of its CPU. glibc's malloc takes those buffers from its heap instead
     # of a new mapping each (mmap_threshold: 32 MB, the most it accepts), so a freed one is reused, and asks for
     # transparent huge pages for it (hugetlb=1, where the kernel gives them): 4900 page faults become 2900, some
-    # 5-7 ms of CPU here. Only in this subshell, never over the caller's own tunables; node takes both variables
+    # 5-7 ms of CPU here. Only in this subshell, never over the caller's own tunables (set even empty, they turn
+    # this off: on a fragmented host a huge-page fault may wait for compaction); node takes both variables
     # out of its environment before anything else runs (src/runtime-shim/snapshot.ts), so the pipeline sees the
     # environment as given.
     case $ctnr_cmd in
