@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Plugin, Preset, StageDeclaration } from '../engine/types.js';
-import { exemptionSchema, type Exemption } from '../policy/settings.js';
+import { policySchemas, type Exemption } from '../policy/settings.js';
 import { pluginShapeProblem } from '../engine/plan.js';
 
 /**
@@ -73,7 +73,7 @@ function buildSchemas() {
     dataDir: z.string().min(1).optional(),
     init: z.strictObject({ path: z.string().min(1).optional() }).optional(),
     /** Project-level policy exemptions (each with a reason), applied to every validator's violations. */
-    policy: z.strictObject({ exemptions: z.array(exemptionSchema).optional() }).optional(),
+    policy: z.strictObject({ exemptions: z.array(policySchemas().exemption).optional() }).optional(),
     /** CDI spec directories, later ones winning (relative to the config file); default `/etc/cdi`, `/var/run/cdi` (docs/cdi.md). */
     cdi: z.strictObject({ specDirs: z.array(z.string().min(1)).optional() }).optional(),
   });

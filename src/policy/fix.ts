@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { controlMode, exemptionSchema, findExemption, POLICY_MODES, type PolicySettings } from './settings.js';
+import { controlMode, findExemption, policySchemas, POLICY_MODES, type PolicySettings } from './settings.js';
 import type { ExemptionSubject } from './subject.js';
 
 /** Options every fix plugin takes: the policy's modes and exemptions, so a fix never overrides an exemption. */
 export const fixOptionsSchema = z.strictObject({
   controls: z.record(z.string(), z.enum([...POLICY_MODES, 'off'])).optional(),
-  exemptions: z.array(exemptionSchema).optional(),
+  exemptions: z.array(policySchemas().exemption).optional(),
 });
 export type FixOptions = z.input<typeof fixOptionsSchema>;
 

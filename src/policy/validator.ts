@@ -3,7 +3,7 @@ import { definePlugin } from '../engine/define.js';
 import { CtnrError, didYouMean } from '../engine/errors.js';
 import type { Plugin } from '../engine/types.js';
 import { CONTROL_IDS, type Control, type ControlOptions } from './controls.js';
-import { controlMode, policySettingsSchema, type PolicySettings, type PolicySettingsInput } from './settings.js';
+import { controlMode, policySchemas, type PolicySettings, type PolicySettingsInput } from './settings.js';
 
 export const controlOptionsSchema = z.strictObject({
   allowedHostPaths: z.array(z.string().startsWith('/', 'must be an absolute path')).optional(),
@@ -12,7 +12,7 @@ export const controlOptionsSchema = z.strictObject({
 });
 
 /** Options every policy plugin and preset takes: modes and exemptions, plus the controls' own knobs. */
-export const policyOptionsSchema = policySettingsSchema.extend(controlOptionsSchema.shape);
+export const policyOptionsSchema = policySchemas().settings.extend(controlOptionsSchema.shape);
 export type PolicyOptions = z.input<typeof policyOptionsSchema>;
 
 /** What a policy validator carries in `plugin.options` (the report reads `policy` from the plan). */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { exemptionSchema, findExemption, type Exemption } from '../../../src/policy/settings.js';
+import { findExemption, policySchemas, type Exemption } from '../../../src/policy/settings.js';
+
+const exemptionSchema = policySchemas().exemption;
 import { exemptionMatches, globMatch, kubernetesIdentity, serviceSubject, type ExemptionSubject } from '../../../src/policy/subject.js';
 import { evaluateService, buildReport } from '../../../src/policy/evaluate.js';
 import { createEngine } from '../../../src/create-engine.js';
