@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isCtnrError } from '../../../src/engine/errors.js';
 import { validateConfig } from '../../../src/config/load.js';
 import { baselinePreset } from '../../../presets/baseline.js';
 import { restrictedPreset } from '../../../presets/restricted.js';
 import { runPolicy } from './helpers.js';
+import { thrownCtnrError } from '../../helpers/errors.js';
 
-const catchError = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    if (isCtnrError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected an error');
-};
 
 describe('exemptions', () => {
   it('a preset exemption keeps the violation in the report, marked, and stops it failing the service', async () => {
@@ -60,20 +51,20 @@ describe('exemptions', () => {
     { name: 'an empty reason', exemption: { service: 'svc', control: 'privileged', reason: '  ' }, message: /needs a reason/ },
     { name: 'an unknown control', exemption: { service: 'svc', control: 'privilegd', reason: 'x' }, message: /unknown control "privilegd" \(did you mean "privileged"\?\)/ },
   ])('a preset exemption with $name is refused, naming the plugin', ({ exemption, message }) => {
-    const err = catchError(() => baselinePreset({ exemptions: [exemption as never] }));
+    const err = thrownCtnrError(() => baselinePreset({ exemptions: [exemption as never] }));
     expect(err.code).toBe('PLUGIN_OPTIONS');
     expect(err.message).toMatch(message);
   });
 
   it('a config exemption without a reason is a config error at its key path', () => {
-    const err = catchError(() => validateConfig({ policy: { exemptions: [{ service: 'web', control: 'privileged' }] } }, 'ctnr.config.ts'));
+    const err = thrownCtnrError(() => validateConfig({ policy: { exemptions: [{ service: 'web', control: 'privileged' }] } }, 'ctnr.config.ts'));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.path).toBe('policy.exemptions[0].reason');
   });
 
   it('unknown modes and control names in options are refused', () => {
-    expect(catchError(() => baselinePreset({ mode: 'block' as never })).code).toBe('PLUGIN_OPTIONS');
-    const err = catchError(() => restrictedPreset({ controls: { runAsNonRot: 'warn' } }));
+    expect(thrownCtnrError(() => baselinePreset({ mode: 'block' as never })).code).toBe('PLUGIN_OPTIONS');
+    const err = thrownCtnrError(() => restrictedPreset({ controls: { runAsNonRot: 'warn' } }));
     expect(err.message).toContain('did you mean "runAsNonRoot"');
   });
 });
