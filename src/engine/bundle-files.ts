@@ -1,3 +1,4 @@
+import { remembered } from './remember.js';
 import type { BundleFile } from './types.js';
 
 /**
@@ -10,19 +11,18 @@ export const CONFIG_FILE = 'config.json';
 export const METADATA_FILE = 'ctnr.json';
 export const ROOTFS_DIR = 'rootfs';
 
-/** Paths already found good: plugins declare the same few files for every service (bounded). */
-const goodPaths = new Set<string>();
-
 /** Why `p` cannot be a bundle file path, or undefined. */
 export function bundlePathProblem(p: unknown): string | undefined {
-  if (typeof p !== 'string' || p === '') return 'needs a path';
-  if (goodPaths.has(p)) return undefined;
+  return typeof p !== 'string' || p === '' ? 'needs a path' : pathTextProblem(p);
+}
+
+/** Plugins declare the same few files for every service: the answers are remembered. */
+const pathTextProblem = remembered((p): string | undefined => {
   const segs = p.split('/');
   for (const s of segs) if (s === '..' || s === '' || s === '.') return 'path must be relative, without "..", "." or empty segments';
   if (p === CONFIG_FILE || p === METADATA_FILE || segs[0] === ROOTFS_DIR) return 'path is reserved';
-  if (goodPaths.size < 4096) goodPaths.add(p);
   return undefined;
-}
+});
 
 /** Why `file` is not a valid bundle file declaration, or undefined. */
 export function bundleFileProblem(file: BundleFile): string | undefined {

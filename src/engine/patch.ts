@@ -1,6 +1,7 @@
 import jsonpatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import { CtnrError } from './errors.js';
+import { remembered } from './remember.js';
 
 const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
 
@@ -15,20 +16,13 @@ export function pointer(...segments: Array<string | number>): string {
   return out;
 }
 
-const splitCache = new Map<string, readonly string[]>();
-
 /**
  * Decoded segments of a pointer. Plugins use the same few pointers for every service, so results are
  * remembered (bounded) and shared: callers must not modify the returned array.
  */
-export function splitPointer(ptr: string): readonly string[] {
-  let parts = splitCache.get(ptr);
-  if (parts === undefined) {
-    parts = ptr === '' ? [] : ptr.includes('~') ? ptr.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')) : ptr.slice(1).split('/');
-    if (splitCache.size < 4096) splitCache.set(ptr, parts);
-  }
-  return parts;
-}
+export const splitPointer: (ptr: string) => readonly string[] = remembered((ptr) =>
+  ptr === '' ? [] : ptr.includes('~') ? ptr.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')) : ptr.slice(1).split('/'),
+);
 
 /** A forbidden segment anywhere in a pointer (escapes cannot spell these names differently). */
 const FORBIDDEN_SEGMENT = /\/(__proto__|constructor|prototype)(?=\/|$)/;
@@ -54,22 +48,20 @@ export function checkOpShape(op: unknown, index: number): OpProblem | undefined 
   return undefined;
 }
 
-/** Pointers already found well-formed: plugins write the same few for every service (bounded). */
-const goodPointers = new Set<string>();
-
 function pointerProblem(key: string, ptr: unknown): string | undefined {
-  if (typeof ptr === 'string' && goodPointers.has(ptr)) return undefined;
-  if (typeof ptr !== 'string' || (ptr !== '' && !ptr.startsWith('/'))) {
-    return `"${key}" must be a JSON pointer starting with "/", got ${JSON.stringify(ptr)}`;
-  }
+  const problem = typeof ptr === 'string' ? pointerShapeProblem(ptr) : `must be a JSON pointer starting with "/", got ${JSON.stringify(ptr)}`;
+  return problem === undefined ? undefined : `"${key}" ${problem}`;
+}
+
+/** What is wrong with a pointer's text (plugins write the same few pointers for every service: remembered). */
+const pointerShapeProblem = remembered((ptr): string | undefined => {
+  if (ptr !== '' && !ptr.startsWith('/')) return `must be a JSON pointer starting with "/", got ${JSON.stringify(ptr)}`;
   // The root of the document is the engine's: replacing it would leave every earlier trace entry pointing
   // at values that are gone (fast-json-patch does not even apply it in place).
-  if (ptr === '') return `"${key}" "" is the whole document, which no op may target`;
+  if (ptr === '') return '"" is the whole document, which no op may target';
   const bad = FORBIDDEN_SEGMENT.exec(ptr);
-  if (bad) return `"${key}" ${ptr} has forbidden segment "${bad[1]}"`;
-  if (goodPointers.size < 4096) goodPointers.add(ptr);
-  return undefined;
-}
+  return bad ? `${ptr} has forbidden segment "${bad[1]}"` : undefined;
+});
 
 /**
  * Resolve an op against the document the way RFC 6902 requires (parent must exist; replace/remove/test

@@ -1,3 +1,5 @@
+import { remembered } from '../engine/remember.js';
+
 /** Every capability of Linux 5.9+ (CAP_CHECKPOINT_RESTORE = 40 is the last), in kernel number order. */
 export const ALL_CAPABILITIES: readonly string[] = Object.freeze([
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID',
@@ -11,18 +13,16 @@ export const ALL_CAPABILITIES: readonly string[] = Object.freeze([
 
 const KNOWN = new Set(ALL_CAPABILITIES);
 
-/** Names already normalised (services spell the same few capabilities; bounded). */
-const normalised = new Map<string, string | undefined>();
-
-/** `net_admin`, `NET_ADMIN`, `cap_net_admin` → `CAP_NET_ADMIN`; `all` → `ALL`; unknown → undefined. */
-export function normaliseCapability(name: string): string | undefined {
-  if (normalised.has(name)) return normalised.get(name);
+/**
+ * `net_admin`, `NET_ADMIN`, `cap_net_admin` → `CAP_NET_ADMIN`; `all` → `ALL`; unknown → undefined. Remembered:
+ * services spell the same few capabilities.
+ */
+export const normaliseCapability: (name: string) => string | undefined = remembered((name) => {
   const upper = name.trim().toUpperCase();
-  const full = upper === 'ALL' ? 'ALL' : upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
-  const known = full === 'ALL' || KNOWN.has(full) ? full : undefined;
-  if (normalised.size < 1024) normalised.set(name, known);
-  return known;
-}
+  if (upper === 'ALL') return 'ALL';
+  const full = upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
+  return KNOWN.has(full) ? full : undefined;
+}, 1024);
 
 /** Parse a hex capability mask from /proc/<pid>/status (CapBnd) into names. */
 export function capabilitiesFromMask(hex: string): string[] {

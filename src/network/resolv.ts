@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { remembered } from '../engine/remember.js';
 
 /** What a resolv.conf says (only the lines a container's resolver uses). */
 export interface ResolvConf {
@@ -32,19 +33,12 @@ function loopback(): BlockList {
   return loopbackList;
 }
 
-const loopbackCache = new Map<string, boolean>();
-
-export function isLoopback(ip: string): boolean {
-  // The same few host nameservers are asked about for every service; BlockList.check is not cheap.
-  let hit = loopbackCache.get(ip);
-  if (hit === undefined) {
-    const bare = ip.replace(/%.*$/, ''); // drop an IPv6 zone (fe80::1%eth0)
-    const family = isIP(bare);
-    hit = family !== 0 && loopback().check(bare, family === 4 ? 'ipv4' : 'ipv6');
-    if (loopbackCache.size < 256) loopbackCache.set(ip, hit);
-  }
-  return hit;
-}
+/** Remembered: the same few host nameservers are asked about for every service, and BlockList.check is not cheap. */
+export const isLoopback: (ip: string) => boolean = remembered((ip) => {
+  const bare = ip.replace(/%.*$/, ''); // drop an IPv6 zone (fe80::1%eth0)
+  const family = isIP(bare);
+  return family !== 0 && loopback().check(bare, family === 4 ? 'ipv4' : 'ipv6');
+}, 256);
 
 /** docker's fallback when the host has no usable nameserver. */
 export const FALLBACK_NAMESERVERS = ['8.8.8.8', '8.8.4.4'];

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { remembered } from '../engine/remember.js';
 import type { DeepReadonly, Mount } from './types.js';
 
 /**
@@ -6,22 +7,17 @@ import type { DeepReadonly, Mount } from './types.js';
  * normalisation, "is a mount already at this destination", and docker's option merging.
  */
 
-/** Destinations already found clean: the same few recur for every service (bounded). */
-const cleanDestinations = new Set<string>();
-
-/** `/data/` → `/data`, `/a/./b/../c` → `/a/c`. Only for absolute container paths. */
-export function cleanDestination(dest: string): string {
-  // This runs for every mount of every service, often several times (mountIndex compares against each mount).
-  if (cleanDestinations.has(dest)) return dest;
+/**
+ * `/data/` → `/data`, `/a/./b/../c` → `/a/c`. Only for absolute container paths. Remembered: this runs for every
+ * mount of every service, often several times (mountIndex compares against each mount).
+ */
+export const cleanDestination: (dest: string) => string = remembered((dest) => {
   // An absolute path with no `//`, no `.`/`..` segment (they always follow a `/`) and no trailing `/` is already
   // what normalize returns.
-  if (dest.charCodeAt(0) === 47 /* / */ && !dest.includes('//') && !dest.includes('/.') && (dest.length === 1 || !dest.endsWith('/'))) {
-    if (cleanDestinations.size < 4096) cleanDestinations.add(dest);
-    return dest;
-  }
+  if (dest.charCodeAt(0) === 47 /* / */ && !dest.includes('//') && !dest.includes('/.') && (dest.length === 1 || !dest.endsWith('/'))) return dest;
   const p = path.posix.normalize(dest);
   return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
-}
+});
 
 /** Index of the mount whose (cleaned) destination is `dest`, or -1. The last one wins, as in the kernel. */
 export function mountIndex(mounts: ReadonlyArray<DeepReadonly<Mount>> | undefined, dest: string): number {

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { remembered } from '../../engine/remember.js';
 
 /**
  * The conditions seccomp profiles put on a rule (docker's `includes`/`excludes`, and the same words in ctnr's own
@@ -37,15 +38,8 @@ export function parseKernelVersion(release: string): number[] | undefined {
   return [m[1], m[2], m[3]].filter((x) => x !== undefined).map(Number);
 }
 
-const parsedKernels = new Map<string, readonly number[] | undefined>();
-
 /** parseKernelVersion, remembered: callers ask about the same release and the same few minimums for every service. */
-function parsedKernel(release: string): readonly number[] | undefined {
-  if (parsedKernels.has(release)) return parsedKernels.get(release);
-  const v = parseKernelVersion(release);
-  if (parsedKernels.size < 64) parsedKernels.set(release, v);
-  return v;
-}
+const parsedKernel: (release: string) => readonly number[] | undefined = remembered(parseKernelVersion, 64);
 
 /** Is `release` at least `min`? Missing parts count as 0 (docker compares major, minor, patch the same way). */
 export function kernelAtLeast(release: string, min: string): boolean {
