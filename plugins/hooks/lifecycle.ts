@@ -106,7 +106,7 @@ export function lifecyclePlugin() {
         });
         lifecycle[kind] = list;
       }
-      const file: BundleFile = { path: LIFECYCLE_FILE, content: JSON.stringify(lifecycle) + '\n', mode: 0o600 };
+      const file: BundleFile = { path: LIFECYCLE_FILE, json: lifecycle, mode: 0o600 };
       return { ops: [], files: [file] };
     },
   });

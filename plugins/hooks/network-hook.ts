@@ -278,8 +278,9 @@ export function networkHookPlugin(options: NetworkHookOptions = {}) {
       };
       if (hostsFile) settings.hostsFile = hostsFile;
       if (links.length > 0) settings.links = links;
-      // One line: the hook reads it, and indenting it costs more per service than the rest of this plugin.
-      files.push({ path: NETWORK_SETTINGS_FILE, content: JSON.stringify(settings) + '\n', mode: 0o644 });
+      // Data, serialized by the bundle writer: `ctnr spec` writes no files, and serializing this object cost more
+      // per service than the rest of this plugin.
+      files.push({ path: NETWORK_SETTINGS_FILE, json: settings, mode: 0o644 });
 
       const timeout = opts.timeout ?? 60;
       const hook = (verb: 'up' | 'down') => ({

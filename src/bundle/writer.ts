@@ -8,7 +8,7 @@ import type { Spec } from '../spec/types.js';
 import type { BundleFile } from '../engine/types.js';
 import type { BundleMetadata } from './metadata.js';
 
-import { bundlePathProblem, CONFIG_FILE, METADATA_FILE } from '../engine/bundle-files.js';
+import { bundleFileProblem, bundlePathProblem, CONFIG_FILE, fileContent, METADATA_FILE } from '../engine/bundle-files.js';
 import { volumesRoot } from '../linux/data-dir.js';
 
 export { CONFIG_FILE, METADATA_FILE };
@@ -139,6 +139,9 @@ export function writeBundleFiles(root: string, files: readonly BundleFile[]): vo
   for (const f of ordered) {
     const segs = checkBundlePath(f.path);
     const rel = segs.join('/');
+    // The engine checked these when the plugin declared them; a caller of this writer may not have used the engine.
+    const problem = bundleFileProblem(f);
+    if (problem !== undefined) throw bundleError(`bundle ${f.kind === 'directory' ? 'directory' : 'file'} ${rel}: ${problem}`);
     ensureDirs(root, segs.slice(0, -1), secretDirs);
     const target = path.join(root, ...segs);
     let existing;
@@ -149,7 +152,6 @@ export function writeBundleFiles(root: string, files: readonly BundleFile[]): vo
     }
     if (existing?.isSymbolicLink()) throw bundleError(`bundle path ${rel} is a symlink; refusing to write through it`);
     if (f.kind === 'directory') {
-      if (f.content !== undefined || f.copyFrom !== undefined) throw bundleError(`bundle directory ${rel} cannot have content`);
       let mode = f.mode ?? 0o755;
       if (secretDirs.has(rel)) mode &= 0o700;
       if (existing && !existing.isDirectory()) throw bundleError(`bundle path ${rel} exists and is not a directory`);
@@ -159,9 +161,6 @@ export function writeBundleFiles(root: string, files: readonly BundleFile[]): vo
       continue;
     }
     if (existing?.isDirectory()) throw bundleError(`bundle path ${rel} is a directory, cannot write a file there`);
-    if ((f.content === undefined) === (f.copyFrom === undefined)) {
-      throw bundleError(`bundle file ${rel} needs exactly one of content or copyFrom`);
-    }
     const mode = f.mode ?? (f.secret ? 0o600 : 0o644);
     if (f.copyFrom !== undefined) {
       try {
@@ -172,7 +171,7 @@ export function writeBundleFiles(root: string, files: readonly BundleFile[]): vo
         throw bundleError(`cannot copy ${f.copyFrom} into the bundle as ${rel}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, err);
       }
     } else {
-      writeFileSync(target, f.content!, { mode });
+      writeFileSync(target, fileContent(f)!, { mode });
     }
     chmodSync(target, mode);
     applyOwner(target, f);

@@ -30,7 +30,13 @@ export function bundleFileProblem(file: BundleFile): string | undefined {
   const problem = bundlePathProblem(file.path);
   if (problem !== undefined) return problem;
   const kind = file.kind ?? 'file';
-  if (kind === 'file' && (file.content === undefined) === (file.copyFrom === undefined)) return 'a file needs exactly one of content or copyFrom';
-  if (kind === 'directory' && (file.content !== undefined || file.copyFrom !== undefined)) return 'a directory has no content';
+  const sources = (file.content !== undefined ? 1 : 0) + (file.json !== undefined ? 1 : 0) + (file.copyFrom !== undefined ? 1 : 0);
+  if (kind === 'file' && sources !== 1) return 'a file needs exactly one of content, json or copyFrom';
+  if (kind === 'directory' && sources !== 0) return 'a directory has no content';
   return undefined;
+}
+
+/** The text a file declaration writes: its `content`, or its `json` serialized (undefined for copyFrom and directories). */
+export function fileContent(file: Pick<BundleFile, 'content' | 'json'>): string | undefined {
+  return file.json !== undefined ? JSON.stringify(file.json) + '\n' : file.content;
 }

@@ -402,7 +402,7 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
     for (const file of (output as { files?: readonly BundleFile[] }).files ?? []) {
       const problem = bundleFileProblem(file);
       if (problem) throw new CtnrError('OP_INVALID', `bundle file ${JSON.stringify(file?.path)}: ${problem}`, { plugin: plugin.name, stage, presetChain: planned.presetChain });
-      state.files.set(file.path, withPlugin(file, plugin.name));
+      state.files.set(file.path, withPlugin(file, planned, stage));
     }
     for (const dir of (output as { hostDirs?: readonly string[] }).hostDirs ?? []) {
       if (typeof dir !== 'string' || !dir.startsWith('/') || hasDotDotSegment(dir)) {
@@ -543,16 +543,31 @@ function sameCtnrEntries(a: unknown, b: unknown): boolean {
  * A bundle file record. Built field by field: plugins return files of many shapes, and an object spread over
  * them falls to V8's slow generic path (it was the engine's largest single cost per service).
  */
-function withPlugin(file: BundleFile, plugin: string): BundleFile & { plugin: string } {
-  const rec: BundleFile & { plugin: string } = { path: file.path, plugin };
+function withPlugin(file: BundleFile, planned: PlannedPlugin, stage: string): BundleFile & { plugin: string } {
+  const rec: BundleFile & { plugin: string } = { path: file.path, plugin: planned.plugin.name };
   if (file.kind !== undefined) rec.kind = file.kind;
   if (file.content !== undefined) rec.content = file.content;
+  if (file.json !== undefined) rec.json = planned.builtin ? file.json : ownJson(file, planned, stage);
   if (file.copyFrom !== undefined) rec.copyFrom = file.copyFrom;
   if (file.mode !== undefined) rec.mode = file.mode;
   if (file.uid !== undefined) rec.uid = file.uid;
   if (file.gid !== undefined) rec.gid = file.gid;
   if (file.secret !== undefined) rec.secret = file.secret;
   return rec;
+}
+
+/**
+ * The `json` of a file from a plugin outside ctnr, copied and checked to be JSON data like an op's value: the
+ * bundle writer serializes it later, and the plugin must not be able to change it in between.
+ */
+function ownJson(file: BundleFile, planned: PlannedPlugin, stage: string): unknown {
+  try {
+    return copyValue(file.json);
+  } catch (err) {
+    throw new CtnrError('OP_INVALID', `bundle file ${JSON.stringify(file.path)}: json ${(err as Error).message}`, {
+      plugin: planned.plugin.name, stage, presetChain: planned.presetChain, cause: err,
+    });
+  }
 }
 
 /** Run one validator; its violations, or a promise of them only when its validate() returned a promise. */

@@ -215,10 +215,15 @@ export interface Violation {
 export interface BundleFile {
   /** Path relative to the bundle directory, e.g. `files/etc/hosts`. No `..`, not absolute. */
   path: string;
-  /** `file` (default) with `content` or `copyFrom`, or `directory`. */
+  /** `file` (default) with `content`, `json` or `copyFrom`, or `directory`. */
   kind?: 'file' | 'directory';
   /** Text content. */
   content?: string;
+  /**
+   * JSON data in place of `content`: the bundle writer serializes it (one line, then a newline) when it writes
+   * the bundle, so `ctnr spec`, which writes no files, never pays for it. Read a file's bytes with `fileContent`.
+   */
+  json?: unknown;
   /** Copy the bytes of this host file at bundle time (never bind-mounted). */
   copyFrom?: string;
   /** Default 0o644 for files, 0o755 for directories. */

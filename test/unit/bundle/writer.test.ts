@@ -94,9 +94,18 @@ describe('writeBundleFiles', () => {
     expect(() => checkBundlePath(p)).toThrow(msg);
   });
 
-  it('rejects a file with both content and copyFrom, or neither', () => {
+  it('rejects a file with two of content, json and copyFrom, or none', () => {
     expect(() => writeBundleFiles(tmp, [{ path: 'a', content: 'x', copyFrom: '/etc/hostname' }])).toThrow(/exactly one/);
+    expect(() => writeBundleFiles(tmp, [{ path: 'a', json: {}, content: 'x' }])).toThrow(/exactly one/);
     expect(() => writeBundleFiles(tmp, [{ path: 'b' }])).toThrow(/exactly one/);
+    expect(() => writeBundleFiles(tmp, [{ path: 'd', kind: 'directory', json: {} }])).toThrow(/bundle directory d: a directory has no content/);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it('writes json data serialized on one line with a newline, with its mode', () => {
+    writeBundleFiles(tmp, [{ path: 'ctnr/settings.json', json: { version: 1, names: ['a', 'b'] }, mode: 0o600 }]);
+    expect(readFileSync(path.join(tmp, 'ctnr/settings.json'), 'utf8')).toBe('{"version":1,"names":["a","b"]}\n');
+    expect(mode(path.join(tmp, 'ctnr/settings.json'))).toBe(0o600);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../../src/create-engine.js';
+import { fileContent } from '../../../src/engine/bundle-files.js';
 import { isCtnrError, type CtnrError } from '../../../src/engine/errors.js';
 import type { Plugin } from '../../../src/engine/types.js';
 import { TEST_ENV } from '../../helpers/engine.js';
@@ -117,6 +118,24 @@ describe('trace', () => {
     { path: 'config.json', msg: /reserved/ },
   ])('refuses bundle file path $path', async ({ path, msg }) => {
     const err = await runError(stagePlugin('acme:files', () => ({ files: [{ path, content: 'x' }] })));
+    expect(err.code).toBe('OP_INVALID');
+    expect(err.message).toMatch(msg);
+  });
+
+  it("keeps its own copy of a json file's data: the plugin changing it afterwards changes nothing", async () => {
+    const data = { a: [1, 2], b: 'x' };
+    const result = await engineWith(stagePlugin('acme:files', () => ({ files: [{ path: 'etc/data.json', json: data }] }))).run(input, TEST_ENV);
+    data.a.push(3);
+    data.b = 'changed';
+    expect(fileContent(result.files[0]!)).toBe('{"a":[1,2],"b":"x"}\n');
+  });
+
+  it.each([
+    { what: 'content and json', file: { path: 'f', content: 'x', json: {} }, msg: /exactly one of content, json or copyFrom/ },
+    { what: 'a directory with json', file: { path: 'd', kind: 'directory', json: [] }, msg: /a directory has no content/ },
+    { what: 'json holding a function', file: { path: 'f', json: { f: () => 1 } }, msg: /bundle file "f": json holds a function/ },
+  ])('refuses a bundle file with $what', async ({ file, msg }) => {
+    const err = await runError(stagePlugin('acme:files', () => ({ files: [file as never] })));
     expect(err.code).toBe('OP_INVALID');
     expect(err.message).toMatch(msg);
   });

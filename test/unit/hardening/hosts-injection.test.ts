@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fileContent } from '../../../src/engine/bundle-files.js';
 import { definePlugin } from '../../../src/engine/define.js';
 import { ops } from '../../../src/engine/patch.js';
 import { composeError, runCompose } from '../../helpers/engine.js';
@@ -24,7 +25,7 @@ describe('ctnr:network-hook refuses names that are not host names', () => {
 
   it('good names still pass into the network settings', async () => {
     const r = await runCompose({ hostname: 'web-1', container_name: 'proj-web', networks: { n: { aliases: ['db.internal'] } } }, { networks: { n: {} } });
-    const settings = JSON.parse(r.files.find((f) => f.path === 'ctnr/network.json')!.content as string);
+    const settings = JSON.parse(fileContent(r.files.find((f) => f.path === 'ctnr/network.json')!)!);
     expect(settings.networks[0].aliases).toEqual(['svc', 'db.internal', 'web-1', 'proj-web']);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fileContent } from '../../../src/engine/bundle-files.js';
 import { LIFECYCLE_FILE, lifecyclePlugin, type Lifecycle } from '../../../plugins/hooks/lifecycle.js';
 import { runServiceYaml, testPluginYaml } from '../../helpers/engine.js';
 import { buildBusyboxRootfs } from '../../helpers/rootfs.js';
@@ -7,9 +8,9 @@ import { afterAll } from 'vitest';
 const { rootfs, cleanup } = buildBusyboxRootfs();
 afterAll(() => cleanup());
 
-const lifecycleOf = (files: ReadonlyArray<{ path: string; content?: string; mode?: number }>): Lifecycle | undefined => {
+const lifecycleOf = (files: ReadonlyArray<{ path: string; content?: string; json?: unknown; mode?: number }>): Lifecycle | undefined => {
   const f = files.find((x) => x.path === LIFECYCLE_FILE);
-  return f ? (JSON.parse(f.content!) as Lifecycle) : undefined;
+  return f ? (JSON.parse(fileContent(f)!) as Lifecycle) : undefined;
 };
 
 describe('ctnr:lifecycle', () => {

@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fileContent } from '../../../src/engine/bundle-files.js';
 import { networkHookPlugin } from '../../../plugins/hooks/network-hook.js';
 import { networkDown, networkUp, type OciState } from '../../../src/network/hook.js';
 import type { HostOps } from '../../../src/network/host.js';
@@ -29,9 +30,9 @@ describe('links / external_links entries', () => {
   });
 });
 
-const settingsOf = (files: ReadonlyArray<{ path: string; content?: string }>) => {
+const settingsOf = (files: ReadonlyArray<{ path: string; content?: string; json?: unknown }>) => {
   const f = files.find((x) => x.path === 'ctnr/network.json');
-  return f ? networkSchemas().settingsSchema.parse(JSON.parse(f.content!)) : undefined;
+  return f ? networkSchemas().settingsSchema.parse(JSON.parse(fileContent(f)!)) : undefined;
 };
 
 describe('ctnr:network-hook: links and external_links', () => {

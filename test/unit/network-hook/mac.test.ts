@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fileContent } from '../../../src/engine/bundle-files.js';
 import { networkHookPlugin } from '../../../plugins/hooks/network-hook.js';
 import { networkUp } from '../../../src/network/hook.js';
 import type { HostOps } from '../../../src/network/host.js';
@@ -14,7 +15,7 @@ const plugin = () => networkHookPlugin({ command: ['/usr/bin/ctnr'] });
 const macs = async (service: Record<string, unknown>, top: Record<string, unknown> = {}) => {
   const r = await testPluginYaml(plugin(), service, { top });
   expect(r.errors).toEqual([]);
-  const s = networkSchemas().settingsSchema.parse(JSON.parse(r.files.find((f) => f.path === 'ctnr/network.json')!.content!));
+  const s = networkSchemas().settingsSchema.parse(JSON.parse(fileContent(r.files.find((f) => f.path === 'ctnr/network.json')!)!));
   return Object.fromEntries(s.networks.map((n) => [n.key, n.mac]));
 };
 

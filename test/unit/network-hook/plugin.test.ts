@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fileContent } from '../../../src/engine/bundle-files.js';
 import { ctnrEntryPoint, hookKindFor, HOOK_PATH, networkHookPlugin } from '../../../plugins/hooks/network-hook.js';
 import { definePlugin } from '../../../src/engine/define.js';
 import { networkSchemas, type NetworkSettings } from '../../../src/network/settings.js';
@@ -10,7 +11,7 @@ const PROJECT = 'ctnr-test-project'; // the directory name runCompose uses
 
 function settingsOf(r: Result): NetworkSettings | undefined {
   const f = r.files.find((x) => x.path === 'ctnr/network.json');
-  return f ? networkSchemas().settingsSchema.parse(JSON.parse(f.content!)) : undefined;
+  return f ? networkSchemas().settingsSchema.parse(JSON.parse(fileContent(f)!)) : undefined;
 }
 
 const hookArgs = (verb: string) => [process.execPath, `${REPO}/bin/ctnr.mjs`, 'hook', 'network', verb];
