@@ -12,6 +12,14 @@ import { containerResolvConf, parseResolvConf, renderResolvConf, type ResolvConf
 export const ETC_DIR = 'files/etc';
 const BIND_OPTIONS = ['rbind', 'rprivate', 'ro', 'nosuid', 'nodev', 'noexec'];
 
+type EtcName = 'hostname' | 'hosts' | 'resolv.conf';
+/** Each file's place in the container and in the bundle, spelled once instead of per service. */
+const ETC_PATHS: Record<EtcName, { dest: string; path: string }> = {
+  hostname: { dest: '/etc/hostname', path: `${ETC_DIR}/hostname` },
+  hosts: { dest: '/etc/hosts', path: `${ETC_DIR}/hosts` },
+  'resolv.conf': { dest: '/etc/resolv.conf', path: `${ETC_DIR}/resolv.conf` },
+};
+
 /** The entries every container's /etc/hosts starts with (docker's set). */
 export const BASE_HOSTS = [
   ['127.0.0.1', 'localhost'],
@@ -104,26 +112,30 @@ export function etcFilesPlugin() {
         if (!/^[a-z][a-z0-9-]*(:\d+)?$/i.test(o)) error(`dns_opt "${o}" is not a resolver option (e.g. ndots:2, edns0)`, ['dns_opt', i]);
       });
 
-      const taken = new Set((spec.mounts ?? []).map((m) => m.destination));
+      const current = spec.mounts ?? [];
+      // Three lookups over a dozen mounts: a scan each, cheaper than building a set of every destination.
+      const taken = (dest: string) => current.some((m) => m.destination === dest);
       const files: BundleFile[] = [];
       const mounts: Mount[] = [];
-      const generated = (name: string, content: string) => {
-        if (taken.has(`/etc/${name}`)) return;
-        files.push({ path: `${ETC_DIR}/${name}`, content, mode: 0o644 });
-        mounts.push({ destination: `/etc/${name}`, type: 'bind', source: `${ETC_DIR}/${name}`, options: [...BIND_OPTIONS] });
+      const generated = (name: EtcName, content: string) => {
+        const { dest, path } = ETC_PATHS[name];
+        if (taken(dest)) return;
+        files.push({ path, content, mode: 0o644 });
+        mounts.push({ destination: dest, type: 'bind', source: path, options: [...BIND_OPTIONS] });
       };
-      const hostFile = (name: string, source: string) => {
-        if (!taken.has(`/etc/${name}`)) mounts.push({ destination: `/etc/${name}`, type: 'bind', source, options: [...BIND_OPTIONS] });
+      const hostFile = (name: EtcName, source: string) => {
+        const { dest } = ETC_PATHS[name];
+        if (!taken(dest)) mounts.push({ destination: dest, type: 'bind', source, options: [...BIND_OPTIONS] });
       };
 
       if (typeof spec.hostname === 'string' && spec.hostname !== '') generated('hostname', `${spec.hostname}\n`);
 
-      const extraLines = extraHosts.map((h) => `${h.ip}\t${h.host}`);
-      if (hostNet && extraLines.length === 0) hostFile('hosts', hostHosts);
+      if (hostNet && extraHosts.length === 0) hostFile('hosts', hostHosts);
       else {
-        let base = hostNet ? host.text(hostHosts) : BASE_HOSTS_TEXT;
-        if (base !== '' && !base.endsWith('\n')) base += '\n';
-        generated('hosts', base + extraLines.map((l) => l + '\n').join(''));
+        let text = hostNet ? host.text(hostHosts) : BASE_HOSTS_TEXT;
+        if (text !== '' && !text.endsWith('\n')) text += '\n';
+        for (const h of extraHosts) text += `${h.ip}\t${h.host}\n`;
+        generated('hosts', text);
       }
 
       if (hostNet && dns.length === 0 && dnsSearch.length === 0 && dnsOpt.length === 0) hostFile('resolv.conf', hostResolv);

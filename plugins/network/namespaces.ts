@@ -13,6 +13,8 @@ const SHM_BIND_OPTIONS = ['rbind', 'rprivate', 'nosuid', 'nodev', 'noexec'];
 
 type Owned = 'network' | 'ipc' | 'pid' | 'uts';
 const PROC_NAME: Record<Owned, string> = { network: 'net', ipc: 'ipc', pid: 'pid', uts: 'uts' };
+/** The order new entries are listed in. */
+const OWNED: readonly Owned[] = ['pid', 'network', 'ipc', 'uts'];
 
 /**
  * `linux.namespaces` entries of type network, ipc, pid and uts (this plugin is their only owner; `user` belongs
@@ -37,6 +39,7 @@ export function namespacesPlugin() {
     apply({ service, spec, env, error }) {
       const want = new Map<Owned, NamespaceWant>();
       const read = (type: Owned, key: string, value: string | null | undefined, newWords: readonly string[], extra: readonly string[] = []) => {
+        if (value === undefined) return; // unset: a new namespace, what a type missing from `want` means
         const parsed = parseMode(value, key, newWords, extra);
         if (isProblem(parsed)) error(parsed.message, [key]);
         else want.set(type, parsed);
@@ -79,9 +82,8 @@ export function namespacesPlugin() {
       const current = spec.linux?.namespaces;
       if (current === undefined) {
         const list: Namespace[] = [];
-        for (const type of ['pid', 'network', 'ipc', 'uts'] as const) {
-          const w = want.get(type) ?? { kind: 'new' };
-          if (w.kind === 'host') continue;
+        for (const type of OWNED) {
+          if (want.get(type)?.kind === 'host') continue;
           list.push(paths.has(type) ? { type, path: paths.get(type)! } : { type });
         }
         out.push(...ops.ensureParents(spec, '/linux/namespaces'), ops.add('/linux/namespaces', list));
@@ -91,9 +93,8 @@ export function namespacesPlugin() {
         for (let i = current.length - 1; i >= 0; i--) {
           const ns = current[i]!;
           const type = ns.type as Owned;
-          if (!(type in PROC_NAME)) continue;
-          const w = want.get(type) ?? { kind: 'new' };
-          if (w.kind === 'host' || seen.has(type)) {
+          if (!Object.hasOwn(PROC_NAME, type)) continue;
+          if (want.get(type)?.kind === 'host' || seen.has(type)) {
             out.push(ops.remove(`/linux/namespaces/${i}`));
             continue;
           }
@@ -103,15 +104,15 @@ export function namespacesPlugin() {
             out.push(ops.replace(`/linux/namespaces/${i}`, path !== undefined ? { type, path } : { type }));
           }
         }
-        for (const type of ['pid', 'network', 'ipc', 'uts'] as const) {
-          const w = want.get(type) ?? { kind: 'new' };
-          if (seen.has(type) || w.kind === 'host') continue;
+        for (const type of OWNED) {
+          if (seen.has(type) || want.get(type)?.kind === 'host') continue;
           out.push(ops.add('/linux/namespaces/-', paths.has(type) ? { type, path: paths.get(type)! } : { type }));
         }
       }
 
       // docker's `ipc: none`: a private IPC namespace and no /dev/shm at all.
       const files: BundleFile[] = [];
+      if (service.ipc === undefined) return out; // nothing below applies
       const shm = mountIndex(spec.mounts, '/dev/shm');
       if (ipcNone) {
         if (shm >= 0) out.push(ops.remove(`/mounts/${shm}`));

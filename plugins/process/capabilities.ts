@@ -66,19 +66,22 @@ export function capabilitiesPlugin(options: CapabilitiesOptions = {}) {
       }
       caps = sortCapabilities(caps);
       const nonRoot = (spec.process?.user.uid ?? 0) !== 0;
-      const explicit = sortCapabilities(add.filter((c) => c !== 'ALL'));
-      const sets: Record<string, string[]> = { bounding: caps, effective: caps, permitted: caps };
-      if (nonRoot) {
+      // Each set its own array, keys always in this order: bounding, effective, permitted (inheritable, ambient).
+      const value: Record<string, string[]> = { bounding: caps };
+      if (!nonRoot) {
+        value.effective = [...caps];
+        value.permitted = [...caps];
+      } else if (opts.ambientForNonRoot) {
+        const kept = sortCapabilities(add.filter((c) => c !== 'ALL' && caps.includes(c)));
+        value.effective = kept;
+        value.permitted = [...kept];
+        value.inheritable = [...kept];
+        value.ambient = [...kept];
+      } else {
         // Docker: the kernel clears effective/permitted on exec for a non-root user; say so in the spec.
-        if (opts.ambientForNonRoot) {
-          sets.effective = sets.permitted = sets.inheritable = sets.ambient = explicit.filter((c) => caps.includes(c));
-        } else {
-          sets.effective = sets.permitted = [];
-        }
+        value.effective = [];
+        value.permitted = [];
       }
-      // Each set its own array (they alias above); same keys in the same order, without the entries round trip.
-      const value: Record<string, string[]> = {};
-      for (const k of Object.keys(sets)) value[k] = [...sets[k]!];
       return [ops.set(spec, '/process/capabilities', value)];
     },
   });

@@ -11,18 +11,17 @@ export function envPlugin() {
     name: 'ctnr:env',
     stage: 'process',
     apply({ service, image, spec }) {
+      // Name → the `NAME=value` entry: an entry that stays as it was is kept as the same string, not rebuilt.
       const entries = new Map<string, string>();
       const put = (item: string) => {
         const eq = item.indexOf('=');
-        const key = eq < 0 ? item : item.slice(0, eq);
-        entries.set(key, eq < 0 ? '' : item.slice(eq + 1));
+        entries.set(eq < 0 ? item : item.slice(0, eq), eq < 0 ? `${item}=` : item);
       };
       for (const item of spec.process?.env ?? []) put(item);
       for (const item of image?.Env ?? []) put(item);
-      if (service.tty && !entries.has('TERM')) entries.set('TERM', 'xterm');
-      for (const [k, v] of service.environment ?? []) entries.set(k, v);
-      const env: string[] = [];
-      for (const [k, v] of entries) env.push(`${k}=${v}`);
+      if (service.tty && !entries.has('TERM')) entries.set('TERM', 'TERM=xterm');
+      for (const [k, v] of service.environment ?? []) entries.set(k, `${k}=${v}`);
+      const env = [...entries.values()];
       const current = spec.process?.env ?? [];
       if (env.length === current.length && env.every((e, i) => e === current[i])) return [];
       return [ops.set(spec, '/process/env', env)];

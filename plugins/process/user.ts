@@ -29,7 +29,10 @@ export function userPlugin() {
       const loadPasswd = () => (passwd ??= rootfs ? readPasswd(rootfs) ?? [] : []);
       const loadGroups = () => (groups ??= rootfs ? readGroup(rootfs) ?? [] : []);
 
-      const [userPart = '', groupPart] = spec_ === '' ? ['0'] : spec_.split(':', 2);
+      // `user` or `user:group` (indexOf, not split: this runs for every service that names a user).
+      const colon = spec_.indexOf(':');
+      const userPart = spec_ === '' ? '0' : colon < 0 ? spec_ : spec_.slice(0, colon);
+      const groupPart = colon < 0 ? undefined : spec_.slice(colon + 1, nextColon(spec_, colon));
       let uid: number;
       let gid = 0;
       let username: string | undefined;
@@ -73,12 +76,18 @@ export function userPlugin() {
         else if (id > MAX_ID) error(`gid ${id} is out of range`, ['group_add', i]);
         else extra.push(id);
       });
-      const additionalGids = [...new Set(extra)];
+      const additionalGids = extra.length > 0 ? [...new Set(extra)] : extra;
       const user: { uid: number; gid: number; additionalGids?: number[] } = { uid, gid };
       if (additionalGids.length > 0) user.additionalGids = additionalGids;
       return [ops.set(spec, '/process/user', user)];
     },
   });
+}
+
+/** Where the group part after the colon at `colon` ends: at a second colon, as `split(':', 2)` drops the rest. */
+function nextColon(s: string, colon: number): number {
+  const next = s.indexOf(':', colon + 1);
+  return next < 0 ? s.length : next;
 }
 
 function resolveGroup(name: string, load: () => GroupEntry[]): number | undefined {

@@ -23,7 +23,12 @@ export const cleanDestination: (dest: string) => string = remembered((dest) => {
 export function mountIndex(mounts: ReadonlyArray<DeepReadonly<Mount>> | undefined, dest: string): number {
   const want = cleanDestination(dest);
   const list = mounts ?? [];
-  for (let i = list.length - 1; i >= 0; i--) if (cleanDestination(list[i]!.destination) === want) return i;
+  for (let i = list.length - 1; i >= 0; i--) {
+    // Cleaning only ever shortens a path ('' aside, which becomes '.'), so a destination no longer than `want`
+    // matches only as it is: most mounts are ruled out without cleaning them.
+    const d = list[i]!.destination;
+    if (d === want || ((d.length > want.length || d.length === 0) && cleanDestination(d) === want)) return i;
+  }
   return -1;
 }
 
@@ -48,7 +53,7 @@ export function isCleanAncestor(p: string, c: string): boolean {
  * Flags that come in pairs; the later one wins (`noexec` then `exec` → `exec`), the way docker merges tmpfs
  * options (`mount.MergeTmpfsOptions`). Keys of `key=value` options also keep only their last value.
  */
-const FLAG_PAIRS: Record<string, string> = {
+const FLAG_PAIRS = new Map<string, string>(Object.entries({
   exec: 'exec', noexec: 'exec',
   suid: 'suid', nosuid: 'suid',
   dev: 'dev', nodev: 'dev',
@@ -60,26 +65,30 @@ const FLAG_PAIRS: Record<string, string> = {
   sync: 'sync', async: 'sync',
   private: 'propagation', rprivate: 'propagation', shared: 'propagation', rshared: 'propagation',
   slave: 'propagation', rslave: 'propagation', unbindable: 'propagation', runbindable: 'propagation',
-};
+}));
 
 function optionKey(opt: string): string {
   const eq = opt.indexOf('=');
   if (eq >= 0) return opt.slice(0, eq + 1);
-  return FLAG_PAIRS[opt] ?? opt;
+  return FLAG_PAIRS.get(opt) ?? opt;
 }
 
 /** Merge option lists: later options override earlier ones of the same kind; first position is kept. */
 export function mergeMountOptions(...lists: ReadonlyArray<readonly string[]>): string[] {
-  const order: string[] = [];
-  const value = new Map<string, string>();
+  // Parallel arrays, not a Map: option lists are a handful of entries, and this runs for mounts of every service.
+  const keys: string[] = [];
+  const values: string[] = [];
   for (const list of lists) {
     for (const opt of list) {
       const key = optionKey(opt);
-      if (!value.has(key)) order.push(key);
-      value.set(key, opt);
+      const at = keys.indexOf(key);
+      if (at < 0) {
+        keys.push(key);
+        values.push(opt);
+      } else values[at] = opt;
     }
   }
-  return order.map((k) => value.get(k)!);
+  return values;
 }
 
 /** Docker's tmpfs defaults (`--tmpfs`, `--mount type=tmpfs`): no exec, no setuid, no device nodes. */
