@@ -117,8 +117,21 @@ export function createEngine(options: EngineOptions): Engine {
   // stage's result. They are called only when something tapped them, so the per-service path pays nothing.
   const hooks: Record<string, AsyncSeriesHook<[StageEvent]>> = Object.create(null);
   for (const stage of plan.stages) hooks[stage.name] = new AsyncSeriesHook<[StageEvent]>(['event']);
-  const stages = plan.stages;
-  const stageHooks = stages.map((stage) => hooks[stage.name]!);
+  // The compiled plan: per stage its name, hook, and mutators and validators as steps (see Step).
+  const stages = plan.stages.map((stage) => ({
+    name: stage.name,
+    hook: hooks[stage.name]!,
+    mutators: stage.plugins.map(toStep),
+    validators: stage.validators.map(toStep),
+  }));
+  // Every service of a run usually shares one project object: its defaults are filled in once, not per service.
+  let lastProject: { given: ServiceInput['project']; filled: Project } | undefined;
+  const projectOf = (given: ServiceInput['project']): Project => {
+    if (given !== undefined && lastProject?.given === given) return lastProject.filled;
+    const filled: Project = { name: 'default', volumes: {}, networks: {}, secrets: {}, configs: {}, ...given };
+    if (given !== undefined) lastProject = { given, filled };
+    return filled;
+  };
 
   return {
     plan,
@@ -127,7 +140,7 @@ export function createEngine(options: EngineOptions): Engine {
       const state: RunState = {
         input,
         env,
-        project: { name: 'default', volumes: {}, networks: {}, secrets: {}, configs: {}, ...input.project },
+        project: projectOf(input.project),
         source: input.source ?? { dir: process.cwd(), locate: () => undefined },
         doc: baseSpec(),
         trace: [],
@@ -137,7 +150,7 @@ export function createEngine(options: EngineOptions): Engine {
         diagnostics: [],
         files: new Map(),
         hostDirs: new Map(),
-        current: { planned: undefined as unknown as PlannedPlugin, stage: '', errors: undefined },
+        current: { planned: undefined as unknown as Step, stage: '', errors: undefined },
         ctx: undefined as unknown as MutableContext,
       };
       state.ctx = createContext(state, state.current);
@@ -146,12 +159,12 @@ export function createEngine(options: EngineOptions): Engine {
       // this async function a for-of over the arrays paid for the iterator protocol on every plugin.
       for (let s = 0; s < stages.length; s++) {
         const stage = stages[s]!;
-        const mutators = stage.plugins;
+        const mutators = stage.mutators;
         for (let i = 0; i < mutators.length; i++) {
           const pending = runMutator(state, stage.name, mutators[i]!, strict, timeoutMs);
           if (pending !== undefined) await pending;
         }
-        const hook = stageHooks[s]!;
+        const hook = stage.hook;
         if (hook.taps.length > 0) {
           // Its own views: a hook that tries to write gets a TypeError, and no plugin is blamed for it.
           const views = createViews(() => {});
@@ -159,15 +172,17 @@ export function createEngine(options: EngineOptions): Engine {
         }
       }
       const violations: Result['violations'] = [];
-      for (const stage of plan.stages) {
-        for (const planned of stage.validators) {
+      for (let s = 0; s < stages.length; s++) {
+        const stage = stages[s]!;
+        for (let i = 0; i < stage.validators.length; i++) {
+          const planned = stage.validators[i]!;
           const pending = runValidator(state, stage.name, planned, timeoutMs);
           const found = Array.isArray(pending) ? pending : await pending;
           for (const v of found) {
             violations.push({
               ...v,
               plugin: v.plugin ?? state.owners.ownerOf(splitPointer(v.pointer)),
-              validator: planned.plugin.name,
+              validator: planned.name,
               stage: stage.name,
               presetChain: planned.presetChain,
             });
@@ -190,15 +205,29 @@ export function createEngine(options: EngineOptions): Engine {
 }
 
 function sortedFiles(files: RunState['files']): Result['files'] {
-  const list = [...files.values()];
-  if (list.length > 1) list.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return list;
+  return sortByPath([...files.values()]);
 }
 
 function sortedHostDirs(dirs: RunState['hostDirs']): Result['hostDirs'] {
   const list: Result['hostDirs'] = [];
   for (const [p, plugin] of dirs) list.push({ path: p, plugin });
-  if (list.length > 1) list.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return sortByPath(list);
+}
+
+/**
+ * Sorted by path (code-unit order), in place. An insertion sort: a service declares a handful of files and
+ * directories, and for those it beats Array.prototype.sort calling a comparator. Paths are unique (map keys).
+ */
+function sortByPath<T extends { path: string }>(list: T[]): T[] {
+  for (let i = 1; i < list.length; i++) {
+    const item = list[i]!;
+    let j = i - 1;
+    while (j >= 0 && list[j]!.path > item.path) {
+      list[j + 1] = list[j]!;
+      j--;
+    }
+    list[j + 1] = item;
+  }
   return list;
 }
 
@@ -215,9 +244,39 @@ function viewsOf(state: RunState): ViewSet {
   return (state.views ??= createViews((what) => (state.violation ??= what)));
 }
 
+/**
+ * A planned plugin as the per-service loop calls it: what it reads of the plugin, copied into one object shape
+ * when the engine is created. Plugins are objects of many shapes, so reading `plugin.apply`/`.name`/`.options`
+ * per call was a megamorphic lookup each; a step's fields are read at one shape.
+ */
+interface Step extends PlannedPlugin {
+  readonly name: string;
+  readonly apply: Plugin['apply'];
+  readonly validate: Plugin['validate'];
+  readonly options: unknown;
+  readonly timeoutMs: number | undefined;
+  /** Named `ctnr:…`: may write ctnr's own annotations. */
+  readonly ctnrNamed: boolean;
+}
+
+function toStep(planned: PlannedPlugin): Step {
+  const plugin = planned.plugin;
+  return {
+    plugin,
+    presetChain: planned.presetChain,
+    builtin: planned.builtin,
+    name: plugin.name,
+    apply: plugin.apply,
+    validate: plugin.validate,
+    options: plugin.options,
+    timeoutMs: plugin.timeoutMs,
+    ctnrNamed: plugin.name.startsWith(CTNR_PLUGIN_PREFIX),
+  };
+}
+
 /** The plugin being run: the context's warn/error and the engine's checks report against it. */
 interface Current {
-  planned: PlannedPlugin;
+  planned: Step;
   stage: string;
   /** Errors it reported through ctx.error (made on the first one). */
   errors: CtnrError[] | undefined;
@@ -253,13 +312,13 @@ function createContext(state: RunState, cur: Current): MutableContext {
     ownerOf: (ptr) => state.owners.ownerOf(splitPointer(ptr)),
     warn(message, path, code) {
       const w = where(path);
-      state.diagnostics.push({ level: 'warning', code: code ?? 'WARN', message, plugin: cur.planned.plugin.name, ...w });
+      state.diagnostics.push({ level: 'warning', code: code ?? 'WARN', message, plugin: cur.planned.name, ...w });
     },
     error(message, path, code) {
       const w = where(path);
       (cur.errors ??= []).push(new CtnrError((code as any) ?? 'SERVICE_INVALID', message, {
         ...w,
-        plugin: cur.planned.plugin.name,
+        plugin: cur.planned.name,
         stage: cur.stage,
         presetChain: cur.planned.presetChain,
       }));
@@ -268,13 +327,13 @@ function createContext(state: RunState, cur: Current): MutableContext {
 }
 
 /** Point the service's context at `planned`: ctnr's own plugins see the spec itself, others read-only views. */
-function enter(state: RunState, planned: PlannedPlugin, stage: string): MutableContext {
+function enter(state: RunState, planned: Step, stage: string): MutableContext {
   const cur = state.current;
   cur.planned = planned;
   cur.stage = stage;
   cur.errors = undefined;
   const ctx = state.ctx;
-  ctx.options = planned.plugin.options;
+  ctx.options = planned.options;
   if (planned.builtin) {
     ctx.spec = state.doc;
     ctx.trace = state.trace;
@@ -286,9 +345,9 @@ function enter(state: RunState, planned: PlannedPlugin, stage: string): MutableC
 }
 
 /** Give an error thrown inside a plugin its plugin name, stage, preset chain and source location. */
-function decorate(err: unknown, state: RunState, planned: PlannedPlugin, stage: string): CtnrError {
+function decorate(err: unknown, state: RunState, planned: Step, stage: string): CtnrError {
   if (isCtnrError(err)) {
-    err.plugin ??= planned.plugin.name;
+    err.plugin ??= planned.name;
     err.stage ??= stage;
     err.presetChain ??= planned.presetChain;
     if (err.path !== undefined && !err.path.startsWith('services.')) {
@@ -300,7 +359,7 @@ function decorate(err: unknown, state: RunState, planned: PlannedPlugin, stage: 
   }
   const e = err as Error;
   return new CtnrError('PLUGIN_FAILED', `plugin threw: ${e?.message ?? String(err)}`, {
-    plugin: planned.plugin.name,
+    plugin: planned.name,
     stage,
     presetChain: planned.presetChain,
     cause: err,
@@ -319,16 +378,16 @@ function failWith(errors: CtnrError[]): never {
 }
 
 /** A plugin wrote through its read-only view of the spec (the failure stands even if it caught the TypeError). */
-function mutationError(state: RunState, planned: PlannedPlugin, stage: string, cause?: unknown): CtnrError {
+function mutationError(state: RunState, planned: Step, stage: string, cause?: unknown): CtnrError {
   const what = state.violation!;
   state.violation = undefined;
   return new CtnrError('PLUGIN_FAILED', `plugin changed the spec instead of returning ops (${what})`, {
-    plugin: planned.plugin.name, stage, presetChain: planned.presetChain, ...(cause === undefined ? {} : { cause }),
+    plugin: planned.name, stage, presetChain: planned.presetChain, ...(cause === undefined ? {} : { cause }),
   });
 }
 
 /** The error a plugin's apply()/validate() threw, named; a write through the read-only view comes first. */
-function failure(err: unknown, state: RunState, planned: PlannedPlugin, stage: string): CtnrError {
+function failure(err: unknown, state: RunState, planned: Step, stage: string): CtnrError {
   return state.violation !== undefined ? mutationError(state, planned, stage, err) : decorate(err, state, planned, stage);
 }
 
@@ -338,12 +397,12 @@ function failure(err: unknown, state: RunState, planned: PlannedPlugin, stage: s
  * does keep the process alive, on purpose: a promise that waits on nothing would otherwise let Node end the
  * process silently (exit 13 under a top-level await) before the error is reported.
  */
-function withTimeout<T>(promise: PromiseLike<T>, ms: number, planned: PlannedPlugin, stage: string, fn: 'apply' | 'validate'): Promise<T> {
+function withTimeout<T>(promise: PromiseLike<T>, ms: number, planned: Step, stage: string, fn: 'apply' | 'validate'): Promise<T> {
   if (ms === Infinity) return Promise.resolve(promise);
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
       reject(new CtnrError('PLUGIN_TIMEOUT', `${fn}() did not settle within ${ms} ms (a plugin that needs longer sets \`timeoutMs\`)`, {
-        plugin: planned.plugin.name, stage, presetChain: planned.presetChain,
+        plugin: planned.name, stage, presetChain: planned.presetChain,
       }));
     }, ms);
     promise.then(
@@ -360,18 +419,18 @@ function withTimeout<T>(promise: PromiseLike<T>, ms: number, planned: PlannedPlu
 }
 
 /** Run one mutator; returns a promise only when its apply() did (the common synchronous case stays synchronous). */
-function runMutator(state: RunState, stage: string, planned: PlannedPlugin, strict: boolean, timeoutMs: number): Promise<void> | undefined {
+function runMutator(state: RunState, stage: string, planned: Step, strict: boolean, timeoutMs: number): Promise<void> | undefined {
   const ctx = enter(state, planned, stage);
   const before = strict ? JSON.stringify(state.doc) : '';
   state.violation = undefined;
   let result: PluginOutput | Promise<PluginOutput>;
   try {
-    result = planned.plugin.apply!(ctx);
+    result = planned.apply!.call(planned.plugin, ctx);
   } catch (err) {
     throw failure(err, state, planned, stage);
   }
   if (result && typeof (result as Promise<unknown>).then === 'function') {
-    return withTimeout(result as Promise<PluginOutput>, planned.plugin.timeoutMs ?? timeoutMs, planned, stage, 'apply').then(
+    return withTimeout(result as Promise<PluginOutput>, planned.timeoutMs ?? timeoutMs, planned, stage, 'apply').then(
       (out) => applyOutput(state, stage, planned, strict, before, out),
       (err) => {
         throw failure(err, state, planned, stage);
@@ -382,12 +441,11 @@ function runMutator(state: RunState, stage: string, planned: PlannedPlugin, stri
   return undefined;
 }
 
-function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, strict: boolean, before: string, result: PluginOutput): void {
-  const plugin = planned.plugin;
+function applyOutput(state: RunState, stage: string, planned: Step, strict: boolean, before: string, result: PluginOutput): void {
   if (state.violation !== undefined) throw mutationError(state, planned, stage);
   if (strict && JSON.stringify(state.doc) !== before) {
     throw new CtnrError('PLUGIN_FAILED', 'plugin mutated the spec instead of returning ops', {
-      plugin: plugin.name, stage, presetChain: planned.presetChain,
+      plugin: planned.name, stage, presetChain: planned.presetChain,
     });
   }
   if (state.current.errors !== undefined) failWith(state.current.errors);
@@ -396,64 +454,63 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
   if (!Array.isArray(output)) {
     if (!output || typeof output !== 'object') {
       throw new CtnrError('OP_INVALID', `apply() must return an array of ops or { ops, files }, got ${output === null ? 'null' : typeof output}`, {
-        plugin: plugin.name, stage, presetChain: planned.presetChain,
+        plugin: planned.name, stage, presetChain: planned.presetChain,
       });
     }
     for (const file of (output as { files?: readonly BundleFile[] }).files ?? []) {
       const problem = bundleFileProblem(file);
-      if (problem) throw new CtnrError('OP_INVALID', `bundle file ${JSON.stringify(file?.path)}: ${problem}`, { plugin: plugin.name, stage, presetChain: planned.presetChain });
+      if (problem) throw new CtnrError('OP_INVALID', `bundle file ${JSON.stringify(file?.path)}: ${problem}`, { plugin: planned.name, stage, presetChain: planned.presetChain });
       state.files.set(file.path, withPlugin(file, planned, stage));
     }
     for (const dir of (output as { hostDirs?: readonly string[] }).hostDirs ?? []) {
       if (typeof dir !== 'string' || !dir.startsWith('/') || hasDotDotSegment(dir)) {
-        throw new CtnrError('OP_INVALID', `host directory ${JSON.stringify(dir)} must be an absolute path without ".."`, { plugin: plugin.name, stage, presetChain: planned.presetChain });
+        throw new CtnrError('OP_INVALID', `host directory ${JSON.stringify(dir)} must be an absolute path without ".."`, { plugin: planned.name, stage, presetChain: planned.presetChain });
       }
-      state.hostDirs.set(dir, plugin.name);
+      state.hostDirs.set(dir, planned.name);
     }
   }
   if (!Array.isArray(list)) {
     throw new CtnrError('OP_INVALID', `apply() must return an array of ops, got ${typeof list}`, {
-      plugin: plugin.name, stage, presetChain: planned.presetChain,
+      plugin: planned.name, stage, presetChain: planned.presetChain,
     });
   }
   // Most plugins change nothing for most services: that costs no more than the checks above.
   if (list.length === 0) return;
   const info = { stage, presetChain: planned.presetChain };
-  const writesCtnrAnnotations = plugin.name.startsWith(CTNR_PLUGIN_PREFIX);
   for (let i = 0; i < list.length; i++) {
     const given = list[i]!;
     const bad = checkOpShape(given, i);
     if (bad) {
-      throw new CtnrError('OP_INVALID', `op ${i} is malformed: ${bad.message}`, { plugin: plugin.name, ...info });
+      throw new CtnrError('OP_INVALID', `op ${i} is malformed: ${bad.message}`, { plugin: planned.name, ...info });
     }
     // The engine's own record of the op: changing the op object afterwards changes nothing in the trace.
     // ctnr's own plugins build fresh ops and never touch them again (strict mode holds their tests to it).
     const op = planned.builtin ? given : ownOp(given, planned, i, info);
     if ((op.op === 'move' || op.op === 'copy') && lookup(state.doc, op.from) === undefined) {
-      throw opError(plugin.name, i, op, `"from" ${op.from} does not exist`, info);
+      throw opError(planned.name, i, op, `"from" ${op.from} does not exist`, info);
     }
-    if (!writesCtnrAnnotations && op.op !== 'test') {
+    if (!planned.ctnrNamed && op.op !== 'test') {
       const problem = ctnrAnnotationWrite(state.doc, op);
       if (problem) {
         throw new CtnrError('OP_INVALID', `op ${i} (${op.op} ${op.path}) ${problem}: annotations under ${CTNR_ANNOTATION_PREFIX} are written only by ctnr's own plugins (named ${CTNR_PLUGIN_PREFIX}…)`, {
-          plugin: plugin.name, ...info,
+          plugin: planned.name, ...info,
         });
       }
     }
     const resolved = resolveOp(state.doc, op);
-    if (typeof resolved === 'string') throw opError(plugin.name, i, op, resolved, info);
+    if (typeof resolved === 'string') throw opError(planned.name, i, op, resolved, info);
     if (op.op === 'test') {
       try {
         applyOpInPlace(state.doc, op);
       } catch (err) {
-        throw opError(plugin.name, i, op, (err as Error).message.split('\n')[0]!, info);
+        throw opError(planned.name, i, op, (err as Error).message.split('\n')[0]!, info);
       }
       continue;
     }
     if (op.op === 'move') state.owners.touch(splitPointer(op.from), true);
     const value = (op as { value?: unknown }).value;
     const shared = value !== null && typeof value === 'object' && Object.isFrozen(value);
-    const entry: TraceEntry = { plugin: plugin.name, stage, presetChain: planned.presetChain, op, pointer: resolved.pointer };
+    const entry: TraceEntry = { plugin: planned.name, stage, presetChain: planned.presetChain, op, pointer: resolved.pointer };
     const source = (given as { source?: unknown }).source;
     if (typeof source === 'string' && source !== '') entry.source = source;
     const sharesValue = (op.op === 'add' || op.op === 'replace') && value !== null && typeof value === 'object' && !shared;
@@ -462,7 +519,7 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
     const prior = state.owners.claim(resolved.segs, entry, resolved.existed, sharesValue);
     if (resolved.existed) {
       const overrode = prior?.plugin ?? BASE_OWNER;
-      if (overrode !== plugin.name) entry.overrode = overrode;
+      if (overrode !== planned.name) entry.overrode = overrode;
     }
     // Frozen values are shared data (a profile, a default list): the document gets its own copy.
     if (op.op === 'add' || op.op === 'replace' || op.op === 'remove') {
@@ -471,7 +528,7 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
       try {
         applyOpInPlace(state.doc, op);
       } catch (err) {
-        throw opError(plugin.name, i, op, (err as Error).message.split('\n')[0]!, info);
+        throw opError(planned.name, i, op, (err as Error).message.split('\n')[0]!, info);
       }
     }
     state.trace.push(entry);
@@ -484,7 +541,7 @@ function applyOutput(state: RunState, stage: string, planned: PlannedPlugin, str
  * plugin keeps no reference into the spec, and a read-only view in it becomes plain data. ctnr's own plugins
  * return fresh values (their tests run in strict mode), which the document takes by reference.
  */
-function ownOp(op: Operation, planned: PlannedPlugin, index: number, info: { stage: string; presetChain: readonly string[] }): Operation {
+function ownOp(op: Operation, planned: Step, index: number, info: { stage: string; presetChain: readonly string[] }): Operation {
   switch (op.op) {
     case 'add':
     case 'replace':
@@ -494,7 +551,7 @@ function ownOp(op: Operation, planned: PlannedPlugin, index: number, info: { sta
         try {
           value = copyValue(value);
         } catch (err) {
-          throw new CtnrError('OP_INVALID', `op ${index} (${op.op} ${op.path}): the value ${(err as Error).message}`, { plugin: planned.plugin.name, ...info, cause: err });
+          throw new CtnrError('OP_INVALID', `op ${index} (${op.op} ${op.path}): the value ${(err as Error).message}`, { plugin: planned.name, ...info, cause: err });
         }
       }
       return { op: op.op, path: op.path, value } as Operation;
@@ -543,8 +600,8 @@ function sameCtnrEntries(a: unknown, b: unknown): boolean {
  * A bundle file record. Built field by field: plugins return files of many shapes, and an object spread over
  * them falls to V8's slow generic path (it was the engine's largest single cost per service).
  */
-function withPlugin(file: BundleFile, planned: PlannedPlugin, stage: string): BundleFile & { plugin: string } {
-  const rec: BundleFile & { plugin: string } = { path: file.path, plugin: planned.plugin.name };
+function withPlugin(file: BundleFile, planned: Step, stage: string): BundleFile & { plugin: string } {
+  const rec: BundleFile & { plugin: string } = { path: file.path, plugin: planned.name };
   if (file.kind !== undefined) rec.kind = file.kind;
   if (file.content !== undefined) rec.content = file.content;
   if (file.json !== undefined) rec.json = planned.builtin ? file.json : ownJson(file, planned, stage);
@@ -560,28 +617,28 @@ function withPlugin(file: BundleFile, planned: PlannedPlugin, stage: string): Bu
  * The `json` of a file from a plugin outside ctnr, copied and checked to be JSON data like an op's value: the
  * bundle writer serializes it later, and the plugin must not be able to change it in between.
  */
-function ownJson(file: BundleFile, planned: PlannedPlugin, stage: string): unknown {
+function ownJson(file: BundleFile, planned: Step, stage: string): unknown {
   try {
     return copyValue(file.json);
   } catch (err) {
     throw new CtnrError('OP_INVALID', `bundle file ${JSON.stringify(file.path)}: json ${(err as Error).message}`, {
-      plugin: planned.plugin.name, stage, presetChain: planned.presetChain, cause: err,
+      plugin: planned.name, stage, presetChain: planned.presetChain, cause: err,
     });
   }
 }
 
 /** Run one validator; its violations, or a promise of them only when its validate() returned a promise. */
-function runValidator(state: RunState, stage: string, planned: PlannedPlugin, timeoutMs: number): readonly Violation[] | Promise<readonly Violation[]> {
+function runValidator(state: RunState, stage: string, planned: Step, timeoutMs: number): readonly Violation[] | Promise<readonly Violation[]> {
   const ctx = enter(state, planned, stage);
   state.violation = undefined;
   let out: readonly Violation[] | PromiseLike<readonly Violation[]>;
   try {
-    out = planned.plugin.validate!(ctx);
+    out = planned.validate!.call(planned.plugin, ctx);
   } catch (err) {
     throw failure(err, state, planned, stage);
   }
   if (out && typeof (out as PromiseLike<unknown>).then === 'function') {
-    return withTimeout(out as PromiseLike<readonly Violation[]>, planned.plugin.timeoutMs ?? timeoutMs, planned, stage, 'validate').then(
+    return withTimeout(out as PromiseLike<readonly Violation[]>, planned.timeoutMs ?? timeoutMs, planned, stage, 'validate').then(
       (result) => checkedViolations(state, planned, stage, result),
       (err: unknown) => {
         throw failure(err, state, planned, stage);
@@ -591,12 +648,12 @@ function runValidator(state: RunState, stage: string, planned: PlannedPlugin, ti
   return checkedViolations(state, planned, stage, out as readonly Violation[]);
 }
 
-function checkedViolations(state: RunState, planned: PlannedPlugin, stage: string, result: readonly Violation[]): readonly Violation[] {
+function checkedViolations(state: RunState, planned: Step, stage: string, result: readonly Violation[]): readonly Violation[] {
   if (state.violation !== undefined) throw mutationError(state, planned, stage);
   if (state.current.errors !== undefined) failWith(state.current.errors);
   if (!Array.isArray(result)) {
     throw new CtnrError('PLUGIN_FAILED', 'validate() must return an array of violations', {
-      plugin: planned.plugin.name, stage, presetChain: planned.presetChain,
+      plugin: planned.name, stage, presetChain: planned.presetChain,
     });
   }
   return result;

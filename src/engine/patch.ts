@@ -53,8 +53,15 @@ function pointerProblem(key: string, ptr: unknown): string | undefined {
   return problem === undefined ? undefined : `"${key}" ${problem}`;
 }
 
-/** What is wrong with a pointer's text (plugins write the same few pointers for every service: remembered). */
-const pointerShapeProblem = remembered((ptr): string | undefined => {
+/** What is wrong with a pointer's text, or undefined. */
+function pointerShapeProblem(ptr: string): string | undefined {
+  // Almost every pointer starts with "/" and holds none of the forbidden names: three scans of a short string
+  // answer that without hashing it (many pointers are built fresh per service, so a lookup would hash each).
+  if (ptr.charCodeAt(0) === 47 /* / */ && !ptr.includes('__proto__') && !ptr.includes('constructor') && !ptr.includes('prototype')) return undefined;
+  return pointerTextProblem(ptr);
+}
+
+const pointerTextProblem = remembered((ptr): string | undefined => {
   if (ptr !== '' && !ptr.startsWith('/')) return `must be a JSON pointer starting with "/", got ${JSON.stringify(ptr)}`;
   // The root of the document is the engine's: replacing it would leave every earlier trace entry pointing
   // at values that are gone (fast-json-patch does not even apply it in place).
