@@ -10,6 +10,7 @@ import { parseLink } from '../../src/network/links.js';
 import { networkSchemas, NETWORK_SETTINGS_FILE, SAFE_NAME, type Link, type NetworkAttachment, type NetworkSettings, type PortForward } from '../../src/network/settings.js';
 import type { Operation } from '../../src/engine/types.js';
 import { lazyOptions } from '../options.js';
+import { cleanDestination } from '../../src/spec/mounts.js';
 
 const optionsSchema = () =>
   z.strictObject({
@@ -58,6 +59,17 @@ export function ctnrEntryPoint(): string | undefined {
   return entryCache || undefined;
 }
 
+let defaultCommandCache: string[] | undefined;
+/** This node binary running this install's bin/ctnr.mjs, found once per process; undefined when not found. */
+function defaultCommand(): readonly string[] | undefined {
+  if (defaultCommandCache === undefined) {
+    const entry = ctnrEntryPoint();
+    if (entry === undefined) return undefined;
+    defaultCommandCache = [process.execPath, entry];
+  }
+  return defaultCommandCache;
+}
+
 /** runtime-spec 1.0.2 added createRuntime (and deprecated prestart); older targets only know prestart. */
 export function hookKindFor(ociVersion: string | undefined): 'createRuntime' | 'prestart' {
   // Every service asks about the same one or two versions: remember the answer instead of splitting again.
@@ -96,7 +108,7 @@ function bundleHostsFile(spec: { mounts?: ReadonlyArray<{ destination: string; s
   let m: (typeof mounts)[number] | undefined;
   for (let i = mounts.length - 1; i >= 0 && !m; i--) {
     const d = mounts[i]!.destination;
-    if (d.includes('hosts') && path.posix.normalize(d) === '/etc/hosts') m = mounts[i];
+    if (d.includes('hosts') && cleanDestination(d) === '/etc/hosts') m = mounts[i];
   }
   if (!m) return undefined;
   // A host path (host networking, or the user's own bind) is not ours to rewrite.
@@ -182,10 +194,7 @@ export function networkHookPlugin(options: NetworkHookOptions = {}) {
         return [];
       }
 
-      const command = opts.command ?? (() => {
-        const entry = ctnrEntryPoint();
-        return entry ? [process.execPath, entry] : undefined;
-      })();
+      const command = opts.command ?? defaultCommand();
       if (!command) {
         error('cannot find the ctnr CLI (bin/ctnr.mjs) for the network hook; set the "command" option of ctnr:network-hook');
         return [];

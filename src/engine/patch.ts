@@ -24,9 +24,6 @@ export const splitPointer: (ptr: string) => readonly string[] = remembered((ptr)
   ptr === '' ? [] : ptr.includes('~') ? ptr.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')) : ptr.slice(1).split('/'),
 );
 
-/** A forbidden segment anywhere in a pointer (escapes cannot spell these names differently). */
-const FORBIDDEN_SEGMENT = /\/(__proto__|constructor|prototype)(?=\/|$)/;
-
 export interface OpProblem {
   index: number;
   message: string;
@@ -55,20 +52,19 @@ function pointerProblem(key: string, ptr: unknown): string | undefined {
 
 /** What is wrong with a pointer's text, or undefined. */
 function pointerShapeProblem(ptr: string): string | undefined {
-  // Almost every pointer starts with "/" and holds none of the forbidden names: three scans of a short string
-  // answer that without hashing it (many pointers are built fresh per service, so a lookup would hash each).
-  if (ptr.charCodeAt(0) === 47 /* / */ && !ptr.includes('__proto__') && !ptr.includes('constructor') && !ptr.includes('prototype')) return undefined;
-  return pointerTextProblem(ptr);
-}
-
-const pointerTextProblem = remembered((ptr): string | undefined => {
-  if (ptr !== '' && !ptr.startsWith('/')) return `must be a JSON pointer starting with "/", got ${JSON.stringify(ptr)}`;
+  if (ptr !== '' && ptr.charCodeAt(0) !== 47 /* / */) return `must be a JSON pointer starting with "/", got ${JSON.stringify(ptr)}`;
   // The root of the document is the engine's: replacing it would leave every earlier trace entry pointing
   // at values that are gone (fast-json-patch does not even apply it in place).
   if (ptr === '') return '"" is the whole document, which no op may target';
-  const bad = FORBIDDEN_SEGMENT.exec(ptr);
-  return bad ? `${ptr} has forbidden segment "${bad[1]}"` : undefined;
-});
+  // Segments, not the text: resolveOp splits the same pointer next (the split is remembered), and comparing
+  // each segment with three names costs less than scanning the text for them. Escapes cannot spell these names.
+  const segs = splitPointer(ptr);
+  for (let i = 0; i < segs.length; i++) {
+    const seg = segs[i]!;
+    if (seg === '__proto__' || seg === 'constructor' || seg === 'prototype') return `${ptr} has forbidden segment "${seg}"`;
+  }
+  return undefined;
+}
 
 /**
  * Resolve an op against the document the way RFC 6902 requires (parent must exist; replace/remove/test
