@@ -2,10 +2,45 @@ import type { Operation } from 'fast-json-patch';
 import type { TraceEntry } from './types.js';
 
 interface Node {
-  entry?: TraceEntry;
+  readonly seg: string;
+  entry: TraceEntry | undefined;
   /** `entry`'s value is in the document by reference (snapshot it before an op changes something inside it). */
-  aliased?: boolean;
-  kids?: Map<string, Node>;
+  aliased: boolean;
+  /**
+   * Children: a list searched in order while short (most nodes have a handful, and a scan beats hashing), a Map
+   * once a node has many (a plugin appending item by item to one array must not make every claim a long scan).
+   */
+  kids: Node[] | Map<string, Node> | undefined;
+}
+
+/** Children a node keeps in a list before it switches to a Map. */
+const LIST_MAX = 16;
+
+function newNode(seg: string): Node {
+  return { seg, entry: undefined, aliased: false, kids: undefined };
+}
+
+function childOf(node: Node, seg: string): Node | undefined {
+  const kids = node.kids;
+  if (kids === undefined) return undefined;
+  if (!Array.isArray(kids)) return kids.get(seg);
+  for (let k = 0; k < kids.length; k++) if (kids[k]!.seg === seg) return kids[k];
+  return undefined;
+}
+
+function addChild(node: Node, seg: string): Node {
+  const child = newNode(seg);
+  const kids = node.kids;
+  if (kids === undefined) node.kids = [child];
+  else if (!Array.isArray(kids)) kids.set(seg, child);
+  else if (kids.length < LIST_MAX) kids.push(child);
+  else {
+    const map = new Map<string, Node>();
+    for (const k of kids) map.set(k.seg, k);
+    map.set(seg, child);
+    node.kids = map;
+  }
+  return child;
 }
 
 /**
@@ -17,14 +52,14 @@ interface Node {
  * entry gets its own copy: the trace always shows what each plugin wrote.
  */
 export class Owners {
-  private readonly root: Node = {};
+  private readonly root: Node = newNode('');
 
   /** Owner of `segs` (deepest recorded entry on the path), snapshotting aliased ancestors on the way. */
   touch(segs: readonly string[], snapshot: boolean): TraceEntry | undefined {
     let node: Node | undefined = this.root;
     let owner = node.entry;
     for (let i = 0; i < segs.length && node; i++) {
-      node = node.kids?.get(segs[i]!);
+      node = childOf(node, segs[i]!);
       if (node?.entry) {
         owner = node.entry;
         // Only ancestors are changed in place by this op; the target itself is replaced, not edited.
@@ -44,11 +79,8 @@ export class Owners {
     let owner = node.entry;
     const last = segs.length - 1;
     for (let i = 0; i <= last; i++) {
-      node.kids ??= new Map();
       const seg = segs[i]!;
-      let next = node.kids.get(seg);
-      if (!next) node.kids.set(seg, (next = {}));
-      node = next;
+      node = childOf(node, seg) ?? addChild(node, seg);
       const held = node.entry;
       if (held) {
         owner = held;
@@ -56,7 +88,6 @@ export class Owners {
         if (i < last && node.aliased) snapshotValue(node);
       }
     }
-    // Assigned, not deleted: a deleted property would turn the node into a slow dictionary object.
     if (replaced) node.kids = undefined;
     node.entry = entry;
     node.aliased = sharesValue;

@@ -99,6 +99,17 @@ describe('trace', () => {
     expect(result.trace[0]!.presetChain).toEqual(['test']);
   });
 
+  it.each([3, 16, 17, 40])('knows who wrote each of %i items appended one by one, and who wrote over one', async (n) => {
+    // The object is acme:base's, each item acme:fill's: finding the wrong node would name acme:base.
+    const base = stagePlugin('acme:base', () => [{ op: 'add', path: '/annotations', value: {} }]);
+    const fill = stagePlugin('acme:fill', () => Array.from({ length: n }, (_, i) => ({ op: 'add' as const, path: `/annotations/k${i}`, value: String(i) })), { after: ['acme:base'] });
+    const over = stagePlugin('acme:over', () => [0, n - 1].map((i) => ({ op: 'replace' as const, path: `/annotations/k${i}`, value: 'x' })), { stage: 'mounts' });
+    const result = await engineWith(base, fill, over).run(input, TEST_ENV);
+    const writes = result.trace.filter((t) => t.plugin === 'acme:over').map((t) => [t.pointer, t.overrode]);
+    expect(writes).toEqual([[`/annotations/k0`, 'acme:fill'], [`/annotations/k${n - 1}`, 'acme:fill']]);
+    expect(result.blame('/annotations/k0').map((t) => t.plugin)).toEqual(['acme:base', 'acme:fill', 'acme:over']);
+  });
+
   it('blame(pointer) lists the history of a pointer, its parents and children', async () => {
     const result = await engineWith(setArgs, pushArg, reArgs, stagePlugin('acme:host', () => [{ op: 'add', path: '/hostname', value: 'h' }])).run(input, TEST_ENV);
     expect(result.blame('/process/args').map((t) => t.plugin)).toEqual(['acme:args', 'acme:push', 'acme:override']);
