@@ -126,6 +126,9 @@ export function resolveOp(doc: unknown, op: Operation): ResolvedOp | string {
     if (adds) return idx <= parent.length ? { pointer: path, segs, existed: false, parent, key: idx } : `${path}: index ${idx} is past the end (length ${parent.length})`;
     return idx < parent.length ? { pointer: path, segs, existed: true, parent, key: idx } : `${path}: index ${idx} does not exist (length ${parent.length})`;
   }
+  // Every segment above was followed only through own properties; this one is written, and writing `__proto__`
+  // would replace the object's prototype (checkOpShape refuses it earlier for plugins from outside ctnr).
+  if (last === '__proto__') return `${path} has forbidden segment "__proto__"`;
   const existed = Object.hasOwn(parent, last);
   if (!adds && !existed) return `${path} does not exist`;
   return { pointer: path, segs, existed, parent, key: last };

@@ -42,6 +42,20 @@ describe('op checks', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it.each([
+    { op: { op: 'add', path: '/annotations/__proto__', value: { polluted: 1 } } },
+    { op: { op: 'add', path: '/process/__proto__', value: { polluted: 1 } } },
+    { op: { op: 'add', path: '/__proto__/polluted', value: 1 } },
+  ])("a plugin of ctnr's own (no shape check) still cannot write $op.path", async ({ op }) => {
+    const own = { name: 'ctnr:bad', stage: 'process', apply: () => [{ op: 'add', path: '/annotations', value: {} }, op as never] };
+    const engine = createEngine({ name: 'test', stages: ['process'], presets: [{ name: 'ctnr:own', plugins: [own] }] });
+    expect(engine.plan.stages[0]!.plugins[0]!.builtin).toBe(true);
+    const err = await engine.run(input, TEST_ENV).then(() => undefined, (e: CtnrError) => e);
+    expect(err?.code).toBe('PATCH_FAILED');
+    expect(err?.message).toMatch(/forbidden segment "__proto__"|does not exist/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('names the index of the failing op, not 0', async () => {
     const err = await runError(stagePlugin('acme:bad', () => [
       { op: 'add', path: '/hostname', value: 'a' },
