@@ -1,6 +1,7 @@
 import { definePlugin } from '../../src/engine/define.js';
 
 const CAPS = '/process/capabilities';
+const CAPS_PREFIX = `${CAPS}/`;
 
 /**
  * The default seccomp profile is derived from the bounding set, so a plugin that changes capabilities after
@@ -13,12 +14,14 @@ export function seccompCapsCheckPlugin() {
     stage: 'seccomp',
     validate({ trace, spec }) {
       if (!spec.linux?.seccomp) return [];
-      let last = -1;
-      trace.forEach((t, i) => {
-        if (t.plugin === 'ctnr:seccomp') last = i;
-      });
-      if (last < 0) return [];
-      const late = trace.slice(last + 1).filter((t) => t.pointer === '' || t.pointer === '/process' || t.pointer === CAPS || t.pointer.startsWith(CAPS + '/'));
+      // One pass backwards to the profile's last write, collecting capability writes after it (usually none).
+      const late: Array<(typeof trace)[number]> = [];
+      let i = trace.length - 1;
+      for (; i >= 0 && trace[i]!.plugin !== 'ctnr:seccomp'; i--) {
+        const p = trace[i]!.pointer;
+        if (p === '' || p === '/process' || p === CAPS || p.startsWith(CAPS_PREFIX)) late.unshift(trace[i]!);
+      }
+      if (i < 0) return [];
       return late.map((t) => ({
         control: 'seccomp-after-capabilities',
         pointer: t.pointer,

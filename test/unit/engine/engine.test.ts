@@ -47,7 +47,7 @@ describe('op checks', () => {
     { op: { op: 'add', path: '/process/__proto__', value: { polluted: 1 } } },
     { op: { op: 'add', path: '/__proto__/polluted', value: 1 } },
   ])("a plugin of ctnr's own (no shape check) still cannot write $op.path", async ({ op }) => {
-    const own = { name: 'ctnr:bad', stage: 'process', apply: () => [{ op: 'add', path: '/annotations', value: {} }, op as never] };
+    const own: Plugin = { name: 'ctnr:bad', stage: 'process', apply: () => [{ op: 'add', path: '/annotations', value: {} }, op as never] };
     const engine = createEngine({ name: 'test', stages: ['process'], presets: [{ name: 'ctnr:own', plugins: [own] }] });
     expect(engine.plan.stages[0]!.plugins[0]!.builtin).toBe(true);
     const err = await engine.run(input, TEST_ENV).then(() => undefined, (e: CtnrError) => e);
