@@ -1,4 +1,4 @@
-import { definePreset } from '../src/engine/define.js';
+import { shippedPreset } from '../src/engine/reserved.js';
 import type { Preset } from '../src/engine/types.js';
 import { baselinePolicyPlugin } from '../plugins/policy/baseline.js';
 import { parsePolicyOptions, type PolicyOptions } from '../src/policy/validator.js';
@@ -15,7 +15,7 @@ export type BaselinePresetOptions = PolicyOptions;
  */
 export function baselinePreset(options: BaselinePresetOptions = {}): Preset {
   parsePolicyOptions('ctnr:preset-baseline', options);
-  return definePreset({
+  return shippedPreset({
     name: 'ctnr:preset-baseline',
     stages: [POLICY_STAGE],
     plugins: [baselinePolicyPlugin(options)],

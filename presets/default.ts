@@ -1,4 +1,4 @@
-import { definePreset } from '../src/engine/define.js';
+import { shippedPreset } from '../src/engine/reserved.js';
 import type { Preset } from '../src/engine/types.js';
 import { processPlugins, type ProcessStageOptions } from '../plugins/process/index.js';
 import { annotationsPlugins } from '../plugins/annotations/index.js';
@@ -22,7 +22,7 @@ export interface DefaultPresetOptions extends ProcessStageOptions {}
  * lives in plugins/<stage>/index.ts.
  */
 export function defaultPreset(options: DefaultPresetOptions = {}): Preset {
-  return definePreset({
+  return shippedPreset({
     name: 'ctnr:preset-default',
     stages: [...DEFAULT_STAGES],
     plugins: [

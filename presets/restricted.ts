@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { definePreset } from '../src/engine/define.js';
+import { shippedPreset } from '../src/engine/reserved.js';
 import { pluginOptions } from '../src/engine/options.js';
 import { controlsOf } from '../src/policy/controls.js';
 import { controlOptionsSchema, policyOptionsSchema } from '../src/policy/validator.js';
@@ -40,7 +40,7 @@ export function restrictedPreset(options: RestrictedPresetOptions = {}): Preset 
     plugins.push(policyFixCapabilitiesPlugin(fixOpts), policyFixNoNewPrivilegesPlugin(fixOpts));
     if (readOnlyRoot) plugins.push(policyFixReadOnlyRootPlugin(fixOpts));
   }
-  return definePreset({
+  return shippedPreset({
     name: 'ctnr:preset-restricted',
     presets: [baselinePreset({ ...shared, exemptions: baselineExemptions })],
     stages: [POLICY_STAGE],

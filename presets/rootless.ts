@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { definePreset } from '../src/engine/define.js';
+import { shippedPreset } from '../src/engine/reserved.js';
 import { pluginOptions } from '../src/engine/options.js';
 import type { Env, Plugin, PluginContext, Preset } from '../src/engine/types.js';
 import { defaultPreset } from './default.js';
@@ -48,7 +48,7 @@ export function rootlessPreset(options: RootlessPresetOptions = {}): Preset {
   const overrides: Partial<Env> = { rootless: true, ...(opts.uid !== undefined ? { uid: opts.uid } : {}), ...(opts.gid !== undefined ? { gid: opts.gid } : {}) };
   const collectStages = (p: Preset): NonNullable<Preset['stages']> => [...(p.presets ?? []).flatMap(collectStages), ...(p.stages ?? [])];
   const collectDisable = (p: Preset): string[] => [...(p.presets ?? []).flatMap(collectDisable), ...(p.disable ?? [])];
-  return definePreset({
+  return shippedPreset({
     name: 'ctnr:preset-rootless',
     stages: collectStages(source),
     plugins: [...flattenPlugins(source).values()].map((p) => withEnv(p, overrides)),

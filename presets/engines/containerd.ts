@@ -1,4 +1,4 @@
-import { definePreset } from '../../src/engine/define.js';
+import { shippedPreset } from '../../src/engine/reserved.js';
 import type { DeviceRule } from '../../src/spec/types.js';
 import type { Preset } from '../../src/engine/types.js';
 import { defaultPreset } from '../default.js';
@@ -37,7 +37,7 @@ export const CONTAINERD_RUN_MOUNT = Object.freeze({
  * has none), and under `read_only` the `/run` tmpfs becomes read-only with the other engine mounts.
  */
 export function containerdPreset(): Preset {
-  return definePreset({
+  return shippedPreset({
     name: 'ctnr:preset-containerd',
     presets: [defaultPreset()],
     plugins: [

@@ -1,4 +1,4 @@
-import { definePreset } from '../../src/engine/define.js';
+import { shippedPreset } from '../../src/engine/reserved.js';
 import { CtnrError } from '../../src/engine/errors.js';
 import type { Plugin, Preset } from '../../src/engine/types.js';
 import { seccompPlugin } from '../../plugins/seccomp/seccomp.js';
@@ -70,5 +70,5 @@ export function dockerPreset(options: DockerPresetOptions = {}): Preset {
   } else if (options.timeNamespace === true) {
     plugins.push(dockerTimeNamespacePlugin());
   }
-  return definePreset({ name: 'ctnr:preset-docker', presets: [defaultPreset()], plugins });
+  return shippedPreset({ name: 'ctnr:preset-docker', presets: [defaultPreset()], plugins });
 }

@@ -1,4 +1,4 @@
-import { definePreset } from '../../src/engine/define.js';
+import { shippedPreset } from '../../src/engine/reserved.js';
 import { CtnrError } from '../../src/engine/errors.js';
 import type { Plugin, Preset } from '../../src/engine/types.js';
 import { capabilitiesPlugin } from '../../plugins/process/capabilities.js';
@@ -120,7 +120,7 @@ export function podmanPreset(options: PodmanPresetOptions = {}): Preset {
     engineAnnotationsPlugin('podman:annotations', (ctx) => podmanAnnotations(version, ctx)),
   ];
   if (version === 4) plugins.push(podman4DevPlugin());
-  return definePreset({ name: 'ctnr:preset-podman', presets: [defaultPreset()], plugins });
+  return shippedPreset({ name: 'ctnr:preset-podman', presets: [defaultPreset()], plugins });
 }
 
 /**

@@ -160,7 +160,12 @@ async function explorer(): Promise<Explorer> {
 
 export function validateConfig(raw: unknown, label: string): CtnrConfig {
   const parsed = configSchemas().configSchema.safeParse(raw);
-  if (parsed.success) return parsed.data as CtnrConfig;
+  if (parsed.success) {
+    // The presets themselves, not zod's copies: whether a preset is one shipped with ctnr (`defaultPreset()` in a
+    // config) is a fact about the object (src/engine/reserved.ts), and a copy would lose it.
+    const given = (raw as { presets?: CtnrConfig['presets'] }).presets;
+    return (given === undefined ? parsed.data : { ...parsed.data, presets: given }) as CtnrConfig;
+  }
   const flat = parsed.error.issues.map((i) => mostSpecific(i));
   const issues = flat.map((i) => `${label}: ${renderPath(i.path as Array<string | number>) || '(root)'}: ${i.message}`);
   const first = flat[0]!;

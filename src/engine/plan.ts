@@ -1,12 +1,13 @@
 import { CtnrError, didYouMean } from './errors.js';
 import type { Plugin, Preset, StageDeclaration } from './types.js';
+import { CTNR_PLUGIN_PREFIX, isShippedPreset } from './reserved.js';
 
 /** A plugin as placed in a plan, with the chain of presets that brought it in. */
 export interface PlannedPlugin {
   readonly plugin: Plugin;
   /** e.g. `['ctnr.config.ts', 'ctnr:preset-default']` — outermost first. */
   readonly presetChain: readonly string[];
-  /** Listed by a preset shipped with ctnr (see `shippedWithCtnr`): the engine trusts it with the spec itself. */
+  /** Listed by a preset shipped with ctnr (`shippedPreset`, src/engine/reserved.ts): the engine trusts it with the spec itself. */
   readonly builtin: boolean;
 }
 
@@ -42,14 +43,6 @@ interface PluginSlot {
 const TIER = { pre: 0, normal: 1, post: 2 } as const;
 
 /**
- * Whether the preset at the end of `chain` is one shipped with ctnr: presets named `ctnr:…` (ctnr:preset-default,
- * ctnr:preset-podman, …; the prefix is reserved for them), never the root (the config file or API caller).
- */
-export function shippedWithCtnr(chain: readonly string[]): boolean {
-  return chain.length > 1 && chain[chain.length - 1]!.startsWith('ctnr:');
-}
-
-/**
  * Flatten presets depth-first (a preset's own presets first, then its stages, plugins and disables), apply
  * swaps and disables, then order every stage. All name references are checked here, before any service runs.
  */
@@ -66,6 +59,14 @@ export function resolvePlan(root: Preset): Plan {
       });
     }
     const chain = [...parentChain, preset.name];
+    // Shipped with ctnr is a fact about the object (src/engine/reserved.ts), never about its name; the root (the
+    // config file or the API caller) is never trusted that way.
+    const builtin = parentChain.length > 0 && isShippedPreset(preset);
+    if (!builtin && parentChain.length > 0 && preset.name.startsWith(CTNR_PLUGIN_PREFIX)) {
+      throw new CtnrError('PLUGIN_INVALID', `preset "${preset.name}" from ${parentChain.join(' › ')}: the "ctnr:" prefix is reserved for presets shipped with ctnr; give it your own prefix (e.g. "acme:${preset.name.slice(5)}")`, {
+        presetChain: chain,
+      });
+    }
     if (seen.has(preset)) {
       throw new CtnrError('ORDER_CYCLE', `preset "${preset.name}" includes itself`, { presetChain: chain });
     }
@@ -74,7 +75,6 @@ export function resolvePlan(root: Preset): Plan {
     seen.delete(preset);
 
     for (const decl of preset.stages ?? []) addStage(stages, typeof decl === 'string' ? { name: decl } : decl, chain);
-    const builtin = shippedWithCtnr(chain);
     for (const plugin of preset.plugins ?? []) {
       checkPluginShape(plugin, chain);
       const existing = plugins.get(plugin.name);

@@ -1,4 +1,5 @@
 import { createEngine, type Result } from '../create-engine.js';
+import { shippedPreset } from '../engine/reserved.js';
 import { isCtnrError, type CtnrError } from '../engine/errors.js';
 import { jsonClone } from '../engine/trace.js';
 import type { Service } from '../engine/service.js';
@@ -57,7 +58,7 @@ export async function testPlugin(plugin: Plugin, options: TestPluginOptions = {}
     const engine = createEngine({
       name: 'testPlugin',
       stages: stage,
-      ...(ctnrOwn ? { presets: [{ name: 'ctnr:preset-test', plugins: [alone] }] } : { plugins: [alone] }),
+      ...(ctnrOwn ? { presets: [shippedPreset({ name: 'ctnr:preset-test', plugins: [alone] })] } : { plugins: [alone] }),
       strict: true,
       ...(given !== undefined ? { baseSpec: () => jsonClone(given) as Spec } : {}),
     });

@@ -3,6 +3,7 @@ import { resolvePresetRefs } from '../config/load.js';
 import { BUILTIN_PRESET_LOADERS } from '../../presets/builtin.js';
 import { createEngine, resolvePlan, type Engine, type Plan, type Preset, type Spec } from './lib.js';
 import type { RuntimeConfig } from './config.js';
+import { shippedPreset } from '../engine/reserved.js';
 
 /**
  * Spec mode: the pipeline starts from a config.json an engine wrote instead of a compose service. What runs:
@@ -40,7 +41,7 @@ export async function specModeEngine(rc: RuntimeConfig, baseSpec: () => Spec, ju
   const declared = c.presets ?? [];
   // Named built-in presets load only when named (the default preset pulls in every plugin).
   const presets = await resolvePresetRefs(declared, path.dirname(rc.file), rc.file, BUILTIN_PRESET_LOADERS);
-  const stages: Preset = { name: 'ctnr:runtime-stages', stages: [...SPEC_MODE_STAGES] };
+  const stages: Preset = shippedPreset({ name: 'ctnr:runtime-stages', stages: [...SPEC_MODE_STAGES] });
   const options = {
     name: rc.file,
     presets: [stages, ...presets],

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../../src/create-engine.js';
 import { fileContent } from '../../../src/engine/bundle-files.js';
+import { shippedPreset } from '../../../src/engine/reserved.js';
 import { isCtnrError, type CtnrError } from '../../../src/engine/errors.js';
 import type { Plugin } from '../../../src/engine/types.js';
 import { TEST_ENV } from '../../helpers/engine.js';
@@ -48,7 +49,7 @@ describe('op checks', () => {
     { op: { op: 'add', path: '/__proto__/polluted', value: 1 } },
   ])("a plugin of ctnr's own (no shape check) still cannot write $op.path", async ({ op }) => {
     const own: Plugin = { name: 'ctnr:bad', stage: 'process', apply: () => [{ op: 'add', path: '/annotations', value: {} }, op as never] };
-    const engine = createEngine({ name: 'test', stages: ['process'], presets: [{ name: 'ctnr:own', plugins: [own] }] });
+    const engine = createEngine({ name: 'test', stages: ['process'], presets: [shippedPreset({ name: 'ctnr:own', plugins: [own] })] });
     expect(engine.plan.stages[0]!.plugins[0]!.builtin).toBe(true);
     const err = await engine.run(input, TEST_ENV).then(() => undefined, (e: CtnrError) => e);
     expect(err?.code).toBe('PATCH_FAILED');

@@ -1,18 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../../src/create-engine.js';
 import { isCtnrError, type CtnrError } from '../../../src/engine/errors.js';
+import { shippedPreset } from '../../../src/engine/reserved.js';
 import type { Operation, Plugin } from '../../../src/engine/types.js';
 import { TEST_ENV } from '../../helpers/engine.js';
 
 /** Issue 16 item 5: ops the trace could not tell the truth about are refused, naming the plugin. */
 const input = { name: 'web', service: {} };
 const plugin = (name: string, apply: Plugin['apply'], extra: Partial<Plugin> = {}): Plugin => ({ name, stage: 'process', apply, ...extra });
-// ctnr:… plugins come from a preset shipped with ctnr (a nested preset named ctnr:…): configs cannot mint them.
+// ctnr:… plugins come from a preset shipped with ctnr (marked by shippedPreset, which ctnr does not export).
 const run = (...plugins: Plugin[]) =>
   createEngine({
     name: 'test',
     stages: ['process', 'annotations'],
-    presets: [{ name: 'ctnr:fixture', plugins: plugins.filter((p) => p.name.startsWith('ctnr:')) }],
+    presets: [shippedPreset({ name: 'ctnr:fixture', plugins: plugins.filter((p) => p.name.startsWith('ctnr:')) })],
     plugins: plugins.filter((p) => !p.name.startsWith('ctnr:')),
   }).run(input, TEST_ENV);
 const runError = async (...plugins: Plugin[]): Promise<CtnrError> => {

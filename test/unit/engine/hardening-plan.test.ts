@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../../src/create-engine.js';
-import { validateConfig } from '../../../src/config/load.js';
+import { resolvePresetRefs, validateConfig } from '../../../src/config/load.js';
 import type { CtnrError } from '../../../src/engine/errors.js';
 import type { Plugin, Preset } from '../../../src/engine/types.js';
 import { defaultPreset } from '../../../presets/default.js';
+import { baselinePreset } from '../../../presets/baseline.js';
+import { shippedPreset } from '../../../src/engine/reserved.js';
 import { podmanPreset } from '../../../presets/engines/podman.js';
 import { TEST_ENV } from '../../helpers/engine.js';
 
@@ -103,6 +105,30 @@ describe('a new ctnr: name outside ctnr\'s presets', () => {
   });
 
   it('is fine inside a preset shipped with ctnr', () => {
-    expect(() => createEngine({ name: 'x', presets: [defaultPreset(), { name: 'ctnr:extra', plugins: [{ name: 'ctnr:new', stage: 'annotations', apply: () => [] }] }] })).not.toThrow();
+    expect(() => createEngine({ name: 'x', presets: [defaultPreset(), shippedPreset({ name: 'ctnr:extra', plugins: [{ name: 'ctnr:new', stage: 'annotations', apply: () => [] }] })] })).not.toThrow();
+  });
+});
+
+describe('a preset that only calls itself ctnr:…', () => {
+  // Shipped with ctnr is a fact about the preset object, not its name: an impostor would get its plugins the spec
+  // itself (writes that leave no trace) and ctnr's annotations.
+  const impostor = () => ({ name: 'ctnr:not-really', plugins: [{ name: 'ctnr:sneak', stage: 'process', apply: () => [] }] });
+  it.each<[string, () => unknown, string[]]>([
+    ['listed by a config', () => createEngine({ name: 'ctnr.config.ts', presets: [defaultPreset(), impostor()] }), ['ctnr.config.ts', 'ctnr:not-really']],
+    ['nested in a third-party preset', () => createEngine({ name: 'ctnr.config.ts', presets: [defaultPreset(), { name: 'acme', presets: [impostor()] }] }), ['ctnr.config.ts', 'acme', 'ctnr:not-really']],
+    ['without plugins of ctnr\'s names', () => createEngine({ name: 'ctnr.config.ts', presets: [defaultPreset(), { name: 'ctnr:quiet', plugins: [{ name: 'acme:x', stage: 'process', apply: () => [] }] }] }), ['ctnr.config.ts', 'ctnr:quiet']],
+  ])('%s is refused before any service runs', (_how, build, chain) => {
+    const err = planError(build);
+    expect(err).toMatchObject({ code: 'PLUGIN_INVALID', presetChain: chain });
+    expect(err.message).toMatch(/the "ctnr:" prefix is reserved for presets shipped with ctnr; give it your own prefix/);
+  });
+
+  it("ctnr's own presets keep their trust through a config file's validation (the objects, not copies)", async () => {
+    const config = validateConfig({ presets: [defaultPreset(), { name: 'acme', presets: [baselinePreset()] }] }, 'ctnr.config.ts');
+    const presets = await resolvePresetRefs(config.presets!, process.cwd(), 'ctnr.config.ts', {});
+    const plan = createEngine({ name: 'ctnr.config.ts', presets }).plan;
+    const all = plan.stages.flatMap((s) => [...s.plugins, ...s.validators]);
+    expect(all.length).toBeGreaterThan(40);
+    expect(all.filter((p) => !p.builtin).map((p) => p.plugin.name)).toEqual([]);
   });
 });
