@@ -19,12 +19,15 @@ export function cpuPlugin() {
     apply(ctx) {
       const { service, spec, error } = ctx;
       const dep = service.deploy?.resources;
+      // Most services set none of these: answered before the key paths for messages are built.
+      if (service.cpus === undefined && dep?.limits?.cpus === undefined && service.cpu_quota === undefined && service.cpu_period === undefined
+        && service.cpu_shares === undefined && dep?.reservations?.cpus === undefined && service.cpuset === undefined
+        && service.cpu_rt_runtime === undefined && service.cpu_rt_period === undefined) return [];
       const given: Array<[string | string[], unknown]> = [
         ['cpus', service.cpus], [deployPath('limits', 'cpus'), dep?.limits?.cpus], ['cpu_quota', service.cpu_quota], ['cpu_period', service.cpu_period],
         ['cpu_shares', service.cpu_shares], [deployPath('reservations', 'cpus'), dep?.reservations?.cpus], ['cpuset', service.cpuset],
         ['cpu_rt_runtime', service.cpu_rt_runtime], ['cpu_rt_period', service.cpu_rt_period],
       ];
-      if (given.every(([, v]) => v === undefined)) return [];
       if (dropForRootless(ctx, given)) return [];
       const cpu: NonNullable<Resources['cpu']> = {};
       const cpus = eitherKey(ctx, ['cpus', service.cpus], [deployPath('limits', 'cpus'), dep?.limits?.cpus]);

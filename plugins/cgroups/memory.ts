@@ -19,12 +19,15 @@ export function memoryPlugin() {
     apply(ctx) {
       const { service, spec, error, warn } = ctx;
       const dep = service.deploy?.resources;
+      // Most services set none of these: answered before the key paths for messages are built.
+      if (service.mem_limit === undefined && dep?.limits?.memory === undefined && service.mem_reservation === undefined
+        && dep?.reservations?.memory === undefined && service.memswap_limit === undefined && service.mem_swappiness === undefined
+        && service.oom_kill_disable === undefined) return [];
       const given: Array<[string | string[], unknown]> = [
         ['mem_limit', service.mem_limit], [deployPath('limits', 'memory'), dep?.limits?.memory],
         ['mem_reservation', service.mem_reservation], [deployPath('reservations', 'memory'), dep?.reservations?.memory],
         ['memswap_limit', service.memswap_limit], ['mem_swappiness', service.mem_swappiness], ['oom_kill_disable', service.oom_kill_disable],
       ];
-      if (given.every(([, v]) => v === undefined)) return [];
       if (dropForRootless(ctx, given)) return [];
       const limit = eitherKey(ctx, ['mem_limit', service.mem_limit], [deployPath('limits', 'memory'), dep?.limits?.memory]);
       const reservation = eitherKey(ctx, ['mem_reservation', service.mem_reservation], [deployPath('reservations', 'memory'), dep?.reservations?.memory]);
