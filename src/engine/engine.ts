@@ -3,7 +3,7 @@ import type { Operation } from 'fast-json-patch';
 import { CtnrError, isCtnrError, renderPath } from './errors.js';
 import { applyOpInPlace, applyResolved, checkOpShape, copyValue, lookup, opError, resolveOp, splitPointer } from './patch.js';
 import { jsonClone, Owners } from './trace.js';
-import { createViews, type ViewSet } from './readonly.js';
+import { createViews, readonlyMap, type ViewSet } from './readonly.js';
 import { BASE_OWNER, CTNR_ANNOTATION_PREFIX, CTNR_PLUGIN_PREFIX } from './reserved.js';
 import { bundleFileProblem } from './bundle-files.js';
 import { resolvePlan, type Plan, type PlannedPlugin } from './plan.js';
@@ -84,6 +84,10 @@ interface RunState {
   trace: TraceEntry[];
   /** Read-only views for plugins from outside ctnr (src/readonly.ts), made when the first such plugin runs. */
   views: ViewSet | undefined;
+  /** Read-only views of the service's inputs for the same plugins (see `inputViewsOf`). */
+  inputs: InputViews | undefined;
+  /** The context holds the input views (the last plugin was from outside ctnr). */
+  viewing: boolean;
   /** Set when a plugin wrote through a view (even if it caught the error); checked after every plugin. */
   violation: string | undefined;
   /** Who wrote what (src/owners.ts). */
@@ -145,6 +149,8 @@ export function createEngine(options: EngineOptions): Engine {
         doc: baseSpec(),
         trace: [],
         views: undefined,
+        inputs: undefined,
+        viewing: false,
         violation: undefined,
         owners: new Owners(),
         diagnostics: [],
@@ -244,6 +250,28 @@ function viewsOf(state: RunState): ViewSet {
   return (state.views ??= createViews((what) => (state.violation ??= what)));
 }
 
+type InputViews = Pick<PluginContext, 'service' | 'project' | 'image' | 'env' | 'files'>;
+
+/**
+ * The service, project, image config, env and bundle files as plugins from outside ctnr see them: read-only like
+ * the spec. Changing `ctx.service` would have changed what ctnr's later plugins read, and the trace would have
+ * blamed them for a value nobody can see in the compose file.
+ */
+function inputViewsOf(state: RunState): InputViews {
+  if (state.inputs === undefined) {
+    const onWrite = (what: string) => (state.violation ??= what);
+    const views = (label: string) => createViews(onWrite, label);
+    state.inputs = {
+      service: views('ctx.service').view(state.input.service),
+      project: views('ctx.project').view(state.project),
+      image: views('ctx.image').view(state.input.image),
+      env: views('ctx.env').view(state.env),
+      files: readonlyMap(state.files, views('ctx.files'), 'ctx.files', onWrite),
+    };
+  }
+  return state.inputs;
+}
+
 /**
  * A planned plugin as the per-service loop calls it: what it reads of the plugin, copied into one object shape
  * when the engine is created. Plugins are objects of many shapes, so reading `plugin.apply`/`.name`/`.options`
@@ -326,7 +354,7 @@ function createContext(state: RunState, cur: Current): MutableContext {
   };
 }
 
-/** Point the service's context at `planned`: ctnr's own plugins see the spec itself, others read-only views. */
+/** Point the service's context at `planned`: ctnr's own plugins see the spec and inputs themselves, others read-only views. */
 function enter(state: RunState, planned: Step, stage: string): MutableContext {
   const cur = state.current;
   cur.planned = planned;
@@ -337,9 +365,21 @@ function enter(state: RunState, planned: Step, stage: string): MutableContext {
   if (planned.builtin) {
     ctx.spec = state.doc;
     ctx.trace = state.trace;
+    if (state.viewing) {
+      ctx.service = state.input.service;
+      ctx.project = state.project;
+      ctx.image = state.input.image;
+      ctx.env = state.env;
+      ctx.files = state.files;
+      state.viewing = false;
+    }
   } else {
     ctx.spec = viewsOf(state).view(state.doc);
     ctx.trace = viewsOf(state).view(state.trace);
+    if (!state.viewing) {
+      Object.assign(ctx, inputViewsOf(state));
+      state.viewing = true;
+    }
   }
   return ctx;
 }

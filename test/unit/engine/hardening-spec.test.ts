@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../../src/create-engine.js';
 import { isCtnrError, type CtnrError } from '../../../src/engine/errors.js';
 import type { Operation, Plugin, PluginContext, TraceEntry } from '../../../src/engine/types.js';
+import { shippedPreset } from '../../../src/engine/reserved.js';
 import { TEST_ENV } from '../../helpers/engine.js';
 
 /**
@@ -22,6 +23,47 @@ const runError = async (...plugins: Plugin[]): Promise<CtnrError> => {
 };
 
 const setArgs = plugin('acme:args', () => [{ op: 'replace', path: '/process/args', value: ['a'] }]);
+
+describe("a plugin from outside ctnr cannot change the service's inputs", () => {
+  // ctnr's own plugins read these after it: a change would show in the spec with the trace blaming them for it.
+  const service = { privileged: false, environment: [['A', '1']] as Array<[string, string]>, labels: { app: 'web' } };
+  const richInput = { name: 'web', service, project: { name: 'p', volumes: { data: {} } } };
+  const env = { ...TEST_ENV, extra: { registry: new Map([['a', 1]]) } };
+  it.each<[string, string, (ctx: PluginContext) => void]>([
+    ['ctx.service', 'sets a key', ({ service }) => void ((service as any).privileged = true)],
+    ['ctx.service', 'pushes into a list', ({ service }) => void (service.environment as any).push(['B', '2'])],
+    ['ctx.service', 'changes a nested value', ({ service }) => void ((service.labels as any).app = 'other')],
+    ['ctx.project', 'adds a volume', ({ project }) => void ((project.volumes as any).other = {})],
+    ['ctx.env', 'turns rootless on', ({ env }) => void ((env as any).rootless = true)],
+    ['ctx.files', 'adds a bundle file', ({ files }) => void (files as any).set('x', { path: 'x', content: 'y' })],
+  ])('%s: fails the plugin that %s, and nothing changed', async (label, _what, mutate) => {
+    const mutator = plugin('acme:mutator', (ctx) => {
+      try {
+        mutate(ctx);
+      } catch {
+        /* swallowed: the engine still knows */
+      }
+      return [];
+    });
+    const err = await engineWith(mutator).run(richInput, env).then(() => undefined, (e: CtnrError) => e);
+    expect(err).toMatchObject({ code: 'PLUGIN_FAILED', plugin: 'acme:mutator' });
+    expect(err!.message).toContain(`${label} is read-only`);
+    expect(service).toEqual({ privileged: false, environment: [['A', '1']], labels: { app: 'web' } });
+    expect(richInput.project.volumes).toEqual({ data: {} });
+    expect(env.rootless).toBe(false);
+  });
+
+  it('reads them as plain data; a Map in env.extra still works; ctnr\'s own plugins after it see the real objects', async () => {
+    const seen: unknown[] = [];
+    const reader = plugin('acme:reader', ({ service, project, env, files }) => {
+      seen.push(service.environment?.map(([k, v]) => `${k}=${v}`), Object.keys(project.volumes), (env.extra!.registry as Map<string, number>).get('a'), files.size, [...files.keys()]);
+      return { ops: [], files: [{ path: 'acme/x', content: 'x' }] };
+    });
+    const own: Plugin = { name: 'ctnr:after', stage: 'process', after: ['acme:reader'], apply: (ctx) => (seen.push(ctx.service === service, ctx.files.get('acme/x')?.content), []) };
+    await createEngine({ name: 'test', stages: ['process'], plugins: [reader], presets: [shippedPreset({ name: 'ctnr:own', plugins: [own] })] }).run(richInput, env);
+    expect(seen).toEqual([['A=1'], ['data'], 1, 0, [], true, 'x']);
+  });
+});
 
 describe('a plugin cannot change ctx.spec', () => {
   const mutations: Array<[string, (ctx: PluginContext) => void]> = [
