@@ -250,10 +250,10 @@ function viewsOf(state: RunState): ViewSet {
   return (state.views ??= createViews((what) => (state.violation ??= what)));
 }
 
-type InputViews = Pick<PluginContext, 'service' | 'project' | 'image' | 'env' | 'files'>;
+type InputViews = Pick<PluginContext, 'service' | 'project' | 'image' | 'env' | 'source' | 'files'>;
 
 /**
- * The service, project, image config, env and bundle files as plugins from outside ctnr see them: read-only like
+ * The service, project, image config, env, source and bundle files as plugins from outside ctnr see them: read-only like
  * the spec. Changing `ctx.service` would have changed what ctnr's later plugins read, and the trace would have
  * blamed them for a value nobody can see in the compose file.
  */
@@ -266,6 +266,7 @@ function inputViewsOf(state: RunState): InputViews {
       project: views('ctx.project').view(state.project),
       image: views('ctx.image').view(state.input.image),
       env: views('ctx.env').view(state.env),
+      source: views('ctx.source').view(state.source),
       files: readonlyMap(state.files, views('ctx.files'), 'ctx.files', onWrite),
     };
   }
@@ -370,6 +371,7 @@ function enter(state: RunState, planned: Step, stage: string): MutableContext {
       ctx.project = state.project;
       ctx.image = state.input.image;
       ctx.env = state.env;
+      ctx.source = state.source;
       ctx.files = state.files;
       state.viewing = false;
     }

@@ -35,6 +35,7 @@ describe("a plugin from outside ctnr cannot change the service's inputs", () => 
     ['ctx.service', 'changes a nested value', ({ service }) => void ((service.labels as any).app = 'other')],
     ['ctx.project', 'adds a volume', ({ project }) => void ((project.volumes as any).other = {})],
     ['ctx.env', 'turns rootless on', ({ env }) => void ((env as any).rootless = true)],
+    ['ctx.source', 'moves the directory relative paths resolve against', ({ source }) => void ((source as any).dir = '/etc')],
     ['ctx.files', 'adds a bundle file', ({ files }) => void (files as any).set('x', { path: 'x', content: 'y' })],
   ])('%s: fails the plugin that %s, and nothing changed', async (label, _what, mutate) => {
     const mutator = plugin('acme:mutator', (ctx) => {
