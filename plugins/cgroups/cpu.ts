@@ -6,6 +6,11 @@ import type { Resources } from '../../src/spec/types.js';
 /** Docker's CFS period for `--cpus`. */
 const PERIOD = 100_000;
 const CPU_LIST = /^\d+(-\d+)?(,\d+(-\d+)?)*$/;
+/** The keys read below, in the order of `values`: their paths for messages, built once rather than per service. */
+const CPU_KEYS: ReadonlyArray<string | string[]> = [
+  'cpus', deployPath('limits', 'cpus'), 'cpu_quota', 'cpu_period', 'cpu_shares', deployPath('reservations', 'cpus'),
+  'cpuset', 'cpu_rt_runtime', 'cpu_rt_period',
+];
 
 /**
  * CPU cgroup: `cpus` / `deploy.resources.limits.cpus` → CFS quota over a 100 ms period (docker's NanoCPUs),
@@ -19,15 +24,12 @@ export function cpuPlugin() {
     apply(ctx) {
       const { service, spec, error } = ctx;
       const dep = service.deploy?.resources;
-      // Most services set none of these: answered before the key paths for messages are built.
-      if (service.cpus === undefined && dep?.limits?.cpus === undefined && service.cpu_quota === undefined && service.cpu_period === undefined
-        && service.cpu_shares === undefined && dep?.reservations?.cpus === undefined && service.cpuset === undefined
-        && service.cpu_rt_runtime === undefined && service.cpu_rt_period === undefined) return [];
-      const given: Array<[string | string[], unknown]> = [
-        ['cpus', service.cpus], [deployPath('limits', 'cpus'), dep?.limits?.cpus], ['cpu_quota', service.cpu_quota], ['cpu_period', service.cpu_period],
-        ['cpu_shares', service.cpu_shares], [deployPath('reservations', 'cpus'), dep?.reservations?.cpus], ['cpuset', service.cpuset],
-        ['cpu_rt_runtime', service.cpu_rt_runtime], ['cpu_rt_period', service.cpu_rt_period],
+      const values = [
+        service.cpus, dep?.limits?.cpus, service.cpu_quota, service.cpu_period, service.cpu_shares, dep?.reservations?.cpus,
+        service.cpuset, service.cpu_rt_runtime, service.cpu_rt_period,
       ];
+      if (values.every((v) => v === undefined)) return [];
+      const given = CPU_KEYS.map((key, i): [string | string[], unknown] => [key, values[i]]);
       if (dropForRootless(ctx, given)) return [];
       const cpu: NonNullable<Resources['cpu']> = {};
       const cpus = eitherKey(ctx, ['cpus', service.cpus], [deployPath('limits', 'cpus'), dep?.limits?.cpus]);

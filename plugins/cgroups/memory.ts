@@ -5,6 +5,11 @@ import type { Resources } from '../../src/spec/types.js';
 
 /** Docker's floor: the kernel needs some memory to start a container at all. */
 const MIN_MEMORY = 6 * 1024 * 1024;
+/** The keys read below, in the order of `values`: their paths for messages, built once rather than per service. */
+const MEMORY_KEYS: ReadonlyArray<string | string[]> = [
+  'mem_limit', deployPath('limits', 'memory'), 'mem_reservation', deployPath('reservations', 'memory'), 'memswap_limit',
+  'mem_swappiness', 'oom_kill_disable',
+];
 
 /**
  * Memory cgroup: `mem_limit` / `deploy.resources.limits.memory` → limit, `mem_reservation` /
@@ -19,15 +24,12 @@ export function memoryPlugin() {
     apply(ctx) {
       const { service, spec, error, warn } = ctx;
       const dep = service.deploy?.resources;
-      // Most services set none of these: answered before the key paths for messages are built.
-      if (service.mem_limit === undefined && dep?.limits?.memory === undefined && service.mem_reservation === undefined
-        && dep?.reservations?.memory === undefined && service.memswap_limit === undefined && service.mem_swappiness === undefined
-        && service.oom_kill_disable === undefined) return [];
-      const given: Array<[string | string[], unknown]> = [
-        ['mem_limit', service.mem_limit], [deployPath('limits', 'memory'), dep?.limits?.memory],
-        ['mem_reservation', service.mem_reservation], [deployPath('reservations', 'memory'), dep?.reservations?.memory],
-        ['memswap_limit', service.memswap_limit], ['mem_swappiness', service.mem_swappiness], ['oom_kill_disable', service.oom_kill_disable],
+      const values = [
+        service.mem_limit, dep?.limits?.memory, service.mem_reservation, dep?.reservations?.memory, service.memswap_limit,
+        service.mem_swappiness, service.oom_kill_disable,
       ];
+      if (values.every((v) => v === undefined)) return [];
+      const given = MEMORY_KEYS.map((key, i): [string | string[], unknown] => [key, values[i]]);
       if (dropForRootless(ctx, given)) return [];
       const limit = eitherKey(ctx, ['mem_limit', service.mem_limit], [deployPath('limits', 'memory'), dep?.limits?.memory]);
       const reservation = eitherKey(ctx, ['mem_reservation', service.mem_reservation], [deployPath('reservations', 'memory'), dep?.reservations?.memory]);
