@@ -29,10 +29,7 @@ export function userPlugin() {
       const loadPasswd = () => (passwd ??= rootfs ? readPasswd(rootfs) ?? [] : []);
       const loadGroups = () => (groups ??= rootfs ? readGroup(rootfs) ?? [] : []);
 
-      // `user` or `user:group` (indexOf, not split: this runs for every service that names a user).
-      const colon = spec_.indexOf(':');
-      const userPart = spec_ === '' ? '0' : colon < 0 ? spec_ : spec_.slice(0, colon);
-      const groupPart = colon < 0 ? undefined : spec_.slice(colon + 1, nextColon(spec_, colon));
+      const [userPart = '', groupPart] = spec_ === '' ? ['0'] : spec_.split(':', 2);
       let uid: number;
       let gid = 0;
       let username: string | undefined;
@@ -82,12 +79,6 @@ export function userPlugin() {
       return [ops.set(spec, '/process/user', user)];
     },
   });
-}
-
-/** Where the group part after the colon at `colon` ends: at a second colon, as `split(':', 2)` drops the rest. */
-function nextColon(s: string, colon: number): number {
-  const next = s.indexOf(':', colon + 1);
-  return next < 0 ? s.length : next;
 }
 
 function resolveGroup(name: string, load: () => GroupEntry[]): number | undefined {
