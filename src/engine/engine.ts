@@ -529,7 +529,7 @@ function applyOutput(state: RunState, stage: string, planned: Step, strict: bool
     }
     // The engine's own record of the op: changing the op object afterwards changes nothing in the trace.
     // ctnr's own plugins build fresh ops and never touch them again (strict mode holds their tests to it).
-    const op = planned.builtin ? given : ownOp(given, planned, i, info);
+    const op = planned.builtin ? given : ownOp(given, planned, i, stage);
     if ((op.op === 'move' || op.op === 'copy') && lookup(state.doc, op.from) === undefined) {
       throw opError(planned.name, i, op, `"from" ${op.from} does not exist`, info);
     }
@@ -581,23 +581,15 @@ function applyOutput(state: RunState, stage: string, planned: Step, strict: bool
 
 
 /**
- * A fresh op record. The value of a plugin from outside ctnr is copied (and checked to be JSON data): that
- * plugin keeps no reference into the spec, and a read-only view in it becomes plain data. ctnr's own plugins
- * return fresh values (their tests run in strict mode), which the document takes by reference.
+ * The engine's own record of an op from a plugin outside ctnr, its value copied (`ownData`). ctnr's own plugins
+ * return fresh ops and values (their tests run in strict mode), which the document takes by reference.
  */
-function ownOp(op: Operation, planned: Step, index: number, info: { stage: string; presetChain: readonly string[] }): Operation {
+function ownOp(op: Operation, planned: Step, index: number, stage: string): Operation {
   switch (op.op) {
     case 'add':
     case 'replace':
     case 'test': {
-      let value = op.value;
-      if (!planned.builtin) {
-        try {
-          value = copyValue(value);
-        } catch (err) {
-          throw new CtnrError('OP_INVALID', `op ${index} (${op.op} ${op.path}): the value ${(err as Error).message}`, { plugin: planned.name, ...info, cause: err });
-        }
-      }
+      const value = ownData(op.value, `op ${index} (${op.op} ${op.path}): the value`, planned, stage);
       return { op: op.op, path: op.path, value } as Operation;
     }
     case 'remove':
@@ -648,7 +640,7 @@ function withPlugin(file: BundleFile, planned: Step, stage: string): BundleFile 
   const rec: BundleFile & { plugin: string } = { path: file.path, plugin: planned.name };
   if (file.kind !== undefined) rec.kind = file.kind;
   if (file.content !== undefined) rec.content = file.content;
-  if (file.json !== undefined) rec.json = planned.builtin ? file.json : ownJson(file, planned, stage);
+  if (file.json !== undefined) rec.json = planned.builtin ? file.json : ownData(file.json, `bundle file ${JSON.stringify(file.path)}: json`, planned, stage);
   if (file.copyFrom !== undefined) rec.copyFrom = file.copyFrom;
   if (file.mode !== undefined) rec.mode = file.mode;
   if (file.uid !== undefined) rec.uid = file.uid;
@@ -658,16 +650,14 @@ function withPlugin(file: BundleFile, planned: Step, stage: string): BundleFile 
 }
 
 /**
- * The `json` of a file from a plugin outside ctnr, copied and checked to be JSON data like an op's value: the
- * bundle writer serializes it later, and the plugin must not be able to change it in between.
+ * A copy of data from a plugin outside ctnr (an op's value, a bundle file's `json`), checked to be JSON data: the
+ * plugin keeps no reference to what the engine records, and a read-only view in it becomes plain data.
  */
-function ownJson(file: BundleFile, planned: Step, stage: string): unknown {
+function ownData(value: unknown, what: string, planned: Step, stage: string): unknown {
   try {
-    return copyValue(file.json);
+    return copyValue(value);
   } catch (err) {
-    throw new CtnrError('OP_INVALID', `bundle file ${JSON.stringify(file.path)}: json ${(err as Error).message}`, {
-      plugin: planned.name, stage, presetChain: planned.presetChain, cause: err,
-    });
+    throw new CtnrError('OP_INVALID', `${what} ${(err as Error).message}`, { plugin: planned.name, stage, presetChain: planned.presetChain, cause: err });
   }
 }
 
