@@ -14,14 +14,11 @@ const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 /** Where anonymous volumes live inside the bundle (runc resolves relative bind sources against it). */
 export const ANONYMOUS_VOLUME_DIR = 'volumes';
 
-let lastRoot: { dataDir: string; root: string } | undefined;
-
 /** Directory of a named volume on the host: `<dataDir>/volumes/<name>`, shared by every service of a project. */
 export function namedVolumeDir(env: Pick<Env, 'dataDir'>, name: string): string {
-  // Every service of a run has the same dataDir: its volumes root is normalised once, not once per volume. A
-  // valid volume name is one clean path segment, so joining it needs no normalising either.
-  if (lastRoot?.dataDir !== env.dataDir) lastRoot = { dataDir: env.dataDir, root: volumesRoot(env.dataDir) };
-  return VOLUME_NAME.test(name) ? `${lastRoot.root}/${name}` : path.join(lastRoot.root, name);
+  // A valid volume name is one clean path segment: joining it to the (normalised) root needs no normalising.
+  const root = volumesRoot(env.dataDir);
+  return VOLUME_NAME.test(name) ? `${root}/${name}` : path.join(root, name);
 }
 
 /** `/var/lib/mysql` → `volumes/anon-var-lib-mysql-1a2b3c4d`: readable, and unique per target. */

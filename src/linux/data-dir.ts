@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { remembered } from '../engine/remember.js';
 
 /**
  * The layout of ctnr's data directory (`Env.dataDir`: `/var/lib/ctnr`, or `$XDG_DATA_HOME/ctnr` rootless), in
@@ -11,9 +12,8 @@ export const VOLUMES_DIR = 'volumes';
 /** The image store (src/image/store.ts). */
 export const IMAGES_DIR = 'images';
 
-export function volumesRoot(dataDir: string): string {
-  return path.join(dataDir, VOLUMES_DIR);
-}
+/** `<dataDir>/volumes`, normalised; remembered (every service of a run asks about the same dataDir). */
+export const volumesRoot: (dataDir: string) => string = remembered((dataDir) => path.join(dataDir, VOLUMES_DIR), 64);
 
 export function imagesRoot(dataDir: string): string {
   return path.join(dataDir, IMAGES_DIR);
