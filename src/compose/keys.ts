@@ -4,7 +4,7 @@
  *
  * - mapped:  changes the generated spec (or the loader's result, e.g. `env_file` → environment)
  * - carried: no spec effect, kept on the service as metadata for plugins/tools (e.g. `restart`)
- * - ignored: outside what a single container bundle is (build, swarm, pull); loading notes it
+ * - ignored: outside what a single container bundle is (build, swarm, Windows); loading notes it
  * - refused: affects the running container but ctnr cannot honour it yet: an error, never a silent drop
  *            (`--allow-unsupported` turns refusals into warnings)
  *
@@ -28,7 +28,9 @@ const r = (key: string, note: string): KeyPolicy => ({ key, class: 'refused', no
 
 export const KEY_POLICY: readonly KeyPolicy[] = [
   // process
-  m('image', 'image config defaults (--image-config / --image / ctnr.config.ts images)'),
+  m('image', 'image config and rootfs: --rootfs / --image / --image-config / config images, else the image store (pulled per pull_policy)'),
+  m('pull_policy', 'when the store\'s copy is pulled: always, missing (if_not_present, build), never, daily, weekly, every_<duration>, refresh; --pull wins'),
+  m('pull_refresh_after', 'with pull_policy: refresh, how old the stored copy may get (e.g. 12h)'),
   m('command', 'process.args (after the entrypoint)'),
   m('entrypoint', 'process.args'),
   m('environment', 'process.env'),
@@ -44,14 +46,14 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   m('ulimits', 'process.rlimits'),
   m('oom_score_adj', 'process.oomScoreAdj'),
   m('security_opt', 'seccomp, no-new-privileges, apparmor, label, masks'),
-  m('init', 'tini as pid 1'),
+  m('init', 'a static init from the host (tini, tini-static, catatonit, docker-init) as pid 1, at /sbin/docker-init'),
   m('read_only', 'root.readonly'),
   m('stop_signal', 'annotation org.opencontainers.image.stopSignal'),
   m('stop_grace_period', 'annotation (ns) for the runner'),
   m('pre_start', 'commands run before ctnr up starts the service, each in a one-off container made from it (a failure stops the service)'),
   m('post_start', 'commands run in the container once it started (ctnr up / run, with the runtime\'s exec)'),
-  m('pre_stop', 'commands run in the container before ctnr down stops it (a failure keeps it running)'),
-  m('healthcheck', 'carried to an annotation'),
+  m('pre_stop', 'commands run in the container before ctnr down (or a scale-down by ctnr up) stops it (a failure keeps it running)'),
+  m('healthcheck', 'annotation io.ctnr.healthcheck (over the image\'s Healthcheck); ctnr does not run it'),
   // mounts
   m('volumes', 'mounts (bind, named volume, tmpfs)'),
   m('volumes_from', 'SERVICE / service:SERVICE / container:ID [:ro|:rw]: its volumes and binds, resolved by ctnr up / run'),
@@ -59,8 +61,8 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   m('shm_size', '/dev/shm size'),
   m('devices', 'linux.devices + device cgroup rules; CDI names (vendor.com/class=name) through CDI specs'),
   m('device_cgroup_rules', 'linux.resources.devices'),
-  m('secrets', 'bind mounts under /run/secrets'),
-  m('configs', 'bind mounts'),
+  m('secrets', 'read-only binds under /run/secrets of copies made in the bundle (external secrets are refused)'),
+  m('configs', 'read-only binds of copies made in the bundle (file, environment or content; external configs are refused)'),
   // resources
   m('mem_limit', 'linux.resources.memory.limit'),
   m('mem_reservation', 'linux.resources.memory.reservation'),
@@ -81,7 +83,7 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   m('deploy.resources.reservations.memory', 'linux.resources.memory.reservation'),
   m('deploy.resources.reservations.devices', 'CDI devices: driver cdi + device_ids, or capabilities [gpu] from the CDI spec of class gpu'),
   r('deploy.resources.reservations.generic_resources', 'swarm generic resources: a swarm node advertises them, and ctnr has no swarm'),
-  m('deploy.replicas', 'ctnr up starts that many containers, <project>-<service>-<n> (as scale)'),
+  m('deploy.replicas', 'ctnr up starts that many containers (as scale)'),
   c('deploy.restart_policy', 'metadata for a supervisor'),
   c('deploy.labels', 'swarm service labels (not container labels)'),
   i('deploy.mode', 'swarm'),
@@ -116,23 +118,21 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   m('annotations', 'annotations'),
   m('extends', 'resolved by the loader'),
   m('profiles', 'service selection (--profile)'),
-  m('scale', 'ctnr up starts that many containers, <project>-<service>-<n>; hostname = that name; 0 starts none'),
-  c('container_name', 'kept as metadata'),
+  m('scale', 'ctnr up starts that many containers: one is <project>-<service>, more are <project>-<service>-<n> with that hostname; 0 starts none'),
+  m('container_name', 'a network alias and the cgroupsPath name (not the container id, <project>-<service>); no scale above 1'),
   c('restart', 'metadata for a supervisor'),
-  c('depends_on', 'metadata for a supervisor'),
-  c('platform', 'kept as metadata (the rootfs decides the architecture)'),
+  c('depends_on', 'start order for ctnr up (dependencies first, and brought in) and down (last); conditions are not waited for'),
+  m('platform', 'which platform\'s image is pulled or taken from the store (--platform wins; default: this host)'),
   // outside one container bundle
-  i('build', 'ctnr does not build images; point --image / --rootfs at a built one'),
+  i('build', 'ctnr does not build images; point image:, --image or --rootfs at a built one; pull_policy: build acts as missing'),
   i('develop', 'compose watch is a development-loop feature'),
-  i('pull_policy', 'ctnr does not pull images'),
-  i('pull_refresh_after', 'ctnr does not pull images'),
-  i('attach', 'log attachment is the runner\'s concern'),
-  i('logging', 'the runtime writes to the caller\'s stdio'),
+  i('attach', 'ctnr up starts detached without attaching; ctnr run always attaches'),
+  i('logging', 'not read: ctnr run forwards stdio; up and run -d append to <bundle>/ctnr.log'),
   i('isolation', 'Windows only'),
   i('credential_spec', 'Windows only'),
   i('cpu_count', 'Windows only'),
   i('cpu_percent', 'Windows only'),
-  i('runtime', 'pick the runtime when running the bundle (runc/crun)'),
+  i('runtime', 'not read: ctnr run / up --runtime picks runc or crun'),
   // runtime-affecting, not honoured yet
   m('oom_kill_disable', 'linux.resources.memory.disableOOMKiller (cgroup v1 memory.oom_control; ignored by cgroup v2)'),
   r('storage_opt', 'storage driver options do not apply to a rootfs directory'),

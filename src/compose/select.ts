@@ -1,14 +1,16 @@
-import { CtnrError, didYouMean } from '../engine/errors.js';
+import { CtnrError, didYouMean, isCtnrError, renderPath } from '../engine/errors.js';
 import type { ServiceInput } from '../engine/engine.js';
 import type { Diagnostic, ServiceSource } from '../engine/types.js';
 import type { ImageConfig } from '../image/config.js';
-import type { ComposeProject } from './compose-project.js';
+import { servicePullPolicy } from '../image/policy.js';
+import type { ComposeFile, ComposeProject } from './compose-project.js';
 import { ownValue } from './dotenv.js';
 import { normaliseWithExtends } from './extends.js';
 import { moveExtensions } from './extensions.js';
 import { parseEnvFile } from './interpolate.js';
 import { checkServiceName } from './names.js';
 import { readSideFile } from './side-files.js';
+import type { Service } from './service.js';
 
 /** Services enabled by the active profiles (services without `profiles:` always are). */
 export function activeServiceNames(project: ComposeProject): string[] {
@@ -41,6 +43,7 @@ export function selectService(project: ComposeProject, name: string, image?: Ima
   const base = ['services', name];
   const service = normaliseWithExtends(project, name, diagnostics, []);
   moveExtensions(service);
+  checkPullPolicy(service, name, base, origin, diagnostics);
 
   const environment = new Map<string, string>();
   // env_file entries first (in file order), then `environment:` overrides, as compose does.
@@ -81,6 +84,33 @@ export function selectService(project: ComposeProject, name: string, image?: Ima
     locate: (segs) => origin.positions.locate([...base, ...segs]),
   };
   return { input: { name, service, project: project.project, source, ...(image ? { image } : {}) }, diagnostics };
+}
+
+/**
+ * `pull_policy` and `pull_refresh_after`, checked when the service loads (after `extends`, which may bring either):
+ * a bad policy is an error at its line even where no image is pulled (`--rootfs`, an image layout).
+ */
+function checkPullPolicy(service: Service, name: string, base: string[], origin: ComposeFile, diagnostics: Diagnostic[]): void {
+  const keys = service as { pull_policy?: string; pull_refresh_after?: string };
+  const at = (key: string) => [...base, key];
+  if (keys.pull_refresh_after !== undefined && keys.pull_policy?.trim() !== 'refresh') {
+    diagnostics.push({
+      level: 'warning',
+      code: 'KEY_IGNORED',
+      message: 'pull_refresh_after counts only with pull_policy: refresh; ignored',
+      path: renderPath(at('pull_refresh_after')),
+      location: origin.positions.locate(at('pull_refresh_after')),
+    });
+  }
+  try {
+    servicePullPolicy(name, keys);
+  } catch (err) {
+    if (isCtnrError(err)) {
+      const key = err.path?.endsWith('.pull_refresh_after') ? 'pull_refresh_after' : 'pull_policy';
+      err.location ??= origin.positions.locate(at(key));
+    }
+    throw err;
+  }
 }
 
 /** A later value for a variable replaces the earlier one and moves to the end (compose's order). */

@@ -2,7 +2,7 @@ import { CtnrError } from '../engine/errors.js';
 import type { Diagnostic } from '../engine/types.js';
 import { obtainImage, type ImageAccess } from './obtain.js';
 import { parsePlatform } from './platform.js';
-import { parsePullPolicy } from './policy.js';
+import { parsePullPolicy, servicePullPolicy, type PullPolicy } from './policy.js';
 import { imageRootfs } from './rootfs.js';
 import { identityRoot } from './identity.js';
 import { fetchBlobs } from './pull.js';
@@ -25,6 +25,7 @@ export interface ProjectImageSettings {
 export interface ServiceImageKeys {
   image?: unknown;
   pull_policy?: unknown;
+  pull_refresh_after?: unknown;
   platform?: unknown;
 }
 
@@ -43,7 +44,7 @@ export async function imageForService(settings: ProjectImageSettings, service: s
   if (typeof keys.image !== 'string' || keys.image === '') {
     throw new CtnrError('USAGE', `service "${service}" has no image: to run from (pass --rootfs DIR or --image LAYOUT)`);
   }
-  const policy = typeof keys.pull_policy === 'string' ? keys.pull_policy : settings.defaultPullPolicy;
+  const policy = policyOf(settings, service, keys);
   return obtainImage(access(settings), {
     image: keys.image,
     ...(policy !== undefined ? { pullPolicy: policy } : {}),
@@ -53,6 +54,11 @@ export async function imageForService(settings: ProjectImageSettings, service: s
   });
 }
 
+/** The service's own pull policy, else the config's default (`--pull`, which wins over both, is in `access`). */
+function policyOf(settings: ProjectImageSettings, service: string, keys: ServiceImageKeys): PullPolicy | undefined {
+  return servicePullPolicy(service, keys) ?? (settings.defaultPullPolicy !== undefined ? parsePullPolicy(settings.defaultPullPolicy, 'pullPolicy') : undefined);
+}
+
 /**
  * A root holding just the image's /etc/passwd and /etc/group, for resolving user and group names in a spec: only
  * the layers that hold them are fetched (none with pull policy `never`: then they must be stored). Falls back to
@@ -60,7 +66,7 @@ export async function imageForService(settings: ProjectImageSettings, service: s
  */
 export async function identityRootForImage(settings: ProjectImageSettings, service: string, keys: ServiceImageKeys, image: StoredImage): Promise<string> {
   const a = access(settings);
-  const policy = a.pullPolicy ?? (typeof keys.pull_policy === 'string' ? parsePullPolicy(keys.pull_policy, `services.${service}.pull_policy`) : settings.defaultPullPolicy ? parsePullPolicy(settings.defaultPullPolicy, 'pullPolicy') : undefined);
+  const policy = a.pullPolicy ?? policyOf(settings, service, keys);
   const fetchLayer = async (layer: Descriptor) => {
     if (policy?.kind === 'never' || !image.reference) {
       throw new CtnrError('IMAGE_NOT_FOUND', `layer ${layer.digest} of ${image.reference ?? image.manifestDigest} is needed to resolve user names but is not in the store (run: ctnr pull ${String(keys.image)})`, { path: `services.${service}.image` });
@@ -69,7 +75,7 @@ export async function identityRootForImage(settings: ProjectImageSettings, servi
   };
   const found = await identityRoot(a.store, image, fetchLayer);
   if (found.kind === 'root') return found.dir;
-  return rootfsForImage(settings, await imageForService(settings, service, { ...keys, pull_policy: 'missing' }, true), undefined);
+  return rootfsForImage(settings, await imageForService(settings, service, { ...keys, pull_policy: 'missing', pull_refresh_after: undefined }, true), undefined);
 }
 
 /** The cached root filesystem of a stored image (unpacked on first use). */

@@ -1,6 +1,6 @@
 import { CtnrError } from '../engine/errors.js';
 import { parsePlatform, hostPlatform } from './platform.js';
-import { isStale, parsePullPolicy, type PullPolicy } from './policy.js';
+import { isStale, type PullPolicy } from './policy.js';
 import { platformKey, pullImage, samePlatform } from './pull.js';
 import { parseReference, referenceString } from './reference.js';
 import type { ImageStore, StoredImage } from './store.js';
@@ -22,8 +22,8 @@ export interface ImageAccess {
 export interface ObtainRequest {
   /** The service's `image:`. */
   image: string;
-  /** The service's `pull_policy`, where it has one, and the key path for errors. */
-  pullPolicy?: string;
+  /** The service's pull policy (`pull_policy`, with `pull_refresh_after`), where it has one. */
+  pullPolicy?: PullPolicy;
   platform?: string;
   /** Where `image:` is, for located errors (`services.web.image`). */
   where: string;
@@ -44,7 +44,7 @@ export async function obtainImage(access: ImageAccess, req: ObtainRequest): Prom
     throw err;
   }
   const name = referenceString(ref);
-  const policy = access.pullPolicy ?? (req.pullPolicy !== undefined ? parsePullPolicy(req.pullPolicy, req.where.replace(/\.image$/, '.pull_policy')) : { kind: 'missing' as const });
+  const policy = access.pullPolicy ?? req.pullPolicy ?? { kind: 'missing' as const };
   const platform = access.platform ?? (req.platform ? parsePlatform(req.platform) : hostPlatform());
   const stored = storedImage(access.store, name, ref.digest, platform, req.layers);
   const now = access.now?.() ?? Date.now();

@@ -2,9 +2,10 @@ import { CtnrError } from '../engine/errors.js';
 import { parseDuration } from '../compose/units.js';
 
 /**
- * Pull policies (compose-spec `pull_policy`, `--pull`): `always`, `missing` (the default; `if_not_present` is
- * its older name), `never`, and the age-based `daily`, `weekly`, `every_<duration>` (pull when the stored
- * copy is older). `build` means "build it", which ctnr does not do: it behaves as `missing`.
+ * Pull policies (compose-spec `pull_policy`, `--pull`, the config's `pullPolicy`): `always`, `missing` (the
+ * default; `if_not_present` is its older name), `never`, and the age-based `daily`, `weekly`, `every_<duration>`
+ * and `refresh` with `pull_refresh_after: <duration>` (pull when the stored copy is older). `build` means "build
+ * it", which ctnr does not do: it behaves as `missing`.
  */
 export type PullPolicy =
   | { kind: 'always' }
@@ -14,8 +15,19 @@ export type PullPolicy =
 
 const DAY = 24 * 3600 * 1000;
 
-/** Parse a policy; `where` locates the error (`services.web.pull_policy` or `--pull`). */
-export function parsePullPolicy(text: string, where: string): PullPolicy {
+const POLICIES = 'always, missing, never, build, daily, weekly, every_<duration>, refresh';
+
+/** A service's `pull_refresh_after`, with its key path for errors. */
+export interface RefreshAfter {
+  text: string;
+  where: string;
+}
+
+/**
+ * Parse a policy; `where` is its key path (`services.web.pull_policy`, `--pull`) and becomes the error's path.
+ * `refresh` needs `refreshAfter` (a service's `pull_refresh_after`); the command line and the config have none.
+ */
+export function parsePullPolicy(text: string, where: string, refreshAfter?: RefreshAfter): PullPolicy {
   const t = text.trim();
   switch (t) {
     case 'always':
@@ -30,23 +42,45 @@ export function parsePullPolicy(text: string, where: string): PullPolicy {
       return { kind: 'max-age', ms: DAY, text: t };
     case 'weekly':
       return { kind: 'max-age', ms: 7 * DAY, text: t };
+    case 'refresh': {
+      if (refreshAfter === undefined) {
+        const message = where.endsWith('.pull_policy')
+          ? '"refresh" needs pull_refresh_after beside it: how old the stored copy may get (e.g. 12h)'
+          : '"refresh" goes with a service\'s pull_refresh_after; here, use every_<duration> (e.g. every_12h)';
+        throw new CtnrError('USAGE', message, { path: where });
+      }
+      const ms = maxAge(refreshAfter.text);
+      if (ms === undefined) throw new CtnrError('USAGE', `"${refreshAfter.text}" is not a duration (e.g. 30m, 12h, 2d, 1w)`, { path: refreshAfter.where });
+      return { kind: 'max-age', ms, text: `refresh after ${refreshAfter.text.trim()}` };
+    }
   }
   const every = /^every_(.+)$/.exec(t);
-  if (every) {
-    // compose-go also accepts days and weeks here (`every_2d`, `every_1w`), which Go durations lack.
-    const dw = /^(\d+)([dw])$/.exec(every[1]!);
-    let ms: number | undefined;
-    if (dw) ms = Number(dw[1]) * (dw[2] === 'd' ? DAY : 7 * DAY);
-    else {
-      try {
-        ms = parseDuration(every[1]!) / 1e6;
-      } catch {
-        ms = undefined;
-      }
-    }
-    if (ms !== undefined && ms > 0) return { kind: 'max-age', ms, text: t };
+  const ms = every ? maxAge(every[1]!) : undefined;
+  if (ms !== undefined) return { kind: 'max-age', ms, text: t };
+  throw new CtnrError('USAGE', `"${text}" is not a pull policy (${POLICIES})`, { path: where });
+}
+
+/**
+ * The pull policy a service's own keys ask for, undefined when it sets none. `pull_refresh_after` counts only
+ * with `refresh`; selectService (src/compose/select.ts) has checked both keys, located, when it loaded the service.
+ */
+export function servicePullPolicy(service: string, keys: { pull_policy?: unknown; pull_refresh_after?: unknown }): PullPolicy | undefined {
+  if (typeof keys.pull_policy !== 'string') return undefined;
+  const base = `services.${service}`;
+  const after = typeof keys.pull_refresh_after === 'string' ? { text: keys.pull_refresh_after, where: `${base}.pull_refresh_after` } : undefined;
+  return parsePullPolicy(keys.pull_policy, `${base}.pull_policy`, after);
+}
+
+/** A positive age: a Go duration, or days and weeks as compose-go also accepts (`2d`, `1w`); else undefined. */
+function maxAge(text: string): number | undefined {
+  const dw = /^(\d+)([dw])$/.exec(text.trim());
+  if (dw) return Number(dw[1]) * (dw[2] === 'd' ? DAY : 7 * DAY) || undefined;
+  try {
+    const ms = parseDuration(text) / 1e6;
+    return ms > 0 ? ms : undefined;
+  } catch {
+    return undefined;
   }
-  throw new CtnrError('USAGE', `${where}: "${text}" is not a pull policy (always, missing, never, build, daily, weekly, every_<duration>)`, { path: where });
 }
 
 /** Whether a stored copy pulled at `pulledIso` must be pulled again under `policy` at time `now`. */

@@ -317,6 +317,23 @@ describe.skipIf(!ready)('images through the CLI', () => {
       expect(storeState(s.dataDir).blobs).toEqual([]);
     });
 
+    it('pull_policy: refresh pulls again once the stored copy is older than pull_refresh_after', async () => {
+      await own.pushImage('policy/fresh', 'v1', { layers: [busyboxLayer()], config: say('first') });
+      const image = `${own.host}/policy/fresh:v1`;
+      const compose = (after: string) => writeCompose(s.dir, `refresh-${after}`, `services:\n  app:\n    image: ${image}\n    pull_policy: refresh\n    pull_refresh_after: ${after}\n    network_mode: none\n`);
+      expect((await run(compose('1h'))).stdout).toBe('first\n');
+      await own.pushImage('policy/fresh', 'v1', { layers: [busyboxLayer()], config: say('second') });
+      // pulled a moment ago: younger than an hour, kept
+      const kept = await run(compose('1h'));
+      expect(errLines(kept.stderr)).toEqual([]);
+      expect(kept.stdout).toBe('first\n');
+      // older than a second: pulled again, and the new image runs
+      await new Promise((r) => setTimeout(r, 1100));
+      const refreshed = await run(compose('1s'));
+      expect(errLines(refreshed.stderr)).toEqual([]);
+      expect(refreshed.stdout).toBe('second\n');
+    });
+
     it('--pull never after a pull runs with the registry stopped; --pull always pulls the re-pushed tag', async () => {
       const image = `${own.host}/policy/app:v1`;
       const file = writeCompose(s.dir, 'policy', `services:\n  app:\n    image: ${image}\n    network_mode: none\n`);

@@ -67,7 +67,7 @@ describe(`problems at the end of a file of ${N} services`, () => {
       {
         level: 'warning',
         code: 'KEY_IGNORED',
-        message: 'ignored: build (ctnr does not build images; point --image / --rootfs at a built one)',
+        message: 'ignored: build (ctnr does not build images; point image:, --image or --rootfs at a built one; pull_policy: build acts as missing)',
         path: `services.svc-${N - 5}`,
         location: { file: 'compose.yaml', line: lineOf(lines, `  svc-${N - 5}:`), col: 3 },
       },

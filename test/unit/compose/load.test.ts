@@ -255,9 +255,9 @@ describe('key policy', () => {
   });
 
   it('ignored keys are noted once per service; carried keys silently kept', () => {
-    const { input, diagnostics } = selectService(parse('services:\n  s:\n    image: x\n    build: .\n    pull_policy: always\n    restart: always\n'), 's');
+    const { input, diagnostics } = selectService(parse('services:\n  s:\n    image: x\n    build: .\n    develop: {}\n    pull_policy: always\n    restart: always\n'), 's');
     expect(diagnostics.map((d) => d.message)).toEqual([
-      'ignored: build (ctnr does not build images; point --image / --rootfs at a built one); pull_policy (ctnr does not pull images)',
+      'ignored: build (ctnr does not build images; point image:, --image or --rootfs at a built one; pull_policy: build acts as missing); develop (compose watch is a development-loop feature)',
     ]);
     expect(input.service.restart).toBe('always');
   });

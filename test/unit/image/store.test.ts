@@ -145,7 +145,21 @@ describe('pull policies', () => {
     expect(isStale(parsePullPolicy(policy, 'x'), pulled, now)).toBe(stale);
   });
 
-  it.each(['sometimes', 'every_', 'every_xyz', 'every_-1h'])('refuses %j with the key path', (p) => {
-    expect(() => parsePullPolicy(p, 'services.web.pull_policy')).toThrow(/services\.web\.pull_policy: ".*" is not a pull policy/);
+  it.each(['sometimes', 'every_', 'every_xyz', 'every_-1h', 'every_0d'])('refuses %j with the key path', (p) => {
+    expect(() => parsePullPolicy(p, 'services.web.pull_policy')).toThrow(expect.objectContaining({ path: 'services.web.pull_policy', message: expect.stringMatching(/^".*" is not a pull policy/) }));
+  });
+
+  it.each([
+    ['12h', '2026-06-10T01:00:00Z', false],
+    ['12h', '2026-06-09T23:00:00Z', true],
+    ['2d', '2026-06-08T13:00:00Z', false],
+    ['1w', '2026-06-02T00:00:00Z', true],
+  ])('refresh after %s with a copy pulled at %s: stale=%s', (after, pulled, stale) => {
+    expect(isStale(parsePullPolicy('refresh', 'services.web.pull_policy', { text: after, where: 'services.web.pull_refresh_after' }), pulled, now)).toBe(stale);
+  });
+
+  it('refresh needs a pull_refresh_after; --pull cannot give one', () => {
+    expect(() => parsePullPolicy('refresh', 'services.web.pull_policy')).toThrow(expect.objectContaining({ path: 'services.web.pull_policy', message: expect.stringMatching(/needs pull_refresh_after/) }));
+    expect(() => parsePullPolicy('refresh', '--pull')).toThrow(expect.objectContaining({ path: '--pull', message: expect.stringMatching(/use every_<duration>/) }));
   });
 });
