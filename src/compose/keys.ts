@@ -53,7 +53,7 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   m('pre_start', 'commands run before ctnr up starts the service, each in a one-off container made from it (a failure stops the service)'),
   m('post_start', 'commands run in the container once it started (ctnr up / run, with the runtime\'s exec)'),
   m('pre_stop', 'commands run in the container before ctnr down (or a scale-down by ctnr up) stops it (a failure keeps it running)'),
-  m('healthcheck', 'annotation io.ctnr.healthcheck (over the image\'s Healthcheck); ctnr does not run it'),
+  m('healthcheck', 'annotation io.ctnr.healthcheck (over the image\'s Healthcheck); ctnr up probes it for depends_on service_healthy'),
   // mounts
   m('volumes', 'mounts (bind, named volume, tmpfs)'),
   m('volumes_from', 'SERVICE / service:SERVICE / container:ID [:ro|:rw]: its volumes and binds, resolved by ctnr up / run'),
@@ -121,7 +121,7 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   m('scale', 'ctnr up starts that many containers: one is <project>-<service>, more are <project>-<service>-<n> with that hostname; 0 starts none'),
   m('container_name', 'a network alias and the cgroupsPath name (not the container id, <project>-<service>); no scale above 1'),
   c('restart', 'metadata for a supervisor'),
-  c('depends_on', 'start order for ctnr up (dependencies first, and brought in) and down (last); conditions are not waited for'),
+  c('depends_on', 'ctnr up: dependencies first (brought in), waiting for service_healthy / service_completed_successfully; required: false may be missing; down stops them last'),
   m('platform', 'which platform\'s image is pulled or taken from the store (--platform wins; default: this host)'),
   // outside one container bundle
   i('build', 'ctnr does not build images; point image:, --image or --rootfs at a built one; pull_policy: build acts as missing'),

@@ -184,6 +184,29 @@ export async function startDetached(rec: ContainerRecord & { log: string }, warn
   throw new CtnrError('RUNTIME_FAILED', `${rec.runtime.name} could not start ${rec.id}: ${r.error?.message ?? (out || `exit status ${r.status}`)}`);
 }
 
+/**
+ * A container `ctnr up` must see finish (a `depends_on` condition `service_completed_successfully`): `runtime run`
+ * without `--detach`, its output appended to `rec.log` as a detached container's is, and its exit status returned
+ * (128 + the signal when one killed it). The runtime deletes the container when it ends (its poststop hooks
+ * release the network); the record (with the exit status) and the bundle stay, with the log, until `ctnr down` removes them.
+ */
+export async function runToCompletion(rec: ContainerRecord & { log: string }): Promise<number> {
+  const fd = openSync(rec.log, 'a', 0o600);
+  try {
+    writeRecord(rec, path.dirname(rec.root));
+    const child = spawn(rec.runtime.path, ['--root', rec.root, 'run', '--bundle', rec.bundle, rec.id], { stdio: ['ignore', fd, fd] });
+    const status = await new Promise<number>((resolve, reject) => {
+      child.on('error', (err) => reject(new CtnrError('RUNTIME_FAILED', `cannot start ${rec.runtime.path}: ${err.message}`)));
+      child.on('exit', (code, signal) => resolve(code ?? statusForSignal(signal)));
+    });
+    // `ctnr ps` shows it as exited with this status until `ctnr down` removes it.
+    writeRecord({ ...rec, exitStatus: status }, path.dirname(rec.root));
+    return status;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitStopped(rec: ContainerRecord, ms: number): Promise<boolean> {

@@ -42,6 +42,8 @@ export interface ContainerRecord {
   dataDir?: string;
   /** Its number among the service's replicas (`deploy.replicas`/`scale` above 1). */
   replica?: number;
+  /** A container `ctnr up` ran to its end (service_completed_successfully): its exit status. */
+  exitStatus?: number;
   /** The service's `ipc` mode as written ("" when unset). */
   ipc?: string;
   /** Host directory of its /dev/shm (`ipc: shareable`), mounted as a tmpfs while it exists. */

@@ -1,11 +1,14 @@
 import { listRecords, queryState, runRoot } from '../../runtime/state.js';
 import { table } from '../format.js';
 
-/** Containers ctnr started (records under the run root), with the runtime's view of their state. */
+/**
+ * Containers ctnr started (records under the run root), with the runtime's view of their state; one `ctnr up` ran
+ * to its end shows its exit status.
+ */
 export async function psCommand(opts: { json?: boolean }): Promise<void> {
   const rows = listRecords(runRoot()).map((r) => {
     const state = queryState(r);
-    return { id: r.id, project: r.project, service: r.service, runtime: r.runtime.name, status: state?.status ?? 'gone', pid: state?.pid ?? null, bundle: r.bundle };
+    return { id: r.id, project: r.project, service: r.service, runtime: r.runtime.name, status: state?.status ?? (r.exitStatus !== undefined ? `exited (${r.exitStatus})` : 'gone'), pid: state?.pid ?? null, bundle: r.bundle };
   });
   if (opts.json) {
     process.stdout.write(JSON.stringify(rows, null, 2) + '\n');

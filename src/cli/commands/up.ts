@@ -1,16 +1,18 @@
+import { readFileSync } from 'node:fs';
 import { activeServiceNames, selectService } from '../../compose/select.js';
-import { isCtnrError } from '../../engine/errors.js';
-import type { ServiceHook } from '../../engine/service.js';
+import { CtnrError, isCtnrError, type SourceLocation } from '../../engine/errors.js';
+import type { DependsOn, ServiceHook } from '../../engine/service.js';
 import { knownContainers } from '../../runtime/facts.js';
+import { bundleHealthcheck, waitHealthy } from '../../runtime/health.js';
 import { runLifecycleHooks } from '../../runtime/lifecycle.js';
 import { prepareContainer } from '../../runtime/launch.js';
 import { runPreStartHooks } from '../../runtime/pre-start.js';
-import { startOrder } from '../../runtime/order.js';
+import { startOrder, waitConditions, type WaitFor } from '../../runtime/order.js';
 import { createProgress } from '../../runtime/progress.js';
 import { replicaIds } from '../../runtime/replicas.js';
-import { startDetached, stopContainer } from '../../runtime/run.js';
+import { runToCompletion, startDetached, stopContainer } from '../../runtime/run.js';
 import { selectRuntime } from '../../runtime/select.js';
-import { listRecords, queryState, readRecord, runRoot } from '../../runtime/state.js';
+import { listRecords, queryState, readRecord, runRoot, type ContainerRecord } from '../../runtime/state.js';
 import { printDiagnostics } from '../output.js';
 import { openForBundles, type BundleSourceOptions } from './bundle.js';
 import { lockProject, note } from './run.js';
@@ -28,11 +30,13 @@ export async function upCommand(services: string[], opts: BundleSourceOptions & 
   const compose = project.compose;
   const locate = (p: Array<string | number>) => (compose.origins[String(p[1])] ?? compose).positions.locate(p);
   // Without names, only the services of the active profiles start (compose's rule); named ones always do.
-  const order = startOrder(compose.services, services.length > 0 ? services : activeServiceNames(compose), locate);
-  // Every service's replica count is checked before anything starts.
+  const order = startOrder(compose.services, services.length > 0 ? services : activeServiceNames(compose), locate, note);
+  // Every service's replica count (and what its dependents wait for) is checked before anything starts.
   const hookOptions = { locate, output: (line: string) => process.stderr.write(`${line}\n`) };
+  const inputs = new Map(order.map((service) => [service, selectService(compose, service).input.service]));
+  const waits = waitConditions(order, (s) => (inputs.get(s) as { depends_on?: Record<string, DependsOn> }).depends_on, locate);
   const plan = order.map((service) => {
-    const input = selectService(compose, service).input.service;
+    const input = inputs.get(service)!;
     return { service, ids: replicaIds(compose.name, service, input, locate), preStart: (input as { pre_start?: readonly ServiceHook[] }).pre_start ?? [] };
   });
   await lockProject(compose.name, async () => {
@@ -67,11 +71,16 @@ export async function upCommand(services: string[], opts: BundleSourceOptions & 
           progress.done();
         }
       }
+      const wait = waits.get(service);
       for (const [index, id] of ids.entries()) {
         const existing = readRecord(id, runRoot());
         const state = existing ? queryState(existing) : undefined;
         if (state && state.status !== 'stopped') {
           process.stdout.write(`${id} already ${state.status}\n`);
+          if (wait?.completed.length) {
+            throw new CtnrError('RUNTIME_FAILED', `${id} is still running from an earlier up, and ${wait.completed.join(', ')} wait for it to complete (service_completed_successfully): ctnr up judges only a run it watches (ctnr down ${service}, then up again)`);
+          }
+          if (wait?.healthy.length) await becomeHealthy(existing!, wait, locate);
           continue;
         }
         const label = ids.length > 1 ? `${service} #${index + 1}` : service;
@@ -96,6 +105,16 @@ export async function upCommand(services: string[], opts: BundleSourceOptions & 
           // Once per service: its replicas have the same warnings.
           if (!printed) printDiagnostics(bundle.run.diagnostics);
           printed = true;
+          if (wait?.completed.length) {
+            progress.step(`${label}: running to its end (${wait.completed.join(', ')} wait for it) with ${runtime.name}`);
+            const status = await runToCompletion({ ...record, log: record.log! });
+            if (status !== 0) {
+              const out = readFileSync(record.log!, 'utf8').trimEnd().split('\n').slice(-5).filter(Boolean);
+              throw new CtnrError('RUNTIME_FAILED', `${id} exited with status ${status}, and ${wait.completed.join(', ')} need it to complete successfully (service_completed_successfully)`, out.length > 0 ? { details: out } : {});
+            }
+            process.stdout.write(`${id} completed\n`);
+            continue;
+          }
           progress.step(`${label}: starting with ${runtime.name}`);
           await startDetached({ ...record, log: record.log! }, note);
           started = record;
@@ -111,7 +130,36 @@ export async function upCommand(services: string[], opts: BundleSourceOptions & 
           throw err;
         }
         process.stdout.write(`${id} started\n`);
+        if (wait?.healthy.length) await becomeHealthy(started, wait, locate);
       }
     }
   });
+}
+
+/**
+ * Wait for a container its dependents need healthy (`service_healthy`), showing the probes that fail; an error
+ * names the dependents (located at the first one's depends_on entry) when it has no healthcheck, turns
+ * unhealthy or stops.
+ */
+async function becomeHealthy(rec: ContainerRecord, wait: WaitFor, locate: (p: Array<string | number>) => SourceLocation | undefined): Promise<void> {
+  const at = ['services', wait.healthy[0]!, 'depends_on', rec.service];
+  const where = () => {
+    const location = locate(at);
+    return location ? { path: at, location } : { path: at };
+  };
+  const hc = bundleHealthcheck(rec.bundle);
+  if (hc === undefined) {
+    throw new CtnrError('SERVICE_INVALID', `${wait.healthy.join(', ')} wait for ${rec.service} to be healthy (service_healthy), but ${rec.service} has no healthcheck (healthcheck: in the service, or HEALTHCHECK in its image)`, where());
+  }
+  const progress = createProgress();
+  progress.step(`${rec.id}: waiting to be healthy (${wait.healthy.join(', ')} wait for it)`);
+  try {
+    await waitHealthy(rec, hc, { progress: (line) => progress.step(`${rec.id}: ${line}`) });
+  } catch (err) {
+    if (isCtnrError(err)) err.details = [...(err.details ?? []), `${wait.healthy.join(', ')} not started (service_healthy)`];
+    throw err;
+  } finally {
+    progress.done();
+  }
+  process.stdout.write(`${rec.id} healthy\n`);
 }

@@ -1,0 +1,131 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { CtnrError } from '../engine/errors.js';
+import { HEALTHCHECK_ANNOTATION } from '../spec/annotations.js';
+import { queryState, type ContainerRecord } from './state.js';
+
+/**
+ * A container's healthcheck as ctnr:healthcheck wrote it into the bundle (`io.ctnr.healthcheck`: the service's
+ * over the image's, docker's defaults filled in; durations in ns), probed the way docker probes it, for `ctnr up`
+ * to wait on a `depends_on` condition `service_healthy`.
+ */
+export interface BundleHealthcheck {
+  /** `['CMD', prog, args…]` or `['CMD-SHELL', command]`. */
+  test: string[];
+  interval: number;
+  timeout: number;
+  start_period: number;
+  start_interval: number;
+  retries: number;
+}
+
+type Probed = Pick<ContainerRecord, 'id' | 'runtime' | 'root' | 'bundle' | 'service'>;
+
+/** The healthcheck of a container's bundle, or undefined when it has none (none set, or disabled). */
+export function bundleHealthcheck(bundle: string): BundleHealthcheck | undefined {
+  const spec = JSON.parse(readFileSync(path.join(bundle, 'config.json'), 'utf8')) as { annotations?: Record<string, string> };
+  const text = spec.annotations?.[HEALTHCHECK_ANNOTATION];
+  return text === undefined ? undefined : (JSON.parse(text) as BundleHealthcheck);
+}
+
+export interface HealthWaitOptions {
+  /** A line for the user while it waits (each probe that fails). */
+  progress?: (line: string) => void;
+  /** Test clocks. */
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Wait until the container is healthy, as docker decides it: a probe every `interval` (every `start_interval`
+ * during `start_period`, whose failures do not count), the first one interval after the start; healthy at the
+ * first probe that exits 0, unhealthy after `retries` failures in a row. A probe that outlives `timeout` fails.
+ * Throws when it turns unhealthy or the container stops first, with the last probe's output.
+ */
+export async function waitHealthy(rec: Probed, hc: BundleHealthcheck, opts: HealthWaitOptions = {}): Promise<void> {
+  const sleep = opts.sleep ?? realSleep;
+  const now = opts.now ?? Date.now;
+  const started = now();
+  const inStartPeriod = () => now() - started < hc.start_period / 1e6;
+  let failures = 0;
+  for (;;) {
+    await sleep((inStartPeriod() ? hc.start_interval : hc.interval) / 1e6);
+    const state = queryState(rec);
+    if (state === undefined || state.status === 'stopped') {
+      throw new CtnrError('RUNTIME_FAILED', `${rec.id} stopped before its healthcheck passed`);
+    }
+    const counts = !inStartPeriod();
+    const probe = await probeOnce(rec, hc);
+    if (probe.ok) return;
+    if (!counts) continue;
+    failures++;
+    opts.progress?.(`healthcheck ${failures}/${hc.retries} failed: ${probe.why}`);
+    if (failures >= hc.retries) {
+      throw new CtnrError('RUNTIME_FAILED', `${rec.id} is unhealthy: its healthcheck failed ${failures} times in a row (last: ${probe.why})`);
+    }
+  }
+}
+
+/** The probe's process: the container's own (user, environment, working directory, capabilities) running the test. */
+function probeProcess(bundle: string, hc: BundleHealthcheck): Record<string, unknown> {
+  const spec = JSON.parse(readFileSync(path.join(bundle, 'config.json'), 'utf8')) as { process: Record<string, unknown> };
+  const [kind, ...rest] = hc.test;
+  const args = kind === 'CMD-SHELL' ? ['/bin/sh', '-c', rest.join(' ')] : rest;
+  return { ...spec.process, args, terminal: false };
+}
+
+/**
+ * Run the test once with `runtime exec`; ok when it exits 0 within the timeout. A probe past its timeout is killed
+ * by its pid (the runtime writes it): killing only the runtime's exec would leave it running in the container,
+ * holding our pipes open.
+ */
+async function probeOnce(rec: Probed, hc: BundleHealthcheck): Promise<{ ok: true } | { ok: false; why: string }> {
+  // Beside the lifecycle hooks' process files, in the bundle's ctnr/ (which a bundle without them lacks).
+  const dir = path.join(rec.bundle, 'ctnr');
+  const file = path.join(dir, 'exec-healthcheck.json');
+  const pidFile = path.join(dir, 'exec-healthcheck.pid');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  rmSync(pidFile, { force: true });
+  writeFileSync(file, JSON.stringify(probeProcess(rec.bundle, hc)) + '\n', { mode: 0o600 });
+  try {
+    return await new Promise((resolve) => {
+      const child = spawn(rec.runtime.path, ['--root', rec.root, 'exec', '--pid-file', pidFile, '--process', file, rec.id], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      const keep = (d: Buffer) => {
+        out = (out + d.toString('utf8')).slice(-4096);
+      };
+      child.stdout.on('data', keep);
+      child.stderr.on('data', keep);
+      let done = false;
+      const finish = (result: { ok: true } | { ok: false; why: string }) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        resolve(result);
+      };
+      const timer = setTimeout(() => {
+        try {
+          process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
+        } catch {
+          // not started yet, or already gone
+        }
+        child.kill('SIGKILL');
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish({ ok: false, why: `did not finish within ${hc.timeout / 1e9}s` });
+      }, Math.max(1, hc.timeout / 1e6));
+      child.on('error', (err) => finish({ ok: false, why: `cannot run ${rec.runtime.path}: ${err.message}` }));
+      child.on('close', (status, signal) => {
+        const last = out.trim().split('\n').pop() ?? '';
+        if (status === 0) finish({ ok: true });
+        else finish({ ok: false, why: `${signal ? `killed by ${signal}` : `exit status ${status}`}${last ? `: ${last}` : ''}` });
+      });
+    });
+  } finally {
+    rmSync(file, { force: true });
+    rmSync(pidFile, { force: true });
+  }
+}
