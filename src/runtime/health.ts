@@ -32,6 +32,8 @@ export function bundleHealthcheck(bundle: string): BundleHealthcheck | undefined
 export interface HealthWaitOptions {
   /** A line for the user while it waits (each probe that fails). */
   progress?: (line: string) => void;
+  /** Give up at this time (ms, on the `now` clock): an error saying how long it waited. */
+  deadline?: number;
   /** Test clocks. */
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
@@ -52,7 +54,11 @@ export async function waitHealthy(rec: Probed, hc: BundleHealthcheck, opts: Heal
   const inStartPeriod = () => now() - started < hc.start_period / 1e6;
   let failures = 0;
   for (;;) {
-    await sleep((inStartPeriod() ? hc.start_interval : hc.interval) / 1e6);
+    const pause = (inStartPeriod() ? hc.start_interval : hc.interval) / 1e6;
+    if (opts.deadline !== undefined && now() + pause > opts.deadline) {
+      throw new CtnrError('RUNTIME_FAILED', `${rec.id} was not healthy within the wait timeout (${Math.round((now() - started) / 100) / 10}s; ${failures} probe(s) failed since its start period)`);
+    }
+    await sleep(pause);
     const state = queryState(rec);
     if (state === undefined || state.status === 'stopped') {
       throw new CtnrError('RUNTIME_FAILED', `${rec.id} stopped before its healthcheck passed`);

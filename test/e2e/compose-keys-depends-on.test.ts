@@ -49,6 +49,7 @@ describe.skipIf(!cniE2eAvailable())('compose keys: depends_on conditions (runc)'
         ...service('after-sick', IDLE, ['depends_on: {sick: {condition: service_healthy}}']),
         ...service('slow', IDLE, ['healthcheck: {test: ["CMD", "sleep", "7"], interval: 100ms, timeout: 300ms, retries: 1}']),
         ...service('after-slow', IDLE, ['depends_on: {slow: {condition: service_healthy}}']),
+        ...service('never-ready', IDLE, ['healthcheck: {test: ["CMD", "false"], interval: 200ms, retries: 1000}']),
         ...service('plain', IDLE),
         ...service('after-plain', IDLE, ['depends_on:', '  plain:', '    condition: service_healthy']),
         'volumes:',
@@ -116,6 +117,25 @@ describe.skipIf(!cniE2eAvailable())('compose keys: depends_on conditions (runc)'
     const ps = sb.exec(id('slow'), 'ps', '-o', 'args');
     expect(ps.stdout).toContain('while :');
     expect(ps.stdout).not.toContain('sleep 7');
+  });
+
+  it('up --wait: every container of this up with a healthcheck is waited for; those without one only started', () => {
+    sb.ctnr(dir, 'down', 'db');
+    const r = sb.ctnr(dir, 'up', 'db', 'plain', '--wait', '--rootfs', sb.rootfs, '--runtime', 'runc');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe([`${id('db')} started`, `${id('plain')} started`, `${id('db')} healthy`, ''].join('\n'));
+    expect(sb.exec(id('db'), 'test', '-f', '/shared/ready').status).toBe(0);
+  });
+
+  it('up --wait --wait-timeout: a container not healthy in time is exit 1; a bad timeout is a usage error', () => {
+    const t0 = Date.now();
+    const r = sb.ctnr(dir, 'up', 'never-ready', '--wait', '--wait-timeout', '1', '--rootfs', sb.rootfs, '--runtime', 'runc');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe(`${id('never-ready')} started\n`);
+    expect(r.stderr).toMatch(new RegExp(`${id('never-ready')} was not healthy within the wait timeout`));
+    expect(Date.now() - t0).toBeLessThan(8000);
+    expect(sb.ctnr(dir, 'up', 'plain', '--wait', '--wait-timeout', '0').status).toBe(2);
+    expect(sb.ctnr(dir, 'up', 'plain', '--wait-timeout', '5').stderr).toContain('--wait-timeout needs --wait');
   });
 
   it('service_healthy on a service without a healthcheck: exit 1 at the depends_on entry', () => {

@@ -23,7 +23,8 @@ import { lockProject, note } from './run.js';
  * replicaIds); containers of a service beyond that (scaled down, or named for another count) are stopped and
  * removed first.
  */
-export async function upCommand(services: string[], opts: BundleSourceOptions & { runtime?: string }): Promise<void> {
+export async function upCommand(services: string[], opts: BundleSourceOptions & { runtime?: string; wait?: boolean; waitTimeout?: string }): Promise<void> {
+  const waitMs = waitTimeoutMs(opts);
   const { runtime, note: runtimeNote } = selectRuntime(opts.runtime ? { choice: opts.runtime } : {});
   if (runtimeNote) note(runtimeNote);
   const project = await openForBundles(opts);
@@ -39,6 +40,8 @@ export async function upCommand(services: string[], opts: BundleSourceOptions & 
     const input = inputs.get(service)!;
     return { service, ids: replicaIds(compose.name, service, input, locate), preStart: (input as { pre_start?: readonly ServiceHook[] }).pre_start ?? [] };
   });
+  // --wait: the containers of this up that have a healthcheck, waited for once all are started (as compose does).
+  const toWatch: ContainerRecord[] = [];
   await lockProject(compose.name, async () => {
     for (const { service, ids, preStart } of plan) {
       let printed = false;
@@ -81,6 +84,7 @@ export async function upCommand(services: string[], opts: BundleSourceOptions & 
             throw new CtnrError('RUNTIME_FAILED', `${id} is still running from an earlier up, and ${wait.completed.join(', ')} wait for it to complete (service_completed_successfully): ctnr up judges only a run it watches (ctnr down ${service}, then up again)`);
           }
           if (wait?.healthy.length) await becomeHealthy(existing!, wait, locate);
+          else if (opts.wait) toWatch.push(existing!);
           continue;
         }
         const label = ids.length > 1 ? `${service} #${index + 1}` : service;
@@ -131,9 +135,35 @@ export async function upCommand(services: string[], opts: BundleSourceOptions & 
         }
         process.stdout.write(`${id} started\n`);
         if (wait?.healthy.length) await becomeHealthy(started, wait, locate);
+        else if (opts.wait) toWatch.push(started);
       }
     }
+    // The timeout counts from here, once everything is started (pulls and unpacks before do not eat it).
+    const deadline = waitMs !== undefined ? Date.now() + waitMs : undefined;
+    for (const rec of toWatch) {
+      const hc = bundleHealthcheck(rec.bundle);
+      if (hc === undefined) continue;
+      const progress = createProgress();
+      progress.step(`${rec.id}: waiting to be healthy (--wait)`);
+      try {
+        await waitHealthy(rec, hc, { progress: (line) => progress.step(`${rec.id}: ${line}`), ...(deadline !== undefined ? { deadline } : {}) });
+      } finally {
+        progress.done();
+      }
+      process.stdout.write(`${rec.id} healthy\n`);
+    }
   });
+}
+
+/** `--wait-timeout SECONDS` in ms; only with `--wait`. */
+function waitTimeoutMs(opts: { wait?: boolean; waitTimeout?: string }): number | undefined {
+  if (opts.waitTimeout === undefined) return undefined;
+  const seconds = Number(opts.waitTimeout);
+  if (!opts.wait) throw new CtnrError('USAGE', '--wait-timeout needs --wait');
+  if (!(opts.waitTimeout.trim() !== '' && Number.isFinite(seconds) && seconds > 0)) {
+    throw new CtnrError('USAGE', `--wait-timeout: "${opts.waitTimeout}" is not a number of seconds above 0`);
+  }
+  return seconds * 1000;
 }
 
 /**

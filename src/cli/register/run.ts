@@ -29,7 +29,9 @@ export function registerRunCommands(program: Command): void {
         program
           .command('up')
           .description('start services (default: all) detached, dependencies first')
-          .argument('[services...]', 'services to start, with what they depend on'),
+          .argument('[services...]', 'services to start, with what they depend on')
+          .option('--wait', 'then wait until every container with a healthcheck is healthy (exit 1 if one turns unhealthy or stops)')
+          .option('--wait-timeout <seconds>', 'with --wait: give up after this many seconds (exit 1)'),
       ),
     ),
   ).action(async (services, opts) => (await import('../commands/up.js')).upCommand(services, opts));

@@ -72,6 +72,13 @@ describe('waitHealthy', () => {
     expect(c.probes()).toBe(probes);
   });
 
+  it('gives up at the deadline (up --wait-timeout) before sleeping past it', async () => {
+    const c = fakeContainer(Array(20).fill(1));
+    const t = clock();
+    await expect(waitHealthy(c.rec, hc({ retries: 100 }), { ...t, deadline: 3500 })).rejects.toThrow('c1 was not healthy within the wait timeout (3s; 3 probe(s) failed since its start period)');
+    expect(c.probes()).toBe(3);
+  });
+
   it('a container that stopped is an error, not a wait', async () => {
     const c = fakeContainer([0], 'stopped');
     await expect(waitHealthy(c.rec, hc({}), clock())).rejects.toThrow('c1 stopped before its healthcheck passed');
