@@ -50,6 +50,11 @@ describe.skipIf(!cniE2eAvailable())('compose keys: depends_on conditions (runc)'
         ...service('slow', IDLE, ['healthcheck: {test: ["CMD", "sleep", "7"], interval: 100ms, timeout: 300ms, retries: 1}']),
         ...service('after-slow', IDLE, ['depends_on: {slow: {condition: service_healthy}}']),
         ...service('never-ready', IDLE, ['healthcheck: {test: ["CMD", "false"], interval: 200ms, retries: 1000}']),
+        ...service('reader', JSON.stringify(['sh', '-c', 'test -f /shared/ready && cat /shared/migrated']), [
+          'depends_on:',
+          '  db: {condition: service_healthy}',
+          '  migrate: {condition: service_completed_successfully}',
+        ]),
         ...service('plain', IDLE),
         ...service('after-plain', IDLE, ['depends_on:', '  plain:', '    condition: service_healthy']),
         'volumes:',
@@ -136,6 +141,24 @@ describe.skipIf(!cniE2eAvailable())('compose keys: depends_on conditions (runc)'
     expect(Date.now() - t0).toBeLessThan(8000);
     expect(sb.ctnr(dir, 'up', 'plain', '--wait', '--wait-timeout', '0').status).toBe(2);
     expect(sb.ctnr(dir, 'up', 'plain', '--wait-timeout', '5').stderr).toContain('--wait-timeout needs --wait');
+  });
+
+  it('run starts what the service depends on first (lines on stderr), waits as up does; its stdout is the container\'s', () => {
+    sb.ctnr(dir, 'down', 'db', 'migrate');
+    sb.ctnr(dir, 'up', 'plain', '--rootfs', sb.rootfs, '--runtime', 'runc');
+    sb.exec(id('plain'), 'rm', '-f', '/shared/ready', '/shared/migrated');
+    const r = sb.ctnr(dir, 'run', '--rm', 'reader', '--rootfs', sb.rootfs, '--runtime', 'runc');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('migrated\n');
+    expect(r.stderr).toContain(`${id('db')} started\n${id('db')} healthy\n${id('migrate')} completed\n`);
+    expect(sb.runtimeState()).toContain(id('db'));
+  });
+
+  it('run --no-deps starts the service alone', () => {
+    sb.ctnr(dir, 'down', 'db', 'migrate');
+    const r = sb.ctnr(dir, 'run', '--rm', '--no-deps', 'reader', '--rootfs', sb.rootfs, '--runtime', 'runc');
+    expect(r.stderr).not.toContain('started');
+    expect(sb.runtimeState()).not.toContain(id('db'));
   });
 
   it('service_healthy on a service without a healthcheck: exit 1 at the depends_on entry', () => {

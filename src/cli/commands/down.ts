@@ -10,7 +10,7 @@ import { removeEmptyCgroups } from '../../runtime/leftovers.js';
 import { startOrder } from '../../runtime/order.js';
 import { stopContainer } from '../../runtime/run.js';
 import { listRecords, queryState, runRoot } from '../../runtime/state.js';
-import { lockProject, note } from './run.js';
+import { lockProject, note } from './notes.js';
 
 export interface DownOptions {
   file?: string;

@@ -2,29 +2,25 @@ import { knownContainers } from '../../runtime/facts.js';
 import { lifecycleHooks, runLifecycleHooks } from '../../runtime/lifecycle.js';
 import { prepareContainer } from '../../runtime/launch.js';
 import { createProgress } from '../../runtime/progress.js';
-import { withProjectLock } from '../../runtime/project-lock.js';
 import { runForeground, startDetached } from '../../runtime/run.js';
 import { selectRuntime } from '../../runtime/select.js';
 import { CtnrError, isCtnrError } from '../../engine/errors.js';
-import { printDiagnostics, printError, yellow } from '../output.js';
+import { printDiagnostics, printError } from '../output.js';
+import { lockProject, note } from './notes.js';
+import { startOrder } from '../../runtime/order.js';
+import { planStart, startServices } from './start-services.js';
 import { openForBundles, type BundleSourceOptions } from './bundle.js';
 
 export interface RunOptions extends BundleSourceOptions {
   runtime?: string;
+  /** false with --no-deps: the service alone, not what it depends on. */
+  deps?: boolean;
   detach?: boolean;
   rm?: boolean;
   name?: string;
   interactive?: boolean;
 }
 
-export function note(message: string): void {
-  process.stderr.write(`${yellow('note')}: ${message}\n`);
-}
-
-/** The project lock (see withProjectLock), saying so while another ctnr command holds it. */
-export function lockProject<T>(project: string, fn: () => Promise<T>): Promise<T> {
-  return withProjectLock(project, fn, { onWait: (pid) => note(`waiting for ctnr (pid ${pid}) to finish with project ${project}`) });
-}
 
 export async function runCommand(service: string, command: string[], opts: RunOptions): Promise<void> {
   const { runtime, note: runtimeNote } = selectRuntime(opts.runtime ? { choice: opts.runtime } : {});
@@ -39,6 +35,15 @@ export async function runCommand(service: string, command: string[], opts: RunOp
     output: (line: string) => process.stderr.write(`${line}\n`),
   };
   await lockProject(project.compose.name, async () => {
+    // What it depends on first, as `ctnr up` starts it (compose's run does the same), reported on stderr: stdout is
+    // the container's. Its own depends_on conditions are waited for.
+    if (opts.deps !== false && Object.hasOwn(project.compose.services, service)) {
+      const deps = startOrder(project.compose.services, [service], hookOptions.locate, note).filter((s) => s !== service);
+      if (deps.length > 0) {
+        const plan = planStart(project, deps, hookOptions.locate, [service]);
+        await startServices({ project, runtime, source: opts, locate: hookOptions.locate, say: (line) => process.stderr.write(`${line}\n`) }, plan);
+      }
+    }
     const progress = createProgress();
     let prepared;
     try {

@@ -18,7 +18,8 @@ export function registerRunCommands(program: Command): void {
           .option('-d, --detach', 'start in the background (output goes to ctnr.log in the bundle)')
           .option('--rm', 'remove the bundle when the container is removed')
           .option('-i, --interactive', 'keep stdin attached (also when the service sets stdin_open)')
-          .option('--name <id>', 'container id (default <project>-<service>)'),
+          .option('--name <id>', 'container id (default <project>-<service>)')
+          .option('--no-deps', 'do not start the services it depends on (started by default, as ctnr up starts them)'),
       ),
     ),
   ).action(async (service, command, opts) => (await import('../commands/run.js')).runCommand(service, command, opts));

@@ -1,0 +1,202 @@
+import { readFileSync } from 'node:fs';
+import { selectService } from '../../compose/select.js';
+import { CtnrError, isCtnrError, type SourceLocation } from '../../engine/errors.js';
+import type { DependsOn, ServiceHook } from '../../engine/service.js';
+import type { LoadedProject } from '../../project.js';
+import { knownContainers } from '../../runtime/facts.js';
+import { bundleHealthcheck, waitHealthy } from '../../runtime/health.js';
+import { runLifecycleHooks } from '../../runtime/lifecycle.js';
+import { prepareContainer } from '../../runtime/launch.js';
+import { waitConditions, type WaitFor } from '../../runtime/order.js';
+import { runPreStartHooks } from '../../runtime/pre-start.js';
+import { createProgress } from '../../runtime/progress.js';
+import { replicaIds } from '../../runtime/replicas.js';
+import { runToCompletion, startDetached, stopContainer } from '../../runtime/run.js';
+import type { Runtime } from '../../runtime/select.js';
+import { listRecords, queryState, readRecord, runRoot, type ContainerRecord } from '../../runtime/state.js';
+import { printDiagnostics } from '../output.js';
+import type { BundleSourceOptions } from './bundle.js';
+import { note } from './notes.js';
+
+type Locate = (p: Array<string | number>) => SourceLocation | undefined;
+
+/** What starting services needs: the project, the runtime, where bundles come from, and where to report. */
+export interface StartContext {
+  project: LoadedProject;
+  runtime: Runtime;
+  source: Pick<BundleSourceOptions, 'rootfs' | 'image'>;
+  locate: Locate;
+  /** One line per container: `<id> started`, `healthy`, `completed`, `removed`, `already running` (up: stdout). */
+  say: (line: string) => void;
+}
+
+export interface StartPlan {
+  order: readonly string[];
+  /** What each service's dependents (in `order`, or `extra`) wait for (depends_on conditions). */
+  waits: Map<string, WaitFor>;
+  replicas: ReadonlyArray<{ service: string; ids: string[]; preStart: readonly ServiceHook[] }>;
+}
+
+/**
+ * The plan for starting `order` (dependencies first), checked before anything starts: every service's replica
+ * count, and the depends_on conditions among them; `dependents` are services that will start afterwards by other
+ * means (`ctnr run`'s own service), whose conditions on `order` count too.
+ */
+export function planStart(project: LoadedProject, order: readonly string[], locate: Locate, dependents: readonly string[] = []): StartPlan {
+  const compose = project.compose;
+  const inputs = new Map([...order, ...dependents].map((service) => [service, selectService(compose, service).input.service]));
+  const waits = waitConditions([...order, ...dependents], (s) => (inputs.get(s) as { depends_on?: Record<string, DependsOn> }).depends_on, locate);
+  const replicas = order.map((service) => {
+    const input = inputs.get(service)!;
+    return { service, ids: replicaIds(compose.name, service, input, locate), preStart: (input as { pre_start?: readonly ServiceHook[] }).pre_start ?? [] };
+  });
+  return { order, waits, replicas };
+}
+
+/**
+ * Start the plan's services in order, detached, holding no lock of its own (the caller holds the project's). A
+ * service runs its replicas; containers of it beyond them (scaled down, or named for another count) are stopped and
+ * removed first; `pre_start` runs when none of its containers runs; a container already running stays. A service
+ * its dependents need completed runs to its end; one they need healthy is waited for. Returns the containers
+ * started or found running that nobody waited for (what `up --wait` waits for).
+ */
+export async function startServices(ctx: StartContext, plan: StartPlan): Promise<ContainerRecord[]> {
+  const { project, runtime, source, locate, say } = ctx;
+  const compose = project.compose;
+  const hookOptions = { locate, output: (line: string) => process.stderr.write(`${line}\n`) };
+  const unwatched: ContainerRecord[] = [];
+  for (const { service, ids, preStart } of plan.replicas) {
+    let printed = false;
+    for (const rec of listRecords(runRoot()).filter((r) => r.project === compose.name && r.service === service && !ids.includes(r.id))) {
+      if (queryState(rec)?.status === 'running') await runLifecycleHooks(rec, 'pre_stop', hookOptions);
+      await stopContainer(rec, note);
+      say(`${rec.id} removed`);
+    }
+    // pre_start, as compose: once for the service, only when none of its containers runs (each hook in a
+    // container of its own, removed afterwards); a failure stops before the service starts.
+    const running = ids.some((id) => {
+      const rec = readRecord(id, runRoot());
+      const st = rec ? queryState(rec) : undefined;
+      return st !== undefined && st.status !== 'stopped';
+    });
+    if (preStart.length > 0 && !running) {
+      const progress = createProgress();
+      try {
+        const known = knownContainers(compose.name);
+        await runPreStartHooks(project, service, preStart, {
+          runtime,
+          env: { containerPids: known.pids, containers: known.containers },
+          ...(source.rootfs ? { rootfs: source.rootfs } : {}),
+          ...(source.image ? { image: source.image } : {}),
+          progress: (s) => progress.step(`${service} pre_start: ${s}`),
+          warn: note,
+          ...hookOptions,
+        });
+      } finally {
+        progress.done();
+      }
+    }
+    const wait = plan.waits.get(service);
+    for (const [index, id] of ids.entries()) {
+      const existing = readRecord(id, runRoot());
+      const state = existing ? queryState(existing) : undefined;
+      if (state && state.status !== 'stopped') {
+        say(`${id} already ${state.status}`);
+        if (wait?.completed.length) {
+          throw new CtnrError('RUNTIME_FAILED', `${id} is still running from an earlier up, and ${wait.completed.join(', ')} wait for it to complete (service_completed_successfully): ctnr judges only a run it watches (ctnr down ${service}, then again)`);
+        }
+        if (wait?.healthy.length) await becomeHealthy(existing!, wait, locate, say);
+        else unwatched.push(existing!);
+        continue;
+      }
+      const label = ids.length > 1 ? `${service} #${index + 1}` : service;
+      const progress = createProgress();
+      let started;
+      try {
+        // The containers started so far (this loop's too): links, volumes_from and service: modes refer to them.
+        const known = knownContainers(compose.name);
+        const { record, bundle } = await prepareContainer(project, service, {
+          runtime,
+          id,
+          ...(ids.length > 1 ? { replica: index + 1 } : {}),
+          env: { containerPids: known.pids, containers: known.containers },
+          ...(source.rootfs ? { rootfs: source.rootfs } : {}),
+          ...(source.image ? { image: source.image } : {}),
+          detached: true,
+          removeBundle: true,
+          progress: (s) => progress.step(`${label}: ${s}`),
+          warn: note,
+        });
+        progress.done();
+        // Once per service: its replicas have the same warnings.
+        if (!printed) printDiagnostics(bundle.run.diagnostics);
+        printed = true;
+        if (wait?.completed.length) {
+          progress.step(`${label}: running to its end (${wait.completed.join(', ')} wait for it) with ${runtime.name}`);
+          const status = await runToCompletion({ ...record, log: record.log! });
+          if (status !== 0) {
+            const out = readFileSync(record.log!, 'utf8').trimEnd().split('\n').slice(-5).filter(Boolean);
+            throw new CtnrError('RUNTIME_FAILED', `${id} exited with status ${status}, and ${wait.completed.join(', ')} need it to complete successfully (service_completed_successfully)`, out.length > 0 ? { details: out } : {});
+          }
+          say(`${id} completed`);
+          continue;
+        }
+        progress.step(`${label}: starting with ${runtime.name}`);
+        await startDetached({ ...record, log: record.log! }, note);
+        started = record;
+      } finally {
+        progress.done();
+      }
+      try {
+        await runLifecycleHooks(started, 'post_start', hookOptions);
+      } catch (err) {
+        // As compose: the container keeps running, and starting stops here with the hook's failure.
+        say(`${id} started`);
+        if (isCtnrError(err)) err.details = [...(err.details ?? []), `${id} keeps running (ctnr down stops it)`];
+        throw err;
+      }
+      say(`${id} started`);
+      if (wait?.healthy.length) await becomeHealthy(started, wait, locate, say);
+      else unwatched.push(started);
+    }
+  }
+  return unwatched;
+}
+
+/**
+ * Wait for a container its dependents need healthy (`service_healthy`), showing the probes that fail; an error
+ * names the dependents (located at the first one's depends_on entry) when it has no healthcheck, turns
+ * unhealthy or stops.
+ */
+async function becomeHealthy(rec: ContainerRecord, wait: WaitFor, locate: Locate, say: (line: string) => void): Promise<void> {
+  const at = ['services', wait.healthy[0]!, 'depends_on', rec.service];
+  const where = () => {
+    const location = locate(at);
+    return location ? { path: at, location } : { path: at };
+  };
+  const hc = bundleHealthcheck(rec.bundle);
+  if (hc === undefined) {
+    throw new CtnrError('SERVICE_INVALID', `${wait.healthy.join(', ')} wait for ${rec.service} to be healthy (service_healthy), but ${rec.service} has no healthcheck (healthcheck: in the service, or HEALTHCHECK in its image)`, where());
+  }
+  try {
+    await waitUntilHealthy(rec, `${wait.healthy.join(', ')} wait for it`);
+  } catch (err) {
+    if (isCtnrError(err)) err.details = [...(err.details ?? []), `${wait.healthy.join(', ')} not started (service_healthy)`];
+    throw err;
+  }
+  say(`${rec.id} healthy`);
+}
+
+/** waitHealthy with a progress line (`why` says who waits), when the container's bundle has a healthcheck; false when it has none. */
+export async function waitUntilHealthy(rec: ContainerRecord, why: string, deadline?: number): Promise<boolean> {
+  const hc = bundleHealthcheck(rec.bundle);
+  if (hc === undefined) return false;
+  const progress = createProgress();
+  progress.step(`${rec.id}: waiting to be healthy (${why})`);
+  try {
+    await waitHealthy(rec, hc, { progress: (line) => progress.step(`${rec.id}: ${line}`), ...(deadline !== undefined ? { deadline } : {}) });
+  } finally {
+    progress.done();
+  }
+  return true;
+}
