@@ -1,23 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseCompose } from '../../../src/compose/load.js';
 import { selectService } from '../../../src/compose/select.js';
-import { isCtnrError, type CtnrError } from '../../../src/engine/errors.js';
+import { thrownCtnrError } from '../../helpers/errors.js';
 
 /** `pull_policy` and `pull_refresh_after` as the loader checks them: when the service loads, located, image or not. */
 function select(keys: string, parent = '') {
   const yaml = `services:\n  web:\n    image: busybox\n${keys}${parent}`;
   const project = parseCompose(yaml, '/proj/compose.yaml', 'compose.yaml', { environment: {}, allowUnsupported: false });
   return selectService(project, 'web');
-}
-
-function errorOf(fn: () => unknown): CtnrError {
-  try {
-    fn();
-  } catch (err) {
-    if (isCtnrError(err)) return err;
-    throw err;
-  }
-  throw new Error('no error');
 }
 
 describe('pull_policy when a service loads', () => {
@@ -39,7 +29,7 @@ describe('pull_policy when a service loads', () => {
     ['    pull_policy: refresh\n    pull_refresh_after: soon\n', 'services.web.pull_refresh_after', 5, /"soon" is not a duration/],
     ['    pull_policy: refresh\n    pull_refresh_after: 0s\n', 'services.web.pull_refresh_after', 5, /"0s" is not a duration/],
   ])('%j is an error at its line', (keys, path, line, message) => {
-    const err = errorOf(() => select(keys));
+    const err = thrownCtnrError(() => select(keys));
     expect(err.path).toBe(path);
     expect(err.location).toMatchObject({ file: 'compose.yaml', line });
     expect(err.message).toMatch(message);
@@ -57,6 +47,6 @@ describe('pull_policy when a service loads', () => {
   it('checks the merged service: refresh from the parent, pull_refresh_after from the child', () => {
     const parent = '    extends: base\n  base:\n    image: busybox\n    pull_policy: refresh\n';
     expect(select('    pull_refresh_after: 1w\n', parent).diagnostics).toEqual([]);
-    expect(errorOf(() => select('', parent)).message).toMatch(/"refresh" needs pull_refresh_after/);
+    expect(thrownCtnrError(() => select('', parent)).message).toMatch(/"refresh" needs pull_refresh_after/);
   });
 });
