@@ -1,4 +1,4 @@
-import { CtnrError } from '../engine/errors.js';
+import { CtnrError, renderPath } from '../engine/errors.js';
 import { parseDuration } from '../compose/units.js';
 
 /**
@@ -66,9 +66,9 @@ export function parsePullPolicy(text: string, where: string, refreshAfter?: Refr
  */
 export function servicePullPolicy(service: string, keys: { pull_policy?: unknown; pull_refresh_after?: unknown }): PullPolicy | undefined {
   if (typeof keys.pull_policy !== 'string') return undefined;
-  const base = `services.${service}`;
-  const after = typeof keys.pull_refresh_after === 'string' ? { text: keys.pull_refresh_after, where: `${base}.pull_refresh_after` } : undefined;
-  return parsePullPolicy(keys.pull_policy, `${base}.pull_policy`, after);
+  const where = (key: string) => renderPath(['services', service, key]);
+  const after = typeof keys.pull_refresh_after === 'string' ? { text: keys.pull_refresh_after, where: where('pull_refresh_after') } : undefined;
+  return parsePullPolicy(keys.pull_policy, where('pull_policy'), after);
 }
 
 /** A positive age: a Go duration, or days and weeks as compose-go also accepts (`2d`, `1w`); else undefined. */
