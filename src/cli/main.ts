@@ -19,7 +19,7 @@ export { collect, composeOptions } from './options.js';
 export const COMMAND_GROUPS: ReadonlyArray<{ register: (program: Command) => void; commands: readonly string[] }> = [
   { register: registerGenerateCommands, commands: ['spec', 'plan', 'explain'] },
   { register: registerBundleCommands, commands: ['bundle'] },
-  { register: registerRunCommands, commands: ['run', 'up', 'down', 'ps'] },
+  { register: registerRunCommands, commands: ['run', 'up', 'down', 'logs', 'ps'] },
   { register: registerHookCommands, commands: ['hook'] },
   { register: registerCheckCommands, commands: ['check'] },
   { register: registerKeysCommand, commands: ['keys'] },

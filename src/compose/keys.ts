@@ -127,7 +127,7 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   i('build', 'ctnr does not build images; point image:, --image or --rootfs at a built one; pull_policy: build acts as missing'),
   i('develop', 'compose watch is a development-loop feature'),
   i('attach', 'ctnr up starts detached without attaching; ctnr run always attaches'),
-  i('logging', 'not read: ctnr run forwards stdio; up and run -d append to <bundle>/ctnr.log'),
+  i('logging', 'not read: ctnr run forwards stdio; up and run -d append to <bundle>/ctnr.log, which ctnr logs prints'),
   i('isolation', 'Windows only'),
   i('credential_spec', 'Windows only'),
   i('cpu_count', 'Windows only'),

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { composeOptions } from '../options.js';
 import { rootfsOptions } from './bundle.js';
 
-/** `run`, `up`, `down`, `ps`: bundles started under runc or crun. */
+/** `run`, `up`, `down`, `logs`, `ps`: bundles started under runc or crun. */
 export function registerRunCommands(program: Command): void {
   const runtimeOption = (cmd: Command) =>
     cmd.option('--runtime <runtime>', 'runc, crun or a path to an OCI runtime (default: crun, else runc; runc where crun cannot run)');
@@ -45,6 +45,16 @@ export function registerRunCommands(program: Command): void {
       .option('--data-dir <dir>', 'data dir whose network state lists what to release (default: the config\'s, else /var/lib/ctnr)')
       .option('--no-hooks', 'stop without running the services\' pre_stop hooks (one that fails keeps its container running)'),
   ).action(async (services, opts) => (await import('../commands/down.js')).downCommand(services, opts));
+
+  program
+    .command('logs')
+    .description('print the output of the containers up and run -d started for this compose file (default: all of its services)')
+    .argument('[services...]', 'only these services')
+    .option('-f, --file <file>', 'compose file (default: compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml)')
+    .option('--follow', 'then print new lines as they come, until the containers stop')
+    .option('-n, --tail <lines>', 'only the last lines of each (a number, or all)')
+    .option('--no-log-prefix', 'print the lines without the container id before each')
+    .action(async (services, opts) => (await import('../commands/logs.js')).logsCommand(services, opts));
 
   program
     .command('ps')
