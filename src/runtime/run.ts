@@ -188,7 +188,8 @@ export async function startDetached(rec: ContainerRecord & { log: string }, warn
  * A container `ctnr up` must see finish (a `depends_on` condition `service_completed_successfully`): `runtime run`
  * without `--detach`, its output appended to `rec.log` as a detached container's is, and its exit status returned
  * (128 + the signal when one killed it). The runtime deletes the container when it ends (its poststop hooks
- * release the network); the record (with the exit status) and the bundle stay, with the log, until `ctnr down` removes them.
+ * release the network); the record (with the exit status) and the bundle stay, with the log, until `ctnr down`
+ * removes them.
  */
 export async function runToCompletion(rec: ContainerRecord & { log: string }): Promise<number> {
   const fd = openSync(rec.log, 'a', 0o600);

@@ -21,7 +21,6 @@ export interface RunOptions extends BundleSourceOptions {
   interactive?: boolean;
 }
 
-
 export async function runCommand(service: string, command: string[], opts: RunOptions): Promise<void> {
   const { runtime, note: runtimeNote } = selectRuntime(opts.runtime ? { choice: opts.runtime } : {});
   if (runtimeNote) note(runtimeNote);
