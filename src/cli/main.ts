@@ -19,7 +19,7 @@ export { collect, composeOptions } from './options.js';
 export const COMMAND_GROUPS: ReadonlyArray<{ register: (program: Command) => void; commands: readonly string[] }> = [
   { register: registerGenerateCommands, commands: ['spec', 'plan', 'explain'] },
   { register: registerBundleCommands, commands: ['bundle'] },
-  { register: registerRunCommands, commands: ['run', 'up', 'down', 'logs', 'ps'] },
+  { register: registerRunCommands, commands: ['run', 'up', 'down', 'exec', 'logs', 'ps'] },
   { register: registerHookCommands, commands: ['hook'] },
   { register: registerCheckCommands, commands: ['check'] },
   { register: registerKeysCommand, commands: ['keys'] },
@@ -36,6 +36,8 @@ export function buildProgram(argv?: readonly string[]): Command {
     .description('Turn a compose service into an OCI runtime bundle through an auditable plugin pipeline.')
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
+    // Options after a subcommand belong to it, so `ctnr exec web ls -la` can pass `-la` on to the command.
+    .enablePositionalOptions()
     // Commander's errors quote the command line (`unknown command '…'`): escaped like every other error.
     .configureOutput({ writeErr: (s) => process.stderr.write(escapeControls(s)) })
     .exitOverride();

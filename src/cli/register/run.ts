@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { composeOptions } from '../options.js';
+import { collect, composeOptions } from '../options.js';
 import { rootfsOptions } from './bundle.js';
 
-/** `run`, `up`, `down`, `logs`, `ps`: bundles started under runc or crun. */
+/** `run`, `up`, `down`, `exec`, `logs`, `ps`: bundles started under runc or crun. */
 export function registerRunCommands(program: Command): void {
   const runtimeOption = (cmd: Command) =>
     cmd.option('--runtime <runtime>', 'runc, crun or a path to an OCI runtime (default: crun, else runc; runc where crun cannot run)');
@@ -45,6 +45,20 @@ export function registerRunCommands(program: Command): void {
       .option('--data-dir <dir>', 'data dir whose network state lists what to release (default: the config\'s, else /var/lib/ctnr)')
       .option('--no-hooks', 'stop without running the services\' pre_stop hooks (one that fails keeps its container running)'),
   ).action(async (services, opts) => (await import('../commands/down.js')).downCommand(services, opts));
+
+  program
+    .command('exec')
+    .description('run a command in a running container of a service (started by up or run -d): stdio and exit status are the command\'s')
+    .argument('<service>', 'service name in the compose file')
+    .argument('<command...>', 'the command and its arguments (options after the service belong to the command)')
+    .option('-f, --file <file>', 'compose file (default: compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml)')
+    .option('--index <n>', 'which replica of the service (default: 1)')
+    .option('-T, --no-tty', 'no terminal (default: one when stdin is a terminal)')
+    .option('-e, --env <KEY=VALUE>', 'an environment variable over the container\'s (KEY alone: its value here); repeatable', collect, [] as string[])
+    .option('-w, --workdir <dir>', 'working directory in the container')
+    .option('-u, --user <uid[:gid]>', 'numeric user (and group) to run as')
+    .passThroughOptions()
+    .action(async (service, command, opts) => (await import('../commands/exec.js')).execCommand(service, command, opts));
 
   program
     .command('logs')

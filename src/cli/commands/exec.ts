@@ -1,0 +1,120 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadComposeFile } from '../../compose/load.js';
+import { CtnrError, didYouMean } from '../../engine/errors.js';
+import { listRecords, queryState, runRoot, type ContainerRecord } from '../../runtime/state.js';
+
+export interface ExecOptions {
+  file?: string;
+  /** Which replica (1 = the first, or the only one). */
+  index?: string;
+  /** commander's `-T`/`--no-tty`: false never allocates a terminal. */
+  tty?: boolean;
+  env?: string[];
+  workdir?: string;
+  user?: string;
+}
+
+/** The largest valid id: (uid_t)-1 means "no change" to the kernel. */
+const MAX_ID = 4294967294;
+
+/**
+ * `ctnr exec SERVICE COMMAND…`: a command in a running container of the service (`up`, `run -d`), as `docker
+ * compose exec` runs one: the container's own process settings (user, environment, working directory,
+ * capabilities, limits) with the command, `-e` over the environment, `-w`, `-u`; a terminal when stdin is one
+ * (`-T`: never). Stdio is the command's, and so is the exit status.
+ */
+export async function execCommand(service: string, command: string[], opts: ExecOptions): Promise<void> {
+  if (command.length === 0) throw new CtnrError('USAGE', 'exec needs a command to run (ctnr exec SERVICE COMMAND…)');
+  const compose = loadComposeFile(opts.file);
+  if (!Object.hasOwn(compose.services, service)) {
+    const names = Object.keys(compose.services);
+    throw new CtnrError('SERVICE_NOT_FOUND', `no service "${service}" in ${compose.displayFile}${didYouMean(service, names)} (services: ${names.join(', ') || 'none'})`);
+  }
+  if (opts.index !== undefined && !/^[1-9]\d{0,5}$/.test(opts.index.trim())) {
+    throw new CtnrError('USAGE', `--index: "${opts.index}" is not a replica number (1, 2, …)`);
+  }
+  const index = opts.index === undefined ? 1 : Number(opts.index);
+  const rec = containerOf(compose.name, service, index);
+  const tty = opts.tty !== false && Boolean(process.stdin.isTTY);
+  const proc = execProcess(rec, command, { tty, env: opts.env ?? [], ...(opts.workdir !== undefined ? { workdir: opts.workdir } : {}), ...(opts.user !== undefined ? { user: opts.user } : {}) });
+  // The process file beside the lifecycle hooks' in the bundle (ctnr's own directory), one per exec.
+  const dir = path.join(rec.bundle, 'ctnr');
+  const file = path.join(dir, `exec-${process.pid}.json`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(file, JSON.stringify(proc) + '\n', { mode: 0o600 });
+  // The runtime runs in our process group with our stdio: a terminal's Ctrl-C reaches it (it passes signals on to
+  // the command), so ctnr only waits for it, and takes the status it ends with.
+  const ignore = () => {};
+  process.on('SIGINT', ignore);
+  process.on('SIGTERM', ignore);
+  try {
+    process.exitCode = await new Promise<number>((resolve, reject) => {
+      const child = spawn(rec.runtime.path, ['--root', rec.root, 'exec', '--process', file, rec.id], { stdio: 'inherit' });
+      child.on('error', (err) => reject(new CtnrError('RUNTIME_FAILED', `cannot run ${rec.runtime.path}: ${err.message}`)));
+      child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0)));
+    });
+  } finally {
+    process.off('SIGINT', ignore);
+    process.off('SIGTERM', ignore);
+    rmSync(file, { force: true });
+  }
+}
+
+/** The running container of replica `index` of `service` (records of `up` and `run -d`). */
+function containerOf(project: string, service: string, index: number): ContainerRecord {
+  const mine = listRecords(runRoot()).filter((r) => r.project === project && r.service === service && r.log !== undefined);
+  const rec = mine.find((r) => (r.replica ?? 1) === index);
+  if (rec === undefined) {
+    const have = mine.length === 0 ? 'none' : mine.map((r) => r.replica ?? 1).sort((a, b) => a - b).join(', ');
+    throw new CtnrError('RUNTIME_FAILED', `service "${service}" has no container${index > 1 ? ` #${index}` : ''} started by ctnr up (replicas: ${have})`);
+  }
+  const state = queryState(rec);
+  if (state?.status !== 'running') {
+    throw new CtnrError('RUNTIME_FAILED', `${rec.id} is ${state?.status ?? 'gone'}, not running (ctnr up starts it)`);
+  }
+  return rec;
+}
+
+/**
+ * The exec'd process: the container's own (from its bundle's config.json) with the command, the terminal as asked,
+ * `-e KEY=VALUE` over its environment (`-e KEY` takes KEY from ours, as docker does), `-w`, and `-u UID[:GID]`.
+ * User names are not looked up: the running container's /etc/passwd is its own to change.
+ */
+export function execProcess(rec: Pick<ContainerRecord, 'bundle' | 'id'>, command: string[], opts: { tty: boolean; env: string[]; workdir?: string; user?: string }): Record<string, unknown> {
+  const spec = JSON.parse(readFileSync(path.join(rec.bundle, 'config.json'), 'utf8')) as { process?: Record<string, unknown> };
+  const base = spec.process ?? {};
+  const vars = new Map<string, string>();
+  for (const kv of (base.env as string[] | undefined) ?? []) {
+    const eq = kv.indexOf('=');
+    vars.set(eq < 0 ? kv : kv.slice(0, eq), eq < 0 ? '' : kv.slice(eq + 1));
+  }
+  for (const kv of opts.env) {
+    const eq = kv.indexOf('=');
+    const key = eq < 0 ? kv : kv.slice(0, eq);
+    if (!/^[^=\0]+$/.test(key)) throw new CtnrError('USAGE', `-e: "${kv}" is not KEY=VALUE`);
+    const value = eq < 0 ? process.env[key] : kv.slice(eq + 1);
+    vars.delete(key);
+    if (value !== undefined) vars.set(key, value);
+  }
+  const proc: Record<string, unknown> = { ...base, args: command, terminal: opts.tty, env: [...vars].map(([k, v]) => `${k}=${v}`) };
+  delete proc.consoleSize;
+  if (opts.workdir !== undefined) {
+    if (!opts.workdir.startsWith('/')) throw new CtnrError('USAGE', `-w: "${opts.workdir}" must be an absolute path in the container`);
+    proc.cwd = opts.workdir;
+  }
+  if (opts.user !== undefined) proc.user = userOf(opts.user);
+  return proc;
+}
+
+/** `-u UID[:GID]` (numeric; the group defaults to 0, as docker's for a uid not in passwd). */
+function userOf(text: string): { uid: number; gid: number } {
+  const m = /^(\d+)(?::(\d+))?$/.exec(text.trim());
+  if (!m) throw new CtnrError('USAGE', `-u: "${text}" is not UID[:GID] (numbers: names would be looked up in the container's own /etc/passwd, which it can change)`);
+  const uid = Number(m[1]);
+  const gid = m[2] === undefined ? 0 : Number(m[2]);
+  if (uid > MAX_ID || gid > MAX_ID) throw new CtnrError('USAGE', `-u: id ${Math.max(uid, gid)} is out of range (max ${MAX_ID})`);
+  return { uid, gid };
+}

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cniE2eAvailable, IDLE, keysSandbox, type KeysSandbox } from './compose-keys-helpers.js';
+
+/**
+ * `ctnr exec` under runc: a command in a running container of a service, as the container's own process (its
+ * user, environment, working directory, capabilities) with `-e`, `-w`, `-u` over them; the command's stdio and
+ * exit status; options after the service are the command's.
+ */
+describe.skipIf(!cniE2eAvailable())('ctnr exec (runc)', () => {
+  const project = `cex${process.pid}`;
+  let sb: KeysSandbox;
+  let dir: string;
+
+  beforeAll(() => {
+    sb = keysSandbox();
+    dir = sb.project(
+      'exec',
+      [
+        `name: ${project}`,
+        'services:',
+        '  app:',
+        '    image: busybox',
+        `    command: ${IDLE}`,
+        '    network_mode: none',
+        '    user: "1000:1000"',
+        '    working_dir: /tmp',
+        '    environment: [GREETING=hello, KEEP=kept]',
+        '    cap_drop: [ALL]',
+        '    cap_add: [CHOWN]',
+        '  stopped:',
+        '    image: busybox',
+        `    command: ${IDLE}`,
+        '    network_mode: none',
+        '  quick:',
+        '    image: busybox',
+        '    command: ["true"]',
+        '    network_mode: none',
+        '',
+      ].join('\n'),
+    );
+    const up = sb.ctnr(dir, 'up', 'app', 'quick', '--rootfs', sb.rootfs, '--runtime', 'runc');
+    if (up.status !== 0) throw new Error(up.stderr);
+  });
+  afterAll(() => {
+    if (!sb) return;
+    sb.ctnr(dir, 'down');
+    sb.cleanup([], project);
+  });
+
+  it('runs as the container\'s process: its user, working directory, environment and capabilities', () => {
+    const r = sb.ctnr(dir, 'exec', 'app', 'sh', '-c', 'echo $(id -u):$(id -g) $(pwd) $GREETING $KEEP; grep CapBnd /proc/self/status; grep CapBnd /proc/1/status');
+    expect(r.status, r.stderr).toBe(0);
+    const [first, own, init] = r.stdout.trim().split('\n');
+    expect(first).toBe('1000:1000 /tmp hello kept');
+    // No more than the container's init has: exec does not widen what the container may do.
+    expect(own).toBe(init);
+    expect(own).toBe('CapBnd:\t0000000000000001');
+  });
+
+  it('-e over the environment (KEY alone: its value here), -w, -u UID:GID; options after the service are the command\'s', () => {
+    sb.env.FROM_HERE = 'here';
+    const r = sb.ctnr(dir, 'exec', '-e', 'GREETING=bye', '-e', 'FROM_HERE', '-e', 'UNSET_HERE', '-w', '/', '-u', '1234:5678', 'app', 'sh', '-c', 'echo $(id -u):$(id -g) $(pwd) $GREETING $KEEP $FROM_HERE ${UNSET_HERE-unset}');
+    delete sb.env.FROM_HERE;
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('1234:5678 / bye kept here unset\n');
+    const ls = sb.ctnr(dir, 'exec', 'app', 'ls', '-ld', '/bin');
+    expect(ls.status, ls.stderr).toBe(0);
+    expect(ls.stdout).toMatch(/^d.* \/bin\n$/);
+  });
+
+  it('the exit status is the command\'s', () => {
+    expect(sb.ctnr(dir, 'exec', 'app', 'sh', '-c', 'exit 7').status).toBe(7);
+  });
+
+  it.each([
+    [['exec', 'stopped', 'true'], 1, 'service "stopped" has no container started by ctnr up (replicas: none)'],
+    [['exec', 'quick', 'true'], 1, `${project}-quick is stopped, not running (ctnr up starts it)`],
+    [['exec', 'nosuch', 'true'], 1, 'no service "nosuch"'],
+    [['exec', '-u', 'root', 'app', 'true'], 2, '-u: "root" is not UID[:GID]'],
+    [['exec', '--index', '2', 'app', 'true'], 1, 'has no container #2 started by ctnr up (replicas: 1)'],
+    [['exec', '--index', 'x', 'app', 'true'], 2, '--index: "x" is not a replica number'],
+  ])('%j: exit %d', (args, status, message) => {
+    const r = sb.ctnr(dir, ...args);
+    expect(r.status).toBe(status);
+    expect(r.stderr).toContain(message);
+  });
+});
