@@ -36,8 +36,6 @@ export function buildProgram(argv?: readonly string[]): Command {
     .description('Turn a compose service into an OCI runtime bundle through an auditable plugin pipeline.')
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
-    // Options after a subcommand belong to it, so `ctnr exec web ls -la` can pass `-la` on to the command.
-    .enablePositionalOptions()
     // Commander's errors quote the command line (`unknown command '…'`): escaped like every other error.
     .configureOutput({ writeErr: (s) => process.stderr.write(escapeControls(s)) })
     .exitOverride();

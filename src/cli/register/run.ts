@@ -46,6 +46,9 @@ export function registerRunCommands(program: Command): void {
       .option('--no-hooks', 'stop without running the services\' pre_stop hooks (one that fails keeps its container running)'),
   ).action(async (services, opts) => (await import('../commands/down.js')).downCommand(services, opts));
 
+  // Options after a subcommand belong to it (the root has none but --version and --help), so `ctnr exec web ls -la`
+  // can pass `-la` on to the command (passThroughOptions below).
+  program.enablePositionalOptions();
   program
     .command('exec')
     .description('run a command in a running container of a service (started by up or run -d): stdio and exit status are the command\'s')
