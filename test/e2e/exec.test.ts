@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cniE2eAvailable, IDLE, keysSandbox, type KeysSandbox } from './compose-keys-helpers.js';
 
@@ -70,6 +72,30 @@ describe.skipIf(!cniE2eAvailable())('ctnr exec (runc)', () => {
 
   it('the exit status is the command\'s', () => {
     expect(sb.ctnr(dir, 'exec', 'app', 'sh', '-c', 'exit 7').status).toBe(7);
+  });
+
+  it('the project\'s policy judges the exec as it judged the container (restricted: -u 0 is refused)', () => {
+    const strict = sb.project(
+      'exec-policy',
+      [`name: ${project}p`, 'services:', '  app:', '    image: busybox', `    command: ${IDLE}`, '    network_mode: none', '    user: "1000:1000"',
+        '    cap_drop: [ALL]', '    security_opt: ["no-new-privileges:true"]', ''].join('\n'),
+    );
+    writeFileSync(path.join(strict, 'ctnr.config.json'), JSON.stringify({ dataDir: sb.dataDir, presets: ['default', 'restricted'] }));
+    const up = sb.ctnr(strict, 'up', '--rootfs', sb.rootfs, '--runtime', 'runc');
+    expect(up.status, up.stderr).toBe(0);
+    try {
+      const own = sb.ctnr(strict, 'exec', 'app', 'id', '-u');
+      expect(own.status, own.stderr).toBe(0);
+      expect(own.stdout).toBe('1000\n');
+      const root = sb.ctnr(strict, 'exec', '-u', '0', 'app', 'id', '-u');
+      expect(root.status).toBe(1);
+      expect(root.stdout).toBe('');
+      expect(root.stderr).toContain('exec refused: policy restricted: runAsNonRoot: containers must not run as root');
+      // The project without that policy lets the same exec run.
+      expect(sb.ctnr(dir, 'exec', '-u', '0', 'app', 'id', '-u').stdout).toBe('0\n');
+    } finally {
+      sb.ctnr(strict, 'down');
+    }
   });
 
   it.each([

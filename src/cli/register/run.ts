@@ -55,6 +55,8 @@ export function registerRunCommands(program: Command): void {
     .argument('<service>', 'service name in the compose file')
     .argument('<command...>', 'the command and its arguments (options after the service belong to the command)')
     .option('-f, --file <file>', 'compose file (default: compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml)')
+    .option('-c, --config <file>', 'ctnr config file whose policy judges the exec (default: found from the compose file directory upward)')
+    .option('--preset <name>', 'a preset up was given (its policy judges the exec too); repeatable', collect, [] as string[])
     .option('--index <n>', 'which replica of the service (default: 1)')
     .option('-T, --no-tty', 'no terminal (default: one when stdin is a terminal)')
     .option('-e, --env <KEY=VALUE>', 'an environment variable over the container\'s (KEY alone: its value here); repeatable', collect, [] as string[])
