@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CtnrError, type SourceLocation } from '../engine/errors.js';
+import { CtnrError, renderPath, type SourceLocation } from '../engine/errors.js';
 import { LIFECYCLE_FILE, type Lifecycle, type LifecycleKind } from '../../plugins/hooks/lifecycle.js';
 import type { ContainerRecord } from './state.js';
 
@@ -18,6 +18,11 @@ export interface HookRunOptions {
   locate?: (path: Array<string | number>) => SourceLocation | undefined;
   /** Each line a hook prints (prefixed with the container and the hook), for the user. */
   output?: (line: string) => void;
+  /**
+   * The project's policy over each hook's process before it runs (src/cli/commands/exec-policy.ts): it may change it
+   * (the fixes) or refuse it, which fails the hook.
+   */
+  judge?: (rec: Pick<ContainerRecord, 'id' | 'bundle' | 'service' | 'dataDir'>, proc: Record<string, unknown>, what: string) => Promise<Record<string, unknown>>;
 }
 
 /** The hooks of `kind` a bundle has (none when it has no lifecycle file). */
@@ -64,9 +69,22 @@ function execOnce(rec: Pick<ContainerRecord, 'id' | 'runtime' | 'root'>, process
 }
 
 /** Run the `kind` hooks of container `rec` (of service `rec.service`); throws on the first failure. */
-export async function runLifecycleHooks(rec: Pick<ContainerRecord, 'id' | 'runtime' | 'root' | 'bundle' | 'service'>, kind: LifecycleKind, opts: HookRunOptions = {}): Promise<void> {
+export async function runLifecycleHooks(rec: Pick<ContainerRecord, 'id' | 'runtime' | 'root' | 'bundle' | 'service' | 'dataDir'>, kind: LifecycleKind, opts: HookRunOptions = {}): Promise<void> {
   const hooks = lifecycleHooks(rec.bundle, kind);
-  for (const [i, process] of hooks.entries()) {
+  for (const [i, given] of hooks.entries()) {
+    const at = ['services', rec.service, kind, i];
+    let process: unknown = given;
+    if (opts.judge) {
+      try {
+        process = await opts.judge(rec, given as unknown as Record<string, unknown>, `${kind} hook ${i} of ${rec.id}`);
+      } catch (err) {
+        if (err instanceof CtnrError) {
+          err.path ??= renderPath(at);
+          err.location ??= opts.locate?.(at);
+        }
+        throw err;
+      }
+    }
     const file = path.join(rec.bundle, 'ctnr', `exec-${kind}-${i}.json`);
     writeFileSync(file, JSON.stringify(process) + '\n', { mode: 0o600 });
     let r;
@@ -76,7 +94,6 @@ export async function runLifecycleHooks(rec: Pick<ContainerRecord, 'id' | 'runti
       rmSync(file, { force: true });
     }
     if (r.status === 0) continue;
-    const at = ['services', rec.service, kind, i];
     const location = opts.locate?.(at);
     const how = r.error ? `could not run: ${r.error.message}` : r.signal ? `was killed by ${r.signal}` : `exited with status ${r.status}`;
     const out = tail(r.stderr) || tail(r.stdout);

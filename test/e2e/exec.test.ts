@@ -78,12 +78,20 @@ describe.skipIf(!cniE2eAvailable())('ctnr exec (runc)', () => {
     const strict = sb.project(
       'exec-policy',
       [`name: ${project}p`, 'services:', '  app:', '    image: busybox', `    command: ${IDLE}`, '    network_mode: none', '    user: "1000:1000"',
-        '    cap_drop: [ALL]', '    security_opt: ["no-new-privileges:true"]', ''].join('\n'),
+        '    cap_drop: [ALL]', '    security_opt: ["no-new-privileges:true"]',
+        '  hooked:', '    image: busybox', `    command: ${IDLE}`, '    network_mode: none', '    user: "1000:1000"',
+        '    cap_drop: [ALL]', '    security_opt: ["no-new-privileges:true"]',
+        '    post_start:', '      - command: ["id", "-u"]', '        privileged: true', ''].join('\n'),
     );
     writeFileSync(path.join(strict, 'ctnr.config.json'), JSON.stringify({ dataDir: sb.dataDir, presets: ['default', 'restricted'] }));
-    const up = sb.ctnr(strict, 'up', '--rootfs', sb.rootfs, '--runtime', 'runc');
+    const up = sb.ctnr(strict, 'up', 'app', '--rootfs', sb.rootfs, '--runtime', 'runc');
     expect(up.status, up.stderr).toBe(0);
     try {
+      // A post_start hook is an exec too: privileged, it would run with every capability in a restricted container.
+      const hooked = sb.ctnr(strict, 'up', 'hooked', '--rootfs', sb.rootfs, '--runtime', 'runc');
+      expect(hooked.status).toBe(1);
+      expect(hooked.stderr).toMatch(new RegExp(`compose\\.yaml:\\d+:\\d+ services\\.hooked\\.post_start\\[0\\]: post_start hook 0 of ${project}p-hooked refused: policy baseline: capabilities: capabilities beyond the baseline set are not allowed`));
+      expect(hooked.stderr).not.toContain('hooked post_start[0]: 0');
       const own = sb.ctnr(strict, 'exec', 'app', 'id', '-u');
       expect(own.status, own.stderr).toBe(0);
       expect(own.stdout).toBe('1000\n');

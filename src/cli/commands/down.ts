@@ -10,11 +10,14 @@ import { removeEmptyCgroups } from '../../runtime/leftovers.js';
 import { startOrder } from '../../runtime/order.js';
 import { stopContainer } from '../../runtime/run.js';
 import { listRecords, queryState, runRoot } from '../../runtime/state.js';
+import { execJudge } from './exec-policy.js';
 import { lockProject, note } from './notes.js';
 
 export interface DownOptions {
   file?: string;
   config?: string;
+  /** `--preset`, as `up` had them: their policy judges the pre_stop hooks too. */
+  preset?: string[];
   dataDir?: string;
   /** commander's `--no-hooks`: false skips pre_stop hooks. */
   hooks?: boolean;
@@ -59,10 +62,12 @@ export async function downCommand(services: string[], opts: DownOptions): Promis
     const kept = new Set<string>();
     const hookErrors: string[] = [];
     const locate = (p: Array<string | number>) => (compose.origins[String(p[1])] ?? compose).positions.locate(p);
+    // pre_stop hooks are held to the project's policy, as `ctnr exec` is (the config is read on the first one).
+    const judge = execJudge(compose.dir, () => loadConfig(compose.dir, opts.config), opts.preset ?? []);
     for (const rec of records) {
       if (opts.hooks !== false && queryState(rec)?.status === 'running') {
         try {
-          await runLifecycleHooks(rec, 'pre_stop', { locate, output: (line) => process.stderr.write(`${line}\n`) });
+          await runLifecycleHooks(rec, 'pre_stop', { locate, output: (line) => process.stderr.write(`${line}\n`), judge });
         } catch (err) {
           kept.add(rec.id);
           hookErrors.push(`${formatError(err)} (${rec.id} keeps running)`);

@@ -5,8 +5,7 @@ import path from 'node:path';
 import { loadComposeFile } from '../../compose/load.js';
 import { CtnrError, didYouMean } from '../../engine/errors.js';
 import { listRecords, queryState, runRoot, type ContainerRecord } from '../../runtime/state.js';
-import type { Spec } from '../../spec/types.js';
-import { note } from './notes.js';
+import { execJudge } from './exec-policy.js';
 
 export interface ExecOptions {
   file?: string;
@@ -45,7 +44,9 @@ export async function execCommand(service: string, command: string[], opts: Exec
   const rec = containerOf(compose.name, service, index);
   const tty = opts.tty !== false && Boolean(process.stdin.isTTY);
   const asked = execProcess(rec, command, { tty, env: opts.env ?? [], ...(opts.workdir !== undefined ? { workdir: opts.workdir } : {}), ...(opts.user !== undefined ? { user: opts.user } : {}) });
-  const proc = await judgedProcess(rec, asked, compose.dir, opts);
+  const { loadConfig } = await import('../../config/load.js');
+  const judge = execJudge(compose.dir, () => loadConfig(compose.dir, opts.config), opts.preset ?? []);
+  const proc = await judge(rec, asked, 'exec');
   // The process file beside the lifecycle hooks' in the bundle (ctnr's own directory), one per exec.
   const dir = path.join(rec.bundle, 'ctnr');
   const file = path.join(dir, `exec-${process.pid}.json`);
@@ -67,37 +68,6 @@ export async function execCommand(service: string, command: string[], opts: Exec
     process.off('SIGTERM', ignore);
     rmSync(file, { force: true });
   }
-}
-
-/**
- * The process as the project's policy has it (the config's presets, and `--preset` as `up` was given them): the
- * validators that judge exec processes (the policy presets' do) run on the container's spec with this process in
- * it, after the fixes that run on any spec (`restricted` with `fix: true` drops capabilities from it too), as
- * ctnr-runtime judges `podman exec`. An enforced violation refuses the exec; warnings are notes. Without a
- * policy preset nothing changes.
- */
-async function judgedProcess(rec: ContainerRecord, proc: Record<string, unknown>, composeDir: string, opts: ExecOptions): Promise<Record<string, unknown>> {
-  const [{ loadConfig }, { judgeSpec }, { containerInfo }, { createEnv }] = await Promise.all([
-    import('../../config/load.js'),
-    import('../../runtime-shim/create.js'),
-    import('../../runtime-shim/container.js'),
-    import('../../linux/env.js'),
-  ]);
-  const config = await loadConfig(composeDir, opts.config);
-  const spec = JSON.parse(readFileSync(path.join(rec.bundle, 'config.json'), 'utf8')) as Spec;
-  const presets = [...(config.config.presets ?? ['default']), ...(opts.preset ?? [])];
-  const rc = { file: config.file ?? path.join(composeDir, 'ctnr.config'), config: { ...config.config, presets } };
-  // Exemptions name services, as for up: the container is judged as its service.
-  const container = { ...containerInfo(rec.id, rec.bundle, spec), name: rec.service };
-  const root = typeof spec.root?.path === 'string' ? path.resolve(rec.bundle, spec.root.path) : undefined;
-  const env = createEnv({ dataDir: rec.dataDir ?? rec.bundle, ...(root ? { rootfs: root } : {}), container });
-  const judged = await judgeSpec(rc, { ...spec, process: proc as unknown as Spec['process'] }, container, env, 'exec');
-  for (const w of judged.warnings) note(w);
-  if (judged.enforced.length > 0) {
-    const [first, ...rest] = judged.enforced;
-    throw new CtnrError('POLICY_VIOLATION', `exec refused: ${first}`, rest.length > 0 ? { details: rest } : {});
-  }
-  return judged.spec.process as unknown as Record<string, unknown>;
 }
 
 /** The running container of replica `index` of `service` (records of `up` and `run -d`). */

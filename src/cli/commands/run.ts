@@ -8,6 +8,7 @@ import { CtnrError, isCtnrError } from '../../engine/errors.js';
 import { printDiagnostics, printError } from '../output.js';
 import { lockProject, note } from './notes.js';
 import { startOrder } from '../../runtime/order.js';
+import { execJudge } from './exec-policy.js';
 import { planStart, startServices } from './start-services.js';
 import { openForBundles, type BundleSourceOptions } from './bundle.js';
 
@@ -32,6 +33,8 @@ export async function runCommand(service: string, command: string[], opts: RunOp
   const hookOptions = {
     locate: (p: Array<string | number>) => (project.compose.origins[String(p[1])] ?? project.compose).positions.locate(p),
     output: (line: string) => process.stderr.write(`${line}\n`),
+    // post_start hooks are held to the project's policy, as `ctnr exec` is.
+    judge: execJudge(project.compose.dir, project.config, opts.preset ?? []),
   };
   await lockProject(project.compose.name, async () => {
     // What it depends on first, as `ctnr up` starts it (compose's run does the same), reported on stderr: stdout is
@@ -40,7 +43,7 @@ export async function runCommand(service: string, command: string[], opts: RunOp
       const deps = startOrder(project.compose.services, [service], hookOptions.locate, note).filter((s) => s !== service);
       if (deps.length > 0) {
         const plan = planStart(project, deps, hookOptions.locate, [service]);
-        await startServices({ project, runtime, source: opts, locate: hookOptions.locate, say: (line) => process.stderr.write(`${line}\n`) }, plan);
+        await startServices({ project, runtime, source: opts, locate: hookOptions.locate, say: (line) => process.stderr.write(`${line}\n`), judge: hookOptions.judge }, plan);
       }
     }
     const progress = createProgress();

@@ -16,6 +16,7 @@ import type { Runtime } from '../../runtime/select.js';
 import { listRecords, queryState, readRecord, runRoot, type ContainerRecord } from '../../runtime/state.js';
 import { printDiagnostics } from '../output.js';
 import type { BundleSourceOptions } from './bundle.js';
+import type { ExecJudge } from './exec-policy.js';
 import { note } from './notes.js';
 
 type Locate = (p: Array<string | number>) => SourceLocation | undefined;
@@ -28,6 +29,8 @@ export interface StartContext {
   locate: Locate;
   /** One line per container: `<id> started`, `healthy`, `completed`, `removed`, `already running` (up: stdout). */
   say: (line: string) => void;
+  /** The project's policy over `post_start`/`pre_stop` hook processes (see exec-policy.ts). */
+  judge?: ExecJudge;
 }
 
 export interface StartPlan {
@@ -63,7 +66,7 @@ export function planStart(project: LoadedProject, order: readonly string[], loca
 export async function startServices(ctx: StartContext, plan: StartPlan): Promise<ContainerRecord[]> {
   const { project, runtime, source, locate, say } = ctx;
   const compose = project.compose;
-  const hookOptions = { locate, output: (line: string) => process.stderr.write(`${line}\n`) };
+  const hookOptions = { locate, output: (line: string) => process.stderr.write(`${line}\n`), ...(ctx.judge ? { judge: ctx.judge } : {}) };
   const unwatched: ContainerRecord[] = [];
   for (const { service, ids, preStart } of plan.replicas) {
     let printed = false;

@@ -4,6 +4,7 @@ import { startOrder } from '../../runtime/order.js';
 import { selectRuntime } from '../../runtime/select.js';
 import { openForBundles, type BundleSourceOptions } from './bundle.js';
 import { lockProject, note } from './notes.js';
+import { execJudge } from './exec-policy.js';
 import { planStart, startServices, waitUntilHealthy } from './start-services.js';
 
 /**
@@ -24,7 +25,8 @@ export async function upCommand(services: string[], opts: BundleSourceOptions & 
   const plan = planStart(project, order, locate);
   const say = (line: string) => process.stdout.write(`${line}\n`);
   await lockProject(compose.name, async () => {
-    const unwatched = await startServices({ project, runtime, source: opts, locate, say }, plan);
+    const judge = execJudge(compose.dir, project.config, opts.preset ?? []);
+    const unwatched = await startServices({ project, runtime, source: opts, locate, say, judge }, plan);
     if (!opts.wait) return;
     // As compose: once everything is started; the timeout counts from here (pulls and unpacks before do not eat it).
     const deadline = waitMs !== undefined ? Date.now() + waitMs : undefined;
