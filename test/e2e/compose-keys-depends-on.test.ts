@@ -154,6 +154,15 @@ describe.skipIf(!cniE2eAvailable())('compose keys: depends_on conditions (runc)'
     expect(sb.runtimeState()).toContain(id('db'));
   });
 
+  it('up --no-deps starts the named service alone, without waiting on what it does not start', () => {
+    sb.ctnr(dir, 'down', 'db', 'migrate', 'app');
+    const r = sb.ctnr(dir, 'up', '--no-deps', 'app', '--rootfs', sb.rootfs, '--runtime', 'runc');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`${id('app')} started\n`);
+    expect(sb.runtimeState()).not.toContain(id('db'));
+    sb.ctnr(dir, 'down', 'app');
+  });
+
   it('run --no-deps starts the service alone', () => {
     sb.ctnr(dir, 'down', 'db', 'migrate');
     const r = sb.ctnr(dir, 'run', '--rm', '--no-deps', 'reader', '--rootfs', sb.rootfs, '--runtime', 'runc');

@@ -13,7 +13,7 @@ import { planStart, startServices, waitUntilHealthy } from './start-services.js'
  * condition asks (see startServices). `--wait`: then each container of this up that has a healthcheck, until
  * healthy.
  */
-export async function upCommand(services: string[], opts: BundleSourceOptions & { runtime?: string; wait?: boolean; waitTimeout?: string }): Promise<void> {
+export async function upCommand(services: string[], opts: BundleSourceOptions & { runtime?: string; deps?: boolean; wait?: boolean; waitTimeout?: string }): Promise<void> {
   const waitMs = waitTimeoutMs(opts);
   const { runtime, note: runtimeNote } = selectRuntime(opts.runtime ? { choice: opts.runtime } : {});
   if (runtimeNote) note(runtimeNote);
@@ -21,7 +21,9 @@ export async function upCommand(services: string[], opts: BundleSourceOptions & 
   const compose = project.compose;
   const locate = (p: Array<string | number>) => (compose.origins[String(p[1])] ?? compose).positions.locate(p);
   // Without names, only the services of the active profiles start (compose's rule); named ones always do.
-  const order = startOrder(compose.services, services.length > 0 ? services : activeServiceNames(compose), locate, note);
+  const selected = services.length > 0 ? services : activeServiceNames(compose);
+  // --no-deps: the named services alone, in their dependency order among themselves.
+  const order = startOrder(compose.services, selected, locate, note).filter((s) => opts.deps !== false || selected.includes(s));
   const plan = planStart(project, order, locate);
   const say = (line: string) => process.stdout.write(`${line}\n`);
   await lockProject(compose.name, async () => {

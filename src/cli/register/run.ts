@@ -31,6 +31,7 @@ export function registerRunCommands(program: Command): void {
           .command('up')
           .description('start services (default: all) detached, dependencies first')
           .argument('[services...]', 'services to start, with what they depend on')
+          .option('--no-deps', 'start only the services named, not what they depend on')
           .option('--wait', 'then wait until every container with a healthcheck is healthy (exit 1 if one turns unhealthy or stops)')
           .option('--wait-timeout <seconds>', 'with --wait: give up after this many seconds (exit 1)'),
       ),
