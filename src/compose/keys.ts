@@ -119,7 +119,7 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   m('extends', 'resolved by the loader'),
   m('profiles', 'service selection (--profile)'),
   m('scale', 'ctnr up starts that many containers: one is <project>-<service>, more are <project>-<service>-<n> with that hostname; 0 starts none'),
-  m('container_name', 'a network alias and the cgroupsPath name (not the container id, <project>-<service>); no scale above 1'),
+  m('container_name', 'a network alias and podman\'s .containerenv name; not the container id (<project>-<service>); no scale above 1'),
   c('restart', 'metadata for a supervisor'),
   c('depends_on', 'ctnr up: dependencies first (brought in), waiting for service_healthy / service_completed_successfully; required: false may be missing; down stops them last'),
   m('platform', 'which platform\'s image is pulled or taken from the store (--platform wins; default: this host)'),

@@ -30,9 +30,14 @@ export function bundleHealthcheck(bundle: string): BundleHealthcheck | undefined
 }
 
 export interface HealthWaitOptions {
+  /**
+   * The container was running before this wait (an earlier up): probe at once, since docker would have been
+   * probing it all along; its start period is over.
+   */
+  running?: boolean;
   /** A line for the user while it waits (each probe that fails). */
   progress?: (line: string) => void;
-  /** Give up at this time (ms, on the `now` clock): an error saying how long it waited. */
+  /** Give up at this time (ms, on the `now` clock), after one last probe there: an error saying how long it waited. */
   deadline?: number;
   /** Test clocks. */
   sleep?: (ms: number) => Promise<void>;
@@ -41,24 +46,29 @@ export interface HealthWaitOptions {
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** setTimeout's longest delay (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Wait until the container is healthy, as docker decides it: a probe every `interval` (every `start_interval`
  * during `start_period`, whose failures do not count), the first one interval after the start; healthy at the
  * first probe that exits 0, unhealthy after `retries` failures in a row. A probe that outlives `timeout` fails.
- * Throws when it turns unhealthy or the container stops first, with the last probe's output.
+ * Throws when it turns unhealthy, the container stops first (with the last probe's output), or the deadline passes.
  */
 export async function waitHealthy(rec: Probed, hc: BundleHealthcheck, opts: HealthWaitOptions = {}): Promise<void> {
   const sleep = opts.sleep ?? realSleep;
   const now = opts.now ?? Date.now;
   const started = now();
-  const inStartPeriod = () => now() - started < hc.start_period / 1e6;
+  const inStartPeriod = () => !opts.running && now() - started < hc.start_period / 1e6;
   let failures = 0;
-  for (;;) {
-    const pause = (inStartPeriod() ? hc.start_interval : hc.interval) / 1e6;
-    if (opts.deadline !== undefined && now() + pause > opts.deadline) {
-      throw new CtnrError('RUNTIME_FAILED', `${rec.id} was not healthy within the wait timeout (${Math.round((now() - started) / 100) / 10}s; ${failures} probe(s) failed since its start period)`);
-    }
-    await sleep(pause);
+  let last = '';
+  const timedOut = () =>
+    new CtnrError('RUNTIME_FAILED', `${rec.id} was not healthy within the wait timeout (${Math.round((now() - started) / 100) / 10}s${last ? `; last probe: ${last}` : ''})`);
+  for (let first = true; ; first = false) {
+    let pause = first && opts.running ? 0 : (inStartPeriod() ? hc.start_interval : hc.interval) / 1e6;
+    // The last probe falls on the deadline, not after it.
+    if (opts.deadline !== undefined) pause = Math.min(pause, Math.max(0, opts.deadline - now()));
+    await sleep(Math.min(pause, MAX_TIMER_MS));
     const state = queryState(rec);
     if (state === undefined || state.status === 'stopped') {
       throw new CtnrError('RUNTIME_FAILED', `${rec.id} stopped before its healthcheck passed`);
@@ -66,12 +76,15 @@ export async function waitHealthy(rec: Probed, hc: BundleHealthcheck, opts: Heal
     const counts = !inStartPeriod();
     const probe = await probeOnce(rec, hc);
     if (probe.ok) return;
-    if (!counts) continue;
-    failures++;
-    opts.progress?.(`healthcheck ${failures}/${hc.retries} failed: ${probe.why}`);
-    if (failures >= hc.retries) {
-      throw new CtnrError('RUNTIME_FAILED', `${rec.id} is unhealthy: its healthcheck failed ${failures} times in a row (last: ${probe.why})`);
+    last = probe.why;
+    if (counts) {
+      failures++;
+      opts.progress?.(`healthcheck ${failures}/${hc.retries} failed: ${probe.why}`);
+      if (failures >= hc.retries) {
+        throw new CtnrError('RUNTIME_FAILED', `${rec.id} is unhealthy: its healthcheck failed ${failures} times in a row (last: ${probe.why})`);
+      }
     }
+    if (opts.deadline !== undefined && now() >= opts.deadline) throw timedOut();
   }
 }
 
@@ -106,10 +119,15 @@ async function probeOnce(rec: Probed, hc: BundleHealthcheck): Promise<{ ok: true
       child.stdout.on('data', keep);
       child.stderr.on('data', keep);
       let done = false;
+      let grace: NodeJS.Timeout | undefined;
       const finish = (result: { ok: true } | { ok: false; why: string }) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
+        clearTimeout(grace);
+        // A probe that left a process behind holding our pipes (`sh -c 'x & exit 0'`) has still ended.
+        child.stdout.destroy();
+        child.stderr.destroy();
         resolve(result);
       };
       const timer = setTimeout(() => {
@@ -119,16 +137,19 @@ async function probeOnce(rec: Probed, hc: BundleHealthcheck): Promise<{ ok: true
           // not started yet, or already gone
         }
         child.kill('SIGKILL');
-        child.stdout.destroy();
-        child.stderr.destroy();
         finish({ ok: false, why: `did not finish within ${hc.timeout / 1e9}s` });
-      }, Math.max(1, hc.timeout / 1e6));
+      }, Math.min(MAX_TIMER_MS, Math.max(1, hc.timeout / 1e6)));
       child.on('error', (err) => finish({ ok: false, why: `cannot run ${rec.runtime.path}: ${err.message}` }));
-      child.on('close', (status, signal) => {
-        const last = out.trim().split('\n').pop() ?? '';
+      const settle = (status: number | null, signal: NodeJS.Signals | null) => {
+        const line = out.trim().split('\n').pop() ?? '';
         if (status === 0) finish({ ok: true });
-        else finish({ ok: false, why: `${signal ? `killed by ${signal}` : `exit status ${status}`}${last ? `: ${last}` : ''}` });
+        else finish({ ok: false, why: `${signal ? `killed by ${signal}` : `exit status ${status}`}${line ? `: ${line}` : ''}` });
+      };
+      // The status comes with 'exit'; its output is complete at 'close', which a leftover process may hold off.
+      child.on('exit', (status, signal) => {
+        grace = setTimeout(() => settle(status, signal), 200);
       });
+      child.on('close', (status: number | null, signal: NodeJS.Signals | null) => settle(status, signal));
     });
   } finally {
     rmSync(file, { force: true });

@@ -68,22 +68,30 @@ function shmSource(spec: { mounts?: ReadonlyArray<{ destination: string; type?: 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;
 
 /**
+ * Whether container id `id` can be (re)used: a valid id, and no container of it still running (an error saying so);
+ * returns the record of a stopped one, which must be cleaned up first.
+ */
+export function idUsable(id: string): ContainerRecord | undefined {
+  if (!ID.test(id)) throw new CtnrError('USAGE', `"${id}" is not a valid container id (letters, digits, _ . + -)`);
+  const previous = readRecord(id, runRoot());
+  if (previous) {
+    const state = queryState(previous);
+    if (state && state.status !== 'stopped') {
+      throw new CtnrError('RUNTIME_FAILED', `container ${id} is already ${state.status} (stop it with ctnr down, or pick another --name)`);
+    }
+  }
+  return previous;
+}
+
+/**
  * Generate a fresh bundle for `service` under `<dataDir>/bundles/<id>` and describe the container to start.
  * A container with the same id that still runs is an error; a stopped one is cleaned up first (its bundle is
  * replaced: `run` and `up` always start from the current compose file).
  */
 export async function prepareContainer(project: LoadedProject, service: string, opts: PrepareOptions): Promise<{ record: ContainerRecord; bundle: CreatedBundle }> {
   const id = opts.id ?? `${project.compose.name}-${service}`;
-  if (!ID.test(id)) throw new CtnrError('USAGE', `"${id}" is not a valid container id (letters, digits, _ . + -)`);
-  const root = runRoot();
-  const previous = readRecord(id, root);
-  if (previous) {
-    const state = queryState(previous);
-    if (state && state.status !== 'stopped') {
-      throw new CtnrError('RUNTIME_FAILED', `container ${id} is already ${state.status} (stop it with ctnr down, or pick another --name)`);
-    }
-    await cleanupContainer({ ...previous, removeBundle: false }, opts.warn);
-  }
+  const previous = idUsable(id);
+  if (previous) await cleanupContainer({ ...previous, removeBundle: false }, opts.warn);
   const dir = path.join(bundlesDir(project.env.dataDir), id);
   const version = ociVersionFor(opts.runtime, OCI_VERSION);
   if (version !== undefined && project.env.ociVersion === undefined) project.env.ociVersion = version;
@@ -101,7 +109,7 @@ export async function prepareContainer(project: LoadedProject, service: string, 
   const record: ContainerRecord = {
     id,
     runtime: opts.runtime,
-    root: runtimeRoot(opts.runtime, root),
+    root: runtimeRoot(opts.runtime, runRoot()),
     bundle: bundle.dir,
     service,
     project: project.compose.name,

@@ -104,6 +104,9 @@ export interface WaitFor {
   healthy: string[];
   /** `service_completed_successfully`: it exits with status 0. */
   completed: string[];
+  /** Some dependent that waits for it healthy (completed) requires it: else a failure is only a note (`required: false`). */
+  healthyRequired: boolean;
+  completedRequired: boolean;
 }
 
 /**
@@ -113,15 +116,22 @@ export interface WaitFor {
  */
 export function waitConditions(
   order: readonly string[],
-  dependsOn: (service: string) => Readonly<Record<string, { condition: string }>> | undefined,
+  dependsOn: (service: string) => Readonly<Record<string, { condition: string; required?: boolean }>> | undefined,
   locate?: (path: KeyPath) => SourceLocation | undefined,
 ): Map<string, WaitFor> {
   const out = new Map<string, WaitFor>();
   for (const dependent of order) {
     for (const [dep, how] of Object.entries(dependsOn(dependent) ?? {})) {
       if (!order.includes(dep) || how.condition === 'service_started') continue;
-      const w = out.get(dep) ?? { healthy: [], completed: [] };
-      (how.condition === 'service_healthy' ? w.healthy : w.completed).push(dependent);
+      const w = out.get(dep) ?? { healthy: [], completed: [], healthyRequired: false, completedRequired: false };
+      const required = how.required !== false;
+      if (how.condition === 'service_healthy') {
+        w.healthy.push(dependent);
+        w.healthyRequired ||= required;
+      } else {
+        w.completed.push(dependent);
+        w.completedRequired ||= required;
+      }
       out.set(dep, w);
       if (w.healthy.length > 0 && w.completed.length > 0) {
         const path = ['services', dependent, 'depends_on', dep];

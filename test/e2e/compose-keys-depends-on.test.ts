@@ -45,6 +45,7 @@ describe.skipIf(!cniE2eAvailable())('compose keys: depends_on conditions (runc)'
         ...service('migrate', JSON.stringify(['sh', '-c', 'sleep 0.5; echo migrated > /shared/migrated; echo migration-done'])),
         ...service('failing', JSON.stringify(['sh', '-c', 'echo boom >&2; exit 3'])),
         ...service('after-failing', IDLE, ['depends_on: {failing: {condition: service_completed_successfully}}']),
+        ...service('despite-failing', IDLE, ['depends_on: {failing: {condition: service_completed_successfully, required: false}, sick: {condition: service_healthy, required: false}}']),
         ...service('sick', IDLE, ['healthcheck: {test: ["CMD", "false"], interval: 100ms, retries: 2}']),
         ...service('after-sick', IDLE, ['depends_on: {sick: {condition: service_healthy}}']),
         ...service('slow', IDLE, ['healthcheck: {test: ["CMD", "sleep", "7"], interval: 100ms, timeout: 300ms, retries: 1}']),
@@ -97,11 +98,20 @@ describe.skipIf(!cniE2eAvailable())('compose keys: depends_on conditions (runc)'
   it('a dependency that exits with a status other than 0: exit 1 with its status and output, the dependent not started', () => {
     const r = up('after-failing');
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`${id('failing')} exited with status 3, and after-failing need it to complete successfully (service_completed_successfully)`);
+    expect(r.stderr).toContain(`${id('failing')} ended with status 3, and after-failing wait for it to complete successfully (service_completed_successfully)`);
     expect(r.stderr).toContain('boom');
     expect(r.stdout).not.toContain('after-failing');
     expect(sb.runtimeState()).not.toContain(id('after-failing'));
     expect(sb.ctnr(dir, 'ps').stdout).toMatch(new RegExp(`${id('failing')} .* exited \\(3\\)`));
+  });
+
+  it('required: false: a dependency that fails its condition is a note, and the dependent starts', () => {
+    const r = up('despite-failing');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`${id('failing')} ended with status 3, and despite-failing wait for it to complete successfully (service_completed_successfully); they start anyway (required: false)`);
+    expect(r.stderr).toMatch(/is unhealthy: .*; despite-failing start anyway \(required: false\)/);
+    expect(r.stdout).toContain(`${id('despite-failing')} started\n`);
+    sb.ctnr(dir, 'down', 'despite-failing', 'sick', 'failing');
   });
 
   it('a dependency whose healthcheck keeps failing: exit 1 saying it is unhealthy, the dependent not started', () => {

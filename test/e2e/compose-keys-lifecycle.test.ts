@@ -87,7 +87,7 @@ describe.skipIf(!cniE2eAvailable())('compose keys: post_start and pre_stop (runc
     expect(sb.ctnr(dir, 'up', 'stubborn', '--rootfs', sb.rootfs, '--runtime', 'runc').status).toBe(0);
     const down = sb.ctnr(dir, 'down', 'stubborn');
     expect(down.status).toBe(1);
-    expect(down.stderr).toMatch(new RegExp(`services\\.stubborn\\.pre_stop\\[0\\]: pre_stop hook of ${id('stubborn')} exited with status 4: not-now \\(${id('stubborn')} keeps running\\)`));
+    expect(down.stderr).toMatch(new RegExp(`services\\.stubborn\\.pre_stop\\[0\\]: pre_stop hook of ${id('stubborn')} exited with status 4: not-now \\(${id('stubborn')} keeps running; ctnr down --no-hooks stops it without its hooks\\)`));
     expect(down.stderr).toMatch(/compose\.yaml:\d+:\d+ services\.stubborn\.pre_stop\[0\]/);
     expect(sb.runtimeState()).toContain(id('stubborn'));
     const forced = sb.ctnr(dir, 'down', '--no-hooks', 'stubborn');

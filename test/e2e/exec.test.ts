@@ -107,11 +107,11 @@ describe.skipIf(!cniE2eAvailable())('ctnr exec (runc)', () => {
   });
 
   it.each([
-    [['exec', 'stopped', 'true'], 1, 'service "stopped" has no container started by ctnr up (replicas: none)'],
+    [['exec', 'stopped', 'true'], 1, 'service "stopped" has no container started by ctnr up or run -d (replicas: none)'],
     [['exec', 'quick', 'true'], 1, `${project}-quick is stopped, not running (ctnr up starts it)`],
     [['exec', 'nosuch', 'true'], 1, 'no service "nosuch"'],
     [['exec', '-u', 'root', 'app', 'true'], 2, '-u: "root" is not UID[:GID]'],
-    [['exec', '--index', '2', 'app', 'true'], 1, 'has no container #2 started by ctnr up (replicas: 1)'],
+    [['exec', '--index', '2', 'app', 'true'], 1, 'has no container #2 started by ctnr up or run -d (replicas: 1)'],
     [['exec', '--index', 'x', 'app', 'true'], 2, '--index: "x" is not a replica number'],
   ])('%j: exit %d', (args, status, message) => {
     const r = sb.ctnr(dir, ...args);

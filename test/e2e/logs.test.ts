@@ -61,7 +61,7 @@ describe.skipIf(!cniE2eAvailable())('ctnr logs (runc)', () => {
   it('--follow prints lines written later and ends when the container stops', () => {
     expect(sb.ctnr(dir, 'up', 'job', '--rootfs', sb.rootfs, '--runtime', 'runc').status).toBe(0);
     const t0 = Date.now();
-    const r = sb.ctnr(dir, 'logs', 'job', '--follow');
+    const r = sb.ctnr(dir, 'logs', 'job', '-f');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe(`${id('job')}  | job starts\n${id('job')}  | job ends\n`);
     expect(Date.now() - t0).toBeLessThan(10_000);

@@ -70,7 +70,7 @@ export async function downCommand(services: string[], opts: DownOptions): Promis
           await runLifecycleHooks(rec, 'pre_stop', { locate, output: (line) => process.stderr.write(`${line}\n`), judge });
         } catch (err) {
           kept.add(rec.id);
-          hookErrors.push(`${formatError(err)} (${rec.id} keeps running)`);
+          hookErrors.push(`${formatError(err)} (${rec.id} keeps running; ctnr down --no-hooks stops it without its hooks)`);
           continue;
         }
       }

@@ -27,7 +27,8 @@ export function execJudge(composeDir: string, config: LoadedConfig | (() => Prom
       import('../../linux/env.js'),
     ]);
     const spec = JSON.parse(readFileSync(path.join(rec.bundle, 'config.json'), 'utf8')) as Spec;
-    const presets = [...(c.config.presets ?? ['default']), ...extra];
+    // `--preset ./x.mjs` is relative to the compose file's directory, as `up` takes it; the config's are relative to it.
+    const presets = [...(c.config.presets ?? ['default']), ...extra.map((p) => (p.startsWith('./') || p.startsWith('../') ? path.resolve(composeDir, p) : p))];
     const rc = { file: c.file ?? path.join(composeDir, 'ctnr.config'), config: { ...c.config, presets } };
     // Exemptions name services, as for up: the container is judged as its service.
     const container = { ...containerInfo(rec.id, rec.bundle, spec), name: rec.service };

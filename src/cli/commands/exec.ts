@@ -42,7 +42,8 @@ export async function execCommand(service: string, command: string[], opts: Exec
   }
   const index = opts.index === undefined ? 1 : Number(opts.index);
   const rec = containerOf(compose.name, service, index);
-  const tty = opts.tty !== false && Boolean(process.stdin.isTTY);
+  // As compose: a terminal when both ends are one (`ctnr exec db pg_dump > dump.sql` must get no pty: CRLF, stderr mixed in).
+  const tty = opts.tty !== false && Boolean(process.stdin.isTTY) && Boolean(process.stdout.isTTY);
   const asked = execProcess(rec, command, { tty, env: opts.env ?? [], ...(opts.workdir !== undefined ? { workdir: opts.workdir } : {}), ...(opts.user !== undefined ? { user: opts.user } : {}) });
   const { loadConfig } = await import('../../config/load.js');
   const judge = execJudge(compose.dir, () => loadConfig(compose.dir, opts.config), opts.preset ?? []);
@@ -52,20 +53,23 @@ export async function execCommand(service: string, command: string[], opts: Exec
   const file = path.join(dir, `exec-${process.pid}.json`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeFileSync(file, JSON.stringify(proc) + '\n', { mode: 0o600 });
-  // The runtime runs in our process group with our stdio: a terminal's Ctrl-C reaches it (it passes signals on to
-  // the command), so ctnr only waits for it, and takes the status it ends with.
+  // The runtime runs in our process group with our stdio: a terminal's Ctrl-C reaches it already (it passes signals
+  // on to the command), so ctnr lets SIGINT go by; SIGTERM and SIGHUP (`kill`, `timeout`) are passed to it.
+  const child = spawn(rec.runtime.path, ['--root', rec.root, 'exec', '--process', file, rec.id], { stdio: 'inherit' });
   const ignore = () => {};
+  const pass = (signal: NodeJS.Signals) => child.kill(signal);
   process.on('SIGINT', ignore);
-  process.on('SIGTERM', ignore);
+  process.on('SIGTERM', pass);
+  process.on('SIGHUP', pass);
   try {
     process.exitCode = await new Promise<number>((resolve, reject) => {
-      const child = spawn(rec.runtime.path, ['--root', rec.root, 'exec', '--process', file, rec.id], { stdio: 'inherit' });
       child.on('error', (err) => reject(new CtnrError('RUNTIME_FAILED', `cannot run ${rec.runtime.path}: ${err.message}`)));
       child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0)));
     });
   } finally {
     process.off('SIGINT', ignore);
-    process.off('SIGTERM', ignore);
+    process.off('SIGTERM', pass);
+    process.off('SIGHUP', pass);
     rmSync(file, { force: true });
   }
 }
@@ -76,7 +80,7 @@ function containerOf(project: string, service: string, index: number): Container
   const rec = mine.find((r) => (r.replica ?? 1) === index);
   if (rec === undefined) {
     const have = mine.length === 0 ? 'none' : mine.map((r) => r.replica ?? 1).sort((a, b) => a - b).join(', ');
-    throw new CtnrError('RUNTIME_FAILED', `service "${service}" has no container${index > 1 ? ` #${index}` : ''} started by ctnr up (replicas: ${have})`);
+    throw new CtnrError('RUNTIME_FAILED', `service "${service}" has no container${index > 1 ? ` #${index}` : ''} started by ctnr up or run -d (replicas: ${have})`);
   }
   const state = queryState(rec);
   if (state?.status !== 'running') {
@@ -112,7 +116,11 @@ export function execProcess(rec: Pick<ContainerRecord, 'bundle' | 'id'>, command
     if (!opts.workdir.startsWith('/')) throw new CtnrError('USAGE', `-w: "${opts.workdir}" must be an absolute path in the container`);
     proc.cwd = opts.workdir;
   }
-  if (opts.user !== undefined) proc.user = userOf(opts.user);
+  if (opts.user !== undefined) {
+    // The container's umask stays; its supplementary groups were the other user's.
+    const umask = (base.user as { umask?: number } | undefined)?.umask;
+    proc.user = { ...userOf(opts.user), ...(umask !== undefined ? { umask } : {}) };
+  }
   return proc;
 }
 

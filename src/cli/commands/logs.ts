@@ -40,7 +40,8 @@ export async function logsCommand(services: string[], opts: LogsOptions): Promis
   }
   const width = Math.max(...records.map((r) => r.id.length));
   const streams = records.map((rec) => new LogStream(rec, opts.logPrefix === false ? '' : `${rec.id.padEnd(width)}  | `));
-  for (const s of streams) s.printFrom(tail === undefined ? 0 : s.offsetOfLastLines(tail));
+  // Following, a last line without its newline yet waits for the rest of it.
+  for (const s of streams) s.printFrom(tail === undefined ? 0 : s.offsetOfLastLines(tail), !opts.follow);
   if (!opts.follow) return;
   let interrupted = false;
   const stop = () => {
@@ -79,6 +80,8 @@ class LogStream {
   /** The end of the file without its newline yet (follow mode keeps it until the line is complete). */
   private partial = Buffer.alloc(0);
   private readonly file: string;
+  /** The log file's inode when last read: another one means the file was replaced. */
+  private inode: number | undefined;
   private readonly rec: ContainerRecord;
   private readonly prefix: string;
 
@@ -97,10 +100,10 @@ class LogStream {
     return offsetOfLastLines(this.file, n);
   }
 
-  printFrom(offset: number): void {
+  printFrom(offset: number, flush: boolean): void {
     this.offset = offset;
     this.printNew();
-    this.flushPartial();
+    if (flush) this.flushPartial();
   }
 
   /** The complete lines written since the last call. */
@@ -108,9 +111,17 @@ class LogStream {
     const fd = this.open();
     if (fd === undefined) return;
     try {
-      const size = fstatSync(fd).size;
-      // The file was replaced or cut (a container recreated by up): from its start again.
-      if (size < this.offset) this.offset = 0;
+      const st = fstatSync(fd);
+      const size = st.size;
+      // The file was replaced or cut (a container recreated by up): from its start again, without the old
+      // file's unfinished line.
+      if (st.ino !== this.inode || size < this.offset) {
+        if (this.inode !== undefined) {
+          this.offset = 0;
+          this.partial = Buffer.alloc(0);
+        }
+        this.inode = st.ino;
+      }
       while (this.offset < size) {
         const buf = Buffer.alloc(Math.min(CHUNK, size - this.offset));
         const got = readSync(fd, buf, 0, buf.length, this.offset);

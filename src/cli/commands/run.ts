@@ -1,6 +1,6 @@
 import { knownContainers } from '../../runtime/facts.js';
 import { lifecycleHooks, runLifecycleHooks } from '../../runtime/lifecycle.js';
-import { prepareContainer } from '../../runtime/launch.js';
+import { idUsable, prepareContainer } from '../../runtime/launch.js';
 import { createProgress } from '../../runtime/progress.js';
 import { runForeground, startDetached } from '../../runtime/run.js';
 import { selectRuntime } from '../../runtime/select.js';
@@ -39,11 +39,16 @@ export async function runCommand(service: string, command: string[], opts: RunOp
   await lockProject(project.compose.name, async () => {
     // What it depends on first, as `ctnr up` starts it (compose's run does the same), reported on stderr: stdout is
     // the container's. Its own depends_on conditions are waited for.
+    // With --rootfs or --image, they get it too, as `up --rootfs` gives it to every service. Containers of theirs
+    // other than the ones up would start (a `run -d --name` of one) are left alone.
     if (opts.deps !== false && Object.hasOwn(project.compose.services, service)) {
       const deps = startOrder(project.compose.services, [service], hookOptions.locate, note).filter((s) => s !== service);
       if (deps.length > 0) {
+        // Its own id first: a name in use must not leave dependencies started for nothing.
+        idUsable(opts.name ?? `${project.compose.name}-${service}`);
         const plan = planStart(project, deps, hookOptions.locate, [service]);
-        await startServices({ project, runtime, source: opts, locate: hookOptions.locate, say: (line) => process.stderr.write(`${line}\n`), judge: hookOptions.judge }, plan);
+        const say = (line: string) => process.stderr.write(`${line}\n`);
+        await startServices({ project, runtime, source: opts, locate: hookOptions.locate, say, judge: hookOptions.judge, keepOthers: true }, plan);
       }
     }
     const progress = createProgress();

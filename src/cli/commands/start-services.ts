@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { selectService } from '../../compose/select.js';
-import { CtnrError, isCtnrError, type SourceLocation } from '../../engine/errors.js';
+import { CtnrError, formatError, isCtnrError, type SourceLocation } from '../../engine/errors.js';
 import type { DependsOn, ServiceHook } from '../../engine/service.js';
 import type { LoadedProject } from '../../project.js';
 import { knownContainers } from '../../runtime/facts.js';
@@ -31,6 +31,14 @@ export interface StartContext {
   say: (line: string) => void;
   /** The project's policy over `post_start`/`pre_stop` hook processes (see exec-policy.ts). */
   judge?: ExecJudge;
+  /** Leave a service's containers other than its replicas' (`ctnr run` starting dependencies); up removes them. */
+  keepOthers?: boolean;
+}
+
+/** A container this start left running that nobody waited for, and whether it ran before it. */
+export interface Started {
+  rec: ContainerRecord;
+  running: boolean;
 }
 
 export interface StartPlan {
@@ -59,18 +67,19 @@ export function planStart(project: LoadedProject, order: readonly string[], loca
 /**
  * Start the plan's services in order, detached, holding no lock of its own (the caller holds the project's). A
  * service runs its replicas; containers of it beyond them (scaled down, or named for another count) are stopped and
- * removed first; `pre_start` runs when none of its containers runs; a container already running stays. A service
+ * removed first (unless `keepOthers`); `pre_start` runs when none of its containers runs; a container already running stays. A service
  * its dependents need completed runs to its end; one they need healthy is waited for. Returns the containers
  * started or found running that nobody waited for (what `up --wait` waits for).
  */
-export async function startServices(ctx: StartContext, plan: StartPlan): Promise<ContainerRecord[]> {
+export async function startServices(ctx: StartContext, plan: StartPlan): Promise<Started[]> {
   const { project, runtime, source, locate, say } = ctx;
   const compose = project.compose;
   const hookOptions = { locate, output: (line: string) => process.stderr.write(`${line}\n`), ...(ctx.judge ? { judge: ctx.judge } : {}) };
-  const unwatched: ContainerRecord[] = [];
+  const unwatched: Started[] = [];
   for (const { service, ids, preStart } of plan.replicas) {
     let printed = false;
-    for (const rec of listRecords(runRoot()).filter((r) => r.project === compose.name && r.service === service && !ids.includes(r.id))) {
+    const others = ctx.keepOthers ? [] : listRecords(runRoot()).filter((r) => r.project === compose.name && r.service === service && !ids.includes(r.id));
+    for (const rec of others) {
       if (queryState(rec)?.status === 'running') await runLifecycleHooks(rec, 'pre_stop', hookOptions);
       await stopContainer(rec, note);
       say(`${rec.id} removed`);
@@ -108,8 +117,8 @@ export async function startServices(ctx: StartContext, plan: StartPlan): Promise
         if (wait?.completed.length) {
           throw new CtnrError('RUNTIME_FAILED', `${id} is still running from an earlier up, and ${wait.completed.join(', ')} wait for it to complete (service_completed_successfully): ctnr judges only a run it watches (ctnr down ${service}, then again)`);
         }
-        if (wait?.healthy.length) await becomeHealthy(existing!, wait, locate, say);
-        else unwatched.push(existing!);
+        if (wait?.healthy.length) await becomeHealthy(existing!, wait, locate, say, true);
+        else unwatched.push({ rec: existing!, running: true });
         continue;
       }
       const label = ids.length > 1 ? `${service} #${index + 1}` : service;
@@ -139,7 +148,10 @@ export async function startServices(ctx: StartContext, plan: StartPlan): Promise
           const status = await runToCompletion({ ...record, log: record.log! });
           if (status !== 0) {
             const out = readFileSync(record.log!, 'utf8').trimEnd().split('\n').slice(-5).filter(Boolean);
-            throw new CtnrError('RUNTIME_FAILED', `${id} exited with status ${status}, and ${wait.completed.join(', ')} need it to complete successfully (service_completed_successfully)`, out.length > 0 ? { details: out } : {});
+            const message = `${id} ended with status ${status}, and ${wait.completed.join(', ')} wait for it to complete successfully (service_completed_successfully)`;
+            if (wait.completedRequired) throw new CtnrError('RUNTIME_FAILED', message, out.length > 0 ? { details: out } : {});
+            note(`${message}; they start anyway (required: false)`);
+            continue;
           }
           say(`${id} completed`);
           continue;
@@ -159,8 +171,8 @@ export async function startServices(ctx: StartContext, plan: StartPlan): Promise
         throw err;
       }
       say(`${id} started`);
-      if (wait?.healthy.length) await becomeHealthy(started, wait, locate, say);
-      else unwatched.push(started);
+      if (wait?.healthy.length) await becomeHealthy(started, wait, locate, say, false);
+      else unwatched.push({ rec: started, running: false });
     }
   }
   return unwatched;
@@ -169,35 +181,39 @@ export async function startServices(ctx: StartContext, plan: StartPlan): Promise
 /**
  * Wait for a container its dependents need healthy (`service_healthy`), showing the probes that fail; an error
  * names the dependents (located at the first one's depends_on entry) when it has no healthcheck, turns
- * unhealthy or stops.
+ * unhealthy or stops. When every dependent that waits says `required: false`, that is a note and they start anyway.
  */
-async function becomeHealthy(rec: ContainerRecord, wait: WaitFor, locate: Locate, say: (line: string) => void): Promise<void> {
+async function becomeHealthy(rec: ContainerRecord, wait: WaitFor, locate: Locate, say: (line: string) => void, running: boolean): Promise<void> {
   const at = ['services', wait.healthy[0]!, 'depends_on', rec.service];
-  const where = () => {
-    const location = locate(at);
-    return location ? { path: at, location } : { path: at };
-  };
-  const hc = bundleHealthcheck(rec.bundle);
-  if (hc === undefined) {
-    throw new CtnrError('SERVICE_INVALID', `${wait.healthy.join(', ')} wait for ${rec.service} to be healthy (service_healthy), but ${rec.service} has no healthcheck (healthcheck: in the service, or HEALTHCHECK in its image)`, where());
-  }
   try {
-    await waitUntilHealthy(rec, `${wait.healthy.join(', ')} wait for it`);
+    const hc = bundleHealthcheck(rec.bundle);
+    if (hc === undefined) {
+      const location = locate(at);
+      throw new CtnrError('SERVICE_INVALID', `${wait.healthy.join(', ')} wait for ${rec.service} to be healthy (service_healthy), but ${rec.service} has no healthcheck (healthcheck: in the service, or HEALTHCHECK in its image)`, location ? { path: at, location } : { path: at });
+    }
+    await waitUntilHealthy(rec, `${wait.healthy.join(', ')} wait for it`, { running });
   } catch (err) {
+    if (!wait.healthyRequired && isCtnrError(err)) {
+      note(`${formatError(err)}; ${wait.healthy.join(', ')} start anyway (required: false)`);
+      return;
+    }
     if (isCtnrError(err)) err.details = [...(err.details ?? []), `${wait.healthy.join(', ')} not started (service_healthy)`];
     throw err;
   }
   say(`${rec.id} healthy`);
 }
 
-/** waitHealthy with a progress line (`why` says who waits), when the container's bundle has a healthcheck; false when it has none. */
-export async function waitUntilHealthy(rec: ContainerRecord, why: string, deadline?: number): Promise<boolean> {
+/**
+ * waitHealthy with a progress line (`why` says who waits) when the container's bundle has a healthcheck; false when
+ * it has none.
+ */
+export async function waitUntilHealthy(rec: ContainerRecord, why: string, opts: { running?: boolean; deadline?: number } = {}): Promise<boolean> {
   const hc = bundleHealthcheck(rec.bundle);
   if (hc === undefined) return false;
   const progress = createProgress();
   progress.step(`${rec.id}: waiting to be healthy (${why})`);
   try {
-    await waitHealthy(rec, hc, { progress: (line) => progress.step(`${rec.id}: ${line}`), ...(deadline !== undefined ? { deadline } : {}) });
+    await waitHealthy(rec, hc, { progress: (line) => progress.step(`${rec.id}: ${line}`), ...opts });
   } finally {
     progress.done();
   }

@@ -1,11 +1,12 @@
 import { activeServiceNames } from '../../compose/select.js';
-import { CtnrError } from '../../engine/errors.js';
+import { CtnrError, formatError, isCtnrError } from '../../engine/errors.js';
+import { queryState } from '../../runtime/state.js';
 import { startOrder } from '../../runtime/order.js';
 import { selectRuntime } from '../../runtime/select.js';
 import { openForBundles, type BundleSourceOptions } from './bundle.js';
 import { lockProject, note } from './notes.js';
 import { execJudge } from './exec-policy.js';
-import { planStart, startServices, waitUntilHealthy } from './start-services.js';
+import { planStart, startServices, waitUntilHealthy, type Started } from './start-services.js';
 
 /**
  * Start the selected services (all by default) and their dependencies, detached, in dependency order, holding
@@ -29,13 +30,28 @@ export async function upCommand(services: string[], opts: BundleSourceOptions & 
   await lockProject(compose.name, async () => {
     const judge = execJudge(compose.dir, project.config, opts.preset ?? []);
     const unwatched = await startServices({ project, runtime, source: opts, locate, say, judge }, plan);
-    if (!opts.wait) return;
-    // As compose: once everything is started; the timeout counts from here (pulls and unpacks before do not eat it).
-    const deadline = waitMs !== undefined ? Date.now() + waitMs : undefined;
-    for (const rec of unwatched) {
-      if (await waitUntilHealthy(rec, '--wait', deadline)) say(`${rec.id} healthy`);
-    }
+    if (opts.wait) await waitAll(unwatched, waitMs, say);
   });
+}
+
+/**
+ * `--wait`, as compose: once everything is started, every container at once; one with a healthcheck until it is
+ * healthy, one without until it runs (one that stopped fails). The timeout counts from here (pulls and unpacks
+ * before do not eat it). All are waited for, and every failure reported.
+ */
+async function waitAll(started: readonly Started[], waitMs: number | undefined, say: (line: string) => void): Promise<void> {
+  const deadline = waitMs !== undefined ? Date.now() + waitMs : undefined;
+  const results = await Promise.allSettled(
+    started.map(async ({ rec, running }) => {
+      if (await waitUntilHealthy(rec, '--wait', { running, ...(deadline !== undefined ? { deadline } : {}) })) say(`${rec.id} healthy`);
+      else if (queryState(rec)?.status !== 'running') throw new CtnrError('RUNTIME_FAILED', `${rec.id} is not running (it has no healthcheck, and --wait wants it running)`);
+    }),
+  );
+  const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (failed.length === 0) return;
+  const [first, ...rest] = failed;
+  if (isCtnrError(first) && rest.length > 0) first.details = [...(first.details ?? []), ...rest.map((e) => formatError(e))];
+  throw first;
 }
 
 /** `--wait-timeout SECONDS` in ms; only with `--wait`. */

@@ -70,8 +70,9 @@ export function registerRunCommands(program: Command): void {
     .command('logs')
     .description('print the output of the containers up and run -d started for this compose file (default: all of its services)')
     .argument('[services...]', 'only these services')
-    .option('-f, --file <file>', 'compose file (default: compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml)')
-    .option('--follow', 'then print new lines as they come, until the containers stop')
+    // -f follows, as in `docker compose logs -f` (and `docker logs -f`): the compose file is --file alone here.
+    .option('--file <file>', 'compose file (default: compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml)')
+    .option('-f, --follow', 'then print new lines as they come, until the containers stop')
     .option('-n, --tail <lines>', 'only the last lines of each (a number, or all)')
     .option('--no-log-prefix', 'print the lines without the container id before each')
     .action(async (services, opts) => (await import('../commands/logs.js')).logsCommand(services, opts));

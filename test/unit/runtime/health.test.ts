@@ -72,11 +72,31 @@ describe('waitHealthy', () => {
     expect(c.probes()).toBe(probes);
   });
 
-  it('gives up at the deadline (up --wait-timeout) before sleeping past it', async () => {
+  it('gives up at the deadline (up --wait-timeout), after a last probe there rather than sleeping past it', async () => {
     const c = fakeContainer(Array(20).fill(1));
     const t = clock();
-    await expect(waitHealthy(c.rec, hc({ retries: 100 }), { ...t, deadline: 3500 })).rejects.toThrow('c1 was not healthy within the wait timeout (3s; 3 probe(s) failed since its start period)');
-    expect(c.probes()).toBe(3);
+    await expect(waitHealthy(c.rec, hc({ retries: 100 }), { ...t, deadline: 3500 })).rejects.toThrow('c1 was not healthy within the wait timeout (3.5s; last probe: exit status 1: probe 4)');
+    expect(t.slept).toEqual([1000, 1000, 1000, 500]);
+    // healthy at that last probe: no error
+    const d = fakeContainer([1, 1, 1, 0]);
+    await waitHealthy(d.rec, hc({ retries: 100 }), { ...clock(), deadline: 3500 });
+    expect(d.probes()).toBe(4);
+  });
+
+  it('a container that was already running is probed at once (docker has been probing it); its start period is over', async () => {
+    const c = fakeContainer([0]);
+    const t = clock();
+    await waitHealthy(c.rec, hc({ start_period: 60 * S }), { ...t, running: true });
+    expect(t.slept).toEqual([0]);
+    const d = fakeContainer([1, 0]);
+    await expect(waitHealthy(d.rec, hc({ start_period: 60 * S, retries: 1 }), { ...clock(), running: true })).rejects.toThrow('failed 1 times in a row');
+  });
+
+  it('a probe that exits 0 but leaves a process holding its output is healthy, without waiting for that process', async () => {
+    const c = fakeContainer([0], 'running', '(sleep 5 &);');
+    const t0 = Date.now();
+    await waitHealthy(c.rec, hc({}), clock());
+    expect(Date.now() - t0).toBeLessThan(3000);
   });
 
   it('a container that stopped is an error, not a wait', async () => {

@@ -49,11 +49,12 @@ describe('depends_on required: false and conditions', () => {
     expect(() => startOrder({ web: { depends_on: { ghost: { required: true } } } }, [])).toThrow('depends on "ghost", which is not a service of this file');
   });
 
-  const deps = (table: Record<string, Record<string, { condition: string }>>) => (s: string) => table[s];
+  const deps = (table: Record<string, Record<string, { condition: string; required?: boolean }>>) => (s: string) => table[s];
 
   it.each([
     ['only service_started: nothing to wait for', { web: { db: { condition: 'service_started' } } }, ['db', 'web'], {}],
-    ['healthy and completed, each with its dependents', { web: { db: { condition: 'service_healthy' }, mig: { condition: 'service_completed_successfully' } }, api: { db: { condition: 'service_healthy' } } }, ['db', 'mig', 'web', 'api'], { db: { healthy: ['web', 'api'], completed: [] }, mig: { healthy: [], completed: ['web'] } }],
+    ['healthy and completed, each with its dependents', { web: { db: { condition: 'service_healthy' }, mig: { condition: 'service_completed_successfully' } }, api: { db: { condition: 'service_healthy' } } }, ['db', 'mig', 'web', 'api'], { db: { healthy: ['web', 'api'], completed: [], healthyRequired: true, completedRequired: false }, mig: { healthy: [], completed: ['web'], healthyRequired: false, completedRequired: true } }],
+    ['required only where one dependent requires it', { web: { db: { condition: 'service_healthy', required: false } }, api: { db: { condition: 'service_healthy', required: false } }, job: { mig: { condition: 'service_completed_successfully', required: false } }, cli: { mig: { condition: 'service_completed_successfully' } } }, ['db', 'mig', 'web', 'api', 'job', 'cli'], { db: { healthy: ['web', 'api'], completed: [], healthyRequired: false, completedRequired: false }, mig: { healthy: [], completed: ['job', 'cli'], healthyRequired: false, completedRequired: true } }],
     ['a dependency outside the order (not started by this up) is not waited for', { web: { db: { condition: 'service_healthy' } } }, ['web'], {}],
   ])('%s', (_, table, order, expected) => {
     expect(Object.fromEntries(waitConditions(order, deps(table)))).toEqual(expected);
