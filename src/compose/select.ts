@@ -12,6 +12,12 @@ import { checkServiceName } from './names.js';
 import { readSideFile } from './side-files.js';
 import type { Service } from './service.js';
 
+/** The error for a service name the file does not have: the file, a did-you-mean, and the names it has. */
+export function serviceNotFound(project: Pick<ComposeProject, 'services' | 'displayFile'>, name: string): CtnrError {
+  const names = Object.keys(project.services);
+  return new CtnrError('SERVICE_NOT_FOUND', `no service "${name}" in ${project.displayFile}${didYouMean(name, names)} (services: ${names.join(', ') || 'none'})`);
+}
+
 /** Services enabled by the active profiles (services without `profiles:` always are). */
 export function activeServiceNames(project: ComposeProject): string[] {
   return Object.keys(project.services).filter((name) => {
@@ -34,10 +40,7 @@ export interface SelectedService {
 export function selectService(project: ComposeProject, name: string, image?: ImageConfig): SelectedService {
   // A name from the command line: the same rule as in the file, so `x/../..` is refused before any lookup.
   checkServiceName(name);
-  if (!Object.hasOwn(project.services, name)) {
-    const names = Object.keys(project.services);
-    throw new CtnrError('SERVICE_NOT_FOUND', `no service "${name}" in ${project.displayFile}${didYouMean(name, names)} (services: ${names.join(', ') || 'none'})`);
-  }
+  if (!Object.hasOwn(project.services, name)) throw serviceNotFound(project, name);
   const diagnostics: Diagnostic[] = [...project.diagnostics];
   const origin = project.origins[name] ?? project;
   const base = ['services', name];

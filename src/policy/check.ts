@@ -1,5 +1,5 @@
-import { activeServiceNames } from '../compose/select.js';
-import { CtnrError, didYouMean, formatError, isCtnrError } from '../engine/errors.js';
+import { activeServiceNames, serviceNotFound } from '../compose/select.js';
+import { formatError, isCtnrError } from '../engine/errors.js';
 import { runService, type LoadedProject } from '../project.js';
 import type { ImageConfig } from '../image/config.js';
 import { projectExemptions } from './apply.js';
@@ -18,11 +18,7 @@ export interface CheckOptions {
 
 export async function checkProject(project: LoadedProject, names: readonly string[] = [], options: CheckOptions = {}): Promise<PolicyReport> {
   const all = Object.keys(project.compose.services);
-  for (const name of names) {
-    if (!all.includes(name)) {
-      throw new CtnrError('SERVICE_NOT_FOUND', `no service "${name}" in ${project.compose.displayFile}${didYouMean(name, all)} (services: ${all.join(', ') || 'none'})`);
-    }
-  }
+  for (const name of names) if (!all.includes(name)) throw serviceNotFound(project.compose, name);
   const list = names.length > 0 ? [...names] : activeServiceNames(project.compose);
   const exemptions = projectExemptions(project);
   const services: ServicePolicy[] = [];

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
-import { activeServiceNames } from '../../compose/select.js';
-import { CtnrError, didYouMean, escapeControls, formatError, isCtnrError } from '../../engine/errors.js';
+import { activeServiceNames, serviceNotFound } from '../../compose/select.js';
+import { CtnrError, escapeControls, formatError, isCtnrError } from '../../engine/errors.js';
 import type { LoadedProject } from '../../project.js';
 import type { Diagnostic } from '../../engine/types.js';
 import { printDiagnostics, red } from '../output.js';
@@ -11,12 +11,7 @@ import { printDiagnostics, red } from '../output.js';
  * anything is written, with the same hint as `check`.
  */
 export function selectServices(project: LoadedProject, names: readonly string[]): string[] {
-  for (const name of names) {
-    if (!Object.hasOwn(project.compose.services, name)) {
-      const all = Object.keys(project.compose.services);
-      throw new CtnrError('SERVICE_NOT_FOUND', `no service "${name}" in ${project.compose.displayFile}${didYouMean(name, all)} (services: ${all.join(', ') || 'none'})`);
-    }
-  }
+  for (const name of names) if (!Object.hasOwn(project.compose.services, name)) throw serviceNotFound(project.compose, name);
   return names.length > 0 ? [...new Set(names)] : activeServiceNames(project.compose);
 }
 

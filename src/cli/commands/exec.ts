@@ -3,7 +3,8 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadComposeFile } from '../../compose/load.js';
-import { CtnrError, didYouMean } from '../../engine/errors.js';
+import { CtnrError } from '../../engine/errors.js';
+import { serviceNotFound } from '../../compose/select.js';
 import { listRecords, queryState, runRoot, type ContainerRecord } from '../../runtime/state.js';
 import { execJudge } from './exec-policy.js';
 
@@ -33,10 +34,7 @@ const MAX_ID = 4294967294;
 export async function execCommand(service: string, command: string[], opts: ExecOptions): Promise<void> {
   if (command.length === 0) throw new CtnrError('USAGE', 'exec needs a command to run (ctnr exec SERVICE COMMAND…)');
   const compose = loadComposeFile(opts.file);
-  if (!Object.hasOwn(compose.services, service)) {
-    const names = Object.keys(compose.services);
-    throw new CtnrError('SERVICE_NOT_FOUND', `no service "${service}" in ${compose.displayFile}${didYouMean(service, names)} (services: ${names.join(', ') || 'none'})`);
-  }
+  if (!Object.hasOwn(compose.services, service)) throw serviceNotFound(compose, service);
   if (opts.index !== undefined && !/^[1-9]\d{0,5}$/.test(opts.index.trim())) {
     throw new CtnrError('USAGE', `--index: "${opts.index}" is not a replica number (1, 2, …)`);
   }

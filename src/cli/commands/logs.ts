@@ -1,7 +1,8 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { loadComposeFile } from '../../compose/load.js';
-import { CtnrError, didYouMean } from '../../engine/errors.js';
+import { CtnrError } from '../../engine/errors.js';
+import { serviceNotFound } from '../../compose/select.js';
 import { listRecords, queryState, runRoot, type ContainerRecord } from '../../runtime/state.js';
 import { note } from './notes.js';
 
@@ -24,12 +25,7 @@ const CHUNK = 64 * 1024;
  */
 export async function logsCommand(services: string[], opts: LogsOptions): Promise<void> {
   const compose = loadComposeFile(opts.file);
-  for (const s of services) {
-    if (!Object.hasOwn(compose.services, s)) {
-      const names = Object.keys(compose.services);
-      throw new CtnrError('SERVICE_NOT_FOUND', `no service "${s}" in ${compose.displayFile}${didYouMean(s, names)} (services: ${names.join(', ') || 'none'})`);
-    }
-  }
+  for (const s of services) if (!Object.hasOwn(compose.services, s)) throw serviceNotFound(compose, s);
   const tail = tailCount(opts.tail);
   const records = listRecords(runRoot())
     .filter((r) => r.project === compose.name && (services.length === 0 || services.includes(r.service)))
