@@ -1,4 +1,4 @@
-// `npm run bench`: pipeline throughput against the hand-written baseline, the CLI's cold start next to bare
+// `npm run bench`: pipeline throughput against the hand-written baseline (and where engine.run's time goes), the CLI's cold start next to bare
 // node, and `spec --all` over 1,000 and 5,000 services, measured in one run; the last line sums it up for
 // machines. Targets (issue 14, not asserted): ratio ≤ 1.5; cold ≤ node + 80 ms without a config, ≤ node + 120 ms
 // with README's .ts config; 1,000 services < 1 s and < 200 MB.
@@ -13,6 +13,10 @@ console.log(`  pipeline  ${t.pipeline.toFixed(0).padStart(8)} services/s  (${(1e
 console.log(`  baseline  ${t.baseline.toFixed(0).padStart(8)} services/s  (${(1e6 / t.baseline).toFixed(1)} µs each)`);
 console.log(`  pipeline takes ${ratio.toFixed(2)}× the baseline's time (median of neighbouring rounds' ratios)  target ≤ 1.50`);
 console.log(`  loading the compose file + validating the service: ${t.load.toFixed(0)}/s (${(1e6 / t.load).toFixed(1)} µs), spec ${t.bytes} bytes`);
+// The run's own parts (without the JSON): the plugins' calls in place, the base spec, and the engine around them.
+const { measureSplit } = await import('./split.mjs');
+const split = await measureSplit();
+console.log(`  engine.run alone: ${split.runUs.toFixed(1)} µs = plugins ${split.pluginsUs.toFixed(1)} µs (${split.calls} calls) + base spec ${split.baseUs.toFixed(1)} µs + engine ${split.engineUs.toFixed(1)} µs (contexts, op checks, applying, trace)`);
 const views = await measureThirdParty();
 console.log(`  the same plugins as third-party ones (read-only ctx.spec views, copied values): ${views.thirdParty.toFixed(1)} µs vs ${views.own.toFixed(1)} µs each (${(views.thirdParty / views.own).toFixed(2)}×)`);
 console.log('cold start (median wall time, interleaved runs):');
