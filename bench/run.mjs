@@ -1,6 +1,6 @@
-// `npm run bench`: pipeline throughput against the hand-written baseline (and where engine.run's time goes), the CLI's cold start next to bare
-// node, and `spec --all` over 1,000 and 5,000 services, measured in one run; the last line sums it up for
-// machines. Targets (issue 14, not asserted): ratio ≤ 1.5; cold ≤ node + 80 ms without a config, ≤ node + 120 ms
+// `npm run bench`: pipeline throughput against the hand-written baseline (and where engine.run's time goes), the
+// CLI's cold start next to bare node, and `spec --all` over 1,000 and 5,000 services, measured in one run; the last
+// line sums it up for machines. Targets (issue 14, not asserted): ratio ≤ 1.5; cold ≤ node + 80 ms without a config, ≤ node + 120 ms
 // with README's .ts config; 1,000 services < 1 s and < 200 MB.
 import { measureThroughput } from './throughput.mjs';
 import { measureCold } from './cold.mjs';
