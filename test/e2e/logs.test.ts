@@ -4,6 +4,7 @@ import { cniE2eAvailable, IDLE, keysSandbox, type KeysSandbox } from './compose-
 /**
  * `ctnr logs` under runc: the output detached containers wrote to their bundle's ctnr.log, each line after the
  * container id; `--tail`, `--no-log-prefix`; `--follow` prints what comes later and ends when the container stops.
+ * And `down -t`, the other compose option for containers that are slow to go.
  */
 describe.skipIf(!cniE2eAvailable())('ctnr logs (runc)', () => {
   const project = `clg${process.pid}`;
@@ -30,6 +31,12 @@ describe.skipIf(!cniE2eAvailable())('ctnr logs (runc)', () => {
         '    image: busybox',
         `    command: ${IDLE}`,
         '    network_mode: none',
+        // pid 1 without a handler ignores SIGTERM: only SIGKILL, after the grace period, stops it
+        '  deaf:',
+        '    image: busybox',
+        '    command: ["sleep", "300"]',
+        '    network_mode: none',
+        '    stop_grace_period: 60s',
         '',
       ].join('\n'),
     );
@@ -67,10 +74,21 @@ describe.skipIf(!cniE2eAvailable())('ctnr logs (runc)', () => {
     expect(Date.now() - t0).toBeLessThan(10_000);
   });
 
+  it('down -t SECONDS: the grace period after the stop signal, over stop_grace_period', () => {
+    expect(sb.ctnr(dir, 'up', 'deaf', '--rootfs', sb.rootfs, '--runtime', 'runc').status).toBe(0);
+    expect(sb.ctnr(dir, 'down', '-t', 'x', 'deaf').status).toBe(2);
+    const t0 = Date.now();
+    const r = sb.ctnr(dir, 'down', '-t', '1', 'deaf');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`${id('deaf')} did not stop within the grace period after SIGTERM: sending SIGKILL`);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(sb.runtimeState()).not.toContain(id('deaf'));
+  });
+
   it('an unknown service is exit 1 naming the services; a bad --tail exit 2', () => {
     const r = sb.ctnr(dir, 'logs', 'nosuch');
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('no service "nosuch" in compose.yaml (services: web, job, idle)');
+    expect(r.stderr).toContain('no service "nosuch" in compose.yaml (services: web, job, idle, deaf)');
     expect(sb.ctnr(dir, 'logs', '--tail', 'x').status).toBe(2);
   });
 });

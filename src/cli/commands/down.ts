@@ -21,6 +21,8 @@ export interface DownOptions {
   dataDir?: string;
   /** commander's `--no-hooks`: false skips pre_stop hooks. */
   hooks?: boolean;
+  /** `-t SECONDS`: the grace period after the stop signal, over each container's stop_grace_period. */
+  timeout?: string;
 }
 
 /** --data-dir, else the config's dataDir (relative to the config file), else the default. */
@@ -38,6 +40,7 @@ async function dataDirOf(composeDir: string, opts: DownOptions): Promise<string>
  * ctnr killed while starting a container leaves them with no container or record to find them by.
  */
 export async function downCommand(services: string[], opts: DownOptions): Promise<void> {
+  const graceNs = graceOf(opts.timeout);
   const compose = loadComposeFile(opts.file);
   // Stopping needs no valid references: a service naming one that is gone must not keep the others running.
   let order: string[];
@@ -74,7 +77,7 @@ export async function downCommand(services: string[], opts: DownOptions): Promis
           continue;
         }
       }
-      await stopContainer(rec, note);
+      await stopContainer(graceNs === undefined ? rec : { ...rec, stopGracePeriodNs: graceNs }, note);
       process.stdout.write(`${rec.id} removed\n`);
     }
     // Every container of the project ctnr knows about is gone now (and none starts: we hold the lock), so what
@@ -93,4 +96,11 @@ export async function downCommand(services: string[], opts: DownOptions): Promis
     }
     if (errors.length > 0) throw new CtnrError('RUNTIME_FAILED', `releasing the network of project ${compose.name} left errors`, { details: errors });
   });
+}
+
+/** `-t SECONDS` (0 or more; compose's `down --timeout`) in ns. */
+function graceOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+(\.\d+)?$/.test(text.trim())) throw new CtnrError('USAGE', `-t: "${text}" is not a number of seconds (0 or more)`);
+  return Math.round(Number(text) * 1e9);
 }

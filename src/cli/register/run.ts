@@ -44,7 +44,8 @@ export function registerRunCommands(program: Command): void {
       .description('stop and remove the containers started for this compose file (default: all of its services)')
       .argument('[services...]', 'only these services')
       .option('--data-dir <dir>', 'data dir whose network state lists what to release (default: the config\'s, else /var/lib/ctnr)')
-      .option('--no-hooks', 'stop without running the services\' pre_stop hooks (one that fails keeps its container running)'),
+      .option('--no-hooks', 'stop without running the services\' pre_stop hooks (one that fails keeps its container running)')
+      .option('-t, --timeout <seconds>', 'seconds to wait after the stop signal before SIGKILL (default: each service\'s stop_grace_period, else 10)'),
   ).action(async (services, opts) => (await import('../commands/down.js')).downCommand(services, opts));
 
   // Options after a subcommand belong to it (the root has none but --version and --help), so `ctnr exec web ls -la`
