@@ -4,6 +4,7 @@ import type { BundleFile } from '../../src/engine/types.js';
 import { ALL_CAPABILITIES } from '../../src/linux/capabilities.js';
 import { readGroup, readPasswd, type GroupEntry, type PasswdEntry } from '../../src/linux/rootfs.js';
 import type { Process } from '../../src/spec/types.js';
+import { overlayEnv } from '../../src/spec/process-env.js';
 
 /** Bundle file with the processes of the service's `post_start` and `pre_stop` hooks, in order. */
 export const LIFECYCLE_FILE = 'ctnr/lifecycle.json';
@@ -71,22 +72,12 @@ export function lifecyclePlugin() {
       const processOf = (hook: ServiceHook, at: Array<string | number>): Process | undefined => {
         const user = hook.user !== undefined && hook.user !== '' ? userOf(hook.user, [...at, 'user']) : base.user;
         if (user === undefined) return undefined;
-        const vars = new Map<string, string>();
-        for (const kv of base.env ?? []) {
-          const eq = kv.indexOf('=');
-          vars.set(eq < 0 ? kv : kv.slice(0, eq), eq < 0 ? '' : kv.slice(eq + 1));
-        }
-        for (const [k, v] of hook.environment ?? []) {
-          const value = v ?? variables[k];
-          vars.delete(k);
-          if (value !== undefined) vars.set(k, value);
-        }
         const p: Process = {
           ...(base as Process),
           terminal: false,
           user: user as Process['user'],
           args: [...hook.command],
-          env: [...vars].map(([k, v]) => `${k}=${v}`),
+          env: overlayEnv(base.env, (hook.environment ?? []).map(([k, v]) => [k, v ?? variables[k]] as const)),
           cwd: hook.working_dir ?? base.cwd,
         };
         delete p.consoleSize;

@@ -60,6 +60,8 @@ export async function waitHealthy(rec: Probed, hc: BundleHealthcheck, opts: Heal
   const now = opts.now ?? Date.now;
   const started = now();
   const inStartPeriod = () => !opts.running && now() - started < hc.start_period / 1e6;
+  // The probe's process, made once for the whole wait: the bundle's config.json does not change under it.
+  const proc = probeProcess(rec.bundle, hc);
   let failures = 0;
   let last = '';
   const timedOut = () =>
@@ -74,7 +76,7 @@ export async function waitHealthy(rec: Probed, hc: BundleHealthcheck, opts: Heal
       throw new CtnrError('RUNTIME_FAILED', `${rec.id} stopped before its healthcheck passed`);
     }
     const counts = !inStartPeriod();
-    const probe = await probeOnce(rec, hc);
+    const probe = await probeOnce(rec, hc, proc);
     if (probe.ok) return;
     last = probe.why;
     if (counts) {
@@ -101,14 +103,14 @@ function probeProcess(bundle: string, hc: BundleHealthcheck): Record<string, unk
  * by its pid (the runtime writes it): killing only the runtime's exec would leave it running in the container,
  * holding our pipes open.
  */
-async function probeOnce(rec: Probed, hc: BundleHealthcheck): Promise<{ ok: true } | { ok: false; why: string }> {
+async function probeOnce(rec: Probed, hc: BundleHealthcheck, proc: Record<string, unknown>): Promise<{ ok: true } | { ok: false; why: string }> {
   // Beside the lifecycle hooks' process files, in the bundle's ctnr/ (which a bundle without them lacks).
   const dir = path.join(rec.bundle, 'ctnr');
   const file = path.join(dir, 'exec-healthcheck.json');
   const pidFile = path.join(dir, 'exec-healthcheck.pid');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   rmSync(pidFile, { force: true });
-  writeFileSync(file, JSON.stringify(probeProcess(rec.bundle, hc)) + '\n', { mode: 0o600 });
+  writeFileSync(file, JSON.stringify(proc) + '\n', { mode: 0o600 });
   try {
     return await new Promise((resolve) => {
       const child = spawn(rec.runtime.path, ['--root', rec.root, 'exec', '--pid-file', pidFile, '--process', file, rec.id], { stdio: ['ignore', 'pipe', 'pipe'] });

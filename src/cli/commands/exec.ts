@@ -6,6 +6,7 @@ import { loadComposeFile } from '../../compose/load.js';
 import { CtnrError } from '../../engine/errors.js';
 import { serviceNotFound } from '../../compose/select.js';
 import { listRecords, queryState, runRoot, type ContainerRecord } from '../../runtime/state.js';
+import { overlayEnv } from '../../spec/process-env.js';
 import { execJudge } from './exec-policy.js';
 
 export interface ExecOptions {
@@ -95,20 +96,13 @@ function containerOf(project: string, service: string, index: number): Container
 export function execProcess(rec: Pick<ContainerRecord, 'bundle' | 'id'>, command: string[], opts: { tty: boolean; env: string[]; workdir?: string; user?: string }): Record<string, unknown> {
   const spec = JSON.parse(readFileSync(path.join(rec.bundle, 'config.json'), 'utf8')) as { process?: Record<string, unknown> };
   const base = spec.process ?? {};
-  const vars = new Map<string, string>();
-  for (const kv of (base.env as string[] | undefined) ?? []) {
-    const eq = kv.indexOf('=');
-    vars.set(eq < 0 ? kv : kv.slice(0, eq), eq < 0 ? '' : kv.slice(eq + 1));
-  }
-  for (const kv of opts.env) {
+  const over = opts.env.map((kv) => {
     const eq = kv.indexOf('=');
     const key = eq < 0 ? kv : kv.slice(0, eq);
     if (!/^[^=\0]+$/.test(key)) throw new CtnrError('USAGE', `-e: "${kv}" is not KEY=VALUE`);
-    const value = eq < 0 ? process.env[key] : kv.slice(eq + 1);
-    vars.delete(key);
-    if (value !== undefined) vars.set(key, value);
-  }
-  const proc: Record<string, unknown> = { ...base, args: command, terminal: opts.tty, env: [...vars].map(([k, v]) => `${k}=${v}`) };
+    return [key, eq < 0 ? process.env[key] : kv.slice(eq + 1)] as const;
+  });
+  const proc: Record<string, unknown> = { ...base, args: command, terminal: opts.tty, env: overlayEnv(base.env as string[] | undefined, over) };
   delete proc.consoleSize;
   if (opts.workdir !== undefined) {
     if (!opts.workdir.startsWith('/')) throw new CtnrError('USAGE', `-w: "${opts.workdir}" must be an absolute path in the container`);

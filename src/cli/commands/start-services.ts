@@ -186,12 +186,10 @@ export async function startServices(ctx: StartContext, plan: StartPlan): Promise
 async function becomeHealthy(rec: ContainerRecord, wait: WaitFor, locate: Locate, say: (line: string) => void, running: boolean): Promise<void> {
   const at = ['services', wait.healthy[0]!, 'depends_on', rec.service];
   try {
-    const hc = bundleHealthcheck(rec.bundle);
-    if (hc === undefined) {
+    if (!(await waitUntilHealthy(rec, `${wait.healthy.join(', ')} wait for it`, { running }))) {
       const location = locate(at);
       throw new CtnrError('SERVICE_INVALID', `${wait.healthy.join(', ')} wait for ${rec.service} to be healthy (service_healthy), but ${rec.service} has no healthcheck (healthcheck: in the service, or HEALTHCHECK in its image)`, location ? { path: at, location } : { path: at });
     }
-    await waitUntilHealthy(rec, `${wait.healthy.join(', ')} wait for it`, { running });
   } catch (err) {
     if (!wait.healthyRequired && isCtnrError(err)) {
       note(`${formatError(err)}; ${wait.healthy.join(', ')} start anyway (required: false)`);
