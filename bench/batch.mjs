@@ -11,8 +11,8 @@ import { childEnv } from './child-env.mjs';
 import { largeCompose } from './large-file.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(REPO, 'bin/ctnr.mjs');
-const RSS_PROBE = path.join(REPO, 'bench/rss-probe.mjs');
+const CLI = path.join(REPO, 'bin/ctnr.cjs');
+const RSS_PROBE = path.join(REPO, 'bench/rss-probe.cjs');
 const RUNS = Number(process.env.BENCH_BATCH_RUNS ?? 5);
 /** Stands for the run's own output directory in a case's arguments. */
 const OUT = Symbol('output directory');
@@ -66,7 +66,7 @@ export function measureBatch(sizes = [1000, 5000], { one = false } = {}) {
       }
       const rssFile = path.join(c.dir, 'rss');
       const t0 = process.hrtime.bigint();
-      const r = spawnSync(process.execPath, ['--import', RSS_PROBE, '--', CLI, ...c.args.map((a) => (a === OUT ? out : a))], {
+      const r = spawnSync(process.execPath, ['--require', RSS_PROBE, '--', CLI, ...c.args.map((a) => (a === OUT ? out : a))], {
         cwd: c.dir, stdio: ['ignore', 'ignore', 'pipe'], env: childEnv({ XDG_CACHE_HOME: cacheHome, CTNR_BENCH_RSS_FILE: rssFile, ...c.env }),
       });
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;

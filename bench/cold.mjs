@@ -11,7 +11,7 @@ import { childEnv } from './child-env.mjs';
 import { makeImageFixture } from './image-fixture.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(REPO, 'bin/ctnr.mjs');
+const CLI = path.join(REPO, 'bin/ctnr.cjs');
 const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 25);
 
 // bench/projects/: the same service without a config, and with README's ctnr.config.ts (`import … from 'ctnr'`

@@ -52,7 +52,7 @@ export async function measureThroughput() {
   const engine = createEngine({ presets: [defaultPreset()] });
   const hook = {
     path: process.execPath,
-    args: [process.execPath, path.join(REPO, 'bin/ctnr.mjs'), 'hook', 'network'],
+    args: [process.execPath, path.join(REPO, 'bin/ctnr.cjs'), 'hook', 'network'],
     env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
     timeout: 60,
   };

@@ -1,11 +1,11 @@
 // Bundle the CLI in two parts, so a cold start reads and compiles as little as possible:
-// - dist/cli-body.cjs: the CLI proper (src/cli/run.ts and everything it imports), one CommonJS file. dist/cli.mjs
+// - dist/cli-body.cjs: the CLI proper (src/cli/run.ts and everything it imports), one CommonJS file. dist/cli.cjs
 //   compiles it through vm.Script with V8's code cache (src/cli/code-cache.ts): Node 20 can cache the code of a
 //   script but not of ES modules. Lazily imported modules (commands, cosmiconfig, the API for a config's
 //   `import 'ctnr'`) are bundled as functions that run on first use, so `ctnr spec` runs none of `ctnr run`'s
 //   module code, and V8 compiles none of it (jiti, for code configs, included).
 //   zod's 40 message locales are replaced by the English one the CLI uses (a third of zod's size).
-// - dist/cli.mjs: the entry bin/ctnr.mjs runs. Only node's own modules, the root help (taken from commander
+// - dist/cli.cjs: the entry bin/ctnr.cjs runs. Only node's own modules, the root help (taken from commander
 //   here, and checked against it at every width) and the body's hash: `--version` and `--help` load nothing else.
 // A third entry, dist/unpack-child.mjs, is the rootless layer unpacker that src/image/unpack-userns.ts runs inside
 // a user namespace; @napi-rs/xattr stays external: it loads a native module of the platform's own package.
@@ -172,12 +172,16 @@ const { help, commands } = createRequire(import.meta.url)(bodyFile).cliBuildInfo
 delete globalThis.__ctnrImportMetaUrl;
 delete globalThis.__ctnrModuleInit;
 
+// CommonJS: node starts its ES module loader only for an ES module (src/cli.ts). The entry's own URL, which the
+// ES module build reads from import.meta, comes from __filename.
+rmSync('dist/cli.mjs', { force: true });
 await build({
   ...common,
   entryPoints: ['src/cli.ts'],
-  outfile: 'dist/cli.mjs',
-  format: 'esm',
-  define: { CTNR_CLI_BUILD: JSON.stringify({ body: BODY, hash, help, commands }) },
+  outfile: 'dist/cli.cjs',
+  format: 'cjs',
+  define: { CTNR_CLI_BUILD: JSON.stringify({ body: BODY, hash, help, commands }), 'import.meta.url': '__ctnrEntryUrl' },
+  banner: { js: 'var __ctnrEntryUrl = require("node:url").pathToFileURL(__filename).href;' },
 });
 
 await build({

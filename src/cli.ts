@@ -7,10 +7,12 @@ import { escapeControls } from './engine/errors.js';
 import { VERSION } from './version.js';
 
 /**
- * The `ctnr` command's entry (dist/cli.mjs): node's own modules and a few small ones of ctnr's, nothing from
+ * The `ctnr` command's entry (dist/cli.cjs): node's own modules and a few small ones of ctnr's, nothing from
  * node_modules. `--version` and `--help` are answered here; every other command runs the CLI proper,
  * dist/cli-body.cjs (src/cli/run.ts), through V8's code cache (src/cli/code-cache.ts). scripts/bundle-cli.mjs
  * fills in CTNR_CLI_BUILD; unbundled (tsc's dist/src), src/cli/run.ts is imported as it is.
+ * The bundle is CommonJS, hence no top-level await: node starts its ES module loader for an ES module entry, some
+ * 10 ms of every run (bin/ctnr.cjs requires dist/cli.cjs; bin/ctnr.mjs, which imports it, pays them).
  */
 declare const CTNR_CLI_BUILD:
   | {
@@ -31,7 +33,12 @@ declare const CTNR_CLI_BUILD:
 
 const argv = process.argv.slice(2);
 const build = typeof CTNR_CLI_BUILD === 'undefined' ? undefined : CTNR_CLI_BUILD;
-process.exitCode = answerHere(argv) ?? (await runBody(argv));
+void main();
+
+async function main(): Promise<void> {
+  // A rejection here is unhandled, so node prints it and exits 1, as a failed top-level await would.
+  process.exitCode = answerHere(argv) ?? (await runBody(argv));
+}
 
 /** `ctnr --version`, `ctnr --help` (`-h`, `help`) and `ctnr` alone, as commander prints them. */
 function answerHere(args: string[]): number | undefined {

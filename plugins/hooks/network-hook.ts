@@ -14,7 +14,7 @@ import { cleanDestination } from '../../src/spec/mounts.js';
 
 const optionsSchema = () =>
   z.strictObject({
-    /** Absolute argv prefix running the ctnr CLI (default: this node binary + ctnr's bin/ctnr.mjs). */
+    /** Absolute argv prefix running the ctnr CLI (default: this node binary + ctnr's bin/ctnr.cjs). */
     command: z.array(z.string().min(1)).min(1).refine((a) => path.isAbsolute(a[0]!), 'the first element must be an absolute path').optional(),
     /** CNI plugin directories (CNI_PATH). */
     cniPath: z.array(z.string().refine((p) => path.isAbsolute(p), 'must be absolute')).min(1).optional(),
@@ -39,13 +39,13 @@ export const HOOK_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin
 export const FALLBACK_HOSTS_FILE = 'ctnr/hosts';
 
 let entryCache: string | undefined;
-/** bin/ctnr.mjs of this ctnr install: found upward from this module (plugins/, dist/ or dist/plugins/). */
+/** bin/ctnr.cjs of this ctnr install: found upward from this module (plugins/, dist/ or dist/plugins/). */
 export function ctnrEntryPoint(): string | undefined {
   if (entryCache !== undefined) return entryCache || undefined;
   let dir = path.dirname(fileURLToPath(import.meta.url));
   entryCache = '';
   for (let i = 0; i < 5; i++) {
-    const bin = path.join(dir, 'bin', 'ctnr.mjs');
+    const bin = path.join(dir, 'bin', 'ctnr.cjs');
     try {
       if (existsSync(bin) && JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).name === 'ctnr') {
         entryCache = bin;
@@ -60,7 +60,7 @@ export function ctnrEntryPoint(): string | undefined {
 }
 
 let defaultCommandCache: string[] | undefined;
-/** This node binary running this install's bin/ctnr.mjs, found once per process; undefined when not found. */
+/** This node binary running this install's bin/ctnr.cjs, found once per process; undefined when not found. */
 function defaultCommand(): readonly string[] | undefined {
   if (defaultCommandCache === undefined) {
     const entry = ctnrEntryPoint();
@@ -196,7 +196,7 @@ export function networkHookPlugin(options: NetworkHookOptions = {}) {
 
       const command = opts.command ?? defaultCommand();
       if (!command) {
-        error('cannot find the ctnr CLI (bin/ctnr.mjs) for the network hook; set the "command" option of ctnr:network-hook');
+        error('cannot find the ctnr CLI (bin/ctnr.cjs) for the network hook; set the "command" option of ctnr:network-hook');
         return [];
       }
 

@@ -2,8 +2,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ctnrCacheDir } from './cache-home.js';
 
-// node's own modules through process.getBuiltinModule, not `import`: dist/cli.mjs is an ES module, and importing a
-// built-in module there makes node build its ES module facade, reading every export (node:fs's ReadStream and
+// node's own modules through process.getBuiltinModule, not `import`: in an ES module (tsc's build of this file),
+// importing a built-in module makes node build its ES module facade, reading every export (node:fs's ReadStream and
 // promises getters load their modules): a few milliseconds of every run. node:os only when it is needed (./cache-home.ts).
 const { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } = process.getBuiltinModule('node:fs');
 const { createRequire } = process.getBuiltinModule('node:module');

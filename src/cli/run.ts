@@ -4,7 +4,7 @@ import { buildProgram, main } from './main.js';
 import { setCliBuild } from './compose-cache.js';
 
 /**
- * The CLI proper: scripts/bundle-cli.mjs bundles this module as dist/cli-body.cjs, which src/cli.ts (dist/cli.mjs)
+ * The CLI proper: scripts/bundle-cli.mjs bundles this module as dist/cli-body.cjs, which src/cli.ts (dist/cli.cjs)
  * loads for every command it does not answer itself (`--version`, `--help`).
  */
 export async function run(argv: string[], build?: { hash: string }): Promise<number> {
@@ -17,7 +17,7 @@ export async function run(argv: string[], build?: { hash: string }): Promise<num
   return main(argv);
 }
 
-/** What scripts/bundle-cli.mjs bakes into dist/cli.mjs: the root help (checked against commander) and the commands. */
+/** What scripts/bundle-cli.mjs bakes into dist/cli.cjs: the root help (checked against commander) and the commands. */
 export function cliBuildInfo(): { help: HelpModel; commands: Record<string, string[]> } {
   const program = buildProgram();
   checkHelpLayout(program);

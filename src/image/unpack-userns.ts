@@ -33,8 +33,8 @@ function childEntry(): string[] {
     const jitiDir = path.dirname(createRequire(import.meta.url).resolve('jiti/package.json'));
     return ['--import', pathToFileURL(path.join(jitiDir, 'lib/jiti-register.mjs')).href, path.join(dir, 'unpack-child.ts')];
   }
-  // dist/src/image/ (tsc) holds unpack-child.js beside this file; the CLI bundle (dist/cli.mjs and its chunks in
-  // dist/cli/) has dist/unpack-child.mjs (scripts/bundle-cli.mjs).
+  // dist/src/image/ (tsc) holds unpack-child.js beside this file; the CLI bundle (dist/cli-body.cjs) has
+  // dist/unpack-child.mjs (scripts/bundle-cli.mjs).
   const candidates = [path.join(dir, 'unpack-child.js'), path.join(dir, 'unpack-child.mjs'), path.join(dir, '..', 'unpack-child.mjs')];
   const found = candidates.find((c) => existsSync(c));
   if (!found) throw new CtnrError('IMAGE_UNPACK', `the unpacking helper is missing (looked for ${candidates.join(', ')}); rebuild with npm run build`);

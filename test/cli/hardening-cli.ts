@@ -5,10 +5,10 @@ import path from 'node:path';
 import { REPO } from '../helpers/shared.js';
 
 /** The built CLI as users start it (`npm run build` first). */
-export const CLI = path.join(REPO, 'bin/ctnr.mjs');
+export const CLI = path.join(REPO, 'bin/ctnr.cjs');
 
 export function requireBuild(): void {
-  if (!existsSync(path.join(REPO, 'dist/cli.mjs'))) throw new Error('dist/cli.mjs is missing: run `npm run build` first');
+  if (!existsSync(path.join(REPO, 'dist/cli.cjs'))) throw new Error('dist/cli.cjs is missing: run `npm run build` first');
 }
 
 /** A project folder with a compose file (and an empty package.json so no config is found above it). */

@@ -8,7 +8,8 @@ import { CLI, project, requireBuild, tempRoot } from './hardening-cli.js';
 /**
  * The CLI gets its own argv however it is started (issue 16 item 9): Node 20 reads `--env-file FILE` anywhere
  * on its command line, so `node script --env-file missing` exits 9 with "node: missing: not found" before
- * the script runs. bin/ctnr.mjs is a shell/JS polyglot that restarts node with `--` before the script path.
+ * the script runs. bin/ctnr.cjs (and its ES module twin bin/ctnr.mjs) is a shell/JS polyglot that restarts node
+ * with `--` before the script path.
  * And a closed stdout pipe ends the CLI quietly (item 7).
  */
 const root = tempRoot('launch');
@@ -17,10 +18,10 @@ afterAll(() => root.cleanup());
 
 const COMPOSE = 'services:\n  web:\n    command: ["echo", "${GREETING:-unset}"]\n';
 const dir = project(root.dir, 'p', COMPOSE, { 'vars.env': 'GREETING=from-env-file\n' });
-// An npm-style install: node_modules/ctnr → the repo, node_modules/.bin/ctnr → ../ctnr/bin/ctnr.mjs.
+// An npm-style install: node_modules/ctnr → the repo, node_modules/.bin/ctnr → ../ctnr/bin/ctnr.cjs (package.json's bin).
 mkdirSync(path.join(dir, 'node_modules/.bin'), { recursive: true });
 symlinkSync(REPO, path.join(dir, 'node_modules/ctnr'));
-symlinkSync('../ctnr/bin/ctnr.mjs', path.join(dir, 'node_modules/.bin/ctnr'));
+symlinkSync('../ctnr/bin/ctnr.cjs', path.join(dir, 'node_modules/.bin/ctnr'));
 writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'p', private: true, dependencies: { ctnr: `file:${REPO}` } }));
 
 const env = { ...process.env, NO_COLOR: '1', PATH: `${path.join(dir, 'node_modules/.bin')}:${process.env.PATH}` };
@@ -28,10 +29,11 @@ const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
 
 type Launch = (args: string[]) => { status: number | null; stdout: string; stderr: string };
 const LAUNCHES: Array<[string, Launch]> = [
-  ['bin/ctnr.mjs run as a program', (args) => spawnSync(CLI, args, { cwd: dir, env, encoding: 'utf8' })],
+  ['bin/ctnr.cjs run as a program', (args) => spawnSync(CLI, args, { cwd: dir, env, encoding: 'utf8' })],
+  ['bin/ctnr.mjs run as a program', (args) => spawnSync(path.join(REPO, 'bin/ctnr.mjs'), args, { cwd: dir, env, encoding: 'utf8' })],
   ['the npm bin link from a shell (`ctnr …`, npm scripts)', (args) => spawnSync('sh', ['-c', `ctnr ${args.map(quote).join(' ')}`], { cwd: dir, env, encoding: 'utf8' })],
   ['npx -- ctnr', (args) => spawnSync('npx', ['--offline', '--', 'ctnr', ...args], { cwd: dir, env, encoding: 'utf8', timeout: 60_000 })],
-  ['node -- bin/ctnr.mjs', (args) => spawnSync(process.execPath, ['--', CLI, ...args], { cwd: dir, env, encoding: 'utf8' })],
+  ['node -- bin/ctnr.cjs', (args) => spawnSync(process.execPath, ['--', CLI, ...args], { cwd: dir, env, encoding: 'utf8' })],
 ];
 
 describe.each(LAUNCHES)('%s', (_, launch) => {
@@ -49,7 +51,7 @@ describe.each(LAUNCHES)('%s', (_, launch) => {
 });
 
 describe('started by node without `--` (node has read the arguments before ctnr runs)', () => {
-  it.each([['bin/ctnr.mjs'], ['dist/cli.mjs']])('node %s --env-file FILE still reaches ctnr untouched', (file) => {
+  it.each([['bin/ctnr.cjs'], ['bin/ctnr.mjs'], ['dist/cli.cjs']])('node %s --env-file FILE still reaches ctnr untouched', (file) => {
     const r = spawnSync(process.execPath, [path.join(REPO, file), 'spec', 'web', '--compact', '--env-file', 'vars.env'], { cwd: dir, env, encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout).process.args).toEqual(['echo', 'from-env-file']);

@@ -9,7 +9,7 @@ import { e2eAvailable, which } from '../helpers/runc.js';
 import { buildBusyboxRootfs } from '../helpers/rootfs.js';
 import { writeOciLayout } from '../unit/bundle/oci-layout.js';
 
-const CLI = path.join(REPO, 'bin/ctnr.mjs');
+const CLI = path.join(REPO, 'bin/ctnr.cjs');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ctnr-cli-image-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -14,7 +14,7 @@ function commanderHelp(): string {
   return program.helpInformation();
 }
 
-// dist/cli.mjs answers these without loading the CLI body or commander (src/cli.ts, src/cli/help-text.ts).
+// dist/cli.cjs answers these without loading the CLI body or commander (src/cli.ts, src/cli/help-text.ts).
 describe('ctnr --version and --help without commander', () => {
   const root = tempRoot('startup');
   beforeAll(() => requireBuild());

@@ -17,12 +17,12 @@ import { IN_CI, REPO } from '../helpers/shared.js';
  * `ip route get` shows it leaves through the test's own bridge.
  */
 
-const CLI = path.join(REPO, 'bin/ctnr.mjs');
+const CLI = path.join(REPO, 'bin/ctnr.cjs');
 const CNI_READY = ['bridge', 'host-local', 'portmap'].every((p) => existsSync(`/usr/lib/cni/${p}`)) && Boolean(which('iptables'));
 
 function cniAvailable(): boolean {
   if (!e2eAvailable('runc')) return false;
-  if (CNI_READY && existsSync(path.join(REPO, 'dist/cli.mjs'))) return true;
+  if (CNI_READY && existsSync(path.join(REPO, 'dist/cli.cjs'))) return true;
   const msg = 'CNI e2e needs containernetworking-plugins, iptables and the built CLI (npm run build)';
   if (IN_CI) throw new Error(`${msg}, and CI=true`);
   console.warn(`skipping: ${msg}`);

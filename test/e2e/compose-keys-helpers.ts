@@ -9,13 +9,13 @@ import { IN_CI, REPO } from '../helpers/shared.js';
 import { expectValidSpec } from '../helpers/schema.js';
 
 /**
- * Shared by test/e2e/compose-keys-*.test.ts: the real CLI (`bin/ctnr.mjs`, built) under runc with the real CNI
+ * Shared by test/e2e/compose-keys-*.test.ts: the real CLI (`bin/ctnr.cjs`, built) under runc with the real CNI
  * plugins, in a private directory: its own data dir (config), run root (CTNR_RUN_ROOT), busybox rootfs and
  * project names unique to the test (so bridges, netns and container ids never meet another test's). Traffic
  * stays on the test's own bridges.
  */
 
-export const CLI = path.join(REPO, 'bin/ctnr.mjs');
+export const CLI = path.join(REPO, 'bin/ctnr.cjs');
 
 /** Root, runc, busybox, the CNI plugins, iptables and the built CLI; skips with a message outside CI, fails in CI. */
 export function cniE2eAvailable(extra: readonly string[] = []): boolean {
@@ -23,7 +23,7 @@ export function cniE2eAvailable(extra: readonly string[] = []): boolean {
   const missing = [
     ...['bridge', 'host-local', 'portmap'].filter((p) => !existsSync(`/usr/lib/cni/${p}`)).map((p) => `CNI plugin ${p} (containernetworking-plugins)`),
     ...(which('iptables') ? [] : ['iptables']),
-    ...(existsSync(path.join(REPO, 'dist/cli.mjs')) ? [] : ['the built CLI (npm run build)']),
+    ...(existsSync(path.join(REPO, 'dist/cli.cjs')) ? [] : ['the built CLI (npm run build)']),
     ...extra.filter((cmd) => !which(cmd)),
   ];
   if (missing.length === 0) return true;

@@ -17,8 +17,8 @@ import { writeOciLayout } from '../unit/bundle/oci-layout.js';
  * and bridge; afterAll removes whatever a failing test left.
  */
 
-const CLI = path.join(REPO, 'bin/ctnr.mjs');
-const BUILT = existsSync(path.join(REPO, 'dist/cli.mjs'));
+const CLI = path.join(REPO, 'bin/ctnr.cjs');
+const BUILT = existsSync(path.join(REPO, 'dist/cli.cjs'));
 const CNI_READY = ['bridge', 'host-local', 'portmap'].every((p) => existsSync(`/usr/lib/cni/${p}`)) && Boolean(which('iptables'));
 /** Above the kernel's largest pid_max: never a live process. */
 const NO_PID = 2 ** 22 + 12345;

@@ -15,10 +15,10 @@ import { BUSYBOX, GROUP, PASSWD } from '../helpers/rootfs.js';
 import { REPO } from '../helpers/shared.js';
 import { expectValidSpec } from '../helpers/schema.js';
 
-export const CLI = path.join(REPO, 'bin/ctnr.mjs');
+export const CLI = path.join(REPO, 'bin/ctnr.cjs');
 
 export function requireBuild(): void {
-  if (!existsSync(path.join(REPO, 'dist/cli.mjs'))) throw new Error('dist/cli.mjs is missing: run `npm run build` first (npm test does)');
+  if (!existsSync(path.join(REPO, 'dist/cli.cjs'))) throw new Error('dist/cli.cjs is missing: run `npm run build` first (npm test does)');
 }
 
 export interface CliResult {
@@ -88,7 +88,7 @@ export interface CliOptions {
   as?: { uid: number; gid: number };
 }
 
-/** Start `node bin/ctnr.mjs ARGS` without waiting: the child and a promise of its result. */
+/** Start `node bin/ctnr.cjs ARGS` without waiting: the child and a promise of its result. */
 export function spawnCli(args: string[], opts: CliOptions = {}): { child: ChildProcess; done: Promise<CliResult>; stdout(): string } {
   const argv = [CLI, ...args];
   const child = opts.as

@@ -127,9 +127,9 @@ describe.skipIf(!ready)('rootless stage: runc run by an unprivileged user', () =
     if (existsSync('/dev/loop0')) expect(r.facts.loop0).toBe('block special file 7:0');
   });
 
-  const CLI = path.join(REPO, 'bin/ctnr.mjs');
-  const built = existsSync(path.join(REPO, 'dist/cli.mjs'));
-  if (!built && IN_CI) throw new Error('dist/cli.mjs missing in CI (npm test builds it)');
+  const CLI = path.join(REPO, 'bin/ctnr.cjs');
+  const built = existsSync(path.join(REPO, 'dist/cli.cjs'));
+  if (!built && IN_CI) throw new Error('dist/cli.cjs missing in CI (npm test builds it)');
 
   it.skipIf(!built)('the real CLI run by the user (rootless by default when not root) writes a bundle that user runs', () => {
     const proj = path.join(tmp, 'cli-proj');

@@ -26,7 +26,7 @@ import { crunNeedsWorkaround, ctnr, withSandbox, type Sandbox } from '../unit/bu
  *   run   `ctnr run` under runc and crun, a probe prints facts       (test/e2e/scenarios.test.ts)
  */
 export const FIXTURES = path.join(REPO, 'test/fixtures');
-const CLI = path.join(REPO, 'bin/ctnr.mjs');
+const CLI = path.join(REPO, 'bin/ctnr.cjs');
 
 // ---------------------------------------------------------------------------------------------------------
 // The format
@@ -241,7 +241,7 @@ function expectPointers(spec: unknown, pointers: Record<string, unknown>): void 
 function describeCliCases(): void {
   describe('fixture cases: cli', () => {
     it('the built CLI exists (npm run build)', () => {
-      expect(existsSync(path.join(REPO, 'dist/cli.mjs'))).toBe(true);
+      expect(existsSync(path.join(REPO, 'dist/cli.cjs'))).toBe(true);
     });
 
     it.each(casesOf('cli'))('$name', (c) => {

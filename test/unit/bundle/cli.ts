@@ -9,13 +9,13 @@ import { buildBusyboxRootfs } from '../../helpers/rootfs.js';
 import { afterAll, beforeAll } from 'vitest';
 
 /**
- * E2E helpers for driving the real CLI (`node bin/ctnr.mjs`, built by `npm run build`) with a private data
+ * E2E helpers for driving the real CLI (`node bin/ctnr.cjs`, built by `npm run build`) with a private data
  * dir and run root, so tests never touch /var/lib/ctnr or /run/ctnr and cannot see each other's containers.
  */
-export const CLI = path.join(REPO, 'bin/ctnr.mjs');
+export const CLI = path.join(REPO, 'bin/ctnr.cjs');
 
 export function requireBuild(): void {
-  if (!existsSync(path.join(REPO, 'dist/cli.mjs'))) throw new Error('dist/cli.mjs is missing: run `npm run build` first (npm test does)');
+  if (!existsSync(path.join(REPO, 'dist/cli.cjs'))) throw new Error('dist/cli.cjs is missing: run `npm run build` first (npm test does)');
 }
 
 export interface Sandbox {

@@ -33,7 +33,7 @@ describe('same input, same bytes', () => {
 
   it('the CLI prints the same bytes on every run', () => {
     const dir = path.join(REPO, 'test/fixtures/cli/spec-basic');
-    const run = () => spawnSync(process.execPath, [path.join(REPO, 'bin/ctnr.mjs'), 'spec', 'web'], { cwd: dir, encoding: 'utf8' });
+    const run = () => spawnSync(process.execPath, [path.join(REPO, 'bin/ctnr.cjs'), 'spec', 'web'], { cwd: dir, encoding: 'utf8' });
     const first = run();
     expect(first.status, first.stderr).toBe(0);
     expect(run().stdout).toBe(first.stdout);

@@ -14,12 +14,12 @@ function settingsOf(r: Result): NetworkSettings | undefined {
   return f ? networkSchemas().settingsSchema.parse(JSON.parse(fileContent(f)!)) : undefined;
 }
 
-const hookArgs = (verb: string) => [process.execPath, `${REPO}/bin/ctnr.mjs`, 'hook', 'network', verb];
+const hookArgs = (verb: string) => [process.execPath, `${REPO}/bin/ctnr.cjs`, 'hook', 'network', verb];
 
 describe('ctnr:network-hook: hooks', () => {
   it('a service on the default network gets createRuntime up and poststop down, absolute, minimal env, timeout', async () => {
     const r = await runCompose({});
-    expect(ctnrEntryPoint()).toBe(`${REPO}/bin/ctnr.mjs`);
+    expect(ctnrEntryPoint()).toBe(`${REPO}/bin/ctnr.cjs`);
     expect(r.spec.hooks).toEqual({
       createRuntime: [{ path: process.execPath, args: hookArgs('up'), env: [HOOK_PATH], timeout: 60 }],
       poststop: [{ path: process.execPath, args: hookArgs('down'), env: [HOOK_PATH], timeout: 60 }],

@@ -9,7 +9,7 @@ import { main } from '../../../src/cli/main.js';
  * Generated secret values must not appear in anything ctnr prints or writes outside the bundle's secrets
  * folder: `spec`, `explain` (text and --json trace), `plan`, warnings, `bundle create` (its output, config.json,
  * ctnr.json, every other bundle file), and the error output when a later stage, a config plugin or the bundle
- * writer fails. The CLI runs in-process (the same code as bin/ctnr.mjs, without needing a build).
+ * writer fails. The CLI runs in-process (the same code as bin/ctnr.cjs, without needing a build).
  */
 const fileValue = `F1LE-${randomBytes(16).toString('hex')}`;
 const envValue = `ENV-${randomBytes(16).toString('hex')}`;
