@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { loadComposeFile } from '../../compose/load.js';
 import { loadConfig } from '../../config/load.js';
 import { createEnv } from '../../linux/env.js';
 import { CtnrError, formatError } from '../../engine/errors.js';
@@ -12,9 +11,9 @@ import { stopContainer } from '../../runtime/run.js';
 import { listRecords, queryState, runRoot } from '../../runtime/state.js';
 import { execJudge } from './exec-policy.js';
 import { lockProject, note } from './notes.js';
+import { loadProjectFile, type ProjectFileOptions } from './project-file.js';
 
-export interface DownOptions {
-  file?: string;
+export interface DownOptions extends ProjectFileOptions {
   config?: string;
   /** `--preset`, as `up` had them: their policy judges the pre_stop hooks too. */
   preset?: string[];
@@ -41,7 +40,7 @@ async function dataDirOf(composeDir: string, opts: DownOptions): Promise<string>
  */
 export async function downCommand(services: string[], opts: DownOptions): Promise<void> {
   const graceNs = graceOf(opts.timeout);
-  const compose = loadComposeFile(opts.file);
+  const compose = loadProjectFile(opts);
   // Stopping needs no valid references: a service naming one that is gone must not keep the others running.
   let order: string[];
   try {

@@ -2,15 +2,14 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadComposeFile } from '../../compose/load.js';
 import { CtnrError } from '../../engine/errors.js';
 import { serviceNotFound } from '../../compose/select.js';
 import { listRecords, queryState, runRoot, type ContainerRecord } from '../../runtime/state.js';
 import { overlayEnv } from '../../spec/process-env.js';
 import { execJudge } from './exec-policy.js';
+import { loadProjectFile, type ProjectFileOptions } from './project-file.js';
 
-export interface ExecOptions {
-  file?: string;
+export interface ExecOptions extends ProjectFileOptions {
   config?: string;
   /** `--preset`: as given to `up`, so the exec is judged by the same policy. */
   preset?: string[];
@@ -34,7 +33,7 @@ const MAX_ID = 4294967294;
  */
 export async function execCommand(service: string, command: string[], opts: ExecOptions): Promise<void> {
   if (command.length === 0) throw new CtnrError('USAGE', 'exec needs a command to run (ctnr exec SERVICE COMMAND…)');
-  const compose = loadComposeFile(opts.file);
+  const compose = loadProjectFile(opts);
   if (!Object.hasOwn(compose.services, service)) throw serviceNotFound(compose, service);
   if (opts.index !== undefined && !/^[1-9]\d{0,5}$/.test(opts.index.trim())) {
     throw new CtnrError('USAGE', `--index: "${opts.index}" is not a replica number (1, 2, …)`);

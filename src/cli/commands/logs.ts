@@ -1,13 +1,12 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
-import { loadComposeFile } from '../../compose/load.js';
 import { CtnrError } from '../../engine/errors.js';
 import { serviceNotFound } from '../../compose/select.js';
 import { listRecords, queryState, runRoot, type ContainerRecord } from '../../runtime/state.js';
 import { note } from './notes.js';
+import { loadProjectFile, type ProjectFileOptions } from './project-file.js';
 
-export interface LogsOptions {
-  file?: string;
+export interface LogsOptions extends ProjectFileOptions {
   follow?: boolean;
   tail?: string;
   /** commander's `--no-log-prefix`: false prints the lines alone. */
@@ -24,7 +23,7 @@ const CHUNK = 64 * 1024;
  * `--follow`: then new lines as they come, until every container followed has stopped (or an interrupt).
  */
 export async function logsCommand(services: string[], opts: LogsOptions): Promise<void> {
-  const compose = loadComposeFile(opts.file);
+  const compose = loadProjectFile(opts);
   for (const s of services) if (!Object.hasOwn(compose.services, s)) throw serviceNotFound(compose, s);
   const tail = tailCount(opts.tail);
   const records = listRecords(runRoot())
