@@ -158,6 +158,10 @@ export async function createBundle(project: LoadedProject, service: string, opts
     }
     if (source.kind === 'config' && source.configFile) image = readImageConfigFile(source.configFile);
     if (source.kind === 'config' && source.path && source.layout && !image) image = readLayout(source.layout, undefined, project.env.arch).config;
+    // --image-config wins over the config that comes with the root filesystem (a store image, a layout, the
+    // config's mapping), as it does for `spec`: the bundle runs what `spec` printed.
+    const given = project.imageSources?.imageConfig;
+    if (given) image = readImageConfigFile(path.resolve(project.imageSources?.cwd ?? process.cwd(), given));
 
     opts.progress?.('generating config.json');
     const run = await runService({ ...withCommand(project, service, opts.command), env: { ...project.env, rootfs: rootfsForPipeline } }, service, image);

@@ -51,6 +51,22 @@ describe.skipIf(!e2eAvailable('runc'))('ctnr bundle', () => {
     expect(out.status).toBe(0);
   });
 
+  it('--image-config FILE wins over the config that comes with the layers, in the bundle as in spec', () => {
+    const layout = path.join(sb.dir, 'layout-override');
+    writeOciLayout(layout, [{ ref: 'box:1', layers: [rootfs], config: { User: 'app', WorkingDir: '/home/app', Cmd: ['/bin/sh', '-c', 'echo from the layout'] } }]);
+    const file = project('services:\n  s:\n    image: box:1\n');
+    const given = path.join(sb.dir, 'given-config.json');
+    writeFileSync(given, JSON.stringify({ config: { User: '0', WorkingDir: '/tmp', Cmd: ['/bin/sh', '-c', 'echo $(id -u) in $(pwd) from the given config'] } }));
+    const dir = path.join(sb.dir, 'bundle-image-config');
+    const r = ctnr(['bundle', 'create', '-f', file, 's', dir, '--image', layout, '--image-config', given, '--data-dir', sb.dataDir], sb);
+    expect(r.status, r.stderr).toBe(0);
+    const spec = ctnr(['spec', '-f', file, 's', '--image', layout, '--image-config', given, '--data-dir', sb.dataDir], sb);
+    expect(JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')).process).toEqual({ ...JSON.parse(spec.stdout).process });
+    const out = runcRun(dir);
+    expect(out.stdout).toBe('0 in /tmp from the given config\n');
+    expect(out.status).toBe(0);
+  });
+
   it('--rootfs DIR: root.path is that directory (no copy); an existing bundle is replaced only with --force', () => {
     const file = project('services:\n  s:\n    image: x\n    command: ["/bin/echo", "one"]\n');
     const dir = path.join(sb.dir, 'bundle-rootfs');

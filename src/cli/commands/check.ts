@@ -1,5 +1,3 @@
-import path from 'node:path';
-import { resolveImageConfig } from '../../image/config.js';
 import { checkProject } from '../../policy/check.js';
 import type { PolicyReport } from '../../policy/evaluate.js';
 import { escapeControls } from '../../engine/errors.js';
@@ -9,15 +7,8 @@ import { table } from '../format.js';
 
 export async function checkCommand(services: string[], opts: CommonOptions & { json?: boolean; report?: string }): Promise<void> {
   const project = await open(opts);
-  // The config's `images` mapping gives a service its image's Cmd/Entrypoint/User, as `bundle create` does.
-  const images = project.config.config.images;
-  const mappingBase = project.config.file ? path.dirname(project.config.file) : project.compose.dir;
-  const report = await checkProject(project, services, {
-    image: (name) => {
-      const image = project.compose.services[name]?.image;
-      return images ? resolveImageConfig({ images, mappingBase }, typeof image === 'string' ? image : undefined, project.env.arch) : undefined;
-    },
-  });
+  // Each service's image config as `spec` finds it (--image-config, --image, the config's `images` mapping, the store).
+  const report = await checkProject(project, services);
   const json = JSON.stringify(report, null, 2) + '\n';
   if (opts.report) writeFileAtomic(opts.report, json);
   process.stdout.write(opts.json ? json : renderReport(report));
