@@ -119,4 +119,17 @@ describe.skipIf(!e2eAvailable('runc'))('ctnr bundle', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/no bundle at/);
   });
+
+  it('bundle list and rm use the dataDir of the config found from the working directory, as bundle create does', () => {
+    const file = project('name: configured\nservices:\n  a:\n    image: x\n    command: ["true"]\n');
+    const dir = path.dirname(file);
+    writeFileSync(path.join(dir, 'ctnr.config.json'), JSON.stringify({ dataDir: './state' }));
+    expect(ctnr(['bundle', 'create', 'a', '--rootfs', rootfs], sb, { cwd: dir }).status).toBe(0);
+    expect(readdirSync(path.join(dir, 'state', 'bundles'))).toEqual(['configured-a']);
+    const list = JSON.parse(ctnr(['bundle', 'list', '--json'], sb, { cwd: dir }).stdout) as Array<{ name: string }>;
+    expect(list.map((b) => b.name)).toEqual(['configured-a']);
+    const rm = ctnr(['bundle', 'rm', 'configured-a'], sb, { cwd: dir });
+    expect(rm.status, rm.stderr).toBe(0);
+    expect(readdirSync(path.join(dir, 'state', 'bundles'))).toEqual([]);
+  });
 });

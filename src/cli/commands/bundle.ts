@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { createBundle } from '../../bundle/create.js';
 import { listBundles, removeBundle, resolveBundle, type StoredBundle } from '../../bundle/store.js';
-import { createEnv } from '../../linux/env.js';
 import { CtnrError, didYouMean } from '../../engine/errors.js';
 import type { LoadedProject } from '../../project.js';
 import { open, type CommonOptions } from './common.js';
@@ -11,6 +10,7 @@ import { printDiagnostics } from '../output.js';
 import { table } from '../format.js';
 import type { Diagnostic } from '../../engine/types.js';
 import { forEachService, reportFailureCount, selectServices } from './batch.js';
+import { configuredDataDir, type DataDirOptions } from './data-dir.js';
 
 export type BundleSourceOptions = CommonOptions;
 
@@ -71,10 +71,6 @@ async function createOne(project: LoadedProject, service: string, dir: string | 
   }
 }
 
-function dataDirOf(opts: { dataDir?: string; rootless?: boolean }): string {
-  if (opts.dataDir) return path.resolve(opts.dataDir);
-  return createEnv(opts.rootless !== undefined ? { rootless: opts.rootless } : {}).dataDir;
-}
 
 /** `bundle list --all`'s STATE of a bundle or a temporary directory. */
 function stateOf(b: StoredBundle, names: ReadonlySet<string>): string {
@@ -84,8 +80,8 @@ function stateOf(b: StoredBundle, names: ReadonlySet<string>): string {
   return t.kind === 'old' && !names.has(t.bundle) ? `stale (pid ${t.pid} is gone), restored as ${t.bundle} on the next write` : `stale (pid ${t.pid} is gone)`;
 }
 
-export async function bundleListCommand(opts: { dataDir?: string; rootless?: boolean; json?: boolean; all?: boolean }): Promise<void> {
-  const bundles = listBundles(dataDirOf(opts), { all: Boolean(opts.all) });
+export async function bundleListCommand(opts: DataDirOptions & { json?: boolean; all?: boolean }): Promise<void> {
+  const bundles = listBundles((await configuredDataDir(opts)).dataDir, { all: Boolean(opts.all) });
   if (opts.json) {
     process.stdout.write(JSON.stringify(bundles, null, 2) + '\n');
     return;
@@ -98,8 +94,8 @@ export async function bundleListCommand(opts: { dataDir?: string; rootless?: boo
   process.stdout.write(table(rows));
 }
 
-export async function bundleRmCommand(names: string[], opts: { dataDir?: string; rootless?: boolean; force?: boolean }): Promise<void> {
-  const dataDir = dataDirOf(opts);
+export async function bundleRmCommand(names: string[], opts: DataDirOptions & { force?: boolean }): Promise<void> {
+  const { dataDir } = await configuredDataDir(opts);
   const dirs = names.map((n) => resolveBundle(dataDir, n));
   // A running container keeps using its bundle (rootfs, mounted files): refuse unless --force.
   const busy = listRecords().filter((r) => dirs.includes(path.resolve(r.bundle)) && queryState(r)?.status === 'running');

@@ -1,6 +1,4 @@
 import path from 'node:path';
-import { loadConfig } from '../../config/load.js';
-import { createEnv } from '../../linux/env.js';
 import { CtnrError } from '../../engine/errors.js';
 import { inspectImage, listImages, pruneImages, removeImages } from '../../image/admin.js';
 import { parsePlatform } from '../../image/platform.js';
@@ -10,6 +8,7 @@ import { ImageStore } from '../../image/store.js';
 import type { RegistriesConfig } from '../../image/types.js';
 import { pullProgress } from '../image/progress.js';
 import { humanBytes, table } from '../format.js';
+import { configuredDataDir } from './data-dir.js';
 
 export interface ImageCommandOptions {
   dataDir?: string;
@@ -21,14 +20,8 @@ export interface ImageCommandOptions {
 
 /** The store and registry settings: --data-dir, else the config's dataDir, else the default for root/rootless. */
 async function storeAndRegistries(opts: ImageCommandOptions): Promise<{ store: ImageStore; registries?: RegistriesConfig }> {
-  const loaded = await loadConfig(process.cwd(), opts.config);
-  const configDir = loaded.file ? path.dirname(loaded.file) : process.cwd();
-  const dataDir = opts.dataDir
-    ? path.resolve(opts.dataDir)
-    : loaded.config.dataDir
-      ? path.resolve(configDir, loaded.config.dataDir)
-      : createEnv(opts.rootless !== undefined ? { rootless: opts.rootless } : {}).dataDir;
-  return { store: new ImageStore(dataDir), ...(loaded.config.registries ? { registries: loaded.config.registries } : {}) };
+  const { dataDir, config } = await configuredDataDir(opts);
+  return { store: new ImageStore(dataDir), ...(config.config.registries ? { registries: config.config.registries } : {}) };
 }
 
 export async function pullCommand(refs: string[], opts: ImageCommandOptions): Promise<void> {
