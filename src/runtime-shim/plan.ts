@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { createBaseSpec } from '../../presets/engines/docker-base.js';
 import { dim } from '../cli/output.js';
+import { CtnrError } from '../engine/errors.js';
 import { escapeControls } from './errors.js';
 import { loadRuntimeConfig } from './config.js';
 import { findRuntimeConfig, resolveRuntime } from './locate.js';
@@ -10,6 +11,26 @@ export interface RuntimePlanOptions {
   /** The runtime config (default: CTNR_RUNTIME_CONFIG, /etc/ctnr or ~/.config/ctnr, as ctnr-runtime finds it). */
   config?: string;
   json?: boolean;
+  /** Options of `ctnr plan` that have no meaning here: given, they are refused rather than ignored. */
+  file?: string;
+  preset?: string[];
+  envFile?: string;
+  profile?: string[];
+  allowUnsupported?: boolean;
+  imageConfig?: string;
+}
+
+/** What `plan --runtime` was given that only `ctnr plan` reads (ctnr-runtime reads no compose file, and its presets are its config's). */
+function composeOnlyOptions(opts: RuntimePlanOptions): string[] {
+  const given: Array<[string, boolean]> = [
+    ['-f/--file', opts.file !== undefined],
+    ['--preset', (opts.preset ?? []).length > 0],
+    ['--env-file', opts.envFile !== undefined],
+    ['--profile', (opts.profile ?? []).length > 0],
+    ['--allow-unsupported', opts.allowUnsupported === true],
+    ['--image-config', opts.imageConfig !== undefined],
+  ];
+  return given.filter(([, on]) => on).map(([name]) => name);
 }
 
 /**
@@ -18,6 +39,10 @@ export interface RuntimePlanOptions {
  * judge `exec` processes; `anySpec` mutators) and the mutators left out because they read the compose service.
  */
 export async function runtimePlanCommand(opts: RuntimePlanOptions): Promise<void> {
+  const ignored = composeOnlyOptions(opts);
+  if (ignored.length > 0) {
+    throw new CtnrError('USAGE', `plan --runtime shows ctnr-runtime's plan, which reads its runtime config (-c FILE) and no compose file: ${ignored.join(', ')} ${ignored.length > 1 ? 'are options' : 'is an option'} of ctnr plan only (a runtime config lists its own presets)`);
+  }
   const file = opts.config ? path.resolve(opts.config) : findRuntimeConfig();
   if (file === undefined) {
     const runtime = resolveRuntime(undefined);

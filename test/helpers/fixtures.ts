@@ -246,7 +246,7 @@ function describeCliCases(): void {
 
     it.each(casesOf('cli'))('$name', (c) => {
       const cli = usable(c);
-      const r = spawnSync(process.execPath, [CLI, ...cli.args], {
+      const r = spawnSync(process.execPath, ['--', CLI, ...cli.args], {
         cwd: path.resolve(c.dir, cli.cwd ?? '.'),
         encoding: 'utf8',
         env: cliEnvironment(cli.environment),

@@ -1,11 +1,11 @@
-import { loadComposeFile } from '../../compose/load.js';
 import { loadConfig } from '../../config/load.js';
 import { engineFromConfig } from '../../project.js';
 import { dim } from '../output.js';
 import type { CommonOptions } from './common.js';
+import { loadProjectFile } from './project-file.js';
 
 export async function planCommand(opts: CommonOptions & { json?: boolean }): Promise<void> {
-  const compose = loadComposeFile(opts.file);
+  const compose = loadProjectFile(opts);
   const config = await loadConfig(compose.dir, opts.config);
   const engine = await engineFromConfig(config, compose.dir, opts.preset ?? []);
   const stages = engine.plan.stages.map((s) => ({
