@@ -60,7 +60,6 @@ export function registerRunCommands(program: Command): void {
     .option('-c, --config <file>', 'ctnr config file whose policy judges the exec (default: found from the compose file directory upward)')
     .option('--preset <name>', 'a preset up was given (its policy judges the exec too); repeatable', collect, [] as string[])
     .option('--env-file <file>', 'variables for interpolation instead of .env beside the compose file (as up was given)')
-    .option('--profile <name>', 'a compose profile up was given; repeatable', collect, [] as string[])
     .option('--index <n>', 'which replica of the service (default: 1)')
     .option('-T, --no-tty', 'no terminal (default: one when stdin is a terminal)')
     .option('-e, --env <KEY=VALUE>', 'an environment variable over the container\'s (KEY alone: its value here); repeatable', collect, [] as string[])
@@ -76,7 +75,6 @@ export function registerRunCommands(program: Command): void {
     // -f follows, as in `docker compose logs -f` (and `docker logs -f`): the compose file is --file alone here.
     .option('--file <file>', 'compose file (default: compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml)')
     .option('--env-file <file>', 'variables for interpolation instead of .env beside the compose file (as up was given)')
-    .option('--profile <name>', 'a compose profile up was given; repeatable', collect, [] as string[])
     .option('-f, --follow', 'then print new lines as they come, until the containers stop')
     .option('-n, --tail <lines>', 'only the last lines of each (a number, or all)')
     .option('--no-log-prefix', 'print the lines without the container id before each')
