@@ -23,6 +23,8 @@ export interface RunOptions extends BundleSourceOptions {
 }
 
 export async function runCommand(service: string, command: string[], opts: RunOptions): Promise<void> {
+  // docker keeps a detached container's stdin open for a later `attach`; ctnr has no attach, so -i would be dropped.
+  if (opts.detach && opts.interactive) throw new CtnrError('USAGE', '-i keeps stdin attached and -d detaches: ctnr has no attach to give a detached container stdin later, so use one or the other');
   const { runtime, note: runtimeNote } = selectRuntime(opts.runtime ? { choice: opts.runtime } : {});
   if (runtimeNote) note(runtimeNote);
   const project = await openForBundles(opts);
