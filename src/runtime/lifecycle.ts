@@ -22,7 +22,7 @@ export interface HookRunOptions {
    * The project's policy over each hook's process before it runs (src/cli/commands/exec-policy.ts): it may change it
    * (the fixes) or refuse it, which fails the hook.
    */
-  judge?: (rec: Pick<ContainerRecord, 'id' | 'bundle' | 'service' | 'dataDir'>, proc: Record<string, unknown>, what: string) => Promise<Record<string, unknown>>;
+  judge?: (rec: HookContainer, proc: Record<string, unknown>, what: string) => Promise<Record<string, unknown>>;
 }
 
 /** The hooks of `kind` a bundle has (none when it has no lifecycle file). */
@@ -68,23 +68,41 @@ function execOnce(rec: Pick<ContainerRecord, 'id' | 'runtime' | 'root'>, process
   });
 }
 
+type HookContainer = Pick<ContainerRecord, 'id' | 'bundle' | 'service' | 'dataDir'>;
+
+/** Hook `i` of `kind` as the project's policy has it (unchanged without a judge); a refusal is located at the hook. */
+async function judgedHook(rec: HookContainer, kind: LifecycleKind, i: number, given: unknown, opts: HookRunOptions): Promise<unknown> {
+  if (!opts.judge) return given;
+  try {
+    return await opts.judge(rec, given as Record<string, unknown>, `${kind} hook ${i} of ${rec.id}`);
+  } catch (err) {
+    if (err instanceof CtnrError) {
+      const at = ['services', rec.service, kind, i];
+      err.path ??= renderPath(at);
+      err.location ??= opts.locate?.(at);
+    }
+    throw err;
+  }
+}
+
+/**
+ * Judge every hook of a container's bundle before the container starts (up, run): a hook the policy refuses would
+ * otherwise be refused only once the container runs (post_start), or when it is stopped (pre_stop, keeping it
+ * running). Each is judged again when it runs: the policy may have changed in between.
+ */
+export async function judgeLifecycleHooks(rec: HookContainer, opts: HookRunOptions): Promise<void> {
+  if (!opts.judge) return;
+  for (const kind of ['post_start', 'pre_stop'] as const) {
+    for (const [i, given] of lifecycleHooks(rec.bundle, kind).entries()) await judgedHook(rec, kind, i, given, opts);
+  }
+}
+
 /** Run the `kind` hooks of container `rec` (of service `rec.service`); throws on the first failure. */
 export async function runLifecycleHooks(rec: Pick<ContainerRecord, 'id' | 'runtime' | 'root' | 'bundle' | 'service' | 'dataDir'>, kind: LifecycleKind, opts: HookRunOptions = {}): Promise<void> {
   const hooks = lifecycleHooks(rec.bundle, kind);
   for (const [i, given] of hooks.entries()) {
     const at = ['services', rec.service, kind, i];
-    let process: unknown = given;
-    if (opts.judge) {
-      try {
-        process = await opts.judge(rec, given as unknown as Record<string, unknown>, `${kind} hook ${i} of ${rec.id}`);
-      } catch (err) {
-        if (err instanceof CtnrError) {
-          err.path ??= renderPath(at);
-          err.location ??= opts.locate?.(at);
-        }
-        throw err;
-      }
-    }
+    const process = await judgedHook(rec, kind, i, given, opts);
     const file = path.join(rec.bundle, 'ctnr', `exec-${kind}-${i}.json`);
     writeFileSync(file, JSON.stringify(process) + '\n', { mode: 0o600 });
     let r;

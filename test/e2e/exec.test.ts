@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cniE2eAvailable, IDLE, keysSandbox, type KeysSandbox } from './compose-keys-helpers.js';
@@ -81,7 +81,10 @@ describe.skipIf(!cniE2eAvailable())('ctnr exec (runc)', () => {
         '    cap_drop: [ALL]', '    security_opt: ["no-new-privileges:true"]',
         '  hooked:', '    image: busybox', `    command: ${IDLE}`, '    network_mode: none', '    user: "1000:1000"',
         '    cap_drop: [ALL]', '    security_opt: ["no-new-privileges:true"]',
-        '    post_start:', '      - command: ["id", "-u"]', '        privileged: true', ''].join('\n'),
+        '    post_start:', '      - command: ["id", "-u"]', '        privileged: true',
+        '  stopper:', '    image: busybox', `    command: ${IDLE}`, '    network_mode: none', '    user: "1000:1000"',
+        '    cap_drop: [ALL]', '    security_opt: ["no-new-privileges:true"]',
+        '    pre_stop:', '      - command: ["true"]', '        user: "0"', ''].join('\n'),
     );
     writeFileSync(path.join(strict, 'ctnr.config.json'), JSON.stringify({ dataDir: sb.dataDir, presets: ['default', 'restricted'] }));
     const up = sb.ctnr(strict, 'up', 'app', '--rootfs', sb.rootfs, '--runtime', 'runc');
@@ -92,6 +95,15 @@ describe.skipIf(!cniE2eAvailable())('ctnr exec (runc)', () => {
       expect(hooked.status).toBe(1);
       expect(hooked.stderr).toMatch(new RegExp(`compose\\.yaml:\\d+:\\d+ services\\.hooked\\.post_start\\[0\\]: post_start hook 0 of ${project}p-hooked refused: policy baseline: capabilities: capabilities beyond the baseline set are not allowed`));
       expect(hooked.stderr).not.toContain('hooked post_start[0]: 0');
+      // Judged before the container starts: nothing of it runs, and the bundle made for it is gone.
+      expect(hooked.stderr).toContain(`${project}p-hooked was not started`);
+      expect(sb.runtimeState()).not.toContain(`${project}p-hooked`);
+      expect(existsSync(path.join(sb.dataDir, 'bundles', `${project}p-hooked`))).toBe(false);
+      // A pre_stop hook too: refused only at down, it would have kept the container running.
+      const stopper = sb.ctnr(strict, 'up', 'stopper', '--rootfs', sb.rootfs, '--runtime', 'runc');
+      expect(stopper.status).toBe(1);
+      expect(stopper.stderr).toMatch(new RegExp(`compose\\.yaml:\\d+:\\d+ services\\.stopper\\.pre_stop\\[0\\]: pre_stop hook 0 of ${project}p-stopper refused: policy restricted: runAsNonRoot`));
+      expect(sb.runtimeState()).not.toContain(`${project}p-stopper`);
       const own = sb.ctnr(strict, 'exec', 'app', 'id', '-u');
       expect(own.status, own.stderr).toBe(0);
       expect(own.stdout).toBe('1000\n');

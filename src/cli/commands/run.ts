@@ -9,7 +9,7 @@ import { printDiagnostics, printError } from '../output.js';
 import { lockProject, note } from './notes.js';
 import { startOrder } from '../../runtime/order.js';
 import { execJudge } from './exec-policy.js';
-import { planStart, startServices } from './start-services.js';
+import { judgeHooksBeforeStart, planStart, startServices } from './start-services.js';
 import { openForBundles, type BundleSourceOptions } from './bundle.js';
 
 export interface RunOptions extends BundleSourceOptions {
@@ -75,6 +75,7 @@ export async function runCommand(service: string, command: string[], opts: RunOp
     }
     const { record, bundle } = prepared;
     printDiagnostics(bundle.run.diagnostics);
+    await judgeHooksBeforeStart(record, hookOptions);
     const terminal = Boolean(bundle.spec.process?.terminal);
     if (opts.detach) {
       if (terminal) throw new CtnrError('USAGE', `service "${service}" asks for a terminal (tty: true); it cannot run detached`);

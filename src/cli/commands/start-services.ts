@@ -5,13 +5,13 @@ import type { DependsOn, ServiceHook } from '../../engine/service.js';
 import type { LoadedProject } from '../../project.js';
 import { knownContainers } from '../../runtime/facts.js';
 import { bundleHealthcheck, waitHealthy } from '../../runtime/health.js';
-import { runLifecycleHooks } from '../../runtime/lifecycle.js';
+import { judgeLifecycleHooks, runLifecycleHooks, type HookRunOptions } from '../../runtime/lifecycle.js';
 import { prepareContainer } from '../../runtime/launch.js';
 import { waitConditions, type WaitFor } from '../../runtime/order.js';
 import { runPreStartHooks } from '../../runtime/pre-start.js';
 import { createProgress } from '../../runtime/progress.js';
 import { replicaIds } from '../../runtime/replicas.js';
-import { runToCompletion, startDetached, stopContainer } from '../../runtime/run.js';
+import { cleanupContainer, runToCompletion, startDetached, stopContainer } from '../../runtime/run.js';
 import type { Runtime } from '../../runtime/select.js';
 import { listRecords, queryState, readRecord, runRoot, type ContainerRecord } from '../../runtime/state.js';
 import { printDiagnostics } from '../output.js';
@@ -20,6 +20,21 @@ import type { ExecJudge } from './exec-policy.js';
 import { note } from './notes.js';
 
 type Locate = (p: Array<string | number>) => SourceLocation | undefined;
+
+/**
+ * Before a prepared container starts: its post_start and pre_stop hooks judged by the project's policy. A refused
+ * hook starts nothing, and what preparing set up is released as after a failed start (the bundle too when it was
+ * made for this start only).
+ */
+export async function judgeHooksBeforeStart(record: ContainerRecord, hookOptions: HookRunOptions): Promise<void> {
+  try {
+    await judgeLifecycleHooks(record, hookOptions);
+  } catch (err) {
+    await cleanupContainer(record, note);
+    if (isCtnrError(err)) err.details = [...(err.details ?? []), `${record.id} was not started`];
+    throw err;
+  }
+}
 
 /** What starting services needs: the project, the runtime, where bundles come from, and where to report. */
 export interface StartContext {
@@ -143,6 +158,7 @@ export async function startServices(ctx: StartContext, plan: StartPlan): Promise
         // Once per service: its replicas have the same warnings.
         if (!printed) printDiagnostics(bundle.run.diagnostics);
         printed = true;
+        await judgeHooksBeforeStart(record, hookOptions);
         if (wait?.completed.length) {
           progress.step(`${label}: running to its end (${wait.completed.join(', ')} wait for it) with ${runtime.name}`);
           const status = await runToCompletion({ ...record, log: record.log! });
