@@ -189,14 +189,21 @@ function writeCache(file: string, hash: string, script: import('node:vm').Script
     }
     renameSync(tmp, file);
     // Caches of other builds of the CLI (an upgrade, another install, another Node) are removed once unused
-    // for a week: two installs in use keep theirs. A temporary file an hour old was left by a killed run.
+    // for a week: two installs in use keep theirs. Another build's at this very path and node (the same
+    // version, arch and `where`) is removed at once: this path now holds this build, so nothing reads it again
+    // (each rebuild of a checkout left a megabyte per command for a week). A temporary file an hour old was
+    // left by a killed run.
     const now = Date.now();
+    const install = installOf(path.basename(file));
     for (const name of readdirSync(dir)) {
       if (!name.startsWith('cli-')) continue;
       const other = path.join(dir, name);
       try {
-        const st = statSync(other);
-        if (name.endsWith('.tmp') ? st.mtimeMs < now - 3600_000 : !name.startsWith(`cli-${hash}-`) && st.atimeMs < now - STALE_MS) removeQuietly(other);
+        if (name.endsWith('.tmp')) {
+          if (statSync(other).mtimeMs < now - 3600_000) removeQuietly(other);
+        } else if (!name.startsWith(`cli-${hash}-`) && (installOf(name) === install || statSync(other).atimeMs < now - STALE_MS)) {
+          removeQuietly(other);
+        }
       } catch {
         /* removed by another run */
       }
@@ -205,6 +212,11 @@ function writeCache(file: string, hash: string, script: import('node:vm').Script
     // A cache is an optimisation: a read-only home or a full disk only means the next run compiles again.
     removeQuietly(tmp);
   }
+}
+
+/** `<node version>-<arch>-<where>` of a cache file's name (see cachePath): which node and install path made it. */
+function installOf(name: string): string {
+  return name.split('-').slice(2, 5).join('-');
 }
 
 function removeQuietly(file: string): void {

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkHelpLayout } from '../../src/cli/help-text.js';
@@ -142,6 +142,28 @@ describe('the code cache', () => {
     const unrelated = other('notes.txt', 30);
     expect(ctnr(dir, ['spec', 'web'], { XDG_CACHE_HOME: home }).status).toBe(0);
     expect([old, recent, leftover, unrelated].map(existsSync)).toEqual([false, true, false, true]);
+  });
+
+  it("another build's caches at this install path go at once; another install's stay", () => {
+    const dir = project(root.dir, 'rebuilt', SIMPLE);
+    const home = path.join(root.dir, 'rebuilt-cache');
+    expect(ctnr(dir, ['spec', 'web'], { XDG_CACHE_HOME: home }).status).toBe(0);
+    const [ours] = cacheFiles(home);
+    // cli-<hash>-<node>-<arch>-<where>-<command>.v8: the same node and path under an earlier build's hash, and a
+    // build at another path (another `where`), both read an hour ago.
+    const [, , node, arch, where, ...command] = path.basename(ours!).split('-');
+    const sibling = (hash: string, at: string) => {
+      const file = path.join(home, 'ctnr', ['cli', hash, node, arch, at, ...command].join('-'));
+      writeFileSync(file, 'x');
+      const when = new Date(Date.now() - 3600_000);
+      utimesSync(file, when, when);
+      return file;
+    };
+    const earlierBuild = sibling('0123456789abcdef', where!);
+    const otherInstall = sibling('fedcba9876543210', where === '00000000' ? '11111111' : '00000000');
+    rmSync(ours!); // so that the next run writes its cache, and tidies up
+    expect(ctnr(dir, ['spec', 'web'], { XDG_CACHE_HOME: home }).status).toBe(0);
+    expect([ours, earlierBuild, otherInstall].map((f) => existsSync(f!))).toEqual([true, false, true]);
   });
 
   it('a cache file others can write is not used', () => {
