@@ -7,6 +7,7 @@ import { CtnrError } from '../engine/errors.js';
 import { releaseNetwork, removeEmptyCgroups } from './leftovers.js';
 import { unmountShm } from './shm.js';
 import { removeRecord, queryState, writeRecord, type ContainerRecord } from './state.js';
+import { statusForSignal } from './exit-status.js';
 
 export const STOP_SIGNAL_ANNOTATION = 'org.opencontainers.image.stopSignal';
 /** docker's default stop timeout. */
@@ -34,11 +35,6 @@ export function stopSignalOf(spec: { annotations?: Record<string, string> }, war
   return sig;
 }
 
-/** Exit status of a process killed by `signal`, the way shells report it (128 + number). */
-function statusForSignal(signal: NodeJS.Signals | null): number {
-  const n = signal ? os.constants.signals[signal] : undefined;
-  return n === undefined ? 1 : 128 + n;
-}
 
 function runtimeCmd(rec: Pick<ContainerRecord, 'runtime' | 'root'>, args: string[]) {
   return spawnSync(rec.runtime.path, ['--root', rec.root, ...args], { encoding: 'utf8' });

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { CtnrError } from '../../engine/errors.js';
 import { serviceNotFound } from '../../compose/select.js';
+import { statusForSignal } from '../../runtime/exit-status.js';
 import { listRecords, queryState, runRoot, type ContainerRecord } from '../../runtime/state.js';
 import { overlayEnv } from '../../spec/process-env.js';
 import { execJudge } from './exec-policy.js';
@@ -62,7 +62,7 @@ export async function execCommand(service: string, command: string[], opts: Exec
   try {
     process.exitCode = await new Promise<number>((resolve, reject) => {
       child.on('error', (err) => reject(new CtnrError('RUNTIME_FAILED', `cannot run ${rec.runtime.path}: ${err.message}`)));
-      child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0)));
+      child.on('exit', (code, signal) => resolve(code ?? statusForSignal(signal)));
     });
   } finally {
     process.off('SIGINT', ignore);
