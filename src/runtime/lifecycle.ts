@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CtnrError, renderPath, type SourceLocation } from '../engine/errors.js';
 import { LIFECYCLE_FILE, type Lifecycle, type LifecycleKind } from '../../plugins/hooks/lifecycle.js';
 import type { ContainerRecord } from './state.js';
+import { outputTail, runCollecting } from './hook-output.js';
 
 /**
  * `post_start` / `pre_stop`: the processes ctnr:lifecycle wrote into the bundle, run one after the other in the
@@ -35,37 +35,6 @@ export function lifecycleHooks(bundle: string, kind: LifecycleKind): NonNullable
   } catch {
     throw new CtnrError('RUNTIME_FAILED', `${file} is not valid JSON`);
   }
-}
-
-/** The last lines of a hook's output, as compose keeps them (10 lines, 2 KiB). */
-function tail(text: string): string {
-  const lines = text.trimEnd().split('\n').slice(-10).join('\n');
-  return lines.length > 2048 ? lines.slice(-2048) : lines;
-}
-
-function execOnce(rec: Pick<ContainerRecord, 'id' | 'runtime' | 'root'>, processFile: string, onLine: (line: string) => void): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; error?: Error }> {
-  return new Promise((resolve) => {
-    const child = spawn(rec.runtime.path, ['--root', rec.root, 'exec', '--process', processFile, rec.id], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let partial = '';
-    const feed = (d: Buffer, into: 'out' | 'err') => {
-      const s = d.toString('utf8');
-      if (into === 'out') stdout += s;
-      else stderr += s;
-      partial += s;
-      const lines = partial.split('\n');
-      partial = lines.pop()!;
-      for (const l of lines) onLine(l);
-    };
-    child.stdout.on('data', (d: Buffer) => feed(d, 'out'));
-    child.stderr.on('data', (d: Buffer) => feed(d, 'err'));
-    child.on('error', (error) => resolve({ status: null, signal: null, stdout, stderr, error }));
-    child.on('close', (status, signal) => {
-      if (partial !== '') onLine(partial);
-      resolve({ status, signal, stdout, stderr });
-    });
-  });
 }
 
 type HookContainer = Pick<ContainerRecord, 'id' | 'bundle' | 'service' | 'dataDir'>;
@@ -107,14 +76,14 @@ export async function runLifecycleHooks(rec: Pick<ContainerRecord, 'id' | 'runti
     writeFileSync(file, JSON.stringify(process) + '\n', { mode: 0o600 });
     let r;
     try {
-      r = await execOnce(rec, file, (line) => opts.output?.(`${rec.id} ${kind}[${i}]: ${line}`));
+      r = await runCollecting(rec.runtime.path, ['--root', rec.root, 'exec', '--process', file, rec.id], (line) => opts.output?.(`${rec.id} ${kind}[${i}]: ${line}`));
     } finally {
       rmSync(file, { force: true });
     }
     if (r.status === 0) continue;
     const location = opts.locate?.(at);
     const how = r.error ? `could not run: ${r.error.message}` : r.signal ? `was killed by ${r.signal}` : `exited with status ${r.status}`;
-    const out = tail(r.stderr) || tail(r.stdout);
+    const out = outputTail(r.stderr) || outputTail(r.stdout);
     throw new CtnrError('RUNTIME_FAILED', `${kind} hook of ${rec.id} ${how}${out ? `: ${out}` : ''}`, location ? { path: at, location } : { path: at });
   }
 }

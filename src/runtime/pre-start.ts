@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { CtnrError, type SourceLocation } from '../engine/errors.js';
 import type { ServiceHook } from '../engine/service.js';
@@ -6,6 +5,7 @@ import type { LoadedProject } from '../project.js';
 import { prepareContainer, type PrepareOptions } from './launch.js';
 import { cleanupContainer } from './run.js';
 import { writeRecord, type ContainerRecord } from './state.js';
+import { outputTail, runCollecting } from './hook-output.js';
 
 /**
  * `pre_start`: each hook runs, in order, in a one-off container of its own made from the service (as compose's
@@ -73,36 +73,6 @@ export interface PreStartOptions extends Pick<PrepareOptions, 'runtime' | 'rootf
   output?: (line: string) => void;
 }
 
-/** The last lines of a hook's output, as compose keeps them (10 lines, 2 KiB). */
-function tail(text: string): string {
-  const lines = text.trimEnd().split('\n').slice(-10).join('\n');
-  return lines.length > 2048 ? lines.slice(-2048) : lines;
-}
-
-function runToEnd(rec: ContainerRecord, onLine: (line: string) => void): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; error?: Error }> {
-  return new Promise((resolve) => {
-    const child = spawn(rec.runtime.path, ['--root', rec.root, 'run', '--bundle', rec.bundle, rec.id], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const partial = { out: '', err: '' };
-    const feed = (d: Buffer, into: 'out' | 'err') => {
-      const s = d.toString('utf8');
-      if (into === 'out') stdout += s;
-      else stderr += s;
-      const lines = (partial[into] + s).split('\n');
-      partial[into] = lines.pop()!;
-      for (const l of lines) onLine(l);
-    };
-    child.stdout.on('data', (d: Buffer) => feed(d, 'out'));
-    child.stderr.on('data', (d: Buffer) => feed(d, 'err'));
-    child.on('error', (error) => resolve({ status: null, signal: null, stdout, stderr, error }));
-    child.on('close', (status, signal) => {
-      for (const p of [partial.out, partial.err]) if (p !== '') onLine(p);
-      resolve({ status, signal, stdout, stderr });
-    });
-  });
-}
-
 /** Run `service`'s pre_start hooks (`hooks`, validated) one after the other; throws on the first failure. */
 export async function runPreStartHooks(project: LoadedProject, service: string, hooks: readonly ServiceHook[], opts: PreStartOptions): Promise<void> {
   const compose = project.compose;
@@ -129,13 +99,13 @@ export async function runPreStartHooks(project: LoadedProject, service: string, 
         ...(opts.warn ? { warn: opts.warn } : {}),
       }));
       writeRecord(record, path.dirname(record.root));
-      r = await runToEnd(record, (line) => opts.output?.(`${id}: ${line}`));
+      r = await runCollecting(record.runtime.path, ['--root', record.root, 'run', '--bundle', record.bundle, record.id], (line) => opts.output?.(`${id}: ${line}`));
     } finally {
       if (record) await cleanupContainer(record, opts.warn);
     }
     if (r.status === 0) continue;
     const how = r.error ? `could not run: ${r.error.message}` : r.signal ? `was killed by ${r.signal}` : `exited with status ${r.status}`;
-    const out = tail(r.stderr) || tail(r.stdout);
+    const out = outputTail(r.stderr) || outputTail(r.stdout);
     throw new CtnrError('RUNTIME_FAILED', `pre_start hook of ${compose.name}-${service} (${id}) ${how}${out ? `: ${out}` : ''}`, where);
   }
 }
