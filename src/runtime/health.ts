@@ -134,7 +134,9 @@ async function probeOnce(rec: Probed, hc: BundleHealthcheck, proc: Record<string
       };
       const timer = setTimeout(() => {
         try {
-          process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
+          // Only a real process id: 0 or -1 would signal our own process group, or every process we may signal.
+          const pid = Number(readFileSync(pidFile, 'utf8').trim());
+          if (Number.isSafeInteger(pid) && pid > 1) process.kill(pid, 'SIGKILL');
         } catch {
           // not started yet, or already gone
         }
