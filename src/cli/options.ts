@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CtnrError } from '../engine/errors.js';
 
 /** Flags every command that reads a compose file shares. */
 export function composeOptions(cmd: Command): Command {
@@ -14,4 +15,16 @@ export function composeOptions(cmd: Command): Command {
 
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/**
+ * A duration option given in seconds (`10`, `1.5`), as seconds; `positive`: it must be above 0 (else 0 or more).
+ * A usage error naming the flag otherwise.
+ */
+export function secondsOption(flag: string, text: string, positive: boolean): number {
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || (positive && seconds <= 0)) {
+    throw new CtnrError('USAGE', `${flag}: "${text}" is not a number of seconds ${positive ? 'above 0' : '(0 or more)'}`);
+  }
+  return seconds;
 }

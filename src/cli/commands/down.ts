@@ -12,6 +12,7 @@ import { listRecords, queryState, runRoot } from '../../runtime/state.js';
 import { execJudge } from './exec-policy.js';
 import { lockProject, note } from './notes.js';
 import { loadProjectFile, type ProjectFileOptions } from './project-file.js';
+import { secondsOption } from '../options.js';
 
 export interface DownOptions extends ProjectFileOptions {
   config?: string;
@@ -99,7 +100,5 @@ export async function downCommand(services: string[], opts: DownOptions): Promis
 
 /** `-t SECONDS` (0 or more; compose's `down --timeout`) in ns. */
 function graceOf(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+(\.\d+)?$/.test(text.trim())) throw new CtnrError('USAGE', `-t: "${text}" is not a number of seconds (0 or more)`);
-  return Math.round(Number(text) * 1e9);
+  return text === undefined ? undefined : Math.round(secondsOption('-t', text, false) * 1e9);
 }

@@ -6,6 +6,7 @@ import { selectRuntime } from '../../runtime/select.js';
 import { openForBundles, type BundleSourceOptions } from './bundle.js';
 import { lockProject, note } from './notes.js';
 import { execJudge } from './exec-policy.js';
+import { secondsOption } from '../options.js';
 import { planStart, startServices, waitUntilHealthy, type Started } from './start-services.js';
 
 /**
@@ -57,10 +58,6 @@ async function waitAll(started: readonly Started[], waitMs: number | undefined, 
 /** `--wait-timeout SECONDS` in ms; only with `--wait`. */
 function waitTimeoutMs(opts: { wait?: boolean; waitTimeout?: string }): number | undefined {
   if (opts.waitTimeout === undefined) return undefined;
-  const seconds = Number(opts.waitTimeout);
   if (!opts.wait) throw new CtnrError('USAGE', '--wait-timeout needs --wait');
-  if (!(opts.waitTimeout.trim() !== '' && Number.isFinite(seconds) && seconds > 0)) {
-    throw new CtnrError('USAGE', `--wait-timeout: "${opts.waitTimeout}" is not a number of seconds above 0`);
-  }
-  return seconds * 1000;
+  return secondsOption('--wait-timeout', opts.waitTimeout, true) * 1000;
 }
