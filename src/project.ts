@@ -9,7 +9,10 @@ import { DEFAULT_CDI_SPEC_DIRS } from './linux/cdi/read.js';
 import type { Diagnostic, Env, Preset } from './engine/types.js';
 import { resolveImageConfig, type ImageConfig, type ImageSources } from './image/config.js';
 import type { ProjectImageSettings } from './image/for-service.js';
-import type { PullProgress } from './image/types.js';
+import type { IdMapping, PullProgress } from './image/types.js';
+import { CtnrError } from './engine/errors.js';
+import { parsePath } from './engine/path.js';
+import type { ImageMount } from './image/mounts.js';
 import { BUILTIN_PRESET_LOADERS } from '../presets/builtin.js';
 
 export interface ProjectOptions {
@@ -123,6 +126,15 @@ export interface ServiceRun {
   result: Result;
   /** Loader diagnostics followed by the pipeline's. */
   diagnostics: Diagnostic[];
+  /** The images the service's `type: image` volumes mount, where runService found them (none when env gave them). */
+  imageMounts: ImageMount[];
+}
+
+export interface RunServiceOptions {
+  /** Unpack the images `type: image` volumes mount (a bundle needs their files; a spec only their place). */
+  unpackImageMounts?: boolean;
+  /** Rootless: the id mapping those images are unpacked with (as the service's own root filesystem). */
+  idMapping?: IdMapping;
 }
 
 /**
@@ -136,7 +148,7 @@ export function hasLocalImageSource(project: LoadedProject, name: string, imageN
 }
 
 /** `image`: the OCI image config the service runs from, when known (e.g. read from an image layout). */
-export async function runService(project: LoadedProject, name: string, image?: ImageConfig): Promise<ServiceRun> {
+export async function runService(project: LoadedProject, name: string, image?: ImageConfig, opts: RunServiceOptions = {}): Promise<ServiceRun> {
   const imageName = project.compose.services[name]?.image;
   let resolved = image ?? (project.imageSources ? await resolveImageConfig(project.imageSources, typeof imageName === 'string' ? imageName : undefined, project.env.arch) : undefined);
   let env = project.env;
@@ -158,7 +170,7 @@ export async function runService(project: LoadedProject, name: string, image?: I
         if (userNeedsRootfs(user) || groups.some((g) => userNeedsRootfs(g))) env = { ...env, rootfs: await identityRootForImage(imageSettings(project), name, keys, stored) };
       } catch (err) {
         const warning = offlineFallback(err, imageSettings(project), name, keys);
-        if (!warning) throw err;
+        if (!warning) throw located(err, name, selected.input.source);
         fallback.push(warning);
       }
     }
@@ -168,7 +180,30 @@ export async function runService(project: LoadedProject, name: string, image?: I
   const { input, diagnostics } = selected ?? selectService(project.compose, name, resolved);
   if (selected && resolved) input.image = resolved;
   diagnostics.push(...fallback);
+  let imageMounts: ImageMount[] = [];
+  if (env.imageMounts === undefined && input.service.volumes?.some((v) => v.type === 'image')) {
+    const { imageMountTable, resolveImageMounts } = await import('./image/mounts.js');
+    const idMapping = opts.idMapping ?? (env.rootless && process.getuid?.() !== 0 ? (await import('./image/idmap.js')).currentUserIdMapping() : undefined);
+    imageMounts = await resolveImageMounts({ images: imageSettings(project), ...(project.imageSources ? { imageSources: project.imageSources } : {}) }, name, input.service, {
+      unpack: opts.unpackImageMounts ?? false,
+      ...(idMapping ? { idMapping } : {}),
+      onWarning: (w) => diagnostics.push({ level: 'warning', code: 'IMAGE_UNPACK', message: w.message }),
+    }).catch((err: unknown) => {
+      throw located(err, name, input.source);
+    });
+    env = { ...env, imageMounts: imageMountTable(imageMounts) };
+  }
   // `environment:` secrets and configs read the loader's variables (process environment over `.env`), as compose.
   const result = await project.engine.run(input, { environment: project.compose.variables, ...env });
-  return { input, result, diagnostics: [...diagnostics, ...result.diagnostics] };
+  return { input, result, diagnostics: [...diagnostics, ...result.diagnostics], imageMounts };
+}
+
+/** An image error at a key of service `name` (`services.NAME.image`, a volume's `source`) given its file and line. */
+function located(err: unknown, name: string, source: ServiceInput['source']): unknown {
+  const prefix = `services.${name}.`;
+  if (err instanceof CtnrError && err.location === undefined && err.path?.startsWith(prefix) && source) {
+    const location = source.locate(parsePath(err.path.slice(prefix.length)));
+    if (location) err.location = location;
+  }
+  return err;
 }

@@ -7,6 +7,7 @@ import type { VolumeMount } from '../../src/engine/service.js';
 import type { Mount } from '../../src/spec/types.js';
 import type { BundleFile, Env, Operation, PluginContext, Project } from '../../src/engine/types.js';
 import { volumesRoot } from '../../src/linux/data-dir.js';
+import { subpathSource } from '../../src/linux/subpath.js';
 
 /** Docker's volume-name rule; it also keeps a name from walking out of `<dataDir>/volumes`. */
 const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -51,6 +52,10 @@ type Ctx = PluginContext<unknown>;
  * - anonymous `volume`: a directory inside the bundle, declared as a bundle file, mounted by a
  *   bundle-relative source.
  * - `tmpfs`: a real tmpfs (`size`, `mode`), docker's `noexec,nosuid,nodev` defaults.
+ * - `image`: the files of another image, read-only as docker mounts them (`image.subpath`: a directory or file in
+ *   it): a bind of the image's unpacked root filesystem, which the caller supplies in `env.imageMounts` (ctnr's
+ *   commands take it from the image store: src/image/mounts.ts).
+ * A `subpath` (of a volume or an image) may not pass through a symbolic link (src/linux/subpath.ts).
  *
  * Rules for the bundle writer (documented here because this plugin relies on them, never on spec sniffing
  * beyond them): every `bind` mount whose source lies under `<dataDir>/volumes/` is created (`mkdir -p`, 0755)
@@ -136,6 +141,8 @@ function toMount(ctx: Ctx, v: VolumeMount, dest: string, where: Where, files: Bu
       if (v.read_only) extra.push('ro');
       return { destination: dest, type: 'tmpfs', source: 'tmpfs', options: mergeMountOptions(TMPFS_DEFAULT_OPTIONS, extra) };
     }
+    case 'image':
+      return imageMount(ctx, v, dest, where);
     case 'npipe':
       error('npipe mounts exist on Windows only', [...where, 'type']);
       return undefined;
@@ -155,6 +162,32 @@ function bindMount(ctx: Ctx, source: string, dest: string, v: VolumeMount, where
   if (v.read_only) options.push('ro');
   if (recursive === 'readonly') options.push('rro');
   return { destination: dest, type: 'bind', source, options };
+}
+
+/**
+ * A `type: image` mount: a read-only bind of the image's root filesystem (or of `image.subpath` in it) from
+ * `env.imageMounts`. Docker mounts images read-only and so does ctnr; `read_only: false` is said to change nothing.
+ */
+function imageMount(ctx: Ctx, v: VolumeMount, dest: string, where: Where): Mount | undefined {
+  const image = v.source!;
+  const root = ctx.env.imageMounts?.[image];
+  if (root === undefined) {
+    ctx.error(`image "${image}": no root filesystem was given for it (env.imageMounts; ctnr's commands take it from the image store)`, [...where, 'source']);
+    return undefined;
+  }
+  if (v.read_only === false) ctx.warn('image mounts are read-only: read_only: false changes nothing', [...where, 'read_only']);
+  let source = root;
+  const sub = v.image?.subpath;
+  if (sub !== undefined && sub !== '') {
+    // Before the image is unpacked (`ctnr spec`) its files cannot be checked; bundles unpack it first.
+    const found = subpathSource(root, sub, existsSync(root));
+    if ('problem' in found) {
+      ctx.error(`"${sub}": ${found.problem} image ${image}`, [...where, 'image', 'subpath']);
+      return undefined;
+    }
+    source = found.path;
+  }
+  return { destination: dest, type: 'bind', source, options: ['rbind', 'rprivate', 'ro'] };
 }
 
 function volumeOptions(v: VolumeMount): string[] {
@@ -210,11 +243,13 @@ function namedVolumeSource(ctx: Ctx, v: VolumeMount, where: Where): string | und
   }
   const sub = v.volume?.subpath;
   if (sub !== undefined && sub !== '') {
-    if (path.isAbsolute(sub) || sub.split('/').includes('..')) {
-      error(`volume.subpath "${sub}" must be a relative path inside the volume`, [...where, 'volume', 'subpath']);
+    // What does not exist yet the bundle writer creates (mkdir -p), as for the volume itself.
+    const found = subpathSource(dir, sub, false);
+    if ('problem' in found) {
+      error(`"${sub}": ${found.problem} the volume`, [...where, 'volume', 'subpath']);
       return undefined;
     }
-    dir = path.join(dir, sub);
+    dir = found.path;
   }
   return dir;
 }

@@ -164,7 +164,10 @@ export async function createBundle(project: LoadedProject, service: string, opts
     if (given) image = readImageConfigFile(path.resolve(project.imageSources?.cwd ?? process.cwd(), given));
 
     opts.progress?.('generating config.json');
-    const run = await runService({ ...withCommand(project, service, opts.command), env: { ...project.env, rootfs: rootfsForPipeline } }, service, image);
+    const run = await runService({ ...withCommand(project, service, opts.command), env: { ...project.env, rootfs: rootfsForPipeline } }, service, image, {
+      unpackImageMounts: true,
+      ...(opts.idMapping ? { idMapping: opts.idMapping } : {}),
+    });
     // Policy modes and exemptions (src/policy): enforce refuses the bundle, warn joins the diagnostics, audit is silent.
     const policy = servicePolicy(project, run.result);
     if (policy.error) throw policy.error;
@@ -175,6 +178,8 @@ export async function createBundle(project: LoadedProject, service: string, opts
     spec.root = { ...spec.root, path: rootPath };
 
     const composeBytes = readFileSync(project.compose.file);
+    // The images `type: image` volumes bind: `ctnr image prune` keeps their unpacked files while this bundle exists.
+    const imageMounts = run.imageMounts.length > 0 ? run.imageMounts.map((m) => ({ source: m.source, path: m.path, ...(m.image ? { manifest: m.image.manifest } : {}) })) : undefined;
     const service0 = run.input.service as { stop_grace_period?: number };
     const rootfsMeta: BundleMetadata['rootfs'] = stored
       ? { kind: 'store', reference: stored.reference ?? source.kind, manifest: stored.manifestDigest }
@@ -190,10 +195,11 @@ export async function createBundle(project: LoadedProject, service: string, opts
         composeBytes,
         service,
         ...(fileBytes(project.config.file) ? { configBytes: fileBytes(project.config.file)! } : {}),
-        options: { rootless: project.env.rootless, rootfs: rootfsMeta, ...(opts.command ? { command: opts.command } : {}) },
+        options: { rootless: project.env.rootless, rootfs: rootfsMeta, ...(opts.command ? { command: opts.command } : {}), ...(imageMounts ? { imageMounts } : {}) },
       }),
       rootless: project.env.rootless,
       rootfs: rootfsMeta,
+      ...(imageMounts ? { imageMounts } : {}),
       ...(typeof service0.stop_grace_period === 'number' ? { stopGracePeriodNs: service0.stop_grace_period } : {}),
     });
     opts.progress?.('writing bundle');

@@ -24,6 +24,11 @@ export interface BundleMetadata {
     | { kind: 'image'; layout: string; manifest: string }
     /** From the image store: the reference pulled and the manifest it resolved to. */
     | { kind: 'store'; reference: string; manifest: string };
+  /**
+   * The images the service's `type: image` volumes bind (read-only), in volume order: the volume's `source`, the
+   * host directory of the image's files, and for a store image its manifest. `ctnr image prune` keeps these.
+   */
+  imageMounts?: Array<{ source: string; path: string; manifest?: string }>;
   /** compose `stop_grace_period` in nanoseconds, when set (`ctnr run` waits this long before SIGKILL). */
   stopGracePeriodNs?: number;
 }

@@ -65,6 +65,11 @@ export interface Env {
    * `external_links` must name one. `ctnr up`/`run` fill it from their records; absent, such references fail.
    */
   containers?: Readonly<Record<string, ContainerFacts>>;
+  /**
+   * The host directory holding the files of each image a `type: image` volume mounts, by the volume's `source` as
+   * written (ctnr's commands fill it from the image store: src/image/mounts.ts). Absent, such volumes fail.
+   */
+  imageMounts?: Readonly<Record<string, string>>;
   /** The container's id, for the last part of `linux.cgroupsPath` (default: the container name, or `PROJECT-SERVICE-1`). */
   containerId?: string;
   /** The host's address as containers see it: what `extra_hosts: NAME:host-gateway` resolves to. */

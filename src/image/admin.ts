@@ -112,13 +112,14 @@ function sizeOf(file: string): number {
 }
 
 /**
- * Remove blobs no reference needs, unpacked root filesystems of images no longer referenced, stale partial
+ * Remove blobs no reference needs, unpacked root filesystems of images no longer referenced (unless a bundle's
+ * overlay or image volume uses them: `bundleMounts` names the latter), stale partial
  * downloads (no live process holds their lock) and temporaries of crashed runs. Two prunes exclude each other
  * (prune.lock). Known gap: a pull running at the same moment has stored its manifest and config but not yet
  * recorded its reference for a few milliseconds; a prune in that window removes them and the pull fails with
  * a missing blob (run it again). Pulls do not take a lock prune could wait on, so they never serialise.
  */
-export async function pruneImages(store: ImageStore): Promise<PruneResult> {
+export async function pruneImages(store: ImageStore, opts: { bundleMounts?: Iterable<string> } = {}): Promise<PruneResult> {
   const result: PruneResult = { blobs: [], rootfs: [], partial: [], bytes: 0 };
   await withLock(path.join(store.root, 'prune.lock'), async () => {
     const keep = new Set<string>();
@@ -141,8 +142,11 @@ export async function pruneImages(store: ImageStore): Promise<PruneResult> {
       rmSync(store.blobPath(digest), { force: true });
       result.blobs.push(digest);
     }
-    // Caches a bundle's overlay mount uses as its lower layer stay, referenced or not.
+    // Caches a bundle's overlay mount uses as its lower layer stay, referenced or not, and so do those a bundle's
+    // image volumes bind (`bundleMounts`: the runtime mounts them only when the container starts).
     const mounted = new Set([...overlayLowerDirs()].map((d) => path.basename(d)));
+    const cacheRoot = path.join(store.root, 'rootfs');
+    for (const d of opts.bundleMounts ?? []) if (path.dirname(d) === cacheRoot) mounted.add(path.basename(d));
     for (const name of listRootfsCaches(store)) {
       if (mounted.has(name)) continue;
       // `<chain>` or `<chain>-<mapping>`: kept while the chain belongs to a referenced image.

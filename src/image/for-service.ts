@@ -39,8 +39,11 @@ function access(settings: ProjectImageSettings): ImageAccess {
   };
 }
 
-/** The stored (or pulled) image of a service's `image:`; `layers` when a root filesystem will be needed. */
-export async function imageForService(settings: ProjectImageSettings, service: string, keys: ServiceImageKeys, layers: boolean): Promise<StoredImage> {
+/**
+ * The stored (or pulled) image of a service's `image:`; `layers` when a root filesystem will be needed. `where`:
+ * the key errors name (default `services.NAME.image`; an image volume's own `source`).
+ */
+export async function imageForService(settings: ProjectImageSettings, service: string, keys: ServiceImageKeys, layers: boolean, where = `services.${service}.image`): Promise<StoredImage> {
   if (typeof keys.image !== 'string' || keys.image === '') {
     throw new CtnrError('USAGE', `service "${service}" has no image: to run from (pass --rootfs DIR or --image LAYOUT)`);
   }
@@ -49,7 +52,7 @@ export async function imageForService(settings: ProjectImageSettings, service: s
     image: keys.image,
     ...(policy !== undefined ? { pullPolicy: policy } : {}),
     ...(typeof keys.platform === 'string' ? { platform: keys.platform } : {}),
-    where: `services.${service}.image`,
+    where,
     layers,
   });
 }

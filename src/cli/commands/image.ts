@@ -9,6 +9,7 @@ import type { RegistriesConfig } from '../../image/types.js';
 import { pullProgress } from '../image/progress.js';
 import { humanBytes, table } from '../format.js';
 import { configuredDataDir } from './data-dir.js';
+import { listBundles } from '../../bundle/store.js';
 
 export interface ImageCommandOptions {
   dataDir?: string;
@@ -61,8 +62,11 @@ export async function imageRmCommand(refs: string[], opts: ImageCommandOptions):
 }
 
 export async function imagePruneCommand(opts: ImageCommandOptions): Promise<void> {
-  const { store } = await storeAndRegistries(opts);
-  const r = await pruneImages(store);
+  const { dataDir } = await configuredDataDir(opts);
+  const store = new ImageStore(dataDir);
+  // The image files the data dir's bundles bind with `type: image` volumes stay while those bundles exist.
+  const bundleMounts = listBundles(dataDir).flatMap((b) => b.metadata?.imageMounts?.map((m) => m.path) ?? []);
+  const r = await pruneImages(store, { bundleMounts });
   if (opts.json) {
     process.stdout.write(JSON.stringify(r, null, 2) + '\n');
     return;

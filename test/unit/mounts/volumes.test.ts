@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,6 +138,66 @@ describe('ctnr:volumes — named and anonymous volumes', () => {
   });
 });
 
+describe('ctnr:volumes — subpaths and image mounts', () => {
+  // An unpacked image (what env.imageMounts points at) and a named volume, each with a link planted in it.
+  let image: string;
+  let dataDir: string;
+  beforeAll(() => {
+    image = path.join(tmp, 'image-files');
+    mkdirSync(path.join(image, 'usr/share/data'), { recursive: true });
+    writeFileSync(path.join(image, 'usr/share/data/one.txt'), 'one\n');
+    symlinkSync('/etc', path.join(image, 'usr/share/etc-link'));
+    dataDir = path.join(tmp, 'subpath-data');
+    mkdirSync(path.join(dataDir, 'volumes', 'p_db', 'real'), { recursive: true });
+    symlinkSync('/etc', path.join(dataDir, 'volumes', 'p_db', 'planted'));
+    writeFileSync(path.join(dataDir, 'volumes', 'p_db', 'file'), '');
+  });
+  const imageEnv = () => ({ dataDir, imageMounts: { 'tools:1': image } });
+  const top = { name: 'p', volumes: { db: {} } };
+
+  it.each([
+    { what: 'the whole image', mount: {}, source: () => image },
+    { what: 'a directory in it', mount: { image: { subpath: 'usr/share/data' } }, source: () => path.join(image, 'usr/share/data') },
+    { what: 'a file in it', mount: { image: { subpath: 'usr/share/data/one.txt' } }, source: () => path.join(image, 'usr/share/data/one.txt') },
+    { what: 'read_only: true says what is anyway', mount: { read_only: true }, source: () => image },
+  ])('an image mount of $what is a read-only bind of its files', async ({ mount, source }) => {
+    const r = await run({ volumes: [{ type: 'image', source: 'tools:1', target: '/opt/tools', ...mount }] }, {}, { env: imageEnv() });
+    expect(mountAt(spec(r), '/opt/tools')).toEqual({ destination: '/opt/tools', type: 'bind', source: source(), options: ['rbind', 'rprivate', 'ro'] });
+    expect(r.diagnostics).toEqual([]);
+  });
+
+  it('read_only: false is said to change nothing', async () => {
+    const r = await run({ volumes: [{ type: 'image', source: 'tools:1', target: '/t', read_only: false }] }, {}, { env: imageEnv() });
+    expect(mountAt(spec(r), '/t')!.options).toEqual(['rbind', 'rprivate', 'ro']);
+    expect(r.diagnostics).toMatchObject([{ level: 'warning', path: 'services.svc.volumes[0].read_only', message: 'image mounts are read-only: read_only: false changes nothing' }]);
+  });
+
+  it('before the image is unpacked (a spec) its subpath is where it will be', async () => {
+    const notYet = path.join(tmp, 'not-unpacked');
+    const r = await run({ volumes: [{ type: 'image', source: 'tools:1', target: '/t', image: { subpath: 'a/b' } }] }, {}, { env: { dataDir, imageMounts: { 'tools:1': notYet } } });
+    expect(mountAt(spec(r), '/t')!.source).toBe(path.join(notYet, 'a/b'));
+  });
+
+  it('a volume subpath that does not exist yet is made by the bundle writer', async () => {
+    const r = await run({ volumes: [{ type: 'volume', source: 'db', target: '/d', volume: { subpath: 'real/new' } }] }, top, { env: { dataDir } });
+    expect(mountAt(spec(r), '/d')!.source).toBe(path.join(dataDir, 'volumes/p_db/real/new'));
+  });
+
+  it.each([
+    { what: 'an image subpath through a link', v: { type: 'image', source: 'tools:1', image: { subpath: 'usr/share/etc-link/ssl' } }, at: 'image.subpath', msg: '"usr/share/etc-link/ssl": "usr/share/etc-link" is a symbolic link (a link could lead out of it; ctnr follows none) in image tools:1' },
+    { what: 'an image subpath that is a link', v: { type: 'image', source: 'tools:1', image: { subpath: 'usr/share/etc-link' } }, at: 'image.subpath', msg: '"usr/share/etc-link" is a symbolic link' },
+    { what: 'an image subpath missing from the image', v: { type: 'image', source: 'tools:1', image: { subpath: 'usr/missing' } }, at: 'image.subpath', msg: '"usr/missing": "usr/missing" does not exist in image tools:1' },
+    { what: 'an image subpath leaving the image', v: { type: 'image', source: 'tools:1', image: { subpath: 'usr/../../etc' } }, at: 'image.subpath', msg: 'must be a relative path inside image tools:1' },
+    { what: 'an absolute image subpath', v: { type: 'image', source: 'tools:1', image: { subpath: '/etc' } }, at: 'image.subpath', msg: 'must be a relative path inside image tools:1' },
+    { what: 'a volume subpath through a link a container planted', v: { type: 'volume', source: 'db', volume: { subpath: 'planted/ssl' } }, at: 'volume.subpath', msg: '"planted/ssl": "planted" is a symbolic link (a link could lead out of it; ctnr follows none) in the volume' },
+    { what: 'a volume subpath below a file', v: { type: 'volume', source: 'db', volume: { subpath: 'file/x' } }, at: 'volume.subpath', msg: '"file" is not a directory in the volume' },
+  ])('refused: $what', async ({ v, at, msg }) => {
+    const { errors } = await run({ volumes: [{ ...v, target: '/d' }] }, top, { env: imageEnv() });
+    expect(errors).toMatchObject([{ code: 'SERVICE_INVALID', plugin: 'ctnr:volumes', path: `services.svc.volumes[0].${at}` }]);
+    expect(errors[0]!.message).toContain(msg);
+  });
+});
+
 describe('ctnr:volumes — refused', () => {
   const data = () => path.join(project, 'data');
   it.each([
@@ -147,7 +207,7 @@ describe('ctnr:volumes — refused', () => {
     { what: 'name escaping the volume dir', service: () => ({ volumes: ['db:/d'] }), top: { volumes: { db: { name: '../../etc' } } }, path: 'services.svc.volumes[0].source', msg: 'is not valid' },
     { what: 'subpath escaping the volume', service: () => ({ volumes: [{ type: 'volume', source: 'db', target: '/d', volume: { subpath: '../x' } }] }), top: { volumes: { db: {} } }, path: 'services.svc.volumes[0].volume.subpath', msg: 'relative path inside the volume' },
     { what: 'recursive readonly without read_only', service: () => ({ volumes: [{ type: 'bind', source: data(), target: '/d', bind: { recursive: 'readonly' } }] }), path: 'services.svc.volumes[0].bind.recursive', msg: 'needs read_only: true' },
-    { what: 'image mounts', service: () => ({ volumes: [{ type: 'image', source: 'alpine', target: '/d' }] }), path: 'services.svc.volumes[0].type', msg: 'image mounts are not supported' },
+    { what: 'an image mount with no files given for the image', service: () => ({ volumes: [{ type: 'image', source: 'alpine', target: '/d' }] }), path: 'services.svc.volumes[0].source', msg: 'image "alpine": no root filesystem was given for it' },
   ])('$what', async ({ service, top, path: p, msg }) => {
     const { errors } = await run(service(), top ?? {}, { dir: project });
     expect(errors).toMatchObject([{ code: 'SERVICE_INVALID', plugin: 'ctnr:volumes', path: p }]);
