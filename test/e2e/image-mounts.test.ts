@@ -6,15 +6,17 @@ import { hostPlatform } from '../../src/image/platform.js';
 import { MEDIA } from '../../src/image/types.js';
 import { makeLayer, sha256 } from '../helpers/registry.js';
 import { e2eAvailable } from '../helpers/runc.js';
+import { crunNeedsWorkaround } from '../unit/bundle/cli.js';
 import { busyboxLayer, cli, errLines, requireBuild, scratch, storeState, writeCompose, type Scratch } from './images-helpers.js';
 
 /**
- * `type: image` volumes: another image's files, read-only, in a running container (runc). The images come from
+ * `type: image` volumes: another image's files, read-only, in a running container (runc and crun). The images come from
  * OCI layouts the test writes and `ctnr image import`s: no registry. A `subpath` through a link the image ships
  * is refused before anything is made, and `ctnr image prune` keeps an image's files while a bundle binds them.
  */
 
 const ready = e2eAvailable('runc');
+const runtimes = ready && e2eAvailable('crun') ? ['runc', 'crun'] : ['runc'];
 
 /** An OCI image layout of one gzip layer with `config`. */
 function writeLayout(dir: string, layer: Buffer, config: Record<string, unknown>): void {
@@ -77,9 +79,9 @@ describe.skipIf(!ready)('type: image volumes in a running container', () => {
   });
   afterAll(() => s?.remove());
 
-  it('ctnr run: the whole image and a subpath of it are mounted read-only', async () => {
-    const file = compose('run', TWO_MOUNTS);
-    const r = await cli(['run', '-f', file, 'app', '--runtime', 'runc', '--rm', ...flags()], { env: s.env, cwd: s.dir });
+  it.each(runtimes)('ctnr run (%s): the whole image and a subpath of it are mounted read-only', async (runtime) => {
+    const file = compose(`run-${runtime}`, TWO_MOUNTS);
+    const r = await cli(['run', '-f', file, 'app', '--runtime', runtime, '--rm', ...flags()], { env: s.env, cwd: s.dir, crunWorkaround: runtime === 'crun' && crunNeedsWorkaround() });
     expect(errLines(r.stderr)).toEqual([]);
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(['hello from the tools image', 'hello from the tools image', 'read-only', '/data ro', '/opt/tools ro', ''].join('\n'));

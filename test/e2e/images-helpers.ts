@@ -14,6 +14,7 @@ import { makeLayer, type LayerEntry } from '../helpers/registry.js';
 import { BUSYBOX, GROUP, PASSWD } from '../helpers/rootfs.js';
 import { REPO } from '../helpers/shared.js';
 import { expectValidSpec } from '../helpers/schema.js';
+import { cliCommand } from '../unit/bundle/cli.js';
 
 export const CLI = path.join(REPO, 'bin/ctnr.cjs');
 
@@ -86,14 +87,17 @@ export interface CliOptions {
   timeoutMs?: number;
   /** Run as another user (setpriv --reuid/--regid --init-groups). */
   as?: { uid: number; gid: number };
+  /** Inside the mount namespace crun needs on this host (test/unit/bundle/cli.ts `ctnr`). */
+  crunWorkaround?: boolean;
 }
 
 /** Start `node bin/ctnr.cjs ARGS` without waiting: the child and a promise of its result. */
 export function spawnCli(args: string[], opts: CliOptions = {}): { child: ChildProcess; done: Promise<CliResult>; stdout(): string } {
   const argv = [CLI, ...args];
+  const [cmd, cmdArgs] = opts.crunWorkaround ? cliCommand(args, true) : [process.execPath, argv];
   const child = opts.as
-    ? spawn('setpriv', ['--reuid', String(opts.as.uid), '--regid', String(opts.as.gid), '--init-groups', process.execPath, ...argv], { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] })
-    : spawn(process.execPath, argv, { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    ? spawn('setpriv', ['--reuid', String(opts.as.uid), '--regid', String(opts.as.gid), '--init-groups', cmd, ...cmdArgs], { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawn(cmd, cmdArgs, { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));

@@ -112,6 +112,31 @@ describe.skipIf(!ready)('rootless: an unprivileged user pulls and runs an image'
     expect(statSync(path.join(cached, 'home/app/notes')).uid).toBe(subuid.start + 999);
   });
 
+  it('a type: image volume as the user: the image\'s files, read-only, owned by 0 and 1000 inside', async () => {
+    const dir = path.join(tmp, 'home/mounter');
+    mkdirSync(dir);
+    chownSync(dir, uid, gid);
+    const probe = 'stat -c %u:%g /mnt/img/etc/passwd /mnt/img/home/app/notes | tr "\\n" " "; echo; cat /mnt/notes; touch /mnt/img/x 2>/dev/null || echo read-only';
+    const compose = [
+      'services:',
+      '  app:',
+      `    image: ${reg.host}/rootless/app:v1`,
+      '    network_mode: none',
+      '    user: "0"',
+      `    entrypoint: ['/bin/sh', '-c', '${probe}']`,
+      '    volumes:',
+      `      - { type: image, source: "${reg.host}/rootless/app:v1", target: /mnt/img }`,
+      `      - { type: image, source: "${reg.host}/rootless/app:v1", target: /mnt/notes, image: { subpath: home/app/notes } }`,
+      '',
+    ].join('\n');
+    writeFileSync(path.join(dir, 'compose.yaml'), compose);
+    chownSync(path.join(dir, 'compose.yaml'), uid, gid);
+    const r = await asUser(['run', '-f', path.join(dir, 'compose.yaml'), 'app', '--data-dir', path.join(tmp, 'home/data'), '--runtime', 'runc', '--rm'], dir);
+    expect(errLines(r.stderr)).toEqual([]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('0:0 1000:1000 \nnotes of app\nread-only\n');
+  });
+
   it('the user can prune what it pulled (files of its subordinate ids included)', async () => {
     const data = path.join(tmp, 'home/data');
     expect((await asUser(['image', 'rm', `${reg.host}/rootless/app:v1`, '--data-dir', data])).status).toBe(0);

@@ -73,7 +73,7 @@ export interface CliResult {
  * /sys/fs/cgroup/unified unmounted (RUNTIME-NOTES.md: crun 1.8 refuses the hybrid layout of this VM).
  */
 export function ctnr(args: string[], sb: Sandbox, opts: { cwd?: string; timeoutMs?: number; crunWorkaround?: boolean } = {}): CliResult {
-  const [cmd, argv] = command(args, opts.crunWorkaround);
+  const [cmd, argv] = cliCommand(args, opts.crunWorkaround);
   const r = spawnSync(cmd, argv, { cwd: opts.cwd ?? sb.dir, env: sb.env, encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000 });
   validateNewBundles(sb.dir);
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr + (r.error ? String(r.error) : '') };
@@ -102,7 +102,8 @@ function validateNewBundles(root: string, depth = 0): void {
   }
 }
 
-function command(args: string[], crunWorkaround = false): [string, string[]] {
+/** The command line that runs the built CLI with `args` (inside crun's workaround when asked: see `ctnr`). */
+export function cliCommand(args: string[], crunWorkaround = false): [string, string[]] {
   if (!crunWorkaround) return [process.execPath, [CLI, ...args]];
   const quoted = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   return ['unshare', ['-m', 'sh', '-c', `umount /sys/fs/cgroup/unified 2>/dev/null; exec ${quoted}`]];
@@ -110,7 +111,7 @@ function command(args: string[], crunWorkaround = false): [string, string[]] {
 
 /** Start the CLI in the background; resolves `ready` when `marker` appears on its stdout. */
 export function ctnrAsync(args: string[], sb: Sandbox, marker: string, opts: { crunWorkaround?: boolean } = {}) {
-  const [cmd, argv] = command(args, opts.crunWorkaround);
+  const [cmd, argv] = cliCommand(args, opts.crunWorkaround);
   const child = spawn(cmd, argv, { cwd: sb.dir, env: sb.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
