@@ -9,7 +9,8 @@ import { DEFAULT_CDI_SPEC_DIRS } from './linux/cdi/read.js';
 import type { Diagnostic, Env, Preset } from './engine/types.js';
 import { resolveImageConfig, type ImageConfig, type ImageSources } from './image/config.js';
 import type { ProjectImageSettings } from './image/for-service.js';
-import type { IdMapping, PullProgress } from './image/types.js';
+import type { IdMapping, Platform, PullProgress } from './image/types.js';
+import { wantedPlatform } from './image/platform.js';
 import { CtnrError } from './engine/errors.js';
 import { parsePath } from './engine/path.js';
 import type { ImageMount } from './image/mounts.js';
@@ -150,7 +151,7 @@ export function hasLocalImageSource(project: LoadedProject, name: string, imageN
 /** `image`: the OCI image config the service runs from, when known (e.g. read from an image layout). */
 export async function runService(project: LoadedProject, name: string, image?: ImageConfig, opts: RunServiceOptions = {}): Promise<ServiceRun> {
   const imageName = project.compose.services[name]?.image;
-  let resolved = image ?? (project.imageSources ? await resolveImageConfig(project.imageSources, typeof imageName === 'string' ? imageName : undefined, project.env.arch) : undefined);
+  let resolved = image ?? (project.imageSources ? await resolveImageConfig(project.imageSources, typeof imageName === 'string' ? imageName : undefined, servicePlatform(project, name)) : undefined);
   let env = project.env;
   const fallback: Diagnostic[] = [];
   let selected: SelectedService | undefined;
@@ -196,6 +197,11 @@ export async function runService(project: LoadedProject, name: string, image?: I
   // `environment:` secrets and configs read the loader's variables (process environment over `.env`), as compose.
   const result = await project.engine.run(input, { environment: project.compose.variables, ...env });
   return { input, result, diagnostics: [...diagnostics, ...result.diagnostics], imageMounts };
+}
+
+/** The platform a service's image is taken for, from a layout as from the store: `--platform`, its `platform:`, the Env's arch. */
+export function servicePlatform(project: LoadedProject, name: string): Platform {
+  return wantedPlatform(imageSettings(project).platform, project.compose.services[name]?.platform, project.env.arch);
 }
 
 /** An image error at a key of service `name` (`services.NAME.image`, a volume's `source`) given its file and line. */

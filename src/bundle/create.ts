@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, statSync } from 'node:f
 import path from 'node:path';
 import { CtnrError } from '../engine/errors.js';
 import { readImageConfigFile, type ImageConfig } from '../image/config.js';
-import { imageSettings, runService, type LoadedProject, type ServiceRun } from '../project.js';
+import { imageSettings, runService, servicePlatform, type LoadedProject, type ServiceRun } from '../project.js';
 import { selectService } from '../compose/select.js';
 import { copyRootfs } from '../image/rootfs.js';
 import { mountOverlayRootfs, overlaySupported } from './rootfs-mount.js';
@@ -148,7 +148,7 @@ export async function createBundle(project: LoadedProject, service: string, opts
       const raw = project.compose.services[service];
       const imageName = typeof raw?.image === 'string' ? raw.image : undefined;
       opts.progress?.('reading image layout');
-      layout = readLayout(layoutDir!, imageName, project.env.arch);
+      layout = readLayout(layoutDir!, imageName, servicePlatform(project, service));
       opts.progress?.(`unpacking ${layout.layers.length} layer(s)`);
       rootfsForPipeline = path.join(staging.tmp, 'rootfs');
       for (const w of await unpackLayers(layout, rootfsForPipeline, opts.idMapping ? { idMapping: opts.idMapping } : {})) warnings.push(w.message);
@@ -157,7 +157,7 @@ export async function createBundle(project: LoadedProject, service: string, opts
       image = layout.config;
     }
     if (source.kind === 'config' && source.configFile) image = readImageConfigFile(source.configFile);
-    if (source.kind === 'config' && source.path && source.layout && !image) image = readLayout(source.layout, undefined, project.env.arch).config;
+    if (source.kind === 'config' && source.path && source.layout && !image) image = readLayout(source.layout, undefined, servicePlatform(project, service)).config;
     // --image-config wins over the config that comes with the root filesystem (a store image, a layout, the
     // config's mapping), as it does for `spec`: the bundle runs what `spec` printed.
     const given = project.imageSources?.imageConfig;

@@ -3,7 +3,8 @@ import { closeSync, createReadStream, mkdirSync, openSync, readFileSync, readSyn
 import path from 'node:path';
 import { CtnrError } from '../engine/errors.js';
 import { compressionOf } from '../image/compression.js';
-import type { IdMapping, ImageConfig, ImageWarning } from '../image/types.js';
+import type { IdMapping, ImageConfig, ImageWarning, Platform } from '../image/types.js';
+import { choosePlatform, platformFits, platformString } from '../image/platform.js';
 import { applyLayer } from '../image/unpack.js';
 
 /**
@@ -19,7 +20,7 @@ interface Descriptor {
   digest: string;
   size?: number;
   annotations?: Record<string, string>;
-  platform?: { os?: string; architecture?: string };
+  platform?: { os?: string; architecture?: string; variant?: string };
 }
 
 export interface LayoutImage {
@@ -85,21 +86,32 @@ function refCandidates(image: string | undefined): string[] {
   return [image, `${name}:${tag}`, tag];
 }
 
-function pick(layout: string, list: Descriptor[], image: string | undefined, arch: string, where: string): Descriptor {
-  const candidates = list.filter((d) => !d.platform || ((d.platform.os ?? 'linux') === 'linux' && (d.platform.architecture ?? arch) === arch));
-  if (candidates.length === 0) throw imageError(`${layout}: ${where} has no manifest for linux/${arch}`);
-  const refs = refCandidates(image);
-  for (const ref of refs) {
-    const hit = candidates.find((d) => d.annotations?.[REF_NAME] === ref);
-    if (hit) return hit;
+/**
+ * The manifest (or nested index) for `image` on `platform`: the entries named for the image (else all), those that
+ * run on the platform, then the best of them (choosePlatform: the closest variant) when they are one image's
+ * platforms; entries of different images none of which is named for it are an error.
+ */
+function pick(layout: string, list: Descriptor[], image: string | undefined, platform: Platform, where: string): Descriptor {
+  let named: Descriptor[] = [];
+  for (const ref of refCandidates(image)) {
+    named = list.filter((d) => d.annotations?.[REF_NAME] === ref);
+    if (named.length > 0) break;
   }
+  const candidates = (named.length > 0 ? named : list).filter((d) => !d.platform || platformFits(d.platform, platform));
+  if (candidates.length === 0) throw imageError(`${layout}: ${where} has no manifest${named.length > 0 ? ` named "${image}"` : ''} for ${platformString(platform)}`);
   if (candidates.length === 1) return candidates[0]!;
-  const names = candidates.map((d) => d.annotations?.[REF_NAME] ?? d.digest);
-  throw imageError(`${layout}: ${where} holds several images (${names.join(', ')}); none is named ${image ? `"${image}"` : '(no image: in the service)'}`);
+  const names = [...new Set(candidates.map((d) => d.annotations?.[REF_NAME] ?? ''))];
+  if (named.length > 0 || names.length === 1) {
+    const withPlatform = candidates.filter((d) => d.platform?.architecture !== undefined);
+    if (withPlatform.length === 0) return candidates[0]!;
+    const entries = withPlatform.map((d) => ({ d, platform: { os: 'linux', architecture: d.platform!.architecture!, ...d.platform } }));
+    return choosePlatform(entries, platform, `${layout}: ${where}`).d;
+  }
+  throw imageError(`${layout}: ${where} holds several images (${candidates.map((d) => d.annotations?.[REF_NAME] ?? d.digest).join(', ')}); none is named ${image ? `"${image}"` : '(no image: in the service)'}`);
 }
 
 /** Choose the manifest for `image` (by `org.opencontainers.image.ref.name`, or the only one) and read its config. */
-export function readLayout(layout: string, image: string | undefined, arch: string): LayoutImage {
+export function readLayout(layout: string, image: string | undefined, platform: Platform): LayoutImage {
   const dir = path.resolve(layout);
   let index: any;
   try {
@@ -108,11 +120,11 @@ export function readLayout(layout: string, image: string | undefined, arch: stri
     throw imageError(`${dir} is not an OCI image layout (index.json: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   if (!Array.isArray(index?.manifests)) throw imageError(`${dir}/index.json has no "manifests" list`);
-  let desc = pick(dir, index.manifests, image, arch, 'index.json');
+  let desc = pick(dir, index.manifests, image, platform, 'index.json');
   for (let depth = 0; desc.mediaType && INDEX_TYPES.has(desc.mediaType); depth++) {
     if (depth > 4) throw imageError(`${dir}: image indexes nest too deep`);
     const nested = readJsonBlob(dir, desc.digest);
-    desc = pick(dir, nested.manifests ?? [], undefined, arch, `index ${desc.digest}`);
+    desc = pick(dir, nested.manifests ?? [], undefined, platform, `index ${desc.digest}`);
   }
   const manifest = readJsonBlob(dir, desc.digest);
   if (!manifest?.config?.digest || !Array.isArray(manifest.layers)) throw imageError(`${dir}: manifest ${desc.digest} has no config or layers`);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { CtnrError, renderPath } from '../engine/errors.js';
 import { isSignal } from '../compose/signals.js';
-import type { ImageConfig } from './types.js';
+import type { ImageConfig, Platform } from './types.js';
 
 export type { ImageConfig };
 
@@ -74,9 +74,9 @@ export function readImageConfigFile(file: string): ImageConfig {
 }
 
 /** `--image DIR`: the config of the manifest whose `org.opencontainers.image.ref.name` matches `image:`. */
-export async function readLayoutImageConfig(layout: string, imageName: string | undefined, arch: string): Promise<ImageConfig> {
+export async function readLayoutImageConfig(layout: string, imageName: string | undefined, platform: Platform): Promise<ImageConfig> {
   const { readLayout } = await import('../bundle/layout.js');
-  const image = readLayout(layout, imageName, arch);
+  const image = readLayout(layout, imageName, platform);
   return parseImageConfig(image.config, `${layout} (${image.manifest})`);
 }
 
@@ -93,15 +93,16 @@ export interface ImageSources {
 
 /**
  * The image config for a service: `--image-config`, else `--image`, else the config's `images` mapping for
- * the service's `image:` (its `config` file, else its `layout`). `undefined` when none applies.
+ * the service's `image:` (its `config` file, else its `layout`; a layout's image for `platform`). `undefined` when
+ * none applies.
  */
-export async function resolveImageConfig(sources: ImageSources, serviceImage: string | undefined, arch: string): Promise<ImageConfig | undefined> {
+export async function resolveImageConfig(sources: ImageSources, serviceImage: string | undefined, platform: Platform): Promise<ImageConfig | undefined> {
   const cwd = sources.cwd ?? process.cwd();
   if (sources.imageConfig) return readImageConfigFile(path.resolve(cwd, sources.imageConfig));
-  if (sources.image) return readLayoutImageConfig(path.resolve(cwd, sources.image), serviceImage, arch);
+  if (sources.image) return readLayoutImageConfig(path.resolve(cwd, sources.image), serviceImage, platform);
   const mapping = serviceImage !== undefined ? sources.images?.[serviceImage] : undefined;
   const base = sources.mappingBase ?? cwd;
   if (mapping?.config) return readImageConfigFile(path.resolve(base, mapping.config));
-  if (mapping?.layout) return readLayoutImageConfig(path.resolve(base, mapping.layout), serviceImage, arch);
+  if (mapping?.layout) return readLayoutImageConfig(path.resolve(base, mapping.layout), serviceImage, platform);
   return undefined;
 }

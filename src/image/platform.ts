@@ -72,7 +72,7 @@ export function platformString(p: Platform): string {
  * Entries without a platform are candidates only when no entry has one (then the first is taken).
  * `where` names the index in the error, e.g. `docker.io/library/hello:1`.
  */
-export function choosePlatform(manifests: readonly Descriptor[], want: Platform, where: string): Descriptor {
+export function choosePlatform<D extends Pick<Descriptor, 'platform'>>(manifests: readonly D[], want: Platform, where: string): D {
   const withPlatform = manifests.filter((d) => d.platform !== undefined);
   if (withPlatform.length === 0) {
     const first = manifests[0];
@@ -91,6 +91,25 @@ export function choosePlatform(manifests: readonly Descriptor[], want: Platform,
   // Attestation entries (docker buildx) say unknown/unknown; they are not images anyone can run.
   const offered = [...new Set(withPlatform.map((d) => platformString(d.platform!)))].filter((p) => p !== 'unknown/unknown');
   throw new CtnrError('IMAGE_PLATFORM', `${where} has no image for ${platformString(want)} (it has: ${offered.length > 0 ? offered.join(', ') : 'none'})`);
+}
+
+/** Whether an image made for `p` runs on `want` (same OS and architecture, a variant `want` runs; missing fields match). */
+export function platformFits(p: { os?: string; architecture?: string; variant?: string }, want: Platform): boolean {
+  if ((p.os ?? want.os).toLowerCase() !== want.os.toLowerCase()) return false;
+  const arch = (p.architecture ?? want.architecture).toLowerCase();
+  if (arch !== want.architecture.toLowerCase()) return false;
+  return variantsInOrder(arch, want.variant?.toLowerCase()).includes((p.variant ?? '').toLowerCase());
+}
+
+/**
+ * The platform a service's image is taken for: `--platform`, else the service's `platform:`, else this host (as
+ * `arch`, the Env's, names it: a spec generated for another architecture takes that one's images).
+ */
+export function wantedPlatform(given: string | undefined, servicePlatform: unknown, arch: string): Platform {
+  if (given) return parsePlatform(given);
+  if (typeof servicePlatform === 'string' && servicePlatform !== '') return parsePlatform(servicePlatform);
+  const host = hostPlatform();
+  return host.architecture === arch ? host : { os: 'linux', architecture: arch };
 }
 
 function variantsInOrder(arch: string, wanted: string | undefined): string[] {

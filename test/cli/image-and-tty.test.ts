@@ -36,6 +36,26 @@ describe('ctnr spec --image LAYOUT', () => {
     expect(spec.process.user).toEqual({ uid: 33, gid: 33 });
     expect(spec.process.cwd).toBe('/srv');
   });
+
+  // A layout of several platforms (`skopeo copy --all`): the image for --platform, else the service's platform:.
+  it.each([
+    { what: '--platform', args: ['--platform', 'linux/arm64'], platform: undefined, cmd: 'arm64' },
+    { what: 'the service\'s platform:', args: [], platform: 'linux/arm64/v8', cmd: 'arm64' },
+    { what: '--platform over the service\'s platform:', args: ['--platform', 'linux/s390x'], platform: 'linux/arm64', cmd: 's390x' },
+  ])('takes the image for $what from a layout of several platforms', ({ args, platform, cmd }) => {
+    const empty = path.join(tmp, 'layer');
+    mkdirSync(empty, { recursive: true });
+    const layout = path.join(tmp, 'multi');
+    writeOciLayout(layout, ['amd64', 'arm64', 's390x'].map((arch) => ({ ref: 'web', arch, layers: [empty], config: { Cmd: [arch] } })));
+    const dir = path.join(tmp, `multi-${cmd}-${args.length}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'package.json'), '{}');
+    writeFileSync(path.join(dir, 'compose.yaml'), `services:\n  web:\n    image: web\n${platform ? `    platform: ${platform}\n` : ''}`);
+    const r = spawnSync(process.execPath, [CLI, 'spec', 'web', '--image', layout, ...args], { cwd: dir, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).process.args).toEqual([cmd]);
+  });
 });
 
 const canRun = e2eAvailable('runc') && which('script') !== undefined;

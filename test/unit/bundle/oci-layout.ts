@@ -13,7 +13,9 @@ export interface LayoutImageSpec {
   layers: string[];
   config?: Record<string, unknown>;
   gzip?: boolean;
+  /** The config's architecture, and with it the index entry's platform (linux/ARCH[/VARIANT]). */
   arch?: string;
+  variant?: string;
 }
 
 function putBlob(layout: string, data: Buffer): { digest: string; size: number } {
@@ -40,7 +42,7 @@ export function writeOciLayout(layout: string, images: LayoutImageSpec[]): void 
     });
     const config = putBlob(
       layout,
-      Buffer.from(JSON.stringify({ architecture: img.arch ?? 'amd64', os: 'linux', config: img.config ?? {}, rootfs: { type: 'layers', diff_ids: diffIds } })),
+      Buffer.from(JSON.stringify({ architecture: img.arch ?? 'amd64', ...(img.variant ? { variant: img.variant } : {}), os: 'linux', config: img.config ?? {}, rootfs: { type: 'layers', diff_ids: diffIds } })),
     );
     const manifest = putBlob(
       layout,
@@ -50,6 +52,7 @@ export function writeOciLayout(layout: string, images: LayoutImageSpec[]): void 
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       ...manifest,
       ...(img.ref ? { annotations: { 'org.opencontainers.image.ref.name': img.ref } } : {}),
+      ...(img.arch ? { platform: { os: 'linux', architecture: img.arch, ...(img.variant ? { variant: img.variant } : {}) } } : {}),
     };
   });
   writeFileSync(path.join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests }));
