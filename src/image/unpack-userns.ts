@@ -1,11 +1,9 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CtnrError, type ErrorCode } from '../engine/errors.js';
+import { helperEntry } from '../helper-entry.js';
 import { mapArgs } from './unpack-ids.js';
 import type { IdMapping } from './types.js';
 import type { ApplyTarResult } from './unpack-apply.js';
@@ -26,19 +24,7 @@ const HANDSHAKE = 'echo ready >&3 && read -r go <&3 && [ "$go" = go ] && exec "$
 
 /** How to run the helper entry (src/image/unpack-child.ts) from a source checkout, the tsc build or the CLI bundle. */
 function childEntry(): string[] {
-  const here = fileURLToPath(import.meta.url);
-  const dir = path.dirname(here);
-  if (here.endsWith('.ts')) {
-    // A source checkout (tests): node 20 runs TypeScript through jiti, a dependency already.
-    const jitiDir = path.dirname(createRequire(import.meta.url).resolve('jiti/package.json'));
-    return ['--import', pathToFileURL(path.join(jitiDir, 'lib/jiti-register.mjs')).href, path.join(dir, 'unpack-child.ts')];
-  }
-  // dist/src/image/ (tsc) holds unpack-child.js beside this file; the CLI bundle (dist/cli-body.cjs) has
-  // dist/unpack-child.mjs (scripts/bundle-cli.mjs).
-  const candidates = [path.join(dir, 'unpack-child.js'), path.join(dir, 'unpack-child.mjs'), path.join(dir, '..', 'unpack-child.mjs')];
-  const found = candidates.find((c) => existsSync(c));
-  if (!found) throw new CtnrError('IMAGE_UNPACK', `the unpacking helper is missing (looked for ${candidates.join(', ')}); rebuild with npm run build`);
-  return [found];
+  return helperEntry(import.meta.url, 'unpack-child', 'unpack-child.mjs', 'IMAGE_UNPACK');
 }
 
 function firstLine(stream: Readable): Promise<string | undefined> {
