@@ -7,7 +7,7 @@
 //   zod's 40 message locales are replaced by the English one the CLI uses (a third of zod's size).
 // - dist/cli.cjs: the entry bin/ctnr.cjs runs. Only node's own modules, the root help (taken from commander
 //   here, and checked against it at every width) and the body's hash: `--version` and `--help` load nothing else.
-// A third entry, dist/unpack-child.mjs, is the rootless layer unpacker that src/image/unpack-userns.ts runs inside
+// dist/monitor.cjs is the restart monitor (src/runtime/monitor-main.ts). A third entry, dist/unpack-child.mjs, is the rootless layer unpacker that src/image/unpack-userns.ts runs inside
 // a user namespace; @napi-rs/xattr stays external: it loads a native module of the platform's own package.
 // dist/ctnr-runtime.mjs, the OCI runtime wrapper (bin/ctnr-runtime.mjs, docs/runtime.md), is a build of its
 // own: sharing chunks with the CLI cut its `create` path into some twenty files, and loading those cost more
@@ -191,6 +191,15 @@ await build({
   format: 'esm',
   external: ['@napi-rs/xattr'],
   banner: { js: "import { createRequire as __ctnrCreateRequire } from 'node:module'; const require = __ctnrCreateRequire(import.meta.url);" },
+});
+
+// dist/monitor.cjs: the restart monitor (src/runtime/monitor.ts), one long-lived process per container `ctnr up`
+// starts with a restart policy. Its own small file, CommonJS: it loads no CLI code and no ES module loader.
+await build({
+  ...common,
+  entryPoints: ['src/runtime/monitor-main.ts'],
+  outfile: 'dist/monitor.cjs',
+  format: 'cjs',
 });
 
 rmSync('dist/runtime', { recursive: true, force: true });

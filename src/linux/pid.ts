@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * Whether `pid` names a live process (ours included). Lock files and temporary directories carry their owner's
  * pid, so that what a killed process left behind can be told from what a running one is using.
@@ -12,4 +14,29 @@ export function processAlive(pid: number): boolean {
     // EPERM: the process exists but belongs to another user.
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** A process named so that a later process given the same pid is not taken for it. */
+export interface ProcessId {
+  pid: number;
+  /** Field 22 of /proc/PID/stat: when it started, in clock ticks after boot. */
+  start: number;
+}
+
+/** The running process `pid` as a ProcessId, or undefined when there is none. */
+export function processId(pid: number): ProcessId | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may hold spaces and parentheses: the fields after it follow its last `)`.
+  const start = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  return Number.isInteger(start) ? { pid, start } : undefined;
+}
+
+/** Whether the process `id` names still runs (the same pid with the same start time). */
+export function sameProcessAlive(id: ProcessId): boolean {
+  return processId(id.pid)?.start === id.start;
 }

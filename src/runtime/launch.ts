@@ -12,7 +12,7 @@ import { mountShm } from './shm.js';
 import { VOLUME_PLUGINS } from '../../plugins/mounts/volumes-from.js';
 import type { Mount } from '../spec/types.js';
 import type { TraceEntry } from '../engine/types.js';
-import { queryState, readRecord, runRoot, runtimeRoot, type ContainerRecord } from './state.js';
+import { containerStatus, readRecord, runRoot, runtimeRoot, type ContainerRecord } from './state.js';
 
 export interface PrepareOptions {
   runtime: Runtime;
@@ -75,9 +75,9 @@ export function idUsable(id: string): ContainerRecord | undefined {
   if (!ID.test(id)) throw new CtnrError('USAGE', `"${id}" is not a valid container id (letters, digits, _ . + -)`);
   const previous = readRecord(id, runRoot());
   if (previous) {
-    const state = queryState(previous);
-    if (state && state.status !== 'stopped') {
-      throw new CtnrError('RUNTIME_FAILED', `container ${id} is already ${state.status} (stop it with ctnr down, or pick another --name)`);
+    const status = containerStatus(previous);
+    if (status && status !== 'stopped') {
+      throw new CtnrError('RUNTIME_FAILED', `container ${id} is already ${status} (stop it with ctnr down, or pick another --name)`);
     }
   }
   return previous;

@@ -6,8 +6,10 @@ import { removeBundleTree } from '../bundle/rootfs-mount.js';
 import { CtnrError } from '../engine/errors.js';
 import { releaseNetwork, removeEmptyCgroups } from './leftovers.js';
 import { unmountShm } from './shm.js';
-import { removeRecord, queryState, writeRecord, type ContainerRecord } from './state.js';
+import { monitorAlive, removeRecord, queryState, writeRecord, type ContainerRecord } from './state.js';
 import { statusForSignal } from './exit-status.js';
+import { helperEntry } from '../helper-entry.js';
+import { processId, sameProcessAlive } from '../linux/pid.js';
 
 export const STOP_SIGNAL_ANNOTATION = 'org.opencontainers.image.stopSignal';
 /** docker's default stop timeout. */
@@ -160,6 +162,7 @@ export async function runForeground(rec: ContainerRecord, opts: ForegroundOption
  * reports the runtime's output, or the signal that killed the runtime.
  */
 export async function startDetached(rec: ContainerRecord & { log: string }, warn: (m: string) => void = () => {}): Promise<void> {
+  if (rec.restart) return startSupervised(rec, warn);
   const fd = openSync(rec.log, 'a', 0o600);
   let r;
   let start = 0;
@@ -178,6 +181,43 @@ export async function startDetached(rec: ContainerRecord & { log: string }, warn
     throw new CtnrError('RUNTIME_FAILED', `${rec.runtime.name} was killed by ${r.signal} while starting ${rec.id}`, details.length > 0 ? { details } : {});
   }
   throw new CtnrError('RUNTIME_FAILED', `${rec.runtime.name} could not start ${rec.id}: ${r.error?.message ?? (out || `exit status ${r.status}`)}`);
+}
+
+/**
+ * startDetached for a container with a restart policy: the restart monitor (src/runtime/monitor.ts) runs it, in a
+ * session of its own so it outlives this process, and says on a pipe whether the first start worked. Its output
+ * goes to the log; a failed start is reported as startDetached reports one.
+ */
+async function startSupervised(rec: ContainerRecord & { log: string }, warn: (m: string) => void): Promise<void> {
+  const root = path.dirname(rec.root);
+  const start = statSync(rec.log, { throwIfNoEntry: false })?.size ?? 0;
+  writeRecord(rec, root);
+  const fd = openSync(rec.log, 'a', 0o600);
+  let child;
+  try {
+    child = spawn(process.execPath, [...helperEntry(import.meta.url, 'monitor-main', 'monitor.cjs', 'RUNTIME_FAILED'), root, rec.id, '3'], {
+      stdio: ['ignore', fd, fd, 'pipe'],
+      detached: true,
+    });
+  } finally {
+    closeSync(fd);
+  }
+  const monitor = child.pid !== undefined ? processId(child.pid) : undefined;
+  if (monitor) writeRecord({ ...rec, monitor }, root);
+  const word = await new Promise<string>((resolve) => {
+    let text = '';
+    const pipe = child.stdio[3] as NodeJS.ReadableStream;
+    pipe.on('data', (d: Buffer) => (text += d.toString()));
+    pipe.on('close', () => resolve(text.trim()));
+    pipe.on('error', () => resolve(text.trim()));
+    child.on('error', () => resolve('failed'));
+  });
+  (child.stdio[3] as NodeJS.ReadableStream & { destroy(): void }).destroy();
+  child.unref();
+  if (word === 'started') return;
+  const out = readFileSync(rec.log, 'utf8').slice(start).trim();
+  await cleanupContainer({ ...rec, removeBundle: false }, warn);
+  throw new CtnrError('RUNTIME_FAILED', `${rec.runtime.name} could not start ${rec.id}: ${out || 'its restart monitor ended before the container started'}`);
 }
 
 /**
@@ -206,14 +246,29 @@ export async function runToCompletion(rec: ContainerRecord & { log: string }): P
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitStopped(rec: ContainerRecord, ms: number): Promise<boolean> {
+async function waitUntil(done: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
-  for (;;) {
-    const s = queryState(rec);
-    if (s === undefined || s.status === 'stopped') return true;
+  while (!done()) {
     if (Date.now() >= end) return false;
     await sleep(100);
   }
+  return true;
+}
+
+/** A signal to a process that may have ended meanwhile (or belong to another user): what is left is stopped below. */
+function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* gone already, or not ours */
+  }
+}
+
+function waitStopped(rec: ContainerRecord, ms: number): Promise<boolean> {
+  return waitUntil(() => {
+    const s = queryState(rec);
+    return s === undefined || s.status === 'stopped';
+  }, ms);
 }
 
 /**
@@ -221,6 +276,17 @@ async function waitStopped(rec: ContainerRecord, ms: number): Promise<boolean> {
  * delete its state (and its bundle when it was created for it).
  */
 export async function stopContainer(rec: ContainerRecord, note: (m: string) => void = () => {}): Promise<void> {
+  if (rec.monitor && monitorAlive(rec)) {
+    // The monitor stops the container itself (so it cannot start it again meanwhile) and ends: the grace period it
+    // reads from the record, where `down -t` may have changed it.
+    writeRecord(rec, path.dirname(rec.root));
+    signalQuietly(rec.monitor.pid, 'SIGTERM');
+    const graceMs = Math.round(rec.stopGracePeriodNs / 1e6);
+    if (!(await waitUntil(() => !sameProcessAlive(rec.monitor!), graceMs + 10_000))) {
+      note(`the restart monitor of ${rec.id} did not end: killing it`);
+      signalQuietly(rec.monitor.pid, 'SIGKILL');
+    }
+  }
   const state = queryState(rec);
   if (state && state.status !== 'stopped') {
     killContainer(rec, rec.stopSignal);

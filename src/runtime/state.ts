@@ -3,6 +3,8 @@ import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, wr
 import path from 'node:path';
 import type { Mount } from '../spec/types.js';
 import type { Runtime } from './select.js';
+import type { RestartPolicy } from './restart.js';
+import { sameProcessAlive, type ProcessId } from '../linux/pid.js';
 
 /**
  * Where ctnr keeps run state: `/run/ctnr` as root, `$XDG_RUNTIME_DIR/ctnr` for an unprivileged user (a tmpfs
@@ -50,6 +52,17 @@ export interface ContainerRecord {
   shm?: string;
   /** Its volumes and binds, sources absolute: what `volumes_from` shares. */
   mounts?: Mount[];
+  /** `ctnr up` of a service with a restart policy: the policy, applied by a monitor process (src/runtime/monitor.ts). */
+  restart?: RestartPolicy;
+  /** That monitor: its pid and start time (a pid reused by another process has another start time). */
+  monitor?: ProcessId;
+  /** How often the monitor restarted the container. */
+  restarts?: number;
+}
+
+/** The file the runtime writes the container's pid to when the monitor runs it (`--pid-file`). */
+export function pidFileOf(id: string, root = runRoot()): string {
+  return path.join(recordsDir(root), `${id}.pid`);
 }
 
 function recordsDir(root: string): string {
@@ -76,6 +89,7 @@ export function readRecord(id: string, root = runRoot()): ContainerRecord | unde
 
 export function removeRecord(id: string, root = runRoot()): void {
   rmSync(path.join(recordsDir(root), `${id}.json`), { force: true });
+  rmSync(pidFileOf(id, root), { force: true });
 }
 
 export function listRecords(root = runRoot()): ContainerRecord[] {
@@ -106,4 +120,16 @@ export function queryState(rec: Pick<ContainerRecord, 'id' | 'runtime' | 'root'>
   } catch {
     return undefined;
   }
+}
+
+/** Whether the container's restart monitor still runs (it may be waiting to start the container again). */
+export function monitorAlive(rec: Pick<ContainerRecord, 'monitor'>): boolean {
+  return rec.monitor !== undefined && sameProcessAlive(rec.monitor);
+}
+
+/** The runtime's status of the container, or `restarting` while its monitor waits to start it again. */
+export function containerStatus(rec: ContainerRecord): string | undefined {
+  const state = queryState(rec);
+  if (state !== undefined && state.status !== 'stopped') return state.status;
+  return monitorAlive(rec) ? 'restarting' : state?.status;
 }

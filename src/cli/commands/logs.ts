@@ -2,7 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { CtnrError } from '../../engine/errors.js';
 import { serviceNotFound } from '../../compose/select.js';
-import { listRecords, queryState, runRoot, type ContainerRecord } from '../../runtime/state.js';
+import { listRecords, monitorAlive, queryState, runRoot, type ContainerRecord } from '../../runtime/state.js';
 import { note } from './notes.js';
 import { loadProjectFile, type ProjectFileOptions } from './project-file.js';
 
@@ -86,8 +86,9 @@ class LogStream {
     this.file = rec.log ?? path.join(rec.bundle, 'ctnr.log');
   }
 
+  /** Running, or between two runs of its restart policy (its monitor lives: more output may come). */
   isRunning(): boolean {
-    return queryState(this.rec)?.status === 'running';
+    return queryState(this.rec)?.status === 'running' || monitorAlive(this.rec);
   }
 
   /** Where the last `n` lines start. */

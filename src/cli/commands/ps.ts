@@ -1,4 +1,4 @@
-import { listRecords, queryState, runRoot } from '../../runtime/state.js';
+import { listRecords, monitorAlive, queryState, runRoot } from '../../runtime/state.js';
 import { table } from '../format.js';
 
 /**
@@ -8,13 +8,19 @@ import { table } from '../format.js';
 export async function psCommand(opts: { json?: boolean }): Promise<void> {
   const rows = listRecords(runRoot()).map((r) => {
     const state = queryState(r);
-    return { id: r.id, project: r.project, service: r.service, runtime: r.runtime.name, status: state?.status ?? (r.exitStatus !== undefined ? `exited (${r.exitStatus})` : 'gone'), pid: state?.pid ?? null, bundle: r.bundle };
+    // Between the runs of a container with a restart policy, its monitor waits: `restarting`, as docker says.
+    const live = state !== undefined && state.status !== 'stopped' ? state.status : monitorAlive(r) ? 'restarting' : undefined;
+    const status = live ?? state?.status ?? (r.exitStatus !== undefined ? `exited (${r.exitStatus})` : 'gone');
+    return { id: r.id, project: r.project, service: r.service, runtime: r.runtime.name, status, restarts: r.restarts ?? 0, pid: state?.pid ?? null, bundle: r.bundle };
   });
   if (opts.json) {
     process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
     return;
   }
   const lines = [['ID', 'PROJECT', 'SERVICE', 'RUNTIME', 'STATUS', 'PID', 'BUNDLE']];
-  for (const r of rows) lines.push([r.id, r.project, r.service, r.runtime, r.status, r.pid === null ? '-' : String(r.pid), r.bundle]);
+  for (const r of rows) {
+    const status = r.restarts > 0 ? `${r.status}, restarted ${r.restarts}×` : r.status;
+    lines.push([r.id, r.project, r.service, r.runtime, status, r.pid === null ? '-' : String(r.pid), r.bundle]);
+  }
   process.stdout.write(table(lines));
 }

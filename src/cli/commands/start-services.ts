@@ -12,8 +12,9 @@ import { runPreStartHooks } from '../../runtime/pre-start.js';
 import { createProgress } from '../../runtime/progress.js';
 import { replicaIds } from '../../runtime/replicas.js';
 import { cleanupContainer, runToCompletion, startDetached, stopContainer } from '../../runtime/run.js';
+import { restartPolicyOf, type RestartPolicy } from '../../runtime/restart.js';
 import type { Runtime } from '../../runtime/select.js';
-import { listRecords, queryState, readRecord, runRoot, type ContainerRecord } from '../../runtime/state.js';
+import { containerStatus, listRecords, queryState, readRecord, runRoot, type ContainerRecord } from '../../runtime/state.js';
 import { printDiagnostics } from '../output.js';
 import type { BundleSourceOptions } from './bundle.js';
 import type { ExecJudge } from './exec-policy.js';
@@ -60,7 +61,7 @@ export interface StartPlan {
   order: readonly string[];
   /** What each service's dependents (in `order`, or `extra`) wait for (depends_on conditions). */
   waits: Map<string, WaitFor>;
-  replicas: ReadonlyArray<{ service: string; ids: string[]; preStart: readonly ServiceHook[] }>;
+  replicas: ReadonlyArray<{ service: string; ids: string[]; preStart: readonly ServiceHook[]; restart: RestartPolicy | undefined }>;
 }
 
 /**
@@ -74,9 +75,23 @@ export function planStart(project: LoadedProject, order: readonly string[], loca
   const waits = waitConditions([...order, ...dependents], (s) => (inputs.get(s) as { depends_on?: Record<string, DependsOn> }).depends_on, locate);
   const replicas = order.map((service) => {
     const input = inputs.get(service)!;
-    return { service, ids: replicaIds(compose.name, service, input, locate), preStart: (input as { pre_start?: readonly ServiceHook[] }).pre_start ?? [] };
+    return {
+      service,
+      ids: replicaIds(compose.name, service, input, locate),
+      preStart: (input as { pre_start?: readonly ServiceHook[] }).pre_start ?? [],
+      restart: restartPolicy(service, input, locate),
+    };
   });
   return { order, waits, replicas };
+}
+
+/** The service's restart policy (src/runtime/restart.ts); a value that is none is a located error before anything starts. */
+function restartPolicy(service: string, input: object, locate: Locate): RestartPolicy | undefined {
+  const found = restartPolicyOf(input);
+  if ('policy' in found) return found.policy;
+  const at = ['services', service, ...found.path];
+  const location = locate(at);
+  throw new CtnrError('SERVICE_INVALID', found.problem, location ? { path: at, location } : { path: at });
 }
 
 /**
@@ -91,7 +106,7 @@ export async function startServices(ctx: StartContext, plan: StartPlan): Promise
   const compose = project.compose;
   const hookOptions = { locate, output: (line: string) => process.stderr.write(`${line}\n`), ...(ctx.judge ? { judge: ctx.judge } : {}) };
   const unwatched: Started[] = [];
-  for (const { service, ids, preStart } of plan.replicas) {
+  for (const { service, ids, preStart, restart } of plan.replicas) {
     let printed = false;
     const others = ctx.keepOthers ? [] : listRecords(runRoot()).filter((r) => r.project === compose.name && r.service === service && !ids.includes(r.id));
     for (const rec of others) {
@@ -103,8 +118,8 @@ export async function startServices(ctx: StartContext, plan: StartPlan): Promise
     // container of its own, removed afterwards); a failure stops before the service starts.
     const running = ids.some((id) => {
       const rec = readRecord(id, runRoot());
-      const st = rec ? queryState(rec) : undefined;
-      return st !== undefined && st.status !== 'stopped';
+      const st = rec ? containerStatus(rec) : undefined;
+      return st !== undefined && st !== 'stopped';
     });
     if (preStart.length > 0 && !running) {
       const progress = createProgress();
@@ -126,9 +141,9 @@ export async function startServices(ctx: StartContext, plan: StartPlan): Promise
     const wait = plan.waits.get(service);
     for (const [index, id] of ids.entries()) {
       const existing = readRecord(id, runRoot());
-      const state = existing ? queryState(existing) : undefined;
-      if (state && state.status !== 'stopped') {
-        say(`${id} already ${state.status}`);
+      const status = existing ? containerStatus(existing) : undefined;
+      if (status && status !== 'stopped') {
+        say(`${id} already ${status}`);
         if (wait?.completed.length) {
           throw new CtnrError('RUNTIME_FAILED', `${id} is still running from an earlier up, and ${wait.completed.join(', ')} wait for it to complete (service_completed_successfully): ctnr judges only a run it watches (ctnr down ${service}, then again)`);
         }
@@ -173,8 +188,8 @@ export async function startServices(ctx: StartContext, plan: StartPlan): Promise
           continue;
         }
         progress.step(`${label}: starting with ${runtime.name}`);
-        await startDetached({ ...record, log: record.log! }, note);
-        started = record;
+        await startDetached({ ...record, log: record.log!, ...(restart ? { restart } : {}) }, note);
+        started = readRecord(id, runRoot()) ?? record;
       } finally {
         progress.done();
       }

@@ -38,7 +38,7 @@ describe('key policy', () => {
     ['hostname', 'mapped'], ['domainname', 'mapped'], ['sysctls', 'mapped'], ['extra_hosts', 'mapped'], ['dns', 'mapped'],
     ['dns_search', 'mapped'], ['dns_opt', 'mapped'], ['ports', 'mapped'], ['init', 'mapped'], ['secrets', 'mapped'], ['configs', 'mapped'],
     ['deploy.resources.limits', 'mapped'],
-    ['restart', 'carried'], ['depends_on', 'carried'],
+    ['restart', 'mapped'], ['deploy.restart_policy', 'mapped'], ['depends_on', 'carried'],
     ['build', 'ignored'], ['develop', 'ignored'], ['pull_policy', 'mapped'], ['pull_refresh_after', 'mapped'], ['platform', 'mapped'],
     ['container_name', 'mapped'],
     ['volumes_from', 'mapped'], ['gpus', 'mapped'], ['links', 'mapped'], ['external_links', 'mapped'], ['mac_address', 'mapped'],
