@@ -137,6 +137,25 @@ describe.skipIf(!ready)('rootless: an unprivileged user pulls and runs an image'
     expect(r.stdout).toBe('0:0 1000:1000 \nnotes of app\nread-only\n');
   });
 
+  it('restart: on-failure:1 as the user: the monitor starts the failing container once more; down ends it', async () => {
+    const dir = path.join(tmp, 'home/restarter');
+    mkdirSync(dir);
+    chownSync(dir, uid, gid);
+    const compose = ['services:', '  app:', `    image: ${reg.host}/rootless/app:v1`, '    network_mode: none', "    entrypoint: ['/bin/sh', '-c', 'echo attempt; exit 2']", '    restart: on-failure:1', ''].join('\n');
+    writeFileSync(path.join(dir, 'compose.yaml'), compose);
+    chownSync(path.join(dir, 'compose.yaml'), uid, gid);
+    const data = path.join(tmp, 'home/data');
+    const up = await asUser(['up', '--data-dir', data, '--runtime', 'runc'], dir);
+    expect(up.status, up.stderr).toBe(0);
+    const follow = await asUser(['logs', '--follow', '--no-log-prefix'], dir);
+    expect(follow.stdout).toBe('attempt\nattempt\n');
+    const ps = JSON.parse((await asUser(['ps', '--json'], dir)).stdout);
+    expect(ps).toEqual([expect.objectContaining({ id: 'restarter-app', status: 'exited (2)', restarts: 1 })]);
+    const down = await asUser(['down', '--data-dir', data], dir);
+    expect(down.status, down.stderr).toBe(0);
+    expect(JSON.parse((await asUser(['ps', '--json'], dir)).stdout)).toEqual([]);
+  });
+
   it('the user can prune what it pulled (files of its subordinate ids included)', async () => {
     const data = path.join(tmp, 'home/data');
     expect((await asUser(['image', 'rm', `${reg.host}/rootless/app:v1`, '--data-dir', data])).status).toBe(0);
