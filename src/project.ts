@@ -11,6 +11,7 @@ import { resolveImageConfig, type ImageConfig, type ImageSources } from './image
 import type { ProjectImageSettings } from './image/for-service.js';
 import type { IdMapping, Platform, PullProgress } from './image/types.js';
 import { wantedPlatform } from './image/platform.js';
+import { serviceImageName } from './compose/image-name.js';
 import { CtnrError } from './engine/errors.js';
 import { parsePath } from './engine/path.js';
 import type { ImageMount } from './image/mounts.js';
@@ -158,17 +159,19 @@ export async function runService(project: LoadedProject, name: string, image?: I
   if (!image && !resolved && project.compose.services[name] !== undefined) {
     // `image:` after extends and interpolation, with the service's pull_policy, platform and user.
     selected = selectService(project.compose, name);
-    const keys = selected.input.service as { image?: unknown; user?: unknown; group_add?: unknown };
-    if (typeof keys.image === 'string' && !hasLocalImageSource(project, name, keys.image)) {
+    const keys = selected.input.service as { image?: unknown; build?: unknown; user?: unknown; group_add?: unknown };
+    const imageRef = serviceImageName(project.compose.name, name, keys);
+    if (imageRef !== undefined && !hasLocalImageSource(project, name, imageRef)) {
       // The image from the store (pulled per its pull policy): its config, and its root filesystem only where a
       // user or group name must be resolved against the image's /etc/passwd and /etc/group.
       const { imageForService, identityRootForImage, userNeedsRootfs, offlineFallback } = await import('./image/for-service.js');
       try {
-        const stored = await imageForService(imageSettings(project), name, keys, false);
+        const named = { ...keys, image: imageRef };
+        const stored = await imageForService(imageSettings(project), name, named, false);
         resolved = stored.config;
         const user = typeof keys.user === 'string' ? keys.user : stored.config.User;
         const groups = Array.isArray(keys.group_add) ? keys.group_add.map(String) : [];
-        if (userNeedsRootfs(user) || groups.some((g) => userNeedsRootfs(g))) env = { ...env, rootfs: await identityRootForImage(imageSettings(project), name, keys, stored) };
+        if (userNeedsRootfs(user) || groups.some((g) => userNeedsRootfs(g))) env = { ...env, rootfs: await identityRootForImage(imageSettings(project), name, named, stored) };
       } catch (err) {
         const warning = offlineFallback(err, imageSettings(project), name, keys);
         if (!warning) throw located(err, name, selected.input.source);

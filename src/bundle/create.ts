@@ -4,6 +4,7 @@ import { CtnrError } from '../engine/errors.js';
 import { readImageConfigFile, type ImageConfig } from '../image/config.js';
 import { imageSettings, runService, servicePlatform, type LoadedProject, type ServiceRun } from '../project.js';
 import { selectService } from '../compose/select.js';
+import { serviceImageName } from '../compose/image-name.js';
 import { copyRootfs } from '../image/rootfs.js';
 import { mountOverlayRootfs, overlaySupported } from './rootfs-mount.js';
 import type { StoredImage } from '../image/store.js';
@@ -55,7 +56,7 @@ function rootfsSource(project: LoadedProject, service: string, opts: CreateBundl
   if (opts.rootfs) return { kind: 'directory', path: path.resolve(opts.rootfs), origin: '--rootfs' };
   if (opts.image) return { kind: 'image', layout: path.resolve(opts.image), origin: '--image' };
   const raw = project.compose.services[service];
-  const imageName = raw && typeof raw === 'object' && typeof raw.image === 'string' ? raw.image : undefined;
+  const imageName = raw && typeof raw === 'object' ? serviceImageName(project.compose.name, service, raw) : undefined;
   const images = project.config.config.images ?? {};
   const mapping = imageName !== undefined ? images[imageName] : undefined;
   const base = project.config.file ? path.dirname(project.config.file) : project.compose.dir;
@@ -124,7 +125,8 @@ export async function createBundle(project: LoadedProject, service: string, opts
       // root the bundle's rootfs is an overlay over that cache (mounted once the bundle is in place); otherwise
       // a copy. Either way the container's changes never reach the cache.
       const { imageForService, rootfsForImage } = await import('../image/for-service.js');
-      const keys = selectService(project.compose, service).input.service as { image?: unknown };
+      const selected = selectService(project.compose, service).input.service as { image?: unknown; build?: unknown };
+      const keys = { ...selected, image: serviceImageName(project.compose.name, service, selected) };
       opts.progress?.(`getting image ${source.image}`);
       stored = await imageForService(imageSettings(project), service, keys, true);
       opts.progress?.(`unpacking ${stored.layers.length} layer(s)`);

@@ -18,7 +18,7 @@ export { collect, composeOptions } from './options.js';
  */
 export const COMMAND_GROUPS: ReadonlyArray<{ register: (program: Command) => void; commands: readonly string[] }> = [
   { register: registerGenerateCommands, commands: ['spec', 'plan', 'explain'] },
-  { register: registerBundleCommands, commands: ['bundle'] },
+  { register: registerBundleCommands, commands: ['bundle', 'build'] },
   { register: registerRunCommands, commands: ['run', 'up', 'down', 'exec', 'logs', 'ps'] },
   { register: registerHookCommands, commands: ['hook'] },
   { register: registerCheckCommands, commands: ['check'] },

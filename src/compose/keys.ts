@@ -29,7 +29,7 @@ const r = (key: string, note: string): KeyPolicy => ({ key, class: 'refused', no
 export const KEY_POLICY: readonly KeyPolicy[] = [
   // process
   m('image', 'image config and rootfs: --rootfs / --image / --image-config / config images, else the image store (pulled per pull_policy)'),
-  m('pull_policy', 'when the store\'s copy is pulled: always, missing (if_not_present, build), never, daily, weekly, every_<duration>, refresh; --pull wins'),
+  m('pull_policy', 'when the store\'s copy is pulled: always, missing (if_not_present), never, daily, weekly, every_<duration>, refresh; --pull wins; build: a service with build: is built at every up'),
   m('pull_refresh_after', 'with pull_policy: refresh, how old the stored copy may get (e.g. 12h)'),
   m('command', 'process.args (after the entrypoint)'),
   m('entrypoint', 'process.args'),
@@ -124,7 +124,7 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   c('depends_on', 'ctnr up: dependencies first (brought in), waiting for service_healthy / service_completed_successfully; required: false may be missing; down stops them last'),
   m('platform', 'which platform\'s image is pulled, taken from the store or read from a layout (--platform wins; default: this host)'),
   // outside one container bundle
-  i('build', 'ctnr does not build images; point image:, --image or --rootfs at a built one; pull_policy: build acts as missing'),
+  m('build', 'built with podman, buildah or docker into the store (ctnr build; up, run and bundle create build what is missing); image: names it, else <project>-<service>; never pulled'),
   i('develop', 'compose watch is a development-loop feature'),
   i('attach', 'ctnr up starts detached without attaching; ctnr run always attaches'),
   i('logging', 'not read: ctnr run forwards stdio; up and run -d append to <bundle>/ctnr.log, which ctnr logs prints'),

@@ -71,6 +71,8 @@ function buildSchemas() {
     pullPolicy: z.string().min(1).optional(),
     /** Where named volumes and bundles live. */
     dataDir: z.string().min(1).optional(),
+    /** The image builder for `build:` (podman, buildah, docker or a path to one; default: the first on PATH). */
+    builder: z.string().min(1).optional(),
     init: z.strictObject({ path: z.string().min(1).optional() }).optional(),
     /** Project-level policy exemptions (each with a reason), applied to every validator's violations. */
     policy: z.strictObject({ exemptions: z.array(policySchemas().exemption).optional() }).optional(),
@@ -90,6 +92,7 @@ export interface CtnrConfig {
   registries?: Record<string, { mirrors?: string[]; insecure?: boolean }>;
   pullPolicy?: string;
   dataDir?: string;
+  builder?: string;
   init?: { path?: string };
   policy?: { exemptions?: Exemption[] };
   cdi?: { specDirs?: string[] };

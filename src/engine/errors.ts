@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'IMAGE_DIGEST'
   | 'IMAGE_UNPACK'
   | 'IMAGE_PLATFORM'
+  | 'IMAGE_BUILD'
   | 'REGISTRY_FAILED'
   | 'REGISTRY_AUTH'
   | 'OUTPUT_FAILED'

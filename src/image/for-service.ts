@@ -24,6 +24,8 @@ export interface ProjectImageSettings {
 
 export interface ServiceImageKeys {
   image?: unknown;
+  /** A service that builds its image never pulls it: it is built (src/image/build.ts) or it is an error. */
+  build?: unknown;
   pull_policy?: unknown;
   pull_refresh_after?: unknown;
   platform?: unknown;
@@ -47,6 +49,7 @@ export async function imageForService(settings: ProjectImageSettings, service: s
   if (typeof keys.image !== 'string' || keys.image === '') {
     throw new CtnrError('USAGE', `service "${service}" has no image: to run from (pass --rootfs DIR or --image LAYOUT)`);
   }
+  if (keys.build !== undefined && keys.build !== null) return builtImage(settings, service, keys.image, layers, where);
   const policy = policyOf(settings, service, keys);
   return obtainImage(access(settings), {
     image: keys.image,
@@ -55,6 +58,19 @@ export async function imageForService(settings: ProjectImageSettings, service: s
     where,
     layers,
   });
+}
+
+/**
+ * The image a service builds, from the store only (compose builds such an image rather than pulling it); one not
+ * built yet is an error saying how to build it.
+ */
+async function builtImage(settings: ProjectImageSettings, service: string, image: string, layers: boolean, where: string): Promise<StoredImage> {
+  try {
+    return await obtainImage({ ...access(settings), pullPolicy: { kind: 'never' } }, { image, where, layers });
+  } catch (err) {
+    if (!(err instanceof CtnrError) || err.code !== 'IMAGE_NOT_FOUND') throw err;
+    throw new CtnrError('IMAGE_NOT_FOUND', `image ${image} is built from the service's build: and is not built yet: run ctnr build ${service} (ctnr up, run and bundle create build what is missing)`, { path: `services.${service}.build` });
+  }
 }
 
 /** The service's own pull policy, else the config's default (`--pull`, which wins over both, is in `access`). */

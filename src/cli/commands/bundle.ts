@@ -11,6 +11,7 @@ import { table } from '../format.js';
 import type { Diagnostic } from '../../engine/types.js';
 import { forEachService, reportFailureCount, selectServices } from './batch.js';
 import { configuredDataDir, type DataDirOptions } from './data-dir.js';
+import { buildBeforeStart, type BuildFlag } from './build.js';
 
 export type BundleSourceOptions = CommonOptions;
 
@@ -22,7 +23,7 @@ export async function openForBundles(opts: BundleSourceOptions): Promise<LoadedP
   return open(opts);
 }
 
-export type BundleCreateOptions = BundleSourceOptions & { force?: boolean; all?: boolean };
+export type BundleCreateOptions = BundleSourceOptions & BuildFlag & { force?: boolean; all?: boolean };
 
 /**
  * `bundle create SERVICE [DIR]`, or a batch: `bundle create --all` / `bundle create SERVICE SERVICE…`, one
@@ -46,8 +47,12 @@ export async function bundleCreateCommand(args: string[], opts: BundleCreateOpti
     services = args.slice(0, 1);
     dir = last;
   }
-  if (!opts.all && services.length === 1) return createOne(project, services[0]!, dir, opts, printDiagnostics);
+  if (!opts.all && services.length === 1) {
+    if (Object.hasOwn(project.compose.services, services[0]!)) await buildBeforeStart(project, services, opts, undefined);
+    return createOne(project, services[0]!, dir, opts, printDiagnostics);
+  }
   const selected = selectServices(project, services);
+  await buildBeforeStart(project, selected, opts, undefined);
   const failed = await forEachService(project, selected, (service, print) => createOne(project, service, undefined, opts, print));
   reportFailureCount(failed, selected.length);
   if (failed > 0) process.exitCode = 1;

@@ -11,8 +11,9 @@ import { startOrder } from '../../runtime/order.js';
 import { execJudge } from './exec-policy.js';
 import { judgeHooksBeforeStart, planStart, startServices } from './start-services.js';
 import { openForBundles, type BundleSourceOptions } from './bundle.js';
+import { buildBeforeStart, type BuildFlag } from './build.js';
 
-export interface RunOptions extends BundleSourceOptions {
+export interface RunOptions extends BundleSourceOptions, BuildFlag {
   runtime?: string;
   /** false with --no-deps: the service alone, not what it depends on. */
   deps?: boolean;
@@ -43,15 +44,16 @@ export async function runCommand(service: string, command: string[], opts: RunOp
     // the container's. Its own depends_on conditions are waited for.
     // With --rootfs or --image, they get it too, as `up --rootfs` gives it to every service. Containers of theirs
     // other than the ones up would start (a `run -d --name` of one) are left alone.
-    if (opts.deps !== false && Object.hasOwn(project.compose.services, service)) {
-      const deps = startOrder(project.compose.services, [service], hookOptions.locate, note).filter((s) => s !== service);
-      if (deps.length > 0) {
-        // Its own id first: a name in use must not leave dependencies started for nothing.
-        idUsable(opts.name ?? `${project.compose.name}-${service}`);
-        const plan = planStart(project, deps, hookOptions.locate, [service]);
-        const say = (line: string) => process.stderr.write(`${line}\n`);
-        await startServices({ project, runtime, source: opts, locate: hookOptions.locate, say, judge: hookOptions.judge, keepOthers: true }, plan);
-      }
+    const withDeps = opts.deps !== false && Object.hasOwn(project.compose.services, service);
+    const deps = withDeps ? startOrder(project.compose.services, [service], hookOptions.locate, note).filter((s) => s !== service) : [];
+    // Images of services that build one, before anything starts.
+    if (Object.hasOwn(project.compose.services, service)) await buildBeforeStart(project, [...deps, service], opts, runtime.path);
+    if (deps.length > 0) {
+      // Its own id first: a name in use must not leave dependencies started for nothing.
+      idUsable(opts.name ?? `${project.compose.name}-${service}`);
+      const plan = planStart(project, deps, hookOptions.locate, [service]);
+      const say = (line: string) => process.stderr.write(`${line}\n`);
+      await startServices({ project, runtime, source: opts, locate: hookOptions.locate, say, judge: hookOptions.judge, keepOthers: true }, plan);
     }
     const progress = createProgress();
     let prepared;

@@ -8,6 +8,7 @@ import { lockProject, note } from './notes.js';
 import { execJudge } from './exec-policy.js';
 import { secondsOption } from '../options.js';
 import { planStart, startServices, waitUntilHealthy, type Started } from './start-services.js';
+import { buildBeforeStart, type BuildFlag } from './build.js';
 
 /**
  * Start the selected services (all by default) and their dependencies, detached, in dependency order, holding
@@ -15,7 +16,7 @@ import { planStart, startServices, waitUntilHealthy, type Started } from './star
  * condition asks (see startServices). `--wait`: then each container of this up that has a healthcheck, until
  * healthy.
  */
-export async function upCommand(services: string[], opts: BundleSourceOptions & { runtime?: string; deps?: boolean; wait?: boolean; waitTimeout?: string }): Promise<void> {
+export async function upCommand(services: string[], opts: BundleSourceOptions & BuildFlag & { runtime?: string; deps?: boolean; wait?: boolean; waitTimeout?: string }): Promise<void> {
   const waitMs = waitTimeoutMs(opts);
   const { runtime, note: runtimeNote } = selectRuntime(opts.runtime ? { choice: opts.runtime } : {});
   if (runtimeNote) note(runtimeNote);
@@ -29,6 +30,8 @@ export async function upCommand(services: string[], opts: BundleSourceOptions & 
   const plan = planStart(project, order, locate);
   const say = (line: string) => process.stdout.write(`${line}\n`);
   await lockProject(compose.name, async () => {
+    // Images of services that build one, before anything starts (compose builds first, too).
+    await buildBeforeStart(project, order, opts, runtime.path);
     const judge = execJudge(compose.dir, project.config, opts.preset ?? []);
     const unwatched = await startServices({ project, runtime, source: opts, locate, say, judge }, plan);
     if (opts.wait) await waitAll(unwatched, waitMs, say);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { composeOptions } from '../options.js';
+import { collect, composeOptions } from '../options.js';
 import { pullOptions } from './image-options.js';
 
 /** Image and rootfs flags shared by `bundle create`, `run` and `up`. */
@@ -10,10 +10,12 @@ export function rootfsOptions(cmd: Command): Command {
     .option('--rootless', 'generate for an unprivileged user (default: when not root)')
     .option('--no-rootless', 'generate for root even when not root')
     .option('--data-dir <dir>', 'where bundles, named volumes and images live (default /var/lib/ctnr, rootless $XDG_DATA_HOME/ctnr)')
-    .option('--init-path <file>', 'init binary for services with init: true (overrides init.path in the config)');
+    .option('--init-path <file>', 'init binary for services with init: true (overrides init.path in the config)')
+    .option('--build', 'build the images of services with build: first, even those already built')
+    .option('--no-build', 'build nothing (a service whose image is not built yet is an error)');
 }
 
-/** `bundle create|list|rm`: OCI bundles on disk. */
+/** `bundle create|list|rm`: OCI bundles on disk; `build`: the images of services with build:. */
 export function registerBundleCommands(program: Command): void {
   const bundle = program.command('bundle').description('create, list and remove OCI bundles');
 
@@ -52,4 +54,22 @@ export function registerBundleCommands(program: Command): void {
     .option('--rootless', 'use the rootless data dir')
     .option('--force', 'remove even when a running container uses it')
     .action(async (names, opts) => (await import('../commands/bundle.js')).bundleRmCommand(names, opts));
+
+  // Only what a build reads of the project: no presets, image config or pull policy (they change no image).
+  program
+    .command('build')
+    .description('build the images of services with build: (default: the active ones) with podman, buildah or docker, into the local store')
+    .argument('[services...]', 'services to build')
+    .option('-f, --file <file>', 'compose file (default: compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml)')
+    .option('-c, --config <file>', 'ctnr config file (builder, dataDir; default: found from the compose file directory upward)')
+    .option('--env-file <file>', 'variables for interpolation instead of .env beside the compose file')
+    .option('--profile <name>', 'activate a compose profile; repeatable', collect, [] as string[])
+    .option('--allow-unsupported', 'turn refused compose keys (see `ctnr keys`) into warnings')
+    .option('--no-cache', 'build every layer again')
+    .option('--pull', 'pull the base images again')
+    .option('--builder <name>', 'podman, buildah, docker or a path to one (default: the config\'s builder, else $CTNR_BUILDER, else the first on PATH)')
+    .option('--runtime <runtime>', 'the OCI runtime RUN steps use with podman and buildah (default: as ctnr run picks one)')
+    .option('--data-dir <dir>', 'where images are stored (default /var/lib/ctnr, rootless $XDG_DATA_HOME/ctnr)')
+    .option('--rootless', 'use the rootless data dir')
+    .action(async (services, opts) => (await import('../commands/build.js')).buildCommand(services, opts));
 }

@@ -39,7 +39,7 @@ describe('key policy', () => {
     ['dns_search', 'mapped'], ['dns_opt', 'mapped'], ['ports', 'mapped'], ['init', 'mapped'], ['secrets', 'mapped'], ['configs', 'mapped'],
     ['deploy.resources.limits', 'mapped'],
     ['restart', 'mapped'], ['deploy.restart_policy', 'mapped'], ['depends_on', 'carried'],
-    ['build', 'ignored'], ['develop', 'ignored'], ['pull_policy', 'mapped'], ['pull_refresh_after', 'mapped'], ['platform', 'mapped'],
+    ['build', 'mapped'], ['develop', 'ignored'], ['pull_policy', 'mapped'], ['pull_refresh_after', 'mapped'], ['platform', 'mapped'],
     ['container_name', 'mapped'],
     ['volumes_from', 'mapped'], ['gpus', 'mapped'], ['links', 'mapped'], ['external_links', 'mapped'], ['mac_address', 'mapped'],
     ['scale', 'mapped'], ['deploy.replicas', 'mapped'], ['storage_opt', 'refused'],

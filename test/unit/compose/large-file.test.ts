@@ -37,7 +37,7 @@ function parse(lines: string[], options: LoadOptions = {}) {
 
 describe(`problems at the end of a file of ${N} services`, () => {
   // Problems a service has (the others still load), near the end, in one file parsed once.
-  const PROBLEMS = { [N - 5]: '    build: .', [N - 4]: '    imagee: x', [N - 3]: '    privileged: perhaps', [N - 2]: '    ports: ["80:x"]' };
+  const PROBLEMS = { [N - 5]: '    isolation: process', [N - 4]: '    imagee: x', [N - 3]: '    privileged: perhaps', [N - 2]: '    ports: ["80:x"]' };
   const lines = [...services([], PROBLEMS), 'version: "3"'];
   const p = parse(lines);
 
@@ -67,7 +67,7 @@ describe(`problems at the end of a file of ${N} services`, () => {
       {
         level: 'warning',
         code: 'KEY_IGNORED',
-        message: 'ignored: build (ctnr does not build images; point image:, --image or --rootfs at a built one; pull_policy: build acts as missing)',
+        message: 'ignored: isolation (Windows only)',
         path: `services.svc-${N - 5}`,
         location: { file: 'compose.yaml', line: lineOf(lines, `  svc-${N - 5}:`), col: 3 },
       },

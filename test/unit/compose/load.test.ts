@@ -255,11 +255,11 @@ describe('key policy', () => {
   });
 
   it('ignored keys are noted once per service; carried keys silently kept', () => {
-    const { input, diagnostics } = selectService(parse('services:\n  s:\n    image: x\n    build: .\n    develop: {}\n    pull_policy: always\n    restart: always\n'), 's');
+    const { input, diagnostics } = selectService(parse('services:\n  s:\n    image: x\n    isolation: process\n    develop: {}\n    pull_policy: always\n    depends_on: [t]\n  t: {image: y}\n'), 's');
     expect(diagnostics.map((d) => d.message)).toEqual([
-      'ignored: build (ctnr does not build images; point image:, --image or --rootfs at a built one; pull_policy: build acts as missing); develop (compose watch is a development-loop feature)',
+      'ignored: isolation (Windows only); develop (compose watch is a development-loop feature)',
     ]);
-    expect(input.service.restart).toBe('always');
+    expect(input.service.depends_on).toEqual({ t: { condition: 'service_started', required: true } });
   });
 
   it('the obsolete top-level version is noted, not refused', () => {
