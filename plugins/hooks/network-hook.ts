@@ -11,6 +11,7 @@ import { networkSchemas, NETWORK_SETTINGS_FILE, SAFE_NAME, type Link, type Netwo
 import type { Operation } from '../../src/engine/types.js';
 import { lazyOptions } from '../options.js';
 import { cleanDestination } from '../../src/spec/mounts.js';
+import { DEFAULT_SUBNET_POOL } from '../../src/network/default-conf.js';
 
 const optionsSchema = () =>
   z.strictObject({
@@ -32,7 +33,7 @@ const checkOptions = lazyOptions('ctnr:network-hook', optionsSchema);
 
 export const DEFAULT_CNI_PATH = ['/usr/lib/cni'];
 export const DEFAULT_CONF_DIR = '/etc/cni/net.d';
-export const DEFAULT_SUBNET_POOL = '10.88.0.0/16';
+export { DEFAULT_SUBNET_POOL };
 /** Hooks get this PATH, never the creator's (the spec may run on another shell, user or machine). */
 export const HOOK_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** A hosts file of our own when no other plugin mounted one at /etc/hosts. */

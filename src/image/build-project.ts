@@ -4,6 +4,7 @@ import { runRoot } from '../runtime/state.js';
 import { selectRuntime } from '../runtime/select.js';
 import { buildImage, buildRequestOf, findBuilder, type Builder, type BuildRequest } from './build.js';
 import { ImageStore, type StoredImage } from './store.js';
+import { buildNetworkDir } from './build-network.js';
 
 /**
  * `build:` for a project's services: which need building, and building them (src/image/build.ts) before anything
@@ -55,6 +56,7 @@ export async function buildServiceImages(project: LoadedProject, services: reado
   const builder: Builder = findBuilder(opts.builder ?? project.config.config.builder ?? process.env.CTNR_BUILDER);
   const runtime = opts.runtime ?? (builder.name === 'docker' ? undefined : selectRuntime().runtime.path);
   const store = new ImageStore(project.env.dataDir);
+  const networkDir = builder.name === 'docker' ? undefined : buildNetworkDir(project.env.dataDir);
   const built: Array<{ service: string; image: StoredImage }> = [];
   for (const req of pending) {
     opts.progress?.(`building ${req.image} for ${req.service} with ${builder.name}`);
@@ -63,6 +65,7 @@ export async function buildServiceImages(project: LoadedProject, services: reado
       dataDir: project.env.dataDir,
       runRoot: runRoot(),
       ...(runtime ? { runtime } : {}),
+      ...(networkDir ? { networkDir } : {}),
       ...(opts.noCache ? { noCache: true } : {}),
       ...(opts.pull ? { pull: true } : {}),
       output: opts.output,

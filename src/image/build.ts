@@ -117,7 +117,10 @@ export function buildRequestOf(src: BuildSource, warn: (message: string) => void
   const target = str('target');
   if (target !== undefined) out.target = target;
   const network = str('network');
-  if (network !== undefined) out.network = network;
+  if (network !== undefined && !['default', 'host', 'none'].includes(network)) {
+    fail(['network'], `"${network}": a build's RUN steps use the builder's default network, host or none`);
+  }
+  if (network !== undefined && network !== 'default') out.network = network;
   if (shm !== undefined && shm !== null) {
     try {
       out.shmSize = parseBytes(shm as string | number);
@@ -201,6 +204,8 @@ export interface BuildOptions {
   runRoot: string;
   /** The OCI runtime RUN steps use (podman, buildah): the one ctnr would run containers with. */
   runtime?: string;
+  /** podman's and buildah's CNI config directory for RUN steps on the default network (src/image/build-network.ts). */
+  networkDir?: string;
   /** Force a rebuild of every layer (`--no-cache`), and pull base images again (`--pull`). */
   noCache?: boolean;
   pull?: boolean;
@@ -212,8 +217,15 @@ export interface BuildOptions {
 export function builderCommands(req: BuildRequest, opts: BuildOptions, dockerfile: string | undefined, archive: string): { build: string[]; save: string[] } {
   const { builder } = opts;
   const storage = builder.name === 'docker' ? [] : ['--root', path.join(opts.dataDir, 'build', 'storage'), '--runroot', path.join(opts.runRoot, 'build')];
+  // The network config directory matters only to RUN steps on the default network.
+  const networkDir = req.network === undefined ? opts.networkDir : undefined;
   const global = builder.name === 'podman'
-    ? [...storage, ...(opts.runtime ? ['--runtime', opts.runtime] : []), ...(existsSync('/run/systemd/system') ? [] : ['--cgroup-manager', 'cgroupfs'])]
+    ? [
+        ...storage,
+        ...(opts.runtime ? ['--runtime', opts.runtime] : []),
+        ...(existsSync('/run/systemd/system') ? [] : ['--cgroup-manager', 'cgroupfs']),
+        ...(networkDir ? ['--network-config-dir', networkDir] : []),
+      ]
     : storage;
   const flags: string[] = ['-t', req.image];
   if (dockerfile !== undefined) flags.push('-f', dockerfile);
@@ -226,6 +238,7 @@ export function builderCommands(req: BuildRequest, opts: BuildOptions, dockerfil
   for (const h of req.extraHosts) flags.push('--add-host', h);
   if (req.shmSize !== undefined) flags.push('--shm-size', String(req.shmSize));
   if (builder.name === 'buildah' && opts.runtime) flags.push('--runtime', opts.runtime);
+  if (builder.name === 'buildah' && networkDir) flags.push('--cni-config-dir', networkDir);
   const build = [...global, 'build', ...flags, req.context];
   const save = builder.name === 'docker'
     ? ['save', '-o', archive, req.image]

@@ -37,6 +37,9 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
 }
 
 /** Bridge device name of a network: `ctnr-` + 8 hex of its name (IFNAMSIZ allows 15 characters). */
+/** Where the built-in network config takes one /24 per network from (the network hook's `subnetPool` option). */
+export const DEFAULT_SUBNET_POOL = '10.88.0.0/16';
+
 export function bridgeName(network: string): string {
   return `ctnr-${createHash('sha256').update(network).digest('hex').slice(0, 8)}`;
 }
@@ -55,7 +58,10 @@ export function allocateSubnet(network: string, pool: string, taken: readonly Ci
     const c: Cidr = { base: p.base + ((start + k) % count) * 256, prefix: 24 };
     if (!taken.some((t) => overlaps(c, t))) return formatCidr(c);
   }
-  throw new CtnrError('RUNTIME_FAILED', `no free /24 left in the subnet pool ${pool} for network ${network}`);
+  // Say why when one network of the host covers the whole pool (podman's default network takes 10.88.0.0/16).
+  const cover = taken.find((t) => t.prefix <= p.prefix && overlaps(t, p));
+  const why = cover ? `: ${formatCidr(cover)} on this host covers it; give the network hook another pool (ctnr:network-hook option subnetPool)` : '';
+  throw new CtnrError('RUNTIME_FAILED', `no free /24 left in the subnet pool ${pool} for network ${network}${why}`);
 }
 
 export interface DefaultConfOptions {

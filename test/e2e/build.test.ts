@@ -1,7 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSYBOX } from '../helpers/rootfs.js';
+import { BUILD_NETWORK } from '../../src/image/build-network.js';
+import { bridgeName } from '../../src/network/default-conf.js';
 import { e2eAvailable, which } from '../helpers/runc.js';
 import { IN_CI } from '../helpers/shared.js';
 import { cli, errLines, requireBuild, scratch, type Scratch } from './images-helpers.js';
@@ -12,6 +15,8 @@ import { cli, errLines, requireBuild, scratch, type Scratch } from './images-hel
  * says how to build it, `up` and `run` build what is missing (`--build` again, `--no-build` never), and the
  * container runs what the Dockerfile built, with the build args of the compose file.
  */
+
+const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' });
 
 const ready = e2eAvailable('runc') && (() => {
   if (which('podman')) return true;
@@ -26,6 +31,8 @@ const DOCKERFILE = [
   'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
   'ARG GREETING=hi',
   'RUN echo "$GREETING from the build" > /greeting',
+  // what network the RUN steps had: an eth0 with an address (ctnr's build network)
+  'RUN (ip -4 addr show dev eth0 2>/dev/null | grep -c inet || true) > /net',
   'CMD ["cat", "/greeting"]',
   '',
 ].join('\n');
@@ -69,8 +76,13 @@ describe.skipIf(!ready)('build: images built by podman, then run (runc)', () => 
   const ctnr = (...args: string[]) => cli([...args, '--data-dir', s.dataDir], { env: s.env, cwd: dir, timeoutMs: 180_000 });
   const stored = async () => (JSON.parse((await cli(['images', '--json', '--data-dir', s.dataDir], { env: s.env })).stdout) as Array<{ reference: string }>).map((i) => i.reference);
 
+  // The build network's bridge (src/image/build-network.ts) outlives a build, as podman's own does; the test
+  // removes it when it made it.
+  const bridge = bridgeName(BUILD_NETWORK);
+  let bridgeWasThere = false;
   beforeAll(() => {
     requireBuild();
+    bridgeWasThere = sh('ip', ['link', 'show', 'dev', bridge]).status === 0;
     s = scratch('ctnr-build-');
     dir = path.join(s.dir, 'project');
     mkdirSync(path.join(dir, 'app'), { recursive: true });
@@ -78,7 +90,10 @@ describe.skipIf(!ready)('build: images built by podman, then run (runc)', () => 
     writeFileSync(path.join(dir, 'app', 'Dockerfile'), DOCKERFILE);
     compose('hello');
   });
-  afterAll(() => s?.remove());
+  afterAll(() => {
+    s?.remove();
+    if (!bridgeWasThere) sh('ip', ['link', 'del', bridge]);
+  });
 
   it('spec of a service not built yet says how to build it; up --no-build starts nothing', async () => {
     const spec = await ctnr('spec', 'web');
@@ -99,6 +114,10 @@ describe.skipIf(!ready)('build: images built by podman, then run (runc)', () => 
     const run = await ctnr('run', 'web', '--rm', '--runtime', 'runc');
     expect(errLines(run.stderr)).toEqual([]);
     expect(run.stdout).toBe('hello from the build\n');
+    // RUN steps had a network of ctnr's (a /24 of its pool), not podman's default, which takes all of 10.88.0.0/16
+    const net = await cli(['run', 'web', '--rm', '--runtime', 'runc', '--data-dir', s.dataDir, '--', 'cat', '/net'], { env: s.env, cwd: dir });
+    expect(net.stdout).toBe('1\n');
+    expect(sh('ip', ['-4', 'route']).stdout).not.toMatch(/^10\.88\.0\.0\/16 /m);
   });
 
   it('a stored image is used as it is; --build builds it again with the new args', async () => {

@@ -76,6 +76,7 @@ describe('build: what a service asks the builder for', () => {
     { what: 'no_cache that is no boolean', build: { context: 'app', no_cache: 'yes' }, path: 'services.web.build.no_cache', message: 'must be true or false' },
     { what: 'an extra host without an address', build: { context: 'app', extra_hosts: ['db'] }, path: 'services.web.build.extra_hosts[0]', message: 'must be HOST:IP' },
     { what: 'a build that is a list', build: ['app'], path: 'services.web.build', message: 'must be a context path or a mapping' },
+    { what: 'a named network', build: { context: 'app', network: 'backend' }, path: 'services.web.build.network', message: '"backend": a build\'s RUN steps use the builder\'s default network, host or none' },
   ])('refused: $what', ({ build, path: at, message }) => {
     let err: any;
     try {
@@ -100,12 +101,15 @@ describe('the builder command lines', () => {
     pull: true,
     extraHosts: ['db:10.0.0.2'],
   };
-  const opts = (name: 'podman' | 'buildah' | 'docker') => ({ builder: { name, path: `/usr/bin/${name}` }, dataDir: '/var/lib/ctnr', runRoot: '/run/ctnr', runtime: '/usr/sbin/runc', output: () => {} });
+  const opts = (name: 'podman' | 'buildah' | 'docker') => ({ builder: { name, path: `/usr/bin/${name}` }, dataDir: '/var/lib/ctnr', runRoot: '/run/ctnr', runtime: '/usr/sbin/runc', networkDir: '/var/lib/ctnr/build/cni', output: () => {} });
 
-  it('podman: its own storage under the data dir, ctnr\'s runtime, then an OCI archive of the image', () => {
+  it('podman: its own storage under the data dir, ctnr\'s runtime and build network, then an OCI archive of the image', () => {
     const { build, save } = builderCommands(req, opts('podman'), '/p/app/Other.dockerfile', '/tmp/x/image.tar');
     const storage = ['--root', '/var/lib/ctnr/build/storage', '--runroot', '/run/ctnr/build', '--runtime', '/usr/sbin/runc'];
     expect(build.slice(0, storage.length)).toEqual(storage);
+    expect(build.slice(build.indexOf('--network-config-dir'), build.indexOf('--network-config-dir') + 2)).toEqual(['--network-config-dir', '/var/lib/ctnr/build/cni']);
+    // network: host needs no network of ctnr's
+    expect(builderCommands({ ...req, network: 'host' }, opts('podman'), undefined, '/tmp/x/image.tar').build).not.toContain('--network-config-dir');
     expect(build.slice(build.indexOf('build'))).toEqual([
       'build', '-t', 'docker.io/library/shop-web:latest', '-f', '/p/app/Other.dockerfile', '--build-arg', 'A=1', '--label', 'team=shop', '--target', 'prod', '--pull=always', '--add-host', 'db:10.0.0.2', '/p/app',
     ]);
@@ -116,7 +120,7 @@ describe('the builder command lines', () => {
     const { build, save } = builderCommands(req, opts('buildah'), undefined, '/tmp/x/image.tar');
     expect(build).toEqual([
       '--root', '/var/lib/ctnr/build/storage', '--runroot', '/run/ctnr/build',
-      'build', '-t', 'docker.io/library/shop-web:latest', '--build-arg', 'A=1', '--label', 'team=shop', '--target', 'prod', '--pull=always', '--add-host', 'db:10.0.0.2', '--runtime', '/usr/sbin/runc', '/p/app',
+      'build', '-t', 'docker.io/library/shop-web:latest', '--build-arg', 'A=1', '--label', 'team=shop', '--target', 'prod', '--pull=always', '--add-host', 'db:10.0.0.2', '--runtime', '/usr/sbin/runc', '--cni-config-dir', '/var/lib/ctnr/build/cni', '/p/app',
     ]);
     expect(save).toEqual(['--root', '/var/lib/ctnr/build/storage', '--runroot', '/run/ctnr/build', 'push', 'docker.io/library/shop-web:latest', 'oci-archive:/tmp/x/image.tar:docker.io/library/shop-web:latest']);
   });

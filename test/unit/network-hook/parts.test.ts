@@ -67,6 +67,10 @@ describe('subnets', () => {
     expect(b).not.toBe(a);
     // A host route covering the whole pool leaves nothing.
     expect(() => allocateSubnet('x', '10.88.0.0/16', [parseCidr('10.0.0.0/8')!])).toThrow(/no free \/24/);
+    // podman's default network takes all of 10.88.0.0/16: the error says so, and what to do
+    expect(() => allocateSubnet('x', '10.88.0.0/16', [parseCidr('10.88.0.1/16')!])).toThrow(
+      'no free /24 left in the subnet pool 10.88.0.0/16 for network x: 10.88.0.0/16 on this host covers it; give the network hook another pool (ctnr:network-hook option subnetPool)',
+    );
     expect(() => allocateSubnet('x', '10.88.0.0/25', [])).toThrow(/\/24 or larger/);
   });
 
