@@ -11,7 +11,7 @@ import { networkSchemas, NETWORK_SETTINGS_FILE, SAFE_NAME, type Link, type Netwo
 import type { Operation } from '../../src/engine/types.js';
 import { lazyOptions } from '../options.js';
 import { cleanDestination } from '../../src/spec/mounts.js';
-import { DEFAULT_SUBNET_POOL } from '../../src/network/default-conf.js';
+import { DEFAULT_SUBNET_POOL } from '../../src/network/pool.js';
 
 const optionsSchema = () =>
   z.strictObject({

@@ -37,8 +37,7 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
 }
 
 /** Bridge device name of a network: `ctnr-` + 8 hex of its name (IFNAMSIZ allows 15 characters). */
-/** Where the built-in network config takes one /24 per network from (the network hook's `subnetPool` option). */
-export const DEFAULT_SUBNET_POOL = '10.88.0.0/16';
+export { DEFAULT_SUBNET_POOL } from './pool.js';
 
 export function bridgeName(network: string): string {
   return `ctnr-${createHash('sha256').update(network).digest('hex').slice(0, 8)}`;
