@@ -152,7 +152,7 @@ export function hasLocalImageSource(project: LoadedProject, name: string, imageN
 /** `image`: the OCI image config the service runs from, when known (e.g. read from an image layout). */
 export async function runService(project: LoadedProject, name: string, image?: ImageConfig, opts: RunServiceOptions = {}): Promise<ServiceRun> {
   const imageName = project.compose.services[name]?.image;
-  let resolved = image ?? (project.imageSources ? await resolveImageConfig(project.imageSources, typeof imageName === 'string' ? imageName : undefined, servicePlatform(project, name)) : undefined);
+  let resolved = image ?? (project.imageSources ? await resolveImageConfig(project.imageSources, typeof imageName === 'string' ? imageName : undefined, () => servicePlatform(project, name)) : undefined);
   let env = project.env;
   const fallback: Diagnostic[] = [];
   let selected: SelectedService | undefined;

@@ -93,16 +93,16 @@ export interface ImageSources {
 
 /**
  * The image config for a service: `--image-config`, else `--image`, else the config's `images` mapping for
- * the service's `image:` (its `config` file, else its `layout`; a layout's image for `platform`). `undefined` when
- * none applies.
+ * the service's `image:` (its `config` file, else its `layout`; a layout's image for `platform()`, asked only
+ * then: a service's `platform:` is checked where it is used). `undefined` when none applies.
  */
-export async function resolveImageConfig(sources: ImageSources, serviceImage: string | undefined, platform: Platform): Promise<ImageConfig | undefined> {
+export async function resolveImageConfig(sources: ImageSources, serviceImage: string | undefined, platform: () => Platform): Promise<ImageConfig | undefined> {
   const cwd = sources.cwd ?? process.cwd();
   if (sources.imageConfig) return readImageConfigFile(path.resolve(cwd, sources.imageConfig));
-  if (sources.image) return readLayoutImageConfig(path.resolve(cwd, sources.image), serviceImage, platform);
+  if (sources.image) return readLayoutImageConfig(path.resolve(cwd, sources.image), serviceImage, platform());
   const mapping = serviceImage !== undefined ? sources.images?.[serviceImage] : undefined;
   const base = sources.mappingBase ?? cwd;
   if (mapping?.config) return readImageConfigFile(path.resolve(base, mapping.config));
-  if (mapping?.layout) return readLayoutImageConfig(path.resolve(base, mapping.layout), serviceImage, platform);
+  if (mapping?.layout) return readLayoutImageConfig(path.resolve(base, mapping.layout), serviceImage, platform());
   return undefined;
 }

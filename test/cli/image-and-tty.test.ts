@@ -37,6 +37,17 @@ describe('ctnr spec --image LAYOUT', () => {
     expect(spec.process.cwd).toBe('/srv');
   });
 
+  it('a service\'s platform: is read only where an image is chosen by it (not with --image-config)', () => {
+    const dir = path.join(tmp, 'platform-unused');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'package.json'), '{}');
+    writeFileSync(path.join(dir, 'compose.yaml'), 'services:\n  web:\n    image: web\n    platform: linux\n');
+    writeFileSync(path.join(dir, 'image.json'), JSON.stringify({ config: { Cmd: ['serve'] } }));
+    const r = spawnSync(process.execPath, [CLI, 'spec', 'web', '--image-config', 'image.json'], { cwd: dir, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).process.args).toEqual(['serve']);
+  });
+
   // A layout of several platforms (`skopeo copy --all`): the image for --platform, else the service's platform:.
   it.each([
     { what: '--platform', args: ['--platform', 'linux/arm64'], platform: undefined, cmd: 'arm64' },

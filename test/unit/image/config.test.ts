@@ -78,12 +78,12 @@ describe('resolveImageConfig', () => {
     { what: 'config mapping: layout', sources: { images: { 'app:1': { layout: 'layout' } }, mappingBase: tmp }, image: 'app:1', cmd: ['app-one'] },
     { what: 'no source for this image', sources: { images: { 'other:1': { config: 'cfg/image.json' } }, mappingBase: tmp }, image: 'app:1', cmd: undefined },
   ])('$what', async ({ sources, image, cmd }) => {
-    const config = await resolveImageConfig({ cwd: tmp, ...sources } as ImageSources, image, { os: 'linux', architecture: 'amd64' });
+    const config = await resolveImageConfig({ cwd: tmp, ...sources } as ImageSources, image, () => ({ os: 'linux', architecture: 'amd64' }));
     expect(config?.Cmd).toEqual(cmd);
   });
 
   it('a layout without the named image and several candidates is an error', async () => {
-    await expect(resolveImageConfig({ image: oci }, 'nope:9', { os: 'linux', architecture: 'amd64' })).rejects.toThrow('none is named "nope:9"');
+    await expect(resolveImageConfig({ image: oci }, 'nope:9', () => ({ os: 'linux', architecture: 'amd64' }))).rejects.toThrow('none is named "nope:9"');
   });
 
   it('runService uses --image-config for the service (docker combination done by the process stage)', async () => {
