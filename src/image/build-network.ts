@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PLUGIN_PATH } from '../network/cni.js';
-import { allocateSubnet, bridgeName, DEFAULT_SUBNET_POOL, defaultConflist, formatCidr, parseCidr } from '../network/default-conf.js';
+import { allocateSubnetFrom, bridgeName, DEFAULT_SUBNET_POOL, defaultConflist, formatCidr, parseCidr } from '../network/default-conf.js';
 import { realHostOps, type HostOps } from '../network/host.js';
 
 /**
@@ -22,7 +22,7 @@ export function buildNetworkDir(dataDir: string, host: HostOps = realHostOps): s
   const dir = path.join(dataDir, 'build', 'cni');
   const file = path.join(dir, `${BUILD_NETWORK}.conflist`);
   const bridge = bridgeName(BUILD_NETWORK);
-  const subnet = bridgeSubnet(bridge) ?? allocateSubnet(BUILD_NETWORK, DEFAULT_SUBNET_POOL, host.hostSubnets());
+  const subnet = bridgeSubnet(bridge) ?? allocateSubnetFrom(BUILD_NETWORK, DEFAULT_SUBNET_POOL, host.hostSubnets());
   const conf = defaultConflist({ name: BUILDER_DEFAULT_NETWORK, subnet, ipamDir: path.join(dir, 'ipam'), internal: false, firewall: false });
   const first = conf.plugins[0] as { bridge?: string };
   first.bridge = bridge;

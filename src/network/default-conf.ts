@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { CtnrError } from '../engine/errors.js';
 import type { Conflist } from './settings.js';
+import { subnetPools } from './pool.js';
 
 /**
  * The built-in CNI configuration of a compose network: a bridge of its own with host-local addresses on a
@@ -48,6 +49,23 @@ export function bridgeName(network: string): string {
  * and address of this host, so a container address never shadows a real network). The start position is a
  * hash of the name: the same network tends to get the same subnet again.
  */
+/**
+ * allocateSubnet over the pools `subnetPools(pool)` gives, in order: the first with a free /24. The error is the
+ * first pool's (which says when one host network covers it all).
+ */
+export function allocateSubnetFrom(network: string, pool: string, taken: readonly Cidr[]): string {
+  const pools = subnetPools(pool);
+  let first: unknown;
+  for (const p of pools) {
+    try {
+      return allocateSubnet(network, p, taken);
+    } catch (err) {
+      first ??= err;
+    }
+  }
+  throw first;
+}
+
 export function allocateSubnet(network: string, pool: string, taken: readonly Cidr[]): string {
   const p = parseCidr(pool);
   if (!p || p.prefix > 24) throw new CtnrError('RUNTIME_FAILED', `subnet pool "${pool}" is not an IPv4 CIDR of /24 or larger`);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { CtnrError } from '../engine/errors.js';
 import { addNetworkList, CniError, delNetworkList, findPlugin, resultAddresses, type CniInvocation, type CniResult } from './cni.js';
-import { allocateSubnet, bridgeName, defaultConflist, ipamDirOf, parseCidr, type Cidr } from './default-conf.js';
+import { allocateSubnetFrom, bridgeName, defaultConflist, ipamDirOf, parseCidr, type Cidr } from './default-conf.js';
 import { realHostOps, type HostOps } from './host.js';
 import { editInPlace, renderBlock, renderLinksBlock, replaceBlock, replaceLinksBlock, type HostsEntry } from './hosts.js';
 import { withLock } from './lock.js';
@@ -100,7 +100,7 @@ function chooseConfig(settings: NetworkSettings, att: NetworkAttachment, state: 
         const c = other.managed && parseCidr(other.managed.subnet);
         if (c) taken.push(c);
       }
-      subnet = allocateSubnet(att.name, settings.subnetPool, taken);
+      subnet = allocateSubnetFrom(att.name, settings.subnetPool, taken);
     }
     managed = { subnet, bridge: bridgeName(att.name), ipamDir: ipamDirOf(dir) };
   }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pluginConfig, resultAddresses } from '../../../src/network/cni.js';
-import { allocateSubnet, bridgeName, formatCidr, overlaps, parseCidr } from '../../../src/network/default-conf.js';
+import { allocateSubnet, allocateSubnetFrom, bridgeName, formatCidr, overlaps, parseCidr } from '../../../src/network/default-conf.js';
 import { confFromDir, parseOciState } from '../../../src/network/hook.js';
 import { editInPlace, renderBlock, replaceBlock } from '../../../src/network/hosts.js';
 import { withLock } from '../../../src/network/lock.js';
@@ -67,6 +67,12 @@ describe('subnets', () => {
     expect(b).not.toBe(a);
     // A host route covering the whole pool leaves nothing.
     expect(() => allocateSubnet('x', '10.88.0.0/16', [parseCidr('10.0.0.0/8')!])).toThrow(/no free \/24/);
+    // Beside podman (its default network takes all of 10.88.0.0/16), the default pool goes on to 10.89.0.0/16 and up,
+    // around podman's other networks there; a pool the user chose has no fallback.
+    expect(allocateSubnetFrom('x', '10.88.0.0/16', [parseCidr('10.88.0.1/16')!])).toMatch(/^10\.89\.\d+\.0\/24$/);
+    const besidePodman = [parseCidr('10.88.0.1/16')!, ...Array.from({ length: 256 }, (_, i) => parseCidr(`10.89.${i}.1/24`)!)];
+    expect(allocateSubnetFrom('x', '10.88.0.0/16', besidePodman)).toMatch(/^10\.90\.\d+\.0\/24$/);
+    expect(() => allocateSubnetFrom('x', '10.66.0.0/16', [parseCidr('10.66.0.1/16')!])).toThrow(/no free \/24 left in the subnet pool 10\.66\.0\.0\/16/);
     // podman's default network takes all of 10.88.0.0/16: the error says so, and what to do
     expect(() => allocateSubnet('x', '10.88.0.0/16', [parseCidr('10.88.0.1/16')!])).toThrow(
       'no free /24 left in the subnet pool 10.88.0.0/16 for network x: 10.88.0.0/16 on this host covers it; give the network hook another pool (ctnr:network-hook option subnetPool)',
