@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { registryAvailable, startRegistry, type PushedImage, type TestRegistry }
 import { e2eAvailable, parseFacts, which } from '../helpers/runc.js';
 import { IN_CI } from '../helpers/shared.js';
 import { busyboxLayer, cli, errLines, requireBuild, storeState } from './images-helpers.js';
+import { BUSYBOX } from '../helpers/rootfs.js';
 
 /**
  * Rootless pull + run: an unprivileged user (made with useradd, which gives it /etc/subuid and /etc/subgid
@@ -74,6 +75,8 @@ describe.skipIf(!ready)('rootless: an unprivileged user pulls and runs an image'
       rmSync(tmp, { recursive: true, force: true });
     }
     rmSync(`/tmp/runc-${uid}`, { recursive: true, force: true });
+    // podman as the user (the build test) leaves its pause process holding the user namespace: end it first.
+    spawnSync('pkill', ['-KILL', '-u', String(uid)], { stdio: 'ignore' });
     spawnSync('userdel', [USER], { stdio: 'ignore' });
   });
 
@@ -172,5 +175,22 @@ describe.skipIf(!ready)('rootless: an unprivileged user pulls and runs an image'
     const again = await asUser(['run', '-f', path.join(home, 'compose.yaml'), 'app', '--data-dir', path.join(home, 'data'), '--runtime', 'runc', '--rm']);
     expect(again.status, again.stderr).toBe(0);
     expect(parseFacts(again.stdout).owners!.trim()).toBe('0:0 1000:1000 1000:1000');
+  });
+
+  // podman as the user, in the user's data dir. `network: none`: RUN steps get no network here (this VM's
+  // /dev/net/tun is root's alone, so podman's rootless slirp4netns cannot start; hosts with 0666 have it).
+  it('build: as the user, podman builds into the user\'s store, and the image runs', async () => {
+    const dir = path.join(tmp, 'home/builder');
+    mkdirSync(path.join(dir, 'app'), { recursive: true });
+    copyFileSync(BUSYBOX!, path.join(dir, 'app', 'busybox'));
+    writeFileSync(path.join(dir, 'app', 'Dockerfile'), ['FROM scratch', 'COPY busybox /bin/busybox', 'RUN ["/bin/busybox", "--install", "-s", "/bin"]', 'RUN echo "built by $(id -u) in the build" > /greeting', 'CMD ["cat", "/greeting"]', ''].join('\n'));
+    writeFileSync(path.join(dir, 'compose.yaml'), ['services:', '  web:', '    build:', '      context: ./app', '      network: none', '    network_mode: none', ''].join('\n'));
+    spawnSync('chown', ['-R', `${uid}:${gid}`, dir]);
+    const data = path.join(tmp, 'home/data');
+    const built = await asUser(['build', '--data-dir', data], dir);
+    expect(built.status, built.stderr).toBe(0);
+    expect(built.stdout).toMatch(/^docker\.io\/library\/builder-web:latest sha256:[a-f0-9]{64}\n$/);
+    const run = await asUser(['run', 'web', '--rm', '--data-dir', data, '--runtime', 'runc'], dir);
+    expect(run.stdout).toBe('built by 0 in the build\n');
   });
 });
