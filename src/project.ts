@@ -2,7 +2,7 @@ import path from 'node:path';
 import { createEngine, type Engine, type Result, type ServiceInput } from './create-engine.js';
 import { loadComposeFile, type ComposeProject } from './compose/load.js';
 import type { ComposeCache } from './compose/yaml.js';
-import { selectService, type SelectedService } from './compose/select.js';
+import { selectService } from './compose/select.js';
 import { loadConfig, resolvePresetRefs, type LoadedConfig } from './config/load.js';
 import { createEnv } from './linux/env.js';
 import { DEFAULT_CDI_SPEC_DIRS } from './linux/cdi/read.js';
@@ -151,38 +151,35 @@ export function hasLocalImageSource(project: LoadedProject, name: string, imageN
 
 /** `image`: the OCI image config the service runs from, when known (e.g. read from an image layout). */
 export async function runService(project: LoadedProject, name: string, image?: ImageConfig, opts: RunServiceOptions = {}): Promise<ServiceRun> {
-  const imageName = project.compose.services[name]?.image;
-  let resolved = image ?? (project.imageSources ? await resolveImageConfig(project.imageSources, typeof imageName === 'string' ? imageName : undefined, () => servicePlatform(project, name)) : undefined);
+  // The service after extends and interpolation: its `image:` (an inherited one too), build, pull_policy, platform
+  // and user decide where its image comes from.
+  const selected = selectService(project.compose, name);
+  const keys = selected.input.service as { image?: unknown; build?: unknown; user?: unknown; group_add?: unknown };
+  const imageRef = serviceImageName(project.compose.name, name, keys);
+  let resolved = image ?? (project.imageSources ? await resolveImageConfig(project.imageSources, imageRef, () => servicePlatform(project, name)) : undefined);
   let env = project.env;
   const fallback: Diagnostic[] = [];
-  let selected: SelectedService | undefined;
-  if (!image && !resolved && project.compose.services[name] !== undefined) {
-    // `image:` after extends and interpolation, with the service's pull_policy, platform and user.
-    selected = selectService(project.compose, name);
-    const keys = selected.input.service as { image?: unknown; build?: unknown; user?: unknown; group_add?: unknown };
-    const imageRef = serviceImageName(project.compose.name, name, keys);
-    if (imageRef !== undefined && !hasLocalImageSource(project, name, imageRef)) {
-      // The image from the store (pulled per its pull policy): its config, and its root filesystem only where a
-      // user or group name must be resolved against the image's /etc/passwd and /etc/group.
-      const { imageForService, identityRootForImage, userNeedsRootfs, offlineFallback } = await import('./image/for-service.js');
-      try {
-        const named = { ...keys, image: imageRef };
-        const stored = await imageForService(imageSettings(project), name, named, false);
-        resolved = stored.config;
-        const user = typeof keys.user === 'string' ? keys.user : stored.config.User;
-        const groups = Array.isArray(keys.group_add) ? keys.group_add.map(String) : [];
-        if (userNeedsRootfs(user) || groups.some((g) => userNeedsRootfs(g))) env = { ...env, rootfs: await identityRootForImage(imageSettings(project), name, named, stored) };
-      } catch (err) {
-        const warning = offlineFallback(err, imageSettings(project), name, keys);
-        if (!warning) throw located(err, name, selected.input.source);
-        fallback.push(warning);
-      }
+  if (!resolved && imageRef !== undefined && !hasLocalImageSource(project, name, imageRef)) {
+    // The image from the store (pulled per its pull policy): its config, and its root filesystem only where a
+    // user or group name must be resolved against the image's /etc/passwd and /etc/group.
+    const { imageForService, identityRootForImage, userNeedsRootfs, offlineFallback } = await import('./image/for-service.js');
+    try {
+      const named = { ...keys, image: imageRef };
+      const stored = await imageForService(imageSettings(project), name, named, false);
+      resolved = stored.config;
+      const user = typeof keys.user === 'string' ? keys.user : stored.config.User;
+      const groups = Array.isArray(keys.group_add) ? keys.group_add.map(String) : [];
+      if (userNeedsRootfs(user) || groups.some((g) => userNeedsRootfs(g))) env = { ...env, rootfs: await identityRootForImage(imageSettings(project), name, named, stored) };
+    } catch (err) {
+      const warning = offlineFallback(err, imageSettings(project), name, keys);
+      if (!warning) throw located(err, name, selected.input.source);
+      fallback.push(warning);
     }
   }
-  // The service selected for its image is the one that runs (selecting it again normalised it twice); the image
-  // config found for it joins it as selectService would have put it.
-  const { input, diagnostics } = selected ?? selectService(project.compose, name, resolved);
-  if (selected && resolved) input.image = resolved;
+  // The image config found joins the service as selectService would have put it (selecting again would
+  // normalise the service twice).
+  const { input, diagnostics } = selected;
+  if (resolved) input.image = resolved;
   diagnostics.push(...fallback);
   let imageMounts: ImageMount[] = [];
   if (env.imageMounts === undefined && input.service.volumes?.some((v) => v.type === 'image')) {

@@ -8,6 +8,7 @@ import { serviceImageName } from '../compose/image-name.js';
 import { copyRootfs } from '../image/rootfs.js';
 import { mountOverlayRootfs, overlaySupported } from './rootfs-mount.js';
 import type { StoredImage } from '../image/store.js';
+import type { ServiceImageKeys } from '../image/for-service.js';
 import type { IdMapping } from '../image/types.js';
 import { servicePolicy } from '../policy/apply.js';
 import type { Spec } from '../spec/types.js';
@@ -51,12 +52,11 @@ export function defaultBundleDir(project: LoadedProject, service: string): strin
 }
 
 /** `--rootfs`, `--image`, or the config's `images` mapping for the service's `image:`; else a usage error. */
-function rootfsSource(project: LoadedProject, service: string, opts: CreateBundleOptions): RootfsSource {
+function rootfsSource(project: LoadedProject, service: string, opts: CreateBundleOptions, keys: ServiceImageKeys): RootfsSource {
   if (opts.rootfs && opts.image) throw new CtnrError('USAGE', '--rootfs and --image exclude each other');
   if (opts.rootfs) return { kind: 'directory', path: path.resolve(opts.rootfs), origin: '--rootfs' };
   if (opts.image) return { kind: 'image', layout: path.resolve(opts.image), origin: '--image' };
-  const raw = project.compose.services[service];
-  const imageName = raw && typeof raw === 'object' ? serviceImageName(project.compose.name, service, raw) : undefined;
+  const imageName = serviceImageName(project.compose.name, service, keys);
   const images = project.config.config.images ?? {};
   const mapping = imageName !== undefined ? images[imageName] : undefined;
   const base = project.config.file ? path.dirname(project.config.file) : project.compose.dir;
@@ -103,7 +103,9 @@ export async function createBundle(project: LoadedProject, service: string, opts
     const names = Object.keys(project.compose.services);
     throw new CtnrError('SERVICE_NOT_FOUND', `no service "${service}" in ${project.compose.displayFile} (services: ${names.join(', ') || 'none'})`);
   }
-  const source = rootfsSource(project, service, opts);
+  // The service after extends and interpolation: an `image:` or `build:` it inherits counts.
+  const keys = selectService(project.compose, service).input.service as ServiceImageKeys;
+  const source = rootfsSource(project, service, opts, keys);
   const dir = path.resolve(opts.dir ?? defaultBundleDir(project, service));
   const staging = new BundleStaging(dir, opts.force);
   const warnings: string[] = [];
@@ -125,10 +127,8 @@ export async function createBundle(project: LoadedProject, service: string, opts
       // root the bundle's rootfs is an overlay over that cache (mounted once the bundle is in place); otherwise
       // a copy. Either way the container's changes never reach the cache.
       const { imageForService, rootfsForImage } = await import('../image/for-service.js');
-      const selected = selectService(project.compose, service).input.service as { image?: unknown; build?: unknown };
-      const keys = { ...selected, image: serviceImageName(project.compose.name, service, selected) };
       opts.progress?.(`getting image ${source.image}`);
-      stored = await imageForService(imageSettings(project), service, keys, true);
+      stored = await imageForService(imageSettings(project), service, { ...keys, image: source.image }, true);
       opts.progress?.(`unpacking ${stored.layers.length} layer(s)`);
       const cache = await rootfsForImage(imageSettings(project), stored, opts.idMapping, (w) => warnings.push(w.message));
       rootPath = 'rootfs';
@@ -147,8 +147,7 @@ export async function createBundle(project: LoadedProject, service: string, opts
       checkRootfsDir(dirPath, source.origin);
       rootfsForPipeline = rootPath = dirPath;
     } else {
-      const raw = project.compose.services[service];
-      const imageName = typeof raw?.image === 'string' ? raw.image : undefined;
+      const imageName = typeof keys.image === 'string' ? keys.image : undefined;
       opts.progress?.('reading image layout');
       layout = readLayout(layoutDir!, imageName, servicePlatform(project, service));
       opts.progress?.(`unpacking ${layout.layers.length} layer(s)`);

@@ -49,6 +49,17 @@ describe.skipIf(!BUSYBOX)('createBundle', () => {
     await expect(createBundle(p, 'web', { rootfs })).rejects.toMatchObject({ code: 'BUNDLE_EXISTS' });
   });
 
+  it('an image: a service inherits through extends (from another file) picks its root filesystem, as for spec', async () => {
+    const compose = ['name: ext', 'services:', '  web:', '    extends:', '      file: base.yaml', '      service: base', '    command: ["true"]', ''].join('\n');
+    const { dir } = await project(compose);
+    writeFileSync(path.join(dir, 'base.yaml'), 'services:\n  base:\n    image: acme/base:1\n    user: app\n');
+    writeFileSync(path.join(dir, 'ctnr.config.json'), JSON.stringify({ images: { 'acme/base:1': { rootfs } } }));
+    const p = await openProject({ file: path.join(dir, 'compose.yaml'), env: { rootless: false, dataDir: path.join(dir, 'data') } });
+    const b = await createBundle(p, 'web');
+    expect(JSON.parse(readFileSync(path.join(b.dir, 'config.json'), 'utf8')).root.path).toBe(rootfs);
+    expect(b.spec.process!.user).toMatchObject({ uid: 1000, gid: 1000 });
+  });
+
   it.each([
     ['a user the rootfs does not know', 'services:\n  s:\n    image: x\n    user: ghost\n    command: ["true"]\n', /ghost/],
     ['a missing bind source', 'services:\n  s:\n    image: x\n    command: ["true"]\n    volumes:\n      - type: bind\n        source: /nonexistent/ctnr-missing\n        target: /data\n', /nonexistent\/ctnr-missing/],
