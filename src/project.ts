@@ -172,7 +172,7 @@ export async function runService(project: LoadedProject, name: string, image?: I
       if (userNeedsRootfs(user) || groups.some((g) => userNeedsRootfs(g))) env = { ...env, rootfs: await identityRootForImage(imageSettings(project), name, named, stored) };
     } catch (err) {
       const warning = offlineFallback(err, imageSettings(project), name, keys);
-      if (!warning) throw located(err, name, selected.input.source);
+      if (!warning) throw locatedAt(err, name, selected.input.source);
       fallback.push(warning);
     }
   }
@@ -190,7 +190,7 @@ export async function runService(project: LoadedProject, name: string, image?: I
       ...(idMapping ? { idMapping } : {}),
       onWarning: (w) => diagnostics.push({ level: 'warning', code: 'IMAGE_UNPACK', message: w.message }),
     }).catch((err: unknown) => {
-      throw located(err, name, input.source);
+      throw locatedAt(err, name, input.source);
     });
     env = { ...env, imageMounts: imageMountTable(imageMounts) };
   }
@@ -205,7 +205,7 @@ export function servicePlatform(project: LoadedProject, name: string): Platform 
 }
 
 /** An image error at a key of service `name` (`services.NAME.image`, a volume's `source`) given its file and line. */
-function located(err: unknown, name: string, source: ServiceInput['source']): unknown {
+export function locatedAt(err: unknown, name: string, source: ServiceInput['source']): unknown {
   const prefix = `services.${name}.`;
   if (err instanceof CtnrError && err.location === undefined && err.path?.startsWith(prefix) && source) {
     const location = source.locate(parsePath(err.path.slice(prefix.length)));

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, statSync } from 'node:f
 import path from 'node:path';
 import { CtnrError } from '../engine/errors.js';
 import { readImageConfigFile, type ImageConfig } from '../image/config.js';
-import { imageSettings, runService, servicePlatform, type LoadedProject, type ServiceRun } from '../project.js';
+import { imageSettings, locatedAt, runService, servicePlatform, type LoadedProject, type ServiceRun } from '../project.js';
 import { selectService } from '../compose/select.js';
 import { serviceImageName } from '../compose/image-name.js';
 import { copyRootfs } from '../image/rootfs.js';
@@ -104,7 +104,8 @@ export async function createBundle(project: LoadedProject, service: string, opts
     throw new CtnrError('SERVICE_NOT_FOUND', `no service "${service}" in ${project.compose.displayFile} (services: ${names.join(', ') || 'none'})`);
   }
   // The service after extends and interpolation: an `image:` or `build:` it inherits counts.
-  const keys = selectService(project.compose, service).input.service as ServiceImageKeys;
+  const selected = selectService(project.compose, service).input;
+  const keys = selected.service as ServiceImageKeys;
   const source = rootfsSource(project, service, opts, keys);
   const dir = path.resolve(opts.dir ?? defaultBundleDir(project, service));
   const staging = new BundleStaging(dir, opts.force);
@@ -128,7 +129,9 @@ export async function createBundle(project: LoadedProject, service: string, opts
       // a copy. Either way the container's changes never reach the cache.
       const { imageForService, rootfsForImage } = await import('../image/for-service.js');
       opts.progress?.(`getting image ${source.image}`);
-      stored = await imageForService(imageSettings(project), service, { ...keys, image: source.image }, true);
+      stored = await imageForService(imageSettings(project), service, { ...keys, image: source.image }, true).catch((err: unknown) => {
+        throw locatedAt(err, service, selected.source);
+      });
       opts.progress?.(`unpacking ${stored.layers.length} layer(s)`);
       const cache = await rootfsForImage(imageSettings(project), stored, opts.idMapping, (w) => warnings.push(w.message));
       rootPath = 'rootfs';
