@@ -154,9 +154,9 @@ export async function runService(project: LoadedProject, name: string, image?: I
   // The service after extends and interpolation: its `image:` (an inherited one too), build, pull_policy, platform
   // and user decide where its image comes from.
   const selected = selectService(project.compose, name);
-  const keys = selected.input.service as { image?: unknown; build?: unknown; user?: unknown; group_add?: unknown };
+  const keys = selected.input.service as { image?: unknown; build?: unknown; platform?: unknown; user?: unknown; group_add?: unknown };
   const imageRef = serviceImageName(project.compose.name, name, keys);
-  let resolved = image ?? (project.imageSources ? await resolveImageConfig(project.imageSources, imageRef, () => servicePlatform(project, name)) : undefined);
+  let resolved = image ?? (project.imageSources ? await resolveImageConfig(project.imageSources, imageRef, () => servicePlatform(project, keys)) : undefined);
   let env = project.env;
   const fallback: Diagnostic[] = [];
   if (!resolved && imageRef !== undefined && !hasLocalImageSource(project, name, imageRef)) {
@@ -199,9 +199,12 @@ export async function runService(project: LoadedProject, name: string, image?: I
   return { input, result, diagnostics: [...diagnostics, ...result.diagnostics], imageMounts };
 }
 
-/** The platform a service's image is taken for, from a layout as from the store: `--platform`, its `platform:`, the Env's arch. */
-export function servicePlatform(project: LoadedProject, name: string): Platform {
-  return wantedPlatform(imageSettings(project).platform, project.compose.services[name]?.platform, project.env.arch);
+/**
+ * The platform a service's image is taken for, from a layout as from the store: `--platform`, its `platform:` (of the
+ * selected service: an inherited one counts), the Env's arch.
+ */
+export function servicePlatform(project: LoadedProject, keys: { platform?: unknown }): Platform {
+  return wantedPlatform(imageSettings(project).platform, keys.platform, project.env.arch);
 }
 
 /** An image error at a key of service `name` (`services.NAME.image`, a volume's `source`) given its file and line. */

@@ -152,7 +152,7 @@ export async function createBundle(project: LoadedProject, service: string, opts
     } else {
       const imageName = typeof keys.image === 'string' ? keys.image : undefined;
       opts.progress?.('reading image layout');
-      layout = readLayout(layoutDir!, imageName, servicePlatform(project, service));
+      layout = readLayout(layoutDir!, imageName, servicePlatform(project, keys));
       opts.progress?.(`unpacking ${layout.layers.length} layer(s)`);
       rootfsForPipeline = path.join(staging.tmp, 'rootfs');
       for (const w of await unpackLayers(layout, rootfsForPipeline, opts.idMapping ? { idMapping: opts.idMapping } : {})) warnings.push(w.message);
@@ -161,7 +161,7 @@ export async function createBundle(project: LoadedProject, service: string, opts
       image = layout.config;
     }
     if (source.kind === 'config' && source.configFile) image = readImageConfigFile(source.configFile);
-    if (source.kind === 'config' && source.path && source.layout && !image) image = readLayout(source.layout, undefined, servicePlatform(project, service)).config;
+    if (source.kind === 'config' && source.path && source.layout && !image) image = readLayout(source.layout, undefined, servicePlatform(project, keys)).config;
     // --image-config wins over the config that comes with the root filesystem (a store image, a layout, the
     // config's mapping), as it does for `spec`: the bundle runs what `spec` printed.
     const given = project.imageSources?.imageConfig;

@@ -53,15 +53,18 @@ describe('ctnr spec --image LAYOUT', () => {
     { what: '--platform', args: ['--platform', 'linux/arm64'], platform: undefined, cmd: 'arm64' },
     { what: 'the service\'s platform:', args: [], platform: 'linux/arm64/v8', cmd: 'arm64' },
     { what: '--platform over the service\'s platform:', args: ['--platform', 'linux/s390x'], platform: 'linux/arm64', cmd: 's390x' },
-  ])('takes the image for $what from a layout of several platforms', ({ args, platform, cmd }) => {
+    { what: 'a platform: inherited through extends', args: [], platform: 'linux/arm64', cmd: 'arm64', extended: true },
+  ])('takes the image for $what from a layout of several platforms', ({ args, platform, cmd, extended }) => {
     const empty = path.join(tmp, 'layer');
     mkdirSync(empty, { recursive: true });
     const layout = path.join(tmp, 'multi');
     writeOciLayout(layout, ['amd64', 'arm64', 's390x'].map((arch) => ({ ref: 'web', arch, layers: [empty], config: { Cmd: [arch] } })));
-    const dir = path.join(tmp, `multi-${cmd}-${args.length}`);
+    const dir = path.join(tmp, `multi-${cmd}-${args.length}${extended ? '-ext' : ''}`);
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'package.json'), '{}');
-    writeFileSync(path.join(dir, 'compose.yaml'), `services:\n  web:\n    image: web\n${platform ? `    platform: ${platform}\n` : ''}`);
+    const own = `services:\n  web:\n    image: web\n${platform ? `    platform: ${platform}\n` : ''}`;
+    const inherited = `services:\n  base:\n    image: web\n    platform: ${platform}\n  web:\n    extends: base\n`;
+    writeFileSync(path.join(dir, 'compose.yaml'), extended ? inherited : own);
     const r = spawnSync(process.execPath, [CLI, 'spec', 'web', '--image', layout, ...args], { cwd: dir, encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
