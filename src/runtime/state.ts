@@ -127,9 +127,11 @@ export function monitorAlive(rec: Pick<ContainerRecord, 'monitor'>): boolean {
   return rec.monitor !== undefined && sameProcessAlive(rec.monitor);
 }
 
-/** The runtime's status of the container, or `restarting` while its monitor waits to start it again. */
-export function containerStatus(rec: ContainerRecord): string | undefined {
-  const state = queryState(rec);
+/**
+ * The runtime's status of the container, or `restarting` while its monitor waits to start it again. `state`: the
+ * runtime's answer when the caller already asked (ps also shows its pid).
+ */
+export function containerStatus(rec: ContainerRecord, state: RuntimeState | undefined = queryState(rec)): string | undefined {
   if (state !== undefined && state.status !== 'stopped') return state.status;
   return monitorAlive(rec) ? 'restarting' : state?.status;
 }

@@ -1,4 +1,4 @@
-import { listRecords, monitorAlive, queryState, runRoot } from '../../runtime/state.js';
+import { containerStatus, listRecords, queryState, runRoot } from '../../runtime/state.js';
 import { table } from '../format.js';
 
 /**
@@ -8,9 +8,8 @@ import { table } from '../format.js';
 export async function psCommand(opts: { json?: boolean }): Promise<void> {
   const rows = listRecords(runRoot()).map((r) => {
     const state = queryState(r);
-    // Between the runs of a container with a restart policy, its monitor waits: `restarting`, as docker says.
-    const live = state !== undefined && state.status !== 'stopped' ? state.status : monitorAlive(r) ? 'restarting' : undefined;
-    const status = live ?? state?.status ?? (r.exitStatus !== undefined ? `exited (${r.exitStatus})` : 'gone');
+    // `restarting` between the runs of a container with a restart policy, as docker says.
+    const status = containerStatus(r, state) ?? (r.exitStatus !== undefined ? `exited (${r.exitStatus})` : 'gone');
     return { id: r.id, project: r.project, service: r.service, runtime: r.runtime.name, status, restarts: r.restarts ?? 0, pid: state?.pid ?? null, bundle: r.bundle };
   });
   if (opts.json) {
