@@ -151,7 +151,13 @@ await build({
   plugins: [zodEnglishOnly, jitiInBody, parseJsonOnError, countModuleInits],
   // src/cli/code-cache.ts passes the body's own URL under this name (and the module counter).
   // A string (JSON): esbuild gives an object-valued define a module of its own, initialised from every module.
-  define: { 'import.meta.url': '__ctnrImportMetaUrl', CTNR_FAST_SERVICE: JSON.stringify(JSON.stringify(fastService)) },
+  // The jiti built into the body names its transpile cache's entries (src/config/transpile-cache.ts): known here,
+  // where reading it at run time would start node's package-exports resolver (~2 ms).
+  define: {
+    'import.meta.url': '__ctnrImportMetaUrl',
+    CTNR_FAST_SERVICE: JSON.stringify(JSON.stringify(fastService)),
+    CTNR_BUNDLED_JITI_VERSION: JSON.stringify(createRequire(import.meta.url)('jiti/package.json').version),
+  },
 });
 
 const bodyFile = path.resolve('dist', BODY);

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ctnrCacheDir } from './cache-home.js';
+import { ctnrCacheDir } from '../cache/home.js';
 
 // node's own modules through process.getBuiltinModule, not `import`: in an ES module (tsc's build of this file),
 // importing a built-in module makes node build its ES module facade, reading every export (node:fs's ReadStream and
-// promises getters load their modules): a few milliseconds of every run. node:os only when it is needed (./cache-home.ts).
+// promises getters load their modules): a few milliseconds of every run. node:os only when it is needed (src/cache/home.ts).
 const { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } = process.getBuiltinModule('node:fs');
 const { createRequire } = process.getBuiltinModule('node:module');
 const vm = process.getBuiltinModule('node:vm');
@@ -120,7 +120,9 @@ function lazyBuiltins(real: NodeJS.Require): NodeJS.Require {
         return target;
       };
       standIn = new Proxy(target, {
-        get: (_t, key) => load()[key],
+        // Bundlers' interop asks every required module whether it is an ES module (jiti's bundle does, at load):
+        // node's built-in modules never are, and the question must not load the module.
+        get: (_t, key) => (key === '__esModule' ? undefined : load()[key]),
         set: (_t, key, value) => Reflect.set(load(), key, value) && Reflect.set(whole(), key, value),
         has: (_t, key) => key in load(),
         ownKeys: () => Reflect.ownKeys(whole()),

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { composeCache } from '../compose/parse-cache.js';
 import type { ComposeCache } from '../compose/yaml.js';
-import { ctnrCacheDir } from './cache-home.js';
+import { ctnrCacheDir } from '../cache/home.js';
 
 /** The hash of the running CLI bundle (src/cli.ts passes it to run()); unbundled there is none, and no cache. */
 let build: string | undefined;

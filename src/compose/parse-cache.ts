@@ -1,5 +1,5 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { readOwnText, removeStale, textHash, writeOwnText } from '../cache/own-files.js';
 import { RESET, type ComposeCache, type MergeTags, type ParsedCompose } from './yaml.js';
 
 /**
@@ -49,17 +49,13 @@ export function composeCache(dir: string, build: string): ComposeCache {
 }
 
 function readEntry(file: string): Entry | undefined {
-  let fd: number | undefined;
+  const text = readOwnText(file);
+  if (text === undefined) return undefined;
   try {
-    fd = openSync(file, 'r');
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.uid !== process.geteuid?.() || (st.mode & 0o022) !== 0) return undefined;
-    const entry = JSON.parse(readFileSync(fd, 'utf8')) as Entry;
+    const entry = JSON.parse(text) as Entry;
     return entry && typeof entry.text === 'string' && Array.isArray(entry.resets) && entry.raw && typeof entry.raw === 'object' && entry.mergeTags ? entry : undefined;
   } catch {
     return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -85,48 +81,7 @@ function fromEntry(entry: Entry): ParsedCompose | undefined {
 }
 
 function writeEntry(dir: string, file: string, entry: Entry): void {
-  const tmp = `${file}.${process.pid}-${Math.random().toString(36).slice(2, 10)}.tmp`;
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = statSync(dir);
-    if (st.uid !== process.geteuid?.() || (st.mode & 0o022) !== 0) return;
-    writeFileSync(tmp, JSON.stringify(entry), { flag: 'wx', mode: 0o600 });
-    renameSync(tmp, file);
-  } catch {
-    removeQuietly(tmp);
-    return; // a cache that cannot be written is only slower
-  }
-  removeStale(dir);
-}
-
-/**
- * Entries not read for a week (an edited file leaves its old text's entry behind), and past MAX_ENTRIES the least
- * recently read ones; temporary files an hour old (a killed run's). Reads update atime at least daily (relatime).
- */
-function removeStale(dir: string): void {
-  const now = Date.now();
-  try {
-    const kept: Array<{ file: string; atimeMs: number }> = [];
-    for (const name of readdirSync(dir)) {
-      if (!name.startsWith('compose-')) continue;
-      const file = path.join(dir, name);
-      const st = statSync(file);
-      if (name.endsWith('.tmp') ? st.mtimeMs < now - 3600_000 : st.atimeMs < now - STALE_MS) removeQuietly(file);
-      else if (!name.endsWith('.tmp')) kept.push({ file, atimeMs: st.atimeMs });
-    }
-    kept.sort((a, b) => b.atimeMs - a.atimeMs);
-    for (const old of kept.slice(MAX_ENTRIES)) removeQuietly(old.file);
-  } catch {
-    /* another run is cleaning up too */
-  }
-}
-
-function removeQuietly(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    /* gone already */
-  }
+  if (writeOwnText(dir, file, JSON.stringify(entry))) removeStale(dir, 'compose-', STALE_MS, MAX_ENTRIES);
 }
 
 /**
@@ -177,17 +132,4 @@ function jsonExactResets(raw: unknown): Array<Array<string | number>> | undefine
     }
   };
   return exact(raw) ? resets : undefined;
-}
-
-/** 64 bits of two FNV-1a variants over the UTF-16 code units: a file name, not a proof (the entry holds the text). */
-function textHash(text: string): string {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-    b ^= b >>> 15;
-  }
-  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }

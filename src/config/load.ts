@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { CtnrError, renderPath } from '../engine/errors.js';
 import type { Preset } from '../engine/types.js';
 import { configSchemas, type CtnrConfig } from './schema.js';
+import { userModuleJiti, type CreateJiti } from './transpile-cache.js';
 
 export interface LoadedConfig {
   config: CtnrConfig;
@@ -264,7 +265,7 @@ export async function importModule(file: string, defaultExport: boolean): Promis
   if (!jitiInstance) {
     const { createJiti } = await import('jiti');
     const virtualModules = hostModules ? await hostModules() : undefined;
-    jitiInstance = createJiti(import.meta.url, { moduleCache: false, fsCache: true, ...(virtualModules ? { virtualModules } : {}) });
+    jitiInstance = userModuleJiti(createJiti as unknown as CreateJiti, import.meta.url, virtualModules ? { virtualModules } : {});
   }
   return jitiInstance.import(file, defaultExport ? { default: true } : {});
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { userModuleJiti, type CreateJiti } from '../config/transpile-cache.js';
 import { CtnrError, isCtnrError } from './errors.js';
 
 /**
@@ -65,8 +66,8 @@ let jiti: { import(id: string, opts?: { default?: boolean }): Promise<unknown> }
 /** A config module's default export, through jiti as ctnr.config.ts (src/config/load.ts): TypeScript on Node 20. */
 async function importDefault(file: string): Promise<unknown> {
   if (!jiti) {
-    const { createJiti } = createRequire(import.meta.url)('jiti') as typeof import('jiti');
-    jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: true });
+    const { createJiti } = createRequire(import.meta.url)('jiti') as { createJiti: CreateJiti };
+    jiti = userModuleJiti(createJiti, import.meta.url);
   }
   return jiti.import(file, { default: true });
 }
