@@ -3,7 +3,7 @@ import path from 'node:path';
 import { CtnrError } from '../engine/errors.js';
 import { parseReference, referenceString } from './reference.js';
 import { listRootfsCaches, removeTree, rootfsCacheDir } from './rootfs.js';
-import type { ImageStore, RefRecord, StoredImage } from './store.js';
+import { parseScratchName, type ImageStore, type RefRecord, type StoredImage } from './store.js';
 import { withLock } from './lock.js';
 import { processAlive } from '../linux/pid.js';
 import { overlayLowerDirs } from '../bundle/rootfs-mount.js';
@@ -100,6 +100,8 @@ export interface PruneResult {
   blobs: string[];
   rootfs: string[];
   partial: string[];
+  /** Scratch directories of imports and builds that were killed (`.import-<pid>-…`, `.build-<pid>-…`). */
+  scratch: string[];
   bytes: number;
 }
 
@@ -120,7 +122,7 @@ function sizeOf(file: string): number {
  * a missing blob (run it again). Pulls do not take a lock prune could wait on, so they never serialise.
  */
 export async function pruneImages(store: ImageStore, opts: { bundleMounts?: Iterable<string> } = {}): Promise<PruneResult> {
-  const result: PruneResult = { blobs: [], rootfs: [], partial: [], bytes: 0 };
+  const result: PruneResult = { blobs: [], rootfs: [], partial: [], scratch: [], bytes: 0 };
   await withLock(path.join(store.root, 'prune.lock'), async () => {
     const keep = new Set<string>();
     const keepRootfs = new Set<string>();
@@ -189,8 +191,52 @@ export async function pruneImages(store: ImageStore, opts: { bundleMounts?: Iter
       rmSync(file, { force: true });
       result.partial.push(name);
     }
+    for (const name of deadScratchDirs(store)) {
+      const dir = path.join(store.root, name);
+      result.bytes += treeBytes(dir);
+      await removeTree(dir);
+      result.scratch.push(name);
+    }
   });
   return result;
+}
+
+/** Scratch directories no running import or build owns: their process is gone (unnamed ones: untouched for a day). */
+function deadScratchDirs(store: ImageStore): string[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(store.root);
+  } catch {
+    return [];
+  }
+  const dayAgo = Date.now() - 24 * 3600 * 1000;
+  return names.filter((name) => {
+    const scratch = parseScratchName(name);
+    if (!scratch) return false;
+    if (scratch.pid !== undefined) return !processAlive(scratch.pid);
+    try {
+      return statSync(path.join(store.root, name)).mtimeMs < dayAgo;
+    } catch {
+      return false;
+    }
+  }).sort();
+}
+
+/** The bytes of the regular files under `dir` (links not followed). */
+function treeBytes(dir: string): number {
+  let total = 0;
+  let entries: import('node:fs').Dirent[] = [];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) total += treeBytes(p);
+    else if (e.isFile()) total += sizeOf(p);
+  }
+  return total;
 }
 
 function lockOwnerAlive(file: string): boolean {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CtnrError, type SourceLocation } from '../engine/errors.js';
 import { parseBytes } from '../compose/units.js';
@@ -253,8 +253,7 @@ export function builderCommands(req: BuildRequest, opts: BuildOptions, dockerfil
  * `opts.output`; a failed build is an error naming the service and the builder's exit status.
  */
 export async function buildImage(store: ImageStore, req: BuildRequest, opts: BuildOptions): Promise<StoredImage> {
-  mkdirSync(store.root, { recursive: true });
-  const tmp = mkdtempSync(path.join(store.root, '.build-'));
+  const tmp = store.scratchDir('build');
   try {
     let dockerfile = req.dockerfile;
     if (req.inline !== undefined) {

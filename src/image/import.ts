@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { CtnrError } from '../engine/errors.js';
@@ -172,8 +172,7 @@ export async function importArchive(store: ImageStore, file: string, opts: Impor
     if (!existsSync(path.join(file, 'index.json'))) throw new CtnrError('IMAGE_INVALID', `${file} is not an OCI image layout (no index.json)`);
     return importLayout(store, file, opts);
   }
-  mkdirSync(store.root, { recursive: true });
-  const tmp = mkdtempSync(path.join(store.root, '.import-'));
+  const tmp = store.scratchDir('import');
   try {
     await applyLayer(tmp, createReadStream(file), { compression: sniffCompression(file), privileged: false });
     if (existsSync(path.join(tmp, 'index.json'))) return await importLayout(store, tmp, opts);

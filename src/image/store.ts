@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, existsSync, fsyncSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { CtnrError } from '../engine/errors.js';
@@ -16,10 +16,20 @@ import { imagesRoot } from '../linux/data-dir.js';
  *   ingest/<alg>-<hex>.lock   held by the process downloading that blob: concurrent pulls fetch it once
  *   refs.json                 reference → manifest digest, platform, when pulled, and whether every layer is here
  *   rootfs/<chain-id>[-<map>] unpacked root filesystems (see rootfs.ts)
+ *   .import-<pid>-*, .build-<pid>-*  scratch space of an `image import` or a build while process <pid> runs
+ *                             (a killed one's is removed by `image prune`)
  *
  * A reference is recorded only after its manifest and config are stored, and marked `complete` only after its
  * layers are: an interrupted pull never leaves a half image that `ctnr images` lists.
  */
+
+export type ScratchKind = 'import' | 'build';
+
+/** A scratch directory's name: its kind and the process it belongs to (none for one named before the pid was). */
+export function parseScratchName(name: string): { kind: ScratchKind; pid?: number } | undefined {
+  const m = /^\.(import|build)-(?:(\d+)-)?[A-Za-z0-9]{6}$/.exec(name);
+  return m ? { kind: m[1] as ScratchKind, ...(m[2] ? { pid: Number(m[2]) } : {}) } : undefined;
+}
 
 export interface RefRecord {
   /** Digest of the image manifest for the chosen platform. */
@@ -274,6 +284,12 @@ export class ImageStore {
       size,
       ...(typeof configDoc.created === 'string' ? { created: configDoc.created } : {}),
     };
+  }
+
+  /** A new scratch directory for `kind` (`import`, `build`) in the store's root, named after this process. */
+  scratchDir(kind: ScratchKind): string {
+    mkdirSync(this.root, { recursive: true });
+    return mkdtempSync(path.join(this.root, `.${kind}-${process.pid}-`));
   }
 
   /** Every blob digest under blobs/. */

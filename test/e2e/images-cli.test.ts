@@ -118,7 +118,7 @@ describe.skipIf(!ready)('images through the CLI', () => {
       const prune = await store(['image', 'prune']);
       expect(prune.status).toBe(0);
       for (const d of [app.digest, app.config.digest, app.layers[0]!.digest]) expect(prune.stdout).toContain(`deleted blob ${d}\n`);
-      expect(prune.stdout).toMatch(/^reclaimed .* of blobs and partial downloads$/m);
+      expect(prune.stdout).toMatch(/^reclaimed .* of blobs, partial downloads and scratch directories$/m);
       expect(storeState(s.dataDir).blobs).toEqual([]);
       expect(storeState(s.dataDir).rootfs).toHaveLength(mounted ? 1 : 0);
       const removed = await store(['bundle', 'rm', bundleDir]);

@@ -74,7 +74,8 @@ export async function imagePruneCommand(opts: ImageCommandOptions): Promise<void
   for (const d of r.blobs) process.stdout.write(`deleted blob ${d}\n`);
   for (const d of r.rootfs) process.stdout.write(`deleted unpacked rootfs ${d}\n`);
   for (const d of r.partial) process.stdout.write(`deleted partial download ${d}\n`);
-  process.stdout.write(`reclaimed ${humanBytes(r.bytes)} of blobs and partial downloads\n`);
+  for (const d of r.scratch) process.stdout.write(`deleted the scratch directory of a killed import or build ${d}\n`);
+  process.stdout.write(`reclaimed ${humanBytes(r.bytes)} of blobs, partial downloads and scratch directories\n`);
 }
 
 export async function imageInspectCommand(ref: string, opts: ImageCommandOptions): Promise<void> {
