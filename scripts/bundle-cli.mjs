@@ -50,7 +50,12 @@ const jitiInBody = {
       const babel = 'createRequire(import.meta.url)("../dist/babel.cjs")';
       if (source.split(babel).length !== 2) throw new Error(`bundle-cli: ${args.path} no longer loads ${babel}; check how jiti finds its transform`);
       const installed = 'createRequire(import.meta.url)(createRequire(import.meta.url).resolve("jiti").replace(/jiti\\.cjs$/, "../dist/babel.cjs"))';
-      return { contents: source.replace(babel, installed), resolveDir: path.dirname(args.path), loader: 'js' };
+      // jiti's native import() (node's built-in modules a config imports, ES modules) goes through the CLI entry's
+      // (src/dynamic-import.ts says why).
+      const native = 'const nativeImport = (id) => import(id);';
+      if (source.split(native).length !== 2) throw new Error(`bundle-cli: ${args.path} no longer has \`${native}\`; check how jiti imports natively`);
+      const viaEntry = 'const nativeImport = (id) => (typeof __ctnrImport === "function" ? __ctnrImport(id) : import(id));';
+      return { contents: source.replace(babel, installed).replace(native, viaEntry), resolveDir: path.dirname(args.path), loader: 'js' };
     });
     b.onLoad({ filter: /[\\/]jiti[\\/]dist[\\/]jiti\.cjs$/ }, (args) => ({ contents: jitiResolveOnce(readFileSync(args.path, 'utf8'), args.path), loader: 'js' }));
   },

@@ -70,7 +70,7 @@ export function loadBody(file: string, hash: string, key: string): LoadedBody {
   const cacheFile = cachePath(file, hash, key);
   const cached = cacheFile ? readCache(cacheFile) : undefined;
   const url = pathToFileURL(file).href;
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __ctnrImportMetaUrl, __ctnrModuleInit) {${source}\n})`, {
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __ctnrImportMetaUrl, __ctnrModuleInit, __ctnrImport) {${source}\n})`, {
     filename: file,
     ...(cached ? { cachedData: cached.data } : {}),
     // jiti and a config's own dynamic imports go through Node's loader, as in any module.
@@ -79,7 +79,7 @@ export function loadBody(file: string, hash: string, key: string): LoadedBody {
   const module = { exports: {} as CliBody };
   let modules = 0;
   const moduleInit = () => void modules++;
-  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, lazyBuiltins(createRequire(file)), module, file, path.dirname(file), url, moduleInit);
+  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, lazyBuiltins(createRequire(file)), module, file, path.dirname(file), url, moduleInit, hostImport);
   return {
     body: module.exports,
     save() {
@@ -88,6 +88,15 @@ export function loadBody(file: string, hash: string, key: string): LoadedBody {
     },
   };
 }
+
+/**
+ * `import()` for the body. Node 20 loses a `vm.Script`'s `importModuleDynamically` when the script comes from a
+ * code cache: every `import()` compiled into the body then fails with "A dynamic import callback was not
+ * specified" (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING), so a config importing `node:fs` worked on the first run
+ * and failed on every later one. This file is compiled by node's own loader, where `import()` works; the body
+ * calls it instead (src/dynamic-import.ts, jiti's native import in scripts/bundle-cli.mjs).
+ */
+const hostImport = (specifier: string): Promise<unknown> => import(specifier);
 
 /**
  * Node modules the bundle imports at module level but uses on few paths, each several milliseconds to load

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { userModuleJiti, type CreateJiti } from '../config/transpile-cache.js';
+import { importDynamic } from '../dynamic-import.js';
 import { CtnrError, isCtnrError } from './errors.js';
 
 /**
@@ -52,7 +53,7 @@ async function importEsm(file: string): Promise<unknown> {
   } catch (err) {
     if ((err as { code?: string }).code !== 'ERR_REQUIRE_ASYNC_MODULE') throw err;
     try {
-      mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+      mod = (await importDynamic(pathToFileURL(file).href)) as { default?: unknown };
     } catch (inner) {
       if ((inner as { code?: string }).code !== 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING') throw inner;
       throw new CtnrError('CONFIG_INVALID', 'uses top-level await, which ctnr-runtime cannot load from its startup snapshot: await inside the exported function instead', { location: { file } });

@@ -1,4 +1,4 @@
-import { symlinkSync } from 'node:fs';
+import { readdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ctnr, project, requireBuild, SIMPLE, tempRoot } from './hardening-cli.js';
@@ -45,5 +45,34 @@ describe("a config's relative imports", () => {
     const spec = ctnr(dir, ['spec', 'web']);
     expect(spec.stderr).toBe('');
     expect(JSON.parse(spec.stdout).process.env).toContain(`FOUND=${direct.found}`);
+  });
+});
+
+/**
+ * The CLI's body runs from V8's code cache from its second run on, and node 20 loses a cached script's dynamic
+ * import callback: a config importing one of node's modules loaded once and then failed with "A dynamic import
+ * callback was not specified" on every later run (src/cli/code-cache.ts, hostImport).
+ */
+describe("a code config importing node's own modules", () => {
+  const root = tempRoot('config-node-imports');
+  beforeAll(() => requireBuild());
+  afterAll(() => root.cleanup());
+
+  const CONFIG = `import { readFileSync } from 'node:fs';
+const org = JSON.parse(readFileSync(new URL('./org.json', import.meta.url), 'utf8')).name;
+const { platform } = await import('node:os');
+export default { plugins: [{ name: 'acme:org', stage: 'process', apply: () => [{ op: 'add', path: '/process/env/-', value: 'ORG=' + org + '@' + platform() }] }] };
+`;
+
+  it.each(['ts', 'mjs'])('ctnr.config.%s loads on every run, from the code cache too', (ext) => {
+    const dir = project(root.dir, ext, SIMPLE, { [`ctnr.config.${ext}`]: CONFIG, 'org.json': '{"name": "acme"}', 'package.json': '{"type": "module"}' });
+    const cacheHome = path.join(root.dir, `cache-${ext}`);
+    for (let run = 1; run <= 3; run++) {
+      const r = ctnr(dir, ['spec', 'web'], { XDG_CACHE_HOME: cacheHome, CTNR_NO_CODE_CACHE: '' });
+      expect({ run, stderr: r.stderr, status: r.status }).toEqual({ run, stderr: '', status: 0 });
+      expect(JSON.parse(r.stdout).process.env).toContain(`ORG=acme@${process.platform}`);
+      // The first run wrote the code cache the later ones start from.
+      expect(readdirSync(path.join(cacheHome, 'ctnr')).some((n) => n.startsWith('cli-') && n.endsWith('-spec.v8'))).toBe(true);
+    }
   });
 });
