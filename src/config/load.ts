@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { CtnrError, renderPath } from '../engine/errors.js';
@@ -40,18 +40,18 @@ export async function loadConfig(startDir: string, explicitFile?: string): Promi
     if (explicitFile) found = await (await explorer()).load(path.resolve(explicitFile));
     else {
       for (const file of candidateFiles(path.resolve(startDir))) {
-        try {
-          found = await (await explorer()).load(file);
-        } catch (err) {
-          // cosmiconfig's search skips a place it cannot read (gone since the listing, a directory, no access).
-          if (SKIPPED_READ_ERRORS.has((err as NodeJS.ErrnoException).code ?? '')) continue;
-          throw err;
-        }
+        refuseForeignConfig(file);
+        // cosmiconfig's search skips a place it cannot read (gone since the listing, a directory, no access). It
+        // also skips a config whose own code fails with such an error (a policy file it reads is missing): ctnr
+        // would then run without the config, its policy included. Only the file itself is skipped so here.
+        if (!readableFile(file)) continue;
+        found = await (await explorer()).load(file);
         if (found && !found.isEmpty) break;
         found = null;
       }
     }
   } catch (err) {
+    if (err instanceof CtnrError && err.code === 'CONFIG_UNTRUSTED') throw err;
     const file = explicitFile ?? (err as { filepath?: string }).filepath ?? 'ctnr config';
     throw new CtnrError('CONFIG_INVALID', `cannot load: ${(err as Error).message.split('\n')[0]}`, {
       location: { file: path.basename(file) },
@@ -64,7 +64,39 @@ export async function loadConfig(startDir: string, explicitFile?: string): Promi
   return { config, file: found.filepath, label };
 }
 
-const SKIPPED_READ_ERRORS = new Set(['ENOENT', 'EISDIR', 'ENOTDIR', 'EACCES']);
+/** A regular file this process may read (what cosmiconfig's search would not skip). */
+function readableFile(file: string): boolean {
+  try {
+    if (!statSync(file).isFile()) return false;
+    accessSync(file, fsConstants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A config found by searching upward runs as whoever runs ctnr (a code config is code; a data config names
+ * preset packages and plugins to load), so it must be this user's or root's, and so must a symbolic link to it:
+ * the search climbs out of the project (to `/tmp` for a project in `/tmp/app` without a package.json), and any local
+ * user can leave a `ctnr.config.js` in a shared directory for root to run (as git refuses a repository another user
+ * owns). A file named with `-c` is the user's choice and is not checked.
+ */
+function refuseForeignConfig(file: string): void {
+  const me = process.geteuid?.();
+  if (me === undefined) return;
+  let owners: number[];
+  try {
+    owners = [lstatSync(file).uid, statSync(file).uid];
+  } catch {
+    return; // gone or unreadable: the load below skips it as the search would
+  }
+  const foreign = owners.find((uid) => uid !== me && uid !== 0);
+  if (foreign === undefined) return;
+  throw new CtnrError('CONFIG_UNTRUSTED', `found by the config search, owned by uid ${foreign}, not by you (uid ${me}) or root: ctnr does not load a config another user could have left where its search looks; name it with -c to use it, or give the project a package.json to stop the search below it`, {
+    location: { file },
+  });
+}
 
 /**
  * The files cosmiconfig's search would load, in its order: each directory from `dir` up, its search places

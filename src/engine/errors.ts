@@ -5,6 +5,7 @@
 export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'CONFIG_NOT_FOUND'
+  | 'CONFIG_UNTRUSTED'
   | 'COMPOSE_NOT_FOUND'
   | 'COMPOSE_INVALID'
   | 'SERVICE_NOT_FOUND'

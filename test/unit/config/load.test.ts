@@ -74,6 +74,16 @@ describe('config errors name the file and the key path', () => {
     { files: { 'ctnr.config.yaml': 'images:\n  nginx:\n    rootfs: 3\n' }, text: 'ctnr.config.yaml: images.nginx.rootfs: Invalid input: expected string, received number' },
     { files: { 'ctnr.config.json': '{"presets": [{"name": "p", "stages": [{"name": "x", "afterr": "y"}]}]}' }, text: 'ctnr.config.json: presets[0].stages[0]' },
     { files: { 'ctnr.config.ts': 'export default { oops: ' }, text: 'ctnr.config.ts: cannot load' },
+    // A config whose own code fails with a file error is an error too, not a config to skip (cosmiconfig's search
+    // skips it, and ctnr ran without the config and its policy).
+    {
+      files: { 'ctnr.config.mjs': "import { readFileSync } from 'node:fs';\nreadFileSync(new URL('./org-policy.json', import.meta.url));\nexport default { presets: ['restricted'] };\n" },
+      text: 'ctnr.config.mjs: cannot load: ENOENT: no such file or directory',
+    },
+    {
+      files: { 'ctnr.config.ts': "throw Object.assign(new Error('the policy server refused us'), { code: 'EACCES' });\nexport default {};\n" },
+      text: 'ctnr.config.ts: cannot load: the policy server refused us',
+    },
   ])('$text', async ({ files, text }) => {
     const dir = project(files as unknown as Record<string, string>);
     const err = await loadConfig(dir).then(() => undefined, (e) => e);

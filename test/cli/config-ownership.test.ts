@@ -1,0 +1,114 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, lchownSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CLI, ctnr, requireBuild, SIMPLE, tempRoot } from './hardening-cli.js';
+
+/**
+ * The config search climbs from the project up to the first directory with a package.json: for a project in
+ * /tmp/app without one, through /tmp, where any local user can leave a `ctnr.config.js`. A config found that way
+ * must belong to the user running ctnr or to root (the file and a link to it); named with -c it is the user's choice.
+ * Here `shared` is a sticky, world-writable directory like /tmp, `app` a project in it, `nobody` the other user.
+ */
+const root = process.getuid?.() === 0;
+const NOBODY = 65534;
+
+describe.skipIf(!root)('a config found by the search must be your own or root\'s', () => {
+  const tmp = tempRoot('config-owner');
+  let shared: string;
+  let app: string;
+  let marker: string;
+  beforeAll(() => {
+    requireBuild();
+    chmodSync(tmp.dir, 0o755);
+    shared = path.join(tmp.dir, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    app = path.join(shared, 'app');
+    mkdirSync(app);
+    writeFileSync(path.join(app, 'compose.yaml'), SIMPLE);
+    marker = path.join(shared, 'config-ran'); // writable by the other user too
+  });
+  afterAll(() => tmp.cleanup());
+  beforeEach(() => {
+    for (const name of ['ctnr.config.js', 'ctnr.config.json', 'package.json', 'real.js', 'link.js']) rmSync(path.join(shared, name), { force: true });
+    rmSync(path.join(app, 'package.json'), { force: true });
+    rmSync(marker, { force: true });
+  });
+
+  /** A config in `shared` that leaves the marker when it runs and sets ORG=<who>. */
+  const config = (who: string) =>
+    `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran');\n` +
+    `module.exports = { plugins: [{ name: 'acme:org', stage: 'process', apply: () => [{ op: 'add', path: '/process/env/-', value: 'ORG=${who}' }] }] };\n`;
+  const place = (name: string, text: string, uid: number) => {
+    const file = path.join(shared, name);
+    writeFileSync(file, text);
+    chownSync(file, uid, uid);
+    return file;
+  };
+  const refused = (file: string) => `error: ${file}: found by the config search, owned by uid ${NOBODY}, not by you (uid 0) or root`;
+
+  it.each([
+    ["another user's ctnr.config.js", () => place('ctnr.config.js', config('nobody'), NOBODY)],
+    ["another user's ctnr.config.json naming a plugin package", () => place('ctnr.config.json', '{"presets": ["evil-preset"]}', NOBODY)],
+    ["another user's package.json with a ctnr key", () => place('package.json', '{"ctnr": {"presets": ["default"]}}', NOBODY)],
+    ['your own link to another user\'s file', () => {
+      place('real.js', config('nobody'), NOBODY);
+      symlinkSync('real.js', path.join(shared, 'ctnr.config.js'));
+      return path.join(shared, 'ctnr.config.js');
+    }],
+    ["another user's link to your own file", () => {
+      place('real.js', config('root'), 0);
+      symlinkSync('real.js', path.join(shared, 'ctnr.config.js'));
+      lchownSync(path.join(shared, 'ctnr.config.js'), NOBODY, NOBODY);
+      return path.join(shared, 'ctnr.config.js');
+    }],
+  ])('%s: refused before anything of it runs', (_what, make) => {
+    const file = make();
+    const r = ctnr(app, ['spec', 'web']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(refused(file));
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('the same file named with -c is loaded: the user chose it', () => {
+    const file = place('ctnr.config.js', config('nobody'), NOBODY);
+    const r = ctnr(app, ['spec', 'web', '-c', file]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).process.env).toContain('ORG=nobody');
+  });
+
+  it("your own config and root's are found and loaded", () => {
+    place('ctnr.config.js', config('root'), 0);
+    const r = ctnr(app, ['spec', 'web']);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).process.env).toContain('ORG=root');
+    expect(existsSync(marker)).toBe(true);
+  });
+
+  it("another user's package.json without a ctnr key only ends the search (nothing of it is loaded)", () => {
+    place('package.json', '{"name": "theirs"}', NOBODY);
+    place('ctnr.config.js', config('nobody'), NOBODY);
+    writeFileSync(path.join(app, 'package.json'), '{}');
+    expect(ctnr(app, ['spec', 'web']).status).toBe(0);
+    rmSync(path.join(app, 'package.json'));
+    // Without the project's own package.json the search reaches `shared`, whose package.json has no ctnr key,
+    // and its ctnr.config.js is refused.
+    expect(ctnr(app, ['spec', 'web']).stderr).toContain(refused(path.join(shared, 'ctnr.config.js')));
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it("run as another user, root's config is trusted and a third user's is not", () => {
+    place('ctnr.config.js', config('root'), 0);
+    const asNobody = (cwd: string) =>
+      spawnSync(process.execPath, [CLI, 'spec', 'web'], { cwd, encoding: 'utf8', uid: NOBODY, gid: NOBODY, env: { PATH: process.env.PATH, HOME: tmp.dir, NO_COLOR: '1' } });
+    const mine = asNobody(app);
+    expect(mine.stderr).toBe('');
+    expect(JSON.parse(mine.stdout).process.env).toContain('ORG=root');
+    chownSync(path.join(shared, 'ctnr.config.js'), 1, 1);
+    const theirs = asNobody(app);
+    expect(theirs.status).toBe(1);
+    expect(theirs.stderr).toContain(`error: ${path.join(shared, 'ctnr.config.js')}: found by the config search, owned by uid 1, not by you (uid ${NOBODY}) or root`);
+  });
+});
