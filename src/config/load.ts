@@ -64,6 +64,16 @@ export async function loadConfig(startDir: string, explicitFile?: string): Promi
   return { config, file: found.filepath, label };
 }
 
+/**
+ * A searched config may be this user's or root's; under `sudo`, also that of the user who ran it (`sudo ctnr up`
+ * in your own checkout, as git trusts SUDO_UID's repositories). Only root can set SUDO_UID for a root process, so
+ * it says who asked.
+ */
+function sudoUid(me: number): number | undefined {
+  const given = process.env.SUDO_UID;
+  return me === 0 && given && /^\d+$/.test(given) ? Number(given) : undefined;
+}
+
 /** A regular file this process may read (what cosmiconfig's search would not skip). */
 function readableFile(file: string): boolean {
   try {
@@ -91,9 +101,10 @@ function refuseForeignConfig(file: string): void {
   } catch {
     return; // gone or unreadable: the load below skips it as the search would
   }
-  const foreign = owners.find((uid) => uid !== me && uid !== 0);
+  const sudoer = sudoUid(me);
+  const foreign = owners.find((uid) => uid !== me && uid !== 0 && uid !== sudoer);
   if (foreign === undefined) return;
-  throw new CtnrError('CONFIG_UNTRUSTED', `found by the config search, owned by uid ${foreign}, not by you (uid ${me}) or root: ctnr does not load a config another user could have left where its search looks; name it with -c to use it, or give the project a package.json to stop the search below it`, {
+  throw new CtnrError('CONFIG_UNTRUSTED', `found by the config search, owned by uid ${foreign}, not by you (uid ${me}${sudoer === undefined ? '' : `, or uid ${sudoer} who ran sudo`}) or root: ctnr does not load a config another user could have left where its search looks; name it with -c to use it, or give the project a package.json to stop the search below it`, {
     location: { file },
   });
 }

@@ -99,6 +99,16 @@ describe.skipIf(!root)('a config found by the search must be your own or root\'s
     expect(existsSync(marker)).toBe(false);
   });
 
+  it('under sudo, the config of the user who ran it is trusted too (SUDO_UID), and only theirs', () => {
+    place('ctnr.config.js', config('nobody'), NOBODY);
+    const viaSudo = ctnr(app, ['spec', 'web'], { SUDO_UID: String(NOBODY) });
+    expect(viaSudo.stderr).toBe('');
+    expect(JSON.parse(viaSudo.stdout).process.env).toContain('ORG=nobody');
+    const other = ctnr(app, ['spec', 'web'], { SUDO_UID: '1' });
+    expect(other.status).toBe(1);
+    expect(other.stderr).toContain(`owned by uid ${NOBODY}, not by you (uid 0, or uid 1 who ran sudo) or root`);
+  });
+
   it("run as another user, root's config is trusted and a third user's is not", () => {
     place('ctnr.config.js', config('root'), 0);
     const asNobody = (cwd: string) =>
