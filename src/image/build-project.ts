@@ -57,6 +57,10 @@ export async function buildServiceImages(project: LoadedProject, services: reado
   const runtime = opts.runtime ?? (builder.name === 'docker' ? undefined : selectRuntime().runtime.path);
   const store = new ImageStore(project.env.dataDir);
   const networkDir = builder.name === 'docker' ? undefined : buildNetworkDir(project.env.dataDir);
+  const registries = project.config.config.registries;
+  if (builder.name === 'docker' && Object.values(registries ?? {}).some((r) => (r.mirrors?.length ?? 0) > 0)) {
+    opts.warn("docker pulls a build's base images through the daemon's registry mirrors (daemon.json), not the config's registries");
+  }
   const built: Array<{ service: string; image: StoredImage }> = [];
   for (const req of pending) {
     opts.progress?.(`building ${req.image} for ${req.service} with ${builder.name}`);
@@ -68,6 +72,7 @@ export async function buildServiceImages(project: LoadedProject, services: reado
       ...(networkDir ? { networkDir } : {}),
       ...(opts.noCache ? { noCache: true } : {}),
       ...(opts.pull ? { pull: true } : {}),
+      ...(registries ? { registries } : {}),
       output: opts.output,
     });
     built.push({ service: req.service, image });

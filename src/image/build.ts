@@ -8,6 +8,8 @@ import { findOnPath } from '../runtime/select.js';
 import { parseReference, referenceString } from './reference.js';
 import { removeTree } from './rootfs.js';
 import type { ImageStore, StoredImage } from './store.js';
+import type { RegistriesConfig } from './types.js';
+import { builderRegistriesConf } from './build-registries.js';
 
 /**
  * Compose `build:`: ctnr builds no images itself; it hands the build to an image builder installed on the host
@@ -209,6 +211,8 @@ export interface BuildOptions {
   /** Force a rebuild of every layer (`--no-cache`), and pull base images again (`--pull`). */
   noCache?: boolean;
   pull?: boolean;
+  /** The config's `registries`: podman and buildah pull base images through them (src/image/build-registries.ts). */
+  registries?: RegistriesConfig;
   /** The builder's output, line by line (a CLI writes it to stderr). */
   output: (chunk: Buffer) => void;
 }
@@ -262,8 +266,13 @@ export async function buildImage(store: ImageStore, req: BuildRequest, opts: Bui
     }
     const archive = path.join(tmp, 'image.tar');
     const { build, save } = builderCommands(req, opts, dockerfile, archive);
-    await runBuilder(opts.builder, build, opts.output, `building ${req.image} for service ${req.service}`);
-    await runBuilder(opts.builder, save, opts.output, `saving ${req.image} from ${opts.builder.name}`);
+    const env = { ...process.env };
+    if (opts.builder.name !== 'docker') {
+      env.CONTAINERS_REGISTRIES_CONF = path.join(tmp, 'registries.conf');
+      writeFileSync(env.CONTAINERS_REGISTRIES_CONF, builderRegistriesConf(opts.registries));
+    }
+    await runBuilder(opts.builder, build, env, opts.output, `building ${req.image} for service ${req.service}`);
+    await runBuilder(opts.builder, save, env, opts.output, `saving ${req.image} from ${opts.builder.name}`);
     const { importArchive } = await import('./import.js');
     const imported = await importArchive(store, archive, { tag: req.image });
     const image = imported.find((i) => i.reference === req.image) ?? imported[0];
@@ -274,9 +283,9 @@ export async function buildImage(store: ImageStore, req: BuildRequest, opts: Bui
   }
 }
 
-function runBuilder(builder: Builder, args: string[], output: (chunk: Buffer) => void, what: string): Promise<void> {
+function runBuilder(builder: Builder, args: string[], env: NodeJS.ProcessEnv, output: (chunk: Buffer) => void, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(builder.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(builder.path, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     child.stdout.on('data', output);
     child.stderr.on('data', output);
     child.on('error', (err) => reject(new CtnrError('IMAGE_BUILD', `${what}: cannot run ${builder.path}: ${err.message}`)));

@@ -7,7 +7,8 @@ import { BUILD_NETWORK } from '../../src/image/build-network.js';
 import { bridgeName } from '../../src/network/default-conf.js';
 import { e2eAvailable, which } from '../helpers/runc.js';
 import { IN_CI } from '../helpers/shared.js';
-import { cli, errLines, requireBuild, scratch, type Scratch } from './images-helpers.js';
+import { registryAvailable, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { busyboxLayer, cli, errLines, requireBuild, scratch, type Scratch } from './images-helpers.js';
 
 /**
  * `build:` with the host's podman (Debian's, as CI installs it), offline: Dockerfiles `FROM scratch` with a static
@@ -146,5 +147,46 @@ describe.skipIf(!ready)('build: images built by podman, then run (runc)', () => 
     expect(errLines(r.stderr).at(-1)).toMatch(new RegExp(`^error: building docker\\.io/library/${project}-bad:latest for service bad: podman ended with status \\d+ \\(its output is above\\)$`));
     expect(await stored()).not.toContain(`docker.io/library/${project}-bad:latest`);
     expect(existsSync(path.join(s.dataDir, 'images'))).toBe(true);
+  });
+});
+
+/**
+ * A Dockerfile's base image comes through the config's registry mirrors, as ctnr's own pulls do: this machine has
+ * no internet (and Docker Hub has no such image), so `FROM ctnr-e2e-base:1` (Docker Hub's, by its short name, which
+ * Debian's podman alone does not resolve at all) builds only when podman asks the mirror (a local registry, plain
+ * HTTP as ctnr uses for loopback registries) for `m/library/ctnr-e2e-base:1`.
+ */
+describe.skipIf(!ready || !registryAvailable('build through a mirror'))('build: base images through the config’s registry mirrors (podman)', () => {
+  let s: Scratch;
+  let reg: TestRegistry;
+  let dir: string;
+  const project = `cbmr${process.pid}`;
+  const bridge = bridgeName(BUILD_NETWORK);
+  let bridgeWasThere = false;
+  beforeAll(async () => {
+    requireBuild();
+    bridgeWasThere = sh('ip', ['link', 'show', 'dev', bridge]).status === 0;
+    s = scratch('ctnr-build-mirror-');
+    reg = await startRegistry();
+    await reg.pushImage('m/library/ctnr-e2e-base', '1', { layers: [busyboxLayer({ 'base-marker': 'from the mirrored base\n' })], config: { Cmd: ['sh'] } });
+    dir = path.join(s.dir, 'project');
+    mkdirSync(path.join(dir, 'app'), { recursive: true });
+    writeFileSync(path.join(dir, 'app', 'Dockerfile'), ['FROM ctnr-e2e-base:1', 'RUN cp /base-marker /copied', 'CMD ["cat", "/copied"]', ''].join('\n'));
+    writeFileSync(path.join(dir, 'compose.yaml'), [`name: ${project}`, 'services:', '  web:', '    build: ./app', '    network_mode: none', ''].join('\n'));
+  });
+  afterAll(async () => {
+    await reg?.stop();
+    s?.remove();
+    if (!bridgeWasThere) sh('ip', ['link', 'del', bridge]);
+  });
+  const ctnr = (...args: string[]) => cli([...args, '--data-dir', s.dataDir], { env: s.env, cwd: dir, timeoutMs: 180_000 });
+
+  it('FROM by a short name: the image builds from the mirror and runs', async () => {
+    writeFileSync(path.join(dir, 'ctnr.config.json'), JSON.stringify({ registries: { 'docker.io': { mirrors: [`${reg.host}/m`] } } }));
+    const built = await ctnr('build', 'web');
+    expect(built.status, built.stderr).toBe(0);
+    const run = await ctnr('run', 'web', '--rm', '--runtime', 'runc');
+    expect(errLines(run.stderr)).toEqual([]);
+    expect(run.stdout).toBe('from the mirrored base\n');
   });
 });

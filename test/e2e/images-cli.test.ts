@@ -128,7 +128,7 @@ describe.skipIf(!ready)('images through the CLI', () => {
       expect(storeState(s.dataDir).rootfs).toEqual([]);
       expect(prune.stdout + prune2.stdout).toMatch(/^deleted unpacked rootfs [a-f0-9]{64}$/m);
       // a second prune has nothing left to do
-      expect((await store(['image', 'prune', '--json'])).stdout).toBe(JSON.stringify({ blobs: [], rootfs: [], partial: [], bytes: 0 }, null, 2) + '\n');
+      expect((await store(['image', 'prune', '--json'])).stdout).toBe(JSON.stringify({ blobs: [], rootfs: [], partial: [], scratch: [], bytes: 0 }, null, 2) + '\n');
       // and the image is gone for good: rm of it again is an error
       const again = await store(['image', 'rm', ref]);
       expect(again.status).toBe(1);

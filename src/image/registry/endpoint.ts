@@ -57,6 +57,18 @@ function mirrorEndpoint(text: string, ref: Pick<ImageReference, 'registry' | 're
 }
 
 /** Settings are keyed as references name registries; Docker Hub's other names find docker.io's entry too. */
+/**
+ * `registry`'s mirrors as `host[:port][/path-prefix]` places, in order, each with whether ctnr would speak plain HTTP
+ * to it: what a builder's registries.conf says of them (src/image/build-registries.ts).
+ */
+export function mirrorPlaces(registry: string, registries: RegistriesConfig = {}): Array<{ location: string; insecure: boolean }> {
+  return (settingsFor(registry, registries)?.mirrors ?? []).map((m) => {
+    const e = mirrorEndpoint(m, { registry, repository: '' }, registries);
+    const prefix = e.repository.replace(/\/+$/, '');
+    return { location: prefix ? `${e.host}/${prefix}` : e.host, insecure: e.origin.startsWith('http:') };
+  });
+}
+
 function settingsFor(registry: string, registries: RegistriesConfig) {
   if (Object.hasOwn(registries, registry)) return registries[registry];
   if (registry === DOCKER_HUB) return registries['index.docker.io'] ?? registries['registry-1.docker.io'];
