@@ -94,7 +94,7 @@ function cacheKey(args: string[], commands: Record<string, string[]>): string {
 
 /**
  * libuv's thread pool (file writes, zlib, hashing) has 4 threads whatever the machine. With fewer cores they take
- * turns with the main thread that feeds them: `spec --all` over 1,000 services ran ~15% longer with 4 threads than
+ * turns with the main thread that feeds them: `spec --all` over 1,000 services ran ~9% longer with 4 threads than
  * with 2 on a 2-core machine. The pool is sized to the cores (at most libuv's 4) before anything uses it, unless
  * UV_THREADPOOL_SIZE is set.
  */
