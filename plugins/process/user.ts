@@ -2,15 +2,12 @@ import path from 'node:path';
 import { definePlugin } from '../../src/engine/define.js';
 import { ops } from '../../src/engine/patch.js';
 import { readGroup, readPasswd, type GroupEntry, type PasswdEntry } from '../../src/linux/rootfs.js';
-
-/** The largest valid id: (uid_t)-1 means "no change" to the kernel and must never reach the spec. */
-const MAX_ID = 4294967294;
-const NUMERIC = /^\d+$/;
+import { MAX_ID, resolveGroup, resolveUserSpec } from '../../src/linux/user-spec.js';
 
 /**
  * `user` (`name`, `uid`, `name:group`, `uid:gid`; else the image's User) and `group_add` → `process.user`.
- * Names resolve against `<rootfs>/etc/passwd` and `/etc/group` like docker: a numeric uid missing from
- * passwd gets gid 0; supplementary groups come from group membership, then `group_add`.
+ * Names resolve against `<rootfs>/etc/passwd` and `/etc/group` like docker (src/linux/user-spec.ts);
+ * supplementary groups come from group membership, then `group_add`.
  */
 export function userPlugin() {
   return definePlugin({
@@ -29,44 +26,15 @@ export function userPlugin() {
       const loadPasswd = () => (passwd ??= rootfs ? readPasswd(rootfs) ?? [] : []);
       const loadGroups = () => (groups ??= rootfs ? readGroup(rootfs) ?? [] : []);
 
-      const [userPart = '', groupPart] = spec_ === '' ? ['0'] : spec_.split(':', 2);
-      let uid: number;
-      let gid = 0;
-      let username: string | undefined;
-      if (NUMERIC.test(userPart)) {
-        uid = Number(userPart);
-        const entry = loadPasswd().find((p) => p.uid === uid);
-        if (entry) {
-          gid = entry.gid;
-          username = entry.name;
-        }
-      } else {
-        const entry = loadPasswd().find((p) => p.name === userPart);
-        if (!entry) {
-          error(`user "${userPart}" not found in ${fileIn('/etc/passwd')}`, where, 'USER_NOT_FOUND');
-          return [];
-        }
-        uid = entry.uid;
-        gid = entry.gid;
-        username = entry.name;
-      }
-      if (groupPart !== undefined && groupPart !== '') {
-        const g = resolveGroup(groupPart, loadGroups);
-        if (g === undefined) {
-          error(`group "${groupPart}" not found in ${fileIn('/etc/group')}`, where, 'GROUP_NOT_FOUND');
-          return [];
-        }
-        gid = g;
-      }
-      if (uid > MAX_ID || gid > MAX_ID) {
-        error(`id ${Math.max(uid, gid)} is out of range (max ${MAX_ID})`, where);
+      const resolved = resolveUserSpec(spec_, loadPasswd, loadGroups);
+      if ('kind' in resolved) {
+        if (resolved.kind === 'user') error(`user "${resolved.name}" not found in ${fileIn('/etc/passwd')}`, where, 'USER_NOT_FOUND');
+        else if (resolved.kind === 'group') error(`group "${resolved.name}" not found in ${fileIn('/etc/group')}`, where, 'GROUP_NOT_FOUND');
+        else error(`id ${resolved.id} is out of range (max ${MAX_ID})`, where);
         return [];
       }
-
-      const extra: number[] = [];
-      if (username !== undefined) {
-        for (const g of loadGroups()) if (g.members.includes(username) && g.gid !== gid) extra.push(g.gid);
-      }
+      const { uid, gid } = resolved;
+      const extra: number[] = [...resolved.memberOf];
       groupAdd.forEach((g, i) => {
         const id = resolveGroup(g, loadGroups);
         if (id === undefined) error(`group "${g}" not found in ${fileIn('/etc/group')}`, ['group_add', i], 'GROUP_NOT_FOUND');
@@ -79,9 +47,4 @@ export function userPlugin() {
       return [ops.set(spec, '/process/user', user)];
     },
   });
-}
-
-function resolveGroup(name: string, load: () => GroupEntry[]): number | undefined {
-  if (NUMERIC.test(name)) return Number(name);
-  return load().find((g) => g.name === name)?.gid;
 }

@@ -70,6 +70,20 @@ describe.skipIf(!cniE2eAvailable())('ctnr exec (runc)', () => {
     expect(ls.stdout).toMatch(/^d.* \/bin\n$/);
   });
 
+  // The container's /etc/passwd: root 0:0, app 1000:1000 (also in audio, 29), nobody 65534:65534; /etc/group has video 44.
+  it.each([
+    ['app', '1000 1000 1000 29'],
+    ['app:video', '1000 44 44 29'],
+    ['nobody', '65534 65534 65534'],
+    ['1000', '1000 1000 1000 29'],
+    ['4321', '4321 0 0'],
+    ['root:44', '0 44 44'],
+  ])('-u %s: ids from the container\'s own passwd and group files, as docker exec -u', (user, ids) => {
+    const r = sb.ctnr(dir, 'exec', '-u', user, 'app', 'sh', '-c', 'echo $(id -u) $(id -g) $(id -G)');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`${ids}\n`);
+  });
+
   it('the exit status is the command\'s', () => {
     expect(sb.ctnr(dir, 'exec', 'app', 'sh', '-c', 'exit 7').status).toBe(7);
   });
@@ -122,7 +136,9 @@ describe.skipIf(!cniE2eAvailable())('ctnr exec (runc)', () => {
     [['exec', 'stopped', 'true'], 1, 'service "stopped" has no container started by ctnr up or run -d (replicas: none)'],
     [['exec', 'quick', 'true'], 1, `${project}-quick is stopped, not running (ctnr up starts it)`],
     [['exec', 'nosuch', 'true'], 1, 'no service "nosuch"'],
-    [['exec', '-u', 'root', 'app', 'true'], 2, '-u: "root" is not UID[:GID]'],
+    [['exec', '-u', 'nosuch', 'app', 'true'], 1, `-u: user "nosuch" not found in the container's /etc/passwd`],
+    [['exec', '-u', 'app:nosuch', 'app', 'true'], 1, `-u: group "nosuch" not found in the container's /etc/group`],
+    [['exec', '-u', 'a:b:c', 'app', 'true'], 2, '-u: "a:b:c" is not USER[:GROUP]'],
     [['exec', '--index', '2', 'app', 'true'], 1, 'has no container #2 started by ctnr up or run -d (replicas: 1)'],
     [['exec', '--index', 'x', 'app', 'true'], 2, '--index: "x" is not a replica number'],
   ])('%j: exit %d', (args, status, message) => {

@@ -6,6 +6,8 @@ import { serviceNotFound } from '../../compose/select.js';
 import { statusForSignal } from '../../runtime/exit-status.js';
 import { listRecords, queryState, runRoot, type ContainerRecord } from '../../runtime/state.js';
 import { overlayEnv } from '../../spec/process-env.js';
+import { readGroup, readPasswd, type GroupEntry, type PasswdEntry } from '../../linux/rootfs.js';
+import { MAX_ID, resolveUserSpec } from '../../linux/user-spec.js';
 import { execJudge } from './exec-policy.js';
 import { loadProjectFile, type ProjectFileOptions } from './project-file.js';
 
@@ -21,9 +23,6 @@ export interface ExecOptions extends ProjectFileOptions {
   workdir?: string;
   user?: string;
 }
-
-/** The largest valid id: (uid_t)-1 means "no change" to the kernel. */
-const MAX_ID = 4294967294;
 
 /**
  * `ctnr exec SERVICE COMMAND…`: a command in a running container of the service (`up`, `run -d`), as `docker
@@ -89,11 +88,10 @@ function containerOf(project: string, service: string, index: number): Container
 
 /**
  * The exec'd process: the container's own (from its bundle's config.json) with the command, the terminal as asked,
- * `-e KEY=VALUE` over its environment (`-e KEY` takes KEY from ours, as docker does), `-w`, and `-u UID[:GID]`.
- * User names are not looked up: the running container's /etc/passwd is its own to change.
+ * `-e KEY=VALUE` over its environment (`-e KEY` takes KEY from ours, as docker does), `-w`, and `-u USER[:GROUP]`.
  */
 export function execProcess(rec: Pick<ContainerRecord, 'bundle' | 'id'>, command: string[], opts: { tty: boolean; env: string[]; workdir?: string; user?: string }): Record<string, unknown> {
-  const spec = JSON.parse(readFileSync(path.join(rec.bundle, 'config.json'), 'utf8')) as { process?: Record<string, unknown> };
+  const spec = JSON.parse(readFileSync(path.join(rec.bundle, 'config.json'), 'utf8')) as { process?: Record<string, unknown>; root?: { path?: unknown } };
   const base = spec.process ?? {};
   const over = opts.env.map((kv) => {
     const eq = kv.indexOf('=');
@@ -110,17 +108,39 @@ export function execProcess(rec: Pick<ContainerRecord, 'bundle' | 'id'>, command
   if (opts.user !== undefined) {
     // The container's umask stays; its supplementary groups were the other user's.
     const umask = (base.user as { umask?: number } | undefined)?.umask;
-    proc.user = { ...userOf(opts.user), ...(umask !== undefined ? { umask } : {}) };
+    const rootPath = typeof spec.root?.path === 'string' ? spec.root.path : 'rootfs';
+    proc.user = { ...userOf(opts.user, path.resolve(rec.bundle, rootPath)), ...(umask !== undefined ? { umask } : {}) };
   }
   return proc;
 }
 
-/** `-u UID[:GID]` (numeric; the group defaults to 0, as docker's for a uid not in passwd). */
-function userOf(text: string): { uid: number; gid: number } {
-  const m = /^(\d+)(?::(\d+))?$/.exec(text.trim());
-  if (!m) throw new CtnrError('USAGE', `-u: "${text}" is not UID[:GID] (numbers: names would be looked up in the container's own /etc/passwd, which it can change)`);
-  const uid = Number(m[1]);
-  const gid = m[2] === undefined ? 0 : Number(m[2]);
-  if (uid > MAX_ID || gid > MAX_ID) throw new CtnrError('USAGE', `-u: id ${Math.max(uid, gid)} is out of range (max ${MAX_ID})`);
-  return { uid, gid };
+/**
+ * `-u` as `docker exec -u` reads it: `name`, `uid`, `name:group` or `uid:gid`, names from the running container's
+ * own /etc/passwd and /etc/group (read through its root: links stay inside it), a uid in passwd with its primary
+ * group (else gid 0), and the groups that list the user as supplementary groups. The container can change those
+ * files, as it can under docker: they only choose ids inside the container, which runs with its own capabilities.
+ */
+function userOf(text: string, rootfs: string): { uid: number; gid: number; additionalGids?: number[] } {
+  const given = text.trim();
+  if (!/^[^:\s]+(?::[^:\s]+)?$/.test(given)) throw new CtnrError('USAGE', `-u: "${text}" is not USER[:GROUP] (a name or a number each)`);
+  let passwd: PasswdEntry[] | undefined;
+  let groups: GroupEntry[] | undefined;
+  const read = <T>(what: string, load: () => T): T => {
+    try {
+      return load();
+    } catch (err) {
+      throw new CtnrError('USAGE', `-u: cannot read the container's ${what}: ${(err as Error).message}`);
+    }
+  };
+  const r = resolveUserSpec(
+    given,
+    () => (passwd ??= read('/etc/passwd', () => readPasswd(rootfs) ?? [])),
+    () => (groups ??= read('/etc/group', () => readGroup(rootfs) ?? [])),
+  );
+  if ('kind' in r) {
+    if (r.kind === 'user') throw new CtnrError('USER_NOT_FOUND', `-u: user "${r.name}" not found in the container's /etc/passwd`);
+    if (r.kind === 'group') throw new CtnrError('GROUP_NOT_FOUND', `-u: group "${r.name}" not found in the container's /etc/group`);
+    throw new CtnrError('USAGE', `-u: id ${r.id} is out of range (max ${MAX_ID})`);
+  }
+  return { uid: r.uid, gid: r.gid, ...(r.memberOf.length > 0 ? { additionalGids: r.memberOf } : {}) };
 }

@@ -64,7 +64,7 @@ export function registerRunCommands(program: Command): void {
     .option('-T, --no-tty', 'no terminal (default: one when stdin is a terminal)')
     .option('-e, --env <KEY=VALUE>', 'an environment variable over the container\'s (KEY alone: its value here); repeatable', collect, [] as string[])
     .option('-w, --workdir <dir>', 'working directory in the container')
-    .option('-u, --user <uid[:gid]>', 'numeric user (and group) to run as')
+    .option('-u, --user <user[:group]>', 'user (and group) to run as: names from the container\'s /etc/passwd and /etc/group, or numbers')
     .passThroughOptions()
     .action(async (service, command, opts) => (await import('../commands/exec.js')).execCommand(service, command, opts));
 
