@@ -93,20 +93,30 @@ function readableFile(file: string): boolean {
  * owns). A file named with `-c` is the user's choice and is not checked.
  */
 function refuseForeignConfig(file: string): void {
+  const owner = foreignOwner(file);
+  if (owner === undefined) return;
+  throw new CtnrError('CONFIG_UNTRUSTED', `found by the config search, ${owner}: ctnr does not load a config another user could have left where its search looks; name it with -c to use it, or give the project a package.json to stop the search below it`, {
+    location: { file },
+  });
+}
+
+/**
+ * `owned by uid N, not by you (…) or root` when `file` or a link to it belongs to someone else than this user,
+ * root (and under sudo the user who ran it); else undefined (also when it cannot be looked at).
+ */
+function foreignOwner(file: string): string | undefined {
   const me = process.geteuid?.();
-  if (me === undefined) return;
+  if (me === undefined) return undefined;
   let owners: number[];
   try {
     owners = [lstatSync(file).uid, statSync(file).uid];
   } catch {
-    return; // gone or unreadable: the load below skips it as the search would
+    return undefined; // gone or unreadable: loading it says so
   }
   const sudoer = sudoUid(me);
   const foreign = owners.find((uid) => uid !== me && uid !== 0 && uid !== sudoer);
-  if (foreign === undefined) return;
-  throw new CtnrError('CONFIG_UNTRUSTED', `found by the config search, owned by uid ${foreign}, not by you (uid ${me}${sudoer === undefined ? '' : `, or uid ${sudoer} who ran sudo`}) or root: ctnr does not load a config another user could have left where its search looks; name it with -c to use it, or give the project a package.json to stop the search below it`, {
-    location: { file },
-  });
+  if (foreign === undefined) return undefined;
+  return `owned by uid ${foreign}, not by you (uid ${me}${sudoer === undefined ? '' : `, or uid ${sudoer} who ran sudo`}) or root`;
 }
 
 /**
@@ -246,8 +256,18 @@ export async function resolvePresetRefs(
     try {
       const req = createRequire(path.join(fromDir, 'noop.js'));
       const resolved = req.resolve(ref);
+      // node looks for packages up the tree (`/tmp/node_modules` for a project in /tmp that lacks one): the
+      // package's entry must be as much the user's as a config found by the search.
+      const owner = foreignOwner(resolved);
+      if (owner !== undefined) {
+        throw new CtnrError('CONFIG_UNTRUSTED', `preset package "${ref}" resolves to ${resolved}, ${owner}: ctnr does not run code another user could have left where node looks for packages; install the package in the project`, {
+          path: `presets[${i}]`,
+          location: { file: label },
+        });
+      }
       mod = (await importModule(resolved, false)) as { default?: unknown };
     } catch (err) {
+      if (err instanceof CtnrError && err.code === 'CONFIG_UNTRUSTED') throw err;
       throw new CtnrError('CONFIG_INVALID', `preset "${ref}" is neither a built-in preset (${Object.keys(builtins).join(', ')}) nor an installed package: ${(err as Error).message.split('\n')[0]}`, {
         path: `presets[${i}]`,
         location: { file: label },

@@ -109,6 +109,39 @@ describe.skipIf(!root)('a config found by the search must be your own or root\'s
     expect(other.stderr).toContain(`owned by uid ${NOBODY}, not by you (uid 0, or uid 1 who ran sudo) or root`);
   });
 
+  it("a preset package node finds in another user's node_modules up the tree is refused; installed in the project it loads", () => {
+    // The project stops the config search (its own package.json and config), but node still looks for packages above.
+    const project = path.join(shared, 'with-preset');
+    mkdirSync(project, { recursive: true });
+    writeFileSync(path.join(project, 'compose.yaml'), SIMPLE);
+    writeFileSync(path.join(project, 'package.json'), '{}');
+    writeFileSync(path.join(project, 'ctnr.config.json'), '{"presets": ["default", "acme-preset"]}');
+    const preset = (who: string) =>
+      `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran');\n` +
+      `module.exports = { name: 'acme', plugins: [{ name: 'acme:org', stage: 'process', apply: () => [{ op: 'add', path: '/process/env/-', value: 'ORG=${who}' }] }] };\n`;
+    const theirs = path.join(shared, 'node_modules', 'acme-preset');
+    mkdirSync(theirs, { recursive: true });
+    writeFileSync(path.join(theirs, 'package.json'), '{"name": "acme-preset", "main": "index.js"}');
+    writeFileSync(path.join(theirs, 'index.js'), preset('nobody'));
+    spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, path.join(shared, 'node_modules')]);
+    try {
+      const refusedRun = ctnr(project, ['spec', 'web']);
+      expect(refusedRun.status).toBe(1);
+      expect(refusedRun.stderr).toContain(`preset package "acme-preset" resolves to ${path.join(theirs, 'index.js')}, owned by uid ${NOBODY}, not by you (uid 0) or root`);
+      expect(existsSync(marker)).toBe(false);
+      const ours = path.join(project, 'node_modules', 'acme-preset');
+      mkdirSync(ours, { recursive: true });
+      writeFileSync(path.join(ours, 'package.json'), '{"name": "acme-preset", "main": "index.js"}');
+      writeFileSync(path.join(ours, 'index.js'), preset('project'));
+      const loaded = ctnr(project, ['spec', 'web']);
+      expect(loaded.stderr).toBe('');
+      expect(JSON.parse(loaded.stdout).process.env).toContain('ORG=project');
+    } finally {
+      rmSync(path.join(shared, 'node_modules'), { recursive: true, force: true });
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
   it("run as another user, root's config is trusted and a third user's is not", () => {
     place('ctnr.config.js', config('root'), 0);
     const asNobody = (cwd: string) =>
