@@ -33,7 +33,6 @@ const checkOptions = lazyOptions('ctnr:network-hook', optionsSchema);
 
 export const DEFAULT_CNI_PATH = ['/usr/lib/cni'];
 export const DEFAULT_CONF_DIR = '/etc/cni/net.d';
-export { DEFAULT_SUBNET_POOL };
 /** Hooks get this PATH, never the creator's (the spec may run on another shell, user or machine). */
 export const HOOK_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** A hosts file of our own when no other plugin mounted one at /etc/hosts. */

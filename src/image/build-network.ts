@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PLUGIN_PATH } from '../network/cni.js';
-import { allocateSubnetFrom, bridgeName, DEFAULT_SUBNET_POOL, defaultConflist, formatCidr, parseCidr } from '../network/default-conf.js';
+import { allocateSubnetFrom, bridgeName, defaultConflist, formatCidr, parseCidr } from '../network/default-conf.js';
+import { DEFAULT_SUBNET_POOL } from '../network/pool.js';
 import { realHostOps, type HostOps } from '../network/host.js';
 
 /**

@@ -38,17 +38,10 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
 }
 
 /** Bridge device name of a network: `ctnr-` + 8 hex of its name (IFNAMSIZ allows 15 characters). */
-export { DEFAULT_SUBNET_POOL } from './pool.js';
-
 export function bridgeName(network: string): string {
   return `ctnr-${createHash('sha256').update(network).digest('hex').slice(0, 8)}`;
 }
 
-/**
- * One /24 of `pool` for `network`, avoiding every subnet in `taken` (other ctnr networks, and every route
- * and address of this host, so a container address never shadows a real network). The start position is a
- * hash of the name: the same network tends to get the same subnet again.
- */
 /**
  * allocateSubnet over the pools `subnetPools(pool)` gives, in order: the first with a free /24. The error is the
  * first pool's (which says when one host network covers it all).
@@ -66,6 +59,11 @@ export function allocateSubnetFrom(network: string, pool: string, taken: readonl
   throw first;
 }
 
+/**
+ * One /24 of `pool` for `network`, avoiding every subnet in `taken` (other ctnr networks, and every route
+ * and address of this host, so a container address never shadows a real network). The start position is a
+ * hash of the name: the same network tends to get the same subnet again.
+ */
 export function allocateSubnet(network: string, pool: string, taken: readonly Cidr[]): string {
   const p = parseCidr(pool);
   if (!p || p.prefix > 24) throw new CtnrError('RUNTIME_FAILED', `subnet pool "${pool}" is not an IPv4 CIDR of /24 or larger`);
