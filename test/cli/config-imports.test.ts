@@ -2,6 +2,7 @@ import { readdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ctnr, project, requireBuild, SIMPLE, tempRoot } from './hardening-cli.js';
+import { expectValidSpec } from '../helpers/schema.js';
 
 /**
  * The CLI's bundled jiti skips relative URLs it already failed to find within one resolution, and those in a
@@ -70,6 +71,7 @@ export default { plugins: [{ name: 'acme:org', stage: 'process', apply: () => [{
     for (let run = 1; run <= 3; run++) {
       const r = ctnr(dir, ['spec', 'web'], { XDG_CACHE_HOME: cacheHome, CTNR_NO_CODE_CACHE: '' });
       expect({ run, stderr: r.stderr, status: r.status }).toEqual({ run, stderr: '', status: 0 });
+      expectValidSpec(JSON.parse(r.stdout));
       expect(JSON.parse(r.stdout).process.env).toContain(`ORG=acme@${process.platform}`);
       // The first run wrote the code cache the later ones start from.
       expect(readdirSync(path.join(cacheHome, 'ctnr')).some((n) => n.startsWith('cli-') && n.endsWith('-spec.v8'))).toBe(true);

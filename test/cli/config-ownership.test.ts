@@ -3,6 +3,7 @@ import { chmodSync, chownSync, existsSync, lchownSync, mkdirSync, rmSync, symlin
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, ctnr, requireBuild, SIMPLE, tempRoot } from './hardening-cli.js';
+import { expectValidSpec } from '../helpers/schema.js';
 
 /**
  * The config search climbs from the project up to the first directory with a package.json: for a project in
@@ -76,14 +77,18 @@ describe.skipIf(!root)('a config found by the search must be your own or root\'s
     const file = place('ctnr.config.js', config('nobody'), NOBODY);
     const r = ctnr(app, ['spec', 'web', '-c', file]);
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout).process.env).toContain('ORG=nobody');
+    const spec = JSON.parse(r.stdout);
+    expectValidSpec(spec);
+    expect(spec.process.env).toContain('ORG=nobody');
   });
 
   it("your own config and root's are found and loaded", () => {
     place('ctnr.config.js', config('root'), 0);
     const r = ctnr(app, ['spec', 'web']);
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout).process.env).toContain('ORG=root');
+    const spec = JSON.parse(r.stdout);
+    expectValidSpec(spec);
+    expect(spec.process.env).toContain('ORG=root');
     expect(existsSync(marker)).toBe(true);
   });
 
@@ -103,6 +108,7 @@ describe.skipIf(!root)('a config found by the search must be your own or root\'s
     place('ctnr.config.js', config('nobody'), NOBODY);
     const viaSudo = ctnr(app, ['spec', 'web'], { SUDO_UID: String(NOBODY) });
     expect(viaSudo.stderr).toBe('');
+    expectValidSpec(JSON.parse(viaSudo.stdout));
     expect(JSON.parse(viaSudo.stdout).process.env).toContain('ORG=nobody');
     const other = ctnr(app, ['spec', 'web'], { SUDO_UID: '1' });
     expect(other.status).toBe(1);
@@ -135,6 +141,7 @@ describe.skipIf(!root)('a config found by the search must be your own or root\'s
       writeFileSync(path.join(ours, 'index.js'), preset('project'));
       const loaded = ctnr(project, ['spec', 'web']);
       expect(loaded.stderr).toBe('');
+      expectValidSpec(JSON.parse(loaded.stdout));
       expect(JSON.parse(loaded.stdout).process.env).toContain('ORG=project');
     } finally {
       rmSync(path.join(shared, 'node_modules'), { recursive: true, force: true });
@@ -148,6 +155,7 @@ describe.skipIf(!root)('a config found by the search must be your own or root\'s
       spawnSync(process.execPath, [CLI, 'spec', 'web'], { cwd, encoding: 'utf8', uid: NOBODY, gid: NOBODY, env: { PATH: process.env.PATH, HOME: tmp.dir, NO_COLOR: '1' } });
     const mine = asNobody(app);
     expect(mine.stderr).toBe('');
+    expectValidSpec(JSON.parse(mine.stdout));
     expect(JSON.parse(mine.stdout).process.env).toContain('ORG=root');
     chownSync(path.join(shared, 'ctnr.config.js'), 1, 1);
     const theirs = asNobody(app);

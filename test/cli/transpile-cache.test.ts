@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from '../helpers/shared.js';
 import { ctnr, project, requireBuild, SIMPLE, tempRoot } from './hardening-cli.js';
+import { expectValidSpec } from '../helpers/schema.js';
 
 /**
  * A `.ts` config is transpiled by jiti. jiti's own cache is `$TMPDIR/jiti` for an installed CLI, a directory any
@@ -71,6 +72,7 @@ describe.skipIf(!root)('transpiled configs are cached only where their user alon
     for (let run = 0; run < 2; run++) {
       const r = ctnr(dir, ['spec', 'web'], { TMPDIR: evilTmp, XDG_CACHE_HOME: cacheHome });
       expect(r.stderr).toBe('');
+      expectValidSpec(JSON.parse(r.stdout));
       expect(JSON.parse(r.stdout).process.env).toContain('ORG=acme');
       expect(existsSync(marker)).toBe(false);
     }
@@ -98,7 +100,9 @@ export default { runtime: '/bin/true', plugins: [{ name: 'acme:org', stage: 'pro
       });
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
-      expect(JSON.parse(readFileSync(path.join(dir, 'bundle', 'config.json'), 'utf8')).process.env).toContain('ORG=acme');
+      const written = JSON.parse(readFileSync(path.join(dir, 'bundle', 'config.json'), 'utf8'));
+      expectValidSpec(written);
+      expect(written.process.env).toContain('ORG=acme');
       expect(existsSync(marker)).toBe(false);
     }
     expectPrivateCache(cacheHome);
