@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CONTROLS } from '../../../src/policy/controls.js';
 import { runServiceYaml, serviceError } from '../../helpers/engine.js';
 import { runPolicy } from '../policy/helpers.js';
@@ -14,6 +14,7 @@ import { testPlugin } from '../../../src/plugin-kit/index.js';
  * `<!-- example: NAME -->` is extracted, its `from 'ctnr'` (and `'ctnr/plugin'`) pointed at this checkout, and imported.
  */
 const TMP = mkdtempSync(path.join(os.tmpdir(), 'ctnr-doc-examples-'));
+afterAll(() => rmSync(TMP, { recursive: true, force: true }));
 
 async function docExample(doc: string, name: string): Promise<Record<string, any>> {
   const text = readFileSync(path.join(REPO, 'docs', doc), 'utf8');
