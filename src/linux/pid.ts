@@ -32,7 +32,11 @@ export function processId(pid: number): ProcessId | undefined {
     return undefined;
   }
   // The command name (field 2) may hold spaces and parentheses: the fields after it follow its last `)`.
-  const start = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // A zombie has ended; only its parent has not collected it yet (an init that reaps orphans late: a monitor
+  // outlives the `ctnr up` that started it).
+  if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+  const start = Number(fields[19]);
   return Number.isInteger(start) ? { pid, start } : undefined;
 }
 
