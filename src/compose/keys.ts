@@ -127,7 +127,7 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   m('build', 'built with podman, buildah or docker into the store (ctnr build; up, run and bundle create build what is missing); image: names it, else <project>-<service>; never pulled'),
   i('develop', 'compose watch is a development-loop feature'),
   i('attach', 'ctnr up starts detached without attaching; ctnr run always attaches'),
-  i('logging', 'not read: ctnr run forwards stdio; up and run -d append to <bundle>/ctnr.log, which ctnr logs prints'),
+  m('logging', 'up and run -d: <bundle>/ctnr.log, which ctnr logs prints; json-file/local/k8s-file max-size and max-file rotate it (local: 20m × 5), none keeps nothing; other drivers: a warning, the file (ctnr run forwards stdio)'),
   i('isolation', 'Windows only'),
   i('credential_spec', 'Windows only'),
   i('cpu_count', 'Windows only'),

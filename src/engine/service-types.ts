@@ -202,7 +202,7 @@ export interface FileReference {
   mode?: number;
 }
 
-/** `logging:` (ignored by ctnr: the runtime writes to the caller's stdio). */
+/** `logging:` (what happens to a detached container's output: src/runtime/log-policy.ts). */
 export interface Logging {
   driver?: string;
   options?: Record<string, string | number | null>;

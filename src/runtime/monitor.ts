@@ -1,30 +1,55 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import { statusForSignal } from './exit-status.js';
+import { OutputPump } from './output-pump.js';
 import { restartDelayMs, restartsAgain } from './restart.js';
 import { pidFileOf, readRecord, writeRecord, type ContainerRecord } from './state.js';
 
 /**
- * The restart monitor: one process per container `ctnr up` started with a restart policy (what dockerd does for
- * docker, conmon for podman). It is the parent of `runtime run` (no --detach), so it learns the container's exit
- * status; it then starts the container again per the policy, after docker's back-off, with the same bundle (the
- * runtime's hooks set its network up again), and counts the restarts in the container's record.
+ * The container monitor: one process per detached container with a restart policy or a rotated log (what dockerd
+ * does for docker, conmon for podman). It is the parent of `runtime run` (no --detach), so it learns the container's
+ * exit status; with a policy it then starts the container again, after docker's back-off, with the same bundle (the
+ * runtime's hooks set its network up again), and counts the restarts in the container's record. With `logRotation`
+ * the container's output comes to it through a pipe, and it writes the log, rotating it (src/runtime/output-pump.ts).
  *
  * On the first start it tells `ctnr up` on fd 3 whether the container started (`started`: the runtime wrote its pid
  * file) or not (`failed`: the runtime ended before that; nothing is restarted then, as docker does not restart a
  * container that could not start). SIGTERM (`ctnr down`, src/runtime/run.ts stopContainer) stops it: it sends the
  * container its stop signal, SIGKILL after the grace period, starts nothing more and ends. It writes nothing but
- * the record, and the runtime's output goes to the container's log as a detached container's does.
+ * the record, and the runtime's output goes to the container's log as a detached container's does (through the
+ * pump when the log rotates; the first start's failure is reported once its output is in the log).
  */
 
 const POLL_MS = 20;
+/** The name the pump's FIFO has in the bundle while the monitor opens it. */
+const OUTPUT_FIFO = 'ctnr-output.fifo';
 
 export async function superviseContainer(id: string, root: string, handshake: number | undefined): Promise<void> {
-  const first = readRecord(id, root);
-  if (!first?.restart || !first.log) {
+  const found = readRecord(id, root);
+  if (!found?.log || (!found.restart && !found.logRotation)) {
     report(handshake, 'failed');
     return;
   }
+  const first = { ...found, log: found.log };
+  const rotation = first.logRotation;
+  let pump: OutputPump | undefined;
+  try {
+    pump = rotation ? OutputPump.open(path.join(first.bundle, OUTPUT_FIFO), first.log, rotation.maxBytes, rotation.maxFiles) : undefined;
+  } catch (err) {
+    // The monitor's stderr is the log: ctnr up reports it as the reason the container did not start.
+    process.stderr.write(`ctnr: ${(err as Error).message}\n`);
+    report(handshake, 'failed');
+    return;
+  }
+  try {
+    await supervise(id, root, first, handshake, pump);
+  } finally {
+    await pump?.finish();
+  }
+}
+
+async function supervise(id: string, root: string, first: ContainerRecord & { log: string }, handshake: number | undefined, pump: OutputPump | undefined): Promise<void> {
   const policy = first.restart;
   let stopping = false;
   let child: ChildProcess | undefined;
@@ -46,12 +71,12 @@ export async function superviseContainer(id: string, root: string, handshake: nu
     if (stopping || !rec) return;
     const pidFile = pidFileOf(id, root);
     rmSync(pidFile, { force: true });
-    const log = openSync(rec.log!, 'a', 0o600);
+    const out = pump?.writeFd ?? openSync(rec.log!, 'a', 0o600);
     const began = Date.now();
     try {
-      child = spawn(rec.runtime.path, ['--root', rec.root, 'run', '--pid-file', pidFile, '--bundle', rec.bundle, id], { stdio: ['ignore', log, log] });
+      child = spawn(rec.runtime.path, ['--root', rec.root, 'run', '--pid-file', pidFile, '--bundle', rec.bundle, id], { stdio: ['ignore', out, out] });
     } finally {
-      closeSync(log);
+      if (!pump) closeSync(out);
     }
     const exit = new Promise<number>((resolve) => {
       child!.on('error', () => resolve(127));
@@ -59,14 +84,19 @@ export async function superviseContainer(id: string, root: string, handshake: nu
     });
     if (attempt === 0) {
       const started = await Promise.race([exit.then(() => existsSync(pidFile)), waitForFile(pidFile, exit)]);
-      report(handshake, started ? 'started' : 'failed');
-      if (!started) return;
+      if (!started) {
+        // What the runtime said is in the log before ctnr up reads it.
+        await pump?.finish();
+        report(handshake, 'failed');
+        return;
+      }
+      report(handshake, 'started');
     }
     const status = await exit;
     child = undefined;
     const now = readRecord(id, root);
     if (stopping || !now) return;
-    if (!restartsAgain(policy, status, restarts)) {
+    if (!policy || !restartsAgain(policy, status, restarts)) {
       writeRecord({ ...now, exitStatus: status }, root);
       return;
     }

@@ -157,36 +157,39 @@ export async function runForeground(rec: ContainerRecord, opts: ForegroundOption
 }
 
 /**
- * `runtime run -d`: the container's stdout and stderr go to `rec.log` (appended), stdin is /dev/null.
+ * `runtime run -d`: the container's stdout and stderr go to `rec.log` (appended; nowhere with `logDriver: none`),
+ * stdin is /dev/null. A restart policy or a rotated log makes it a monitored start (startSupervised).
  * Returns once the runtime has started it; a failure releases what the start set up (see cleanupContainer) and
  * reports the runtime's output, or the signal that killed the runtime.
  */
 export async function startDetached(rec: ContainerRecord & { log: string }, warn: (m: string) => void = () => {}): Promise<void> {
-  if (rec.restart) return startSupervised(rec, warn);
-  const fd = openSync(rec.log, 'a', 0o600);
+  if (rec.restart || rec.logRotation) return startSupervised(rec, warn);
+  const dropped = rec.logDriver === 'none';
+  const fd = openSync(dropped ? '/dev/null' : rec.log, 'a', 0o600);
   let r;
   let start = 0;
   try {
-    start = statSync(rec.log).size;
+    start = dropped ? 0 : statSync(rec.log).size;
     writeRecord(rec, path.dirname(rec.root));
     r = spawnSync(rec.runtime.path, ['--root', rec.root, 'run', '--detach', '--bundle', rec.bundle, rec.id], { stdio: ['ignore', fd, fd] });
   } finally {
     closeSync(fd);
   }
   if (!r.error && r.status === 0) return;
-  const out = readFileSync(rec.log, 'utf8').slice(start).trim();
+  const out = dropped ? '' : readFileSync(rec.log, 'utf8').slice(start).trim();
   await cleanupContainer({ ...rec, removeBundle: false }, warn);
   if (r.signal) {
     const details = lastLines(out);
     throw new CtnrError('RUNTIME_FAILED', `${rec.runtime.name} was killed by ${r.signal} while starting ${rec.id}`, details.length > 0 ? { details } : {});
   }
-  throw new CtnrError('RUNTIME_FAILED', `${rec.runtime.name} could not start ${rec.id}: ${r.error?.message ?? (out || `exit status ${r.status}`)}`);
+  const why = r.error?.message ?? (out || `exit status ${r.status}${dropped ? ' (its output is not kept: logging driver none)' : ''}`);
+  throw new CtnrError('RUNTIME_FAILED', `${rec.runtime.name} could not start ${rec.id}: ${why}`);
 }
 
 /**
- * startDetached for a container with a restart policy: the restart monitor (src/runtime/monitor.ts) runs it, in a
- * session of its own so it outlives this process, and says on a pipe whether the first start worked. Its output
- * goes to the log; a failed start is reported as startDetached reports one.
+ * startDetached for a container with a restart policy or a rotated log: its monitor (src/runtime/monitor.ts) runs
+ * it, in a session of its own so it outlives this process, and says on a pipe whether the first start worked. Its
+ * output goes to the log; a failed start is reported as startDetached reports one.
  */
 async function startSupervised(rec: ContainerRecord & { log: string }, warn: (m: string) => void): Promise<void> {
   const root = path.dirname(rec.root);
@@ -217,18 +220,19 @@ async function startSupervised(rec: ContainerRecord & { log: string }, warn: (m:
   if (word === 'started') return;
   const out = readFileSync(rec.log, 'utf8').slice(start).trim();
   await cleanupContainer({ ...rec, removeBundle: false }, warn);
-  throw new CtnrError('RUNTIME_FAILED', `${rec.runtime.name} could not start ${rec.id}: ${out || 'its restart monitor ended before the container started'}`);
+  throw new CtnrError('RUNTIME_FAILED', `${rec.runtime.name} could not start ${rec.id}: ${out || 'its monitor ended before the container started'}`);
 }
 
 /**
  * A container `ctnr up` must see finish (a `depends_on` condition `service_completed_successfully`): `runtime run`
- * without `--detach`, its output appended to `rec.log` as a detached container's is, and its exit status returned
+ * without `--detach`, its output appended to `rec.log` as a detached container's is (not rotated: ctnr up waits for
+ * its end; nowhere with `logDriver: none`), and its exit status returned
  * (128 + the signal when one killed it). The runtime deletes the container when it ends (its poststop hooks
  * release the network); the record (with the exit status) and the bundle stay, with the log, until `ctnr down`
  * removes them.
  */
 export async function runToCompletion(rec: ContainerRecord & { log: string }): Promise<number> {
-  const fd = openSync(rec.log, 'a', 0o600);
+  const fd = openSync(rec.logDriver === 'none' ? '/dev/null' : rec.log, 'a', 0o600);
   try {
     writeRecord(rec, path.dirname(rec.root));
     const child = spawn(rec.runtime.path, ['--root', rec.root, 'run', '--bundle', rec.bundle, rec.id], { stdio: ['ignore', fd, fd] });

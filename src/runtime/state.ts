@@ -40,6 +40,10 @@ export interface ContainerRecord {
   stopGracePeriodNs: number;
   /** Detached containers: where their stdout and stderr go. */
   log?: string;
+  /** The service's `logging:` rotates the log (src/runtime/log-policy.ts): the container's monitor writes it. */
+  logRotation?: { maxBytes: number; maxFiles: number };
+  /** `logging.driver: none`: the output is dropped, and `ctnr logs` says so. */
+  logDriver?: 'none';
   /** The data dir the bundle was made with: its network state lets a cleanup work without the bundle. */
   dataDir?: string;
   /** Its number among the service's replicas (`deploy.replicas`/`scale` above 1). */
@@ -122,7 +126,7 @@ export function queryState(rec: Pick<ContainerRecord, 'id' | 'runtime' | 'root'>
   }
 }
 
-/** Whether the container's restart monitor still runs (it may be waiting to start the container again). */
+/** Whether the container's monitor still runs (it may be waiting to start the container again, or writing its log). */
 export function monitorAlive(rec: Pick<ContainerRecord, 'monitor'>): boolean {
   return rec.monitor !== undefined && sameProcessAlive(rec.monitor);
 }
@@ -133,5 +137,6 @@ export function monitorAlive(rec: Pick<ContainerRecord, 'monitor'>): boolean {
  */
 export function containerStatus(rec: ContainerRecord, state: RuntimeState | undefined = queryState(rec)): string | undefined {
   if (state !== undefined && state.status !== 'stopped') return state.status;
-  return monitorAlive(rec) ? 'restarting' : state?.status;
+  // A monitor without a restart policy only writes the log: it ends once the output is in.
+  return rec.restart && monitorAlive(rec) ? 'restarting' : state?.status;
 }

@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { logFilesOldestFirst } from '../../runtime/log-file.js';
 import path from 'node:path';
 import { CtnrError } from '../../engine/errors.js';
 import { serviceNotFound } from '../../compose/select.js';
@@ -33,10 +34,14 @@ export async function logsCommand(services: string[], opts: LogsOptions): Promis
     note(`no detached container of project ${compose.name}${services.length > 0 ? ` for ${services.join(', ')}` : ''} (ctnr up starts them)`);
     return;
   }
-  const width = Math.max(...records.map((r) => r.id.length));
-  const streams = records.map((rec) => new LogStream(rec, opts.logPrefix === false ? '' : `${rec.id.padEnd(width)}  | `));
+  // docker: "configured logging driver does not support reading".
+  for (const rec of records) if (rec.logDriver === 'none') note(`${rec.id}: its output is not kept (logging driver none)`);
+  const kept = records.filter((r) => r.logDriver !== 'none');
+  if (kept.length === 0) return;
+  const width = Math.max(...kept.map((r) => r.id.length));
+  const streams = kept.map((rec) => new LogStream(rec, opts.logPrefix === false ? '' : `${rec.id.padEnd(width)}  | `));
   // Following, a last line without its newline yet waits for the rest of it.
-  for (const s of streams) s.printFrom(tail === undefined ? 0 : s.offsetOfLastLines(tail), !opts.follow);
+  for (const s of streams) s.printFrom(tail, !opts.follow);
   if (!opts.follow) return;
   let interrupted = false;
   const stop = () => {
@@ -52,10 +57,14 @@ export async function logsCommand(services: string[], opts: LogsOptions): Promis
       live = live.filter((s) => {
         const running = s.isRunning();
         s.printNew();
-        if (!running) s.flushPartial();
+        if (!running) {
+          s.flushPartial();
+          s.closeFile();
+        }
         return running;
       });
     }
+    for (const s of live) s.closeFile();
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
@@ -69,14 +78,19 @@ function tailCount(text: string | undefined): number | undefined {
   return Number(text);
 }
 
-/** One container's log file, printed from an offset on, line by line with its prefix. */
+/**
+ * One container's log, printed line by line with its prefix: its rotated files (`ctnr.log.N` … `ctnr.log.1`, see
+ * src/runtime/log-file.ts), then `ctnr.log`, which stays open while it is followed, so that lines written just
+ * before a rotation are read from the file they went to.
+ */
 class LogStream {
+  /** The file being read: its descriptor, inode and how far it was read. */
+  private fd: number | undefined;
+  private inode: number | undefined;
   private offset = 0;
-  /** The end of the file without its newline yet (follow mode keeps it until the line is complete). */
+  /** The end of what was read without its newline yet (follow mode keeps it until the line is complete). */
   private partial = Buffer.alloc(0);
   private readonly file: string;
-  /** The log file's inode when last read: another one means the file was replaced. */
-  private inode: number | undefined;
   private readonly rec: ContainerRecord;
   private readonly prefix: string;
 
@@ -86,48 +100,47 @@ class LogStream {
     this.file = rec.log ?? path.join(rec.bundle, 'ctnr.log');
   }
 
-  /** Running, or between two runs of its restart policy (its monitor lives: more output may come). */
+  /** Running, or between two runs of its restart policy, or its monitor is still writing its log. */
   isRunning(): boolean {
     return queryState(this.rec)?.status === 'running' || monitorAlive(this.rec);
   }
 
-  /** Where the last `n` lines start. */
-  offsetOfLastLines(n: number): number {
-    return offsetOfLastLines(this.file, n);
-  }
-
-  printFrom(offset: number, flush: boolean): void {
-    this.offset = offset;
-    this.printNew();
-    if (flush) this.flushPartial();
-  }
-
-  /** The complete lines written since the last call. */
-  printNew(): void {
-    const fd = this.open();
-    if (fd === undefined) return;
-    try {
-      const st = fstatSync(fd);
-      const size = st.size;
-      // The file was replaced or cut (a container recreated by up): from its start again, without the old
-      // file's unfinished line.
-      if (st.ino !== this.inode || size < this.offset) {
-        if (this.inode !== undefined) {
-          this.offset = 0;
-          this.partial = Buffer.alloc(0);
-        }
-        this.inode = st.ino;
+  /** Print the last `tail` lines (all without), across the rotated files; `flush`: the unfinished last line too. */
+  printFrom(tail: number | undefined, flush: boolean): void {
+    const files = logFilesOldestFirst(this.file);
+    let first = 0;
+    let offset = 0;
+    if (tail !== undefined) {
+      let needed = tail;
+      for (let i = files.length - 1; i >= 0; i--) {
+        const found = lastLinesOf(files[i]!, needed);
+        first = i;
+        offset = found.offset;
+        needed -= found.lines;
+        if (needed <= 0) break;
       }
-      while (this.offset < size) {
-        const buf = Buffer.alloc(Math.min(CHUNK, size - this.offset));
-        const got = readSync(fd, buf, 0, buf.length, this.offset);
-        if (got === 0) break;
-        this.offset += got;
-        this.emit(Buffer.concat([this.partial, buf.subarray(0, got)]));
-      }
-    } finally {
-      closeSync(fd);
     }
+    for (let i = first; i < files.length - 1; i++) {
+      this.emit(readFrom(files[i]!, i === first ? offset : 0));
+    }
+    this.offset = first === files.length - 1 ? offset : 0;
+    this.printNew();
+    if (flush) {
+      this.flushPartial();
+      this.closeFile();
+    }
+  }
+
+  /** The complete lines written since the last call (and those of a file that was rotated meanwhile). */
+  printNew(): void {
+    this.readToEnd();
+    const now = statSync(this.file, { throwIfNoEntry: false });
+    if (this.fd !== undefined && (now === undefined || now.ino === this.inode)) return;
+    // Rotated (or replaced, when up recreated the container): the rest of the old file is read above; the new one
+    // from its start.
+    this.closeFile();
+    this.offset = 0;
+    this.readToEnd();
   }
 
   /** A last line that never got its newline (the container ended, or no --follow). */
@@ -137,25 +150,54 @@ class LogStream {
     this.partial = Buffer.alloc(0);
   }
 
+  closeFile(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    this.inode = undefined;
+  }
+
+  private readToEnd(): void {
+    if (this.fd === undefined) {
+      try {
+        this.fd = openSync(this.file, 'r');
+      } catch {
+        return;
+      }
+      this.inode = fstatSync(this.fd).ino;
+    }
+    const size = fstatSync(this.fd).size;
+    // Cut to nothing (a log kept as one file starts again when it is full): from its start.
+    if (size < this.offset) this.offset = 0;
+    while (this.offset < size) {
+      const buf = Buffer.alloc(Math.min(CHUNK, size - this.offset));
+      const got = readSync(this.fd, buf, 0, buf.length, this.offset);
+      if (got === 0) break;
+      this.offset += got;
+      this.emit(buf.subarray(0, got));
+    }
+  }
+
   private emit(data: Buffer): void {
+    const all = this.partial.length > 0 ? Buffer.concat([this.partial, data]) : data;
     let start = 0;
-    for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, start)) {
-      this.write(data.subarray(start, nl));
+    for (let nl = all.indexOf(10); nl >= 0; nl = all.indexOf(10, start)) {
+      this.write(all.subarray(start, nl));
       start = nl + 1;
     }
-    this.partial = Buffer.from(data.subarray(start));
+    this.partial = Buffer.from(all.subarray(start));
   }
 
   private write(line: Buffer): void {
     process.stdout.write(Buffer.concat([Buffer.from(this.prefix), line, Buffer.from('\n')]));
   }
+}
 
-  private open(): number | undefined {
-    try {
-      return openSync(this.file, 'r');
-    } catch {
-      return undefined;
-    }
+/** A whole (rotated, so bounded) log file from `offset` on; nothing when it is gone. */
+function readFrom(file: string, offset: number): Buffer {
+  try {
+    return readFileSync(file).subarray(offset);
+  } catch {
+    return Buffer.alloc(0);
   }
 }
 
@@ -164,15 +206,20 @@ class LogStream {
  * without its newline counts as a line. 0 for a file that is missing or has fewer lines.
  */
 export function offsetOfLastLines(file: string, n: number, chunk = CHUNK): number {
+  return lastLinesOf(file, n, chunk).offset;
+}
+
+/** Where the last `n` lines of `file` start, and how many lines that is (fewer when the file has fewer). */
+function lastLinesOf(file: string, n: number, chunk = CHUNK): { offset: number; lines: number } {
   let fd: number;
   try {
     fd = openSync(file, 'r');
   } catch {
-    return 0;
+    return { offset: 0, lines: 0 };
   }
   try {
     const size = fstatSync(fd).size;
-    if (n === 0) return size;
+    if (n === 0 || size === 0) return { offset: size, lines: 0 };
     let pos = size;
     let newlines = 0;
     // The file's final newline ends the last line: it does not start one.
@@ -188,10 +235,11 @@ export function offsetOfLastLines(file: string, n: number, chunk = CHUNK): numbe
           atEnd = false;
           if (isNewline) continue;
         }
-        if (isNewline && ++newlines === n) return pos + i + 1;
+        if (isNewline && ++newlines === n) return { offset: pos + i + 1, lines: n };
       }
     }
-    return 0;
+    // The first line has no newline before it.
+    return { offset: 0, lines: newlines + 1 };
   } finally {
     closeSync(fd);
   }

@@ -9,7 +9,8 @@ import { printDiagnostics, printError } from '../output.js';
 import { lockProject, note } from './notes.js';
 import { startOrder } from '../../runtime/order.js';
 import { execJudge } from './exec-policy.js';
-import { judgeHooksBeforeStart, planStart, startServices } from './start-services.js';
+import { judgeHooksBeforeStart, loggingOf, planStart, startServices } from './start-services.js';
+import { logRecordFields } from '../../runtime/log-policy.js';
 import { openForBundles, type BundleSourceOptions } from './bundle.js';
 import { buildBeforeStart, type BuildFlag } from './build.js';
 
@@ -81,7 +82,9 @@ export async function runCommand(service: string, command: string[], opts: RunOp
     const terminal = Boolean(bundle.spec.process?.terminal);
     if (opts.detach) {
       if (terminal) throw new CtnrError('USAGE', `service "${service}" asks for a terminal (tty: true); it cannot run detached`);
-      await startDetached({ ...record, log: record.log! }, note);
+      const logging = loggingOf(service, bundle.run.input.service, hookOptions.locate);
+      for (const w of logging.warnings) note(`${service}: ${w}`);
+      await startDetached({ ...record, log: record.log!, ...logRecordFields(logging.policy) }, note);
       try {
         await runLifecycleHooks(record, 'post_start', hookOptions);
       } catch (err) {

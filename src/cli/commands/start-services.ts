@@ -13,6 +13,7 @@ import { createProgress } from '../../runtime/progress.js';
 import { replicaIds } from '../../runtime/replicas.js';
 import { cleanupContainer, runToCompletion, startDetached, stopContainer } from '../../runtime/run.js';
 import { restartPolicyOf, type RestartPolicy } from '../../runtime/restart.js';
+import { logPolicyOf, logRecordFields, type LogPolicy } from '../../runtime/log-policy.js';
 import type { Runtime } from '../../runtime/select.js';
 import { containerStatus, listRecords, queryState, readRecord, runRoot, type ContainerRecord } from '../../runtime/state.js';
 import { printDiagnostics } from '../output.js';
@@ -61,7 +62,7 @@ export interface StartPlan {
   order: readonly string[];
   /** What each service's dependents (in `order`, or `extra`) wait for (depends_on conditions). */
   waits: Map<string, WaitFor>;
-  replicas: ReadonlyArray<{ service: string; ids: string[]; preStart: readonly ServiceHook[]; restart: RestartPolicy | undefined }>;
+  replicas: ReadonlyArray<{ service: string; ids: string[]; preStart: readonly ServiceHook[]; restart: RestartPolicy | undefined; logging: LoggingChoice }>;
 }
 
 /**
@@ -80,6 +81,7 @@ export function planStart(project: LoadedProject, order: readonly string[], loca
       ids: replicaIds(compose.name, service, input, locate),
       preStart: (input as { pre_start?: readonly ServiceHook[] }).pre_start ?? [],
       restart: restartPolicy(service, input, locate),
+      logging: loggingOf(service, input, locate),
     };
   });
   return { order, waits, replicas };
@@ -89,6 +91,18 @@ export function planStart(project: LoadedProject, order: readonly string[], loca
 function restartPolicy(service: string, input: object, locate: Locate): RestartPolicy | undefined {
   const found = restartPolicyOf(input);
   if ('policy' in found) return found.policy;
+  const at = ['services', service, ...found.path];
+  const location = locate(at);
+  throw new CtnrError('SERVICE_INVALID', found.problem, location ? { path: at, location } : { path: at });
+}
+
+/** A service's log policy and the warnings about its `logging:` (printed when its first container starts). */
+export type LoggingChoice = { policy: LogPolicy; warnings: string[] };
+
+/** The service's log policy (src/runtime/log-policy.ts); a value that is none is a located error before anything starts. */
+export function loggingOf(service: string, input: object, locate: Locate): LoggingChoice {
+  const found = logPolicyOf(input);
+  if ('policy' in found) return found;
   const at = ['services', service, ...found.path];
   const location = locate(at);
   throw new CtnrError('SERVICE_INVALID', found.problem, location ? { path: at, location } : { path: at });
@@ -106,8 +120,9 @@ export async function startServices(ctx: StartContext, plan: StartPlan): Promise
   const compose = project.compose;
   const hookOptions = { locate, output: (line: string) => process.stderr.write(`${line}\n`), ...(ctx.judge ? { judge: ctx.judge } : {}) };
   const unwatched: Started[] = [];
-  for (const { service, ids, preStart, restart } of plan.replicas) {
+  for (const { service, ids, preStart, restart, logging } of plan.replicas) {
     let printed = false;
+    const logFields = logRecordFields(logging.policy);
     const others = ctx.keepOthers ? [] : listRecords(runRoot()).filter((r) => r.project === compose.name && r.service === service && !ids.includes(r.id));
     for (const rec of others) {
       if (queryState(rec)?.status === 'running') await runLifecycleHooks(rec, 'pre_stop', hookOptions);
@@ -171,14 +186,17 @@ export async function startServices(ctx: StartContext, plan: StartPlan): Promise
         });
         progress.done();
         // Once per service: its replicas have the same warnings.
-        if (!printed) printDiagnostics(bundle.run.diagnostics);
+        if (!printed) {
+          printDiagnostics(bundle.run.diagnostics);
+          for (const w of logging.warnings) note(`${service}: ${w}`);
+        }
         printed = true;
         await judgeHooksBeforeStart(record, hookOptions);
         if (wait?.completed.length) {
           progress.step(`${label}: running to its end (${wait.completed.join(', ')} wait for it) with ${runtime.name}`);
-          const status = await runToCompletion({ ...record, log: record.log! });
+          const status = await runToCompletion({ ...record, log: record.log!, ...logFields });
           if (status !== 0) {
-            const out = readFileSync(record.log!, 'utf8').trimEnd().split('\n').slice(-5).filter(Boolean);
+            const out = logFields.logDriver === 'none' ? [] : readFileSync(record.log!, 'utf8').trimEnd().split('\n').slice(-5).filter(Boolean);
             const message = `${id} ended with status ${status}, and ${wait.completed.join(', ')} wait for it to complete successfully (service_completed_successfully)`;
             if (wait.completedRequired) throw new CtnrError('RUNTIME_FAILED', message, out.length > 0 ? { details: out } : {});
             note(`${message}; they start anyway (required: false)`);
@@ -188,7 +206,7 @@ export async function startServices(ctx: StartContext, plan: StartPlan): Promise
           continue;
         }
         progress.step(`${label}: starting with ${runtime.name}`);
-        await startDetached({ ...record, log: record.log!, ...(restart ? { restart } : {}) }, note);
+        await startDetached({ ...record, log: record.log!, ...(restart ? { restart } : {}), ...logFields }, note);
         started = readRecord(id, runRoot()) ?? record;
       } finally {
         progress.done();
