@@ -33,7 +33,7 @@ export function logPolicyOf(service: { logging?: Logging }): LogPolicyResult {
   const at = (key: string) => ['logging', 'options', key];
   if (driver === 'none') {
     const unused = Object.keys(options);
-    return { policy: { driver: 'none' }, warnings: unused.length > 0 ? [`logging options ${unused.join(', ')} do nothing with driver none`] : [] };
+    return { policy: { driver: 'none' }, warnings: unused.length > 0 ? [`${optionWords(unused)} of no use with driver none`] : [] };
   }
   const warnings: string[] = [];
   if (!FILE_DRIVERS.has(driver)) {
@@ -68,8 +68,13 @@ export function logPolicyOf(service: { logging?: Logging }): LogPolicyResult {
   if (maxFiles > 1 && maxBytes === undefined) {
     return { problem: 'max-file needs max-size: files are rotated when the log reaches max-size', path: at('max-file') };
   }
-  if (unused.length > 0) warnings.push(`logging options ${unused.join(', ')} are not used by ctnr (the log is ctnr.log in the bundle, plain text, rotated by max-size and max-file)`);
+  if (unused.length > 0) warnings.push(`${optionWords(unused)} not used by ctnr (the log is ctnr.log in the bundle, plain text, rotated by max-size and max-file)`);
   return { policy: maxBytes === undefined ? { driver: 'file', maxFiles } : { driver: 'file', maxBytes, maxFiles }, warnings };
+}
+
+/** `logging option tag is` / `logging options compress, tag are` (the verb follows, singular or plural). */
+function optionWords(keys: readonly string[]): string {
+  return keys.length === 1 ? `logging option ${keys[0]} is` : `logging options ${keys.join(', ')} are`;
 }
 
 /** What a container's record says of its log under `policy` (src/runtime/state.ts). */

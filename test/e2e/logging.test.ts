@@ -98,7 +98,7 @@ describe.skipIf(!cniE2eAvailable())('compose logging: (runc)', () => {
   it('max-size/max-file: the log rotates on whole lines, three files are kept, and logs prints them in order', async () => {
     const r = up('chatty');
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toContain('chatty: logging options compress are not used by ctnr');
+    expect(r.stderr).toContain('chatty: logging option compress is not used by ctnr');
     expect(await until(() => existsSync(log('chatty')) && readFileSync(log('chatty'), 'utf8').endsWith('done\n') && !monitorOf('chatty'))).toBe(true);
     const files = logFiles('chatty');
     expect(files).toEqual(['ctnr.log.2', 'ctnr.log.1', 'ctnr.log']);

@@ -47,7 +47,7 @@ describe('logging: → the log policy of a detached container (docker driver sem
     });
     expect(logPolicyOf({ logging: { driver: 'none', options: { 'max-size': '1m' } } })).toEqual({
       policy: { driver: 'none' },
-      warnings: ['logging options max-size do nothing with driver none'],
+      warnings: ['logging option max-size is of no use with driver none'],
     });
   });
 
