@@ -5,10 +5,12 @@ import type { ImageConfig } from '../image/config.js';
 import { projectExemptions } from './apply.js';
 import { buildReport, evaluateService, type PolicyReport, type ServicePolicy } from './evaluate.js';
 import { serviceSubject } from './subject.js';
+import { checkStartKeys } from '../runtime/start-keys.js';
 
 /**
  * Run the pipeline for every service (the active ones, or those named) and collect every validator's
- * violations with their modes and exemptions. A service that cannot be generated (a user error) is recorded
+ * violations with their modes and exemptions. A service that cannot be generated (a user error), or that `up`
+ * would refuse to start (its restart policy, logging or replica count: src/runtime/start-keys.ts), is recorded
  * with its error and the others still run; a bug (not a CtnrError) propagates.
  */
 export interface CheckOptions {
@@ -25,6 +27,7 @@ export async function checkProject(project: LoadedProject, names: readonly strin
   for (const name of list) {
     try {
       const run = await runService(project, name, await options.image?.(name));
+      checkStartKeys(project.compose.name, name, run.input);
       const subject = serviceSubject(name, run.input.service.image, run.result.spec.annotations);
       services.push(evaluateService(project.engine.plan, run.result, exemptions, subject));
     } catch (err) {
