@@ -1,4 +1,4 @@
-import { CtnrError } from '../engine/errors.js';
+import { CtnrError, type SourceLocation } from '../engine/errors.js';
 import type { ServiceInput } from '../engine/engine.js';
 import type { Service } from '../engine/service.js';
 import { logPolicyOf } from './log-policy.js';
@@ -13,10 +13,18 @@ import { restartPolicyOf } from './restart.js';
 export function checkStartKeys(project: string, name: string, input: Pick<ServiceInput, 'service' | 'source'>): void {
   const locate = (at: ReadonlyArray<string | number>) => input.source?.locate(at.slice(2));
   replicaIds(project, name, input.service as Service, locate);
-  for (const found of [restartPolicyOf(input.service), logPolicyOf(input.service)]) {
-    if (!('problem' in found)) continue;
-    const path = ['services', name, ...found.path];
-    const location = locate(path);
-    throw new CtnrError('SERVICE_INVALID', found.problem, location ? { path, location } : { path });
-  }
+  orLocatedError(restartPolicyOf(input.service), name, locate);
+  orLocatedError(logPolicyOf(input.service), name, locate);
+}
+
+/** A key's reading, or its problem as a SERVICE_INVALID error at `services.<name>.<path>` (`locate` takes that whole path). */
+export function orLocatedError<T extends object>(
+  found: T | { problem: string; path: Array<string | number> },
+  name: string,
+  locate: (at: ReadonlyArray<string | number>) => SourceLocation | undefined,
+): T {
+  if (!('problem' in found)) return found;
+  const path = ['services', name, ...found.path];
+  const location = locate(path);
+  throw new CtnrError('SERVICE_INVALID', found.problem, location ? { path, location } : { path });
 }

@@ -14,6 +14,7 @@ import { replicaIds } from '../../runtime/replicas.js';
 import { cleanupContainer, runToCompletion, startDetached, stopContainer } from '../../runtime/run.js';
 import { restartPolicyOf, type RestartPolicy } from '../../runtime/restart.js';
 import { logPolicyOf, logRecordFields, type LogPolicy } from '../../runtime/log-policy.js';
+import { orLocatedError } from '../../runtime/start-keys.js';
 import type { Runtime } from '../../runtime/select.js';
 import { containerStatus, listRecords, queryState, readRecord, runRoot, type ContainerRecord } from '../../runtime/state.js';
 import { printDiagnostics } from '../output.js';
@@ -89,11 +90,7 @@ export function planStart(project: LoadedProject, order: readonly string[], loca
 
 /** The service's restart policy (src/runtime/restart.ts); a value that is none is a located error before anything starts. */
 function restartPolicy(service: string, input: object, locate: Locate): RestartPolicy | undefined {
-  const found = restartPolicyOf(input);
-  if ('policy' in found) return found.policy;
-  const at = ['services', service, ...found.path];
-  const location = locate(at);
-  throw new CtnrError('SERVICE_INVALID', found.problem, location ? { path: at, location } : { path: at });
+  return orLocatedError(restartPolicyOf(input), service, (at) => locate([...at])).policy;
 }
 
 /** A service's log policy and the warnings about its `logging:` (printed when its first container starts). */
@@ -101,11 +98,7 @@ export type LoggingChoice = { policy: LogPolicy; warnings: string[] };
 
 /** The service's log policy (src/runtime/log-policy.ts); a value that is none is a located error before anything starts. */
 export function loggingOf(service: string, input: object, locate: Locate): LoggingChoice {
-  const found = logPolicyOf(input);
-  if ('policy' in found) return found;
-  const at = ['services', service, ...found.path];
-  const location = locate(at);
-  throw new CtnrError('SERVICE_INVALID', found.problem, location ? { path: at, location } : { path: at });
+  return orLocatedError(logPolicyOf(input), service, (at) => locate([...at]));
 }
 
 /**
