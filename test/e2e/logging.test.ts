@@ -66,6 +66,12 @@ describe.skipIf(!cniE2eAvailable())('compose logging: (runc)', () => {
         '    restart: on-failure:2',
         '    logging:',
         '      options: {max-size: 1k}',
+        '  detached:',
+        '    image: busybox',
+        '    network_mode: none',
+        `    command: ${JSON.stringify(['sh', '-c', 'i=1; while [ $$i -le 100 ]; do echo line $$i; i=$$((i+1)); done'])}`,
+        '    logging:',
+        '      options: {max-size: "200", max-file: 2}',
         '  quiet:',
         '    image: busybox',
         '    network_mode: none',
@@ -139,6 +145,17 @@ describe.skipIf(!cniE2eAvailable())('compose logging: (runc)', () => {
     expect(sb.ctnr(dir, 'logs', 'flaky', '--no-log-prefix').stdout).toBe('run\nrun\nrun\n');
     const ps = JSON.parse(sb.ctnr(dir, 'ps', '--json').stdout) as Array<{ id: string; status: string; restarts: number }>;
     expect(ps.find((p) => p.id === id('flaky'))).toMatchObject({ status: 'exited (3)', restarts: 2 });
+  });
+
+  it('run -d rotates the same way', async () => {
+    const r = sb.ctnr(dir, 'run', '-d', '--rootfs', sb.rootfs, '--runtime', 'runc', 'detached');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(id('detached'));
+    expect(await until(() => !monitorOf('detached'))).toBe(true);
+    expect(logFiles('detached')).toEqual(['ctnr.log.1', 'ctnr.log']);
+    const text = sb.ctnr(dir, 'logs', 'detached', '--no-log-prefix').stdout;
+    expect(text.length).toBeLessThanOrEqual(400);
+    expect(text.endsWith('line 100\n')).toBe(true);
   });
 
   it('driver none: nothing is kept, and logs says so', async () => {
