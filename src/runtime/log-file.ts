@@ -51,17 +51,26 @@ export class RotatingLog {
   }
 
   close(): void {
-    closeSync(this.fd);
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
   }
 
   private append(data: Buffer): void {
+    // After a rotation that failed halfway (a full disk, a removed bundle), the file is opened again first.
+    if (this.fd < 0) {
+      this.fd = openSync(this.file, 'a', 0o600);
+      this.size = fstatSync(this.fd).size;
+    }
     let done = 0;
     while (done < data.length) done += writeSync(this.fd, data, done, data.length - done);
     this.size += data.length;
   }
 
   private rotate(): void {
-    closeSync(this.fd);
+    // Never left holding a closed descriptor's number: another file may get it.
+    const old = this.fd;
+    this.fd = -1;
+    if (old >= 0) closeSync(old);
     if (this.maxFiles > 1) {
       for (let i = this.maxFiles - 1; i >= 2; i--) {
         const older = `${this.file}.${i - 1}`;

@@ -19,10 +19,24 @@ export class OutputPump {
   private constructor(writeFd: number, readFd: number, log: RotatingLog) {
     this.writeFd = writeFd;
     const reader = new net.Socket({ fd: readFd, readable: true, writable: false });
+    let failed = false;
     this.done = new Promise<void>((resolve) => {
-      reader.on('data', (chunk: Buffer) => log.write(chunk));
+      reader.on('data', (chunk: Buffer) => {
+        try {
+          log.write(chunk);
+        } catch (err) {
+          // A full disk or a removed bundle must not stop the container: its output is dropped, reading goes on
+          // (a pipe nobody reads would block its writes), and the reason is said once (the monitor's stderr).
+          if (!failed) process.stderr.write(`ctnr: the container's output is no longer kept: ${(err as Error).message}\n`);
+          failed = true;
+        }
+      });
       reader.on('close', () => {
-        log.close();
+        try {
+          log.close();
+        } catch {
+          /* its descriptor went with a failed rotation */
+        }
         resolve();
       });
       reader.on('error', () => reader.destroy());

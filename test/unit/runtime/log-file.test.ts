@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -62,6 +62,18 @@ describe('RotatingLog (max-size / max-file)', () => {
     writeAll(new RotatingLog(file, 8, 2), ['new\n', 'more\n']);
     expect(files()).toEqual({ 'ctnr.log.1': 'old\nnew\n', 'ctnr.log': 'more\n' });
     expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('a rotation that fails throws and keeps no closed descriptor; the next write rotates and goes on', () => {
+    // rename(ctnr.log, ctnr.log.1) fails while ctnr.log.1 is a directory that is not empty.
+    mkdirSync(`${file}.1/x`, { recursive: true });
+    const log = new RotatingLog(file, 4, 2);
+    log.write(Buffer.from('1\n2\n'));
+    expect(() => log.write(Buffer.from('3\n'))).toThrow();
+    rmSync(`${file}.1`, { recursive: true });
+    log.write(Buffer.from('4\n'));
+    log.close();
+    expect(files()).toEqual({ 'ctnr.log.1': '1\n2\n', 'ctnr.log': '4\n' });
   });
 
   it('logFilesOldestFirst: rotated files as far as they go on without a gap, then the log', () => {
