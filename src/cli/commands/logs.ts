@@ -1,8 +1,8 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { logFilesOldestFirst } from '../../runtime/log-file.js';
 import path from 'node:path';
 import { CtnrError } from '../../engine/errors.js';
 import { serviceNotFound } from '../../compose/select.js';
+import { logFilesOldestFirst } from '../../runtime/log-file.js';
 import { listRecords, monitorAlive, queryState, runRoot, type ContainerRecord } from '../../runtime/state.js';
 import { note } from './notes.js';
 import { loadProjectFile, type ProjectFileOptions } from './project-file.js';
