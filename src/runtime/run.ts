@@ -54,6 +54,9 @@ export function killContainer(rec: Pick<ContainerRecord, 'id' | 'runtime' | 'roo
  * the bundle when it was created for this run only.
  */
 export async function cleanupContainer(rec: ContainerRecord, warn: (m: string) => void = () => {}): Promise<void> {
+  // A monitor without a restart policy only writes the log of a container that ended, and ends once its output is
+  // in: not before, or a new bundle could be made where it still writes.
+  if (rec.monitor && !rec.restart) await waitUntil(() => !sameProcessAlive(rec.monitor!), 5000);
   runtimeCmd(rec, ['delete', '--force', rec.id]);
   await releaseNetwork(rec, warn);
   removeEmptyCgroups(rec.id, rec.bundle);
@@ -287,7 +290,7 @@ export async function stopContainer(rec: ContainerRecord, note: (m: string) => v
     signalQuietly(rec.monitor.pid, 'SIGTERM');
     const graceMs = Math.round(rec.stopGracePeriodNs / 1e6);
     if (!(await waitUntil(() => !sameProcessAlive(rec.monitor!), graceMs + 10_000))) {
-      note(`the restart monitor of ${rec.id} did not end: killing it`);
+      note(`the monitor of ${rec.id} did not end: killing it`);
       signalQuietly(rec.monitor.pid, 'SIGKILL');
     }
   }

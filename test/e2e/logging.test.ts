@@ -131,6 +131,14 @@ describe.skipIf(!cniE2eAvailable())('compose logging: (runc)', () => {
     expect(ps.find((p) => p.id === id('chatty'))?.status).toBe('exited (0)');
   });
 
+  it('up again after it ended: a new container and log (the old monitor had ended first)', async () => {
+    const r = up('chatty');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`${id('chatty')} started`);
+    expect(await until(() => existsSync(log('chatty')) && readFileSync(log('chatty'), 'utf8').endsWith('done\n') && !monitorOf('chatty'))).toBe(true);
+    expect(logFiles('chatty')).toEqual(['ctnr.log.2', 'ctnr.log.1', 'ctnr.log']);
+  });
+
   it('logs --follow goes on across rotations and prints every line once', async () => {
     expect(up('slow').status).toBe(0);
     const r = sb.ctnr(dir, 'logs', 'slow', '-f', '--no-log-prefix');
