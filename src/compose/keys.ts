@@ -132,7 +132,7 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   i('credential_spec', 'Windows only'),
   i('cpu_count', 'Windows only'),
   i('cpu_percent', 'Windows only'),
-  i('runtime', 'not read: ctnr run / up --runtime picks runc or crun'),
+  m('runtime', 'ctnr run / up: runc or crun runs the service\'s containers, over --runtime; another (runsc, kata, nvidia…) is refused: under runc it would get less isolation than it asks for'),
   // runtime-affecting, not honoured yet
   m('oom_kill_disable', 'linux.resources.memory.disableOOMKiller (cgroup v1 memory.oom_control; ignored by cgroup v2)'),
   r('storage_opt', 'storage driver options do not apply to a rootfs directory'),

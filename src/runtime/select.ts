@@ -142,3 +142,19 @@ function compareVersions(a: string, b: string): number {
   for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return pa[i]! - pb[i]!;
   return 0;
 }
+
+/**
+ * A service's own `runtime:` (compose names the OCI runtime per service): `runc` or `crun`, which its containers
+ * then run under whatever the command's runtime is; undefined when it names none. Any other (`runsc`, `kata`,
+ * `nvidia`, …) is refused: run under runc instead, a service that asked for a sandbox would get less isolation
+ * than it asked for.
+ */
+export function serviceRuntimeOf(service: { runtime?: unknown }): { choice: 'runc' | 'crun' | undefined } | { problem: string; path: Array<string | number> } {
+  const value = service.runtime;
+  if (value === undefined || value === null || value === '') return { choice: undefined };
+  if (value === 'runc' || value === 'crun') return { choice: value };
+  return {
+    problem: `runtime ${JSON.stringify(value)} is not one ctnr runs (runc or crun): the service would run with less isolation than it asks for under another runtime`,
+    path: ['runtime'],
+  };
+}

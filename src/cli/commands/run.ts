@@ -3,13 +3,15 @@ import { lifecycleHooks, runLifecycleHooks } from '../../runtime/lifecycle.js';
 import { idUsable, prepareContainer } from '../../runtime/launch.js';
 import { createProgress } from '../../runtime/progress.js';
 import { runForeground, startDetached } from '../../runtime/run.js';
-import { selectRuntime } from '../../runtime/select.js';
+import { selectRuntime, serviceRuntimeOf } from '../../runtime/select.js';
 import { CtnrError, isCtnrError } from '../../engine/errors.js';
 import { printDiagnostics, printError } from '../output.js';
 import { lockProject, note } from './notes.js';
 import { startOrder } from '../../runtime/order.js';
 import { execJudge } from './exec-policy.js';
-import { judgeHooksBeforeStart, loggingOf, planStart, startServices } from './start-services.js';
+import { judgeHooksBeforeStart, loggingOf, planStart, runtimeOfService, startServices } from './start-services.js';
+import { selectService } from '../../compose/select.js';
+import { orLocatedError } from '../../runtime/start-keys.js';
 import { logRecordFields } from '../../runtime/log-policy.js';
 import { openForBundles, type BundleSourceOptions } from './bundle.js';
 import { buildBeforeStart, type BuildFlag } from './build.js';
@@ -56,12 +58,17 @@ export async function runCommand(service: string, command: string[], opts: RunOp
       const say = (line: string) => process.stderr.write(`${line}\n`);
       await startServices({ project, runtime, source: opts, locate: hookOptions.locate, say, judge: hookOptions.judge, keepOthers: true }, plan);
     }
+    // Its own `runtime:` (runc or crun) over the command's; any other is refused before anything of it is made.
+    const own = Object.hasOwn(project.compose.services, service)
+      ? orLocatedError(serviceRuntimeOf(selectService(project.compose, service).input.service), service, hookOptions.locate).choice
+      : undefined;
+    const serviceRuntime = runtimeOfService(runtime, own);
     const progress = createProgress();
     let prepared;
     try {
       const known = knownContainers(project.compose.name);
       prepared = await prepareContainer(project, service, {
-        runtime,
+        runtime: serviceRuntime,
         env: { containerPids: known.pids, containers: known.containers },
         ...(opts.name ? { id: opts.name } : {}),
         ...(opts.rootfs ? { rootfs: opts.rootfs } : {}),
@@ -72,7 +79,7 @@ export async function runCommand(service: string, command: string[], opts: RunOp
         progress: (s) => progress.step(s),
         warn: note,
       });
-      progress.step(`starting ${prepared.record.id} with ${runtime.name}`);
+      progress.step(`starting ${prepared.record.id} with ${serviceRuntime.name}`);
     } finally {
       progress.done();
     }

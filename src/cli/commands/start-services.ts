@@ -15,7 +15,7 @@ import { cleanupContainer, runToCompletion, startDetached, stopContainer } from 
 import { restartPolicyOf, type RestartPolicy } from '../../runtime/restart.js';
 import { logPolicyOf, logRecordFields, type LogPolicy } from '../../runtime/log-policy.js';
 import { orLocatedError } from '../../runtime/start-keys.js';
-import type { Runtime } from '../../runtime/select.js';
+import { selectRuntime, serviceRuntimeOf, type Runtime } from '../../runtime/select.js';
 import { containerStatus, listRecords, queryState, readRecord, runRoot, type ContainerRecord } from '../../runtime/state.js';
 import { printDiagnostics } from '../output.js';
 import type { BundleSourceOptions } from './bundle.js';
@@ -63,7 +63,7 @@ export interface StartPlan {
   order: readonly string[];
   /** What each service's dependents (in `order`, or `extra`) wait for (depends_on conditions). */
   waits: Map<string, WaitFor>;
-  replicas: ReadonlyArray<{ service: string; ids: string[]; preStart: readonly ServiceHook[]; restart: RestartPolicy | undefined; logging: LoggingChoice }>;
+  replicas: ReadonlyArray<{ service: string; ids: string[]; preStart: readonly ServiceHook[]; restart: RestartPolicy | undefined; logging: LoggingChoice; runtime: 'runc' | 'crun' | undefined }>;
 }
 
 /**
@@ -83,6 +83,7 @@ export function planStart(project: LoadedProject, order: readonly string[], loca
       preStart: (input as { pre_start?: readonly ServiceHook[] }).pre_start ?? [],
       restart: restartPolicy(service, input, locate),
       logging: loggingOf(service, input, locate),
+      runtime: orLocatedError(serviceRuntimeOf(input), service, locate).choice,
     };
   });
   return { order, waits, replicas };
@@ -90,7 +91,15 @@ export function planStart(project: LoadedProject, order: readonly string[], loca
 
 /** The service's restart policy (src/runtime/restart.ts); a value that is none is a located error before anything starts. */
 function restartPolicy(service: string, input: object, locate: Locate): RestartPolicy | undefined {
-  return orLocatedError(restartPolicyOf(input), service, (at) => locate([...at])).policy;
+  return orLocatedError(restartPolicyOf(input), service, locate).policy;
+}
+
+/** The runtime a service's containers run under: the one its `runtime:` names, else the command's. */
+export function runtimeOfService(commandRuntime: Runtime, own: 'runc' | 'crun' | undefined): Runtime {
+  if (own === undefined || own === commandRuntime.name) return commandRuntime;
+  const { runtime, note: hint } = selectRuntime({ choice: own });
+  if (hint) note(hint);
+  return runtime;
 }
 
 /** A service's log policy and the warnings about its `logging:` (printed when its first container starts). */
@@ -98,7 +107,7 @@ export type LoggingChoice = { policy: LogPolicy; warnings: string[] };
 
 /** The service's log policy (src/runtime/log-policy.ts); a value that is none is a located error before anything starts. */
 export function loggingOf(service: string, input: object, locate: Locate): LoggingChoice {
-  return orLocatedError(logPolicyOf(input), service, (at) => locate([...at]));
+  return orLocatedError(logPolicyOf(input), service, locate);
 }
 
 /**
@@ -109,13 +118,14 @@ export function loggingOf(service: string, input: object, locate: Locate): Loggi
  * started or found running that nobody waited for (what `up --wait` waits for).
  */
 export async function startServices(ctx: StartContext, plan: StartPlan): Promise<Started[]> {
-  const { project, runtime, source, locate, say } = ctx;
+  const { project, source, locate, say } = ctx;
   const compose = project.compose;
   const hookOptions = { locate, output: (line: string) => process.stderr.write(`${line}\n`), ...(ctx.judge ? { judge: ctx.judge } : {}) };
   const unwatched: Started[] = [];
-  for (const { service, ids, preStart, restart, logging } of plan.replicas) {
+  for (const { service, ids, preStart, restart, logging, runtime: own } of plan.replicas) {
     let printed = false;
     const logFields = logRecordFields(logging.policy);
+    const runtime = runtimeOfService(ctx.runtime, own);
     const others = ctx.keepOthers ? [] : listRecords(runRoot()).filter((r) => r.project === compose.name && r.service === service && !ids.includes(r.id));
     for (const rec of others) {
       if (queryState(rec)?.status === 'running') await runLifecycleHooks(rec, 'pre_stop', hookOptions);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hybridWithV2Controllers, selectRuntime } from '../../../src/runtime/select.js';
+import { hybridWithV2Controllers, selectRuntime, serviceRuntimeOf } from '../../../src/runtime/select.js';
 import { normaliseSignal, stopSignalOf } from '../../../src/runtime/run.js';
 import { dependencies, startOrder } from '../../../src/runtime/order.js';
 
@@ -98,5 +98,24 @@ describe('depends_on order', () => {
     [{ a: {} }, ['nope'], /no service "nope"/],
   ])('refuses %j', (svc, sel, msg) => {
     expect(() => startOrder(svc, sel)).toThrow(msg);
+  });
+});
+
+describe("a service's own runtime:", () => {
+  it.each([
+    { runtime: undefined, choice: undefined },
+    { runtime: '', choice: undefined },
+    { runtime: 'runc', choice: 'runc' },
+    { runtime: 'crun', choice: 'crun' },
+  ])('$runtime → $choice', ({ runtime, choice }) => {
+    expect(serviceRuntimeOf(runtime === undefined ? {} : { runtime })).toEqual({ choice });
+  });
+
+  // A sandbox asked for must not become plain runc.
+  it.each(['runsc', 'kata', 'nvidia', 'io.containerd.runc.v2', 'Runc'])('%s is refused at runtime:', (runtime) => {
+    expect(serviceRuntimeOf({ runtime })).toEqual({
+      problem: `runtime "${runtime}" is not one ctnr runs (runc or crun): the service would run with less isolation than it asks for under another runtime`,
+      path: ['runtime'],
+    });
   });
 });

@@ -26,6 +26,9 @@ describe('checkProject: the keys only starting a container reads', () => {
       '    logging:',
       '      options:',
       '        max-size: 10x',
+      '  sandboxed:',
+      '    command: ["true"]',
+      '    runtime: runsc',
       '  twins:',
       '    command: ["true"]',
       '    container_name: one',
@@ -38,6 +41,7 @@ describe('checkProject: the keys only starting a container reads', () => {
     { service: 'fine', error: undefined },
     { service: 'sometimes', error: /^compose\.yaml:8:\d+ services\.sometimes\.restart: "sometimes" is not a restart policy/ },
     { service: 'huge', error: /^compose\.yaml:13:\d+ services\.huge\.logging\.options\.max-size: "10x" is not a byte size/ },
+    { service: 'sandboxed', error: /^compose\.yaml:16:\d+ services\.sandboxed\.runtime: runtime "runsc" is not one ctnr runs/ },
     { service: 'twins', error: /container_name/ },
   ])('$service', async ({ service, error }) => {
     const project = await openProject({ cwd: dir, env: { rootless: false, uid: 0, gid: 0 } });
