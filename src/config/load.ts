@@ -37,10 +37,13 @@ const SEARCH_PLACES = [
 export async function loadConfig(startDir: string, explicitFile?: string): Promise<LoadedConfig> {
   let found: { config: unknown; filepath: string; isEmpty?: boolean } | null = null;
   try {
-    if (explicitFile) found = await (await explorer()).load(path.resolve(explicitFile));
-    else {
+    if (explicitFile) {
+      refuseForeignPackageDirs(path.resolve(explicitFile));
+      found = await (await explorer()).load(path.resolve(explicitFile));
+    } else {
       for (const file of candidateFiles(path.resolve(startDir))) {
         refuseForeignConfig(file);
+        refuseForeignPackageDirs(file);
         // cosmiconfig's search skips a place it cannot read (gone since the listing, a directory, no access). It
         // also skips a config whose own code fails with such an error (a policy file it reads is missing): ctnr
         // would then run without the config, its policy included. Only the file itself is skipped so here.
@@ -98,6 +101,29 @@ function refuseForeignConfig(file: string): void {
   throw new CtnrError('CONFIG_UNTRUSTED', `found by the config search, ${owner}: ctnr does not load a config another user could have left where its search looks; name it with -c to use it, or give the project a package.json to stop the search below it`, {
     location: { file },
   });
+}
+
+/** Configs that are code: what they import is looked for in `node_modules` directories up the tree. */
+const CODE_CONFIG = /\.(?:[cm]?js|[cm]?ts)$/;
+
+/**
+ * A code config runs the packages it imports from wherever node finds them: its directory's `node_modules`, then
+ * every parent's, up to `/` (for what a nearer one lacks, a package's own imports included). One of those that
+ * another user owns (`/tmp/node_modules` above a project in `/tmp`) could hold code for ctnr to run as you, so the
+ * config is refused before it runs, named with -c or found, whether or not it imports a package today.
+ */
+function refuseForeignPackageDirs(file: string): void {
+  if (!CODE_CONFIG.test(file)) return;
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const modules = path.join(dir, 'node_modules');
+    const owner = foreignOwner(modules);
+    if (owner !== undefined) {
+      throw new CtnrError('CONFIG_UNTRUSTED', `node looks for the packages this config imports in ${modules}, ${owner}: ctnr does not run a config whose imports another user could provide; remove that directory or move the project out from under it`, {
+        location: { file },
+      });
+    }
+    if (path.dirname(dir) === dir) return;
+  }
 }
 
 /**

@@ -149,6 +149,45 @@ describe.skipIf(!root)('a config found by the search must be your own or root\'s
     }
   });
 
+  it("a code config is refused while another user's node_modules is where node would look for its imports, named with -c too", () => {
+    const project = path.join(shared, 'with-code');
+    mkdirSync(project, { recursive: true });
+    writeFileSync(path.join(project, 'compose.yaml'), SIMPLE);
+    writeFileSync(path.join(project, 'package.json'), '{}');
+    // The config imports a package the project lacks: node would take the one in shared/node_modules.
+    const file = path.join(project, 'ctnr.config.js');
+    writeFileSync(file, `const org = require('acme-org');\nmodule.exports = { plugins: [{ name: 'acme:org', stage: 'process', apply: () => [{ op: 'add', path: '/process/env/-', value: 'ORG=' + org }] }] };\n`);
+    const theirs = path.join(shared, 'node_modules', 'acme-org');
+    mkdirSync(theirs, { recursive: true });
+    writeFileSync(path.join(theirs, 'package.json'), '{"name": "acme-org", "main": "index.js"}');
+    writeFileSync(path.join(theirs, 'index.js'), `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran');\nmodule.exports = 'nobody';\n`);
+    spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, path.join(shared, 'node_modules')]);
+    try {
+      for (const args of [['spec', 'web'], ['spec', 'web', '-c', file]]) {
+        const r = ctnr(project, args);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain(`error: ${file}: node looks for the packages this config imports in ${path.join(shared, 'node_modules')}, owned by uid ${NOBODY}, not by you (uid 0) or root`);
+        expect(existsSync(marker)).toBe(false);
+      }
+      // A data config is not code: only the preset packages it names are looked at.
+      rmSync(file);
+      writeFileSync(path.join(project, 'ctnr.config.json'), '{"presets": ["default"]}');
+      const data = ctnr(project, ['spec', 'web']);
+      expect(data.stderr).toBe('');
+      expectValidSpec(JSON.parse(data.stdout));
+      // Once the directory is root's (or gone), the code config loads.
+      rmSync(path.join(project, 'ctnr.config.json'));
+      writeFileSync(file, `const org = require('acme-org');\nmodule.exports = { plugins: [{ name: 'acme:org', stage: 'process', apply: () => [{ op: 'add', path: '/process/env/-', value: 'ORG=' + org }] }] };\n`);
+      spawnSync('chown', ['-R', '0:0', path.join(shared, 'node_modules')]);
+      const loaded = ctnr(project, ['spec', 'web']);
+      expect(loaded.stderr).toBe('');
+      expect(JSON.parse(loaded.stdout).process.env).toContain('ORG=nobody');
+    } finally {
+      rmSync(path.join(shared, 'node_modules'), { recursive: true, force: true });
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
   it("run as another user, root's config is trusted and a third user's is not", () => {
     place('ctnr.config.js', config('root'), 0);
     const asNobody = (cwd: string) =>
