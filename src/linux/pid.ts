@@ -9,10 +9,22 @@ export function processAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     // EPERM: the process exists but belongs to another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  // A zombie answers signal 0 but has ended (see processId); without /proc to tell, it counts as alive.
+  const state = procState(pid);
+  return state !== 'Z' && state !== 'X';
+}
+
+/** Field 3 of /proc/PID/stat (R, S, D, Z, …), or undefined when it cannot be read. */
+function procState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
   }
 }
 

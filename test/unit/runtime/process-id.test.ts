@@ -1,15 +1,15 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { processId, sameProcessAlive } from '../../../src/linux/pid.js';
+import { processAlive, processId, sameProcessAlive } from '../../../src/linux/pid.js';
 
 /**
  * A container's monitor outlives the `ctnr up` that started it, so its parent becomes init, which may collect an
  * ended process late (this VM's does, after seconds): until then the monitor is a zombie, and `ps` said
  * `restarting` for a container whose monitor had ended.
  */
-describe('processId', () => {
-  it('names a running process by pid and start time; a zombie is not running', async () => {
+describe('processId and processAlive', () => {
+  it('name a running process (by pid and start time); a zombie is not running', async () => {
     const me = processId(process.pid);
     expect(me).toMatchObject({ pid: process.pid });
     expect(sameProcessAlive(me!)).toBe(true);
@@ -24,10 +24,13 @@ describe('processId', () => {
     }
     expect(state).toBe('Z');
     expect(processId(pid)).toBeUndefined();
+    expect(processAlive(pid)).toBe(false);
+    expect(processAlive(parent.pid!)).toBe(true);
     parent.kill();
   });
 
-  it('a pid with no process: undefined', () => {
+  it('a pid with no process: undefined, not alive', () => {
     expect(processId(2 ** 22 + 1)).toBeUndefined();
+    expect(processAlive(2 ** 22 + 1)).toBe(false);
   });
 });
