@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { statusForSignal } from './exit-status.js';
-import { OutputPump } from './output-pump.js';
+import { OUTPUT_FIFO, OutputPump } from './output-pump.js';
 import { restartDelayMs, restartsAgain } from './restart.js';
 import { pidFileOf, readRecord, writeRecord, type ContainerRecord } from './state.js';
 
@@ -22,8 +22,6 @@ import { pidFileOf, readRecord, writeRecord, type ContainerRecord } from './stat
  */
 
 const POLL_MS = 20;
-/** The name the pump's FIFO has in the bundle while the monitor opens it. */
-const OUTPUT_FIFO = 'ctnr-output.fifo';
 
 export async function superviseContainer(id: string, root: string, handshake: number | undefined): Promise<void> {
   const found = readRecord(id, root);

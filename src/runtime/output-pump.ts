@@ -3,6 +3,9 @@ import { closeSync, constants, lstatSync, openSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { RotatingLog } from './log-file.js';
 
+/** The name the pump's FIFO has in the bundle while it is opened (the name goes at once). */
+export const OUTPUT_FIFO = 'ctnr-output.fifo';
+
 /**
  * A container's stdout and stderr through a pipe into its rotating log (what conmon does for podman). The pipe is
  * a FIFO, not the socket pair node makes for a child's stdio: a program that opens /dev/stdout (nginx's image

@@ -8,6 +8,7 @@ import { releaseNetwork, removeEmptyCgroups } from './leftovers.js';
 import { unmountShm } from './shm.js';
 import { monitorAlive, removeRecord, queryState, writeRecord, type ContainerRecord } from './state.js';
 import { statusForSignal } from './exit-status.js';
+import { OUTPUT_FIFO, OutputPump } from './output-pump.js';
 import { helperEntry } from '../helper-entry.js';
 import { processId, sameProcessAlive } from '../linux/pid.js';
 
@@ -228,14 +229,15 @@ async function startSupervised(rec: ContainerRecord & { log: string }, warn: (m:
 
 /**
  * A container `ctnr up` must see finish (a `depends_on` condition `service_completed_successfully`): `runtime run`
- * without `--detach`, its output appended to `rec.log` as a detached container's is (not rotated: ctnr up waits for
- * its end; nowhere with `logDriver: none`), and its exit status returned
+ * without `--detach`, its output appended to `rec.log` as a detached container's is (rotated through a pump this
+ * process runs while it waits; nowhere with `logDriver: none`), and its exit status returned
  * (128 + the signal when one killed it). The runtime deletes the container when it ends (its poststop hooks
  * release the network); the record (with the exit status) and the bundle stay, with the log, until `ctnr down`
  * removes them.
  */
 export async function runToCompletion(rec: ContainerRecord & { log: string }): Promise<number> {
-  const fd = openSync(rec.logDriver === 'none' ? '/dev/null' : rec.log, 'a', 0o600);
+  const pump = rec.logRotation ? openPump(rec, rec.logRotation) : undefined;
+  const fd = pump?.writeFd ?? openSync(rec.logDriver === 'none' ? '/dev/null' : rec.log, 'a', 0o600);
   try {
     writeRecord(rec, path.dirname(rec.root));
     const child = spawn(rec.runtime.path, ['--root', rec.root, 'run', '--bundle', rec.bundle, rec.id], { stdio: ['ignore', fd, fd] });
@@ -247,7 +249,17 @@ export async function runToCompletion(rec: ContainerRecord & { log: string }): P
     writeRecord({ ...rec, exitStatus: status }, path.dirname(rec.root));
     return status;
   } finally {
-    closeSync(fd);
+    if (pump) await pump.finish();
+    else closeSync(fd);
+  }
+}
+
+/** This process writes the rotated log of a container it runs to its end (as a monitor does for a detached one). */
+function openPump(rec: ContainerRecord & { log: string }, rotation: { maxBytes: number; maxFiles: number }): OutputPump {
+  try {
+    return OutputPump.open(path.join(rec.bundle, OUTPUT_FIFO), rec.log, rotation.maxBytes, rotation.maxFiles);
+  } catch (err) {
+    throw new CtnrError('RUNTIME_FAILED', `cannot run ${rec.id}: ${(err as Error).message}`);
   }
 }
 

@@ -72,6 +72,18 @@ describe.skipIf(!cniE2eAvailable())('compose logging: (runc)', () => {
         `    command: ${JSON.stringify(['sh', '-c', 'i=1; while [ $$i -le 100 ]; do echo line $$i; i=$$((i+1)); done'])}`,
         '    logging:',
         '      options: {max-size: "200", max-file: 2}',
+        '  setup:',
+        '    image: busybox',
+        '    network_mode: none',
+        `    command: ${JSON.stringify(['sh', '-c', 'i=1; while [ $$i -le 100 ]; do echo line $$i; i=$$((i+1)); done'])}`,
+        '    logging:',
+        '      options: {max-size: "300", max-file: 2}',
+        '  after-setup:',
+        '    image: busybox',
+        '    network_mode: none',
+        '    command: ["true"]',
+        '    depends_on:',
+        '      setup: {condition: service_completed_successfully}',
         '  quiet:',
         '    image: busybox',
         '    network_mode: none',
@@ -164,6 +176,16 @@ describe.skipIf(!cniE2eAvailable())('compose logging: (runc)', () => {
     const text = sb.ctnr(dir, 'logs', 'detached', '--no-log-prefix').stdout;
     expect(text.length).toBeLessThanOrEqual(400);
     expect(text.endsWith('line 100\n')).toBe(true);
+  });
+
+  it('a dependency up runs to its end: up rotates its log while it waits', () => {
+    const r = up('after-setup');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`${id('setup')} completed`);
+    expect(logFiles('setup')).toEqual(['ctnr.log.1', 'ctnr.log']);
+    for (const f of logFiles('setup')) expect(statSync(path.join(bundle('setup'), f)).size).toBeLessThanOrEqual(300);
+    expect(readFileSync(log('setup'), 'utf8').endsWith('line 100\n')).toBe(true);
+    expect(readdirSync(bundle('setup')).filter((n) => n.includes('fifo'))).toEqual([]);
   });
 
   it('driver none: nothing is kept, and logs says so', async () => {
