@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CtnrError } from '../../engine/errors.js';
 import { serviceNotFound } from '../../compose/select.js';
@@ -120,9 +120,7 @@ class LogStream {
         if (needed <= 0) break;
       }
     }
-    for (let i = first; i < files.length - 1; i++) {
-      this.emit(readFrom(files[i]!, i === first ? offset : 0));
-    }
+    for (let i = first; i < files.length - 1; i++) this.emitFile(files[i]!, i === first ? offset : 0);
     this.offset = first === files.length - 1 ? offset : 0;
     this.printNew();
     if (flush) {
@@ -168,13 +166,34 @@ class LogStream {
     const size = fstatSync(this.fd).size;
     // Cut to nothing (a log kept as one file starts again when it is full): from its start.
     if (size < this.offset) this.offset = 0;
-    while (this.offset < size) {
-      const buf = Buffer.alloc(Math.min(CHUNK, size - this.offset));
-      const got = readSync(this.fd, buf, 0, buf.length, this.offset);
+    this.offset = this.emitRange(this.fd, this.offset, size);
+  }
+
+  /** A rotated file from `offset` to its end; nothing when it is gone. */
+  private emitFile(file: string, offset: number): void {
+    let fd: number;
+    try {
+      fd = openSync(file, 'r');
+    } catch {
+      return;
+    }
+    try {
+      this.emitRange(fd, offset, fstatSync(fd).size);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Emit `fd`'s bytes from `offset` to `end`, a chunk at a time (a log may be large); returns where reading stopped. */
+  private emitRange(fd: number, offset: number, end: number): number {
+    while (offset < end) {
+      const buf = Buffer.alloc(Math.min(CHUNK, end - offset));
+      const got = readSync(fd, buf, 0, buf.length, offset);
       if (got === 0) break;
-      this.offset += got;
+      offset += got;
       this.emit(buf.subarray(0, got));
     }
+    return offset;
   }
 
   private emit(data: Buffer): void {
@@ -189,15 +208,6 @@ class LogStream {
 
   private write(line: Buffer): void {
     process.stdout.write(Buffer.concat([Buffer.from(this.prefix), line, Buffer.from('\n')]));
-  }
-}
-
-/** A whole (rotated, so bounded) log file from `offset` on; nothing when it is gone. */
-function readFrom(file: string, offset: number): Buffer {
-  try {
-    return readFileSync(file).subarray(offset);
-  } catch {
-    return Buffer.alloc(0);
   }
 }
 

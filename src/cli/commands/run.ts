@@ -3,15 +3,15 @@ import { lifecycleHooks, runLifecycleHooks } from '../../runtime/lifecycle.js';
 import { idUsable, prepareContainer } from '../../runtime/launch.js';
 import { createProgress } from '../../runtime/progress.js';
 import { runForeground, startDetached } from '../../runtime/run.js';
-import { selectRuntime, serviceRuntimeOf } from '../../runtime/select.js';
+import { selectRuntime } from '../../runtime/select.js';
 import { CtnrError, isCtnrError } from '../../engine/errors.js';
 import { printDiagnostics, printError } from '../output.js';
 import { lockProject, note } from './notes.js';
 import { startOrder } from '../../runtime/order.js';
 import { execJudge } from './exec-policy.js';
-import { judgeHooksBeforeStart, loggingOf, planStart, runtimeOfService, startServices } from './start-services.js';
+import { judgeHooksBeforeStart, planStart, runtimeOfService, startServices } from './start-services.js';
 import { selectService } from '../../compose/select.js';
-import { orLocatedError } from '../../runtime/start-keys.js';
+import { containerKeysOf } from '../../runtime/start-keys.js';
 import { logRecordFields } from '../../runtime/log-policy.js';
 import { openForBundles, type BundleSourceOptions } from './bundle.js';
 import { buildBeforeStart, type BuildFlag } from './build.js';
@@ -58,11 +58,12 @@ export async function runCommand(service: string, command: string[], opts: RunOp
       const say = (line: string) => process.stderr.write(`${line}\n`);
       await startServices({ project, runtime, source: opts, locate: hookOptions.locate, say, judge: hookOptions.judge, keepOthers: true }, plan);
     }
-    // Its own `runtime:` (runc or crun) over the command's; any other is refused before anything of it is made.
-    const own = Object.hasOwn(project.compose.services, service)
-      ? orLocatedError(serviceRuntimeOf(selectService(project.compose, service).input.service), service, hookOptions.locate).choice
+    // Its `runtime:` (runc or crun, over the command's) and `logging:`, read before anything of it is made: a value
+    // that is none is a located error.
+    const keys = Object.hasOwn(project.compose.services, service)
+      ? containerKeysOf(service, selectService(project.compose, service).input.service, hookOptions.locate)
       : undefined;
-    const serviceRuntime = runtimeOfService(runtime, own);
+    const serviceRuntime = runtimeOfService(runtime, keys?.runtime);
     const progress = createProgress();
     let prepared;
     try {
@@ -89,9 +90,8 @@ export async function runCommand(service: string, command: string[], opts: RunOp
     const terminal = Boolean(bundle.spec.process?.terminal);
     if (opts.detach) {
       if (terminal) throw new CtnrError('USAGE', `service "${service}" asks for a terminal (tty: true); it cannot run detached`);
-      const logging = loggingOf(service, bundle.run.input.service, hookOptions.locate);
-      for (const w of logging.warnings) note(`${service}: ${w}`);
-      await startDetached({ ...record, log: record.log!, ...logRecordFields(logging.policy) }, note);
+      for (const w of keys?.logging.warnings ?? []) note(`${service}: ${w}`);
+      await startDetached({ ...record, log: record.log!, ...(keys ? logRecordFields(keys.logging.policy) : {}) }, note);
       try {
         await runLifecycleHooks(record, 'post_start', hookOptions);
       } catch (err) {

@@ -10,12 +10,10 @@ import { prepareContainer } from '../../runtime/launch.js';
 import { waitConditions, type WaitFor } from '../../runtime/order.js';
 import { runPreStartHooks } from '../../runtime/pre-start.js';
 import { createProgress } from '../../runtime/progress.js';
-import { replicaIds } from '../../runtime/replicas.js';
 import { cleanupContainer, runToCompletion, startDetached, stopContainer } from '../../runtime/run.js';
-import { restartPolicyOf, type RestartPolicy } from '../../runtime/restart.js';
-import { logPolicyOf, logRecordFields, type LogPolicy } from '../../runtime/log-policy.js';
-import { orLocatedError } from '../../runtime/start-keys.js';
-import { selectRuntime, serviceRuntimeOf, type Runtime } from '../../runtime/select.js';
+import { logRecordFields } from '../../runtime/log-policy.js';
+import { startKeysOf, type StartKeys } from '../../runtime/start-keys.js';
+import { selectRuntime, type Runtime } from '../../runtime/select.js';
 import { containerStatus, listRecords, queryState, readRecord, runRoot, type ContainerRecord } from '../../runtime/state.js';
 import { printDiagnostics } from '../output.js';
 import type { BundleSourceOptions } from './bundle.js';
@@ -63,7 +61,7 @@ export interface StartPlan {
   order: readonly string[];
   /** What each service's dependents (in `order`, or `extra`) wait for (depends_on conditions). */
   waits: Map<string, WaitFor>;
-  replicas: ReadonlyArray<{ service: string; ids: string[]; preStart: readonly ServiceHook[]; restart: RestartPolicy | undefined; logging: LoggingChoice; runtime: 'runc' | 'crun' | undefined }>;
+  replicas: ReadonlyArray<StartKeys & { service: string; preStart: readonly ServiceHook[] }>;
 }
 
 /**
@@ -79,19 +77,11 @@ export function planStart(project: LoadedProject, order: readonly string[], loca
     const input = inputs.get(service)!;
     return {
       service,
-      ids: replicaIds(compose.name, service, input, locate),
+      ...startKeysOf(compose.name, service, input, locate),
       preStart: (input as { pre_start?: readonly ServiceHook[] }).pre_start ?? [],
-      restart: restartPolicy(service, input, locate),
-      logging: loggingOf(service, input, locate),
-      runtime: orLocatedError(serviceRuntimeOf(input), service, locate).choice,
     };
   });
   return { order, waits, replicas };
-}
-
-/** The service's restart policy (src/runtime/restart.ts); a value that is none is a located error before anything starts. */
-function restartPolicy(service: string, input: object, locate: Locate): RestartPolicy | undefined {
-  return orLocatedError(restartPolicyOf(input), service, locate).policy;
 }
 
 /** The runtime a service's containers run under: the one its `runtime:` names, else the command's. */
@@ -100,14 +90,6 @@ export function runtimeOfService(commandRuntime: Runtime, own: 'runc' | 'crun' |
   const { runtime, note: hint } = selectRuntime({ choice: own });
   if (hint) note(hint);
   return runtime;
-}
-
-/** A service's log policy and the warnings about its `logging:` (printed when its first container starts). */
-export type LoggingChoice = { policy: LogPolicy; warnings: string[] };
-
-/** The service's log policy (src/runtime/log-policy.ts); a value that is none is a located error before anything starts. */
-export function loggingOf(service: string, input: object, locate: Locate): LoggingChoice {
-  return orLocatedError(logPolicyOf(input), service, locate);
 }
 
 /**
