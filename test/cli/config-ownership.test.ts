@@ -181,6 +181,7 @@ describe.skipIf(!root)('a config found by the search must be your own or root\'s
       spawnSync('chown', ['-R', '0:0', path.join(shared, 'node_modules')]);
       const loaded = ctnr(project, ['spec', 'web']);
       expect(loaded.stderr).toBe('');
+      expectValidSpec(JSON.parse(loaded.stdout));
       expect(JSON.parse(loaded.stdout).process.env).toContain('ORG=nobody');
     } finally {
       rmSync(path.join(shared, 'node_modules'), { recursive: true, force: true });

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliCommand, crunNeedsWorkaround } from '../unit/bundle/cli.js';
-import { cniE2eAvailable, keysSandbox, sh, type KeysSandbox } from './compose-keys-helpers.js';
+import { expectValidSpec } from '../helpers/schema.js';
+import { cniE2eAvailable, IDLE, keysSandbox, sh, type KeysSandbox } from './compose-keys-helpers.js';
 
 /**
  * A service's own `runtime:` under the real runtimes: `runtime: crun` runs under crun although the command names
@@ -22,6 +23,9 @@ describe.skipIf(!cniE2eAvailable() || sh('sh', ['-c', 'command -v crun']).status
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   };
   const ps = () => JSON.parse(ctnr('ps', '--json').stdout) as Array<{ id: string; runtime: string }>;
+  /** The containers a runtime itself lists under the sandbox's run root. */
+  const listed = (runtime: string) => sh(runtime, ['--root', path.join(sb.runRoot, runtime), 'list', '-q']).stdout.split('\n').filter(Boolean);
+  const validSpec = (service: string) => expectValidSpec(JSON.parse(readFileSync(path.join(sb.dataDir, 'bundles', service, 'config.json'), 'utf8')));
 
   beforeAll(() => {
     sb = keysSandbox();
@@ -33,12 +37,12 @@ describe.skipIf(!cniE2eAvailable() || sh('sh', ['-c', 'command -v crun']).status
         '  own:',
         '    image: busybox',
         '    network_mode: none',
-        '    command: ["sh", "-c", "echo own ran"]',
+        `    command: ${JSON.stringify(['sh', '-c', `echo own ran; ${JSON.parse(IDLE)[2]}`])}`,
         '    runtime: crun',
         '  plain:',
         '    image: busybox',
         '    network_mode: none',
-        '    command: ["sh", "-c", "echo plain ran"]',
+        `    command: ${JSON.stringify(['sh', '-c', `echo plain ran; ${JSON.parse(IDLE)[2]}`])}`,
         '  sandboxed:',
         '    image: busybox',
         '    network_mode: none',
@@ -59,18 +63,26 @@ describe.skipIf(!cniE2eAvailable() || sh('sh', ['-c', 'command -v crun']).status
     expect(r.status, r.stderr).toBe(0);
     const runtimes = Object.fromEntries(ps().map((p) => [p.id, p.runtime]));
     expect(runtimes).toMatchObject({ [id('own')]: 'crun', [id('plain')]: 'runc' });
+    // Each runtime itself runs the container: crun lists the one that asked for it, runc the other.
+    expect(listed('crun')).toContain(id('own'));
+    expect(listed('runc')).not.toContain(id('own'));
+    expect(listed('runc')).toContain(id('plain'));
     expect(await sb.waitFor(path.join(sb.dataDir, 'bundles', id('own'), 'ctnr.log'), 'own ran')).toContain('own ran');
-    expect(readFileSync(path.join(sb.dataDir, 'bundles', id('plain'), 'ctnr.log'), 'utf8')).toContain('plain ran');
+    expect(await sb.waitFor(path.join(sb.dataDir, 'bundles', id('plain'), 'ctnr.log'), 'plain ran')).toContain('plain ran');
+    validSpec(id('own'));
+    validSpec(id('plain'));
     expect(ctnr('down', 'own', 'plain').status).toBe(0);
   });
 
   it('run: the same, attached and detached', () => {
-    const r = ctnr('run', '--rm', '--rootfs', sb.rootfs, '--runtime', 'runc', 'own');
+    const r = ctnr('run', '--rm', '--rootfs', sb.rootfs, '--runtime', 'runc', 'own', 'echo', 'attached');
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toBe('own ran\n');
+    expect(r.stdout).toBe('attached\n');
     const d = ctnr('run', '-d', '--name', id('own-d'), '--rootfs', sb.rootfs, '--runtime', 'runc', 'own');
     expect(d.status, d.stderr).toBe(0);
     expect(ps().find((p) => p.id === id('own-d'))?.runtime).toBe('crun');
+    expect(listed('crun')).toContain(id('own-d'));
+    validSpec(id('own-d'));
     expect(ctnr('down', 'own').status).toBe(0);
   });
 
