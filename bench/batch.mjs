@@ -66,8 +66,17 @@ export function measureBatch(sizes = [1000, 5000], { one = false } = {}) {
       }
       const rssFile = path.join(c.dir, 'rss');
       const t0 = process.hrtime.bigint();
-      const r = spawnSync(process.execPath, ['--require', RSS_PROBE, '--', CLI, ...c.args.map((a) => (a === OUT ? out : a))], {
-        cwd: c.dir, stdio: ['ignore', 'ignore', 'pipe'], env: childEnv({ XDG_CACHE_HOME: cacheHome, CTNR_BENCH_RSS_FILE: rssFile, ...c.env }),
+      // The CLI as users start it (bin/ctnr.cjs as a program, with this node first on PATH), the probe preloaded.
+      const r = spawnSync(CLI, c.args.map((a) => (a === OUT ? out : a)), {
+        cwd: c.dir,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: childEnv({
+          XDG_CACHE_HOME: cacheHome,
+          CTNR_BENCH_RSS_FILE: rssFile,
+          NODE_OPTIONS: `--require ${RSS_PROBE}`,
+          PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+          ...c.env,
+        }),
       });
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       if (r.status !== 0) throw new Error(`ctnr ${c.args.join(' ')} (${c.n} services) failed: ${r.stderr}`);

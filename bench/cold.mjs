@@ -2,6 +2,8 @@
 // in the same run, interleaved and shuffled so machine noise hits all three alike. Wall time per process.
 // The CLI keeps V8's code cache in $XDG_CACHE_HOME/ctnr (src/cli/code-cache.ts): the bench gives it a fresh
 // directory, which the warm-up run fills, and measures the first-run cost too (CTNR_NO_CODE_CACHE=1).
+// ctnr starts as users start it: bin/ctnr.cjs as a program (what npm's bin link runs), a shell line that sets up and
+// execs node (its `node` from PATH), not `node bin/ctnr.cjs`; `node -e 0` is node itself.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -18,27 +20,28 @@ const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 25);
 // plus a relative .ts plugin). `key` names the figures the summary line reports.
 const PROJECTS = path.join(REPO, 'bench/projects');
 const variants = [
-  { name: 'node -e 0', args: ['-e', '0'], cwd: REPO },
-  { name: 'ctnr spec (no config)', key: 'cold', args: [CLI, 'spec', 'web'], cwd: path.join(PROJECTS, 'plain') },
-  { name: "ctnr spec (README's ctnr.config.ts + .ts plugin)", key: 'tsconfig', args: [CLI, 'spec', 'web'], cwd: path.join(PROJECTS, 'readme-config') },
-  { name: 'ctnr spec (no config, no code cache)', args: [CLI, 'spec', 'web'], cwd: path.join(PROJECTS, 'plain'), env: { CTNR_NO_CODE_CACHE: '1' } },
-  { name: 'ctnr --version', args: [CLI, '--version'], cwd: REPO },
-  { name: 'ctnr --help', args: [CLI, '--help'], cwd: REPO },
+  { name: 'node -e 0', node: true, args: ['-e', '0'], cwd: REPO },
+  { name: 'ctnr spec (no config)', key: 'cold', args: ['spec', 'web'], cwd: path.join(PROJECTS, 'plain') },
+  { name: "ctnr spec (README's ctnr.config.ts + .ts plugin)", key: 'tsconfig', args: ['spec', 'web'], cwd: path.join(PROJECTS, 'readme-config') },
+  { name: 'ctnr spec (no config, no code cache)', args: ['spec', 'web'], cwd: path.join(PROJECTS, 'plain'), env: { CTNR_NO_CODE_CACHE: '1' } },
+  { name: 'ctnr --version', args: ['--version'], cwd: REPO },
+  { name: 'ctnr --help', args: ['--help'], cwd: REPO },
 ];
 // The image config from the image store (`image:` of a stored image) next to today's --image-config FILE path.
 const img = makeImageFixture(CLI);
 variants.push(
-  { name: 'ctnr spec --image-config FILE', args: [CLI, 'spec', 'web', '--image-config', img.imageConfig, '--data-dir', img.dataDir], cwd: img.dir },
-  { name: 'ctnr spec (image from the store)', args: [CLI, 'spec', 'web', '--pull', 'never', '--data-dir', img.dataDir], cwd: img.dir },
+  { name: 'ctnr spec --image-config FILE', args: ['spec', 'web', '--image-config', img.imageConfig, '--data-dir', img.dataDir], cwd: img.dir },
+  { name: 'ctnr spec (image from the store)', args: ['spec', 'web', '--pull', 'never', '--data-dir', img.dataDir], cwd: img.dir },
 );
 
 const cacheHome = mkdtempSync(path.join(os.tmpdir(), 'ctnr-bench-cache-'));
 process.on('exit', () => rmSync(cacheHome, { recursive: true, force: true }));
 
 function once(v) {
-  const env = childEnv({ XDG_CACHE_HOME: cacheHome, ...v.env });
+  // The bin's `node` is this one, as for `node -e 0`.
+  const env = childEnv({ XDG_CACHE_HOME: cacheHome, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}`, ...v.env });
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, v.args, { cwd: v.cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(v.node ? process.execPath : CLI, v.args, { cwd: v.cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${v.name} failed: ${r.stderr}`);
   return ms;

@@ -31,6 +31,12 @@ declare const CTNR_CLI_BUILD:
 // it loads, so zod itself is not loaded for it. Library users keep the JIT.
 ((globalThis as { __zod_globalConfig?: Record<string, unknown> }).__zod_globalConfig ??= {}).jitless = true;
 
+// bin/ctnr.cjs set glibc's tunables for this process alone (it says why); glibc read them when the process started.
+if (process.env.CTNR_TUNABLES) {
+  delete process.env.GLIBC_TUNABLES;
+  delete process.env.CTNR_TUNABLES;
+}
+
 const argv = process.argv.slice(2);
 const build = typeof CTNR_CLI_BUILD === 'undefined' ? undefined : CTNR_CLI_BUILD;
 void main();

@@ -1,11 +1,12 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkHelpLayout } from '../../src/cli/help-text.js';
 import { Command } from 'commander';
 import { buildProgram, COMMAND_GROUPS } from '../../src/cli/main.js';
 import { VERSION } from '../../src/version.js';
-import { ctnr, project, requireBuild, SIMPLE, tempRoot } from './hardening-cli.js';
+import { CLI, ctnr, project, requireBuild, SIMPLE, tempRoot } from './hardening-cli.js';
 
 /** commander's own root help, as it prints it when stdout is not a terminal (80 columns). */
 function commanderHelp(): string {
@@ -176,5 +177,36 @@ describe('the code cache', () => {
     expect([r.status, r.stdout]).toEqual([0, good.stdout]);
     // Not read, so written anew (a cache that was used is left alone).
     expect(statSync(file!).mode & 0o777).toBe(0o600);
+  });
+});
+
+// bin/ctnr.cjs, run as a program, starts node with glibc's malloc tunables (unless the caller set any) and the CLI
+// takes them out of its environment at once: what a config, a compose file and ctnr's children see is the caller's.
+describe('started as a program', () => {
+  const root = tempRoot('program');
+  beforeAll(() => requireBuild());
+  afterAll(() => root.cleanup());
+  const config = `import { readFileSync, writeFileSync } from 'node:fs';
+const environ = readFileSync('/proc/self/environ', 'latin1').split('\\0').filter((e) => e.startsWith('GLIBC_TUNABLES='));
+writeFileSync(new URL('./seen.json', import.meta.url), JSON.stringify({ environ, env: process.env.GLIBC_TUNABLES ?? null, marker: process.env.CTNR_TUNABLES ?? null }));
+export default {};
+`;
+  const compose = 'services:\n  web:\n    command: ["true"]\n    environment:\n      T: ${GLIBC_TUNABLES-none}\n      M: ${CTNR_TUNABLES-none}\n';
+
+  it.each([
+    // (Debian's glibc 2.36 keeps only the first of several tunables in the environment it shows; it applies them all.)
+    ['the caller set none: node starts with ctnr’s, nobody sees them', undefined, /^GLIBC_TUNABLES=glibc\.malloc\.hugetlb=1(:glibc\.malloc\.mmap_threshold=33554432:glibc\.malloc\.trim_threshold=67108864)?$/, null, 'none'],
+    ['the caller’s own are kept', 'glibc.malloc.check=0', /^GLIBC_TUNABLES=glibc\.malloc\.check=0$/, 'glibc.malloc.check=0', 'glibc.malloc.check=0'],
+    ['set empty, they stay empty', '', /^GLIBC_TUNABLES=$/, '', ''],
+  ])('%s', (name, given, started, seen, interpolated) => {
+    const dir = project(root.dir, name.replace(/\W+/g, '-'), compose, { 'ctnr.config.mjs': config });
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', XDG_CACHE_HOME: path.join(dir, 'cache') };
+    delete env.GLIBC_TUNABLES;
+    delete env.CTNR_TUNABLES;
+    if (given !== undefined) env.GLIBC_TUNABLES = given;
+    const r = spawnSync(CLI, ['spec', 'web'], { cwd: dir, encoding: 'utf8', env, timeout: 60_000 });
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(JSON.parse(readFileSync(path.join(dir, 'seen.json'), 'utf8'))).toEqual({ environ: [expect.stringMatching(started)], env: seen, marker: null });
+    expect(JSON.parse(r.stdout).process.env).toEqual(expect.arrayContaining([`T=${interpolated}`, 'M=none']));
   });
 });
