@@ -15,7 +15,9 @@ import type { Spec } from '../spec/types.js';
 import { readLayout, unpackLayers, type LayoutImage } from './layout.js';
 import { inputDigest, newMetadata, type BundleMetadata } from './metadata.js';
 import { bundlesDir } from './store.js';
+import { seedVolumes, volumeSeeds } from './seed-volumes.js';
 import { BundleStaging } from './writer.js';
+import { removeBundleTree } from './rootfs-mount.js';
 
 export interface CreateBundleOptions {
   /** Bundle directory; default `<dataDir>/bundles/<project>-<service>`. */
@@ -214,9 +216,29 @@ export async function createBundle(project: LoadedProject, service: string, opts
       rmdirSync(path.join(dir, 'rootfs'));
       await copyRootfs(overlayLower, path.join(dir, 'rootfs'));
     }
+    await fillVolumes(dir, spec, run, project.env.dataDir, rootfsForPipeline, staging.tmp, opts);
     return { dir, spec, metadata, run };
   } catch (err) {
     staging.abort();
+    throw err;
+  }
+}
+
+/**
+ * The bundle is in place: its empty volumes get the image's files at their mount points (./seed-volumes.ts). A
+ * failure removes the bundle just made (a container must not start on an unfilled volume); volumes stay.
+ */
+async function fillVolumes(dir: string, spec: Spec, run: ServiceRun, dataDir: string, rootfs: string, staged: string, opts: CreateBundleOptions): Promise<void> {
+  const seeds = volumeSeeds(spec, (run.input.service as { volumes?: [] }).volumes, dataDir);
+  if (seeds.length === 0) return;
+  // A rootfs unpacked or copied into the staging directory now lives in the bundle.
+  const inBundle = path.relative(staged, rootfs);
+  const from = inBundle === '' || (!inBundle.startsWith('..') && !path.isAbsolute(inBundle)) ? path.join(dir, inBundle) : rootfs;
+  opts.progress?.('filling volumes from the image');
+  try {
+    await seedVolumes(seeds, { bundleDir: dir, rootfs: from, ...(opts.idMapping ? { idMapping: opts.idMapping } : {}) });
+  } catch (err) {
+    removeBundleTree(dir);
     throw err;
   }
 }

@@ -55,7 +55,7 @@ export const KEY_POLICY: readonly KeyPolicy[] = [
   m('pre_stop', 'commands run in the container before ctnr down (or a scale-down by ctnr up) stops it (a failure keeps it running)'),
   m('healthcheck', 'annotation io.ctnr.healthcheck (over the image\'s Healthcheck); ctnr up probes it for depends_on service_healthy'),
   // mounts
-  m('volumes', 'mounts (bind, named volume, tmpfs, image: read-only from the image store)'),
+  m('volumes', 'mounts (bind, named volume, tmpfs, image: read-only from the image store); empty volumes are filled from the image unless volume.nocopy'),
   m('volumes_from', 'SERVICE / service:SERVICE / container:ID [:ro|:rw]: its volumes and binds, resolved by ctnr up / run'),
   m('tmpfs', 'tmpfs mounts'),
   m('shm_size', '/dev/shm size'),

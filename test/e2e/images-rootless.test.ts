@@ -140,6 +140,31 @@ describe.skipIf(!ready)('rootless: an unprivileged user pulls and runs an image'
     expect(r.stdout).toBe('0:0 1000:1000 \nnotes of app\nread-only\n');
   });
 
+  it('a named volume as the user is filled from the image, the image\'s owners kept (on the subordinate ids)', async () => {
+    const dir = path.join(tmp, 'home/filler');
+    mkdirSync(dir);
+    chownSync(dir, uid, gid);
+    const compose = [
+      'services:',
+      '  app:',
+      `    image: ${reg.host}/rootless/app:v1`,
+      '    network_mode: none',
+      '    user: "0"',
+      "    entrypoint: ['/bin/sh', '-c', 'stat -c %u:%g /home/app/notes; cat /home/app/notes']",
+      '    volumes: [notes:/home/app]',
+      'volumes:',
+      '  notes: {}',
+      '',
+    ].join('\n');
+    writeFileSync(path.join(dir, 'compose.yaml'), compose);
+    chownSync(path.join(dir, 'compose.yaml'), uid, gid);
+    const data = path.join(tmp, 'home/data');
+    const r = await asUser(['run', 'app', '--data-dir', data, '--runtime', 'runc', '--rm'], dir);
+    expect(errLines(r.stderr)).toEqual([]);
+    expect(r.stdout).toBe('1000:1000\nnotes of app\n');
+    expect(statSync(path.join(data, 'volumes/filler_notes/notes')).uid).toBe(subuid.start + 999);
+  });
+
   it('restart: on-failure:1 as the user: the monitor starts the failing container once more; down ends it', async () => {
     const dir = path.join(tmp, 'home/restarter');
     mkdirSync(dir);
