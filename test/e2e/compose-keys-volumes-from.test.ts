@@ -49,7 +49,7 @@ describe.skipIf(!cniE2eAvailable())('compose keys: volumes_from (runc)', () => {
     const up = sb.ctnr(dir, 'up', 'reader', 'writer', 'outsider', '--rootfs', sb.rootfs, '--runtime', 'runc');
     expect(up.status, up.stderr).toBe(0);
     expect(up.stdout).toBe(`${id('data')} started\n${id('reader')} started\n${id('writer')} started\n${id('outsider')} started\n`);
-    expect(sb.exec(id('data'), 'sh', '-c', 'echo named > /data/a && echo anon > /anon/b && echo bind > /host/c').status).toBe(0);
+    { const e = sb.exec(id('data'), 'sh', '-c', 'echo named > /data/a && echo anon > /anon/b && echo bind > /host/c'); expect(e.status, e.stderr + e.stdout).toBe(0); }
     expect(sb.exec(id('reader'), 'cat', '/data/a', '/anon/b', '/host/c').stdout).toBe('named\nanon\nbind\n');
     const w = sb.exec(id('reader'), 'sh', '-c', 'touch /data/x 2>&1; touch /anon/x 2>&1; true');
     expect(w.stdout).toMatch(/^touch: \/data\/x: Read-only file system\ntouch: \/anon\/x: Read-only file system\n$/);

@@ -1,4 +1,4 @@
-import { chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -22,6 +22,8 @@ describe('volumeSeeds: which mounts docker would fill from the image', () => {
     ['a secret (a bundle file)', [bind('secrets/token', '/run/secrets/token')], undefined, []],
     ['a tmpfs', [{ type: 'tmpfs', source: 'tmpfs', destination: '/tmp', options: [] }], [{ type: 'tmpfs', target: '/tmp' }], []],
     ['a volume of another data dir', [bind('/elsewhere/volumes/p_data', '/data')], undefined, []],
+    ['a named volume through volumes_from (no volume entry of the service there)', [bind(`${DATA}/volumes/p_data`, '/data')], [{ type: 'volume', source: 'other', target: '/other' }], []],
+    ['another container’s anonymous volume through volumes_from', [bind(`${DATA}/bundles/p-data/volumes/anon-data-1a2b3c4d`, '/data')], undefined, []],
     ['no mounts', undefined, undefined, []],
   ])('%s', (_what, mounts, volumes, expected) => {
     const spec = { ociVersion: '1.2.0', ...(mounts ? { mounts } : {}) } as Spec;
@@ -70,6 +72,17 @@ describe('seedVolumes', () => {
     expect(tree(path.join(bundle, 'volumes/anon-data'))).toEqual(['a.txt=a', 'sub/', 'sub/b.txt=b']);
     expect(readdirSync(path.join(dir, 'volumes'))).toEqual(['p_data']);
     expect(readdirSync(path.join(bundle, 'volumes'))).toEqual(['anon-data']);
+  });
+
+  it('fills the volume’s own directory, which a running container may have mounted, and takes the image directory’s mode', async () => {
+    const named = vol('p_data');
+    const before = lstatSync(named).ino;
+    chmodSync(path.join(rootfs, 'data'), 0o701);
+    await seedVolumes([{ volume: named, destination: '/data' }], { bundleDir: bundle, rootfs });
+    expect(lstatSync(named).ino).toBe(before);
+    expect(lstatSync(named).mode & 0o777).toBe(0o701);
+    expect(tree(named)).toEqual(['a.txt=a', 'sub/', 'sub/b.txt=b']);
+    expect(readdirSync(path.join(dir, 'volumes'))).toEqual(['p_data']);
   });
 
   it.each([
