@@ -16,6 +16,7 @@ import { readLayout, unpackLayers, type LayoutImage } from './layout.js';
 import { inputDigest, newMetadata, type BundleMetadata } from './metadata.js';
 import { bundlesDir } from './store.js';
 import { seedVolumes, volumeSeeds } from './seed-volumes.js';
+import { serviceHash, type RootfsSelector } from './service-hash.js';
 import { BundleStaging } from './writer.js';
 import { removeBundleTree } from './rootfs-mount.js';
 
@@ -42,19 +43,33 @@ export interface CreatedBundle {
   run: ServiceRun;
 }
 
-type RootfsSource =
-  | { kind: 'directory'; path: string; origin: string }
-  | { kind: 'image'; layout: string; origin: string }
-  | { kind: 'config'; path?: string; layout?: string; configFile?: string; origin: string }
-  | { kind: 'store'; image: string };
+type RootfsSource = RootfsSelector;
 
 /** Default bundle directory of a service: one per project and service under the data dir. */
 export function defaultBundleDir(project: LoadedProject, service: string): string {
   return path.join(bundlesDir(project.env.dataDir), `${project.compose.name}-${service}`);
 }
 
+/**
+ * The configuration a bundle of `service` is made from, as a hash (./service-hash.ts): what `createBundle` records
+ * and what `up` compares a running container's with. `opts`: the command line's `--rootfs`/`--image` and `run`'s
+ * command.
+ */
+export function serviceHashOf(project: LoadedProject, service: string, opts: Pick<CreateBundleOptions, 'rootfs' | 'image' | 'command'> = {}): string {
+  const selected = selectService(project.compose, service).input;
+  const given = project.imageSources?.imageConfig;
+  return serviceHash({
+    input: selected,
+    ...(project.config.file ? { configBytes: fileBytes(project.config.file) } : {}),
+    rootfs: rootfsSource(project, service, opts, selected.service as ServiceImageKeys),
+    ...(given ? { imageConfigBytes: fileBytes(path.resolve(project.imageSources?.cwd ?? process.cwd(), given)) } : {}),
+    rootless: project.env.rootless,
+    ...(opts.command?.length ? { command: opts.command } : {}),
+  });
+}
+
 /** `--rootfs`, `--image`, or the config's `images` mapping for the service's `image:`; else a usage error. */
-function rootfsSource(project: LoadedProject, service: string, opts: CreateBundleOptions, keys: ServiceImageKeys): RootfsSource {
+function rootfsSource(project: LoadedProject, service: string, opts: Pick<CreateBundleOptions, 'rootfs' | 'image'>, keys: ServiceImageKeys): RootfsSource {
   if (opts.rootfs && opts.image) throw new CtnrError('USAGE', '--rootfs and --image exclude each other');
   if (opts.rootfs) return { kind: 'directory', path: path.resolve(opts.rootfs), origin: '--rootfs' };
   if (opts.image) return { kind: 'image', layout: path.resolve(opts.image), origin: '--image' };
@@ -203,6 +218,7 @@ export async function createBundle(project: LoadedProject, service: string, opts
         ...(fileBytes(project.config.file) ? { configBytes: fileBytes(project.config.file)! } : {}),
         options: { rootless: project.env.rootless, rootfs: rootfsMeta, ...(opts.command ? { command: opts.command } : {}), ...(imageMounts ? { imageMounts } : {}) },
       }),
+      serviceHash: serviceHashOf(project, service, opts),
       rootless: project.env.rootless,
       rootfs: rootfsMeta,
       ...(imageMounts ? { imageMounts } : {}),

@@ -29,6 +29,11 @@ export interface BundleMetadata {
    * host directory of the image's files, and for a store image its manifest. `ctnr image prune` keeps these.
    */
   imageMounts?: Array<{ source: string; path: string; manifest?: string }>;
+  /**
+   * The service's configuration as `ctnr up` compares it with what a running container was made from (compose's
+   * config hash; see src/bundle/service-hash.ts). A store image's content is compared by `rootfs.manifest`.
+   */
+  serviceHash?: string;
   /** compose `stop_grace_period` in nanoseconds, when set (`ctnr run` waits this long before SIGKILL). */
   stopGracePeriodNs?: number;
 }
@@ -42,7 +47,8 @@ export interface DigestInputs {
   options?: Record<string, unknown>;
 }
 
-function canonical(value: unknown): string {
+/** JSON with object keys sorted (undefined members left out): equal values, equal text. */
+export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
     const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort();

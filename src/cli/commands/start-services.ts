@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { serviceHashOf } from '../../bundle/create.js';
+import { readMetadata } from '../../bundle/metadata.js';
+import { ImageStore } from '../../image/store.js';
 import { selectService } from '../../compose/select.js';
 import { CtnrError, formatError, isCtnrError, type SourceLocation } from '../../engine/errors.js';
 import type { DependsOn, ServiceHook } from '../../engine/service.js';
@@ -49,6 +52,12 @@ export interface StartContext {
   judge?: ExecJudge;
   /** Leave a service's containers other than its replicas' (`ctnr run` starting dependencies); up removes them. */
   keepOthers?: boolean;
+  /**
+   * A running container whose service changed (see recreateReason): `changed` (up's default) replaces it, `always`
+   * replaces every running one (`--force-recreate`), `never` (the default here: `ctnr run`'s dependencies, `up
+   * --no-recreate`) keeps it.
+   */
+  recreate?: 'changed' | 'always' | 'never';
 }
 
 /** A container this start left running that nobody waited for, and whether it ran before it. */
@@ -142,7 +151,13 @@ export async function startServices(ctx: StartContext, plan: StartPlan): Promise
     for (const [index, id] of ids.entries()) {
       const existing = readRecord(id, runRoot());
       const status = existing ? containerStatus(existing) : undefined;
-      if (status && status !== 'stopped') {
+      const replace = status && status !== 'stopped' ? recreateReason(existing!, project, service, source, ctx.recreate ?? 'never') : undefined;
+      if (replace) {
+        // As compose: the old container goes first (its pre_stop hooks, a graceful stop), then the new one is made.
+        if (queryState(existing!)?.status === 'running') await runLifecycleHooks(existing!, 'pre_stop', hookOptions);
+        await stopContainer(existing!, note);
+        say(`${id} removed (${replace})`);
+      } else if (status && status !== 'stopped') {
         say(`${id} already ${status}`);
         if (wait?.completed.length) {
           throw new CtnrError('RUNTIME_FAILED', `${id} is still running from an earlier up, and ${wait.completed.join(', ')} wait for it to complete (service_completed_successfully): ctnr judges only a run it watches (ctnr down ${service}, then again)`);
@@ -210,6 +225,26 @@ export async function startServices(ctx: StartContext, plan: StartPlan): Promise
     }
   }
   return unwatched;
+}
+
+/**
+ * Why a running container of `service` must be replaced, or undefined to keep it: with `changed`, when the service's
+ * configuration differs from what the container was made from (its bundle's serviceHash: the service after
+ * interpolation and env files, the config, the root filesystem choice) or its image is stored under another
+ * manifest now (pulled or built again); with `always`, in any case. A bundle made before ctnr recorded the hash
+ * counts as unchanged.
+ */
+export function recreateReason(rec: ContainerRecord, project: LoadedProject, service: string, source: Pick<BundleSourceOptions, 'rootfs' | 'image'>, mode: 'changed' | 'always' | 'never'): string | undefined {
+  if (mode === 'never') return undefined;
+  if (mode === 'always') return '--force-recreate';
+  const made = readMetadata(rec.bundle);
+  if (made?.serviceHash === undefined) return undefined;
+  if (made.serviceHash !== serviceHashOf(project, service, source)) return 'its configuration changed';
+  if (made.rootfs.kind === 'store') {
+    const now = new ImageStore(project.env.dataDir).readRefs()[made.rootfs.reference]?.manifest;
+    if (now !== undefined && now !== made.rootfs.manifest) return `its image ${made.rootfs.reference} changed`;
+  }
+  return undefined;
 }
 
 /**

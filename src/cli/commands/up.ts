@@ -13,11 +13,14 @@ import { buildBeforeStart, type BuildFlag } from './build.js';
 /**
  * Start the selected services (all by default) and their dependencies, detached, in dependency order, holding
  * the project's lock (a second `up` or a `down` waits for this one), waiting where a dependent's depends_on
- * condition asks (see startServices). `--wait`: then each container of this up that has a healthcheck, until
+ * condition asks (see startServices). A running container whose service or image changed since it was made is
+ * replaced, as compose does (`--force-recreate`: every running one; `--no-recreate`: none). `--wait`: then each container of this up that has a healthcheck, until
  * healthy.
  */
-export async function upCommand(services: string[], opts: BundleSourceOptions & BuildFlag & { runtime?: string; deps?: boolean; wait?: boolean; waitTimeout?: string }): Promise<void> {
+export async function upCommand(services: string[], opts: BundleSourceOptions & BuildFlag & { runtime?: string; deps?: boolean; wait?: boolean; waitTimeout?: string; forceRecreate?: boolean; recreate?: boolean }): Promise<void> {
   const waitMs = waitTimeoutMs(opts);
+  if (opts.forceRecreate && opts.recreate === false) throw new CtnrError('USAGE', '--force-recreate and --no-recreate exclude each other');
+  const recreate = opts.forceRecreate ? 'always' : opts.recreate === false ? 'never' : 'changed';
   const { runtime, note: runtimeNote } = selectRuntime(opts.runtime ? { choice: opts.runtime } : {});
   if (runtimeNote) note(runtimeNote);
   const project = await openForBundles(opts);
@@ -33,7 +36,7 @@ export async function upCommand(services: string[], opts: BundleSourceOptions & 
     // Images of services that build one, before anything starts (compose builds first, too).
     await buildBeforeStart(project, order, opts, runtime.path);
     const judge = execJudge(compose.dir, project.config, opts.preset ?? []);
-    const unwatched = await startServices({ project, runtime, source: opts, locate, say, judge }, plan);
+    const unwatched = await startServices({ project, runtime, source: opts, locate, say, judge, recreate }, plan);
     if (opts.wait) await waitAll(unwatched, waitMs, say);
   });
 }

@@ -32,6 +32,8 @@ export function registerRunCommands(program: Command): void {
           .description('start services (default: all) detached, dependencies first')
           .argument('[services...]', 'services to start, with what they depend on')
           .option('--no-deps', 'start only the services named, not what they depend on')
+          .option('--force-recreate', 'replace running containers even if their service and image did not change')
+          .option('--no-recreate', 'keep running containers even if their service or image changed')
           .option('--wait', 'then wait until every container with a healthcheck is healthy (exit 1 if one turns unhealthy or stops)')
           .option('--wait-timeout <seconds>', 'with --wait: give up after this many seconds (exit 1)'),
       ),

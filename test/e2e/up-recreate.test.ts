@@ -1,0 +1,124 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeOciLayout } from '../unit/bundle/oci-layout.js';
+import { ctnr, requireBuild, sandbox, type Sandbox } from '../unit/bundle/cli.js';
+import { buildBusyboxRootfs } from '../helpers/rootfs.js';
+import { e2eAvailable } from '../helpers/runc.js';
+
+/**
+ * `ctnr up` again after the compose file, an env file or the image changed, as compose: a running container whose
+ * service (after interpolation) or image changed is replaced (its pre_stop hook first), the others keep running;
+ * a comment, another service's change or a reordering of keys replaces nothing; `--no-recreate` keeps every running
+ * container, `--force-recreate` replaces every one. Under runc, images from the store.
+ */
+const ready = e2eAvailable('runc');
+const IDLE = ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1; done'];
+
+describe.skipIf(!ready)('up recreates what changed', () => {
+  let sb: Sandbox;
+  let cleanupRootfs: () => void;
+  let project: string;
+  let layout: string;
+  let busybox: string;
+  const up = (...args: string[]) => ctnr(['up', '--runtime', 'runc', '--data-dir', sb.dataDir, ...args], sb, { cwd: project });
+  /** The runc pid of a container: a replaced container has another. */
+  const pid = (id: string) => JSON.parse(spawnSync('runc', ['--root', path.join(sb.runRoot, 'runc'), 'state', id], { encoding: 'utf8' }).stdout || '{}').pid as number | undefined;
+  /** GREETING in the environment of the container's process (runc exec gives its own process none of it). */
+  const envOf = (id: string) => {
+    const environ = spawnSync('runc', ['--root', path.join(sb.runRoot, 'runc'), 'exec', id, 'cat', '/proc/1/environ'], { encoding: 'utf8' }).stdout;
+    return `${environ.split('\0').find((e) => e.startsWith('GREETING='))?.slice('GREETING='.length)}\n`;
+  };
+  /** The file with web's GREETING; `comment` adds a comment, `reorder` puts db first and web's keys in another order. */
+  const compose = (greeting: string, comment = '', reorder = false) => {
+    // One line a key, so that they can be put in another order.
+    const keys = [
+      '    image: rc/app:1',
+      '    pull_policy: never',
+      '    network_mode: none',
+      `    command: ${JSON.stringify(IDLE)}`,
+      `    environment: { GREETING: ${greeting}, FROM_FILE: "\${FROM_FILE:-unset}" }`,
+      '    pre_stop: [{ command: ["sh", "-c", "echo bye from web"] }]',
+    ];
+    const web = ['  web:', ...(reorder ? [...keys].reverse() : keys)];
+    const db = ['  db:', '    network_mode: none', '    pull_policy: never', `    command: ${JSON.stringify(IDLE)}`, '    image: rc/app:1'];
+    const services = reorder ? [...db, ...web] : [...web, ...db];
+    writeFileSync(path.join(project, 'compose.yaml'), ['name: rc', `# ${comment}`, 'services:', ...services, ''].join('\n'));
+  };
+  const importImage = (marker: string) => {
+    writeFileSync(path.join(busybox, 'marker'), marker);
+    writeOciLayout(layout, [{ ref: 'rc/app:1', layers: [busybox] }]);
+    const r = ctnr(['image', 'import', layout, '--data-dir', sb.dataDir], sb, { cwd: project });
+    expect(r.status, r.stderr).toBe(0);
+  };
+
+  beforeAll(() => {
+    requireBuild();
+    sb = sandbox();
+    const built = buildBusyboxRootfs();
+    busybox = built.rootfs;
+    cleanupRootfs = built.cleanup;
+    layout = path.join(sb.dir, 'layout');
+    project = path.join(sb.dir, 'p');
+    mkdirSync(project);
+    importImage('v1');
+    compose('hello');
+  });
+
+  afterAll(() => {
+    if (sb) ctnr(['down', '--data-dir', sb.dataDir], sb, { cwd: project });
+    sb?.cleanup();
+    cleanupRootfs?.();
+  });
+
+  it('up twice: the second keeps both running', () => {
+    const first = up();
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toBe('rc-web started\nrc-db started\n');
+    const [web, db] = [pid('rc-web'), pid('rc-db')];
+    const again = up();
+    expect(again.stdout).toBe('rc-web already running\nrc-db already running\n');
+    expect([pid('rc-web'), pid('rc-db')]).toEqual([web, db]);
+  });
+
+  it('a comment and a reordered service change nothing; an edited service is replaced, its pre_stop first', () => {
+    const db = pid('rc-db');
+    compose('hello', 'a comment now');
+    expect(up().stdout).toBe('rc-web already running\nrc-db already running\n');
+    compose('hello', '', true);
+    expect(up().stdout).toBe('rc-db already running\nrc-web already running\n'); // the file's order
+    compose('bonjour');
+    const r = up();
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('rc-web removed (its configuration changed)\nrc-web started\nrc-db already running\n');
+    expect(r.stderr).toContain('bye from web');
+    expect(envOf('rc-web')).toBe('bonjour\n');
+    expect(pid('rc-db')).toBe(db);
+  });
+
+  it('an interpolated variable (.env) counts, as the value the service gets', () => {
+    writeFileSync(path.join(project, '.env'), 'FROM_FILE=one\n');
+    expect(up().stdout).toBe('rc-web removed (its configuration changed)\nrc-web started\nrc-db already running\n');
+    expect(up().stdout).toBe('rc-web already running\nrc-db already running\n');
+  });
+
+  it('--no-recreate keeps a changed one; --force-recreate replaces every one; both at once is a usage error', () => {
+    compose('hej');
+    expect(up('--no-recreate').stdout).toBe('rc-web already running\nrc-db already running\n');
+    const both = up('--no-recreate', '--force-recreate');
+    expect([both.status, both.stderr]).toEqual([2, 'error: --force-recreate and --no-recreate exclude each other\n']);
+    const forced = up('--force-recreate');
+    expect(forced.stdout).toBe('rc-web removed (--force-recreate)\nrc-web started\nrc-db removed (--force-recreate)\nrc-db started\n');
+    expect(envOf('rc-web')).toBe('hej\n');
+  });
+
+  it('an image stored again under another manifest replaces the containers that run it', () => {
+    importImage('v2');
+    const r = up();
+    expect(r.stdout).toBe('rc-web removed (its image docker.io/rc/app:1 changed)\nrc-web started\nrc-db removed (its image docker.io/rc/app:1 changed)\nrc-db started\n');
+    const marker = spawnSync('runc', ['--root', path.join(sb.runRoot, 'runc'), 'exec', 'rc-db', 'cat', '/marker'], { encoding: 'utf8' }).stdout;
+    expect(marker).toBe('v2');
+    expect(JSON.parse(readFileSync(path.join(sb.dataDir, 'bundles', 'rc-db', 'ctnr.json'), 'utf8')).serviceHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+});
