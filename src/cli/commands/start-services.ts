@@ -70,7 +70,7 @@ export interface StartPlan {
   order: readonly string[];
   /** What each service's dependents (in `order`, or `extra`) wait for (depends_on conditions). */
   waits: Map<string, WaitFor>;
-  replicas: ReadonlyArray<StartKeys & { service: string; preStart: readonly ServiceHook[] }>;
+  replicas: ReadonlyArray<StartKeys & { service: string; preStart: readonly ServiceHook[]; restartWith: readonly string[] }>;
 }
 
 /**
@@ -88,6 +88,10 @@ export function planStart(project: LoadedProject, order: readonly string[], loca
       service,
       ...startKeysOf(compose.name, service, input, locate),
       preStart: (input as { pre_start?: readonly ServiceHook[] }).pre_start ?? [],
+      // depends_on.<dependency>.restart: replacing that dependency replaces this service's running containers too.
+      restartWith: Object.entries((input as { depends_on?: Record<string, DependsOn> }).depends_on ?? {})
+        .filter(([, d]) => d.restart === true)
+        .map(([name]) => name),
     };
   });
   return { order, waits, replicas };
@@ -113,7 +117,9 @@ export async function startServices(ctx: StartContext, plan: StartPlan): Promise
   const compose = project.compose;
   const hookOptions = { locate, output: (line: string) => process.stderr.write(`${line}\n`), ...(ctx.judge ? { judge: ctx.judge } : {}) };
   const unwatched: Started[] = [];
-  for (const { service, ids, preStart, restart, logging, runtime: own } of plan.replicas) {
+  /** Services a running container of which this start replaced (their dependents with depends_on.restart follow). */
+  const replaced = new Set<string>();
+  for (const { service, ids, preStart, restart, logging, runtime: own, restartWith } of plan.replicas) {
     let printed = false;
     const logFields = logRecordFields(logging.policy);
     const runtime = runtimeOfService(ctx.runtime, own);
@@ -151,8 +157,11 @@ export async function startServices(ctx: StartContext, plan: StartPlan): Promise
     for (const [index, id] of ids.entries()) {
       const existing = readRecord(id, runRoot());
       const status = existing ? containerStatus(existing) : undefined;
-      const replace = status && status !== 'stopped' ? recreateReason(existing!, project, service, source, ctx.recreate ?? 'never') : undefined;
+      const mode = ctx.recreate ?? 'never';
+      const after = mode === 'changed' ? restartWith.find((d) => replaced.has(d)) : undefined;
+      const replace = status && status !== 'stopped' ? (recreateReason(existing!, project, service, source, mode) ?? (after !== undefined ? `${after} was replaced, and it has depends_on.${after}.restart` : undefined)) : undefined;
       if (replace) {
+        replaced.add(service);
         // As compose: the old container goes first (its pre_stop hooks, a graceful stop), then the new one is made.
         if (queryState(existing!)?.status === 'running') await runLifecycleHooks(existing!, 'pre_stop', hookOptions);
         await stopContainer(existing!, note);
