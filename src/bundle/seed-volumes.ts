@@ -38,11 +38,11 @@ interface ServiceVolume {
 export function volumeSeeds(spec: Spec, serviceVolumes: readonly ServiceVolume[] | undefined, dataDir: string): VolumeSeed[] {
   const root = volumesRoot(path.resolve(dataDir));
   // The service's own volume entries by destination: a named volume mounted elsewhere came through volumes_from.
-  const own = new Map<string, boolean>();
+  const own = new Set<string>();
   const noCopy = new Set<string>();
   for (const v of serviceVolumes ?? []) {
     if (v.type !== 'volume' || typeof v.target !== 'string') continue;
-    own.set(cleanDestination(v.target), true);
+    own.add(cleanDestination(v.target));
     if (v.volume?.nocopy === true) noCopy.add(cleanDestination(v.target));
   }
   const seeds: VolumeSeed[] = [];
