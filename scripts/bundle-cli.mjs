@@ -152,7 +152,8 @@ await build({
   entryPoints: ['src/cli/run.ts'],
   outfile: `dist/${BODY}`,
   format: 'cjs',
-  external: ['@napi-rs/xattr'],
+  // undici: only a pull through an HTTP proxy loads it (src/image/registry/proxy.ts), from node_modules.
+  external: ['@napi-rs/xattr', 'undici'],
   plugins: [zodEnglishOnly, jitiInBody, parseJsonOnError, countModuleInits],
   // src/cli/code-cache.ts passes the body's own URL under this name (and the module counter).
   // A string (JSON): esbuild gives an object-valued define a module of its own, initialised from every module.

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ErrorCode } from '../../engine/errors.js';
 import { VERSION } from '../../version.js';
+import { fetchFor, proxySettings, shownProxy } from './proxy.js';
 
 /**
  * HTTP for the registry client, on Node's built-in fetch: it follows blob redirects to storage hosts and drops
@@ -50,11 +51,12 @@ export async function sendOnce(url: string, init: RequestInit, policy: HttpPolic
   const timer = setTimeout(() => controller.abort(TIMED_OUT), policy.timeoutMs);
   const headers = new Headers(init.headers);
   if (!headers.has('user-agent')) headers.set('user-agent', USER_AGENT);
+  const via = fetchFor(url, proxySettings());
   try {
-    const res = await fetch(url, { ...init, headers, signal: controller.signal, redirect: 'follow' });
+    const res = await via.fetch(url, { ...init, headers, signal: controller.signal, redirect: 'follow' });
     return { res, abort: () => controller.abort() };
   } catch (err) {
-    throw networkFailure(err, url, policy);
+    throw networkFailure(err, url, policy, via.proxy);
   } finally {
     clearTimeout(timer);
   }
@@ -220,16 +222,30 @@ function errorCode(err: unknown): string | undefined {
 const TLS_CODES = /^(CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH|EPROTO$)/;
 
 /** A failed fetch as one reason a user can act on. */
-export function networkFailure(err: unknown, url: string, policy: HttpPolicy): RegistryFailure {
+export function networkFailure(err: unknown, url: string, policy: HttpPolicy, proxy?: string): RegistryFailure {
   if (err instanceof RegistryFailure) return err;
-  const where = hostOf(url);
+  const failure = failureOf(err, url, policy, proxy === undefined ? hostOf(url) : `${hostOf(url)} through the proxy ${shownProxy(proxy)}`);
+  // A proxy's credentials never reach a message, whatever the error underneath says.
+  const secret = proxy === undefined ? '' : proxyPassword(proxy);
+  return secret === '' || !failure.reason.includes(secret) ? failure : new RegistryFailure(failure.code, failure.reason.split(secret).join('***'));
+}
+
+function proxyPassword(proxy: string): string {
+  try {
+    return decodeURIComponent(new URL(proxy).password);
+  } catch {
+    return '';
+  }
+}
+
+function failureOf(err: unknown, url: string, policy: HttpPolicy, where: string): RegistryFailure {
   if (err === TIMED_OUT) return new RegistryFailure('REGISTRY_FAILED', `no answer from ${where} within ${duration(policy.timeoutMs)}`);
   const code = errorCode(err);
   const message = String((err as Error)?.message ?? err);
   const cause = String(((err as { cause?: Error })?.cause as Error | undefined)?.message ?? '');
   if (code === 'ECONNREFUSED') return new RegistryFailure('REGISTRY_FAILED', `connection refused by ${where}`);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL' || code === 'EAI_NODATA') {
-    return new RegistryFailure('REGISTRY_FAILED', `cannot resolve ${where.replace(/:\d+$/, '')} (DNS: ${code})`);
+    return new RegistryFailure('REGISTRY_FAILED', `cannot resolve ${where.includes(' through ') ? where : where.replace(/:\d+$/, '')} (DNS: ${code})`);
   }
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') return new RegistryFailure('REGISTRY_FAILED', `no answer from ${where} within ${duration(policy.timeoutMs)} (${code})`);
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new RegistryFailure('REGISTRY_FAILED', `${where} is unreachable (${code})`);
