@@ -595,7 +595,7 @@ describe.skipIf(ownAddress === undefined || !registryAvailable('TLS tests', ['op
     fake = await listen(server);
     const err = await ctnrFailure(openSource(parseReference(`${fake.host}/x:1`), fast));
     expect(err.code).toBe('REGISTRY_FAILED');
-    expect(err.message).toMatch(new RegExp(`^cannot pull ${fake.host}/x:1: ${fake.host}/x: TLS failure with ${fake.host}: DEPTH_ZERO_SELF_SIGNED_CERT \\(if it uses a private CA, give its certificate to Node with NODE_EXTRA_CA_CERTS=FILE\\)$`));
+    expect(err.message).toMatch(new RegExp(`^cannot pull ${fake.host}/x:1: ${fake.host}/x: TLS failure with ${fake.host}: DEPTH_ZERO_SELF_SIGNED_CERT \\(if it uses a private CA, put the CA certificate in /etc/containers/certs\\.d/${fake.host}/ca\\.crt\\)$`));
   });
 
   it('a plain-HTTP registry needs insecure: the TLS error says so, and insecure: true works', async () => {

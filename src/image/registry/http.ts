@@ -1,7 +1,9 @@
 import { Readable } from 'node:stream';
 import type { ErrorCode } from '../../engine/errors.js';
 import { VERSION } from '../../version.js';
-import { fetchFor, proxySettings, shownProxy } from './proxy.js';
+import { CertsError, certsName } from './certs.js';
+import { shownProxy } from './proxy.js';
+import { fetchFor } from './transport.js';
 
 /**
  * HTTP for the registry client, on Node's built-in fetch: it follows blob redirects to storage hosts and drops
@@ -51,7 +53,14 @@ export async function sendOnce(url: string, init: RequestInit, policy: HttpPolic
   const timer = setTimeout(() => controller.abort(TIMED_OUT), policy.timeoutMs);
   const headers = new Headers(init.headers);
   if (!headers.has('user-agent')) headers.set('user-agent', USER_AGENT);
-  const via = fetchFor(url, proxySettings());
+  let via: ReturnType<typeof fetchFor>;
+  try {
+    via = fetchFor(url);
+  } catch (err) {
+    clearTimeout(timer);
+    if (err instanceof CertsError) throw new RegistryFailure('REGISTRY_FAILED', err.message);
+    throw err;
+  }
   try {
     const res = await via.fetch(url, { ...init, headers, signal: controller.signal, redirect: 'follow' });
     return { res, abort: () => controller.abort() };
@@ -252,7 +261,7 @@ function failureOf(err: unknown, url: string, policy: HttpPolicy, where: string)
   if (code !== undefined && TLS_CODES.test(code)) {
     const hint = code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'EPROTO'
       ? 'if it only speaks plain HTTP, set "insecure": true for it under registries in the ctnr config'
-      : 'if it uses a private CA, give its certificate to Node with NODE_EXTRA_CA_CERTS=FILE';
+      : `if it uses a private CA, put the CA certificate in /etc/containers/certs.d/${certsName(new URL(url).origin)}/ca.crt`;
     return new RegistryFailure('REGISTRY_FAILED', `TLS failure with ${where}: ${code} (${hint})`);
   }
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED') {

@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-
 /**
  * HTTP proxies for the registry client, from the environment as docker and podman read it: `HTTPS_PROXY` for
  * https registries, `HTTP_PROXY` for plain-http ones (each also in lower case, which wins, as in curl and Go),
@@ -7,10 +5,7 @@ import { createRequire } from 'node:module';
  * 127.0.0.1, ::1) are always reached directly, as Go's proxy rules do (a local registry or mirror). A proxy URL may
  * carry credentials (`http://user:password@proxy:3128`): they go to the proxy only, and no message shows them.
  *
- * Node 20's fetch ignores these variables. With a proxy set, requests go through undici's own `fetch` (the built-in
- * fetch and an npm undici dispatcher do not mix across versions) over a dispatcher that applies these rules to each
- * request; undici is loaded only then, so pulls without a proxy and every other command do not load it. (undici's
- * own EnvHttpProxyAgent is experimental, and sends https through HTTP_PROXY when HTTPS_PROXY is unset.)
+ * Node 20's fetch ignores these variables: ./transport.ts sends requests through the proxy proxyFor names.
  */
 
 export interface ProxySettings {
@@ -73,54 +68,4 @@ export function shownProxy(proxy: string): string {
   } catch {
     return 'the proxy';
   }
-}
-
-type Fetch = typeof fetch;
-
-interface UndiciDispatcher {
-  dispatch(opts: { origin?: string | URL }, handler: unknown): boolean;
-  close(): Promise<void>;
-  destroy(): Promise<void>;
-}
-interface Undici {
-  fetch: Fetch;
-  Dispatcher: new () => UndiciDispatcher;
-  Agent: new () => UndiciDispatcher;
-  ProxyAgent: new (uri: string) => UndiciDispatcher;
-}
-
-let routed: { fetch: Fetch; key: string } | undefined;
-
-/**
- * The fetch to send `url` with, and the proxy it goes through: with proxy settings, undici's fetch over a dispatcher
- * that applies proxyFor to every request (the redirects to a blob's storage host too), each proxy through undici's
- * ProxyAgent (a CONNECT tunnel); else Node's own fetch.
- */
-export function fetchFor(url: string, settings: ProxySettings | undefined): { fetch: Fetch; proxy?: string } {
-  if (settings === undefined) return { fetch };
-  const key = JSON.stringify(settings);
-  if (routed?.key !== key) {
-    const undici = createRequire(import.meta.url)('undici') as Undici;
-    const direct = new undici.Agent();
-    const viaProxy = new Map<string, UndiciDispatcher>();
-    class ProxyRouter extends undici.Dispatcher {
-      dispatch(opts: { origin?: string | URL }, handler: unknown): boolean {
-        const proxy = opts.origin === undefined ? undefined : proxyFor(String(opts.origin), settings);
-        if (proxy === undefined) return direct.dispatch(opts, handler);
-        let agent = viaProxy.get(proxy);
-        if (!agent) viaProxy.set(proxy, (agent = new undici.ProxyAgent(proxy)));
-        return agent.dispatch(opts, handler);
-      }
-      async close(): Promise<void> {
-        await Promise.all([direct.close(), ...[...viaProxy.values()].map((a) => a.close())]);
-      }
-      async destroy(): Promise<void> {
-        await Promise.all([direct.destroy(), ...[...viaProxy.values()].map((a) => a.destroy())]);
-      }
-    }
-    const dispatcher = new ProxyRouter();
-    routed = { fetch: ((input: string, init?: RequestInit) => undici.fetch(input, { ...init, dispatcher } as RequestInit)) as Fetch, key };
-  }
-  const proxy = proxyFor(url, settings);
-  return { fetch: routed.fetch, ...(proxy !== undefined ? { proxy } : {}) };
 }
