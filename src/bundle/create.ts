@@ -18,6 +18,7 @@ import { bundlesDir } from './store.js';
 import { seedVolumes, volumeSeeds } from './seed-volumes.js';
 import { serviceHash, type RootfsSelector } from './service-hash.js';
 import { BundleStaging } from './writer.js';
+import { ensurePrivateDir } from './private-dir.js';
 import { removeBundleTree } from './rootfs-mount.js';
 
 export interface CreateBundleOptions {
@@ -125,6 +126,9 @@ export async function createBundle(project: LoadedProject, service: string, opts
   const keys = selected.service as ServiceImageKeys;
   const source = rootfsSource(project, service, opts, keys);
   const dir = path.resolve(opts.dir ?? defaultBundleDir(project, service));
+  // The data dir's bundles directory is private (config.json holds the container's environment).
+  const ownBundles = bundlesDir(path.resolve(project.env.dataDir));
+  if (path.dirname(dir) === ownBundles) ensurePrivateDir(ownBundles);
   const staging = new BundleStaging(dir, opts.force);
   const warnings: string[] = [];
   // Rootless: image owners land on the user's subordinate ids, as the rootless stage maps them in the container.

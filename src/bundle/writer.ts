@@ -10,6 +10,7 @@ import type { BundleMetadata } from './metadata.js';
 
 import { bundleFileProblem, bundlePathProblem, CONFIG_FILE, fileContent, METADATA_FILE } from '../engine/bundle-files.js';
 import { volumesRoot } from '../linux/data-dir.js';
+import { ensurePrivateDir } from './private-dir.js';
 
 export { CONFIG_FILE, METADATA_FILE };
 
@@ -337,9 +338,14 @@ export class BundleStaging {
       const declared = new Set(files.map((f) => checkBundlePath(f.path).join('/')));
       const plan = planMountSources(opts.spec, this.tmp, opts.dataDir, declared, new Set((opts.hostDirs ?? []).map((d) => path.normalize(d))));
       for (const rel of plan.bundleDirs) ensureDirs(this.tmp, rel.split('/'), new Set());
-      writeFileSync(path.join(this.tmp, CONFIG_FILE), JSON.stringify(opts.spec, null, 2) + '\n', { mode: 0o644 });
+      // The container's environment is in it (secrets from env files too): the owner's alone, as docker keeps it.
+      // The runtime reads it as its owner (root, or the rootless user).
+      writeFileSync(path.join(this.tmp, CONFIG_FILE), JSON.stringify(opts.spec, null, 2) + '\n', { mode: 0o600 });
       writeFileSync(path.join(this.tmp, METADATA_FILE), JSON.stringify(opts.metadata, null, 2) + '\n', { mode: 0o644 });
-      // Named volumes outlive bundles and are shared, so they are created last, once the bundle is complete.
+      // Named volumes outlive bundles and are shared, so they are created last, once the bundle is complete, in a
+      // directory of the owner's alone (./private-dir.ts).
+      const volumes = volumesRoot(path.resolve(opts.dataDir));
+      if ((opts.spec.mounts ?? []).some((m) => isBind(m) && m.source !== undefined && inside(path.normalize(m.source), volumes))) ensurePrivateDir(volumes);
       for (const v of plan.volumes) mkdirSync(v, { recursive: true, mode: 0o755 });
       swapInto(this.tmp, this.dir, this.force);
       this.done = true;

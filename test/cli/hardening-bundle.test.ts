@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canMountTmpfs, mountTmpfs, type Tmpfs } from '../unit/hardening/tmpfs.js';
@@ -61,5 +61,37 @@ describe.skipIf(!canMountTmpfs())('bundle create on a bad disk (private tmpfs)',
     } finally {
       fs.remount('rw');
     }
+  });
+});
+
+// config.json holds the container's environment, volumes the containers' data: others on the host read neither.
+describe('what others on the host can read', () => {
+  const modeOf = (p: string) => (lstatSync(p).mode & 0o7777).toString(8);
+  const withVolume = 'services:\n  web:\n    command: ["true"]\n    environment: [TOKEN=s3cret]\n    volumes: [data:/data]\nvolumes:\n  data: {}\n';
+
+  it('config.json is 0600; the data dir’s bundles and volumes directories are 0700', () => {
+    const p = project(root.dir, 'private', withVolume);
+    const data = path.join(root.dir, 'private-data');
+    const r = ctnr(p, ['bundle', 'create', 'web', '--rootfs', rootfs, '--data-dir', data]);
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    const bundle = path.join(data, 'bundles', 'private-web');
+    expect(readFileSync(path.join(bundle, 'config.json'), 'utf8')).toContain('TOKEN=s3cret');
+    expect([modeOf(path.join(bundle, 'config.json')), modeOf(path.join(data, 'bundles')), modeOf(path.join(data, 'volumes'))]).toEqual(['600', '700', '700']);
+    // The volume itself keeps the mode containers see (the image's, else 0755).
+    expect(modeOf(path.join(data, 'volumes', 'private_data'))).toBe('755');
+  });
+
+  it('an earlier ctnr’s 0755 directories become 0700; a symlink in their place is left alone', () => {
+    const p = project(root.dir, 'older', withVolume);
+    const data = path.join(root.dir, 'older-data');
+    mkdirSync(path.join(data, 'bundles'), { recursive: true, mode: 0o755 });
+    chmodSync(path.join(data, 'bundles'), 0o755);
+    const elsewhere = path.join(root.dir, 'volumes-elsewhere');
+    mkdirSync(elsewhere, { mode: 0o755 });
+    chmodSync(elsewhere, 0o755);
+    symlinkSync(elsewhere, path.join(data, 'volumes'));
+    const r = ctnr(p, ['bundle', 'create', 'web', '--rootfs', rootfs, '--data-dir', data]);
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect([modeOf(path.join(data, 'bundles')), modeOf(elsewhere)]).toEqual(['700', '755']);
   });
 });
