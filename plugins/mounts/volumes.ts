@@ -29,7 +29,7 @@ export function anonymousVolumePath(target: string): string {
   return `${ANONYMOUS_VOLUME_DIR}/anon-${slug}-${hash}`;
 }
 
-interface TopLevelVolume {
+export interface TopLevelVolume {
   name?: unknown;
   external?: unknown;
   driver?: unknown;
@@ -208,10 +208,7 @@ function namedVolumeSource(ctx: Ctx, v: VolumeMount, where: Where): string | und
     error(`top-level volume "${key}" must be a mapping`, [...where, 'source']);
     return undefined;
   }
-  const external = entry.external === true || (typeof entry.external === 'object' && entry.external !== null);
-  const externalName = typeof entry.external === 'object' && entry.external !== null ? (entry.external as { name?: unknown }).name : undefined;
-  const given = typeof entry.name === 'string' && entry.name !== '' ? entry.name : typeof externalName === 'string' ? externalName : undefined;
-  const name = given ?? (external ? key : `${project.name}_${key}`);
+  const { name, external } = volumeIdentity(project.name, key, entry);
   if (!VOLUME_NAME.test(name)) {
     error(`volume name "${name}" is not valid (letters, digits, "_", "." and "-", starting with a letter or digit)`, [...where, 'source']);
     return undefined;
@@ -252,6 +249,24 @@ function namedVolumeSource(ctx: Ctx, v: VolumeMount, where: Where): string | und
     dir = found.path;
   }
   return dir;
+}
+
+/**
+ * A top-level volume's name on the host, as compose names it: its `name:` (or `external.name`), else `<project>_<key>`
+ * (an external one: its key); `external`: made by someone else, never created or removed by ctnr; `device`: the host
+ * directory of a local-driver bind (`driver_opts.device`), the user's own.
+ */
+export function volumeIdentity(projectName: string, key: string, entry: TopLevelVolume): { name: string; external: boolean; device?: string } {
+  const external = entry.external === true || (typeof entry.external === 'object' && entry.external !== null);
+  const externalName = typeof entry.external === 'object' && entry.external !== null ? (entry.external as { name?: unknown }).name : undefined;
+  const given = typeof entry.name === 'string' && entry.name !== '' ? entry.name : typeof externalName === 'string' ? externalName : undefined;
+  const device = (entry.driver_opts as { device?: unknown } | undefined)?.device;
+  return { name: given ?? (external ? key : `${projectName}_${key}`), external, ...(typeof device === 'string' ? { device } : {}) };
+}
+
+/** A volume name is one path segment: letters, digits, `_`, `.`, `-`, starting with a letter or digit. */
+export function isVolumeName(name: string): boolean {
+  return VOLUME_NAME.test(name);
 }
 
 function isDirectory(p: string): boolean {

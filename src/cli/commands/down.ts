@@ -10,6 +10,7 @@ import { startOrder } from '../../runtime/order.js';
 import { stopContainer } from '../../runtime/run.js';
 import { listRecords, queryState, runRoot } from '../../runtime/state.js';
 import { execJudge } from './exec-policy.js';
+import { removeProjectVolumes } from './down-volumes.js';
 import { lockProject, note } from './notes.js';
 import { loadProjectFile, type ProjectFileOptions } from './project-file.js';
 import { secondsOption } from '../options.js';
@@ -23,6 +24,8 @@ export interface DownOptions extends ProjectFileOptions {
   hooks?: boolean;
   /** `-t SECONDS`: the grace period after the stop signal, over each container's stop_grace_period. */
   timeout?: string;
+  /** `-v`: then remove the named volumes the file declares (./down-volumes.ts). */
+  volumes?: boolean;
 }
 
 /** --data-dir, else the config's dataDir (relative to the config file), else the default. */
@@ -37,10 +40,12 @@ async function dataDirOf(composeDir: string, opts: DownOptions): Promise<string>
  * Stop and remove the containers `up` and `run -d` started for this compose file's project (only the named
  * services when given), dependents before their dependencies, and remove their bundles. Then release every
  * network endpoint the network state still records for the project (as podman's cleanup does): a runtime or a
- * ctnr killed while starting a container leaves them with no container or record to find them by.
+ * ctnr killed while starting a container leaves them with no container or record to find them by. `-v`: then the
+ * named volumes the file declares.
  */
 export async function downCommand(services: string[], opts: DownOptions): Promise<void> {
   const graceNs = graceOf(opts.timeout);
+  if (opts.volumes && services.length > 0) throw new CtnrError('USAGE', 'down -v removes the volumes of the whole project: run it without service names');
   const compose = loadProjectFile(opts);
   // Stopping needs no valid references: a service naming one that is gone must not keep the others running.
   let order: string[];
@@ -90,6 +95,12 @@ export async function downCommand(services: string[], opts: DownOptions): Promis
         removeEmptyCgroups(id, path.join(bundlesDir(dir), id));
         process.stdout.write(`${id} network released\n`);
       }
+    }
+    if (opts.volumes) {
+      // A volume a kept container (a failed pre_stop hook) still uses stays: it is running.
+      const { removed, notes } = await removeProjectVolumes(compose, dataDir);
+      for (const name of removed) process.stdout.write(`volume ${name} removed\n`);
+      for (const n of notes) note(n);
     }
     if (hookErrors.length > 0) {
       throw new CtnrError('RUNTIME_FAILED', `pre_stop hooks failed: ${kept.size} container(s) of project ${compose.name} keep running`, { details: [...hookErrors, ...errors] });

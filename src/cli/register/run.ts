@@ -32,6 +32,7 @@ export function registerRunCommands(program: Command): void {
           .description('start services (default: all) detached, dependencies first')
           .argument('[services...]', 'services to start, with what they depend on')
           .option('--no-deps', 'start only the services named, not what they depend on')
+          .option('-d, --detach', 'start detached (what up always does; accepted as docker compose accepts it)')
           .option('--force-recreate', 'replace running containers even if their service and image did not change')
           .option('--no-recreate', 'keep running containers even if their service or image changed')
           .option('--wait', 'then wait until every container with a healthcheck is healthy (exit 1 if one turns unhealthy or stops)')
@@ -47,6 +48,7 @@ export function registerRunCommands(program: Command): void {
       .argument('[services...]', 'only these services')
       .option('--data-dir <dir>', 'data dir whose network state lists what to release (default: the config\'s, else /var/lib/ctnr)')
       .option('--no-hooks', 'stop without running the services\' pre_stop hooks (one that fails keeps its container running)')
+      .option('-v, --volumes', 'then remove the named volumes the file declares (not external ones, nor one a running container uses)')
       .option('-t, --timeout <seconds>', 'seconds to wait after the stop signal before SIGKILL (default: each service\'s stop_grace_period, else 10)'),
   ).action(async (services, opts) => (await import('../commands/down.js')).downCommand(services, opts));
 
