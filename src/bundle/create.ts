@@ -18,6 +18,7 @@ import { bundlesDir } from './store.js';
 import { seedVolumes, volumeSeeds } from './seed-volumes.js';
 import { serviceHash, type RootfsSelector } from './service-hash.js';
 import { BundleStaging } from './writer.js';
+import type { ServiceInput } from '../engine/engine.js';
 import { ensurePrivateDir } from './private-dir.js';
 import { removeBundleTree } from './rootfs-mount.js';
 
@@ -56,8 +57,12 @@ export function defaultBundleDir(project: LoadedProject, service: string): strin
  * and what `up` compares a running container's with. `opts`: the command line's `--rootfs`/`--image` and `run`'s
  * command.
  */
-export function serviceHashOf(project: LoadedProject, service: string, opts: Pick<CreateBundleOptions, 'rootfs' | 'image' | 'command'> = {}): string {
-  const selected = selectService(project.compose, service).input;
+export function serviceHashOf(
+  project: LoadedProject,
+  service: string,
+  opts: Pick<CreateBundleOptions, 'rootfs' | 'image' | 'command'> = {},
+  selected: ServiceInput = selectService(project.compose, service).input,
+): string {
   const given = project.imageSources?.imageConfig;
   return serviceHash({
     input: selected,
@@ -222,7 +227,7 @@ export async function createBundle(project: LoadedProject, service: string, opts
         ...(fileBytes(project.config.file) ? { configBytes: fileBytes(project.config.file)! } : {}),
         options: { rootless: project.env.rootless, rootfs: rootfsMeta, ...(opts.command ? { command: opts.command } : {}), ...(imageMounts ? { imageMounts } : {}) },
       }),
-      serviceHash: serviceHashOf(project, service, opts),
+      serviceHash: serviceHashOf(project, service, opts, selected),
       rootless: project.env.rootless,
       rootfs: rootfsMeta,
       ...(imageMounts ? { imageMounts } : {}),

@@ -45,7 +45,9 @@ describe.skipIf(!ready)('up recreates what changed', () => {
     const db = ['  db:', '    network_mode: none', '    pull_policy: never', `    command: ${JSON.stringify(IDLE)}`, '    image: rc/app:1', `    environment: [DB=${dbEnv}]`];
     // app follows db: replacing db replaces it (depends_on.restart), not web.
     const app = ['  app:', '    image: rc/app:1', '    pull_policy: never', '    network_mode: none', `    command: ${JSON.stringify(IDLE)}`, '    depends_on: { db: { condition: service_started, restart: true } }'];
-    const services = reorder ? [...db, ...web, ...app] : [...web, ...db, ...app];
+    // side joins db's network namespace: replacing db replaces it.
+    const side = ['  side:', '    image: rc/app:1', '    pull_policy: never', '    network_mode: service:db', `    command: ${JSON.stringify(IDLE)}`];
+    const services = reorder ? [...db, ...web, ...app, ...side] : [...web, ...db, ...app, ...side];
     writeFileSync(path.join(project, 'compose.yaml'), ['name: rc', `# ${comment}`, 'services:', ...services, ''].join('\n'));
   };
   const importImage = (marker: string) => {
@@ -77,23 +79,23 @@ describe.skipIf(!ready)('up recreates what changed', () => {
   it('up twice: the second keeps every one running', () => {
     const first = up();
     expect(first.status, first.stderr).toBe(0);
-    expect(first.stdout).toBe('rc-web started\nrc-db started\nrc-app started\n');
+    expect(first.stdout).toBe('rc-web started\nrc-db started\nrc-app started\nrc-side started\n');
     const [web, db] = [pid('rc-web'), pid('rc-db')];
     const again = up();
-    expect(again.stdout).toBe('rc-web already running\nrc-db already running\nrc-app already running\n');
+    expect(again.stdout).toBe('rc-web already running\nrc-db already running\nrc-app already running\nrc-side already running\n');
     expect([pid('rc-web'), pid('rc-db')]).toEqual([web, db]);
   });
 
   it('a comment and a reordered service change nothing; an edited service is replaced, its pre_stop first', () => {
     const db = pid('rc-db');
     compose('hello', 'a comment now');
-    expect(up().stdout).toBe('rc-web already running\nrc-db already running\nrc-app already running\n');
+    expect(up().stdout).toBe('rc-web already running\nrc-db already running\nrc-app already running\nrc-side already running\n');
     compose('hello', '', true);
-    expect(up().stdout).toBe('rc-db already running\nrc-web already running\nrc-app already running\n'); // the file's order
+    expect(up().stdout).toBe('rc-db already running\nrc-web already running\nrc-app already running\nrc-side already running\n'); // the file's order
     compose('bonjour');
     const r = up();
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toBe('rc-web removed (its configuration changed)\nrc-web started\nrc-db already running\nrc-app already running\n');
+    expect(r.stdout).toBe('rc-web removed (its configuration changed)\nrc-web started\nrc-db already running\nrc-app already running\nrc-side already running\n');
     expect(r.stderr).toContain('bye from web');
     expect(envOf('rc-web')).toBe('bonjour\n');
     expect(pid('rc-db')).toBe(db);
@@ -101,34 +103,41 @@ describe.skipIf(!ready)('up recreates what changed', () => {
 
   it('an interpolated variable (.env) counts, as the value the service gets', () => {
     writeFileSync(path.join(project, '.env'), 'FROM_FILE=one\n');
-    expect(up().stdout).toBe('rc-web removed (its configuration changed)\nrc-web started\nrc-db already running\nrc-app already running\n');
-    expect(up().stdout).toBe('rc-web already running\nrc-db already running\nrc-app already running\n');
+    expect(up().stdout).toBe('rc-web removed (its configuration changed)\nrc-web started\nrc-db already running\nrc-app already running\nrc-side already running\n');
+    expect(up().stdout).toBe('rc-web already running\nrc-db already running\nrc-app already running\nrc-side already running\n');
   });
 
   it('--no-recreate keeps a changed one; --force-recreate replaces every one; both at once is a usage error', () => {
     compose('hej');
-    expect(up('--no-recreate').stdout).toBe('rc-web already running\nrc-db already running\nrc-app already running\n');
+    expect(up('--no-recreate').stdout).toBe('rc-web already running\nrc-db already running\nrc-app already running\nrc-side already running\n');
     const both = up('--no-recreate', '--force-recreate');
     expect([both.status, both.stderr]).toEqual([2, 'error: --force-recreate and --no-recreate exclude each other\n']);
     const forced = up('--force-recreate');
-    expect(forced.stdout).toBe('rc-web removed (--force-recreate)\nrc-web started\nrc-db removed (--force-recreate)\nrc-db started\nrc-app removed (--force-recreate)\nrc-app started\n');
+    const forcedLines = (id: string) => `${id} removed (--force-recreate)\n${id} started\n`;
+    expect(forced.stdout).toBe(forcedLines('rc-web') + forcedLines('rc-db') + forcedLines('rc-app') + forcedLines('rc-side'));
     expect(envOf('rc-web')).toBe('hej\n');
   });
 
-  it('a replaced dependency replaces the running dependents that set depends_on.restart, not the others', () => {
+  it('a replaced dependency replaces the running dependents that set depends_on.restart or join its namespaces, not the others', () => {
     const web = pid('rc-web');
     compose('hej', '', false, 'two');
     const r = up();
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toBe('rc-web already running\nrc-db removed (its configuration changed)\nrc-db started\nrc-app removed (db was replaced, and it has depends_on.db.restart)\nrc-app started\n');
+    expect(r.stdout).toBe(
+      'rc-web already running\nrc-db removed (its configuration changed)\nrc-db started\nrc-app removed (db was replaced, and it has depends_on.db.restart)\nrc-app started\n' +
+        'rc-side removed (db was replaced, and its network_mode is service:db)\nrc-side started\n',
+    );
     expect(pid('rc-web')).toBe(web);
+    // side is in the new db's network namespace.
+    const netns = (id: string) => spawnSync('runc', ['--root', path.join(sb.runRoot, 'runc'), 'exec', id, 'readlink', '/proc/1/ns/net'], { encoding: 'utf8' }).stdout;
+    expect(netns('rc-side')).toBe(netns('rc-db'));
   });
 
   it('an image stored again under another manifest replaces the containers that run it', () => {
     importImage('v2');
     const r = up();
     const changed = (id: string) => `${id} removed (its image docker.io/rc/app:1 changed)\n${id} started\n`;
-    expect(r.stdout).toBe(changed('rc-web') + changed('rc-db') + changed('rc-app'));
+    expect(r.stdout).toBe(changed('rc-web') + changed('rc-db') + changed('rc-app') + changed('rc-side'));
     const marker = spawnSync('runc', ['--root', path.join(sb.runRoot, 'runc'), 'exec', 'rc-db', 'cat', '/marker'], { encoding: 'utf8' }).stdout;
     expect(marker).toBe('v2');
     expect(JSON.parse(readFileSync(path.join(sb.dataDir, 'bundles', 'rc-db', 'ctnr.json'), 'utf8')).serviceHash).toMatch(/^sha256:[0-9a-f]{64}$/);

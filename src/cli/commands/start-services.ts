@@ -10,7 +10,7 @@ import { knownContainers } from '../../runtime/facts.js';
 import { bundleHealthcheck, waitHealthy } from '../../runtime/health.js';
 import { judgeLifecycleHooks, runLifecycleHooks, type HookRunOptions } from '../../runtime/lifecycle.js';
 import { prepareContainer } from '../../runtime/launch.js';
-import { waitConditions, type WaitFor } from '../../runtime/order.js';
+import { dependencyRefs, waitConditions, type WaitFor } from '../../runtime/order.js';
 import { runPreStartHooks } from '../../runtime/pre-start.js';
 import { createProgress } from '../../runtime/progress.js';
 import { cleanupContainer, runToCompletion, startDetached, stopContainer } from '../../runtime/run.js';
@@ -70,7 +70,7 @@ export interface StartPlan {
   order: readonly string[];
   /** What each service's dependents (in `order`, or `extra`) wait for (depends_on conditions). */
   waits: Map<string, WaitFor>;
-  replicas: ReadonlyArray<StartKeys & { service: string; preStart: readonly ServiceHook[]; restartWith: readonly string[] }>;
+  replicas: ReadonlyArray<StartKeys & { service: string; preStart: readonly ServiceHook[]; restartWith: ReadonlyArray<{ name: string; why: string }> }>;
 }
 
 /**
@@ -88,10 +88,7 @@ export function planStart(project: LoadedProject, order: readonly string[], loca
       service,
       ...startKeysOf(compose.name, service, input, locate),
       preStart: (input as { pre_start?: readonly ServiceHook[] }).pre_start ?? [],
-      // depends_on.<dependency>.restart: replacing that dependency replaces this service's running containers too.
-      restartWith: Object.entries((input as { depends_on?: Record<string, DependsOn> }).depends_on ?? {})
-        .filter(([, d]) => d.restart === true)
-        .map(([name]) => name),
+      restartWith: followsReplacement(input),
     };
   });
   return { order, waits, replicas };
@@ -158,8 +155,8 @@ export async function startServices(ctx: StartContext, plan: StartPlan): Promise
       const existing = readRecord(id, runRoot());
       const status = existing ? containerStatus(existing) : undefined;
       const mode = ctx.recreate ?? 'never';
-      const after = mode === 'changed' ? restartWith.find((d) => replaced.has(d)) : undefined;
-      const replace = status && status !== 'stopped' ? (recreateReason(existing!, project, service, source, mode) ?? (after !== undefined ? `${after} was replaced, and it has depends_on.${after}.restart` : undefined)) : undefined;
+      const after = mode === 'changed' ? restartWith.find((d) => replaced.has(d.name)) : undefined;
+      const replace = status && status !== 'stopped' ? (recreateReason(existing!, project, service, source, mode) ?? (after !== undefined ? `${after.name} was replaced, and ${after.why}` : undefined)) : undefined;
       if (replace) {
         replaced.add(service);
         // As compose: the old container goes first (its pre_stop hooks, a graceful stop), then the new one is made.
@@ -234,6 +231,24 @@ export async function startServices(ctx: StartContext, plan: StartPlan): Promise
     }
   }
   return unwatched;
+}
+
+/**
+ * The services whose replacement replaces a running container of this one too, as compose cascades it, and why:
+ * `depends_on.<name>.restart: true`, and what binds the other container itself — `network_mode`, `ipc` or `pid`
+ * `service:<name>` (its namespaces go with it: a network namespace loses its interface when the replaced container's
+ * network is released), `volumes_from` (its anonymous volumes are in its bundle), `links` (its address in /etc/hosts).
+ */
+function followsReplacement(input: unknown): Array<{ name: string; why: string }> {
+  const out: Array<{ name: string; why: string }> = [];
+  for (const [name, d] of Object.entries((input as { depends_on?: Record<string, DependsOn> }).depends_on ?? {})) {
+    if (d.restart === true) out.push({ name, why: `it has depends_on.${name}.restart` });
+  }
+  for (const ref of dependencyRefs(input)) {
+    const key = String(ref.at[0]);
+    if (key !== 'depends_on') out.push({ name: ref.name, why: key === 'links' || key === 'volumes_from' ? `its ${key} names it` : `its ${key} is service:${ref.name}` });
+  }
+  return out;
 }
 
 /**
