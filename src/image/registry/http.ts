@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { ErrorCode } from '../../engine/errors.js';
 import { VERSION } from '../../version.js';
 import { CertsError, certsName } from './certs.js';
-import { shownProxy } from './proxy.js';
+import { ProxyError, shownProxy } from './proxy.js';
 import { fetchFor } from './transport.js';
 
 /**
@@ -58,7 +58,7 @@ export async function sendOnce(url: string, init: RequestInit, policy: HttpPolic
     via = fetchFor(url);
   } catch (err) {
     clearTimeout(timer);
-    if (err instanceof CertsError) throw new RegistryFailure('REGISTRY_FAILED', err.message);
+    if (err instanceof CertsError || err instanceof ProxyError) throw new RegistryFailure('REGISTRY_FAILED', err.message);
     throw err;
   }
   try {

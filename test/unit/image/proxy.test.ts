@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { proxyFor, proxySettings, shownProxy } from '../../../src/image/registry/proxy.js';
+import { ProxyError, proxyFor, proxySettings, shownProxy } from '../../../src/image/registry/proxy.js';
 
 describe('proxySettings', () => {
   it.each<[string, NodeJS.ProcessEnv, ReturnType<typeof proxySettings>]>([
@@ -8,8 +8,17 @@ describe('proxySettings', () => {
     ['upper case', { HTTPS_PROXY: 'http://p:3128', NO_PROXY: 'a.example' }, { https: 'http://p:3128', noProxy: 'a.example' }],
     ['lower case wins', { HTTP_PROXY: 'http://upper:1', http_proxy: 'http://lower:2' }, { http: 'http://lower:2' }],
     ['NO_PROXY alone sets nothing', { NO_PROXY: '*' }, undefined],
+    ['a proxy without a scheme is http://', { HTTPS_PROXY: 'proxy.corp:3128' }, { https: 'http://proxy.corp:3128' }],
   ])('%s', (_what, env, expected) => {
     expect(proxySettings(env)).toEqual(expected);
+  });
+
+  it.each([
+    [{ HTTPS_PROXY: 'socks5://proxy.corp:1080' }, 'HTTPS_PROXY: socks5 proxies are not supported (ctnr tunnels through HTTP proxies: http:// or https://)'],
+    [{ http_proxy: 'http://[bad' }, 'HTTP_PROXY is not a proxy URL (http://[user:password@]host:port)'],
+  ])('%o is refused with a message', (env, message) => {
+    expect(() => proxySettings(env)).toThrow(ProxyError);
+    expect(() => proxySettings(env)).toThrow(message);
   });
 });
 
@@ -32,6 +41,8 @@ describe('proxyFor: which requests go through which proxy', () => {
     ['127.0.0.0/8', 'http://127.1.2.3:5000/v2/', both, undefined],
     ['::1', 'http://[::1]:5000/v2/', both, undefined],
     ['case does not matter', 'https://DIRECT.example/v2/', both, undefined],
+    ['an IPv4 in a NO_PROXY CIDR', 'https://10.1.2.3:5000/v2/', { https: 'http://sp:2', noProxy: '10.0.0.0/8' }, undefined],
+    ['an IPv4 outside it', 'https://11.1.2.3:5000/v2/', { https: 'http://sp:2', noProxy: '10.0.0.0/8' }, 'http://sp:2'],
   ])('%s', (_what, url, settings, expected) => {
     expect(proxyFor(url, settings)).toBe(expected);
   });
