@@ -100,6 +100,18 @@ describe.skipIf(!ready)('registries with their own CA and client certificates (c
     expect(r.stdout).toBe(`${plain}/certs/app:v1 ${img.digest}\n`);
   });
 
+  it('marked insecure by mistake: the hang-up says that ctnr spoke plain HTTP, and what to do instead', async () => {
+    const config = path.join(tmp.dir, 'ctnr.config.json');
+    writeFileSync(config, JSON.stringify({ registries: { [plain]: { insecure: true } } }));
+    try {
+      const r = await pull(plain);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`connection dropped by ${plain} (UND_ERR_SOCKET) (ctnr speaks plain HTTP to it, as the config marks it insecure; if it serves HTTPS, drop "insecure" and put its CA certificate in /etc/containers/certs.d/${plain}/ca.crt)`);
+    } finally {
+      rmSync(config);
+    }
+  });
+
   it('mutual TLS: refused without a client certificate, pulled with NAME.cert and NAME.key', async () => {
     mkdirSync(certsD(mutual), { recursive: true });
     writeFileSync(path.join(certsD(mutual), 'ca.crt'), readFileSync(path.join(pki(), 'ca.crt')));
