@@ -610,4 +610,15 @@ describe.skipIf(ownAddress === undefined || !registryAvailable('TLS tests', ['op
     const ok = await openSource(parseReference(`${fake.host}/x:1`), { ...fast, registries: { [fake.host]: { insecure: true } } });
     expect(ok.manifest.mediaType).toBe(MEDIA.ociManifest);
   });
+
+  it('an HTTPS registry marked insecure answers plain HTTP with 400: the error says why and where the CA goes', async () => {
+    const { createServer } = await import('node:http');
+    // What distribution answers when plain HTTP reaches its TLS port.
+    const server = createServer((_req, res) => res.writeHead(400).end('Client sent an HTTP request to an HTTPS server.\n'));
+    fake = await listen(server);
+    const err = await ctnrFailure(openSource(parseReference(`${fake.host}/x:1`), { ...fast, registries: { [fake.host]: { insecure: true } } }));
+    expect(err.message).toContain(
+      `${fake.host} does not answer as a registry (GET /v2/ gave 400) (ctnr speaks plain HTTP to it, as the config marks it insecure; if it serves HTTPS, drop "insecure" and put its CA certificate in /etc/containers/certs.d/${fake.host}/ca.crt)`,
+    );
+  });
 });

@@ -266,22 +266,23 @@ function failureOf(err: unknown, url: string, policy: HttpPolicy, where: string)
     return new RegistryFailure('REGISTRY_FAILED', `TLS failure with ${where}: ${code} (${hint})`);
   }
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED') {
-    return new RegistryFailure('REGISTRY_FAILED', `connection dropped by ${where} (${code})${plainToRemote(url) ? PLAIN_HINT(url) : ''}`);
+    return new RegistryFailure('REGISTRY_FAILED', `connection dropped by ${where} (${code})${plainHttpHint(url)}`);
   }
   // fetch refuses the ports browsers block (6000, 6665-6669, 10080, …) before connecting.
   if (cause === 'bad port') return new RegistryFailure('REGISTRY_FAILED', `port ${new URL(url).port} of ${where} is on the fetch standard's blocked-port list; serve the registry on another port`);
   return new RegistryFailure('REGISTRY_FAILED', `request to ${where} failed: ${code ?? (cause || message)}`);
 }
 
-/** Plain HTTP to a host that is not loopback: the config marks it insecure (or names an http:// mirror). */
-function plainToRemote(url: string): boolean {
+/**
+ * What a TLS-only registry does to plain HTTP (hangs up, or answers 400) most often means that `insecure` was wrong:
+ * for plain HTTP to a host that is not loopback (the config marks it insecure, or names an http:// mirror), a hint
+ * saying so; else nothing.
+ */
+export function plainHttpHint(url: string): string {
   const u = new URL(url);
-  return u.protocol === 'http:' && !isLoopback(u.host);
+  if (u.protocol !== 'http:' || isLoopback(u.host)) return '';
+  return ` (ctnr speaks plain HTTP to it, as the config marks it insecure; if it serves HTTPS, drop "insecure" and put its CA certificate in /etc/containers/certs.d/${u.host}/ca.crt)`;
 }
-
-/** What a TLS-only registry does to plain HTTP (hangs up, or answers 400) most often means `insecure` was wrong. */
-const PLAIN_HINT = (url: string) =>
-  ` (ctnr speaks plain HTTP to it, as the config marks it insecure; if it serves HTTPS, drop "insecure" and put its CA certificate in /etc/containers/certs.d/${new URL(url).host}/ca.crt)`;
 
 /** `15 s`, `300 ms`. */
 function duration(ms: number): string {

@@ -1,7 +1,7 @@
 import type { Credentials } from '../auth.js';
 import type { Endpoint } from './endpoint.js';
 import { parseChallenges, pickChallenge, type Challenge } from './challenge.js';
-import { discard, readBody, RegistryFailure, sendOnce, sendWithRetries, type HttpPolicy, type Sent } from './http.js';
+import { discard, plainHttpHint, readBody, RegistryFailure, sendOnce, sendWithRetries, type HttpPolicy, type Sent } from './http.js';
 
 /**
  * Talking to one endpoint as one user, the way containers/image's dockerClient does: ping `/v2/` once and keep
@@ -83,7 +83,10 @@ export class Session {
       const sent = await sendWithRetries(() => sendOnce(`${this.endpoint.origin}/v2/`, {}, this.opts.policy), this.opts.policy);
       await discard(sent);
       if (sent.res.status === 401) this.challenge = pickChallenge(parseChallenges(sent.res.headers.get('www-authenticate')));
-      else if (sent.res.status !== 200) throw new RegistryFailure('REGISTRY_FAILED', `${this.endpoint.host} does not answer as a registry (GET /v2/ gave ${sent.res.status})`);
+      else if (sent.res.status !== 200) {
+        const hint = sent.res.status === 400 ? plainHttpHint(this.endpoint.origin) : '';
+        throw new RegistryFailure('REGISTRY_FAILED', `${this.endpoint.host} does not answer as a registry (GET /v2/ gave ${sent.res.status})${hint}`);
+      }
     })();
     // A failed ping is tried again by the next request rather than remembered.
     this.pinged.catch(() => (this.pinged = undefined));
