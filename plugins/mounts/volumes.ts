@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { definePlugin } from '../../src/engine/define.js';
 import { cleanDestination, mergeMountOptions, octal, placeMount, TMPFS_DEFAULT_OPTIONS } from '../../src/spec/mounts.js';
@@ -8,6 +8,7 @@ import type { Mount } from '../../src/spec/types.js';
 import type { BundleFile, Env, Operation, PluginContext, Project } from '../../src/engine/types.js';
 import { volumesRoot } from '../../src/linux/data-dir.js';
 import { subpathSource } from '../../src/linux/subpath.js';
+import { isDirectory } from '../../src/linux/file-kind.js';
 
 /** Docker's volume-name rule; it also keeps a name from walking out of `<dataDir>/volumes`. */
 const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -269,10 +270,3 @@ export function isVolumeName(name: string): boolean {
   return VOLUME_NAME.test(name);
 }
 
-function isDirectory(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}

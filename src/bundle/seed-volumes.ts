@@ -12,6 +12,7 @@ import { processAlive } from '../linux/pid.js';
 import { resolveInRootfs } from '../linux/rootfs.js';
 import { cleanDestination } from '../spec/mounts.js';
 import type { Spec } from '../spec/types.js';
+import { isRealDirectory } from '../linux/file-kind.js';
 
 /**
  * A volume to fill from the image: `volume` is the mount's source (absolute for a named volume, bundle-relative
@@ -81,7 +82,7 @@ export async function seedVolumes(seeds: readonly VolumeSeed[], opts: SeedOption
     if (!isEmptyDirectory(volume)) continue;
     // Symlinks on the way are followed as the container would, never out of the image's root.
     const from = resolveInRootfs(opts.rootfs, seed.destination);
-    if (!isDirectory(from)) continue;
+    if (!isRealDirectory(from)) continue;
     await removeDeadCopies(volume, opts.idMapping);
     const tmp = path.join(path.dirname(volume), `.${path.basename(volume)}.seed-${process.pid}-${++copies}`);
     const fail = (err: unknown): never => {
@@ -152,10 +153,3 @@ function isEmptyDirectory(dir: string): boolean {
   }
 }
 
-function isDirectory(p: string): boolean {
-  try {
-    return lstatSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}

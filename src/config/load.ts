@@ -5,6 +5,7 @@ import { CtnrError, renderPath } from '../engine/errors.js';
 import type { Preset } from '../engine/types.js';
 import { configSchemas, type CtnrConfig } from './schema.js';
 import { userModuleJiti, type CreateJiti } from './transpile-cache.js';
+import { isDirectory } from '../linux/file-kind.js';
 
 export interface LoadedConfig {
   config: CtnrConfig;
@@ -201,14 +202,6 @@ function exists(file: string): boolean {
   try {
     statSync(file);
     return true;
-  } catch {
-    return false;
-  }
-}
-
-function isDirectory(dir: string): boolean {
-  try {
-    return statSync(dir).isDirectory();
   } catch {
     return false;
   }

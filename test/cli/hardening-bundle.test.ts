@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canMountTmpfs, mountTmpfs, type Tmpfs } from '../unit/hardening/tmpfs.js';
 import { ctnr, project, requireBuild, SIMPLE, tempRoot } from './hardening-cli.js';
+import { expectValidSpec } from '../helpers/schema.js';
 
 /** `ctnr bundle create` never destroys what it does not own, and fails cleanly on a bad disk (issue 16 items 2, 7). */
 const root = tempRoot('bundle');
@@ -75,6 +76,7 @@ describe('what others on the host can read', () => {
     const r = ctnr(p, ['bundle', 'create', 'web', '--rootfs', rootfs, '--data-dir', data]);
     expect([r.status, r.stderr]).toEqual([0, '']);
     const bundle = path.join(data, 'bundles', 'private-web');
+    expectValidSpec(JSON.parse(readFileSync(path.join(bundle, 'config.json'), 'utf8')));
     expect(readFileSync(path.join(bundle, 'config.json'), 'utf8')).toContain('TOKEN=s3cret');
     expect([modeOf(path.join(bundle, 'config.json')), modeOf(path.join(data, 'bundles')), modeOf(path.join(data, 'volumes'))]).toEqual(['600', '700', '700']);
     // The volume itself keeps the mode containers see (the image's, else 0755).
@@ -93,5 +95,6 @@ describe('what others on the host can read', () => {
     const r = ctnr(p, ['bundle', 'create', 'web', '--rootfs', rootfs, '--data-dir', data]);
     expect([r.status, r.stderr]).toEqual([0, '']);
     expect([modeOf(path.join(data, 'bundles')), modeOf(elsewhere)]).toEqual(['700', '755']);
+    expectValidSpec(JSON.parse(readFileSync(path.join(data, 'bundles', 'older-web', 'config.json'), 'utf8')));
   });
 });

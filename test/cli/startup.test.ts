@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { buildProgram, COMMAND_GROUPS } from '../../src/cli/main.js';
 import { VERSION } from '../../src/version.js';
 import { CLI, ctnr, project, requireBuild, SIMPLE, tempRoot } from './hardening-cli.js';
+import { expectValidSpec } from '../helpers/schema.js';
 
 /** commander's own root help, as it prints it when stdout is not a terminal (80 columns). */
 function commanderHelp(): string {
@@ -207,6 +208,7 @@ export default {};
     const r = spawnSync(CLI, ['spec', 'web'], { cwd: dir, encoding: 'utf8', env, timeout: 60_000 });
     expect([r.status, r.stderr]).toEqual([0, '']);
     expect(JSON.parse(readFileSync(path.join(dir, 'seen.json'), 'utf8'))).toEqual({ environ: [expect.stringMatching(started)], env: seen, marker: null });
+    expectValidSpec(JSON.parse(r.stdout));
     expect(JSON.parse(r.stdout).process.env).toEqual(expect.arrayContaining([`T=${interpolated}`, 'M=none']));
   });
 });

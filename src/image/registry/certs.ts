@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { rootCertificates } from 'node:tls';
+import { isDirectory } from '../../linux/file-kind.js';
 
 /**
  * A registry's own TLS trust, where docker and podman keep it: a directory named after the registry (`host:port`, or
@@ -81,10 +82,3 @@ function readCertsDir(dir: string): RegistryTls {
   };
 }
 
-function isDirectory(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
