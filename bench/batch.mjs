@@ -66,7 +66,7 @@ export function measureBatch(sizes = [1000, 5000], { one = false } = {}) {
       }
       const rssFile = path.join(c.dir, 'rss');
       const t0 = process.hrtime.bigint();
-      // The CLI as users start it (bin/ctnr.cjs as a program, with this node first on PATH), the probe preloaded.
+      // The CLI as users start it (bin/ctnr.cjs as a program), the probe preloaded.
       const r = spawnSync(CLI, c.args.map((a) => (a === OUT ? out : a)), {
         cwd: c.dir,
         stdio: ['ignore', 'ignore', 'pipe'],
@@ -74,7 +74,6 @@ export function measureBatch(sizes = [1000, 5000], { one = false } = {}) {
           XDG_CACHE_HOME: cacheHome,
           CTNR_BENCH_RSS_FILE: rssFile,
           NODE_OPTIONS: `--require ${RSS_PROBE}`,
-          PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}`,
           ...c.env,
         }),
       });

@@ -38,8 +38,7 @@ const cacheHome = mkdtempSync(path.join(os.tmpdir(), 'ctnr-bench-cache-'));
 process.on('exit', () => rmSync(cacheHome, { recursive: true, force: true }));
 
 function once(v) {
-  // The bin's `node` is this one, as for `node -e 0`.
-  const env = childEnv({ XDG_CACHE_HOME: cacheHome, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}`, ...v.env });
+  const env = childEnv({ XDG_CACHE_HOME: cacheHome, ...v.env });
   const t0 = process.hrtime.bigint();
   const r = spawnSync(v.node ? process.execPath : CLI, v.args, { cwd: v.cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
