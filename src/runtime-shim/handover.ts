@@ -11,13 +11,14 @@ import { readdirSync, readFileSync, writeSync } from 'node:fs';
  */
 export const HANDOVER_FD_ENV = 'CTNR_RUNTIME_HANDOVER_FD';
 
-export async function handover(runtime: string, argv: readonly string[], preserveFds = 0): Promise<void> {
+export function handover(runtime: string, argv: readonly string[], preserveFds = 0): void {
   const fd = process.env[HANDOVER_FD_ENV];
   if (fd && /^\d+$/.test(fd)) {
     writeSync(Number(fd), runtime);
     return;
   }
-  runChild((await import('node:child_process')).spawn, runtime, argv, preserveFds);
+  // Not `import()`: a process started from the startup snapshot has no dynamic import (./exec.ts says the same).
+  runChild(process.getBuiltinModule('node:child_process').spawn, runtime, argv, preserveFds);
 }
 
 /**

@@ -36,6 +36,6 @@ export async function main(argv: readonly string[], self: readonly string[]): Pr
     return 1;
   }
   if (runtime === undefined) return 1; // refused: the reasons are on stderr and in the log
-  await handover(runtime, argv, args.preserveFds ?? 0);
+  handover(runtime, argv, args.preserveFds ?? 0);
   return 0;
 }

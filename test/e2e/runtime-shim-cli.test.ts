@@ -271,6 +271,18 @@ describe.skipIf(!hasSnapshot)('the startup snapshot (JSON, YAML and .mjs configs
     expect(tunables(runtimeEnv())).toEqual(['GLIBC_TUNABLES']);
   });
 
+  it('started from the snapshot without the script (no handover descriptor): the runtime runs as its child, exit status passed on', () => {
+    const [builtBy, , flags = ''] = readFileSync(path.join(REPO, 'dist/ctnr-runtime.blob.node'), 'utf8').split('\n');
+    const cfg = config('direct.json', { presets: ['baseline'], runtime: fake });
+    clear();
+    const r = spawnSync(builtBy!, [...flags.split(' ').filter(Boolean), '--snapshot-blob', path.join(REPO, 'dist/ctnr-runtime.blob'), '--', 'state', 'c12'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, CTNR_RUNTIME_CONFIG: cfg, FAKE_EXIT: '3' },
+    });
+    expect([r.status, r.stdout, r.stderr]).toEqual([3, 'runtime stdout\n', 'runtime stderr\n']);
+    expect(readFileSync(`${report}.args`, 'utf8')).toBe('state\nc12\n');
+  });
+
   it('a snapshot built by another node is not used', async () => {
     // a copy of the package whose snapshot names another node binary
     const pkg = path.join(dir, 'pkg');
