@@ -528,23 +528,26 @@ describe('registry failures', () => {
 });
 
 describe('endpoints and challenges', () => {
-  it('puts mirrors first with their path prefix, Docker Hub on its API host, https except loopback and insecure', () => {
+  it('puts mirrors first with their path prefix, Docker Hub on its API host, https unless a mirror says http://, insecure for loopback and the config', () => {
     const registries = {
-      'docker.io': { mirrors: ['mirror.example:5000/dockerhub', 'http://plain.example/', 'https://secure.example/a/b'] },
+      'docker.io': { mirrors: ['mirror.example:5000/dockerhub', 'http://plain.example/', 'https://secure.example/a/b', '127.0.0.1:5000/m'] },
       'insecure.example:5000': { insecure: true },
       'plain.mirror': { insecure: true },
       'r.example': { mirrors: ['plain.mirror/p'] },
     };
     const hub = endpointsFor(parseReference('hello:1'), registries);
-    expect(hub.map((e) => [e.origin, e.registry, e.repository, e.location, e.mirror])).toEqual([
-      ['https://mirror.example:5000', 'mirror.example:5000', 'dockerhub/library/hello', 'mirror.example:5000/dockerhub/library/hello', true],
-      ['http://plain.example', 'plain.example', 'library/hello', 'plain.example/library/hello', true],
-      ['https://secure.example', 'secure.example', 'a/b/library/hello', 'secure.example/a/b/library/hello', true],
-      ['https://registry-1.docker.io', 'docker.io', 'library/hello', 'docker.io/library/hello', false],
+    expect(hub.map((e) => [e.origin, e.insecure, e.registry, e.repository, e.location, e.mirror])).toEqual([
+      ['https://mirror.example:5000', false, 'mirror.example:5000', 'dockerhub/library/hello', 'mirror.example:5000/dockerhub/library/hello', true],
+      ['http://plain.example', false, 'plain.example', 'library/hello', 'plain.example/library/hello', true],
+      ['https://secure.example', false, 'secure.example', 'a/b/library/hello', 'secure.example/a/b/library/hello', true],
+      ['https://127.0.0.1:5000', true, '127.0.0.1:5000', 'm/library/hello', '127.0.0.1:5000/m/library/hello', true],
+      ['https://registry-1.docker.io', false, 'docker.io', 'library/hello', 'docker.io/library/hello', false],
     ]);
-    expect(endpointsFor(parseReference('insecure.example:5000/x'), registries).map((e) => e.origin)).toEqual(['http://insecure.example:5000']);
-    expect(endpointsFor(parseReference('r.example/x'), registries).map((e) => e.origin)).toEqual(['http://plain.mirror', 'https://r.example']);
-    expect(endpointsFor(parseReference('ghcr.io/o/r'), registries).map((e) => e.origin)).toEqual(['https://ghcr.io']);
+    const origins = (ref: string) => endpointsFor(parseReference(ref), registries).map((e) => [e.origin, e.insecure]);
+    expect(origins('insecure.example:5000/x')).toEqual([['https://insecure.example:5000', true]]);
+    expect(origins('r.example/x')).toEqual([['https://plain.mirror', true], ['https://r.example', false]]);
+    expect(origins('localhost:5000/x')).toEqual([['https://localhost:5000', true]]);
+    expect(origins('ghcr.io/o/r')).toEqual([['https://ghcr.io', false]]);
     expect(() => endpointsFor(parseReference('hello'), { 'docker.io': { mirrors: ['bad host/x'] } })).toThrow('mirror "bad host/x" of docker.io is not host[:port][/path-prefix]');
     expect(() => endpointsFor(parseReference('hello'), { 'docker.io': { mirrors: ['m.example/../x'] } })).toThrow(/is not host/);
   });
@@ -571,7 +574,7 @@ describe('endpoints and challenges', () => {
   });
 });
 
-/** TLS needs a name that is not loopback (loopback gets plain HTTP): this machine's own non-loopback address. */
+/** TLS whose certificate is checked needs a name that is not loopback (loopback registries are insecure): this machine's own non-loopback address. */
 const ownAddress = Object.values(os.networkInterfaces()).flat().find((i) => i && !i.internal && i.family === 'IPv4')?.address;
 if (ownAddress === undefined) console.warn('skipping the TLS tests: this machine has no non-loopback IPv4 address to serve TLS on');
 describe.skipIf(ownAddress === undefined || !registryAvailable('TLS tests', ['openssl']))('TLS', () => {
@@ -611,14 +614,69 @@ describe.skipIf(ownAddress === undefined || !registryAvailable('TLS tests', ['op
     expect(ok.manifest.mediaType).toBe(MEDIA.ociManifest);
   });
 
-  it('an HTTPS registry marked insecure answers plain HTTP with 400: the error says why and where the CA goes', async () => {
+  it('an HTTPS registry marked insecure: its certificate is not checked (docker\'s and podman\'s insecure), and stays HTTPS', async () => {
+    const { dir } = tmp;
+    const { spawnSync } = await import('node:child_process');
+    spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=untrusted', '-keyout', path.join(dir, 'tls.key'), '-out', path.join(dir, 'tls.crt')]);
+    const seen: string[] = [];
+    const server = https.createServer({ key: readFileSync(path.join(dir, 'tls.key')), cert: readFileSync(path.join(dir, 'tls.crt')) }, (req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      if (req.url === '/v2/') return res.writeHead(200).end('{}');
+      res.writeHead(200, { 'content-type': MEDIA.ociManifest }).end('{"schemaVersion":2,"config":{},"layers":[]}');
+    });
+    fake = await listen(server);
+    const ok = await openSource(parseReference(`${fake.host}/x:1`), { ...fast, registries: { [fake.host]: { insecure: true } } });
+    expect(ok.manifest.mediaType).toBe(MEDIA.ociManifest);
+    expect(seen).toEqual(['GET /v2/', 'GET /v2/x/manifests/1']);
+  });
+
+  it('a loopback registry over HTTPS with a certificate nobody trusts: pulled without a config, as docker does', async () => {
+    const { dir } = tmp;
+    const { spawnSync } = await import('node:child_process');
+    spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=untrusted', '-keyout', path.join(dir, 'tls.key'), '-out', path.join(dir, 'tls.crt')]);
+    const server = https.createServer({ key: readFileSync(path.join(dir, 'tls.key')), cert: readFileSync(path.join(dir, 'tls.crt')) }, (req, res) => {
+      if (req.url === '/v2/') return res.writeHead(200).end('{}');
+      res.writeHead(200, { 'content-type': MEDIA.ociManifest }).end('{"schemaVersion":2,"config":{},"layers":[]}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    fake = { host, stop: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
+    expect((await openSource(parseReference(`${host}/x:1`), fast)).manifest.mediaType).toBe(MEDIA.ociManifest);
+  });
+
+  it('an insecure registry that fails over HTTPS and over plain HTTP: the error gives both reasons, without TLS advice', async () => {
+    const { createServer } = await import('node:net');
+    // Hangs up on a TLS hello (first byte 0x16), answers anything else as a server that is not a registry.
+    const server = createServer((socket) => {
+      socket.once('data', (data) => (data[0] === 0x16 ? socket.destroy() : socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n')));
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, ownAddress, resolve));
+    const host = `${ownAddress}:${(server.address() as net.AddressInfo).port}`;
+    fake = { host, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+    const err = await ctnrFailure(openSource(parseReference(`${host}/x:1`), { ...fast, registries: { [host]: { insecure: true } } }));
+    expect(err.message).toMatch(
+      new RegExp(`^cannot pull ${host}/x:1: ${host}/x: over HTTPS: connection dropped by ${host} \\([A-Z_]+\\); over plain HTTP: ${host} does not answer as a registry \\(GET /v2/ gave 400\\)$`),
+    );
+  });
+
+  it('an insecure registry that answers a TLS hello in plain text speaks plain HTTP: only how that went is said', async () => {
     const { createServer } = await import('node:http');
-    // What distribution answers when plain HTTP reaches its TLS port.
+    // What distribution answers when plain HTTP reaches its TLS port (node's server answers a TLS hello with 400 too).
     const server = createServer((_req, res) => res.writeHead(400).end('Client sent an HTTP request to an HTTPS server.\n'));
     fake = await listen(server);
     const err = await ctnrFailure(openSource(parseReference(`${fake.host}/x:1`), { ...fast, registries: { [fake.host]: { insecure: true } } }));
-    expect(err.message).toContain(
-      `${fake.host} does not answer as a registry (GET /v2/ gave 400) (ctnr speaks plain HTTP to it, as the config marks it insecure; if it serves HTTPS, drop "insecure" and put its CA certificate in /etc/containers/certs.d/${fake.host}/ca.crt)`,
-    );
+    expect(err.message).toBe(`cannot pull ${fake.host}/x:1: ${fake.host}/x: ${fake.host} does not answer as a registry (GET /v2/ gave 400)`);
+  });
+
+  it('a mirror named http:// that serves HTTPS: plain HTTP only, and the error says the mirror asked for it', async () => {
+    const { dir } = tmp;
+    const { spawnSync } = await import('node:child_process');
+    spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=untrusted', '-keyout', path.join(dir, 'tls.key'), '-out', path.join(dir, 'tls.crt')]);
+    const server = https.createServer({ key: readFileSync(path.join(dir, 'tls.key')), cert: readFileSync(path.join(dir, 'tls.crt')) }, (_req, res) => res.writeHead(200).end('{}'));
+    fake = await listen(server);
+    const err = await ctnrFailure(openSource(parseReference('r.invalid/x:1'), { ...fast, registries: { 'r.invalid': { mirrors: [`http://${fake.host}`] } } }));
+    expect(err.message).toContain(`${fake.host}/x: connection dropped by ${fake.host} (`);
+    expect(err.message).toContain(`(ctnr speaks plain HTTP to it, as the mirror is named http://${fake.host}; if it serves HTTPS, name it without http://)`);
   });
 });

@@ -7,8 +7,16 @@ import type { ImageReference, RegistriesConfig } from '../types.js';
  * `registry` and `repository` are what credentials are looked up by; `host` is where requests go.
  */
 export interface Endpoint {
-  /** `https://registry-1.docker.io`, `http://127.0.0.1:5000`. */
+  /**
+   * Where requests go first: `https://registry-1.docker.io`; `http://cache.lan:8080` only for a mirror named with
+   * `http://`. An `insecure` endpoint may move to plain HTTP once it has been tried (./session.ts).
+   */
   origin: string;
+  /**
+   * Docker's and podman's insecure registry: HTTPS without checking the certificate, then plain HTTP when HTTPS
+   * fails. What the config's `insecure: true` asks for, and what loopback hosts get (docker's default for 127.0.0.0/8).
+   */
+  insecure: boolean;
   /** host[:port] requests go to (`registry-1.docker.io` for docker.io). */
   host: string;
   /** host[:port] as the user names it (`docker.io`, a mirror's host). */
@@ -32,14 +40,14 @@ export function endpointsFor(ref: Pick<ImageReference, 'registry' | 'repository'
 /** The registry itself (`repository` may be empty, as for a login check). */
 export function registryEndpoint(registry: string, repository: string, registries: RegistriesConfig = {}): Endpoint {
   const host = API_HOSTS[registry] ?? registry;
-  const plain = settingsFor(registry, registries)?.insecure === true || isLoopback(host);
-  return { origin: `${plain ? 'http' : 'https'}://${host}`, host, registry, repository, location: repository ? `${registry}/${repository}` : registry, mirror: false };
+  const insecure = settingsFor(registry, registries)?.insecure === true || isLoopback(host);
+  return { origin: `https://${host}`, insecure, host, registry, repository, location: repository ? `${registry}/${repository}` : registry, mirror: false };
 }
 
 /**
  * A mirror is `host[:port][/path-prefix]`; the reference's repository is appended to the prefix (docker.io's
  * `library/hello` through `127.0.0.1:5000/m` is `127.0.0.1:5000/m/library/hello`). A leading `http://` asks for
- * plain HTTP as `insecure` does, `https://` is accepted and changes nothing.
+ * plain HTTP alone (nothing is tried over HTTPS), `https://` is accepted and changes nothing.
  */
 function mirrorEndpoint(text: string, ref: Pick<ImageReference, 'registry' | 'repository'>, registries: RegistriesConfig): Endpoint {
   const scheme = /^(https?):\/\//.exec(text)?.[1];
@@ -51,23 +59,31 @@ function mirrorEndpoint(text: string, ref: Pick<ImageReference, 'registry' | 're
   if (!/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d+)?$/.test(host) || badPrefix) {
     throw new CtnrError('REGISTRY_FAILED', `mirror "${text}" of ${ref.registry} is not host[:port][/path-prefix]`);
   }
-  const plain = scheme === 'http' || settingsFor(rest, registries)?.insecure === true || settingsFor(host, registries)?.insecure === true || isLoopback(host);
+  const plain = scheme === 'http';
+  const insecure = !plain && (settingsFor(rest, registries)?.insecure === true || settingsFor(host, registries)?.insecure === true || isLoopback(host));
   const repository = prefix ? `${prefix}/${ref.repository}` : ref.repository;
-  return { origin: `${plain ? 'http' : 'https'}://${host}`, host, registry: host, repository, location: `${host}/${repository}`, mirror: true };
+  return { origin: `${plain ? 'http' : 'https'}://${host}`, insecure, host, registry: host, repository, location: `${host}/${repository}`, mirror: true };
 }
 
-/** Settings are keyed as references name registries; Docker Hub's other names find docker.io's entry too. */
 /**
- * `registry`'s mirrors as `host[:port][/path-prefix]` places, in order, each with whether ctnr would speak plain HTTP
- * to it: what a builder's registries.conf says of them (src/image/build-registries.ts).
+ * `registry`'s mirrors as `host[:port][/path-prefix]` places, in order, each with whether it is insecure (certificate
+ * unchecked, plain HTTP allowed: registries.conf's `insecure`): what a builder's registries.conf says of them
+ * (src/image/build-registries.ts).
  */
 export function mirrorPlaces(registry: string, registries: RegistriesConfig = {}): Array<{ location: string; insecure: boolean }> {
   return (settingsFor(registry, registries)?.mirrors ?? []).map((m) => {
     const e = mirrorEndpoint(m, { registry, repository: '' }, registries);
     const prefix = e.repository.replace(/\/+$/, '');
-    return { location: prefix ? `${e.host}/${prefix}` : e.host, insecure: e.origin.startsWith('http:') };
+    return { location: prefix ? `${e.host}/${prefix}` : e.host, insecure: isInsecure(e) };
   });
 }
+
+/** Whether ctnr may reach `e` without a checked certificate: an insecure registry, or a mirror named with http://. */
+export function isInsecure(e: Endpoint): boolean {
+  return e.insecure || e.origin.startsWith('http:');
+}
+
+/** Settings are keyed as references name registries; Docker Hub's other names find docker.io's entry too. */
 
 function settingsFor(registry: string, registries: RegistriesConfig) {
   if (Object.hasOwn(registries, registry)) return registries[registry];
@@ -75,7 +91,7 @@ function settingsFor(registry: string, registries: RegistriesConfig) {
   return undefined;
 }
 
-/** localhost, 127.0.0.0/8 and ::1 get plain HTTP as docker gives them: nobody has a certificate for them. */
+/** localhost, 127.0.0.0/8 and ::1 are insecure registries, as docker treats them: nobody has a certificate for them. */
 export function isLoopback(host: string): boolean {
   const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
   return name === 'localhost' || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);

@@ -2,7 +2,6 @@ import { Readable } from 'node:stream';
 import type { ErrorCode } from '../../engine/errors.js';
 import { VERSION } from '../../version.js';
 import { CertsError, certsName } from './certs.js';
-import { isLoopback } from './endpoint.js';
 import { ProxyError, shownProxy } from './proxy.js';
 import { fetchFor } from './transport.js';
 
@@ -16,11 +15,14 @@ import { fetchFor } from './transport.js';
 export class RegistryFailure extends Error {
   readonly code: ErrorCode;
   readonly reason: string;
-  constructor(code: ErrorCode, reason: string) {
+  /** A TLS hello was answered with something that is not TLS: the server speaks plain HTTP there. */
+  readonly notTls: boolean;
+  constructor(code: ErrorCode, reason: string, notTls = false) {
     super(reason);
     this.name = 'RegistryFailure';
     this.code = code;
     this.reason = reason;
+    this.notTls = notTls;
   }
 }
 
@@ -48,15 +50,18 @@ export interface Sent {
 
 const TIMED_OUT = Symbol('timed out');
 
-/** One request: fails when no response headers come within the timeout. */
-export async function sendOnce(url: string, init: RequestInit, policy: HttpPolicy): Promise<Sent> {
+/**
+ * One request: fails when no response headers come within the timeout. `unverified`: the https origin of an insecure
+ * registry, whose certificate is not checked (./transport.ts).
+ */
+export async function sendOnce(url: string, init: RequestInit, policy: HttpPolicy, unverified?: string): Promise<Sent> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(TIMED_OUT), policy.timeoutMs);
   const headers = new Headers(init.headers);
   if (!headers.has('user-agent')) headers.set('user-agent', USER_AGENT);
   let via: ReturnType<typeof fetchFor>;
   try {
-    via = fetchFor(url);
+    via = fetchFor(url, process.env, unverified);
   } catch (err) {
     clearTimeout(timer);
     if (err instanceof CertsError || err instanceof ProxyError) throw new RegistryFailure('REGISTRY_FAILED', err.message);
@@ -66,7 +71,7 @@ export async function sendOnce(url: string, init: RequestInit, policy: HttpPolic
     const res = await via.fetch(url, { ...init, headers, signal: controller.signal, redirect: 'follow' });
     return { res, abort: () => controller.abort() };
   } catch (err) {
-    throw networkFailure(err, url, policy, via.proxy);
+    throw networkFailure(err, url, policy, via.proxy, unverified !== undefined);
   } finally {
     clearTimeout(timer);
   }
@@ -231,10 +236,10 @@ function errorCode(err: unknown): string | undefined {
 
 const TLS_CODES = /^(CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH|EPROTO$)/;
 
-/** A failed fetch as one reason a user can act on. */
-export function networkFailure(err: unknown, url: string, policy: HttpPolicy, proxy?: string): RegistryFailure {
+/** A failed fetch as one reason a user can act on. `insecure`: to an insecure registry (no TLS advice then). */
+export function networkFailure(err: unknown, url: string, policy: HttpPolicy, proxy?: string, insecure = false): RegistryFailure {
   if (err instanceof RegistryFailure) return err;
-  const failure = failureOf(err, url, policy, proxy === undefined ? hostOf(url) : `${hostOf(url)} through the proxy ${shownProxy(proxy)}`);
+  const failure = failureOf(err, url, policy, proxy === undefined ? hostOf(url) : `${hostOf(url)} through the proxy ${shownProxy(proxy)}`, insecure);
   // A proxy's credentials never reach a message, whatever the error underneath says.
   const secret = proxy === undefined ? '' : proxyPassword(proxy);
   return secret === '' || !failure.reason.includes(secret) ? failure : new RegistryFailure(failure.code, failure.reason.split(secret).join('***'));
@@ -248,7 +253,7 @@ function proxyPassword(proxy: string): string {
   }
 }
 
-function failureOf(err: unknown, url: string, policy: HttpPolicy, where: string): RegistryFailure {
+function failureOf(err: unknown, url: string, policy: HttpPolicy, where: string, insecure: boolean): RegistryFailure {
   if (err === TIMED_OUT) return new RegistryFailure('REGISTRY_FAILED', `no answer from ${where} within ${duration(policy.timeoutMs)}`);
   const code = errorCode(err);
   const message = String((err as Error)?.message ?? err);
@@ -260,13 +265,15 @@ function failureOf(err: unknown, url: string, policy: HttpPolicy, where: string)
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') return new RegistryFailure('REGISTRY_FAILED', `no answer from ${where} within ${duration(policy.timeoutMs)} (${code})`);
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new RegistryFailure('REGISTRY_FAILED', `${where} is unreachable (${code})`);
   if (code !== undefined && TLS_CODES.test(code)) {
-    const hint = code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'EPROTO'
+    const notTls = code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'EPROTO';
+    if (insecure) return new RegistryFailure('REGISTRY_FAILED', `TLS failure with ${where}: ${code}`, notTls);
+    const hint = notTls
       ? 'if it only speaks plain HTTP, set "insecure": true for it under registries in the ctnr config'
       : `if it uses a private CA, put the CA certificate in /etc/containers/certs.d/${certsName(new URL(url).origin)}/ca.crt`;
-    return new RegistryFailure('REGISTRY_FAILED', `TLS failure with ${where}: ${code} (${hint})`);
+    return new RegistryFailure('REGISTRY_FAILED', `TLS failure with ${where}: ${code} (${hint})`, notTls);
   }
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED') {
-    return new RegistryFailure('REGISTRY_FAILED', `connection dropped by ${where} (${code})${plainHttpHint(url)}`);
+    return new RegistryFailure('REGISTRY_FAILED', `connection dropped by ${where} (${code})`);
   }
   // fetch refuses the ports browsers block (6000, 6665-6669, 10080, …) before connecting.
   if (cause === 'bad port') return new RegistryFailure('REGISTRY_FAILED', `port ${new URL(url).port} of ${where} is on the fetch standard's blocked-port list; serve the registry on another port`);
@@ -274,14 +281,14 @@ function failureOf(err: unknown, url: string, policy: HttpPolicy, where: string)
 }
 
 /**
- * What a TLS-only registry does to plain HTTP (hangs up, or answers 400) most often means that `insecure` was wrong:
- * for plain HTTP to a host that is not loopback (the config marks it insecure, or names an http:// mirror), a hint
- * saying so; else nothing.
+ * What a TLS-only registry does to plain HTTP (hangs up, or answers 400): for a mirror named with `http://` (the only
+ * plain HTTP ctnr starts with), a hint that this was asked for; else nothing (an insecure registry reached plain
+ * HTTP only after HTTPS failed, and its message says how HTTPS failed).
  */
-export function plainHttpHint(url: string): string {
+export function plainHttpHint(url: string, mirrorSaysHttp: boolean): string {
   const u = new URL(url);
-  if (u.protocol !== 'http:' || isLoopback(u.host)) return '';
-  return ` (ctnr speaks plain HTTP to it, as the config marks it insecure; if it serves HTTPS, drop "insecure" and put its CA certificate in /etc/containers/certs.d/${u.host}/ca.crt)`;
+  if (u.protocol !== 'http:' || !mirrorSaysHttp) return '';
+  return ` (ctnr speaks plain HTTP to it, as the mirror is named http://${u.host}; if it serves HTTPS, name it without http://)`;
 }
 
 /** `15 s`, `300 ms`. */

@@ -8,6 +8,9 @@ import { discard, plainHttpHint, readBody, RegistryFailure, sendOnce, sendWithRe
  * its `WWW-Authenticate` challenge; answer Basic with the credentials, Bearer with a token from the challenge's
  * realm for the request's scope (anonymous when there are no credentials), cached per scope until it expires.
  * A 401 gets one more try with a fresh token (and the scope the 401 asked for), then it is the user's problem.
+ * An insecure endpoint is pinged over HTTPS without checking its certificate and, when that fails short of an HTTP
+ * answer, over plain HTTP: the first that answers is where the session's requests go (containers/image's
+ * detectProperties; docker tries the same two).
  */
 
 export interface SessionOptions {
@@ -19,6 +22,8 @@ export interface SessionOptions {
 const MIN_TOKEN_LIFETIME_S = 60;
 const TOKEN_EXPIRY_MARGIN_MS = 5_000;
 const MAX_TOKEN_BODY = 1024 * 1024;
+/** How long the HTTPS try of an insecure registry waits (a plain-HTTP server may say nothing to a TLS hello). */
+const HTTPS_TRY_TIMEOUT_MS = 5_000;
 
 interface Token {
   value: string;
@@ -36,10 +41,16 @@ export class Session {
 
   readonly endpoint: Endpoint;
   private readonly opts: SessionOptions;
+  /** Where requests go: the endpoint's origin, or plain HTTP once an insecure endpoint's HTTPS failed. */
+  private origin: string;
+  /** The https origin whose certificate is not checked (an insecure endpoint's), for ./transport.ts. */
+  private readonly unverified: string | undefined;
 
   constructor(endpoint: Endpoint, opts: SessionOptions) {
     this.endpoint = endpoint;
     this.opts = opts;
+    this.origin = endpoint.origin;
+    this.unverified = endpoint.insecure && endpoint.origin.startsWith('https:') ? endpoint.origin : undefined;
   }
 
   /** `scope` is `repository:NAME:pull`, or '' for none (a login check). */
@@ -80,24 +91,50 @@ export class Session {
 
   private ping(): Promise<void> {
     this.pinged ??= (async () => {
-      const sent = await sendWithRetries(() => sendOnce(`${this.endpoint.origin}/v2/`, {}, this.opts.policy), this.opts.policy);
+      const policy = this.opts.policy;
+      // The mirror named http://: the hint that this was asked for, if it turns out to speak HTTPS.
+      const hint = this.endpoint.origin.startsWith('http:') ? (sent?: Sent) => plainHttpHint(this.origin, !sent || sent.res.status === 400) : () => '';
+      let overHttps: string | undefined;
+      let sent: Sent | undefined;
+      if (this.unverified !== undefined && this.origin === this.unverified) {
+        try {
+          sent = await sendOnce(`${this.origin}/v2/`, {}, { ...policy, timeoutMs: Math.min(policy.timeoutMs, HTTPS_TRY_TIMEOUT_MS) }, this.unverified);
+          if (sent.res.status === 429 || sent.res.status >= 500) {
+            await discard(sent);
+            sent = undefined; // an HTTPS registry having trouble: asked again below, with the retries
+          }
+        } catch (err) {
+          if (!(err instanceof RegistryFailure)) throw err;
+          // A server that answers a TLS hello in plain text speaks plain HTTP: how HTTPS failed says nothing more.
+          overHttps = err.notTls ? undefined : err.reason;
+          this.origin = `http://${this.endpoint.host}`;
+        }
+      }
+      try {
+        sent ??= await sendWithRetries(() => sendOnce(`${this.origin}/v2/`, {}, policy, this.unverified), policy);
+      } catch (err) {
+        if (!(err instanceof RegistryFailure)) throw err;
+        throw new RegistryFailure(err.code, `${bothWays(overHttps, err.reason)}${hint()}`);
+      }
       await discard(sent);
       if (sent.res.status === 401) this.challenge = pickChallenge(parseChallenges(sent.res.headers.get('www-authenticate')));
       else if (sent.res.status !== 200) {
-        const hint = sent.res.status === 400 ? plainHttpHint(this.endpoint.origin) : '';
-        throw new RegistryFailure('REGISTRY_FAILED', `${this.endpoint.host} does not answer as a registry (GET /v2/ gave ${sent.res.status})${hint}`);
+        throw new RegistryFailure('REGISTRY_FAILED', bothWays(overHttps, `${this.endpoint.host} does not answer as a registry (GET /v2/ gave ${sent.res.status})${hint(sent)}`));
       }
     })();
-    // A failed ping is tried again by the next request rather than remembered.
-    this.pinged.catch(() => (this.pinged = undefined));
+    // A failed ping is tried again by the next request rather than remembered (HTTPS first again).
+    this.pinged.catch(() => {
+      this.pinged = undefined;
+      this.origin = this.endpoint.origin;
+    });
     return this.pinged;
   }
 
   private send(path: string, headers: Record<string, string>, scope: string, extraScope?: string): Promise<Sent> {
-    const url = `${this.endpoint.origin}${path}`;
+    const url = `${this.origin}${path}`;
     return sendWithRetries(async () => {
       const authorization = await this.authorization(scope, extraScope);
-      return sendOnce(url, { headers: authorization ? { ...headers, authorization } : headers }, this.opts.policy);
+      return sendOnce(url, { headers: authorization ? { ...headers, authorization } : headers }, this.opts.policy, this.unverified);
     }, this.opts.policy);
   }
 
@@ -156,7 +193,7 @@ export class Session {
     const policy = this.opts.policy;
     let sent: Sent;
     try {
-      sent = await sendWithRetries(() => sendOnce(url.toString(), init, policy), policy);
+      sent = await sendWithRetries(() => sendOnce(url.toString(), init, policy, this.unverified), policy);
     } catch (err) {
       if (err instanceof RegistryFailure) throw new RegistryFailure(err.code, `getting a token from ${url.host}: ${err.reason}`);
       throw err;
@@ -198,4 +235,10 @@ export class Session {
     if (!creds) return new RegistryFailure('REGISTRY_AUTH', `authentication required (401) and no credentials found for ${registry}; log in with: ctnr login ${registry}`);
     return new RegistryFailure('REGISTRY_AUTH', `${registry} rejected the credentials (401)`);
   }
+}
+
+/** An insecure registry that failed over HTTPS and then over plain HTTP: both reasons, or one when they are the same. */
+function bothWays(overHttps: string | undefined, overHttp: string): string {
+  if (overHttps === undefined || overHttps === overHttp) return overHttp;
+  return `over HTTPS: ${overHttps}; over plain HTTP: ${overHttp}`;
 }

@@ -9,6 +9,8 @@ import { proxyFor, proxySettings, type ProxySettings } from './proxy.js';
  * too — whether it goes through a proxy (undici's ProxyAgent: a CONNECT tunnel) and with which TLS trust. undici is
  * loaded only then: a pull without either, and every other command, does not load it. (undici's own
  * EnvHttpProxyAgent is experimental, and sends https through HTTP_PROXY when HTTPS_PROXY is unset.)
+ * An insecure registry (./endpoint.ts) is reached over that dispatcher too: its origin, and only its origin, is
+ * named to it as one whose certificate is not checked; a redirect to another host is checked as always.
  */
 
 type Fetch = typeof fetch;
@@ -25,26 +27,36 @@ interface Undici {
   ProxyAgent: new (opts: Record<string, unknown>) => UndiciDispatcher;
 }
 
-let routed: { fetch: Fetch; key: string } | undefined;
+let routed: { fetch: Fetch; key: string; unverified: Set<string> } | undefined;
 
-/** The fetch for `url`, and the proxy the request goes through (for messages). */
-export function fetchFor(url: string, env: NodeJS.ProcessEnv = process.env): { fetch: Fetch; proxy?: string } {
+/**
+ * The fetch for `url`, and the proxy the request goes through (for messages). `unverified`: the https origin of an
+ * insecure registry, whose certificate is not checked.
+ */
+export function fetchFor(url: string, env: NodeJS.ProcessEnv = process.env, unverified?: string): { fetch: Fetch; proxy?: string } {
   const settings = proxySettings(env);
   const proxy = proxyFor(url, settings);
-  if (settings === undefined && registryTls(new URL(url).origin, env) === undefined) return { fetch };
+  const skipCheck = unverified !== undefined && unverified.startsWith('https:');
+  if (settings === undefined && !skipCheck && registryTls(new URL(url).origin, env) === undefined) return { fetch };
   const key = JSON.stringify(settings ?? {});
-  if (routed?.key !== key) routed = { fetch: routedFetch(settings, env), key };
+  if (routed?.key !== key) {
+    const unverifiedOrigins = new Set<string>();
+    routed = { fetch: routedFetch(settings, env, unverifiedOrigins), key, unverified: unverifiedOrigins };
+  }
+  if (skipCheck) routed.unverified.add(new URL(unverified).origin);
   return { fetch: routed.fetch, ...(proxy !== undefined ? { proxy } : {}) };
 }
 
-function routedFetch(settings: ProxySettings | undefined, env: NodeJS.ProcessEnv): Fetch {
+function routedFetch(settings: ProxySettings | undefined, env: NodeJS.ProcessEnv, unverified: ReadonlySet<string>): Fetch {
   const undici = createRequire(import.meta.url)('undici') as Undici;
   const agents = new Map<string, UndiciDispatcher>();
-  const agentFor = (proxy: string | undefined, tls: RegistryTls | undefined): UndiciDispatcher => {
-    const key = `${proxy ?? ''}\0${tls?.dir ?? ''}`;
+  const agentFor = (proxy: string | undefined, tls: RegistryTls | undefined, check: boolean): UndiciDispatcher => {
+    const key = `${proxy ?? ''}\0${tls?.dir ?? ''}\0${check}`;
     let agent = agents.get(key);
     if (!agent) {
-      const tlsOptions = tls ? { ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}) } : undefined;
+      const tlsOptions = tls || !check
+        ? { ...(tls?.ca ? { ca: tls.ca } : {}), ...(tls?.cert ? { cert: tls.cert, key: tls.key } : {}), ...(check ? {} : { rejectUnauthorized: false }) }
+        : undefined;
       agent = proxy !== undefined ? new undici.ProxyAgent({ uri: proxy, ...(tlsOptions ? { requestTls: tlsOptions } : {}) }) : new undici.Agent(tlsOptions ? { connect: tlsOptions } : {});
       agents.set(key, agent);
     }
@@ -54,7 +66,8 @@ function routedFetch(settings: ProxySettings | undefined, env: NodeJS.ProcessEnv
     dispatch(opts: { origin?: string | URL }, handler: unknown): boolean {
       const origin = opts.origin === undefined ? undefined : new URL(String(opts.origin)).origin;
       const proxy = origin === undefined ? undefined : proxyFor(origin, settings);
-      return agentFor(proxy, origin === undefined ? undefined : registryTls(origin, env)).dispatch(opts, handler);
+      const check = origin === undefined || !unverified.has(origin);
+      return agentFor(proxy, origin === undefined ? undefined : registryTls(origin, env), check).dispatch(opts, handler);
     }
     async close(): Promise<void> {
       await Promise.all([...agents.values()].map((a) => a.close()));
