@@ -628,6 +628,9 @@ describe.skipIf(ownAddress === undefined || !registryAvailable('TLS tests', ['op
     const ok = await openSource(parseReference(`${fake.host}/x:1`), { ...fast, registries: { [fake.host]: { insecure: true } } });
     expect(ok.manifest.mediaType).toBe(MEDIA.ociManifest);
     expect(seen).toEqual(['GET /v2/', 'GET /v2/x/manifests/1']);
+    // Only for a pull that says so: the same process pulling without `insecure` checks the certificate again.
+    const err = await ctnrFailure(openSource(parseReference(`${fake.host}/x:1`), fast));
+    expect(err.message).toContain(`TLS failure with ${fake.host}: DEPTH_ZERO_SELF_SIGNED_CERT`);
   });
 
   it('a loopback registry over HTTPS with a certificate nobody trusts: pulled without a config, as docker does', async () => {

@@ -9,8 +9,8 @@ import { proxyFor, proxySettings, type ProxySettings } from './proxy.js';
  * too — whether it goes through a proxy (undici's ProxyAgent: a CONNECT tunnel) and with which TLS trust. undici is
  * loaded only then: a pull without either, and every other command, does not load it. (undici's own
  * EnvHttpProxyAgent is experimental, and sends https through HTTP_PROXY when HTTPS_PROXY is unset.)
- * An insecure registry (./endpoint.ts) is reached over that dispatcher too: its origin, and only its origin, is
- * named to it as one whose certificate is not checked; a redirect to another host is checked as always.
+ * An insecure registry (./endpoint.ts) is reached over such a dispatcher too, one made for it that leaves its origin's
+ * certificate unchecked and no other's: a redirect to another host is checked as always.
  */
 
 type Fetch = typeof fetch;
@@ -27,27 +27,29 @@ interface Undici {
   ProxyAgent: new (opts: Record<string, unknown>) => UndiciDispatcher;
 }
 
-let routed: { fetch: Fetch; key: string; unverified: Set<string> } | undefined;
+/** One routed fetch per proxy settings and unchecked origin (each with its own connections). */
+const routed = new Map<string, Fetch>();
 
 /**
  * The fetch for `url`, and the proxy the request goes through (for messages). `unverified`: the https origin of an
- * insecure registry, whose certificate is not checked.
+ * insecure registry, whose certificate that fetch does not check (and no other origin's: a later request made
+ * without naming it, in this process, is checked as always).
  */
 export function fetchFor(url: string, env: NodeJS.ProcessEnv = process.env, unverified?: string): { fetch: Fetch; proxy?: string } {
   const settings = proxySettings(env);
   const proxy = proxyFor(url, settings);
-  const skipCheck = unverified !== undefined && unverified.startsWith('https:');
-  if (settings === undefined && !skipCheck && registryTls(new URL(url).origin, env) === undefined) return { fetch };
-  const key = JSON.stringify(settings ?? {});
-  if (routed?.key !== key) {
-    const unverifiedOrigins = new Set<string>();
-    routed = { fetch: routedFetch(settings, env, unverifiedOrigins), key, unverified: unverifiedOrigins };
+  const unchecked = unverified !== undefined && unverified.startsWith('https:') ? new URL(unverified).origin : undefined;
+  if (settings === undefined && unchecked === undefined && registryTls(new URL(url).origin, env) === undefined) return { fetch };
+  const key = `${JSON.stringify(settings ?? {})}\0${unchecked ?? ''}`;
+  let routedFetch = routed.get(key);
+  if (!routedFetch) {
+    routedFetch = makeRoutedFetch(settings, env, unchecked);
+    routed.set(key, routedFetch);
   }
-  if (skipCheck) routed.unverified.add(new URL(unverified).origin);
-  return { fetch: routed.fetch, ...(proxy !== undefined ? { proxy } : {}) };
+  return { fetch: routedFetch, ...(proxy !== undefined ? { proxy } : {}) };
 }
 
-function routedFetch(settings: ProxySettings | undefined, env: NodeJS.ProcessEnv, unverified: ReadonlySet<string>): Fetch {
+function makeRoutedFetch(settings: ProxySettings | undefined, env: NodeJS.ProcessEnv, unchecked: string | undefined): Fetch {
   const undici = createRequire(import.meta.url)('undici') as Undici;
   const agents = new Map<string, UndiciDispatcher>();
   const agentFor = (proxy: string | undefined, tls: RegistryTls | undefined, check: boolean): UndiciDispatcher => {
@@ -66,7 +68,7 @@ function routedFetch(settings: ProxySettings | undefined, env: NodeJS.ProcessEnv
     dispatch(opts: { origin?: string | URL }, handler: unknown): boolean {
       const origin = opts.origin === undefined ? undefined : new URL(String(opts.origin)).origin;
       const proxy = origin === undefined ? undefined : proxyFor(origin, settings);
-      const check = origin === undefined || !unverified.has(origin);
+      const check = origin === undefined || origin !== unchecked;
       return agentFor(proxy, origin === undefined ? undefined : registryTls(origin, env), check).dispatch(opts, handler);
     }
     async close(): Promise<void> {
