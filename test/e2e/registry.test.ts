@@ -584,17 +584,32 @@ describe.skipIf(ownAddress === undefined || !registryAvailable('TLS tests', ['op
     fake = undefined;
   });
 
-  async function listen(server: http.Server | https.Server): Promise<{ host: string; stop(): Promise<void> }> {
-    await new Promise<void>((resolve) => server.listen(0, ownAddress, resolve));
-    const host = `${ownAddress}:${(server.address() as net.AddressInfo).port}`;
+  async function listen(server: http.Server | https.Server, address = ownAddress): Promise<{ host: string; stop(): Promise<void> }> {
+    await new Promise<void>((resolve) => server.listen(0, address, resolve));
+    const host = `${address}:${(server.address() as net.AddressInfo).port}`;
     return { host, stop: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
   }
 
+  /** An HTTPS server with a self-signed certificate nobody trusts (made once, by openssl). */
+  let selfSigned: { key: Buffer; cert: Buffer } | undefined;
+  async function untrusted(handler: http.RequestListener): Promise<https.Server> {
+    if (!selfSigned) {
+      const { dir } = tmp;
+      const { spawnSync } = await import('node:child_process');
+      spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=untrusted', '-keyout', path.join(dir, 'tls.key'), '-out', path.join(dir, 'tls.crt')]);
+      selfSigned = { key: readFileSync(path.join(dir, 'tls.key')), cert: readFileSync(path.join(dir, 'tls.crt')) };
+    }
+    return https.createServer(selfSigned, handler);
+  }
+
+  /** A registry that serves an empty OCI manifest for any reference. */
+  const emptyManifest: http.RequestListener = (req, res) => {
+    if (req.url === '/v2/') return res.writeHead(200).end('{}');
+    res.writeHead(200, { 'content-type': MEDIA.ociManifest }).end('{"schemaVersion":2,"config":{},"layers":[]}');
+  };
+
   it('a certificate nobody trusts is REGISTRY_FAILED naming TLS', async () => {
-    const { dir } = tmp;
-    const { spawnSync } = await import('node:child_process');
-    spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=untrusted', '-keyout', path.join(dir, 'tls.key'), '-out', path.join(dir, 'tls.crt')]);
-    const server = https.createServer({ key: readFileSync(path.join(dir, 'tls.key')), cert: readFileSync(path.join(dir, 'tls.crt')) }, (_req, res) => res.writeHead(200).end('{}'));
+    const server = await untrusted((_req, res) => res.writeHead(200).end('{}'));
     fake = await listen(server);
     const err = await ctnrFailure(openSource(parseReference(`${fake.host}/x:1`), fast));
     expect(err.code).toBe('REGISTRY_FAILED');
@@ -603,10 +618,7 @@ describe.skipIf(ownAddress === undefined || !registryAvailable('TLS tests', ['op
 
   it('a plain-HTTP registry needs insecure: the TLS error says so, and insecure: true works', async () => {
     const { createServer } = await import('node:http');
-    const server = createServer((req, res) => {
-      if (req.url === '/v2/') return res.writeHead(200).end('{}');
-      res.writeHead(200, { 'content-type': MEDIA.ociManifest }).end('{"schemaVersion":2,"config":{},"layers":[]}');
-    });
+    const server = createServer(emptyManifest);
     fake = await listen(server);
     const err = await ctnrFailure(openSource(parseReference(`${fake.host}/x:1`), fast));
     expect(err.message).toMatch(/TLS failure with .*: ERR_SSL_WRONG_VERSION_NUMBER \(if it only speaks plain HTTP, set "insecure": true for it under registries in the ctnr config\)$/);
@@ -615,14 +627,10 @@ describe.skipIf(ownAddress === undefined || !registryAvailable('TLS tests', ['op
   });
 
   it('an HTTPS registry marked insecure: its certificate is not checked (docker\'s and podman\'s insecure), and stays HTTPS', async () => {
-    const { dir } = tmp;
-    const { spawnSync } = await import('node:child_process');
-    spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=untrusted', '-keyout', path.join(dir, 'tls.key'), '-out', path.join(dir, 'tls.crt')]);
     const seen: string[] = [];
-    const server = https.createServer({ key: readFileSync(path.join(dir, 'tls.key')), cert: readFileSync(path.join(dir, 'tls.crt')) }, (req, res) => {
+    const server = await untrusted((req, res) => {
       seen.push(`${req.method} ${req.url}`);
-      if (req.url === '/v2/') return res.writeHead(200).end('{}');
-      res.writeHead(200, { 'content-type': MEDIA.ociManifest }).end('{"schemaVersion":2,"config":{},"layers":[]}');
+      emptyManifest(req, res);
     });
     fake = await listen(server);
     const ok = await openSource(parseReference(`${fake.host}/x:1`), { ...fast, registries: { [fake.host]: { insecure: true } } });
@@ -634,17 +642,8 @@ describe.skipIf(ownAddress === undefined || !registryAvailable('TLS tests', ['op
   });
 
   it('a loopback registry over HTTPS with a certificate nobody trusts: pulled without a config, as docker does', async () => {
-    const { dir } = tmp;
-    const { spawnSync } = await import('node:child_process');
-    spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=untrusted', '-keyout', path.join(dir, 'tls.key'), '-out', path.join(dir, 'tls.crt')]);
-    const server = https.createServer({ key: readFileSync(path.join(dir, 'tls.key')), cert: readFileSync(path.join(dir, 'tls.crt')) }, (req, res) => {
-      if (req.url === '/v2/') return res.writeHead(200).end('{}');
-      res.writeHead(200, { 'content-type': MEDIA.ociManifest }).end('{"schemaVersion":2,"config":{},"layers":[]}');
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const host = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-    fake = { host, stop: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
-    expect((await openSource(parseReference(`${host}/x:1`), fast)).manifest.mediaType).toBe(MEDIA.ociManifest);
+    fake = await listen(await untrusted(emptyManifest), '127.0.0.1');
+    expect((await openSource(parseReference(`${fake.host}/x:1`), fast)).manifest.mediaType).toBe(MEDIA.ociManifest);
   });
 
   it('an insecure registry that fails over HTTPS and over plain HTTP: the error gives both reasons, without TLS advice', async () => {
@@ -673,10 +672,7 @@ describe.skipIf(ownAddress === undefined || !registryAvailable('TLS tests', ['op
   });
 
   it('a mirror named http:// that serves HTTPS: plain HTTP only, and the error says the mirror asked for it', async () => {
-    const { dir } = tmp;
-    const { spawnSync } = await import('node:child_process');
-    spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=untrusted', '-keyout', path.join(dir, 'tls.key'), '-out', path.join(dir, 'tls.crt')]);
-    const server = https.createServer({ key: readFileSync(path.join(dir, 'tls.key')), cert: readFileSync(path.join(dir, 'tls.crt')) }, (_req, res) => res.writeHead(200).end('{}'));
+    const server = await untrusted((_req, res) => res.writeHead(200).end('{}'));
     fake = await listen(server);
     const err = await ctnrFailure(openSource(parseReference('r.invalid/x:1'), { ...fast, registries: { 'r.invalid': { mirrors: [`http://${fake.host}`] } } }));
     expect(err.message).toContain(`${fake.host}/x: connection dropped by ${fake.host} (`);
