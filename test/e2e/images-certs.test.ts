@@ -71,6 +71,7 @@ describe.skipIf(!ready)('registries with their own CA and client certificates (c
     openssl(pki(), 'x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'san.ext', '-out', 'server.crt');
     openssl(pki(), 'req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=puller', '-keyout', 'client.key', '-out', 'client.csr');
     openssl(pki(), 'x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', 'client.crt');
+    openssl(pki(), 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=stranger', '-keyout', 'stranger.key', '-out', 'stranger.crt');
     reg = await startRegistry();
     img = await reg.pushImage('certs/app', 'v1', { layers: [busyboxLayer()] });
     plain = await terminator();
@@ -126,7 +127,8 @@ describe.skipIf(!ready)('registries with their own CA and client certificates (c
     writeFileSync(path.join(certsD(mutual), 'ca.crt'), readFileSync(path.join(pki(), 'ca.crt')));
     const without = await pull(mutual);
     expect(without.status).toBe(1);
-    expect(without.stderr).toMatch(new RegExp(`${mutual.replace(/\./g, '\\.')}.*(connection dropped|TLS failure|certificate)`));
+    // Under TLS 1.3 the registry says so after the handshake, in an alert fetch does not pass on: ctnr looks again.
+    expect(without.stderr).toContain(`TLS failure with ${mutual}: it asks for a client certificate, and ctnr has none for it (put NAME.cert and NAME.key in ${certsD(mutual)}/)`);
     writeFileSync(path.join(certsD(mutual), 'puller.cert'), readFileSync(path.join(pki(), 'client.crt')));
     const lonely = await pull(mutual);
     expect(lonely.status).toBe(1);
@@ -134,6 +136,13 @@ describe.skipIf(!ready)('registries with their own CA and client certificates (c
     writeFileSync(path.join(certsD(mutual), 'puller.key'), readFileSync(path.join(pki(), 'client.key')));
     const r = await pull(mutual);
     expect([r.status, r.stderr]).toEqual([0, '']);
+    // A certificate the registry does not accept (signed by nobody it trusts): node's TLS server hangs up without an
+    // alert, and the error says what that may mean.
+    writeFileSync(path.join(certsD(mutual), 'puller.cert'), readFileSync(path.join(pki(), 'stranger.crt')));
+    writeFileSync(path.join(certsD(mutual), 'puller.key'), readFileSync(path.join(pki(), 'stranger.key')));
+    const refused = await pull(mutual);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(`TLS failure with ${mutual}: it hangs up after the handshake without answering; it may not accept the client certificate from ${certsD(mutual)}\n`);
     rmSync(certsD(mutual), { recursive: true });
   });
 });

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
-import type { ErrorCode } from '../../engine/errors.js';
 import { VERSION } from '../../version.js';
 import { CertsError, certsName } from './certs.js';
+import { clientCertFailure } from './client-cert.js';
+import { RegistryFailure } from './failure.js';
 import { ProxyError, shownProxy } from './proxy.js';
 import { fetchFor } from './transport.js';
 
@@ -11,20 +12,8 @@ import { fetchFor } from './transport.js';
  * This layer knows timeouts, retries and how to say what went wrong; it knows nothing about auth.
  */
 
-/** What went wrong at one place, said without the reference (the caller adds it, and the location). */
-export class RegistryFailure extends Error {
-  readonly code: ErrorCode;
-  readonly reason: string;
-  /** A TLS hello was answered with something that is not TLS: the server speaks plain HTTP there. */
-  readonly notTls: boolean;
-  constructor(code: ErrorCode, reason: string, notTls = false) {
-    super(reason);
-    this.name = 'RegistryFailure';
-    this.code = code;
-    this.reason = reason;
-    this.notTls = notTls;
-  }
-}
+// Where the registry client imports it from (it lives apart so that ./client-cert.ts can make one too).
+export { RegistryFailure };
 
 export interface HttpPolicy {
   /** No response headers, or no body bytes while we wait for them, for this long: the request fails. */
@@ -71,7 +60,8 @@ export async function sendOnce(url: string, init: RequestInit, policy: HttpPolic
     const res = await via.fetch(url, { ...init, headers, signal: controller.signal, redirect: 'follow' });
     return { res, abort: () => controller.abort() };
   } catch (err) {
-    throw networkFailure(err, url, policy, via.proxy, unverified !== undefined);
+    const failure = networkFailure(err, url, policy, via.proxy, unverified !== undefined);
+    throw (await clientCertFailure(url, failure, via.proxy, unverified !== undefined && new URL(url).origin === new URL(unverified).origin)) ?? failure;
   } finally {
     clearTimeout(timer);
   }
