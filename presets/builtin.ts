@@ -13,4 +13,5 @@ export const BUILTIN_PRESET_LOADERS: Record<string, () => Promise<Preset>> = {
   rootless: async () => (await import('./rootless.js')).rootlessPreset(),
   baseline: async () => (await import('./baseline.js')).baselinePreset(),
   restricted: async () => (await import('./restricted.js')).restrictedPreset(),
+  images: async () => (await import('./images.js')).imagesPreset(),
 };

@@ -6,6 +6,7 @@ import { containerdPreset } from './engines/containerd.js';
 import { rootlessPreset } from './rootless.js';
 import { baselinePreset } from './baseline.js';
 import { restrictedPreset } from './restricted.js';
+import { imagesPreset } from './images.js';
 
 /**
  * Presets a user can name as a string (`presets: ['default']`, `--preset restricted`). A name gives the
@@ -19,6 +20,7 @@ export const BUILTIN_PRESETS: Record<string, () => Preset> = {
   rootless: () => rootlessPreset(),
   baseline: () => baselinePreset(),
   restricted: () => restrictedPreset(),
+  images: () => imagesPreset(),
 };
 
-export { defaultPreset, dockerPreset, podmanPreset, containerdPreset, rootlessPreset, baselinePreset, restrictedPreset };
+export { defaultPreset, dockerPreset, podmanPreset, containerdPreset, rootlessPreset, baselinePreset, restrictedPreset, imagesPreset };

@@ -12,7 +12,8 @@ import type { Env, TraceEntry } from '../engine/types.js';
  * has the same table for people; `CONTROLS` is the single source.
  */
 
-export type ControlLevel = 'baseline' | 'restricted';
+/** The Pod Security Standards levels, and `images`: ctnr's image provenance controls (./image-controls.ts). */
+export type ControlLevel = 'baseline' | 'restricted' | 'images';
 
 export interface ControlOptions {
   /** Host paths (a bind source equal to or below one of them) that `hostPathVolumes` accepts. */
@@ -24,6 +25,8 @@ export interface ControlOptions {
    * binary, ctnr:etc-files' host /etc files, ctnr:rootless' kernel filesystems).
    */
   engineBindPlugins?: readonly string[];
+  /** `imageRegistries`: the repositories images may come from, as `registry/repository` globs (`registry.internal/*`). */
+  allowedImages?: readonly string[];
 }
 
 export const DEFAULT_ENGINE_BIND_PLUGINS: readonly string[] = Object.freeze(['ctnr:init', 'ctnr:etc-files', 'ctnr:rootless']);
@@ -48,7 +51,7 @@ export interface Control {
   level: ControlLevel;
   /** The Pod Security Standards check it models. */
   pss: string;
-  /** What it checks in the spec, in one sentence (docs/policy.md repeats it). */
+  /** What it checks, in one sentence (docs/policy.md repeats it). */
   checks: string;
   check(input: ControlInput): Finding[];
 }

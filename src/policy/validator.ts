@@ -9,6 +9,9 @@ export const controlOptionsSchema = z.strictObject({
   allowedHostPaths: z.array(z.string().startsWith('/', 'must be an absolute path')).optional(),
   strictCapabilities: z.boolean().optional(),
   engineBindPlugins: z.array(z.string().min(1)).optional(),
+  allowedImages: z
+    .array(z.string().regex(/^[^/\s]+\/\S+$/, 'is not registry/repository (a glob: registry.internal/*, docker.io/library/*)'))
+    .optional(),
 });
 
 /** Options every policy plugin and preset takes: modes and exemptions, plus the controls' own knobs. */

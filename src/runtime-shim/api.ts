@@ -6,6 +6,7 @@ import { policyValidator } from '../policy/validator.js';
 import { CONTROLS } from '../policy/controls.js';
 import { baselinePreset } from '../../presets/baseline.js';
 import { restrictedPreset } from '../../presets/restricted.js';
+import { imagesPreset } from '../../presets/images.js';
 import { CtnrError, isCtnrError } from './errors.js';
 
 /**
@@ -25,6 +26,7 @@ export const runtimeApi = Object.freeze({
   isCtnrError,
   baselinePreset,
   restrictedPreset,
+  imagesPreset,
   policyValidator,
   CONTROLS,
 });

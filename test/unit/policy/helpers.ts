@@ -3,6 +3,7 @@ import { parseCompose } from '../../../src/compose/load.js';
 import { selectService } from '../../../src/compose/select.js';
 import { buildReport, evaluateService, grantedExemptions, policyError, policyWarnings } from '../../../src/policy/evaluate.js';
 import type { Exemption } from '../../../src/policy/settings.js';
+import { serviceSubject } from '../../../src/policy/subject.js';
 import type { Env, Plugin, Preset } from '../../../src/engine/types.js';
 import { defaultPreset } from '../../../presets/default.js';
 import { expectValidSpec } from '../../helpers/schema.js';
@@ -34,7 +35,8 @@ export async function runPolicy(service: Record<string, unknown>, options: Polic
   const result = await engine.run(input, { ...TEST_ENV, ...options.env });
   expectValidSpec(result.spec);
   const exemptions = grantedExemptions(engine.plan, { exemptions: options.exemptions ?? [], label: 'ctnr.config.ts' });
-  const policy = evaluateService(engine.plan, result, exemptions);
+  // Matched as the CLI matches them: the service, its image and the spec's annotations.
+  const policy = evaluateService(engine.plan, result, exemptions, serviceSubject(name, project.services[name]?.image, result.spec.annotations));
   return { engine, result, policy, error: policyError(policy), warnings: policyWarnings(policy), report: buildReport([policy], exemptions) };
 }
 

@@ -55,6 +55,23 @@ describe('ctnr check', () => {
     expect(report.exemptions).toEqual([expect.objectContaining({ service: 'legacy', control: 'hostPorts', used: true })]);
   });
 
+  it('the images preset from ctnr.config.ts: each service by its image, the modes and the image exemption in the report', async () => {
+    const r = await ctnr('check', '-f', path.join(FIX, 'images-policy-project/compose.yaml'), '--json', ...ROOT);
+    expect(r.status, r.stderr).toBe(1);
+    const report = JSON.parse(r.stdout);
+    const of = (s: string) => report.services.find((x: { service: string }) => x.service === s).violations.map((v: { control: string; mode: string; exemption?: unknown }) => `${v.control} ${v.exemption ? 'exempt' : v.mode}`);
+    expect(of('pinned')).toEqual([]);
+    expect(of('floating')).toEqual(['imageTag enforce', 'imageDigest warn']);
+    expect(of('vendor')).toEqual(['imageRegistries exempt', 'imageDigest warn']);
+    expect(report.exemptions).toEqual([expect.objectContaining({ image: 'ghcr.io/acme/*', control: 'imageRegistries', used: true })]);
+  });
+
+  it('--preset images on a project without it: latest is refused', async () => {
+    const r = await ctnr('check', '-f', path.join(FIX, 'image-project/compose.yaml'), '--preset', 'images', ...ROOT);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/web +imageTag +enforce .*image acme\/web names no tag \(so latest\): name a version, or pin a digest/);
+  });
+
   it('an unknown service is an error with a hint', async () => {
     const r = await ctnr('check', '-f', path.join(FIX, 'check-project/compose.yaml'), 'legacyy', ...ROOT);
     expect(r.status).toBe(1);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CONTROLS } from '../../../src/policy/controls.js';
+import { IMAGE_CONTROLS } from '../../../src/policy/image-controls.js';
 import { runServiceYaml, serviceError } from '../../helpers/engine.js';
 import { runPolicy } from '../policy/helpers.js';
 import { REPO } from '../../helpers/shared.js';
@@ -96,11 +97,12 @@ describe('docs/presets.md: Writing a preset', () => {
 });
 
 describe('docs/policy.md', () => {
-  it('its control table is the one in src/policy/controls.ts', () => {
+  it('its control tables are the ones in src/policy/controls.ts and image-controls.ts', () => {
     const text = readFileSync(path.join(REPO, 'docs/policy.md'), 'utf8');
-    const rows = text.split('\n').filter((l) => /^\| `\w+` \| (baseline|restricted) \|/.test(l)).map((l) => l.slice(2, -2).split(' | '));
-    expect(rows.map((r) => r[0]!.replaceAll('`', ''))).toEqual(CONTROLS.map((c) => c.id));
-    for (const [i, c] of CONTROLS.entries()) {
+    const rows = text.split('\n').filter((l) => /^\| `\w+` \| (baseline|restricted|images) \|/.test(l)).map((l) => l.slice(2, -2).split(' | '));
+    const all = [...CONTROLS, ...IMAGE_CONTROLS];
+    expect(rows.map((r) => r[0]!.replaceAll('`', ''))).toEqual(all.map((c) => c.id));
+    for (const [i, c] of all.entries()) {
       expect(rows[i]![1]).toBe(c.level);
       expect(rows[i]![2]).toBe(c.pss);
       expect(rows[i]![3]!.replaceAll('\\|', '|')).toBe(c.checks);

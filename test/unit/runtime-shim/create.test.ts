@@ -147,6 +147,23 @@ describe('create in spec mode', () => {
     expect(shop.stderr).toBe('ctnr: policy acme:no-root: noRoot: root is for the platform team at /process/user/uid\n');
   });
 
+  it('the images preset: an image the CRI names is judged (its annotation is the pointer); podman names none and is let through', async () => {
+    const cri = (image: string) => JSON.stringify({
+      ...JSON.parse(PODMAN),
+      annotations: { 'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.sandbox-namespace': 'shop', 'io.kubernetes.cri.container-name': 'app', 'io.kubernetes.cri.image-name': image },
+    });
+    const config = "export default ({ imagesPreset }) => ({ presets: [imagesPreset({ allowedImages: ['registry.internal/*'] })], runtime: '/bin/true' });";
+    const outside = await create({ config: ['runtime.config.mjs', config], spec: cri('ghcr.io/acme/app:2') });
+    expect(outside.outcome.runtime).toBeUndefined();
+    expect(outside.stderr).toBe('ctnr: policy images: imageRegistries: image ghcr.io/acme/app:2 (ghcr.io/acme/app) is not from an allowed place (allowedImages: registry.internal/*) at /annotations/io.kubernetes.cri.image-name\n');
+    const latest = await create({ config: ['runtime.config.mjs', config], spec: cri('registry.internal/app') });
+    expect(latest.stderr).toBe('ctnr: policy images: imageTag: image registry.internal/app names no tag (so latest): name a version, or pin a digest at /annotations/io.kubernetes.cri.image-name\n');
+    const inside = await create({ config: ['runtime.config.mjs', config], spec: cri('registry.internal/app:1') });
+    expect([inside.outcome.runtime, inside.stderr]).toEqual(['/bin/true', '']);
+    const podman = await create({ config: ['runtime.config.mjs', config], spec: PODMAN });
+    expect([podman.outcome.runtime, podman.stderr]).toEqual(['/bin/true', '']);
+  });
+
   it.each([
     { name: "podman's own files (directories named after the container)", source: `/run/containers/storage/vfs-containers/${'a'.repeat(64)}/userdata/hosts`, id: 'a'.repeat(64), refused: false },
     { name: 'a host directory', source: '/etc', id: 'a'.repeat(64), refused: true },
