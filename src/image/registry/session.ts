@@ -92,8 +92,8 @@ export class Session {
   private ping(): Promise<void> {
     this.pinged ??= (async () => {
       const policy = this.opts.policy;
-      // The mirror named http://: the hint that this was asked for, if it turns out to speak HTTPS.
-      const hint = this.endpoint.origin.startsWith('http:') ? (sent?: Sent) => plainHttpHint(this.origin, !sent || sent.res.status === 400) : () => '';
+      // A mirror named http://: if it turns out to speak HTTPS, the hint that plain HTTP was asked for.
+      const mirrorSaysHttp = this.endpoint.origin.startsWith('http:');
       let overHttps: string | undefined;
       let sent: Sent | undefined;
       if (this.unverified !== undefined && this.origin === this.unverified) {
@@ -114,12 +114,13 @@ export class Session {
         sent ??= await sendWithRetries(() => sendOnce(`${this.origin}/v2/`, {}, policy, this.unverified), policy);
       } catch (err) {
         if (!(err instanceof RegistryFailure)) throw err;
-        throw new RegistryFailure(err.code, `${bothWays(overHttps, err.reason)}${hint()}`);
+        throw new RegistryFailure(err.code, `${bothWays(overHttps, err.reason)}${plainHttpHint(this.origin, mirrorSaysHttp)}`);
       }
       await discard(sent);
       if (sent.res.status === 401) this.challenge = pickChallenge(parseChallenges(sent.res.headers.get('www-authenticate')));
       else if (sent.res.status !== 200) {
-        throw new RegistryFailure('REGISTRY_FAILED', bothWays(overHttps, `${this.endpoint.host} does not answer as a registry (GET /v2/ gave ${sent.res.status})${hint(sent)}`));
+        const hint = sent.res.status === 400 ? plainHttpHint(this.origin, mirrorSaysHttp) : '';
+        throw new RegistryFailure('REGISTRY_FAILED', bothWays(overHttps, `${this.endpoint.host} does not answer as a registry (GET /v2/ gave ${sent.res.status})${hint}`));
       }
     })();
     // A failed ping is tried again by the next request rather than remembered (HTTPS first again).
