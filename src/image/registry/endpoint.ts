@@ -84,7 +84,6 @@ export function isInsecure(e: Endpoint): boolean {
 }
 
 /** Settings are keyed as references name registries; Docker Hub's other names find docker.io's entry too. */
-
 function settingsFor(registry: string, registries: RegistriesConfig) {
   if (Object.hasOwn(registries, registry)) return registries[registry];
   if (registry === DOCKER_HUB) return registries['index.docker.io'] ?? registries['registry-1.docker.io'];

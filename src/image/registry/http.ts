@@ -60,8 +60,10 @@ export async function sendOnce(url: string, init: RequestInit, policy: HttpPolic
     const res = await via.fetch(url, { ...init, headers, signal: controller.signal, redirect: 'follow' });
     return { res, abort: () => controller.abort() };
   } catch (err) {
-    const failure = networkFailure(err, url, policy, via.proxy, unverified !== undefined);
-    throw (await clientCertFailure(url, failure, via.proxy, unverified !== undefined && new URL(url).origin === new URL(unverified).origin)) ?? failure;
+    // The insecure registry's own origin (a token service elsewhere is checked, and advised on, as any other).
+    const insecure = unverified !== undefined && new URL(url).origin === new URL(unverified).origin;
+    const failure = networkFailure(err, url, policy, via.proxy, insecure);
+    throw (await clientCertFailure(url, failure, via.proxy, insecure)) ?? failure;
   } finally {
     clearTimeout(timer);
   }
