@@ -1,16 +1,12 @@
-import { z } from 'zod';
 import { shippedPreset } from '../src/engine/reserved.js';
 import { pluginOptions } from '../src/engine/options.js';
 import type { Preset } from '../src/engine/types.js';
-import { policyOptionsSchema } from '../src/policy/validator.js';
+import { policyOptionsSchema, type PolicyOptions } from '../src/policy/validator.js';
 import { imagesPolicyPlugin } from '../plugins/policy/images.js';
 import { POLICY_STAGE } from './baseline.js';
 
-const optionsSchema = policyOptionsSchema.extend({
-  /** Also require every image pinned by digest (`name@sha256:…`). */
-  requireDigest: z.boolean().optional(),
-});
-export type ImagesPresetOptions = z.input<typeof optionsSchema>;
+/** Modes, controls and exemptions as every policy preset takes them, `allowedImages` and `requireDigest`. */
+export type ImagesPresetOptions = PolicyOptions;
 
 /**
  * Image provenance, on top of whatever pipeline the config builds (a validator, no mutators): images only from the
@@ -18,7 +14,7 @@ export type ImagesPresetOptions = z.input<typeof optionsSchema>;
  * pinned by digest. `mode`, per-control `controls` and `exemptions` as in the other policy presets. docs/policy.md.
  */
 export function imagesPreset(options: ImagesPresetOptions = {}): Preset {
-  const opts = pluginOptions('ctnr:preset-images', optionsSchema, options);
+  const opts = pluginOptions('ctnr:preset-images', policyOptionsSchema, options);
   return shippedPreset({
     name: 'ctnr:preset-images',
     stages: [POLICY_STAGE],

@@ -16,6 +16,7 @@ import { CtnrError } from './engine/errors.js';
 import { parsePath } from './engine/path.js';
 import type { ImageMount } from './image/mounts.js';
 import { BUILTIN_PRESET_LOADERS } from '../presets/builtin.js';
+import { imagePullGate } from './policy/pull-gate.js';
 
 export interface ProjectOptions {
   /** Compose file; default: compose.yaml & co. in `cwd`. */
@@ -98,6 +99,9 @@ export async function openProject(options: ProjectOptions = {}): Promise<LoadedP
     ...(options.platform ? { platform: options.platform } : {}),
     ...(options.onPullProgress ? { onProgress: options.onPullProgress } : {}),
   };
+  // The images policy refuses an image before its registry is contacted (when the plan has that validator).
+  const gate = imagePullGate(engine.plan, { exemptions: config.config.policy?.exemptions ?? [], label: config.label }, env);
+  if (gate) images.beforePull = gate;
   return { compose, config, engine, env, imageSources, images };
 }
 

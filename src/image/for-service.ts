@@ -20,6 +20,8 @@ export interface ProjectImageSettings {
   /** `--platform` */
   platform?: string;
   onProgress?: (e: PullProgress) => void;
+  /** Judges a service's image before it is pulled; throws to refuse (src/policy/pull-gate.ts). */
+  beforePull?: (service: string, keys: ServiceImageKeys) => void;
 }
 
 export interface ServiceImageKeys {
@@ -51,7 +53,8 @@ export async function imageForService(settings: ProjectImageSettings, service: s
   }
   if (keys.build !== undefined && keys.build !== null) return builtImage(settings, service, keys.image, layers, where);
   const policy = policyOf(settings, service, keys);
-  return obtainImage(access(settings), {
+  const gate = settings.beforePull;
+  return obtainImage({ ...access(settings), ...(gate ? { beforePull: () => gate(service, keys) } : {}) }, {
     image: keys.image,
     ...(policy !== undefined ? { pullPolicy: policy } : {}),
     ...(typeof keys.platform === 'string' ? { platform: keys.platform } : {}),

@@ -17,6 +17,8 @@ export interface ImageAccess {
   onProgress?: (e: PullProgress) => void;
   /** Clock for age-based policies (tests). */
   now?: () => number;
+  /** Called just before the registry is contacted; throws to refuse the pull (the `images` policy: src/policy/pull-gate.ts). */
+  beforePull?: () => void;
 }
 
 export interface ObtainRequest {
@@ -59,6 +61,7 @@ export async function obtainImage(access: ImageAccess, req: ObtainRequest): Prom
   }
   if (stored.image && !isStale(policy, stored.pulled, now)) return stored.image;
   try {
+    access.beforePull?.();
     return await pullImage(access.store, ref, {
       ...(access.registries ? { registries: access.registries } : {}),
       ...(access.onProgress ? { onProgress: access.onProgress } : {}),

@@ -27,6 +27,8 @@ export interface ControlOptions {
   engineBindPlugins?: readonly string[];
   /** `imageRegistries`: the repositories images may come from, as `registry/repository` globs (`registry.internal/*`). */
   allowedImages?: readonly string[];
+  /** `imageDigest` judges only when this is true. */
+  requireDigest?: boolean;
 }
 
 export const DEFAULT_ENGINE_BIND_PLUGINS: readonly string[] = Object.freeze(['ctnr:init', 'ctnr:etc-files', 'ctnr:rootless']);

@@ -85,7 +85,7 @@ export const IMAGE_CONTROLS: readonly Control[] = [
     pss: '(not PSS; Kyverno require-image-digest, Gatekeeper image-digests) — with `requireDigest`',
     checks: 'the image is pinned by digest (`name@sha256:…`): what runs is the image that was reviewed, whatever a tag is moved to.',
     check(input) {
-      const image = imageOf(input);
+      const image = input.options.requireDigest === true ? imageOf(input) : undefined;
       if (image === undefined) return [];
       if (!image.ref) return unreadable(image);
       if (image.ref.digest !== undefined) return [];
@@ -95,3 +95,6 @@ export const IMAGE_CONTROLS: readonly Control[] = [
 ];
 
 export const IMAGE_CONTROL_IDS: readonly string[] = IMAGE_CONTROLS.map((c) => c.id);
+
+/** The validator that carries these controls (plugins/policy/images.ts). */
+export const IMAGES_VALIDATOR = 'ctnr:policy-images';

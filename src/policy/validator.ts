@@ -12,6 +12,7 @@ export const controlOptionsSchema = z.strictObject({
   allowedImages: z
     .array(z.string().regex(/^[^/\s]+\/\S+$/, 'is not registry/repository (a glob: registry.internal/*, docker.io/library/*)'))
     .optional(),
+  requireDigest: z.boolean().optional(),
 });
 
 /** Options every policy plugin and preset takes: modes and exemptions, plus the controls' own knobs. */
