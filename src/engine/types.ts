@@ -107,6 +107,11 @@ export interface RuntimeContainer {
   /** The spec's annotations as the engine wrote them (podman's io.podman.annotations.*, the CRI's io.kubernetes.cri.*, …). */
   annotations: Readonly<Record<string, string>>;
   kubernetes: KubernetesIdentity;
+  /**
+   * The image the engine created it from, where it says: the CRI's image annotation, else podman's record of the
+   * container in containers/storage (src/runtime-shim/podman-image.ts).
+   */
+  image?: string;
 }
 
 /** Who a container is in Kubernetes, read from the CRI's and CRI-O's annotations. */

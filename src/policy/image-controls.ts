@@ -10,9 +10,10 @@ import { globMatch } from './subject.js';
  * check in a cluster. Not part of the Pod Security Standards: the `images` preset (presets/images.ts) carries them.
  *
  * The image is the compose service's `image:`, or in spec mode (ctnr-runtime) the one the CRI names in the spec's
- * annotations (containerd's `io.kubernetes.cri.image-name`, CRI-O's `io.kubernetes.cri-o.ImageName`); podman and
- * `ctr` name none there, and a container whose image is not known is not judged. A service built from `build:` is
- * not judged either: its image is made here, from base images its builder pulls.
+ * annotations (containerd's `io.kubernetes.cri.image-name`, CRI-O's `io.kubernetes.cri-o.ImageName`), else podman's
+ * record of the container (src/runtime-shim/podman-image.ts); `ctr` names none, and a container whose image is not
+ * known is not judged. A service built from `build:` is not judged either: its image is made here, from base images
+ * its builder pulls.
  */
 
 /** The reference a control judges, normalised as docker does (`nginx` → docker.io/library/nginx:latest), with where it was read. */
@@ -28,8 +29,9 @@ const CRI_IMAGE_ANNOTATIONS = ['io.kubernetes.cri.image-name', 'io.kubernetes.cr
 function imageOf({ service, env, spec }: ControlInput): Judged | undefined {
   if (env.container !== undefined) {
     const key = CRI_IMAGE_ANNOTATIONS.find((k) => typeof spec.annotations?.[k] === 'string' && spec.annotations[k] !== '');
-    if (key === undefined) return undefined;
-    return judged(spec.annotations![key]!, `/annotations/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    if (key !== undefined) return judged(spec.annotations![key]!, `/annotations/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    // podman's record of the container (no field of the spec says it).
+    return env.container.image !== undefined ? judged(env.container.image, '') : undefined;
   }
   if (typeof service.image !== 'string' || service.build !== undefined) return undefined;
   return judged(service.image, '');

@@ -2,6 +2,7 @@ import type { RuntimeContainer } from '../engine/types.js';
 import path from 'node:path';
 import { kubernetesIdentity, type ExemptionSubject } from '../policy/subject.js';
 import type { Spec } from './lib.js';
+import { podmanImageName } from './podman-image.js';
 
 /**
  * The container an engine asked the runtime to create, as far as the bundle says: what plugins find in
@@ -12,14 +13,16 @@ export type ContainerInfo = RuntimeContainer;
 export function containerInfo(id: string, bundle: string, spec: Spec): ContainerInfo {
   const annotations = stringRecord(spec.annotations);
   const kubernetes = kubernetesIdentity(annotations);
-  return { id, name: kubernetes.container ?? id, bundle, annotations, kubernetes };
+  // podman names its image only in its own container record (read for podman's containers alone).
+  const image = kubernetes.image ?? (annotations['io.container.manager'] === 'libpod' ? podmanImageName(id, bundle) : undefined);
+  return { id, name: kubernetes.container ?? id, bundle, annotations, kubernetes, ...(image !== undefined ? { image } : {}) };
 }
 
 export function containerSubject(c: ContainerInfo): ExemptionSubject {
   return {
     service: c.name,
     ...(c.kubernetes.namespace !== undefined ? { namespace: c.kubernetes.namespace } : {}),
-    ...(c.kubernetes.image !== undefined ? { image: c.kubernetes.image } : {}),
+    ...(c.image !== undefined ? { image: c.image } : {}),
     annotations: c.annotations,
   };
 }

@@ -31,12 +31,15 @@ const REFUSAL = 'ctnr: policy baseline: privileged: privileged containers are no
 /** baseline in warn mode: findings reported, the container runs. */
 const WARN = `export default ({ baselinePreset }) => ({ presets: [baselinePreset({ mode: 'warn' })], runtime: 'runc' });\n`;
 
+/** The images preset: only registry.internal's images (the test image is localhost's). */
+const IMAGES = `export default ({ imagesPreset }) => ({ presets: [imagesPreset({ allowedImages: ['registry.internal/*'] })], runtime: 'runc' });\n`;
+
 interface Setup {
   dir: string;
   tarball: string;
   saveDir: string;
-  /** Wrapper script per config: baseline, fix, warn, none. */
-  runtimes: Record<'baseline' | 'fix' | 'warn' | 'none', string>;
+  /** Wrapper script per config: baseline, fix, warn, images, none. */
+  runtimes: Record<'baseline' | 'fix' | 'warn' | 'images' | 'none', string>;
 }
 
 function setup(prefix: string): Setup {
@@ -48,15 +51,18 @@ function setup(prefix: string): Setup {
   writeFileSync(path.join(configs, 'baseline.json'), JSON.stringify(BASELINE));
   writeFileSync(path.join(configs, 'fix.mjs'), RESTRICTED_FIX);
   writeFileSync(path.join(configs, 'warn.mjs'), WARN);
+  writeFileSync(path.join(configs, 'images.mjs'), IMAGES);
   const saveDir = path.join(dir, 'saved');
   mkdirSync(saveDir);
   const runtimes = {
     baseline: path.join(dir, 'ctnr-runtime-baseline'),
     fix: path.join(dir, 'ctnr-runtime-fix'),
     warn: path.join(dir, 'ctnr-runtime-warn'),
+    images: path.join(dir, 'ctnr-runtime-images'),
     none: path.join(dir, 'ctnr-runtime-none'),
   };
   writeWrapper(runtimes.warn, path.join(configs, 'warn.mjs'), saveDir);
+  writeWrapper(runtimes.images, path.join(configs, 'images.mjs'), saveDir);
   writeWrapper(runtimes.baseline, path.join(configs, 'baseline.json'), saveDir);
   writeWrapper(runtimes.fix, path.join(configs, 'fix.mjs'), saveDir);
   writeWrapper(runtimes.none, undefined, saveDir);
@@ -84,7 +90,7 @@ describe.skipIf(!engineAvailable('runtime-shim podman e2e', ['podman', 'conmon',
   let podman: Podman;
   beforeAll(() => {
     s = setup('ctnr-shim-podman-');
-    podman = new Podman(path.join(s.dir, 'podman'), { 'ctnr-runtime': s.runtimes.baseline, 'ctnr-fix': s.runtimes.fix, 'ctnr-warn': s.runtimes.warn, 'ctnr-none': s.runtimes.none });
+    podman = new Podman(path.join(s.dir, 'podman'), { 'ctnr-runtime': s.runtimes.baseline, 'ctnr-fix': s.runtimes.fix, 'ctnr-warn': s.runtimes.warn, 'ctnr-images': s.runtimes.images, 'ctnr-none': s.runtimes.none });
     const load = podman.run(['load', '--input', s.tarball]);
     expect(load.stderr + load.stdout).toContain(IMAGE);
     expect(load.status).toBe(0);
@@ -108,6 +114,13 @@ describe.skipIf(!engineAvailable('runtime-shim podman e2e', ['podman', 'conmon',
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('hello from the container');
+  });
+
+  it('images preset: podman names the image only in its container record, which ctnr-runtime reads: refused, and podman shows why', () => {
+    const r = run('ctnr-images', ['--rm', IMAGE, 'echo', 'should not run']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`ctnr: policy images: imageRegistries: image ${IMAGE} (localhost/ctnr-shim-test) is not from an allowed place (allowedImages: registry.internal/*)`);
+    expect(r.stdout).not.toContain('should not run');
   });
 
   it('baseline warn: --privileged runs, the warnings go where the runtime\'s stderr goes (the container log)', () => {
