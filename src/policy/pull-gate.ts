@@ -38,7 +38,14 @@ export function imagePullGate(plan: Plan, config: { exemptions?: readonly Exempt
       }
     }
     if (violations.length === 0) return;
-    const refused = policyError(evaluateService(plan, { serviceName: service, violations }, exemptions, serviceSubject(service, keys.image, undefined)));
-    if (refused) throw new CtnrError(refused.code, `${refused.message}: its image is not pulled`, { ...(refused.path !== undefined ? { path: refused.path } : {}), ...(refused.details ? { details: refused.details } : {}) });
+    const policy = evaluateService(plan, { serviceName: service, violations }, exemptions, serviceSubject(service, keys.image, undefined));
+    const refused = policyError(policy);
+    if (!refused) return;
+    // The reasons in the message itself: `ctnr check` shows a service that failed by its message alone.
+    const reasons = policy.violations.filter((v) => v.mode === 'enforce' && !v.exemption).map((v) => `${v.control}: ${v.message}`);
+    throw new CtnrError(refused.code, `service "${service}" is refused before its image is pulled: ${reasons.join('; ')}`, {
+      path: `services.${service}.image`,
+      ...(refused.details ? { details: refused.details } : {}),
+    });
   };
 }
