@@ -16,7 +16,6 @@ import { CtnrError } from './engine/errors.js';
 import { parsePath } from './engine/path.js';
 import type { ImageMount } from './image/mounts.js';
 import { BUILTIN_PRESET_LOADERS } from '../presets/builtin.js';
-import { imagePullGate } from './policy/pull-gate.js';
 
 export interface ProjectOptions {
   /** Compose file; default: compose.yaml & co. in `cwd`. */
@@ -99,9 +98,12 @@ export async function openProject(options: ProjectOptions = {}): Promise<LoadedP
     ...(options.platform ? { platform: options.platform } : {}),
     ...(options.onPullProgress ? { onProgress: options.onPullProgress } : {}),
   };
-  // The images policy refuses an image before its registry is contacted (when the plan has that validator).
-  const gate = imagePullGate(engine.plan, { exemptions: config.config.policy?.exemptions ?? [], label: config.label }, env);
-  if (gate) images.beforePull = gate;
+  // The images policy refuses an image before its registry is contacted (when the plan has that validator). Loaded
+  // only when a pull is about to happen: a run that pulls nothing never loads it.
+  images.beforePull = async (service, keys) => {
+    const { imagePullGate } = await import('./policy/pull-gate.js');
+    imagePullGate(engine.plan, { exemptions: config.config.policy?.exemptions ?? [], label: config.label }, env)?.(service, keys);
+  };
   return { compose, config, engine, env, imageSources, images };
 }
 

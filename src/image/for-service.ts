@@ -21,7 +21,7 @@ export interface ProjectImageSettings {
   platform?: string;
   onProgress?: (e: PullProgress) => void;
   /** Judges a service's image before it is pulled; throws to refuse (src/policy/pull-gate.ts). */
-  beforePull?: (service: string, keys: ServiceImageKeys) => void;
+  beforePull?: (service: string, keys: ServiceImageKeys) => void | Promise<void>;
 }
 
 export interface ServiceImageKeys {

@@ -18,7 +18,7 @@ export interface ImageAccess {
   /** Clock for age-based policies (tests). */
   now?: () => number;
   /** Called just before the registry is contacted; throws to refuse the pull (the `images` policy: src/policy/pull-gate.ts). */
-  beforePull?: () => void;
+  beforePull?: () => void | Promise<void>;
 }
 
 export interface ObtainRequest {
@@ -61,7 +61,7 @@ export async function obtainImage(access: ImageAccess, req: ObtainRequest): Prom
   }
   if (stored.image && !isStale(policy, stored.pulled, now)) return stored.image;
   try {
-    access.beforePull?.();
+    await access.beforePull?.();
     return await pullImage(access.store, ref, {
       ...(access.registries ? { registries: access.registries } : {}),
       ...(access.onProgress ? { onProgress: access.onProgress } : {}),

@@ -5,9 +5,9 @@ import type { Env, Service } from '../engine/types.js';
 import type { ReadonlySpec } from '../spec/types.js';
 import { evaluateService, grantedExemptions, policyError } from './evaluate.js';
 import { IMAGE_CONTROLS, IMAGES_VALIDATOR } from './image-controls.js';
-import { controlMode, type Exemption } from './settings.js';
+import type { Exemption } from './settings.js';
 import { serviceSubject } from './subject.js';
-import type { PolicyPluginOptions } from './validator.js';
+import { controlFindings, type PolicyPluginOptions } from './validator.js';
 
 /** No spec exists before the image is there: from a compose file the image controls read the service alone. */
 const NOTHING_YET: ReadonlySpec = Object.freeze({ ociVersion: '' });
@@ -30,11 +30,8 @@ export function imagePullGate(plan: Plan, config: { exemptions?: readonly Exempt
     const violations: Result['violations'] = [];
     for (const v of planned) {
       const options = v.plugin.options as PolicyPluginOptions;
-      for (const control of IMAGE_CONTROLS) {
-        if (controlMode(options.policy, control.id) === 'off') continue;
-        for (const f of control.check({ spec: NOTHING_YET, service: keys as Readonly<Service>, env, trace: [], options })) {
-          violations.push({ control: control.id, ...f, validator: v.plugin.name, stage: 'policy', presetChain: v.presetChain });
-        }
+      for (const f of controlFindings(IMAGE_CONTROLS, { spec: NOTHING_YET, service: keys as Readonly<Service>, env, trace: [], options })) {
+        violations.push({ ...f, validator: v.plugin.name, stage: 'policy', presetChain: v.presetChain });
       }
     }
     if (violations.length === 0) return;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { definePlugin } from '../engine/define.js';
 import { CtnrError, didYouMean } from '../engine/errors.js';
 import type { Plugin } from '../engine/types.js';
-import { CONTROL_IDS, type Control, type ControlOptions } from './controls.js';
+import { CONTROL_IDS, type Control, type ControlInput, type ControlOptions, type Finding } from './controls.js';
 import { controlMode, policySchemas, type PolicySettings, type PolicySettingsInput } from './settings.js';
 
 export const controlOptionsSchema = z.strictObject({
@@ -74,12 +74,17 @@ export function policyValidator(def: PolicyValidatorDefinition, options: PolicyO
     // A process started by exec is held to the same controls as the container's own (privileged, capabilities…).
     exec: true,
     validate({ spec, service, env, trace, options: o }) {
-      const out = [];
-      for (const control of def.controls) {
-        if (controlMode(o.policy, control.id) === 'off') continue;
-        for (const f of control.check({ spec, service, env, trace, options: o })) out.push({ control: control.id, ...f });
-      }
-      return out;
+      return controlFindings(def.controls, { spec, service, env, trace, options: o });
     },
   });
+}
+
+/** What `controls` find, each finding with its control's id; a control in mode `off` is not run. */
+export function controlFindings(controls: readonly Control[], input: ControlInput & { options: PolicyPluginOptions }): Array<Finding & { control: string }> {
+  const out = [];
+  for (const control of controls) {
+    if (controlMode(input.options.policy, control.id) === 'off') continue;
+    for (const f of control.check(input)) out.push({ control: control.id, ...f });
+  }
+  return out;
 }
