@@ -73,5 +73,9 @@ export default defineConfig({
     const r = await ctnr('run', '--runtime', 'runc', '--rm', 'web');
     expect([r.status, r.stdout], r.stderr).toEqual([0, 'ran as 0\n']);
     expect((await ctnr('images')).stdout).toContain(`${reg.host}/team/app`);
+    // The spec of the allowed service (cli() validates it against the runtime-spec schema).
+    const spec = await ctnr('spec', 'web');
+    expect(spec.status, spec.stderr).toBe(0);
+    expect(JSON.parse(spec.stdout).process.args).toEqual(['sh', '-c', 'echo ran as $(id -u)']);
   });
 });

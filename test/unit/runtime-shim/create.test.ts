@@ -160,6 +160,7 @@ describe('create in spec mode', () => {
     expect(latest.stderr).toBe('ctnr: policy images: imageTag: image registry.internal/app names no tag (so latest): name a version, or pin a digest at /annotations/io.kubernetes.cri.image-name\n');
     const inside = await create({ config: ['runtime.config.mjs', config], spec: cri('registry.internal/app:1') });
     expect([inside.outcome.runtime, inside.stderr]).toEqual(['/bin/true', '']);
+    expectValidSpec(JSON.parse(inside.after));
     const podman = await create({ config: ['runtime.config.mjs', config], spec: PODMAN });
     expect([podman.outcome.runtime, podman.stderr]).toEqual(['/bin/true', '']);
   });
