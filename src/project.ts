@@ -44,6 +44,8 @@ export interface ProjectOptions {
   onPullProgress?: (e: PullProgress) => void;
   /** Parsed compose files kept between runs (the CLI's: src/compose/parse-cache.ts). */
   composeCache?: ComposeCache;
+  /** The services the caller is about to use: a large compose file is then read in parts (compose/split-parse.ts). */
+  services?: readonly string[];
 }
 
 export interface LoadedProject {
@@ -71,6 +73,7 @@ export async function openProject(options: ProjectOptions = {}): Promise<LoadedP
     profiles: options.profiles ?? [],
     allowUnsupported: options.allowUnsupported ?? false,
     ...(options.composeCache ? { cache: options.composeCache } : {}),
+    ...(options.services ? { services: options.services } : {}),
   });
   const config = await loadConfig(compose.dir, options.configFile);
   const engine = await engineFromConfig(config, compose.dir, options.presets ?? [], options.strict);

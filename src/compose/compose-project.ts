@@ -1,6 +1,6 @@
 import type { Diagnostic, Project } from '../engine/types.js';
 import type { VariableOptions } from './dotenv.js';
-import type { PositionIndex } from './positions.js';
+import type { Positions } from './positions.js';
 import type { MergeTags } from './yaml.js';
 import type { ComposeCache } from './yaml.js';
 
@@ -16,7 +16,7 @@ export interface ComposeFile {
   /** How errors name the file: relative to the cwd when inside it. */
   displayFile: string;
   dir: string;
-  positions: PositionIndex;
+  positions: Positions;
 }
 
 export interface ComposeProject extends ComposeFile {
@@ -48,6 +48,11 @@ export interface LoadOptions extends VariableOptions {
   variables?: Readonly<Record<string, string | undefined>>;
   /** Files being loaded above this one (include/extends cycles). */
   chain?: readonly string[];
+  /**
+   * The services the caller is about to use. A large file is then read in parts (split-parse.ts): those services
+   * are parsed now, the others when something reads them. Without it, the whole file is parsed.
+   */
+  services?: readonly string[];
   /** Parsed files kept between runs (the CLI's, src/compose/parse-cache.ts); none by default. */
   cache?: ComposeCache;
 }

@@ -44,8 +44,10 @@ export function applyIncludes(project: ComposeProject, include: unknown, options
         }
         variables = Object.assign(extra, Object.fromEntries(Object.entries(project.environment).filter(([, v]) => v !== undefined)));
       }
+      // Parsed whole (not in parts for the services a command names): all its services are copied below.
+      const { services: _named, ...whole } = options;
       const inner = parseCompose(text, projectDir ? path.join(resolveHostPath(projectDir, project.dir, home), path.basename(file)) : file, displayFile, {
-        ...options,
+        ...whole,
         variables,
       });
       for (const [name, svc] of Object.entries(inner.services)) {

@@ -1,12 +1,12 @@
 import type { z } from 'zod';
 import { CtnrError, renderPath } from '../engine/errors.js';
-import type { PositionIndex } from './positions.js';
+import type { Positions } from './positions.js';
 
 /**
  * zod's issues for a value checked against a compose schema, as one located SERVICE_INVALID: the first issue is
  * the message (with its key path under `base` and its file:line:col), the others become details.
  */
-export function zodToError(error: z.ZodError, base: ReadonlyArray<string | number>, positions: PositionIndex, raw?: unknown): CtnrError {
+export function zodToError(error: z.ZodError, base: ReadonlyArray<string | number>, positions: Positions, raw?: unknown): CtnrError {
   const valueAt = (segs: ReadonlyArray<string | number>): unknown => {
     let v = raw;
     for (const s of segs) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[s] : undefined;

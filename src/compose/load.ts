@@ -7,6 +7,7 @@ import { displayPath, readProjectFile } from './files.js';
 import { applyIncludes } from './include.js';
 import { interpolateTree } from './interpolate-tree.js';
 import { readTopLevel } from './top-level.js';
+import { parseInParts } from './split-parse.js';
 import { parseComposeYaml } from './yaml.js';
 
 /*
@@ -40,7 +41,7 @@ export function loadComposeFile(fileArg: string | undefined, options: LoadOption
 
 /** One compose file's text as a project: its services raw (interpolated), its tables, its included files' services. */
 export function parseCompose(text: string, file: string, displayFile: string, options: LoadOptions = {}): ComposeProject {
-  const { raw, positions, mergeTags } = parseComposeYaml(text, displayFile, options.cache);
+  const { raw, positions, mergeTags } = (options.services && parseInParts(text, displayFile, options.services)) || parseComposeYaml(text, displayFile, options.cache);
   const dir = path.dirname(file);
   const environment = options.environment ?? process.env;
   const variables = options.variables ?? projectVariables(dir, options);

@@ -10,6 +10,13 @@ interface Entry {
   value: unknown;
 }
 
+/** Where a key path of a compose file is written (PositionIndex; a file read in parts has one per part). */
+export interface Positions {
+  readonly file: string;
+  /** The closest location written for a path (walks up to the parent key when a leaf has none). */
+  locate(path: ReadonlyArray<string | number>): SourceLocation;
+}
+
 /**
  * Where keys and items of a parsed YAML document are written, found on demand: `locate(path)` follows the path
  * (`['services', 'web', 'ports', 1]`) down the document's nodes and gives the closest key or item written
@@ -25,18 +32,23 @@ interface Entry {
  * it names, at their own lines, unless the mapping has them itself. (A merge key proper, which yaml resolves to
  * a symbol, is an ordinary key here: merged values are located at the service or key that merges them.)
  */
-export class PositionIndex {
+export class PositionIndex implements Positions {
   readonly file: string;
   private doc: Document | (() => Document);
   private readonly text: string;
   private lineStarts: number[] | undefined;
   private readonly entries = new WeakMap<YAMLMap, Map<string, Entry[]>>();
+  private readonly fileLines: readonly number[] | undefined;
 
-  /** `doc` may be a function that parses the text: it is called the first time a path is located. */
-  constructor(file: string, doc: Document | (() => Document), text: string) {
+  /**
+   * `doc` may be a function that parses the text: it is called the first time a path is located. `fileLines`: the
+   * file's line (1-based) of each line of `text`, when `text` is some of a file's lines (split-parse.ts).
+   */
+  constructor(file: string, doc: Document | (() => Document), text: string, fileLines?: readonly number[]) {
     this.file = file;
     this.doc = doc;
     this.text = text;
+    this.fileLines = fileLines;
   }
 
   /** The closest location written for a path (walks up to the parent key when a leaf has none). */
@@ -48,8 +60,13 @@ export class PositionIndex {
     return { file: this.file, line, col };
   }
 
-  /** line:col (1-based) of a character offset, as yaml's LineCounter gives it. */
+  /** line:col (1-based) of a character offset, as yaml's LineCounter gives it (the file's line with `fileLines`). */
   linePos(offset: number): { line: number; col: number } {
+    const at = this.textLinePos(offset);
+    return this.fileLines === undefined || at.line === 0 ? at : { line: this.fileLines[at.line - 1] ?? at.line, col: at.col };
+  }
+
+  private textLinePos(offset: number): { line: number; col: number } {
     const starts = (this.lineStarts ??= lineStartsOf(this.text));
     let low = 0;
     let high = starts.length;

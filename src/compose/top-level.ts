@@ -3,7 +3,8 @@ import { CtnrError, didYouMean } from '../engine/errors.js';
 import type { Diagnostic, Project } from '../engine/types.js';
 import { resolveHostPath } from './files.js';
 import { checkProjectName, checkServiceName, SERVICE_NAME } from './names.js';
-import type { PositionIndex } from './positions.js';
+import type { Positions } from './positions.js';
+import { copyEntry } from './lazy-map.js';
 import { KEY_LIKE } from './yaml.js';
 
 /** Top-level keys of a compose file (compose-spec), besides `x-*` extensions. */
@@ -26,7 +27,7 @@ export interface TopLevel {
  * when the file has `include`), the tables mappings, names checked. `dir` is the file's directory, `home` the
  * HOME that `~` stands for.
  */
-export function readTopLevel(top: Record<string, unknown>, dir: string, home: string, positions: PositionIndex): TopLevel {
+export function readTopLevel(top: Record<string, unknown>, dir: string, home: string, positions: Positions): TopLevel {
   const diagnostics: Diagnostic[] = [];
   for (const key of Object.keys(top)) {
     if (TOP_LEVEL_KEYS.includes(key) || key.startsWith('x-')) continue;
@@ -57,11 +58,12 @@ export function readTopLevel(top: Record<string, unknown>, dir: string, home: st
   const name = projectName(top.name, dir, positions);
   // Service names are user keys: maps without a prototype keep `__proto__` and have no `toString`.
   const serviceMap: Record<string, Record<string, unknown>> = Object.create(null);
-  for (const [k, v] of Object.entries(services as Record<string, unknown>)) {
+  for (const k of Object.keys(services)) {
     if (k.startsWith('x-')) continue;
     // Located only when it fails: a file of 5,000 valid names looks none of them up.
     if (!SERVICE_NAME.test(k)) checkServiceName(k, { path: ['services', k], location: positions.locate(['services', k]) });
-    serviceMap[k] = v as Record<string, unknown>;
+    // Copied, not read: a file read in parts parses a service when it is read.
+    copyEntry(serviceMap, services as Record<string, unknown>, k);
   }
   const project: Project = {
     name,
@@ -74,7 +76,7 @@ export function readTopLevel(top: Record<string, unknown>, dir: string, home: st
 }
 
 /** `name:` (checked with compose's rule), else the directory name made into one. */
-function projectName(value: unknown, dir: string, positions: PositionIndex): string {
+function projectName(value: unknown, dir: string, positions: Positions): string {
   if (value === undefined || value === null || value === '') return projectNameFromDir(dir);
   const where = { path: 'name', location: positions.locate(['name']) };
   if (typeof value !== 'string') throw new CtnrError('NAME_INVALID', 'the project "name" must be a string', where);

@@ -2,7 +2,7 @@ import { isMap, isPair, isScalar, parseDocument, Scalar, YAMLMap, YAMLSeq, type 
 import { CtnrError } from '../engine/errors.js';
 import { MAX_SCALAR_BYTES } from './bounds.js';
 import { checkNodes } from './duplicates.js';
-import { PositionIndex } from './positions.js';
+import { PositionIndex, type Positions } from './positions.js';
 import { LEGACY_OCTAL } from '../linux/yaml-octal.js';
 
 /**
@@ -26,7 +26,7 @@ export interface MergeTags {
   override: Record<string, string[]>;
 }
 
-function collectMergeTags(doc: Document, raw: Record<string, unknown>): MergeTags {
+export function collectMergeTags(doc: Document, raw: Record<string, unknown>): MergeTags {
   const out: MergeTags = { reset: Object.create(null), override: Object.create(null) };
   const services = raw.services;
   if (services && typeof services === 'object') {
@@ -70,7 +70,7 @@ export function showKey(key: string): string {
 export interface ComposeYaml {
   /** The document as plain data (`!reset` values are the RESET marker; nothing interpolated yet). */
   raw: Record<string, unknown>;
-  positions: PositionIndex;
+  positions: Positions;
   mergeTags: MergeTags;
 }
 
@@ -83,8 +83,20 @@ export interface ComposeYaml {
 export function parseComposeYaml(text: string, displayFile: string, cache?: ComposeCache): ComposeYaml {
   const kept = cache?.get(text);
   if (kept) return { ...kept, positions: new PositionIndex(displayFile, () => parseYaml(text), text) };
+  const { doc, raw, positions } = parseChecked(text, displayFile);
+  const parsed = { raw, mergeTags: collectMergeTags(doc, raw) };
+  cache?.set(text, parsed);
+  return { ...parsed, positions };
+}
+
+/**
+ * `text` parsed and checked (yaml's errors, duplicate keys, oversized values, alias bombs, a document that is not a
+ * mapping: COMPOSE_INVALID at their line and column in `displayFile`), as a document, as data, and its positions.
+ * `fileLines`: the file's line of each line of `text`, when `text` is some of the file's lines.
+ */
+export function parseChecked(text: string, displayFile: string, fileLines?: readonly number[]): { doc: Document; raw: Record<string, unknown>; positions: PositionIndex } {
   const doc = parseYaml(text);
-  const positions = new PositionIndex(displayFile, doc, text);
+  const positions = new PositionIndex(displayFile, doc, text, fileLines);
   const at = (offset: number) => ({ file: displayFile, ...positions.linePos(offset) });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
@@ -111,13 +123,11 @@ export function parseComposeYaml(text: string, displayFile: string, cache?: Comp
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new CtnrError('COMPOSE_INVALID', 'a compose file must be a mapping with a "services" key', { location: { file: displayFile, line: 1, col: 1 } });
   }
-  const parsed = { raw: raw as Record<string, unknown>, mergeTags: collectMergeTags(doc, raw as Record<string, unknown>) };
-  cache?.set(text, parsed);
-  return { ...parsed, positions };
+  return { doc, raw: raw as Record<string, unknown>, positions };
 }
 
 /** The document as yaml parses it, with compose's tags; the same for positions found later. */
-function parseYaml(text: string): Document {
+export function parseYaml(text: string): Document {
   // uniqueKeys: false — yaml's own check is quadratic; checkNodes does the same check in linear time.
   return withPlainEnv(() =>
     parseDocument(text, { merge: true, prettyErrors: false, uniqueKeys: false, customTags: (tags) => [LEGACY_OCTAL, ...tags, ...COMPOSE_TAGS] }),

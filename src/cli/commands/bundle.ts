@@ -19,8 +19,8 @@ export type BundleSourceOptions = CommonOptions;
  * Load the compose file and config for commands that create bundles (run, up, bundle create): the same
  * options as spec (profiles, env file, presets, image config, init path) plus the data dir.
  */
-export async function openForBundles(opts: BundleSourceOptions): Promise<LoadedProject> {
-  return open(opts);
+export async function openForBundles(opts: BundleSourceOptions, services?: readonly string[]): Promise<LoadedProject> {
+  return open(opts, services);
 }
 
 export type BundleCreateOptions = BundleSourceOptions & BuildFlag & { force?: boolean; all?: boolean };
@@ -35,7 +35,7 @@ export async function bundleCreateCommand(args: string[], opts: BundleCreateOpti
   if (opts.all && args.length > 0) {
     throw new CtnrError('USAGE', `bundle create --all takes no service names or bundle directory (each bundle goes to its default directory under the data dir)`);
   }
-  const project = await openForBundles(opts);
+  const project = await openForBundles(opts, opts.all ? undefined : args);
   let services = args;
   let dir: string | undefined;
   const last = args.at(-1);

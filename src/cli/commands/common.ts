@@ -21,10 +21,12 @@ export interface CommonOptions {
   platform?: string;
 }
 
-export async function open(opts: CommonOptions): Promise<LoadedProject> {
+/** The project; `services`: the services the command names (a large file is then read in parts: compose/split-parse.ts). */
+export async function open(opts: CommonOptions, services?: readonly string[]): Promise<LoadedProject> {
   const composeCache = cliComposeCache();
   return openProject({
     ...(opts.file ? { file: opts.file } : {}),
+    ...(services && services.length > 0 ? { services } : {}),
     ...(opts.config ? { configFile: opts.config } : {}),
     presets: opts.preset ?? [],
     ...(opts.envFile ? { envFile: opts.envFile } : {}),
@@ -46,7 +48,7 @@ export async function open(opts: CommonOptions): Promise<LoadedProject> {
 }
 
 export async function generate(opts: CommonOptions, service: string): Promise<ServiceRun & { project: LoadedProject }> {
-  const project = await open(opts);
+  const project = await open(opts, [service]);
   const run = await runService(project, service);
   printDiagnostics(run.diagnostics);
   return { ...run, project };

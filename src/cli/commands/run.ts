@@ -31,7 +31,7 @@ export async function runCommand(service: string, command: string[], opts: RunOp
   if (opts.detach && opts.interactive) throw new CtnrError('USAGE', '-i keeps stdin attached and -d detaches: ctnr has no attach to give a detached container stdin later, so use one or the other');
   const { runtime, note: runtimeNote } = selectRuntime(opts.runtime ? { choice: opts.runtime } : {});
   if (runtimeNote) note(runtimeNote);
-  const project = await openForBundles(opts);
+  const project = await openForBundles(opts, [service]);
   // The project lock covers preparing and starting: a detached container until it runs, a foreground one until
   // its bundle is ready (holding it while the container runs would block up and down for as long).
   let foreground: (() => Promise<number>) | undefined;

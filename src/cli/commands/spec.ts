@@ -42,7 +42,7 @@ async function specBatch(names: string[], opts: SpecOptions): Promise<void> {
   const what = opts.all ? 'spec --all' : 'spec with several services';
   const dir = requireOutputDir(opts.output, what);
   if (opts.report) throw new CtnrError('USAGE', `--report takes one service (use \`ctnr check --report FILE\` for several)`);
-  const project = await open(opts);
+  const project = await open(opts, names);
   const services = selectServices(project, names);
   const output = new OutputBatch();
   const serviceOf = new Map<string, string>();

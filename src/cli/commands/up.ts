@@ -23,7 +23,7 @@ export async function upCommand(services: string[], opts: BundleSourceOptions & 
   const recreate = opts.forceRecreate ? 'always' : opts.recreate === false ? 'never' : 'changed';
   const { runtime, note: runtimeNote } = selectRuntime(opts.runtime ? { choice: opts.runtime } : {});
   if (runtimeNote) note(runtimeNote);
-  const project = await openForBundles(opts);
+  const project = await openForBundles(opts, services);
   const compose = project.compose;
   const locate = (p: Array<string | number>) => (compose.origins[String(p[1])] ?? compose).positions.locate(p);
   // Without names, only the services of the active profiles start (compose's rule); named ones always do.
