@@ -1,6 +1,5 @@
 import { CtnrError } from '../engine/errors.js';
 import { interpolate, InterpolationError, type Lookup } from './interpolate.js';
-import { copyEntry, isLazyMap, lazyEntry } from './lazy-map.js';
 import type { Positions } from './positions.js';
 import { RESET } from './yaml.js';
 
@@ -38,17 +37,6 @@ export function interpolateTree(value: unknown, lookup: Lookup, at: ReadonlyArra
       // No prototype: a `__proto__` key (yaml keeps it as an own property) stays a key instead of being lost.
       const out: Record<string, unknown> = Object.create(null);
       const obj = v as Record<string, unknown>;
-      // The services of a file read in parts: each is interpolated when it is read.
-      if (isLazyMap(obj)) {
-        for (const k of Object.keys(obj)) {
-          if (k.startsWith('x-')) copyEntry(out, obj, k);
-          else {
-            const at = [...path, k];
-            lazyEntry(out, k, () => (obj[k] === RESET ? undefined : interpolateTree(obj[k], lookup, at, positions)), { dropUndefined: true });
-          }
-        }
-        return out;
-      }
       for (const k of Object.keys(obj)) {
         const item = obj[k];
         if (item === RESET) continue;

@@ -7,7 +7,7 @@ import { displayPath, readProjectFile } from './files.js';
 import { applyIncludes } from './include.js';
 import { interpolateTree } from './interpolate-tree.js';
 import { readTopLevel } from './top-level.js';
-import { parseInParts } from './split-parse.js';
+import { lazyServices, parseInParts } from './split-parse.js';
 import { parseComposeYaml } from './yaml.js';
 
 /*
@@ -41,11 +41,14 @@ export function loadComposeFile(fileArg: string | undefined, options: LoadOption
 
 /** One compose file's text as a project: its services raw (interpolated), its tables, its included files' services. */
 export function parseCompose(text: string, file: string, displayFile: string, options: LoadOptions = {}): ComposeProject {
-  const { raw, positions, mergeTags } = (options.services && parseInParts(text, displayFile, options.services)) || parseComposeYaml(text, displayFile, options.cache);
+  const parsed = (options.services && parseInParts(text, displayFile, options.services)) || parseComposeYaml(text, displayFile, options.cache);
+  const { raw, positions, mergeTags } = parsed;
   const dir = path.dirname(file);
   const environment = options.environment ?? process.env;
   const variables = options.variables ?? projectVariables(dir, options);
-  const top = interpolateTree(raw, (n) => ownValue(variables, n), [], positions) as Record<string, unknown>;
+  const lookup = (n: string) => ownValue(variables, n);
+  const top = interpolateTree(raw, lookup, [], positions) as Record<string, unknown>;
+  if (parsed.services) top.services = lazyServices(parsed.services, lookup, positions);
   const { name, services, project, diagnostics } = readTopLevel(top, dir, environment.HOME ?? '/', positions);
   const self: ComposeFile = { file, displayFile, dir, positions };
   const origins: Record<string, ComposeFile> = Object.create(null);

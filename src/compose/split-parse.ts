@@ -1,7 +1,9 @@
+import type { Lookup } from './interpolate.js';
+import { interpolateTree } from './interpolate-tree.js';
 import { lazyMap } from './lazy-map.js';
 import { PositionIndex, type Positions } from './positions.js';
 import { keepRanges, splitCompose, type ComposeSplit, type ServiceEntry } from './split.js';
-import { collectMergeTags, parseChecked, parseYaml, type ComposeYaml, type MergeTags } from './yaml.js';
+import { collectMergeTags, parseChecked, parseYaml, RESET, type ComposeYaml, type MergeTags, type ServiceSource } from './yaml.js';
 
 /*
  * A large file read in parts: when a command names the services it works on (`spec web`, `run web`), only the
@@ -56,9 +58,9 @@ class PartsReader {
 
   read(wanted: ReadonlySet<string>): ComposeYaml {
     const { raw, positions } = this.parse(this.split.services.filter((s) => wanted.has(s.name)));
-    const names = this.split.services.map((s) => s.name);
-    raw.services = lazyMap(names, (name) => this.entry(name).value);
-    return { raw, mergeTags: this.mergeTags, positions: new PartsPositions(positions, this) };
+    raw.services = null;
+    const services: ServiceSource = { names: this.split.services.map((s) => s.name), read: (name) => this.entry(name).value };
+    return { raw, services, mergeTags: this.mergeTags, positions: new PartsPositions(positions, this) };
   }
 
   /** A service already parsed (undefined when it was not), without parsing it. */
@@ -98,6 +100,19 @@ class PartsReader {
     }
     return { raw, positions };
   }
+}
+
+/**
+ * The services of a file read in parts as the loader's service map: each parsed and interpolated when first read.
+ * `x-*` entries are left out (they are templates, not services) and a `!reset` service drops out, as they do from
+ * a file parsed whole.
+ */
+export function lazyServices(source: ServiceSource, lookup: Lookup, positions: Positions): Record<string, unknown> {
+  const names = source.names.filter((n) => !n.startsWith('x-'));
+  return lazyMap(names, (name) => {
+    const raw = source.read(name);
+    return raw === RESET ? undefined : interpolateTree(raw, lookup, ['services', name], positions);
+  });
 }
 
 /** Each service located in the part it was parsed in; the top level in the first part. */

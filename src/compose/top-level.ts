@@ -4,7 +4,7 @@ import type { Diagnostic, Project } from '../engine/types.js';
 import { resolveHostPath } from './files.js';
 import { checkProjectName, checkServiceName, SERVICE_NAME } from './names.js';
 import type { Positions } from './positions.js';
-import { copyEntry } from './lazy-map.js';
+import { isLazyMap } from './lazy-map.js';
 import { KEY_LIKE } from './yaml.js';
 
 /** Top-level keys of a compose file (compose-spec), besides `x-*` extensions. */
@@ -56,14 +56,16 @@ export function readTopLevel(top: Record<string, unknown>, dir: string, home: st
     return nullProto(Object.entries(v).filter(([k]) => !k.startsWith('x-')));
   };
   const name = projectName(top.name, dir, positions);
-  // Service names are user keys: maps without a prototype keep `__proto__` and have no `toString`.
-  const serviceMap: Record<string, Record<string, unknown>> = Object.create(null);
+  // Service names are user keys: maps without a prototype keep `__proto__` and have no `toString`. The services of
+  // a file read in parts are such a map already, without `x-*` entries, whose entries are parsed when read: it is
+  // used as it is (copying would read them all).
+  const lazy = isLazyMap(services);
+  const serviceMap = (lazy ? services : Object.create(null)) as Record<string, Record<string, unknown>>;
   for (const k of Object.keys(services)) {
     if (k.startsWith('x-')) continue;
     // Located only when it fails: a file of 5,000 valid names looks none of them up.
     if (!SERVICE_NAME.test(k)) checkServiceName(k, { path: ['services', k], location: positions.locate(['services', k]) });
-    // Copied, not read: a file read in parts parses a service when it is read.
-    copyEntry(serviceMap, services as Record<string, unknown>, k);
+    if (!lazy) serviceMap[k] = (services as Record<string, Record<string, unknown>>)[k]!;
   }
   const project: Project = {
     name,

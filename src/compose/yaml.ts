@@ -72,6 +72,14 @@ export interface ComposeYaml {
   raw: Record<string, unknown>;
   positions: Positions;
   mergeTags: MergeTags;
+  /** A file read in parts (split-parse.ts): its services, each parsed when read; `raw.services` is then null. */
+  services?: ServiceSource;
+}
+
+/** The services of a file read in parts: their names in file order, and each one's raw value, parsed on demand. */
+export interface ServiceSource {
+  names: readonly string[];
+  read(name: string): unknown;
 }
 
 /**
