@@ -87,14 +87,19 @@ export interface ServiceSource {
  * not a mapping are COMPOSE_INVALID at their line and column in `displayFile`. Positions of keys are not
  * computed here: `positions` finds them in the parsed document when an error or a warning asks. With a `cache`
  * (src/compose/parse-cache.ts), a text parsed before is not parsed again unless a position is asked for.
+ * `inParts` may parse the text another way (a large file in parts, split-parse.ts), or answer undefined.
  */
-export function parseComposeYaml(text: string, displayFile: string, cache?: ComposeCache): ComposeYaml {
+export function parseComposeYaml(text: string, displayFile: string, cache?: ComposeCache, inParts?: (text: string, displayFile: string) => ComposeYaml | undefined): ComposeYaml {
   const kept = cache?.get(text);
   if (kept) return { ...kept, positions: new PositionIndex(displayFile, () => parseYaml(text), text) };
+  const parsed = inParts?.(text, displayFile) ?? parseWhole(text, displayFile);
+  cache?.set(text, { raw: parsed.raw, mergeTags: parsed.mergeTags });
+  return parsed;
+}
+
+function parseWhole(text: string, displayFile: string): ComposeYaml {
   const { doc, raw, positions } = parseChecked(text, displayFile);
-  const parsed = { raw, mergeTags: collectMergeTags(doc, raw) };
-  cache?.set(text, parsed);
-  return { ...parsed, positions };
+  return { raw, mergeTags: collectMergeTags(doc, raw), positions };
 }
 
 /**

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCompose, type ComposeProject } from '../../../src/compose/load.js';
 import { selectService } from '../../../src/compose/select.js';
-import { READ_IN_PARTS_MIN_BYTES } from '../../../src/compose/split-parse.js';
+import { parseAllInParts, READ_IN_PARTS_MIN_BYTES } from '../../../src/compose/split-parse.js';
+import { parseComposeYaml, type ComposeYaml } from '../../../src/compose/yaml.js';
 import { splitCompose, type ComposeSplit } from '../../../src/compose/split.js';
 import { isCtnrError } from '../../../src/engine/errors.js';
 import { REPO, SHARED, sharedAvailable } from '../../helpers/shared.js';
@@ -24,8 +25,8 @@ function yamlFiles(dir: string, keep: (name: string) => boolean): string[] {
     });
 }
 
-/** `text` made large enough to be read in parts, by a comment after its last line (lines and columns unchanged). */
-const large = (text: string) => `${text}${text.endsWith('\n') ? '' : '\n'}# ${'-'.repeat(READ_IN_PARTS_MIN_BYTES)}\n`;
+/** `text` made large enough to be read in parts, by a comment line before its first line (in no entry). */
+const large = (text: string) => `# ${'-'.repeat(READ_IN_PARTS_MIN_BYTES)}\n${text}`;
 
 type Outcome<T> = { value: T } | { error: { message: string; location: unknown; path: unknown } };
 
@@ -58,12 +59,13 @@ function paths(value: unknown, at: Array<string | number>, depth: number): Array
   return [at, ...keys.flatMap((k) => paths((value as Record<string | number, unknown>)[k], [...at, k], depth - 1))];
 }
 
-/** Compares the two ways for one file; returns whether the file was split (read in parts) at all. */
-function compareFile(file: string, original: string): boolean {
+/** Compares the ways of reading one file; returns whether it was read in parts at all. */
+function compareFile(file: string, original: string, sample: (names: string[]) => string[] = (n) => n): boolean {
   const text = large(original);
   const split = splitCompose(text);
+  const inParts = compareAllInParts(file, text);
   const whole = outcome(() => load(text, file));
-  const names = split ? split.services.map((s) => s.name) : 'value' in whole ? Object.keys(whole.value.services) : [];
+  const names = sample(split ? split.services.map((s) => s.name) : 'value' in whole ? Object.keys(whole.value.services) : []);
   for (const name of names) {
     if ('error' in whole) {
       // Not a valid file. The part that holds its first error fails as the whole file does: a YAML error in the
@@ -77,7 +79,7 @@ function compareFile(file: string, original: string): boolean {
       continue;
     }
     const parts = outcome(() => load(text, file, [name]));
-    expect('value' in parts, `${file}: ${name} read in parts: ${JSON.stringify(parts)}`).toBe(true);
+    if ('error' in parts) expect.fail(`${file}: ${name} read in parts: ${parts.error.message}`);
     compareService(file, name, whole.value, (parts as { value: ComposeProject }).value);
   }
   // Every service of one project read in parts, one after another (past eight, the rest are parsed together).
@@ -85,7 +87,7 @@ function compareFile(file: string, original: string): boolean {
     const parts = load(text, file, [names[0]!]);
     for (const name of names) compareService(file, name, whole.value, parts);
   }
-  return split !== undefined;
+  return inParts;
 }
 
 /** A selected service without its `locate` function (compared apart: positions below). */
@@ -93,6 +95,30 @@ function selected(project: ComposeProject, name: string) {
   const { input, diagnostics } = selectService(project, name);
   const { locate: _, ...source } = input.source!;
   return { input: { ...input, source }, diagnostics };
+}
+
+/**
+ * All of a file parsed in parts (what commands that do not name services read) against the whole file; returns
+ * whether it was parsed in parts.
+ */
+function compareAllInParts(file: string, text: string): boolean {
+  const whole = outcome(() => parseComposeYaml(text, file));
+  const parts = outcome(() => parseAllInParts(text, file));
+  if ('value' in parts && parts.value === undefined) return false;
+  if ('error' in whole) {
+    expect(parts, file).toEqual(whole);
+    return true;
+  }
+  if ('error' in parts) expect.fail(`${file} in parts: ${parts.error.message}`);
+  const [w, p] = [whole.value, (parts as { value: ComposeYaml }).value];
+  expect(p.raw, file).toStrictEqual(w.raw);
+  // Key order too (services are listed and started in file order).
+  expect(Object.keys(p.raw), file).toEqual(Object.keys(w.raw));
+  expect(Object.keys(p.raw.services ?? {}), file).toEqual(Object.keys(w.raw.services ?? {}));
+  expect({ ...p.mergeTags.reset }, file).toEqual({ ...w.mergeTags.reset });
+  expect({ ...p.mergeTags.override }, file).toEqual({ ...w.mergeTags.override });
+  for (const at of [...paths(w.raw, [], 4), ['services', 'no-such-service']]) expect(p.positions.locate(at), `${file}: ${at.join('.')}`).toEqual(w.positions.locate(at));
+  return true;
 }
 
 function compareService(file: string, name: string, whole: ComposeProject, parts: ComposeProject): void {
@@ -160,6 +186,34 @@ describe('a large file read in parts gives what the whole file gives (src/compos
     expect(compareFile('/p/compose.yaml', text)).toBe(true);
   });
 
+  it('a file of many services, some with anchors others merge, in many parts', () => {
+    const lines = ['name: many', 'x-base: &base', '  restart: "no"', 'services:'];
+    for (let i = 0; i < 2000; i++) {
+      if (i % 100 === 0) lines.push(`  anchor-${i}: &a${i}`, '    image: busybox', `    environment: {GROUP: "${i}"}`);
+      // Not every service merges: the whole file's alias limit (1,000) is counted over all of it.
+      else if (i % 5 === 0) lines.push(`  svc-${i}:`, `    <<: [*a${i - (i % 100)}, *base]`, '    labels:', `      n: "${i}"`);
+      else lines.push(`  svc-${i}:`, `    command: ["echo", "${i}", "\${SET}"]`, '    labels:', `      n: "${i}"`);
+    }
+    lines.push('volumes:', '  data: {}');
+    const text = lines.join('\n') + '\n';
+    expect(text.length).toBeGreaterThan(READ_IN_PARTS_MIN_BYTES);
+    // Some services of each kind, the last ones, read in parts on their own and one after another.
+    expect(compareFile('/p/compose.yaml', text, (names) => names.filter((_, i) => i % 97 < 2 || i > names.length - 3))).toBe(true);
+  });
+
+  it('counts aliases per part: many services merging one anchor load, an alias bomb among the anchors is still refused', () => {
+    const many = ['x-base: &base', '  restart: "no"', 'services:'];
+    for (let i = 0; i < 3000; i++) many.push(`  svc-${i}:`, '    <<: *base', `    command: ["echo", "${i}"]`);
+    const text = many.join('\n') + '\n';
+    expect(() => parseComposeYaml(text, 'compose.yaml')).toThrow('Excessive alias count');
+    expect((parseAllInParts(text, 'compose.yaml')!.raw.services as Record<string, unknown>)['svc-2999']).toEqual({ restart: 'no', command: ['echo', '2999'] });
+    const bomb = ['x-a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
+    for (let i = 1; i < 9; i++) bomb.push(`x-${i}: &b${i} [${Array(9).fill(i === 1 ? '*a' : `*b${i - 1}`).join(', ')}]`);
+    const bombed = [...bomb, ...many].join('\n').replace('    <<: *base\n', '    labels: *b8\n') + '\n';
+    expect(() => parseAllInParts(bombed, 'compose.yaml')).toThrow('Excessive alias count');
+    expect(() => load(bombed, '/p/compose.yaml', ['svc-0'])).toThrow('Excessive alias count');
+  });
+
   it("reads only the named service's entry and those it needs: an error in another entry is not reported until it is read", () => {
     const text = large('services:\n  web:\n    image: a\n    network_mode: service:db\n  db:\n    image: b\n  broken:\n    image: a\n    image: b\n');
     const project = load(text, '/p/compose.yaml', ['web']);
@@ -169,7 +223,7 @@ describe('a large file read in parts gives what the whole file gives (src/compos
     try {
       void project.services.broken;
     } catch (e) {
-      expect((e as { location: unknown }).location).toEqual({ file: 'compose.yaml', line: 9, col: 5 });
+      expect((e as { location: unknown }).location).toEqual({ file: 'compose.yaml', line: 10, col: 5 });
     }
     expect(() => load(text, '/p/compose.yaml')).toThrow();
   });
