@@ -1,3 +1,4 @@
+import { isAlias, isCollection, isMap, isPair, isScalar, type Document } from 'yaml';
 import type { Lookup } from './interpolate.js';
 import { interpolateTree } from './interpolate-tree.js';
 import { lazyMap } from './lazy-map.js';
@@ -24,6 +25,12 @@ import { collectMergeTags, parseChecked, parseYaml, RESET, type ComposeYaml, typ
 export const READ_IN_PARTS_MIN_BYTES = 128 * 1024;
 /** Files smaller than this are parsed whole when all of them is read (parts gain nothing measurable below). */
 const ALL_IN_PARTS_MIN_BYTES = 16 * 1024;
+/**
+ * yaml refuses a document that uses one anchor too often (its alias-bomb check: uses × the aliases inside it >
+ * 1,000), and checks each part on its own. So that a file is refused as it would be whole, one whose anchor is
+ * used more than this often in all is parsed whole: yaml's verdict is then the whole file's.
+ */
+const MAX_ANCHOR_USES_IN_PARTS = 100;
 /** The services' text per part when all of a file is parsed in parts (smaller parts measured fastest here). */
 const PART_BYTES = 1024;
 /** After this many services parsed one at a time, the rest are parsed together: the command reads them all. */
@@ -78,6 +85,9 @@ class PartsReader {
   private readonly anchored: readonly ServiceEntry[];
   /** What every part parses: the top level and the entries with anchors. */
   readonly sharedBytes: number;
+  /** How often each anchor is used in what was parsed (what every part has, once), and the most. */
+  private readonly anchorUses = new Map<string, number>();
+  private mostAnchorUses = 0;
 
   constructor(text: string, displayFile: string, split: ComposeSplit) {
     this.displayFile = displayFile;
@@ -88,8 +98,8 @@ class PartsReader {
     this.sharedBytes = [...split.common, ...this.anchored].reduce((n, r) => n + r.to - r.from, 0);
   }
 
-  /** Every service parsed now, in parts, into one document's data. */
-  readAll(): ComposeYaml {
+  /** Every service parsed now, in parts, into one document's data; undefined when an anchor is used too often. */
+  readAll(): ComposeYaml | undefined {
     const target = Math.max(PART_BYTES, 4 * this.sharedBytes);
     let first: { raw: Record<string, unknown>; positions: Positions } | undefined;
     let group: ServiceEntry[] = [];
@@ -106,8 +116,10 @@ class PartsReader {
       group.push(s);
       size += s.to - s.from;
       if (size >= target) flush();
+      if (this.mostAnchorUses > MAX_ANCHOR_USES_IN_PARTS) return undefined;
     }
     if (group.length > 0 || first === undefined) flush();
+    if (this.mostAnchorUses > MAX_ANCHOR_USES_IN_PARTS) return undefined;
     const services: Record<string, unknown> = {};
     for (const s of this.split.services) services[s.name] = this.parsed.get(s.name)!.value;
     first!.raw.services = services;
@@ -149,6 +161,7 @@ class PartsReader {
     const part = keepRanges(this.split.text, [...this.split.common, ...kept]);
     const checked = parseChecked(part.text, this.displayFile, part.lines);
     const { doc, raw } = checked;
+    this.countAnchorUses(doc, this.parsed.size === 0 ? undefined : new Set(entries.map((s) => s.name)));
     const positions = keepDocument ? checked.positions : new PositionIndex(this.displayFile, () => parseYaml(part.text), part.text, part.lines);
     const tags = collectMergeTags(doc, raw);
     const services = (raw.services ?? {}) as Record<string, unknown>;
@@ -161,6 +174,23 @@ class PartsReader {
       if (override) this.mergeTags.override[s.name] = override;
     }
     return { raw, positions };
+  }
+
+  /** Count the aliases of the services `names` in `doc` (all of it: undefined). */
+  private countAnchorUses(doc: Document, names: ReadonlySet<string> | undefined): void {
+    const stack: unknown[] = [];
+    const services = doc.get('services', true);
+    if (names === undefined) stack.push(doc.contents);
+    else if (isMap(services)) for (const pair of services.items) if (isScalar(pair.key) && names.has(String(pair.key.value))) stack.push(pair.value);
+    while (stack.length > 0) {
+      const node = stack.pop();
+      if (isAlias(node)) {
+        const uses = (this.anchorUses.get(node.source) ?? 0) + 1;
+        this.anchorUses.set(node.source, uses);
+        if (uses > this.mostAnchorUses) this.mostAnchorUses = uses;
+      } else if (isCollection(node)) stack.push(...node.items);
+      else if (isPair(node)) stack.push(node.key, node.value);
+    }
   }
 }
 
