@@ -36,6 +36,41 @@ const zodEnglishOnly = {
   },
 };
 
+// zod initialises some hundreds of classes when it loads: ~5 ms of every run, though a `ctnr spec` of a valid
+// service with no config never validates anything with it (the compose loader's fast path, schemas built on
+// first use). In the body, ctnr's own modules get `z` from a stand-in that loads zod on first use: every use of
+// `z` in ctnr is a property read inside a function (`z.object(…)` in a schema builder), never at module level.
+const lazyZod = {
+  name: 'lazy-zod',
+  setup(b) {
+    b.onResolve({ filter: /^zod$/ }, (args) => {
+      if (!ownDirs.some((dir) => args.importer.startsWith(dir))) return undefined;
+      return { path: 'zod', namespace: 'ctnr-lazy-zod' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'ctnr-lazy-zod' }, () => ({
+      // `require` here resolves zod itself (the importer is this module, not one of ctnr's), bundled and initialised
+      // on the first call. Only what ctnr imports from zod is offered: an import of anything else fails the build.
+      contents: `
+        let real;
+        const zod = () => (real ??= require('zod'));
+        const forward = (get) => new Proxy({}, {
+          get: (_, key) => get()[key],
+          has: (_, key) => key in get(),
+          ownKeys: () => Reflect.ownKeys(get()),
+          getOwnPropertyDescriptor: (_, key) => {
+            const d = Reflect.getOwnPropertyDescriptor(get(), key);
+            return d && { ...d, configurable: true };
+          },
+        });
+        export const z = forward(() => zod().z);
+        export const config = (...args) => zod().config(...args);
+      `,
+      resolveDir: process.cwd(),
+      loader: 'js',
+    }));
+  },
+};
+
 // jiti goes into the body too, so its code is in the code cache with the rest (compiling it took ~10 ms of every
 // run with a code config). Its entry loads its TypeScript transform (babel, 1.5 MB, needed only when its own
 // transpile cache misses) from a path relative to itself: in the bundle, that path is taken from where the jiti
@@ -154,7 +189,7 @@ await build({
   format: 'cjs',
   // undici: only a pull through an HTTP proxy loads it (src/image/registry/proxy.ts), from node_modules.
   external: ['@napi-rs/xattr', 'undici'],
-  plugins: [zodEnglishOnly, jitiInBody, parseJsonOnError, countModuleInits],
+  plugins: [lazyZod, zodEnglishOnly, jitiInBody, parseJsonOnError, countModuleInits],
   // src/cli/code-cache.ts passes the body's own URL under this name (and the module counter).
   // A string (JSON): esbuild gives an object-valued define a module of its own, initialised from every module.
   // The jiti built into the body names its transpile cache's entries (src/config/transpile-cache.ts): known here,
