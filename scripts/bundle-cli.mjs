@@ -24,12 +24,19 @@ import { pathToFileURL } from 'node:url';
 const zodEnglishOnly = {
   name: 'zod-english-only',
   setup(b) {
-    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => {
+    // zod's ES module build (locales/index.js) and its CommonJS build (locales/index.cjs, the CLI body's: lazyZod).
+    b.onResolve({ filter: /\/locales\/index\.c?js$/ }, (args) => {
       if (!args.importer.includes(`${path.sep}zod${path.sep}`)) return undefined;
-      return { path: path.join(path.dirname(args.importer), '../locales/en.js'), namespace: 'zod-locales' };
+      const cjs = args.path.endsWith('.cjs');
+      return { path: path.join(path.dirname(args.importer), cjs ? '../locales/en.cjs' : '../locales/en.js'), namespace: cjs ? 'zod-locales-cjs' : 'zod-locales' };
     });
     b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
       contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      resolveDir: path.dirname(args.path),
+      loader: 'js',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales-cjs' }, (args) => ({
+      contents: `exports.en = require(${JSON.stringify(args.path)}).default;`,
       resolveDir: path.dirname(args.path),
       loader: 'js',
     }));
@@ -48,8 +55,10 @@ const lazyZod = {
       return { path: 'zod', namespace: 'ctnr-lazy-zod' };
     });
     b.onLoad({ filter: /.*/, namespace: 'ctnr-lazy-zod' }, () => ({
-      // `require` here resolves zod itself (the importer is this module, not one of ctnr's), bundled and initialised
-      // on the first call. Only what ctnr imports from zod is offered: an import of anything else fails the build.
+      // `require` here resolves zod's CommonJS build (the importer is this module, not one of ctnr's), bundled and
+      // initialised on the first call. Its ES module build would not do: esbuild gives each of its modules an exports
+      // object filled at the bundle's top level, hundreds of getters made on every run whether zod is used or not.
+      // Only what ctnr imports from zod is offered: an import of anything else fails the build.
       contents: `
         let real;
         const zod = () => (real ??= require('zod'));
