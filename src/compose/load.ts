@@ -7,8 +7,7 @@ import { displayPath, readProjectFile } from './files.js';
 import { applyIncludes } from './include.js';
 import { interpolateTree } from './interpolate-tree.js';
 import { readTopLevel } from './top-level.js';
-import { lazyServices, parseAllInParts, parseInParts } from './split-parse.js';
-import { parseComposeYaml } from './yaml.js';
+import { lazyServices, parseComposeText } from './split-parse.js';
 
 /*
  * Loading a compose file, one job per module: yaml.ts (parse, compose's tags, bounds) → dotenv.ts (the variables)
@@ -41,7 +40,7 @@ export function loadComposeFile(fileArg: string | undefined, options: LoadOption
 
 /** One compose file's text as a project: its services raw (interpolated), its tables, its included files' services. */
 export function parseCompose(text: string, file: string, displayFile: string, options: LoadOptions = {}): ComposeProject {
-  const parsed = (options.services && parseInParts(text, displayFile, options.services)) || parseComposeYaml(text, displayFile, options.cache, parseAllInParts);
+  const parsed = parseComposeText(text, displayFile, options.services, options.cache);
   const { raw, positions, mergeTags } = parsed;
   const dir = path.dirname(file);
   const environment = options.environment ?? process.env;

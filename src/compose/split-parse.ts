@@ -4,7 +4,7 @@ import { interpolateTree } from './interpolate-tree.js';
 import { lazyMap } from './lazy-map.js';
 import { PositionIndex, type Positions } from './positions.js';
 import { keepRanges, splitCompose, type ComposeSplit, type ServiceEntry } from './split.js';
-import { collectMergeTags, parseChecked, parseYaml, RESET, type ComposeYaml, type MergeTags, type ServiceSource } from './yaml.js';
+import { collectMergeTags, parseChecked, parseComposeYaml, parseYaml, RESET, type ComposeCache, type ComposeYaml, type MergeTags, type ServiceSource } from './yaml.js';
 
 /*
  * A large file read in parts: when a command names the services it works on (`spec web`, `run web`), only the
@@ -36,9 +36,21 @@ const PART_BYTES = 1024;
 /** After this many services parsed one at a time, the rest are parsed together: the command reads them all. */
 const ONE_AT_A_TIME = 8;
 
-/** `text` with `wanted` services parsed now and the others when read; undefined when it is to be parsed whole. */
-export function parseInParts(text: string, displayFile: string, wanted: readonly string[]): ComposeYaml | undefined {
-  return readerFor(text, displayFile, READ_IN_PARTS_MIN_BYTES)?.read(new Set(wanted));
+/**
+ * A compose file's text parsed as the loader needs it: with `services` named and a large file, those services now
+ * and the others when read; else from the `cache`, in parts (parseAllInParts) or whole (yaml.ts). The text is
+ * scanned for its entries at most once, whichever way it is then parsed.
+ */
+export function parseComposeText(text: string, displayFile: string, services: readonly string[] | undefined, cache: ComposeCache | undefined): ComposeYaml {
+  let scanned: { reader: PartsReader | undefined } | undefined;
+  const reader = (minBytes: number) => {
+    if (text.length < minBytes) return undefined;
+    scanned ??= { reader: readerFor(text, displayFile) };
+    return scanned.reader;
+  };
+  const named = services && reader(READ_IN_PARTS_MIN_BYTES);
+  if (named) return named.read(new Set(services));
+  return parseComposeYaml(text, displayFile, cache, () => reader(ALL_IN_PARTS_MIN_BYTES)?.readAll());
 }
 
 /**
@@ -48,12 +60,11 @@ export function parseInParts(text: string, displayFile: string, wanted: readonly
  * whole holds 150 MB and costs 0.75 s here, in parts 80 MB and 0.48 s (1,000 services: 0.35 s and 0.27 s).
  */
 export function parseAllInParts(text: string, displayFile: string): ComposeYaml | undefined {
-  return readerFor(text, displayFile, ALL_IN_PARTS_MIN_BYTES)?.readAll();
+  return text.length < ALL_IN_PARTS_MIN_BYTES ? undefined : readerFor(text, displayFile)?.readAll();
 }
 
-/** A reader of `text` in parts, or undefined when it is to be parsed whole (small, not split for sure, …). */
-function readerFor(text: string, displayFile: string, minBytes: number): PartsReader | undefined {
-  if (text.length < minBytes) return undefined;
+/** A reader of `text` in parts, or undefined when it is to be parsed whole (not split for sure, …). */
+function readerFor(text: string, displayFile: string): PartsReader | undefined {
   const split = splitCompose(text);
   // A file without services is parsed whole: its error ("services" must be a mapping) is the whole file's.
   if (split === undefined || split.services.length === 0) return undefined;
