@@ -1,7 +1,7 @@
 import { shippedPreset } from '../src/engine/reserved.js';
 import { pluginOptions } from '../src/engine/options.js';
 import type { Preset } from '../src/engine/types.js';
-import { policyOptionsSchema, type PolicyOptions } from '../src/policy/validator.js';
+import { validatorSchemas, type PolicyOptions } from '../src/policy/validator.js';
 import { imagesPolicyPlugin } from '../plugins/policy/images.js';
 import { POLICY_STAGE } from './baseline.js';
 
@@ -14,7 +14,7 @@ export type ImagesPresetOptions = PolicyOptions;
  * pinned by digest. `mode`, per-control `controls` and `exemptions` as in the other policy presets. docs/policy.md.
  */
 export function imagesPreset(options: ImagesPresetOptions = {}): Preset {
-  const opts = pluginOptions('ctnr:preset-images', policyOptionsSchema, options);
+  const opts = pluginOptions('ctnr:preset-images', validatorSchemas().policyOptions, options);
   return shippedPreset({
     name: 'ctnr:preset-images',
     stages: [POLICY_STAGE],

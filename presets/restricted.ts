@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { shippedPreset } from '../src/engine/reserved.js';
 import { pluginOptions } from '../src/engine/options.js';
 import { controlsOf } from '../src/policy/controls.js';
-import { controlOptionsSchema, policyOptionsSchema } from '../src/policy/validator.js';
+import { validatorSchemas } from '../src/policy/validator.js';
 import type { Plugin, Preset } from '../src/engine/types.js';
 import { restrictedPolicyPlugin } from '../plugins/policy/restricted.js';
 import { policyFixCapabilitiesPlugin } from '../plugins/policy/fix-capabilities.js';
@@ -10,13 +10,15 @@ import { policyFixNoNewPrivilegesPlugin } from '../plugins/policy/fix-no-new-pri
 import { policyFixReadOnlyRootPlugin } from '../plugins/policy/fix-read-only-root.js';
 import { baselinePreset, POLICY_STAGE } from './baseline.js';
 
-const optionsSchema = policyOptionsSchema.extend({
-  /** Mutate toward compliance: drop capabilities to NET_BIND_SERVICE, set no-new-privileges (and a read-only root with readOnlyRoot). */
-  fix: z.boolean().optional(),
-  /** Also require (and with `fix`, set) a read-only root filesystem. */
-  readOnlyRoot: z.boolean().optional(),
-});
-export type RestrictedPresetOptions = z.input<typeof optionsSchema>;
+/** The preset's options: a policy preset's, and two of its own. Built on first use (importing ctnr builds no zod schema). */
+const optionsSchema = () =>
+  validatorSchemas().policyOptions.extend({
+    /** Mutate toward compliance: drop capabilities to NET_BIND_SERVICE, set no-new-privileges (and a read-only root with readOnlyRoot). */
+    fix: z.boolean().optional(),
+    /** Also require (and with `fix`, set) a read-only root filesystem. */
+    readOnlyRoot: z.boolean().optional(),
+  });
+export type RestrictedPresetOptions = z.input<ReturnType<typeof optionsSchema>>;
 
 const BASELINE_IDS = new Set(controlsOf('baseline').map((c) => c.id));
 
@@ -28,9 +30,9 @@ const BASELINE_IDS = new Set(controlsOf('baseline').map((c) => c.id));
  * in the report.
  */
 export function restrictedPreset(options: RestrictedPresetOptions = {}): Preset {
-  const opts = pluginOptions('ctnr:preset-restricted', optionsSchema, options);
+  const opts = pluginOptions('ctnr:preset-restricted', optionsSchema(), options);
   const { fix, readOnlyRoot, mode, controls, exemptions = [], ...rest } = opts;
-  const controlOptions = controlOptionsSchema.parse(rest);
+  const controlOptions = validatorSchemas().controlOptions.parse(rest);
   const shared = { ...(mode ? { mode } : {}), ...(controls ? { controls } : {}), ...controlOptions };
   const baselineExemptions = exemptions.filter((e) => BASELINE_IDS.has(e.control));
   const ownExemptions = exemptions.filter((e) => !BASELINE_IDS.has(e.control));

@@ -4,12 +4,14 @@ import { pluginOptions } from '../src/engine/options.js';
 import type { Env, Plugin, PluginContext, Preset } from '../src/engine/types.js';
 import { defaultPreset } from './default.js';
 
-const optionsSchema = z.strictObject({
-  /** The unprivileged host user that will run the bundle (default: the user generating it). */
-  uid: z.number().int().min(0).optional(),
-  gid: z.number().int().min(0).optional(),
-});
-export type RootlessPresetOptions = z.input<typeof optionsSchema> & {
+/** Built on first use: importing ctnr builds no zod schema. */
+const optionsSchema = () =>
+  z.strictObject({
+    /** The unprivileged host user that will run the bundle (default: the user generating it). */
+    uid: z.number().int().min(0).optional(),
+    gid: z.number().int().min(0).optional(),
+  });
+export type RootlessPresetOptions = z.input<ReturnType<typeof optionsSchema>> & {
   /** The pipeline to adjust (default: the default preset). */
   base?: Preset;
 };
@@ -43,7 +45,7 @@ function withEnv(plugin: Plugin, overrides: Partial<Env>): Plugin {
  */
 export function rootlessPreset(options: RootlessPresetOptions = {}): Preset {
   const { base, ...rest } = options;
-  const opts = pluginOptions('ctnr:preset-rootless', optionsSchema, rest);
+  const opts = pluginOptions('ctnr:preset-rootless', optionsSchema(), rest);
   const source = base ?? defaultPreset();
   const overrides: Partial<Env> = { rootless: true, ...(opts.uid !== undefined ? { uid: opts.uid } : {}), ...(opts.gid !== undefined ? { gid: opts.gid } : {}) };
   const collectStages = (p: Preset): NonNullable<Preset['stages']> => [...(p.presets ?? []).flatMap(collectStages), ...(p.stages ?? [])];

@@ -187,8 +187,10 @@ rmSync('dist/cli', { recursive: true, force: true });
 // The compose loader's fast path (src/compose/fast-service.ts) uses a converter only while its key's schema has the
 // structure the converter was written for; checking that builds the service schemas (some 900 zod schemas), which
 // a `ctnr spec` whose services all take the fast path never needs otherwise. The check is made here, on the same
-// sources, and its answer built into the body (CTNR_FAST_SERVICE).
-const fastService = await checkFastService();
+// sources, and its answer built into the body (CTNR_FAST_SERVICE). The config's fast path (src/config/fast-config.ts)
+// likewise (CTNR_FAST_CONFIG).
+const fastService = await checkFastPath('src/compose/fast-service.ts', 'checkConverters');
+const fastConfig = await checkFastPath('src/config/fast-config.ts', 'checkConfigChecks');
 
 const BODY = 'cli-body.cjs';
 await build({
@@ -206,6 +208,7 @@ await build({
   define: {
     'import.meta.url': '__ctnrImportMetaUrl',
     CTNR_FAST_SERVICE: JSON.stringify(JSON.stringify(fastService)),
+    CTNR_FAST_CONFIG: JSON.stringify(JSON.stringify(fastConfig)),
     CTNR_BUNDLED_JITI_VERSION: JSON.stringify(createRequire(import.meta.url)('jiti/package.json').version),
   },
 });
@@ -423,12 +426,12 @@ function blobLayout(b) {
   return undefined;
 }
 
-/** `checkConverters()` of src/compose/fast-service.ts, run on a bundle of that module made for the purpose. */
-async function checkFastService() {
-  const { outputFiles } = await build({ ...common, minify: false, entryPoints: ['src/compose/fast-service.ts'], format: 'cjs', write: false, plugins: [zodEnglishOnly] });
+/** `check()` of a fast path's module (which keys it may take), run on a bundle of that module made for the purpose. */
+async function checkFastPath(entry, check) {
+  const { outputFiles } = await build({ ...common, minify: false, entryPoints: [entry], format: 'cjs', write: false, plugins: [zodEnglishOnly] });
   const module = { exports: {} };
   new Function('module', 'exports', 'require', outputFiles[0].text)(module, module.exports, createRequire(import.meta.url));
-  const check = module.exports.checkConverters();
-  if (!Array.isArray(check?.shapeKeys) || !Array.isArray(check?.fastKeys)) throw new Error('bundle-cli: checkConverters() of src/compose/fast-service.ts answered no key lists');
-  return check;
+  const answer = module.exports[check]();
+  if (!Array.isArray(answer?.shapeKeys) || !Array.isArray(answer?.fastKeys)) throw new Error(`bundle-cli: ${check}() of ${entry} answered no key lists`);
+  return answer;
 }

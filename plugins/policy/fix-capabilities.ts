@@ -12,7 +12,7 @@ import { serviceSubject } from '../../src/policy/subject.js';
  * keeps its capabilities.
  */
 export function policyFixCapabilitiesPlugin(options: FixOptions = {}) {
-  const opts = pluginOptions('ctnr:policy-fix-capabilities', fixOptionsSchema, options);
+  const opts = pluginOptions('ctnr:policy-fix-capabilities', fixOptionsSchema(), options);
   return definePlugin({
     name: 'ctnr:policy-fix-capabilities',
     stage: 'process',

@@ -9,7 +9,7 @@ import { serviceSubject } from '../../src/policy/subject.js';
  * an explicit `no-new-privileges:false` — the trace records whose value it replaced.
  */
 export function policyFixNoNewPrivilegesPlugin(options: FixOptions = {}) {
-  const opts = pluginOptions('ctnr:policy-fix-no-new-privileges', fixOptionsSchema, options);
+  const opts = pluginOptions('ctnr:policy-fix-no-new-privileges', fixOptionsSchema(), options);
   return definePlugin({
     name: 'ctnr:policy-fix-no-new-privileges',
     stage: 'process',

@@ -9,7 +9,7 @@ import { serviceSubject } from '../../src/policy/subject.js';
  * `read_only` has been read, so it only adds what the service did not ask for.
  */
 export function policyFixReadOnlyRootPlugin(options: FixOptions = {}) {
-  const opts = pluginOptions('ctnr:policy-fix-read-only-root', fixOptionsSchema, options);
+  const opts = pluginOptions('ctnr:policy-fix-read-only-root', fixOptionsSchema(), options);
   return definePlugin({
     name: 'ctnr:policy-fix-read-only-root',
     stage: 'mounts',

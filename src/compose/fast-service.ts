@@ -1,3 +1,4 @@
+import { fingerprintHash, schemaFingerprint, type SpecialFingerprint } from '../engine/schema-fingerprint.js';
 import { mountTargetProblem } from './mount-targets.js';
 import { CONTAINER_NAME } from './names.js';
 import { serviceSchemas, userMapParts, type ServiceFields, type ServiceShape } from './service.js';
@@ -545,7 +546,7 @@ export function checkConverters(): ConverterCheck {
     const schema = serviceShape[key] as unknown as { unwrap?: () => unknown };
     const same = SAME_SCHEMA[key];
     if (same !== undefined && schema.unwrap?.() !== schemas[same]) continue;
-    if (fingerprintHash(schemaFingerprint(schema)) !== hash) continue;
+    if (fingerprintHash(schemaFingerprint(schema, userMapFingerprint)) !== hash) continue;
     fast.push(key);
   }
   return { shapeKeys: Object.keys(serviceShape), fastKeys: fast };
@@ -576,75 +577,8 @@ export function fastService(raw: Record<string, unknown>): ServiceFields | undef
   return out as ServiceFields;
 }
 
-// ------------------------------------------------------------------------------------ fingerprints
-
-interface Def {
-  type: string;
-  checks?: Array<{ _zod: { def: Record<string, unknown> } }>;
-  innerType?: unknown;
-  element?: unknown;
-  options?: unknown[];
-  in?: unknown;
-  out?: unknown;
-  entries?: Record<string, unknown>;
-  values?: unknown[];
-  shape?: Record<string, unknown>;
-  catchall?: unknown;
-  keyType?: unknown;
-  valueType?: unknown;
-}
-
-/**
- * A zod schema's structure as text: its types, unions, pipes, optional and nullable wrappers, object keys, enum and
- * literal values, the value and key schemas of a userMap (service.ts), and its checks with their parameters.
- * Transforms and refinements are only named (their code is not), so a converter also mirrors what they do; the
- * test compares them with zod.
- */
-export function schemaFingerprint(schema: unknown): string {
-  const d = (schema as { _zod: { def: Def } })._zod.def;
-  const checks = d.checks?.length
-    ? `[${d.checks
-        .map((c) => {
-          const { check, ...rest } = c._zod.def;
-          const params = Object.entries(rest)
-            .filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v))
-            .map(([k, v]) => `${k}=${String(v)}`);
-          return [check, ...params].join(':');
-        })
-        .join(',')}]`
-    : '';
-  const f = schemaFingerprint;
+/** A userMap (service.ts) by its value and key schemas. */
+export const userMapFingerprint: SpecialFingerprint = (schema, f) => {
   const map = userMapParts(schema);
-  if (map) return `userMap(${f(map.value)}${map.key ? `,${f(map.key)}` : ''})${checks}`;
-  switch (d.type) {
-    case 'optional':
-    case 'nullable':
-      return `${d.type}(${f(d.innerType)})${checks}`;
-    case 'array':
-      return `array(${f(d.element)})${checks}`;
-    case 'union':
-      return `union(${d.options!.map(f).join(',')})${checks}`;
-    case 'pipe':
-      return `pipe(${f(d.in)},${f(d.out)})${checks}`;
-    case 'enum':
-      return `enum(${Object.values(d.entries!).join('|')})${checks}`;
-    case 'literal':
-      return `literal(${d.values!.map(String).join('|')})${checks}`;
-    case 'object':
-      return `object(${Object.keys(d.shape!).map((k) => `${k}:${f(d.shape![k])}`).join(',')}${d.catchall ? `,*:${f(d.catchall)}` : ''})${checks}`;
-    case 'record':
-      return `record(${f(d.keyType)},${f(d.valueType)})${checks}`;
-    default:
-      return `${d.type}${checks}`;
-  }
-}
-
-/** FNV-1a, 32 bits, as 8 hex digits. */
-export function fingerprintHash(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0).toString(16).padStart(8, '0');
-}
+  return map ? `userMap(${f(map.value)}${map.key ? `,${f(map.key)}` : ''})` : undefined;
+};

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { CtnrError, renderPath } from '../engine/errors.js';
 import type { Preset } from '../engine/types.js';
 import { configSchemas, type CtnrConfig } from './schema.js';
+import { fastConfig } from './fast-config.js';
 import { userModuleJiti, type CreateJiti } from './transpile-cache.js';
 import { isDirectory } from '../linux/file-kind.js';
 
@@ -231,7 +232,10 @@ async function explorer(): Promise<Explorer> {
   return explorerInstance;
 }
 
+/** The config as the schema normalises it; a common valid config is checked without zod (fast-config.ts). */
 export function validateConfig(raw: unknown, label: string): CtnrConfig {
+  const fast = fastConfig(raw);
+  if (fast !== undefined) return fast;
   const parsed = configSchemas().configSchema.safeParse(raw);
   if (parsed.success) {
     // The presets themselves, not zod's copies: whether a preset is one shipped with ctnr (`defaultPreset()` in a

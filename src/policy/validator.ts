@@ -5,19 +5,33 @@ import type { Plugin } from '../engine/types.js';
 import { CONTROL_IDS, type Control, type ControlInput, type ControlOptions, type Finding } from './controls.js';
 import { controlMode, policySchemas, type PolicySettings, type PolicySettingsInput } from './settings.js';
 
-export const controlOptionsSchema = z.strictObject({
-  allowedHostPaths: z.array(z.string().startsWith('/', 'must be an absolute path')).optional(),
-  strictCapabilities: z.boolean().optional(),
-  engineBindPlugins: z.array(z.string().min(1)).optional(),
-  allowedImages: z
-    .array(z.string().regex(/^[^/\s]+\/\S+$/, 'is not registry/repository (a glob: registry.internal/*, docker.io/library/*)'))
-    .optional(),
-  requireDigest: z.boolean().optional(),
-});
+/**
+ * The options' schemas, built on first use (as policySchemas()): importing ctnr's API (a config's
+ * `import { defineConfig } from 'ctnr'`) must not make zod build them.
+ */
+export function validatorSchemas(): ValidatorSchemas {
+  return (schemas ??= buildValidatorSchemas());
+}
 
-/** Options every policy plugin and preset takes: modes and exemptions, plus the controls' own knobs. */
-export const policyOptionsSchema = policySchemas().settings.extend(controlOptionsSchema.shape);
-export type PolicyOptions = z.input<typeof policyOptionsSchema>;
+type ValidatorSchemas = ReturnType<typeof buildValidatorSchemas>;
+let schemas: ValidatorSchemas | undefined;
+
+function buildValidatorSchemas() {
+  const controlOptions = z.strictObject({
+    allowedHostPaths: z.array(z.string().startsWith('/', 'must be an absolute path')).optional(),
+    strictCapabilities: z.boolean().optional(),
+    engineBindPlugins: z.array(z.string().min(1)).optional(),
+    allowedImages: z
+      .array(z.string().regex(/^[^/\s]+\/\S+$/, 'is not registry/repository (a glob: registry.internal/*, docker.io/library/*)'))
+      .optional(),
+    requireDigest: z.boolean().optional(),
+  });
+  /** Options every policy plugin and preset takes: modes and exemptions, plus the controls' own knobs. */
+  const policyOptions = policySchemas().settings.extend(controlOptions.shape);
+  return { controlOptions, policyOptions };
+}
+
+export type PolicyOptions = z.input<ValidatorSchemas['policyOptions']>;
 
 /** What a policy validator carries in `plugin.options` (the report reads `policy` from the plan). */
 export interface PolicyPluginOptions extends ControlOptions {
@@ -29,7 +43,7 @@ export interface PolicyPluginOptions extends ControlOptions {
  * exemption must be one this policy knows (with a "did you mean"). A bad option names the plugin.
  */
 export function parsePolicyOptions(plugin: string, input: unknown, known: readonly string[] = CONTROL_IDS): PolicyPluginOptions {
-  const parsed = policyOptionsSchema.safeParse(input ?? {});
+  const parsed = validatorSchemas().policyOptions.safeParse(input ?? {});
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `options${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${i.message}`);
     throw new CtnrError('PLUGIN_OPTIONS', issues[0]!, { plugin, details: issues.slice(1) });

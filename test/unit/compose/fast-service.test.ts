@@ -3,10 +3,12 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { CONVERTED_KEYS, fastKeys, fastService, fingerprintHash, schemaFingerprint } from '../../../src/compose/fast-service.js';
+import { CONVERTED_KEYS, fastKeys, fastService, userMapFingerprint } from '../../../src/compose/fast-service.js';
+import { fingerprintHash, schemaFingerprint } from '../../../src/engine/schema-fingerprint.js';
 import { loadComposeFile } from '../../../src/compose/load.js';
 import { serviceSchemas } from '../../../src/compose/service.js';
 import { REPO, SHARED, HAS_SHARED } from '../../helpers/shared.js';
+import { canon } from '../../helpers/canon.js';
 
 const { serviceSchema, serviceShape } = serviceSchemas();
 
@@ -16,16 +18,6 @@ const { serviceSchema, serviceShape } = serviceSchemas();
  * order and prototypes. Checked on tables of values for every converted key, on every service of the corpus and
  * the fixtures, on generated services, with zod's JIT and without (the CLI runs jitless).
  */
-
-/** The value with its structure made visible: arrays, objects with their prototype and key order, numbers by Object.is. */
-function canon(v: unknown): unknown {
-  if (Array.isArray(v)) return { array: v.map(canon) };
-  if (v !== null && typeof v === 'object') {
-    const proto = Object.getPrototypeOf(v);
-    return { proto: proto === null ? 'null' : proto === Object.prototype ? 'Object' : String(proto?.constructor?.name), entries: Object.keys(v).map((k) => [k, canon((v as Record<string, unknown>)[k])]) };
-  }
-  return v;
-}
 
 /** As the loader hands values over: mappings without a prototype (interpolate-tree.ts). */
 function loaderShaped(v: unknown): unknown {
@@ -86,7 +78,7 @@ const VALUES: unknown[] = [
 describe('the fast path of the service schema', () => {
   it('every converter is in use: the schema of each converted key still has the structure its converter mirrors', () => {
     const off = CONVERTED_KEYS.filter((k) => !fastKeys().includes(k)).map((k) => {
-      const f = schemaFingerprint(serviceShape[k as keyof typeof serviceShape]);
+      const f = schemaFingerprint(serviceShape[k as keyof typeof serviceShape], userMapFingerprint);
       return `${k}: the schema is now ${fingerprintHash(f)} ${f}`;
     });
     // A schema of service.ts changed under a converter of fast-service.ts: check the converter still gives what the
