@@ -28,6 +28,8 @@ export interface ServiceEntry extends TextRange {
   name: string;
   /** The entry has a `&` somewhere: it may define an anchor that other entries use, so it is parsed with them. */
   anchors: boolean;
+  /** The entry has `!reset` somewhere: it may be `NAME: !reset`, a service the file does not have. */
+  resets: boolean;
 }
 
 export interface ComposeSplit {
@@ -68,13 +70,8 @@ export function splitCompose(text: string): ComposeSplit | undefined {
     return ok;
   };
   let line = -1;
-  /** The next `&` at or after the line being read (one search over the text, not one per line). */
-  let amp = -1;
-  const ampersandIn = (from: number, to: number): boolean => {
-    if (amp !== -2 && amp < from) amp = text.indexOf('&', from);
-    if (amp === -1) amp = -2; // none left
-    return amp >= from && amp < to;
-  };
+  const ampersandIn = occurrences(text, '&');
+  const resetIn = occurrences(text, '!reset');
   for (let start = 0, next = 0; start < text.length; start = next) {
     line++;
     const nl = text.indexOf('\n', start);
@@ -111,11 +108,10 @@ export function splitCompose(text: string): ComposeSplit | undefined {
         const key = matchAt(SERVICE_KEY, text, k);
         if (key === null || names.has(key[1]!) || !close(start)) return undefined;
         names.add(key[1]!);
-        const service: ServiceEntry = { name: key[1]!, from: start, to: start, line, anchors: false };
+        const service: ServiceEntry = { name: key[1]!, from: start, to: start, line, anchors: ampersandIn(start, end), resets: resetIn(start, end) };
         services.push(service);
         open = { range: service, service, scan: new OpenConstructs() };
         open.scan.line(text, k + key[0].length, end, indent);
-        service.anchors = ampersandIn(start, end);
         continue;
       }
     }
@@ -124,11 +120,27 @@ export function splitCompose(text: string): ComposeSplit | undefined {
       if (c === '#') continue;
       return undefined;
     }
-    if (open.service && !open.service.anchors) open.service.anchors = ampersandIn(start, end);
+    if (open.service) {
+      if (!open.service.anchors) open.service.anchors = ampersandIn(start, end);
+      if (!open.service.resets) open.service.resets = resetIn(start, end);
+    }
     open.scan.line(text, k, end, indent);
   }
   if (!close(text.length) || !servicesSeen) return undefined;
   return { text, common, services };
+}
+
+/**
+ * Whether `needle` starts in `[from, to)` of `text`, for ranges asked in file order: one search over the text, not
+ * one per line.
+ */
+function occurrences(text: string, needle: string): (from: number, to: number) => boolean {
+  let at = -1;
+  return (from, to) => {
+    if (at !== -2 && at < from) at = text.indexOf(needle, from);
+    if (at === -1) at = -2; // none left
+    return at >= from && at < to;
+  };
 }
 
 /**

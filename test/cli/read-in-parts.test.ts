@@ -91,4 +91,15 @@ describe('a large file read in parts by the commands that name services', () => 
       expect(r.stderr).toContain('duplicate key "command"');
     }
   });
+
+  it('a service a large override file resets is gone, as with the file read whole', () => {
+    const base = 'services:\n  web:\n    command: ["true"]\n    depends_on: [cache]\n  cache:\n    command: ["sleep", "1"]\n';
+    const dir = project(root.dir, 'reset-override', base, { 'override.yaml': large('  cache: !reset null\n') });
+    const r = ctnr(dir, ['spec', 'nope', '-f', 'compose.yaml', '-f', 'override.yaml'], NO_CACHE);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/no service "nope" .*\(services: base, svc-0, .*, web, db, replica\)/);
+    expect(r.stderr).not.toMatch(/\bcache\b/);
+    const cache = ctnr(dir, ['spec', 'cache', '-f', 'compose.yaml', '-f', 'override.yaml'], NO_CACHE);
+    expect(cache.stderr).toContain('no service "cache"');
+  });
 });

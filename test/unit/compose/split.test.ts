@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { keepRanges, splitCompose } from '../../../src/compose/split.js';
 
-/** The split's entries as `name@firstLine-lastLine` (1-based, inclusive), the common ranges as `@a-b`. */
+/**
+ * The split's entries as `name@firstLine-lastLine` (1-based, inclusive; `&` marks an entry with an anchor, `!` one with
+ * a `!reset`), the common ranges as `@a-b`.
+ */
 function shape(text: string): { common: string[]; services: string[] } | undefined {
   const split = splitCompose(text);
   if (split === undefined) return undefined;
@@ -12,7 +15,7 @@ function shape(text: string): { common: string[]; services: string[] } | undefin
   };
   return {
     common: split.common.map((r) => `@${lines(r.from, r.to)}`),
-    services: split.services.map((s) => `${s.name}${s.anchors ? '&' : ''}@${lines(s.from, s.to)}`),
+    services: split.services.map((s) => `${s.name}${s.anchors ? '&' : ''}${s.resets ? '!' : ''}@${lines(s.from, s.to)}`),
   };
 }
 
@@ -59,7 +62,13 @@ describe('splitting a compose file into its entries by lines (src/compose/split.
       what: 'a value on the service line',
       text: 'services:\n  web: {image: a}\n  db: !reset null\n',
       common: ['@1-1'],
-      services: ['web@2-2', 'db@3-3'],
+      services: ['web@2-2', 'db!@3-3'],
+    },
+    {
+      what: 'an entry with a !reset anywhere is marked (it may be a service the file resets)',
+      text: 'services:\n  web:\n    ports: !reset []\n  db:\n    !reset\n  job:\n    command: ["echo", "!reset"]\n  late:\n    image: a\n',
+      common: ['@1-1'],
+      services: ['web!@2-3', 'db!@4-5', 'job!@6-7', 'late@8-9'],
     },
   ])('$what', ({ text, common, services }) => {
     expect(shape(text)).toEqual({ common, services });
