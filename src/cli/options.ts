@@ -1,10 +1,24 @@
 import type { Command } from 'commander';
 import { CtnrError } from '../engine/errors.js';
 
+/** `-f`'s help (each command that reads a compose file has it). */
+export const COMPOSE_FILE_HELP = 'compose file (default: compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml)';
+
+/**
+ * `-f FILE`, given once. docker compose merges the files of several `-f`; ctnr reads one compose file, and read
+ * only the last one given (silently, which is how a merge a user counted on went missing from the bundle).
+ */
+export function oneComposeFile(value: string, previous: string | undefined): string {
+  if (previous !== undefined) {
+    throw new CtnrError('USAGE', `-f is given twice ("${previous}", "${value}"): ctnr reads one compose file and does not merge several as docker compose does; bring in another file's services with include:, or a service's settings with extends: and file:`);
+  }
+  return value;
+}
+
 /** Flags every command that reads a compose file shares. */
 export function composeOptions(cmd: Command): Command {
   return cmd
-    .option('-f, --file <file>', 'compose file (default: compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml)')
+    .option('-f, --file <file>', COMPOSE_FILE_HELP, oneComposeFile)
     .option('-c, --config <file>', 'ctnr config file (default: found from the compose file directory upward)')
     .option('--preset <name>', 'add a preset (built-in name or npm package) on top of the config; repeatable', collect, [] as string[])
     .option('--env-file <file>', 'variables for interpolation instead of .env beside the compose file')

@@ -29,13 +29,33 @@ export function findComposeFile(cwd: string): string {
   throw new CtnrError('COMPOSE_NOT_FOUND', `no compose file found in ${cwd} (looked for ${DEFAULT_COMPOSE_FILES.join(', ')}); pass -f FILE`);
 }
 
+/** What docker compose merges over the file it found by default (the first of these there). */
+export const DEFAULT_OVERRIDE_FILES = ['compose.override.yml', 'compose.override.yaml', 'docker-compose.override.yml', 'docker-compose.override.yaml'];
+
 /** Load `fileArg` (relative to `options.cwd`), or the first of DEFAULT_COMPOSE_FILES found in the cwd. */
 export function loadComposeFile(fileArg: string | undefined, options: LoadOptions = {}): ComposeProject {
   const cwd = options.cwd ?? process.cwd();
   const file = fileArg ? path.resolve(cwd, fileArg) : findComposeFile(cwd);
   const displayFile = displayPath(file, cwd);
   // The file the user named may be anything readable (`-f /dev/stdin`, a process substitution).
-  return parseCompose(readProjectFile(file, displayFile, undefined, undefined, false), file, displayFile, options);
+  const project = parseCompose(readProjectFile(file, displayFile, undefined, undefined, false), file, displayFile, options);
+  if (!fileArg) warnUnmergedOverride(project, cwd);
+  return project;
+}
+
+/**
+ * docker compose reads `compose.override.yaml` (and its other names) over the compose file it finds; ctnr reads
+ * one compose file. The difference is said, not left for the user to find in the bundle.
+ */
+function warnUnmergedOverride(project: ComposeProject, cwd: string): void {
+  const override = DEFAULT_OVERRIDE_FILES.find((name) => existsSync(path.join(cwd, name)));
+  if (override === undefined) return;
+  project.diagnostics.push({
+    level: 'warning',
+    code: 'COMPOSE_FILE_IGNORED',
+    message: `is not read: docker compose would merge it over ${project.displayFile}; ctnr reads one compose file (bring its services in with include:; -f ${project.displayFile} reads that file alone without this warning)`,
+    location: { file: override },
+  });
 }
 
 /** One compose file's text as a project: its services raw (interpolated), its tables, its included files' services. */

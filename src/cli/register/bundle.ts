@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { collect, composeOptions } from '../options.js';
+import { collect, COMPOSE_FILE_HELP, composeOptions, oneComposeFile } from '../options.js';
 import { pullOptions } from './image-options.js';
 
 /** Image and rootfs flags shared by `bundle create`, `run` and `up`. */
@@ -60,7 +60,7 @@ export function registerBundleCommands(program: Command): void {
     .command('build')
     .description('build the images of services with build: (default: the active ones) with podman, buildah or docker, into the local store')
     .argument('[services...]', 'services to build')
-    .option('-f, --file <file>', 'compose file (default: compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml)')
+    .option('-f, --file <file>', COMPOSE_FILE_HELP, oneComposeFile)
     .option('-c, --config <file>', 'ctnr config file (builder, dataDir; default: found from the compose file directory upward)')
     .option('--env-file <file>', 'variables for interpolation instead of .env beside the compose file')
     .option('--profile <name>', 'activate a compose profile; repeatable', collect, [] as string[])

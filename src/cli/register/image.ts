@@ -1,4 +1,4 @@
-import { collect } from '../options.js';
+import { collect, COMPOSE_FILE_HELP, oneComposeFile } from '../options.js';
 import type { Command } from 'commander';
 
 const dataDirHelp = 'where images are stored (default /var/lib/ctnr, rootless $XDG_DATA_HOME/ctnr)';
@@ -18,7 +18,7 @@ export function registerImageCommands(program: Command): void {
       .description('pull images from their registries (or mirrors) into the local store; without references, those of the compose file\'s services')
       .argument('[reference...]', 'image references, e.g. postgres:16, registry.internal:5000/team/app@sha256:…')
       .option('--platform <os/arch>', 'platform to pull from a multi-platform image (default: this host)')
-      .option('-f, --file <file>', 'without references: the compose file (default: compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml)')
+      .option('-f, --file <file>', `without references: the ${COMPOSE_FILE_HELP}`, oneComposeFile)
       .option('--env-file <file>', 'without references: variables for interpolation instead of .env beside the compose file')
       .option('--profile <name>', 'without references: activate a compose profile; repeatable', collect, [] as string[]),
   ).action(async (refs: string[], opts) =>

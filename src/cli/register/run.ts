@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { collect, composeOptions } from '../options.js';
+import { collect, COMPOSE_FILE_HELP, composeOptions, oneComposeFile } from '../options.js';
 import { rootfsOptions } from './bundle.js';
 
 /** `run`, `up`, `down`, `exec`, `logs`, `ps`: bundles started under runc or crun. */
@@ -60,7 +60,7 @@ export function registerRunCommands(program: Command): void {
     .description('run a command in a running container of a service (started by up or run -d): stdio and exit status are the command\'s')
     .argument('<service>', 'service name in the compose file')
     .argument('<command...>', 'the command and its arguments (options after the service belong to the command)')
-    .option('-f, --file <file>', 'compose file (default: compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml)')
+    .option('-f, --file <file>', COMPOSE_FILE_HELP, oneComposeFile)
     .option('-c, --config <file>', 'ctnr config file whose policy judges the exec (default: found from the compose file directory upward)')
     .option('--preset <name>', 'a preset up was given (its policy judges the exec too); repeatable', collect, [] as string[])
     .option('--env-file <file>', 'variables for interpolation instead of .env beside the compose file (as up was given)')
