@@ -20,7 +20,15 @@ const BAIL: unique symbol = Symbol('bail');
 type Bail = typeof BAIL;
 type Check = (v: unknown) => unknown;
 
-const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+/**
+ * A plain object (Object's prototype or none). zod also reads the keys an object inherits (a config made by a class,
+ * or with Object.create): those are left to zod.
+ */
+function isMapping(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
 const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
 /** Every element through `each`, into a new array (as zod gives), or BAIL. */

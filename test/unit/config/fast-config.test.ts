@@ -53,7 +53,7 @@ const VALUES: unknown[] = [
   [defaultPreset()], [rootlessPreset({ uid: 1000 })], ['default', defaultPreset()], [{ name: 'p' }], [{ name: 'p', plugins: [motd], own: 1 }],
   [{ name: 'p', presets: [{ name: 'q', disable: ['x'] }] }], [{ name: 'p', presets: [{ name: '' }] }], [{ name: 'p', plugins: [{}] }],
   [{ name: 'p', stages: ['s', { name: 't', after: 's' }] }], [{ name: 'p', stages: [{ name: 't', x: 1 }] }], [{ plugins: [] }],
-  { name: 'p' }, { 0: 'x' }, new Date(0),
+  { name: 'p' }, { 0: 'x' }, new Date(0), Object.create({ name: 'p' }), [Object.create({ name: 's' })], [Object.assign(Object.create({ after: 'x' }), { name: 's' })],
 ];
 
 describe('the fast path of the config schema', () => {
@@ -97,6 +97,10 @@ describe('the fast path of the config schema', () => {
     ['__proto__ as a key', JSON.parse('{"__proto__": {"dataDir": "/x"}, "disable": []}')],
     ['not an object', ['default']],
     ['a stage with an undefined order', { stages: [{ name: 's', before: undefined }] }],
+    ['a config made by a class (zod reads its getters)', new (class { get plugins() { return [motd]; } })()],
+    ['a config with inherited keys', Object.create({ dataDir: '/x' })],
+    ['a stage with inherited keys', { stages: [Object.assign(Object.create({ after: 'hooks' }), { name: 's' })] }],
+    ['a preset made by a class', { presets: [new (class { name = 'p'; })()] }],
   ])('steps aside for %s (zod decides)', (_, raw) => {
     expect(fastConfig(raw)).toBeUndefined();
   });
