@@ -2,6 +2,7 @@ import { activeServiceNames, serviceNotFound } from '../compose/select.js';
 import { formatError, isCtnrError } from '../engine/errors.js';
 import { runService, type LoadedProject } from '../project.js';
 import type { ImageConfig } from '../image/config.js';
+import type { Diagnostic } from '../engine/types.js';
 import { projectExemptions } from './apply.js';
 import { buildReport, evaluateService, type PolicyReport, type ServicePolicy } from './evaluate.js';
 import { serviceSubject } from './subject.js';
@@ -16,6 +17,8 @@ import { checkStartKeys } from '../runtime/start-keys.js';
 export interface CheckOptions {
   /** The image config a service runs from, when the caller knows it (its Cmd, Entrypoint, User…). */
   image?: (service: string) => ImageConfig | undefined | Promise<ImageConfig | undefined>;
+  /** Given each generated service's warnings (the loader's and the pipeline's), as `spec` prints them. */
+  warnings?: (diagnostics: readonly Diagnostic[]) => void;
 }
 
 export async function checkProject(project: LoadedProject, names: readonly string[] = [], options: CheckOptions = {}): Promise<PolicyReport> {
@@ -27,6 +30,7 @@ export async function checkProject(project: LoadedProject, names: readonly strin
   for (const name of list) {
     try {
       const run = await runService(project, name, await options.image?.(name));
+      options.warnings?.(run.diagnostics);
       checkStartKeys(project.compose.name, name, run.input);
       const subject = serviceSubject(name, run.input.service.image, run.result.spec.annotations);
       services.push(evaluateService(project.engine.plan, run.result, exemptions, subject));

@@ -67,3 +67,23 @@ describe("an override file docker compose would merge over the file found", () =
     expect([plain.status, plain.stderr]).toEqual([0, '']);
   });
 });
+
+describe('check prints the warnings spec prints, on stderr', () => {
+  it("the project's once, each service's, and a clean report on stdout", () => {
+    const compose = 'version: "3"\nservices:\n  web:\n    command: ["true"]\n    pull_refresh_after: 1h\n  db:\n    command: ["true"]\n';
+    const dir = project(root.dir, 'check-warnings', compose, { 'compose.override.yaml': OVERRIDE });
+    const r = ctnr(dir, ['check', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.services.map((s: { service: string }) => s.service)).toEqual(['web', 'db']);
+    const warnings = r.stderr.trim().split('\n');
+    expect(warnings).toEqual([
+      'warning: compose.yaml:1:1 version: the top-level "version" is obsolete and ignored',
+      expect.stringMatching(/^warning: compose\.override\.yaml is not read: /),
+      'warning: compose.yaml:5:5 services.web.pull_refresh_after: pull_refresh_after counts only with pull_policy: refresh; ignored',
+    ]);
+    const table = ctnr(dir, ['check']);
+    expect(table.stdout).toMatch(/^SERVICE +CONTROL/);
+    expect(table.stderr).toBe(r.stderr);
+  });
+});

@@ -38,9 +38,7 @@ export async function forEachService(
   services: readonly string[],
   each: (service: string, print: (diagnostics: readonly Diagnostic[]) => void) => Promise<void>,
 ): Promise<number> {
-  const shared = new Set<Diagnostic>(project.compose.diagnostics);
-  printDiagnostics(project.compose.diagnostics);
-  const print = (list: readonly Diagnostic[]) => printDiagnostics(list.filter((d) => !shared.has(d)));
+  const print = serviceWarnings(project);
   let failed = 0;
   for (const service of services) {
     try {
@@ -52,6 +50,16 @@ export async function forEachService(
     }
   }
   return failed;
+}
+
+/**
+ * Prints the loader's project-wide diagnostics now, and returns a printer for each service's (which hold the
+ * project's again): every warning once, on stderr.
+ */
+export function serviceWarnings(project: LoadedProject): (diagnostics: readonly Diagnostic[]) => void {
+  const shared = new Set<Diagnostic>(project.compose.diagnostics);
+  printDiagnostics(project.compose.diagnostics);
+  return (list) => printDiagnostics(list.filter((d) => !shared.has(d)));
 }
 
 /** `error: service web: …` on stderr. */

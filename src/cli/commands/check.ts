@@ -3,12 +3,14 @@ import type { PolicyReport } from '../../policy/evaluate.js';
 import { escapeControls } from '../../engine/errors.js';
 import { dim, red, writeFileAtomic } from '../output.js';
 import { open, type CommonOptions } from './common.js';
+import { serviceWarnings } from './batch.js';
 import { table } from '../format.js';
 
 export async function checkCommand(services: string[], opts: CommonOptions & { json?: boolean; report?: string }): Promise<void> {
   const project = await open(opts);
   // Each service's image config as `spec` finds it (--image-config, --image, the config's `images` mapping, the store).
-  const report = await checkProject(project, services);
+  // Warnings on stderr, as spec prints them: a report on stdout (or --json) stays the report alone.
+  const report = await checkProject(project, services, { warnings: serviceWarnings(project) });
   const json = JSON.stringify(report, null, 2) + '\n';
   if (opts.report) writeFileAtomic(opts.report, json);
   process.stdout.write(opts.json ? json : renderReport(report));
