@@ -46,7 +46,8 @@ const zodEnglishOnly = {
 // zod initialises some hundreds of classes when it loads: ~5 ms of every run, though a `ctnr spec` of a valid
 // service with no config never validates anything with it (the compose loader's fast path, schemas built on
 // first use). In the body, ctnr's own modules get `z` from a stand-in that loads zod on first use: every use of
-// `z` in ctnr is a property read inside a function (`z.object(…)` in a schema builder), never at module level.
+// `z` in ctnr is a property read inside a function (`z.object(…)` in a schema builder), never at module level
+// (test/unit/zod-on-first-use.test.ts keeps it so).
 const lazyZod = {
   name: 'lazy-zod',
   setup(b) {

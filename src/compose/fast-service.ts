@@ -1,4 +1,4 @@
-import { fingerprintHash, schemaFingerprint, type SpecialFingerprint } from '../engine/schema-fingerprint.js';
+import { checkFastPath, fastPathTable, type FastPathCheck, type SpecialFingerprint } from '../engine/schema-fingerprint.js';
 import { mountTargetProblem } from './mount-targets.js';
 import { CONTAINER_NAME } from './names.js';
 import { serviceSchemas, userMapParts, type ServiceFields, type ServiceShape } from './service.js';
@@ -504,7 +504,7 @@ interface Table {
   /** Converter and position in the schema's shape (zod's output follows the shape's key order). */
   byKey: Map<string, { convert: Convert; index: number }>;
   /** Keys of the schema whose converter is off (a changed schema): a service using one goes to zod. */
-  shapeKeys: Map<string, number>;
+  shapeKeys: Set<string>;
 }
 
 let table: Table | undefined;
@@ -520,36 +520,20 @@ export function fastKeys(): string[] {
 /** The check's answer in the CLI's bundle, as JSON (scripts/bundle-cli.mjs); unbundled, checkConverters() runs on first use. */
 declare const CTNR_FAST_SERVICE: string | undefined;
 
-/** The service schema's keys in its order, and the keys whose converter still mirrors the key's schema. */
-export interface ConverterCheck {
-  shapeKeys: string[];
-  fastKeys: string[];
-}
-
 function tableOf(): Table {
   if (table) return table;
-  const checked = typeof CTNR_FAST_SERVICE === 'undefined' ? checkConverters() : (JSON.parse(CTNR_FAST_SERVICE) as ConverterCheck);
-  const shapeKeys = new Map(checked.shapeKeys.map((k, i) => [k, i]));
-  const byKey = new Map<string, { convert: Convert; index: number }>();
-  for (const [key, convert] of CONVERTERS) {
-    if (checked.fastKeys.includes(key) && shapeKeys.has(key)) byKey.set(key, { convert, index: shapeKeys.get(key)! });
-  }
-  return (table = { byKey, shapeKeys });
+  const checked = typeof CTNR_FAST_SERVICE === 'undefined' ? checkConverters() : (JSON.parse(CTNR_FAST_SERVICE) as FastPathCheck);
+  return (table = { byKey: fastPathTable(checked, CONVERTERS), shapeKeys: new Set(checked.shapeKeys) });
 }
 
 /** Compares every converter's hash with its key's schema as it is now (this builds the service schemas). */
-export function checkConverters(): ConverterCheck {
+export function checkConverters(): FastPathCheck {
   const schemas = serviceSchemas();
-  const { serviceShape } = schemas;
-  const fast: string[] = [];
-  for (const [key, , hash] of CONVERTERS) {
-    const schema = serviceShape[key] as unknown as { unwrap?: () => unknown };
-    const same = SAME_SCHEMA[key];
-    if (same !== undefined && schema.unwrap?.() !== schemas[same]) continue;
-    if (fingerprintHash(schemaFingerprint(schema, userMapFingerprint)) !== hash) continue;
-    fast.push(key);
-  }
-  return { shapeKeys: Object.keys(serviceShape), fastKeys: fast };
+  const sameSchema = (key: string, schema: unknown) => {
+    const same = SAME_SCHEMA[key as Key];
+    return same === undefined || (schema as { unwrap?: () => unknown }).unwrap?.() === schemas[same];
+  };
+  return checkFastPath(schemas.serviceShape, CONVERTERS, userMapFingerprint, sameSchema);
 }
 
 /**

@@ -140,8 +140,8 @@ class PartsReader {
   read(wanted: ReadonlySet<string>): ComposeYaml {
     const { raw, positions } = this.parse(this.split.services.filter((s) => wanted.has(s.name)));
     raw.services = null;
-    // A `NAME: !reset` entry is no service of the file (nor of an earlier file, through the merge tags its parse
-    // records): such entries are read now, so the names are the file's services as a whole parse has them.
+    // A `NAME: !reset` entry is no service of the file: such entries are read now, so the names (and the merge tags
+    // their parse records) are the whole parse's.
     const names = this.split.services.filter((s) => !(s.resets && this.entry(s.name).value === RESET)).map((s) => s.name);
     const services: ServiceSource = { names, read: (name) => this.entry(name).value };
     return { raw, services, mergeTags: this.mergeTags, positions: new PartsPositions(positions, this) };

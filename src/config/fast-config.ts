@@ -1,5 +1,5 @@
 import { pluginShapeProblem } from '../engine/plan.js';
-import { fingerprintHash, schemaFingerprint } from '../engine/schema-fingerprint.js';
+import { checkFastPath, fastPathTable, type FastPathCheck } from '../engine/schema-fingerprint.js';
 import { configSchemas, type CtnrConfig } from './schema.js';
 
 /*
@@ -64,12 +64,14 @@ const stages: Check = (v) => listOf(v, stageDecl);
 
 /**
  * A preset object: only checked, as validateConfig keeps the presets as given (their identity says whether one is
- * shipped with ctnr). A loose object: other keys are the preset's own business.
+ * shipped with ctnr). A loose object: other keys are the preset's own business. A preset within itself (`within`:
+ * the presets being checked around this one) is left to zod, which does not recurse forever.
  */
-function presetValid(v: unknown): boolean {
-  if (!isMapping(v) || !nonEmpty(v.name)) return false;
+function presetValid(v: unknown, within: readonly unknown[] = []): boolean {
+  if (!isMapping(v) || !nonEmpty(v.name) || within.includes(v)) return false;
+  const inner = [...within, v];
   const given = (key: string, check: Check) => v[key] === undefined || check(v[key]) !== BAIL;
-  return given('presets', (p) => listOf(p, (x) => (presetValid(x) ? x : BAIL))) && given('stages', stages) && given('plugins', plugins) && given('disable', names);
+  return given('presets', (p) => listOf(p, (x) => (presetValid(x, inner) ? x : BAIL))) && given('stages', stages) && given('plugins', plugins) && given('disable', names);
 }
 const presets: Check = (v) => listOf(v, (x) => (nonEmpty(x) || presetValid(x) ? x : BAIL));
 
@@ -89,26 +91,13 @@ const CHECKS: ReadonlyArray<[Key, Check, string]> = [
 /** The keys with a check. */
 export const CHECKED_KEYS: readonly string[] = CHECKS.map(([k]) => k);
 
-/** The config schema's keys in its order, and the keys whose check still mirrors the key's schema. */
-export interface ConfigCheck {
-  shapeKeys: string[];
-  fastKeys: string[];
-}
-
 /** The answer in the CLI's bundle, as JSON (scripts/bundle-cli.mjs); unbundled, checkConfigChecks() runs on first use. */
 declare const CTNR_FAST_CONFIG: string | undefined;
 
-let table: Map<string, { check: Check; index: number }> | undefined;
+let table: Map<string, { convert: Check; index: number }> | undefined;
 
-function tableOf(): Map<string, { check: Check; index: number }> {
-  if (table) return table;
-  const answer = typeof CTNR_FAST_CONFIG === 'undefined' ? checkConfigChecks() : (JSON.parse(CTNR_FAST_CONFIG) as ConfigCheck);
-  table = new Map();
-  for (const [key, check] of CHECKS) {
-    const index = answer.shapeKeys.indexOf(key);
-    if (index >= 0 && answer.fastKeys.includes(key)) table.set(key, { check, index });
-  }
-  return table;
+function tableOf(): Map<string, { convert: Check; index: number }> {
+  return (table ??= fastPathTable(typeof CTNR_FAST_CONFIG === 'undefined' ? checkConfigChecks() : (JSON.parse(CTNR_FAST_CONFIG) as FastPathCheck), CHECKS));
 }
 
 /** Keys whose check is in use (the others' schemas changed since their check was written). */
@@ -117,10 +106,8 @@ export function fastConfigKeys(): string[] {
 }
 
 /** Compares every check's hash with its key's schema as it is now (this builds the config schemas). */
-export function checkConfigChecks(): ConfigCheck {
-  const shape = configSchemas().configSchema.shape as Record<string, unknown>;
-  const fastKeys = CHECKS.filter(([key, , hash]) => key in shape && fingerprintHash(schemaFingerprint(shape[key])) === hash).map(([key]) => key);
-  return { shapeKeys: Object.keys(shape), fastKeys };
+export function checkConfigChecks(): FastPathCheck {
+  return checkFastPath(configSchemas().configSchema.shape, CHECKS);
 }
 
 /**
@@ -135,7 +122,7 @@ export function fastConfig(raw: unknown): CtnrConfig | undefined {
     const entry = checks.get(key);
     if (entry === undefined) return undefined;
     // Every config key is optional: zod keeps one given as undefined.
-    const value = raw[key] === undefined ? undefined : entry.check(raw[key]);
+    const value = raw[key] === undefined ? undefined : entry.convert(raw[key]);
     if (value === BAIL) return undefined;
     known.push({ index: entry.index, key, value });
   }

@@ -86,3 +86,38 @@ export function fingerprintHash(text: string): string {
   }
   return (h >>> 0).toString(16).padStart(8, '0');
 }
+
+/** A fast path's answer: the schema's keys in its order, and the keys whose hand-written path still mirrors the key's schema. */
+export interface FastPathCheck {
+  shapeKeys: string[];
+  fastKeys: string[];
+}
+
+/** A fast path's entries: a key of the schema, its hand-written converter, and the hash of the key's schema it mirrors. */
+export type FastPathEntries<F> = ReadonlyArray<readonly [string, F, string]>;
+
+/**
+ * Which entries still mirror their key's schema in `shape`: the hash of its fingerprint (with `special`) is the
+ * one recorded, and `same` (a further condition, e.g. that the key still uses a shared schema) holds.
+ */
+export function checkFastPath<F>(
+  shape: Readonly<Record<string, unknown>>,
+  entries: FastPathEntries<F>,
+  special?: SpecialFingerprint,
+  same: (key: string, schema: unknown) => boolean = () => true,
+): FastPathCheck {
+  const fastKeys = entries
+    .filter(([key, , hash]) => Object.hasOwn(shape, key) && same(key, shape[key]) && fingerprintHash(schemaFingerprint(shape[key], special)) === hash)
+    .map(([key]) => key);
+  return { shapeKeys: Object.keys(shape), fastKeys };
+}
+
+/** The entries in use, by key, with the key's place in the shape (zod's output follows the shape's key order). */
+export function fastPathTable<F>(answer: FastPathCheck, entries: FastPathEntries<F>): Map<string, { convert: F; index: number }> {
+  const table = new Map<string, { convert: F; index: number }>();
+  for (const [key, convert] of entries) {
+    const index = answer.shapeKeys.indexOf(key);
+    if (index >= 0 && answer.fastKeys.includes(key)) table.set(key, { convert, index });
+  }
+  return table;
+}

@@ -101,6 +101,11 @@ describe('the fast path of the config schema', () => {
     ['a config with inherited keys', Object.create({ dataDir: '/x' })],
     ['a stage with inherited keys', { stages: [Object.assign(Object.create({ after: 'hooks' }), { name: 's' })] }],
     ['a preset made by a class', { presets: [new (class { name = 'p'; })()] }],
+    ['a preset within itself', (() => {
+      const p: { name: string; presets: unknown[] } = { name: 'p', presets: [] };
+      p.presets.push({ name: 'q', presets: [p] });
+      return { presets: [p] };
+    })()],
   ])('steps aside for %s (zod decides)', (_, raw) => {
     expect(fastConfig(raw)).toBeUndefined();
   });
